@@ -1,0 +1,185 @@
+"""The `crm360` command line (also reachable as `python migrate.py ...`)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from crm360 import server
+from crm360.db import CrmError, resolve_dsn
+
+console = Console()
+err_console = Console(stderr=True)
+
+dsn_option = click.option(
+    "--dsn", envvar="DATABASE_URL", default=None, show_envvar=True,
+    help="libpq connection string or URL; default: the embedded server")
+
+
+def handle_errors(fn):
+    """Show database and domain errors as SQLSTATE + message + detail + hint, exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CrmError as e:
+            err_console.print(e.render(), style="red", markup=False, highlight=False)
+            sys.exit(1)
+        except psycopg.Error as e:
+            err_console.print(CrmError.from_psycopg(e).render(), style="red", markup=False,
+                              highlight=False)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="crm360")
+def cli():
+    """crm360 — a Customer-360 CRM layer in PostgreSQL."""
+
+
+# --------------------------------------------------------------------------- db
+@cli.group()
+def db():
+    """Manage the embedded PostgreSQL server (data dir ./.crm360/pgdata or $CRM360_DATA_DIR)."""
+
+
+@db.command("start")
+@handle_errors
+def db_start():
+    """Initialise (first time) and start the embedded server."""
+    st = server.status()
+    if st.running:
+        click.echo(f"already running (pid {st.pid}) in {st.data_dir}")
+    else:
+        st = server.start()
+        click.echo(f"started (pid {st.pid}) in {st.data_dir}")
+    click.echo(st.url())
+
+
+@db.command("stop")
+@handle_errors
+def db_stop():
+    """Stop the embedded server."""
+    click.echo("stopped" if server.stop() else "not running")
+
+
+@db.command("status")
+def db_status():
+    """Show whether the embedded server is running (exit 3 if it is not)."""
+    st = server.status()
+    if st.running:
+        click.echo(f"running (pid {st.pid}) data dir {st.data_dir}\n{st.url()}")
+    else:
+        state = "stopped" if st.initialized else "not initialised"
+        click.echo(f"{state}: data dir {st.data_dir}")
+        sys.exit(3)
+
+
+@db.command("url")
+@handle_errors
+def db_url():
+    """Print the connection URL of the embedded server (starting it if needed)."""
+    click.echo(resolve_dsn(None))
+
+
+@db.command("psql", context_settings={"ignore_unknown_options": True})
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+@dsn_option
+@handle_errors
+def db_psql(psql_args, dsn):
+    """Open psql (the server's own) on the database."""
+    url = resolve_dsn(dsn)
+    psql = server.bin_dir() / "psql"
+    os.execv(str(psql), [str(psql), url, *psql_args])
+
+
+# --------------------------------------------------------------------- migrate
+@cli.command()
+@dsn_option
+@click.option("--status", "show_status", is_flag=True, help="list applied/pending migrations and repeatable files")
+@click.option("--break-lock", is_flag=True, help="remove a stale migration lock left by a crashed migrator")
+@click.option("--lock-timeout", default=300, show_default=True, help="seconds to wait for another migrator")
+@handle_errors
+def migrate(dsn, show_status, break_lock, lock_timeout):
+    """Apply pending numbered migrations, then re-apply functions, views and policies."""
+    from crm360.migrator import Migrator
+
+    m = Migrator(resolve_dsn(dsn), lock_timeout=lock_timeout, echo=click.echo)
+    if break_lock:
+        m.break_lock()
+        click.echo("migration lock removed")
+        return
+    if show_status:
+        _print_status(m)
+        return
+    result = m.migrate()
+    changed = result.repeatables_changed
+    if not result.applied and not changed:
+        click.echo(f"Database is up to date: no pending migrations; "
+                   f"{len(result.repeatables)} repeatable files unchanged.")
+    else:
+        click.echo(f"Applied {len(result.applied)} migration(s); "
+                   f"{len(changed)} of {len(result.repeatables)} repeatable files new or changed.")
+
+
+def _print_status(m) -> None:
+    migrations, repeatables = m.status()
+    t = Table(title="Numbered migrations", show_lines=False)
+    for col in ("migration", "state", "applied at (UTC)", "sha256", "rollback"):
+        t.add_column(col)
+    for i in migrations:
+        state = "MODIFIED" if i.modified else ("applied" if i.applied else "pending")
+        t.add_row(i.id, state, i.applied_at or "", i.sha256[:16], "yes" if i.has_rollback else "no")
+    console.print(t)
+    r = Table(title="Repeatable files (re-applied on every migrate)")
+    for col in ("file", "state", "sha256"):
+        r.add_column(col)
+    for x in repeatables:
+        r.add_row(x.name, x.state, x.sha256[:16])
+    console.print(r)
+    pending = sum(1 for i in migrations if not i.applied)
+    console.print(f"{len(migrations) - pending} applied, {pending} pending")
+
+
+@cli.command()
+@dsn_option
+@click.option("--count", default=1, show_default=True, help="how many migrations to roll back")
+@click.option("--all", "all_", is_flag=True, help="roll back every applied migration")
+@handle_errors
+def rollback(dsn, count, all_):
+    """Roll back the most recently applied numbered migration(s)."""
+    from crm360.migrator import Migrator
+
+    m = Migrator(resolve_dsn(dsn), echo=click.echo)
+    done = m.rollback(10**6 if all_ else count)
+    click.echo(f"rolled back {len(done)} migration(s)" + (": " + ", ".join(done) if done else ""))
+    if done:
+        click.echo("run `crm360 migrate` to re-apply; repeatable files are re-applied then.")
+
+
+# ------------------------------------------------------------------------ demo
+@cli.command()
+@dsn_option
+@handle_errors
+def demo(dsn):
+    """Start the embedded server, migrate, and show what crm360 holds."""
+    from crm360 import demo as demo_mod
+
+    demo_mod.run(resolve_dsn(dsn), console)
+
+
+def main():
+    cli(prog_name="crm360")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Connection resolution and error rendering shared by every command.
+
+Order: an explicit `--dsn`, else `$DATABASE_URL`, else the embedded server (started if
+it is not running — and we say so on stderr).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from urllib.parse import quote, urlencode
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+
+class CrmError(Exception):
+    """An error to show the user: message, optional SQLSTATE, detail and hint."""
+
+    def __init__(self, message: str, *, sqlstate: str | None = None, detail: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.sqlstate = sqlstate
+        self.detail = detail
+        self.hint = hint
+
+    @classmethod
+    def from_psycopg(cls, e: psycopg.Error) -> CrmError:
+        diag = getattr(e, "diag", None)
+        msg = (diag.message_primary if diag and diag.message_primary else str(e)).strip()
+        return cls(msg, sqlstate=getattr(e, "sqlstate", None),
+                   detail=diag.message_detail if diag else None,
+                   hint=diag.message_hint if diag else None)
+
+    def render(self) -> str:
+        head = f"ERROR [{self.sqlstate}]: {self.message}" if self.sqlstate else f"ERROR: {self.message}"
+        lines = [head]
+        if self.detail:
+            lines.append(f"DETAIL: {self.detail}")
+        if self.hint:
+            lines.append(f"HINT: {self.hint}")
+        return "\n".join(lines)
+
+
+def resolve_dsn(dsn: str | None = None, *, quiet: bool = False) -> str:
+    """Return the DSN to use, starting the embedded server when none is configured."""
+    if dsn:
+        return dsn
+    env = os.environ.get("DATABASE_URL")
+    if env:
+        return env
+    from crm360 import server
+
+    st = server.status()
+    if not st.running:
+        if not quiet:
+            print(f"crm360: starting the embedded PostgreSQL server in {st.data_dir} ...", file=sys.stderr)
+        st = server.start()
+    else:
+        server._ensure_database(st)
+    return st.url()
+
+
+def connect(dsn: str, **kwargs) -> psycopg.Connection:
+    try:
+        return psycopg.connect(dsn, **kwargs)
+    except psycopg.OperationalError as e:
+        raise CrmError(f"cannot connect to the database: {str(e).strip()}",
+                       hint="check --dsn / DATABASE_URL, or run `crm360 db start`") from e
+
+
+def to_yoyo_url(dsn: str) -> str:
+    """Turn any libpq DSN (URL or key=value) into a yoyo URL using psycopg 3."""
+    params = conninfo_to_dict(dsn)
+    user = params.pop("user", None) or os.environ.get("PGUSER")
+    password = params.pop("password", None)
+    host = params.pop("host", None)
+    port = params.pop("port", None)
+    dbname = params.pop("dbname", None) or os.environ.get("PGDATABASE") or user or ""
+    netloc = ""
+    if user:
+        netloc = quote(user, safe="")
+        if password:
+            netloc += ":" + quote(password, safe="")
+        netloc += "@"
+    args = {k: str(v) for k, v in params.items()}
+    if host and (host.startswith("/") or "," in host):
+        args["host"] = host
+        if port:
+            args["port"] = str(port)
+    elif host:
+        netloc += host + (f":{port}" if port else "")
+    elif port:
+        args["port"] = str(port)
+    query = ("?" + urlencode(args)) if args else ""
+    return f"postgresql+psycopg://{netloc}/{quote(dbname, safe='')}{query}"

@@ -1,0 +1,330 @@
+"""The migrator: yoyo for numbered files, then the repeatable files, all under yoyo's lock.
+
+Guarantees
+- Before anything is changed, the server is checked: PostgreSQL >= 16, and the
+  extensions `vector` (>= 0.7) and `pg_trgm` available. Otherwise MigrationError names
+  the extension, the server version and how to install it.
+- Numbered migrations (`sql/NNNN_topic.sql`) are applied by yoyo, each in its own
+  transaction (or none, with `-- transactional: false`), under yoyo's lock table, so two
+  migrators at once never both apply one file.
+- A sha256 is recorded per applied numbered file; if an applied file changed afterwards,
+  migrate refuses before applying anything and names the file.
+- Then every file in `sql/functions`, `sql/views`, `sql/rls` (in that order, by name)
+  is re-applied in ONE transaction; a failure leaves the previous versions in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from crm360.db import CrmError, to_yoyo_url
+
+REPEATABLE_DIRS = ("functions", "views", "rls")
+MIN_SERVER = 160000
+REQUIRED_EXTENSIONS = {"vector": "0.7.0", "pg_trgm": "1.4"}
+EXTENSION_SCHEMA = "extensions"
+CHECKSUM_TABLE = "public._crm360_checksums"
+
+
+class MigrationError(CrmError):
+    pass
+
+
+def sql_dir() -> Path:
+    """The SQL tree: inside the installed package (wheel), or the checkout's sql/ (editable)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "sql", here.parent / "sql"):
+        if (candidate / "functions").is_dir():
+            return candidate
+    raise CrmError("cannot find the crm360 SQL files", hint="reinstall the crm360 package")
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    out = []
+    for part in v.split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        out.append(int(digits or 0))
+    return tuple(out)
+
+
+@dataclass
+class MigrationInfo:
+    id: str
+    path: Path
+    sha256: str
+    applied: bool = False
+    applied_at: str | None = None
+    recorded_sha256: str | None = None
+    has_rollback: bool = False
+
+    @property
+    def modified(self) -> bool:
+        return self.applied and self.recorded_sha256 is not None and self.recorded_sha256 != self.sha256
+
+
+@dataclass
+class RepeatableInfo:
+    name: str
+    path: Path
+    sha256: str
+    recorded_sha256: str | None = None
+
+    @property
+    def state(self) -> str:
+        if self.recorded_sha256 is None:
+            return "new"
+        return "unchanged" if self.recorded_sha256 == self.sha256 else "changed"
+
+
+@dataclass
+class MigrateResult:
+    applied: list[str] = field(default_factory=list)
+    repeatables: list[RepeatableInfo] = field(default_factory=list)
+
+    @property
+    def repeatables_changed(self) -> list[RepeatableInfo]:
+        return [r for r in self.repeatables if r.state != "unchanged"]
+
+
+# The extension check is a query so tests can inject a server "without pgvector".
+AVAILABLE_EXTENSIONS_SQL = """
+SELECT a.name, a.default_version, e.extversion, n.nspname
+  FROM pg_catalog.pg_available_extensions a
+  LEFT JOIN pg_catalog.pg_extension e ON e.extname = a.name
+  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+ WHERE a.name = ANY(%s)
+"""
+
+
+class Migrator:
+    def __init__(self, dsn: str, *, sql_path: Path | None = None,
+                 echo: Callable[[str], None] = print, lock_timeout: int = 300,
+                 extensions_sql: str = AVAILABLE_EXTENSIONS_SQL):
+        self.dsn = dsn
+        self.sql_path = Path(sql_path) if sql_path else sql_dir()
+        self.echo = echo
+        self.lock_timeout = lock_timeout
+        self.extensions_sql = extensions_sql
+
+    # -- discovery -------------------------------------------------------------
+    def numbered_files(self) -> list[Path]:
+        return sorted(p for p in self.sql_path.glob("[0-9]*.sql") if not p.name.endswith(".rollback.sql"))
+
+    def repeatable_files(self) -> list[tuple[str, Path]]:
+        out = []
+        for d in REPEATABLE_DIRS:
+            for p in sorted((self.sql_path / d).glob("*.sql")):
+                out.append((f"{d}/{p.name}", p))
+        return out
+
+    # -- checks ----------------------------------------------------------------
+    def precheck(self) -> None:
+        """Refuse (changing nothing) when the server cannot host crm360."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            num = conn.info.server_version
+            ver = conn.execute("SHOW server_version").fetchone()[0]
+            if num < MIN_SERVER:
+                raise MigrationError(
+                    f"PostgreSQL {ver} is too old: crm360 needs PostgreSQL 16 or newer",
+                    sqlstate="0A000", hint="use the embedded server (omit --dsn) or upgrade the server")
+            rows = conn.execute(self.extensions_sql, (list(REQUIRED_EXTENSIONS),)).fetchall()
+        found = {r[0]: r for r in rows}
+        for name, minimum in REQUIRED_EXTENSIONS.items():
+            if name not in found:
+                install = ("install pgvector >= 0.7 for this server (Debian/Ubuntu: "
+                           f"apt install postgresql-{num // 10000}-pgvector; or build from "
+                           "source with `make && make install` against this server's pg_config)"
+                           if name == "vector" else
+                           "install the PostgreSQL contrib package for this server")
+                raise MigrationError(
+                    f"extension \"{name}\" is not available on this server (PostgreSQL {ver})",
+                    sqlstate="58P01",
+                    detail=f"crm360 needs {name} >= {minimum}; nothing has been changed",
+                    hint=install)
+            _, default_version, installed, schema = found[name]
+            have = installed or default_version
+            if _version_tuple(have) < _version_tuple(minimum):
+                raise MigrationError(
+                    f"extension \"{name}\" {have} is too old on PostgreSQL {ver}; need >= {minimum}",
+                    sqlstate="58P01", hint=f"upgrade {name} (ALTER EXTENSION {name} UPDATE after installing)")
+            if installed and schema != EXTENSION_SCHEMA:
+                raise MigrationError(
+                    f"extension \"{name}\" is installed in schema \"{schema}\"; crm360 expects it in "
+                    f"\"{EXTENSION_SCHEMA}\"",
+                    sqlstate="55000",
+                    hint=f"CREATE SCHEMA IF NOT EXISTS {EXTENSION_SCHEMA}; "
+                         f"ALTER EXTENSION {name} SET SCHEMA {EXTENSION_SCHEMA};")
+
+    # -- yoyo plumbing -----------------------------------------------------------
+    def _backend(self):
+        from yoyo import get_backend
+
+        try:
+            return get_backend(to_yoyo_url(self.dsn))
+        except psycopg.OperationalError as e:
+            raise CrmError(f"cannot connect to the database: {str(e).strip()}") from e
+
+    def _migrations(self):
+        from yoyo import read_migrations
+
+        return read_migrations(str(self.sql_path))
+
+    @staticmethod
+    def _ensure_checksum_table(backend) -> None:
+        with backend.transaction():
+            backend.execute(f"""
+                CREATE TABLE IF NOT EXISTS {CHECKSUM_TABLE} (
+                    kind text NOT NULL CHECK (kind IN ('migration', 'repeatable')),
+                    name text NOT NULL,
+                    sha256 text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (kind, name))""")
+            backend.execute(f"COMMENT ON TABLE {CHECKSUM_TABLE} IS "
+                            "'crm360 migrator: sha256 of each applied numbered migration and "
+                            "of each repeatable file as last applied'")
+
+    @staticmethod
+    def _recorded(backend, kind: str) -> dict[str, str]:
+        cur = backend.execute(f"SELECT name, sha256 FROM {CHECKSUM_TABLE} WHERE kind = :k", {"k": kind})
+        return dict(cur.fetchall())
+
+    def _collect(self, backend) -> tuple[list[MigrationInfo], list[RepeatableInfo]]:
+        applied_hashes = set(backend.get_applied_migration_hashes())
+        applied_at = dict(backend.execute(
+            f"SELECT migration_id, applied_at_utc FROM {backend.migration_table_quoted}").fetchall())
+        rec_m = self._recorded(backend, "migration")
+        rec_r = self._recorded(backend, "repeatable")
+        infos = []
+        for m in self._migrations():
+            p = Path(m.path)
+            infos.append(MigrationInfo(
+                id=m.id, path=p, sha256=sha256_file(p), applied=m.hash in applied_hashes,
+                applied_at=str(applied_at.get(m.id)) if m.id in applied_at else None,
+                recorded_sha256=rec_m.get(m.id),
+                has_rollback=p.with_name(p.stem + ".rollback.sql").exists()))
+        reps = [RepeatableInfo(n, p, sha256_file(p), rec_r.get(n)) for n, p in self.repeatable_files()]
+        return infos, reps
+
+    # -- public operations -------------------------------------------------------
+    def status(self) -> tuple[list[MigrationInfo], list[RepeatableInfo]]:
+        backend = self._backend()
+        self._ensure_checksum_table(backend)
+        return self._collect(backend)
+
+    def migrate(self) -> MigrateResult:
+        self.precheck()
+        backend = self._backend()
+        result = MigrateResult()
+        with backend.lock(timeout=self.lock_timeout):
+            self._ensure_checksum_table(backend)
+            infos, _ = self._collect(backend)
+            modified = [i for i in infos if i.modified]
+            if modified:
+                names = ", ".join(str(i.path.name) for i in modified)
+                raise MigrationError(
+                    f"applied migration file(s) changed since they were applied: {names}",
+                    sqlstate="CR900",
+                    detail="; ".join(f"{i.path.name}: recorded sha256 {i.recorded_sha256[:12]}…, "
+                                     f"file now {i.sha256[:12]}…" for i in modified),
+                    hint="never edit an applied migration: restore the file (git checkout) and "
+                         "put the change in a new numbered migration")
+            # Adopt checksums of files applied before checksums were recorded.
+            with backend.transaction():
+                for i in infos:
+                    if i.applied and i.recorded_sha256 is None:
+                        self._record(backend, "migration", i.id, i.sha256)
+            migrations = self._migrations()
+            pending = backend.to_apply(migrations)
+            by_id = {i.id: i for i in infos}
+            for n, m in enumerate(pending, 1):
+                self.echo(f"[{n}/{len(pending)}] applying {Path(m.path).name}")
+                try:
+                    backend.apply_one(m)
+                except psycopg.Error as e:
+                    err = CrmError.from_psycopg(e)
+                    raise MigrationError(f"{Path(m.path).name}: {err.message}", sqlstate=err.sqlstate,
+                                         detail=err.detail, hint=err.hint) from e
+                with backend.transaction():
+                    self._record(backend, "migration", m.id, by_id[m.id].sha256)
+                result.applied.append(m.id)
+            result.repeatables = self._apply_repeatables(backend)
+        return result
+
+    @staticmethod
+    def _record(backend, kind: str, name: str, sha: str) -> None:
+        backend.execute(
+            f"INSERT INTO {CHECKSUM_TABLE} (kind, name, sha256) VALUES (:kind, :name, :sha) "
+            "ON CONFLICT (kind, name) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()",
+            {"kind": kind, "name": name, "sha": sha})
+
+    def _apply_repeatables(self, backend) -> list[RepeatableInfo]:
+        _, reps = self._collect(backend)
+        with psycopg.connect(self.dsn) as conn, conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '10s'")
+            conn.execute("SET LOCAL check_function_bodies = off")
+            conn.execute("SET LOCAL client_min_messages = warning")
+            for r in reps:
+                if r.state != "unchanged":
+                    self.echo(f"  {r.state:>9}  {r.name}")
+                try:
+                    conn.execute(r.path.read_text(encoding="utf-8"))
+                except psycopg.Error as e:
+                    err = CrmError.from_psycopg(e)
+                    raise MigrationError(f"{r.name}: {err.message}", sqlstate=err.sqlstate,
+                                         detail=err.detail,
+                                         hint=err.hint or "no repeatable file was applied "
+                                         "(they run in one transaction)") from e
+                conn.execute(
+                    f"INSERT INTO {CHECKSUM_TABLE} (kind, name, sha256) VALUES ('repeatable', %s, %s) "
+                    "ON CONFLICT (kind, name) DO UPDATE SET sha256 = EXCLUDED.sha256, "
+                    "applied_at = CASE WHEN "
+                    f"{CHECKSUM_TABLE}.sha256 = EXCLUDED.sha256 THEN {CHECKSUM_TABLE}.applied_at "
+                    "ELSE now() END", (r.name, r.sha256))
+            names = [r.name for r in reps]
+            conn.execute(f"DELETE FROM {CHECKSUM_TABLE} WHERE kind = 'repeatable' "
+                         "AND NOT (name = ANY(%s))", (names,))
+        return reps
+
+    def rollback(self, count: int = 1) -> list[str]:
+        backend = self._backend()
+        done: list[str] = []
+        with backend.lock(timeout=self.lock_timeout):
+            self._ensure_checksum_table(backend)
+            migrations = self._migrations()
+            to_rollback = list(backend.to_rollback(migrations))[:count]
+            for m in to_rollback:
+                p = Path(m.path)
+                if not p.with_name(p.stem + ".rollback.sql").exists():
+                    raise MigrationError(
+                        f"{p.name} has no rollback file; it cannot be rolled back",
+                        sqlstate="CR901",
+                        detail=f"rolled back so far: {', '.join(done) or 'nothing'}",
+                        hint="write a forward migration that undoes it instead")
+            for m in to_rollback:
+                self.echo(f"rolling back {Path(m.path).name}")
+                try:
+                    backend.rollback_one(m)
+                except psycopg.Error as e:
+                    err = CrmError.from_psycopg(e)
+                    raise MigrationError(f"{Path(m.path).name}: {err.message}", sqlstate=err.sqlstate,
+                                         detail=err.detail, hint=err.hint) from e
+                with backend.transaction():
+                    backend.execute(f"DELETE FROM {CHECKSUM_TABLE} WHERE kind = 'migration' AND name = :n",
+                                    {"n": m.id})
+                    # Repeatable objects may have been dropped with the schema they lived on:
+                    # forget their hashes so the next migrate reports them as new.
+                    backend.execute(f"DELETE FROM {CHECKSUM_TABLE} WHERE kind = 'repeatable'")
+                done.append(m.id)
+        return done
+
+    def break_lock(self) -> None:
+        self._backend().break_lock()

@@ -1,0 +1,7 @@
+SET LOCAL lock_timeout = '5s';
+DROP TABLE IF EXISTS crm.artifacts CASCADE;
+DROP TABLE IF EXISTS crm.assertions CASCADE;
+DROP TABLE IF EXISTS crm.event_participants CASCADE;
+DROP TABLE IF EXISTS crm.events CASCADE;
+DROP TABLE IF EXISTS crm.edges CASCADE;
+DROP TABLE IF EXISTS crm.nodes CASCADE;

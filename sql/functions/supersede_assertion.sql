@@ -1,0 +1,96 @@
+-- crm.supersede_assertion(...) — record a new claim about a subject, superseding the current one.
+-- Guarantees:
+-- * exactly one current assertion per (subject, assertion_type, assertion_key): concurrent
+--   callers on the same key are serialized by a transaction-level advisory lock plus the
+--   partial unique indexes assertions_current_node/_edge;
+-- * a complete history chain: the old row gets superseded_at = now() and superseded_by = the
+--   new row, in the same transaction as the insert;
+-- * p_old_assertion_id NULL means "whatever is current (if anything)"; when given it must be
+--   the current assertion of that subject/type/key, otherwise 40001 (someone superseded it
+--   first: re-read and retry), P0002 (no such assertion) or 22023 (different subject/type);
+-- * the new claim is validated by the assertions trigger (CR010/CR013/CR014).
+-- Parameter names are the seed's (seed 001 §5.2); p_assertion_key is an addition.
+CREATE OR REPLACE FUNCTION crm.supersede_assertion(
+    p_old_assertion_id    uuid,
+    p_new_assertion_type  text,
+    p_new_subject_node_id uuid,
+    p_new_subject_edge_id uuid,
+    p_new_claim           jsonb,
+    p_new_source_event_id uuid DEFAULT NULL,
+    p_new_confidence      numeric DEFAULT 1.0,
+    p_assertion_key       text DEFAULT ''
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_current uuid;
+    v_old     record;
+    v_new_id  uuid := gen_random_uuid();
+    v_key     text := coalesce(p_assertion_key, '');
+BEGIN
+    IF p_new_assertion_type IS NULL THEN
+        RAISE EXCEPTION 'p_new_assertion_type is required' USING ERRCODE = '22023';
+    END IF;
+    IF num_nonnulls(p_new_subject_node_id, p_new_subject_edge_id) <> 1 THEN
+        RAISE EXCEPTION 'exactly one of p_new_subject_node_id and p_new_subject_edge_id must be given'
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_new_claim IS NULL OR jsonb_typeof(p_new_claim) <> 'object' THEN
+        RAISE EXCEPTION 'p_new_claim must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+
+    -- Serialize writers of this (subject, type, key). Readers are never blocked.
+    PERFORM pg_advisory_xact_lock(
+        hashtextextended(concat_ws('/', 'assertion',
+                                   coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
+                                   p_new_assertion_type, v_key), 0));
+
+    SELECT a.id INTO v_current
+      FROM crm.assertions a
+     WHERE a.superseded_at IS NULL
+       AND a.assertion_type = p_new_assertion_type
+       AND a.assertion_key = v_key
+       AND (a.subject_node_id = p_new_subject_node_id OR a.subject_edge_id = p_new_subject_edge_id)
+       FOR UPDATE;
+
+    IF p_old_assertion_id IS NOT NULL AND p_old_assertion_id IS DISTINCT FROM v_current THEN
+        SELECT a.id, a.assertion_type, a.subject_node_id, a.subject_edge_id, a.assertion_key,
+               a.superseded_by
+          INTO v_old
+          FROM crm.assertions a WHERE a.id = p_old_assertion_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'assertion % does not exist', p_old_assertion_id USING ERRCODE = 'P0002';
+        END IF;
+        IF v_old.assertion_type <> p_new_assertion_type
+           OR v_old.subject_node_id IS DISTINCT FROM p_new_subject_node_id
+           OR v_old.subject_edge_id IS DISTINCT FROM p_new_subject_edge_id
+           OR v_old.assertion_key <> v_key THEN
+            RAISE EXCEPTION 'assertion % is not a % assertion about this subject', p_old_assertion_id, p_new_assertion_type
+                USING ERRCODE = '22023', HINT = 'supersede an assertion of the same subject, type and key';
+        END IF;
+        RAISE EXCEPTION 'assertion % is no longer current', p_old_assertion_id
+            USING ERRCODE = '40001',
+                  DETAIL = format('it was superseded by %s; the current one is %s', v_old.superseded_by, v_current),
+                  HINT = 're-read crm.current_assertions and retry';
+    END IF;
+
+    IF v_current IS NOT NULL THEN
+        -- superseded_by is a deferred foreign key: the new row is inserted just below.
+        UPDATE crm.assertions
+           SET superseded_at = now(), superseded_by = v_new_id
+         WHERE id = v_current;
+    END IF;
+
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
+                                claim, confidence, asserted_at, source_event_id)
+    VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+            p_new_claim, coalesce(p_new_confidence, 1.0), now(), p_new_source_event_id);
+
+    RETURN v_new_id;
+END;
+$$;
+
+COMMENT ON FUNCTION crm.supersede_assertion(uuid, text, uuid, uuid, jsonb, uuid, numeric, text) IS
+$c$Record a new claim about a node or edge and supersede the current one of the same (subject, type, key), keeping the history chain (superseded_at/superseded_by). p_old_assertion_id NULL = supersede whatever is current. Exactly one current assertion per key, even under concurrency. Errors: 22023 bad arguments, P0002 unknown old assertion, 40001 old assertion no longer current (retry), CR010/CR013/CR014 claim validation. Example: SELECT crm.supersede_assertion(NULL, 'ticket_status', '<ticket uuid>', NULL, '{"status":"open"}');$c$;

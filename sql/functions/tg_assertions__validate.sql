@@ -1,0 +1,113 @@
+-- crm_private.tg_assertions__validate() — BEFORE INSERT OR UPDATE on crm.assertions.
+-- Guarantees on INSERT: the assertion type is registered (CR010); the subject is a node or
+-- an edge as the type requires, exists (23503) and has an allowed node type (CR014); the
+-- claim has every required key non-null, every registered key of its declared JSON type,
+-- and satisfies the type's jsonpath rule (CR013).
+-- Guarantees on UPDATE: an assertion is history — only superseded_at/superseded_by may be
+-- set, once (CR015).
+CREATE OR REPLACE FUNCTION crm_private.tg_assertions__validate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_type    crm.assertion_types%ROWTYPE;
+    v_subject text;
+    v_bad     text;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.assertion_type <> OLD.assertion_type
+           OR NEW.subject_node_id IS DISTINCT FROM OLD.subject_node_id
+           OR NEW.subject_edge_id IS DISTINCT FROM OLD.subject_edge_id
+           OR NEW.assertion_key <> OLD.assertion_key
+           OR NEW.claim <> OLD.claim
+           OR NEW.confidence <> OLD.confidence
+           OR NEW.asserted_at <> OLD.asserted_at
+           OR NEW.source_event_id IS DISTINCT FROM OLD.source_event_id
+           OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS DISTINCT FROM OLD.superseded_at)
+           OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by) THEN
+            RAISE EXCEPTION 'assertion % is history and cannot be changed', OLD.id
+                USING ERRCODE = 'CR015',
+                      HINT = 'record a new claim with crm.supersede_assertion(...)';
+        END IF;
+        RETURN NEW;
+    END IF;
+
+    SELECT * INTO v_type FROM crm.assertion_types t WHERE t.assertion_type = NEW.assertion_type;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown assertion type "%"', NEW.assertion_type
+            USING ERRCODE = 'CR010',
+                  HINT = 'registered assertion types: ' ||
+                         (SELECT string_agg(t.assertion_type, ', ' ORDER BY t.assertion_type) FROM crm.assertion_types t);
+    END IF;
+
+    IF v_type.subject_is_edge THEN
+        IF NEW.subject_edge_id IS NULL THEN
+            RAISE EXCEPTION 'a % assertion is about an edge', NEW.assertion_type
+                USING ERRCODE = 'CR014', HINT = 'pass subject_edge_id, not subject_node_id';
+        END IF;
+        PERFORM 1 FROM crm.edges e WHERE e.id = NEW.subject_edge_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'subject edge % does not exist', NEW.subject_edge_id USING ERRCODE = '23503';
+        END IF;
+    ELSE
+        IF NEW.subject_node_id IS NULL THEN
+            RAISE EXCEPTION 'a % assertion is about a node', NEW.assertion_type
+                USING ERRCODE = 'CR014', HINT = 'pass subject_node_id, not subject_edge_id';
+        END IF;
+        SELECT n.node_type INTO v_subject FROM crm.nodes n WHERE n.id = NEW.subject_node_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'subject node % does not exist', NEW.subject_node_id
+                USING ERRCODE = '23503', HINT = 'create the node first (or check that you may see it)';
+        END IF;
+        IF v_type.subject_types IS NOT NULL AND NOT (v_subject = ANY (v_type.subject_types)) THEN
+            RAISE EXCEPTION 'a % assertion cannot be about a % node', NEW.assertion_type, v_subject
+                USING ERRCODE = 'CR014',
+                      HINT = format('%s is about: %s', NEW.assertion_type, array_to_string(v_type.subject_types, ', '));
+        END IF;
+    END IF;
+
+    -- required keys
+    SELECT string_agg(k, ', ' ORDER BY k) INTO v_bad
+      FROM unnest(v_type.claim_required) AS k
+     WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null';
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_bad
+            USING ERRCODE = 'CR013',
+                  DETAIL = format('claim shape: %s', v_type.claim_properties::text),
+                  HINT = format('required keys: %s', array_to_string(v_type.claim_required, ', '));
+    END IF;
+
+    -- declared types of present keys
+    SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}', jsonb_typeof(NEW.claim -> p.key)), '; ')
+      INTO v_bad
+      FROM jsonb_each(v_type.claim_properties) AS p
+     WHERE NEW.claim ? p.key
+       AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
+       AND CASE p.value #>> '{}'
+             WHEN 'any' THEN false
+             WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
+                              OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
+             ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
+           END;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'malformed % claim: %', NEW.assertion_type, v_bad
+            USING ERRCODE = 'CR013', DETAIL = format('claim shape: %s', v_type.claim_properties::text),
+                  HINT = 'fix the JSON types of the claim keys';
+    END IF;
+
+    IF v_type.claim_rule IS NOT NULL
+       AND coalesce(jsonb_path_match(NEW.claim, v_type.claim_rule, '{}', true), false) IS NOT TRUE THEN
+        RAISE EXCEPTION 'malformed % claim: % violates %', NEW.assertion_type, NEW.claim::text, v_type.claim_rule::text
+            USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_type.claim_rule::text);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.tg_assertions__validate() IS
+    'Trigger: validates assertion type, subject and claim shape on insert (CR010, CR013, CR014, 23503); makes assertions immutable except for supersession (CR015).';
+
+CREATE OR REPLACE TRIGGER tg_assertions__validate
+    BEFORE INSERT OR UPDATE ON crm.assertions
+    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_assertions__validate();

@@ -1,0 +1,76 @@
+-- crm_private.tg_edges__validate() — BEFORE INSERT OR UPDATE on crm.edges.
+-- Guarantees: the edge type is registered (CR010); both endpoints exist (23503), are live
+-- when the edge is created (CR020) and have node types the edge type allows (CR012);
+-- temporal edges get effective_from = now() when not given; endpoints and type never
+-- change after insert (create a new edge instead, CR015); updated_at is bumped.
+CREATE OR REPLACE FUNCTION crm_private.tg_edges__validate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_type   crm.edge_types%ROWTYPE;
+    v_src    record;
+    v_tgt    record;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.edge_type <> OLD.edge_type OR NEW.source_id <> OLD.source_id OR NEW.target_id <> OLD.target_id THEN
+            RAISE EXCEPTION 'an edge''s type and endpoints cannot change'
+                USING ERRCODE = 'CR015', HINT = 'end or archive this edge and create a new one';
+        END IF;
+        NEW.updated_at := now();
+        RETURN NEW;
+    END IF;
+
+    SELECT * INTO v_type FROM crm.edge_types t WHERE t.edge_type = NEW.edge_type;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown edge type "%"', NEW.edge_type
+            USING ERRCODE = 'CR010',
+                  HINT = 'registered edge types: ' ||
+                         (SELECT string_agg(t.edge_type, ', ' ORDER BY t.edge_type) FROM crm.edge_types t);
+    END IF;
+
+    SELECT n.node_type, n.archived_at INTO v_src FROM crm.nodes n WHERE n.id = NEW.source_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'edge source node % does not exist', NEW.source_id
+            USING ERRCODE = '23503', HINT = 'create the node first (or check that you may see it)';
+    END IF;
+    SELECT n.node_type, n.archived_at INTO v_tgt FROM crm.nodes n WHERE n.id = NEW.target_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'edge target node % does not exist', NEW.target_id
+            USING ERRCODE = '23503', HINT = 'create the node first (or check that you may see it)';
+    END IF;
+
+    IF v_type.source_types IS NOT NULL AND NOT (v_src.node_type = ANY (v_type.source_types)) THEN
+        RAISE EXCEPTION 'a % edge cannot start at a % node', NEW.edge_type, v_src.node_type
+            USING ERRCODE = 'CR012',
+                  DETAIL = format('%s: %s -> %s', NEW.edge_type, array_to_string(v_type.source_types, '|'),
+                                  coalesce(array_to_string(v_type.target_types, '|'), 'any')),
+                  HINT = 'check the direction and the node types (see crm.edge_types)';
+    END IF;
+    IF v_type.target_types IS NOT NULL AND NOT (v_tgt.node_type = ANY (v_type.target_types)) THEN
+        RAISE EXCEPTION 'a % edge cannot end at a % node', NEW.edge_type, v_tgt.node_type
+            USING ERRCODE = 'CR012',
+                  DETAIL = format('%s: %s -> %s', NEW.edge_type,
+                                  coalesce(array_to_string(v_type.source_types, '|'), 'any'),
+                                  array_to_string(v_type.target_types, '|')),
+                  HINT = 'check the direction and the node types (see crm.edge_types)';
+    END IF;
+    IF NEW.edge_type <> 'merged_into' AND (v_src.archived_at IS NOT NULL OR v_tgt.archived_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'cannot link an archived node'
+            USING ERRCODE = 'CR020', HINT = 'restore the node first (crm.restore_node)';
+    END IF;
+
+    IF v_type.temporal AND NEW.effective_from IS NULL THEN
+        NEW.effective_from := now();
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.tg_edges__validate() IS
+    'Trigger: validates edge type, endpoint existence and types, liveness (CR010, CR012, CR020, 23503); defaults effective_from of temporal edges.';
+
+CREATE OR REPLACE TRIGGER tg_edges__validate
+    BEFORE INSERT OR UPDATE ON crm.edges
+    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_edges__validate();
