@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import os
+import subprocess
 import sys
 
 import click
@@ -99,7 +99,7 @@ def db_psql(psql_args, dsn):
     """Open psql (the server's own) on the database."""
     url = resolve_dsn(dsn)
     psql = server.bin_dir() / "psql"
-    os.execv(str(psql), [str(psql), url, *psql_args])
+    sys.exit(subprocess.call([str(psql), url, *psql_args]))
 
 
 # --------------------------------------------------------------------- migrate

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psycopg
 
-from crm360.db import CrmError, to_yoyo_url
+from crm360.db import CrmError, connect, to_yoyo_url
 
 REPEATABLE_DIRS = ("functions", "views", "rls")
 MIN_SERVER = 160000
@@ -129,7 +129,7 @@ class Migrator:
     # -- checks ----------------------------------------------------------------
     def precheck(self) -> None:
         """Refuse (changing nothing) when the server cannot host crm360."""
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        with connect(self.dsn, autocommit=True) as conn:
             num = conn.info.server_version
             ver = conn.execute("SHOW server_version").fetchone()[0]
             if num < MIN_SERVER:
