@@ -15,7 +15,8 @@ BEGIN
     IF NOT FOUND OR v_opp.node_type <> 'opportunity' THEN
         RAISE EXCEPTION 'opportunity % does not exist', p_opp_id
             USING ERRCODE = 'P0002',
-                  DETAIL = CASE WHEN FOUND THEN format('node %s is a %s', p_opp_id, v_opp.node_type) END;
+                  DETAIL = CASE WHEN v_opp.id IS NULL THEN 'no such node'
+                                ELSE format('node %s is a %s', p_opp_id, v_opp.node_type) END;
     END IF;
     IF v_opp.archived_at IS NOT NULL THEN
         RAISE EXCEPTION 'opportunity % (%) is archived', v_opp.properties ->> 'code', p_opp_id
