@@ -62,7 +62,8 @@ def readme_section(text: str) -> str | None:
 
 def replace_section(text: str, generated: str) -> str:
     if BEGIN not in text or END not in text:
-        return text.rstrip("\n") + f"\n\n{BEGIN}\n{generated}{END}\n"
+        head = text.rstrip("\n") + "\n\n" if text.strip() else ""
+        return f"{head}{BEGIN}\n{generated}{END}\n"
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     return f"{head}{BEGIN}\n{generated}{END}{tail}"
