@@ -86,3 +86,14 @@ WHERE n.node_type = 'opportunity'
 
 COMMENT ON VIEW crm.opportunities_active_live IS
     'Same rows and columns as crm.opportunities_active, computed from the base tables on every read (always current, slower at scale).';
+
+COMMENT ON COLUMN crm.opportunities_active.code IS 'Opportunity code OPP-YYMM-NNNN';
+COMMENT ON COLUMN crm.opportunities_active.estimated_value IS 'properties.estimated_value as numeric (NULL when absent or not a number)';
+COMMENT ON COLUMN crm.opportunities_active.teams IS 'attrs.teams: the teams the opportunity is tagged with (JSON array)';
+COMMENT ON COLUMN crm.opportunities_active.stage IS 'Current deal_stage (a stage key of the pipeline)';
+COMMENT ON COLUMN crm.opportunities_active.pipeline IS 'Code of the pipeline (e.g. PL-SALES)';
+COMMENT ON COLUMN crm.opportunities_active.stage_since IS 'When the deal entered its current stage';
+COMMENT ON COLUMN crm.opportunities_active.current_value IS 'Amount of the current deal_value assertion';
+COMMENT ON COLUMN crm.opportunities_active.win_probability IS 'Current win probability, 0..1';
+COMMENT ON COLUMN crm.opportunities_active.primary_contact_id IS 'The earliest live primary_contact person';
+COMMENT ON COLUMN crm.opportunities_active.assigned_to_id IS 'The owner: the most recent open assigned_to edge with role owner';

@@ -51,3 +51,8 @@ WHERE n.node_type = 'person'
 
 COMMENT ON VIEW crm.contacts_directory_live IS
     'Same rows and columns as crm.contacts_directory, computed from the base tables on every read (always current).';
+
+COMMENT ON COLUMN crm.contacts_directory.code IS 'Contact code CON-YYMM-NNNN';
+COMMENT ON COLUMN crm.contacts_directory.organization IS 'Current employer: the most recent open employs edge from a live org';
+COMMENT ON COLUMN crm.contacts_directory.current_contact_info IS 'Claim of the current contact_info assertion {phone, email, address, preferred_contact}';
+COMMENT ON COLUMN crm.contacts_directory.current_sentiment IS 'Claim of the current sentiment assertion {stance, confidence, notes}';
