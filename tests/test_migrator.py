@@ -99,8 +99,13 @@ def test_edited_migration_is_refused(db, tmp_path):
 def test_rollback_then_migrate_round_trip(db):
     before = schema_dump(db)
     m = Migrator(db, **quiet)
-    done = m.rollback(count=1)
-    assert done == ["0003_core"]
+    latest = [p.stem for p in sorted(sql_dir().glob("[0-9]*.sql")) if not p.name.endswith(".rollback.sql")][-1]
+    assert m.rollback(count=1) == [latest]
+    m.migrate()
+    assert schema_dump(db) == before
+    # roll back to just before 0003 (every later migration first), then forward again
+    done = m.rollback(count=len(Migrator(db).status()[0]) - 2)
+    assert done[-1] == "0003_core"
     assert not table_exists(db, "crm.nodes")
     assert table_exists(db, "crm.node_types")
     m.migrate()

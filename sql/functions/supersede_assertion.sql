@@ -8,7 +8,10 @@
 -- * p_old_assertion_id NULL means "whatever is current (if anything)"; when given it must be
 --   the current assertion of that subject/type/key, otherwise 40001 (someone superseded it
 --   first: re-read and retry), P0002 (no such assertion) or 22023 (different subject/type);
--- * the new claim is validated by the assertions trigger (CR010/CR013/CR014).
+-- * the new claim is validated by the assertions trigger (CR010/CR013/CR014);
+-- * time runs forward along the chain: the old row's superseded_at and the new row's
+--   asserted_at are one clock_timestamp() taken after the lock, so a transaction that
+--   started earlier but got the lock later never records a time before its predecessor.
 -- Parameter names are the seed's (seed 001 §5.2); p_assertion_key is an addition.
 CREATE OR REPLACE FUNCTION crm.supersede_assertion(
     p_old_assertion_id    uuid,
@@ -29,6 +32,7 @@ DECLARE
     v_old     record;
     v_new_id  uuid := gen_random_uuid();
     v_key     text := coalesce(p_assertion_key, '');
+    v_now     timestamptz;
 BEGIN
     IF p_new_assertion_type IS NULL THEN
         RAISE EXCEPTION 'p_new_assertion_type is required' USING ERRCODE = '22023';
@@ -46,6 +50,7 @@ BEGIN
         hashtextextended(concat_ws('/', 'assertion',
                                    coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
                                    p_new_assertion_type, v_key), 0));
+    v_now := clock_timestamp();
 
     SELECT a.id INTO v_current
       FROM crm.assertions a
@@ -79,14 +84,14 @@ BEGIN
     IF v_current IS NOT NULL THEN
         -- superseded_by is a deferred foreign key: the new row is inserted just below.
         UPDATE crm.assertions
-           SET superseded_at = now(), superseded_by = v_new_id
+           SET superseded_at = v_now, superseded_by = v_new_id
          WHERE id = v_current;
     END IF;
 
     INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
                                 claim, confidence, asserted_at, source_event_id)
     VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-            p_new_claim, coalesce(p_new_confidence, 1.0), now(), p_new_source_event_id);
+            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id);
 
     RETURN v_new_id;
 END;

@@ -1,0 +1,67 @@
+-- crm.log_crm_activity(...) — record an activity and who took part (seed 001 §5.3, corrected).
+-- Guarantees: the event type is registered (CR010, by the events trigger); the participant
+-- arrays are non-empty, of equal length and without NULLs or blank roles (22023); every
+-- participant exists (P0002 naming the missing ids); participants are inserted set-based
+-- and idempotently per (event, node, role) — duplicates in the arrays collapse. One
+-- transaction: on any error nothing is recorded. Actor: p_actor, else session_user.
+CREATE OR REPLACE FUNCTION crm.log_crm_activity(
+    p_event_type        text,
+    p_summary           text,
+    p_properties        jsonb,
+    p_actor             text,
+    p_participant_ids   uuid[],
+    p_participant_roles text[],
+    p_occurred_at       timestamptz DEFAULT now()
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_event_id uuid;
+    v_missing  text;
+BEGIN
+    IF p_event_type IS NULL THEN
+        RAISE EXCEPTION 'p_event_type must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF p_properties IS NOT NULL AND jsonb_typeof(p_properties) <> 'object' THEN
+        RAISE EXCEPTION 'p_properties must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF coalesce(cardinality(p_participant_ids), 0) = 0 THEN
+        RAISE EXCEPTION 'an activity needs at least one participant' USING ERRCODE = '22023';
+    END IF;
+    IF cardinality(p_participant_ids) IS DISTINCT FROM cardinality(p_participant_roles)
+       OR array_ndims(p_participant_ids) <> 1 OR array_ndims(p_participant_roles) <> 1 THEN
+        RAISE EXCEPTION 'p_participant_ids and p_participant_roles must be one-dimensional arrays of equal length (% vs %)',
+                        cardinality(p_participant_ids), coalesce(cardinality(p_participant_roles)::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF array_position(p_participant_ids, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM unnest(p_participant_roles) r WHERE r IS NULL OR btrim(r) = '') THEN
+        RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
+    END IF;
+
+    SELECT string_agg(DISTINCT i::text, ', ') INTO v_missing
+      FROM unnest(p_participant_ids) AS i
+     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = i);
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
+            USING ERRCODE = 'P0002', DETAIL = v_missing;
+    END IF;
+
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+            coalesce(p_actor, session_user))
+    RETURNING id INTO v_event_id;
+
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT v_event_id, u.node_id, btrim(u.role)
+      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+    ON CONFLICT (event_id, node_id, role) DO NOTHING;
+
+    RETURN v_event_id;
+END;
+$$;
+
+COMMENT ON FUNCTION crm.log_crm_activity(text, text, jsonb, text, uuid[], text[], timestamptz) IS
+$c$Record an activity (email, phone_call, meeting, note, offer_sent, ...) with its participants and their roles; returns the event id. Guarantees: one transaction; participants set-based and unique per (event, node, role). Actor: p_actor, else session_user. Errors: 22023 empty/unequal/NULL participant arrays or bad properties, P0002 unknown participant ids (listed), CR010 unregistered event type. Example: SELECT crm.log_crm_activity('meeting', 'Kick-off', '{"location":"Zoom"}', NULL, ARRAY['<person uuid>','<opp uuid>']::uuid[], ARRAY['attendee','subject']);$c$;
