@@ -126,3 +126,15 @@ def as_role(conn: psycopg.Connection, role: str):
     with conn.transaction(force_rollback=True):
         conn.execute(psycopg.sql.SQL("SET LOCAL ROLE {}").format(psycopg.sql.Identifier(role)))
         yield conn
+
+
+@pytest.fixture
+def world(conn, db):
+    """Access-control world: create login roles/users/teams with world.login/team/join."""
+    from tests.access_helpers import World
+
+    w = World(admin=conn, dsn=db)
+    try:
+        yield w
+    finally:
+        w.close()

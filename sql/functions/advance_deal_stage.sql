@@ -7,7 +7,7 @@
 -- moving to the current stage is a no-op that returns the current assertion id (safe to
 -- retry); otherwise a stage_change event (participant: the deal, role subject) and a new
 -- deal_stage assertion {stage, pipeline, moved_from, reason} superseding the old one are
--- written in the caller's transaction. Actor: p_actor, else session_user.
+-- written in the caller's transaction. Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role.
 CREATE OR REPLACE FUNCTION crm.advance_deal_stage(
     p_opp_id    uuid,
     p_new_stage text,
@@ -26,7 +26,7 @@ DECLARE
     v_pipeline     text;
     v_stages       jsonb;
     v_old_terminal boolean;
-    v_event_id     uuid;
+    v_event_id     uuid := gen_random_uuid();
     v_now          timestamptz;
 BEGIN
     v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
@@ -78,13 +78,12 @@ BEGIN
     END IF;
 
     v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
-    VALUES ('stage_change', v_now,
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_event_id, 'stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, session_user))
-    RETURNING id INTO v_event_id;
+            coalesce(p_actor, crm.current_actor()::text, session_user::text));
 
     INSERT INTO crm.event_participants (event_id, node_id, role)
     VALUES (v_event_id, p_opp_id, 'subject');
@@ -102,4 +101,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.advance_deal_stage(uuid, text, text, text, boolean) IS
-$c$Move an opportunity to another stage of its pipeline: logs a stage_change event (opportunity as subject) and supersedes the deal_stage assertion with {stage, pipeline, moved_from, reason}; returns the new assertion id. Guarantees: concurrent advances of one deal serialize on the deal's row, so moved_from is always the true previous stage; moving to the current stage is a no-op returning the current assertion id; leaving a terminal stage needs p_reopen => true. Actor: p_actor, else session_user. Errors: P0002 unknown opportunity or no pipeline, CR020 archived, 22023 blank stage, CR001 stage not in the pipeline (hint lists the stages), CR002 terminal stage without p_reopen. Example: SELECT crm.advance_deal_stage('<opp uuid>', 'negotiation', 'Proposal accepted, entering terms discussion');$c$;
+$c$Move an opportunity to another stage of its pipeline: logs a stage_change event (opportunity as subject) and supersedes the deal_stage assertion with {stage, pipeline, moved_from, reason}; returns the new assertion id. Guarantees: concurrent advances of one deal serialize on the deal's row, so moved_from is always the true previous stage; moving to the current stage is a no-op returning the current assertion id; leaving a terminal stage needs p_reopen => true. Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role. Errors: P0002 unknown opportunity or no pipeline, CR020 archived, 22023 blank stage, CR001 stage not in the pipeline (hint lists the stages), CR002 terminal stage without p_reopen. Example: SELECT crm.advance_deal_stage('<opp uuid>', 'negotiation', 'Proposal accepted, entering terms discussion');$c$;

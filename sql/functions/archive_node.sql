@@ -9,7 +9,7 @@ SET search_path = ''
 AS $$
 DECLARE
     v_node  record;
-    v_event uuid;
+    v_event uuid := gen_random_uuid();
 BEGIN
     SELECT n.id, n.node_type, n.label, n.archived_at INTO v_node
       FROM crm.nodes n WHERE n.id = p_node_id FOR UPDATE;
@@ -20,10 +20,9 @@ BEGIN
         RETURN false;
     END IF;
     UPDATE crm.nodes SET archived_at = now() WHERE id = p_node_id;
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
-    VALUES ('node_archived', now(), format('Archived %s %s', v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason), session_user)
-    RETURNING id INTO v_event;
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_event, 'node_archived', now(), format('Archived %s %s', v_node.node_type, v_node.label),
+            jsonb_build_object('reason', p_reason), coalesce(crm.current_actor()::text, session_user::text));
     INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_node_id, 'subject');
     RETURN true;
 END;

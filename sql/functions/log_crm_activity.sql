@@ -3,7 +3,7 @@
 -- arrays are non-empty, of equal length and without NULLs or blank roles (22023); every
 -- participant exists (P0002 naming the missing ids); participants are inserted set-based
 -- and idempotently per (event, node, role) — duplicates in the arrays collapse. One
--- transaction: on any error nothing is recorded. Actor: p_actor, else session_user.
+-- transaction: on any error nothing is recorded. Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role.
 CREATE OR REPLACE FUNCTION crm.log_crm_activity(
     p_event_type        text,
     p_summary           text,
@@ -18,7 +18,7 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_event_id uuid;
+    v_event_id uuid := gen_random_uuid();
     v_missing  text;
 BEGIN
     IF p_event_type IS NULL THEN
@@ -49,19 +49,20 @@ BEGIN
             USING ERRCODE = 'P0002', DETAIL = v_missing;
     END IF;
 
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
-    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, session_user))
-    RETURNING id INTO v_event_id;
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_event_id, p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+            coalesce(p_actor, crm.current_actor()::text, session_user::text));
 
+    -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
+    -- (no ON CONFLICT: under row-level security it would require the new participation to
+    -- be readable before the event's ACL is computed).
     INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT v_event_id, u.node_id, btrim(u.role)
-      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
-    ON CONFLICT (event_id, node_id, role) DO NOTHING;
+    SELECT DISTINCT v_event_id, u.node_id, btrim(u.role)
+      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role);
 
     RETURN v_event_id;
 END;
 $$;
 
 COMMENT ON FUNCTION crm.log_crm_activity(text, text, jsonb, text, uuid[], text[], timestamptz) IS
-$c$Record an activity (email, phone_call, meeting, note, offer_sent, ...) with its participants and their roles; returns the event id. Guarantees: one transaction; participants set-based and unique per (event, node, role). Actor: p_actor, else session_user. Errors: 22023 empty/unequal/NULL participant arrays or bad properties, P0002 unknown participant ids (listed), CR010 unregistered event type. Example: SELECT crm.log_crm_activity('meeting', 'Kick-off', '{"location":"Zoom"}', NULL, ARRAY['<person uuid>','<opp uuid>']::uuid[], ARRAY['attendee','subject']);$c$;
+$c$Record an activity (email, phone_call, meeting, note, offer_sent, ...) with its participants and their roles; returns the event id. Guarantees: one transaction; participants set-based and unique per (event, node, role). Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role. Errors: 22023 empty/unequal/NULL participant arrays or bad properties, P0002 unknown participant ids (listed), CR010 unregistered event type. Example: SELECT crm.log_crm_activity('meeting', 'Kick-off', '{"location":"Zoom"}', NULL, ARRAY['<person uuid>','<opp uuid>']::uuid[], ARRAY['attendee','subject']);$c$;

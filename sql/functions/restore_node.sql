@@ -10,7 +10,7 @@ AS $$
 DECLARE
     v_node  record;
     v_other uuid;
-    v_event uuid;
+    v_event uuid := gen_random_uuid();
 BEGIN
     SELECT n.id, n.node_type, n.label, n.archived_at, n.external_id, n.external_source INTO v_node
       FROM crm.nodes n WHERE n.id = p_node_id FOR UPDATE;
@@ -31,10 +31,9 @@ BEGIN
         END IF;
     END IF;
     UPDATE crm.nodes SET archived_at = NULL WHERE id = p_node_id;
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
-    VALUES ('node_restored', now(), format('Restored %s %s', v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason), session_user)
-    RETURNING id INTO v_event;
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_event, 'node_restored', now(), format('Restored %s %s', v_node.node_type, v_node.label),
+            jsonb_build_object('reason', p_reason), coalesce(crm.current_actor()::text, session_user::text));
     INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_node_id, 'subject');
     RETURN true;
 END;

@@ -1,10 +1,11 @@
 -- crm_private.tg_assertions__validate() — BEFORE INSERT OR UPDATE on crm.assertions.
 -- Guarantees on INSERT: the assertion type is registered (CR010); the subject is a node or
--- an edge as the type requires, exists (23503) and has an allowed node type (CR014); the
+-- an edge as the type requires, exists and is visible to the caller (42501; 23503 for admins) and has an allowed node type (CR014); the
 -- claim has every required key non-null, every registered key of its declared JSON type,
--- and satisfies the type's jsonpath rule (CR013).
+-- and satisfies the type's jsonpath rule (CR013); acl and sensitive are copied from the
+-- subject and the type.
 -- Guarantees on UPDATE: an assertion is history — only superseded_at/superseded_by may be
--- set, once (CR015).
+-- set, once (CR015); acl/sensitive only by ACL maintenance.
 CREATE OR REPLACE FUNCTION crm_private.tg_assertions__validate()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -14,6 +15,7 @@ DECLARE
     v_type    crm.assertion_types%ROWTYPE;
     v_subject text;
     v_bad     text;
+    v_acl     uuid[];
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NEW.assertion_type <> OLD.assertion_type
@@ -25,7 +27,9 @@ BEGIN
            OR NEW.asserted_at <> OLD.asserted_at
            OR NEW.source_event_id IS DISTINCT FROM OLD.source_event_id
            OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS DISTINCT FROM OLD.superseded_at)
-           OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by) THEN
+           OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by)
+           OR ((NEW.acl IS DISTINCT FROM OLD.acl OR NEW.sensitive IS DISTINCT FROM OLD.sensitive)
+               AND NOT crm_private.acl_maintenance()) THEN
             RAISE EXCEPTION 'assertion % is history and cannot be changed', OLD.id
                 USING ERRCODE = 'CR015',
                       HINT = 'record a new claim with crm.supersede_assertion(...)';
@@ -48,18 +52,23 @@ BEGIN
         END IF;
         PERFORM 1 FROM crm.edges e WHERE e.id = NEW.subject_edge_id;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'subject edge % does not exist', NEW.subject_edge_id USING ERRCODE = '23503';
+            IF crm_private.actor_is_admin() THEN
+                RAISE EXCEPTION 'subject edge % does not exist', NEW.subject_edge_id USING ERRCODE = '23503';
+            END IF;
+            RAISE EXCEPTION 'subject edge % does not exist or is not visible to you', NEW.subject_edge_id
+                USING ERRCODE = '42501';
         END IF;
+        NEW.acl := '{}';   -- checked through the edge (both ends visible)
     ELSE
         IF NEW.subject_node_id IS NULL THEN
             RAISE EXCEPTION 'a % assertion is about a node', NEW.assertion_type
                 USING ERRCODE = 'CR014', HINT = 'pass subject_node_id, not subject_edge_id';
         END IF;
-        SELECT n.node_type INTO v_subject FROM crm.nodes n WHERE n.id = NEW.subject_node_id;
+        SELECT n.node_type, n.acl INTO v_subject, v_acl FROM crm.nodes n WHERE n.id = NEW.subject_node_id;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'subject node % does not exist', NEW.subject_node_id
-                USING ERRCODE = '23503', HINT = 'create the node first (or check that you may see it)';
+            PERFORM crm_private.raise_not_visible('subject', NEW.subject_node_id);
         END IF;
+        NEW.acl := v_acl;
         IF v_type.subject_types IS NOT NULL AND NOT (v_subject = ANY (v_type.subject_types)) THEN
             RAISE EXCEPTION 'a % assertion cannot be about a % node', NEW.assertion_type, v_subject
                 USING ERRCODE = 'CR014',
@@ -101,6 +110,7 @@ BEGIN
         RAISE EXCEPTION 'malformed % claim: % violates %', NEW.assertion_type, NEW.claim::text, v_type.claim_rule::text
             USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_type.claim_rule::text);
     END IF;
+    NEW.sensitive := v_type.sensitive;
     RETURN NEW;
 END;
 $$;

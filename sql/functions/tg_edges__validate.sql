@@ -1,8 +1,10 @@
 -- crm_private.tg_edges__validate() — BEFORE INSERT OR UPDATE on crm.edges.
--- Guarantees: the edge type is registered (CR010); both endpoints exist (23503), are live
+-- Guarantees: the edge type is registered (CR010); both endpoints exist and are visible to
+-- the caller (else 42501; 23503 for admins), are live
 -- when the edge is created (CR020) and have node types the edge type allows (CR012);
 -- temporal edges get effective_from = now() when not given; endpoints and type never
--- change after insert (create a new edge instead, CR015); updated_at is bumped.
+-- change after insert (create a new edge instead, CR015); source_acl/target_acl are copied
+-- from the endpoints and cannot be written by callers; updated_at is bumped.
 CREATE OR REPLACE FUNCTION crm_private.tg_edges__validate()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -18,7 +20,11 @@ BEGIN
             RAISE EXCEPTION 'an edge''s type and endpoints cannot change'
                 USING ERRCODE = 'CR015', HINT = 'end or archive this edge and create a new one';
         END IF;
-        NEW.updated_at := now();
+        IF NOT crm_private.acl_maintenance() THEN
+            NEW.source_acl := OLD.source_acl;
+            NEW.target_acl := OLD.target_acl;
+            NEW.updated_at := now();
+        END IF;
         RETURN NEW;
     END IF;
 
@@ -30,16 +36,18 @@ BEGIN
                          (SELECT string_agg(t.edge_type, ', ' ORDER BY t.edge_type) FROM crm.edge_types t);
     END IF;
 
-    SELECT n.node_type, n.archived_at INTO v_src FROM crm.nodes n WHERE n.id = NEW.source_id;
+    -- Read the endpoints as the caller: a node the caller cannot see is reported exactly like
+    -- a node that does not exist (42501 for non-admins), so no existence or type leaks out.
+    SELECT n.node_type, n.archived_at, n.acl INTO v_src FROM crm.nodes n WHERE n.id = NEW.source_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'edge source node % does not exist', NEW.source_id
-            USING ERRCODE = '23503', HINT = 'create the node first (or check that you may see it)';
+        PERFORM crm_private.raise_not_visible('edge source', NEW.source_id);
     END IF;
-    SELECT n.node_type, n.archived_at INTO v_tgt FROM crm.nodes n WHERE n.id = NEW.target_id;
+    SELECT n.node_type, n.archived_at, n.acl INTO v_tgt FROM crm.nodes n WHERE n.id = NEW.target_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'edge target node % does not exist', NEW.target_id
-            USING ERRCODE = '23503', HINT = 'create the node first (or check that you may see it)';
+        PERFORM crm_private.raise_not_visible('edge target', NEW.target_id);
     END IF;
+    NEW.source_acl := v_src.acl;
+    NEW.target_acl := v_tgt.acl;
 
     IF v_type.source_types IS NOT NULL AND NOT (v_src.node_type = ANY (v_type.source_types)) THEN
         RAISE EXCEPTION 'a % edge cannot start at a % node', NEW.edge_type, v_src.node_type

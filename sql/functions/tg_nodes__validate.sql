@@ -1,9 +1,11 @@
 -- crm_private.tg_nodes__validate() — BEFORE INSERT OR UPDATE on crm.nodes.
 -- Guarantees: the node type is registered (CR010); every required property of the type is
 -- present, non-null and non-blank (CR011); label is derived from the properties when not
--- given; external_source/id are trimmed; acl is computed here and never taken from the
--- caller (NULL for types that are not access-checked, else the node's own restrictions —
--- inheritance through owned_by is layered on by the access-control triggers); updated_at
+-- given; external_source/id are trimmed; acl is never taken from the caller (computed
+-- here on insert: NULL for types that are not access-checked, else restricted_to plus the
+-- claimer; maintained by crm_private.recompute_acl after updates, including inheritance
+-- through owned_by); non-admins cannot change restrictions, may only claim/release for
+-- themselves (42501), and cannot create a node nobody but admins could see; updated_at
 -- is bumped on every update.
 CREATE OR REPLACE FUNCTION crm_private.tg_nodes__validate()
 RETURNS trigger
@@ -13,14 +15,18 @@ AS $$
 DECLARE
     v_type    crm.node_types%ROWTYPE;
     v_missing text[];
+    v_actor   uuid;
 BEGIN
     IF TG_OP = 'UPDATE'
        AND NEW.node_type = OLD.node_type
        AND NEW.properties = OLD.properties
        AND NEW.label IS NOT DISTINCT FROM OLD.label
        AND NEW.restricted_to = OLD.restricted_to
-       AND NEW.acl IS NOT DISTINCT FROM OLD.acl THEN
-        NEW.updated_at := now();
+       AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by THEN
+        IF NOT crm_private.acl_maintenance() THEN
+            NEW.acl := OLD.acl;
+            NEW.updated_at := now();
+        END IF;
         RETURN NEW;
     END IF;
 
@@ -64,13 +70,57 @@ BEGIN
 
     NEW.external_id := nullif(btrim(NEW.external_id), '');
     NEW.external_source := nullif(btrim(NEW.external_source), '');
-    NEW.restricted_to := coalesce(NEW.restricted_to, '{}');
-    IF v_type.access_checked THEN
-        NEW.acl := CASE WHEN TG_OP = 'INSERT' OR NEW.restricted_to IS DISTINCT FROM OLD.restricted_to
-                             OR OLD.acl IS NULL
-                        THEN NEW.restricted_to ELSE OLD.acl END;
-    ELSE
-        NEW.acl := NULL;
+    NEW.restricted_to := crm_private.acl_norm(NEW.restricted_to);
+
+    -- Access columns (DESIGN §6). Only admins restrict/unrestrict (that can widen visibility);
+    -- members may only claim an unclaimed node for themselves or release their own claim.
+    IF NOT crm_private.actor_is_admin() AND NOT crm_private.acl_maintenance() THEN
+        v_actor := crm.current_actor();
+        IF v_actor IS NULL THEN
+            RAISE EXCEPTION 'writing nodes needs a CRM identity; % has none', current_user
+                USING ERRCODE = 'CR030',
+                      HINT = 'map the login with crm.map_login(role, user), or call crm.act_as(user) from a crm_service role';
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            IF NOT (NEW.restricted_to <@ crm_private.actor_principals()) THEN
+                RAISE EXCEPTION 'you may only restrict a new node to yourself or your own teams'
+                    USING ERRCODE = '42501', HINT = 'ask an admin to restrict it (crm.restrict_access_to_team)';
+            END IF;
+            IF v_type.claimable AND NEW.claimed_by IS NULL THEN
+                NEW.claimed_by := v_actor;   -- what a member creates, they own (seed 002)
+            ELSIF NEW.claimed_by IS DISTINCT FROM v_actor AND NEW.claimed_by IS NOT NULL THEN
+                RAISE EXCEPTION 'you may only claim a node for yourself' USING ERRCODE = '42501';
+            END IF;
+            IF v_type.access_checked AND cardinality(NEW.restricted_to) = 0 AND NEW.claimed_by IS NULL THEN
+                RAISE EXCEPTION 'a new % would be visible to nobody but admins', NEW.node_type
+                    USING ERRCODE = '42501',
+                          HINT = 'restrict it to one of your teams (restricted_to), or create it through a function that links it to an account';
+            END IF;
+        ELSE
+            IF NEW.restricted_to IS DISTINCT FROM OLD.restricted_to THEN
+                RAISE EXCEPTION 'only admins change the restrictions of a node'
+                    USING ERRCODE = '42501', HINT = 'ask an admin (crm.restrict_access_to_team / unrestrict_access_from_team)';
+            END IF;
+            IF NEW.claimed_by IS DISTINCT FROM OLD.claimed_by
+               AND NOT ((OLD.claimed_by IS NULL AND NEW.claimed_by = v_actor)
+                        OR (OLD.claimed_by = v_actor AND NEW.claimed_by IS NULL)) THEN
+                RAISE EXCEPTION 'you may only claim an unclaimed node for yourself or release your own claim'
+                    USING ERRCODE = '42501', HINT = 'use crm.claim(node) / crm.release(node)';
+            END IF;
+        END IF;
+    END IF;
+    IF NEW.claimed_by IS NOT NULL AND NOT v_type.claimable THEN
+        RAISE EXCEPTION '% nodes cannot be claimed', NEW.node_type USING ERRCODE = 'CR031';
+    END IF;
+
+    -- Effective ACL: computed here on insert (no owned_by parents exist yet); on update it is
+    -- recomputed set-based by crm_private.recompute_acl (AFTER trigger) and only that
+    -- maintenance may write it — anything else a caller writes into acl is ignored.
+    IF TG_OP = 'INSERT' THEN
+        NEW.acl := CASE WHEN v_type.access_checked
+                        THEN crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;
+    ELSIF NOT crm_private.acl_maintenance() THEN
+        NEW.acl := OLD.acl;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         NEW.updated_at := now();

@@ -4,11 +4,28 @@
 -- The live query must stay identical to crm_private.opportunities_active_mv (0004); a test
 -- compares them.
 CREATE OR REPLACE VIEW crm.opportunities_active
-WITH (security_invoker = true) AS
-SELECT node_id, label, code, name, estimated_value, teams, stage, pipeline, stage_since,
-       current_value, win_probability, primary_contact_name, primary_contact_id,
-       assigned_to_name, assigned_to_id, created_at
-  FROM crm_private.opportunities_active_mv;
+WITH (security_invoker = false, security_barrier = true) AS
+-- Reads the private materialized view as its owner and re-applies the access rules of the
+-- live tables itself (DESIGN §6: a materialized view is never a way around access control):
+-- rows only for opportunities the caller can see now, the sensitive deal value only with a
+-- grant for deal_value, contact/owner names only when the caller can see those people.
+SELECT mv.node_id, mv.label, mv.code, mv.name, mv.estimated_value, mv.teams, mv.stage, mv.pipeline,
+       mv.stage_since,
+       CASE WHEN (SELECT crm_private.actor_can_read_assertion_type('deal_value')) THEN mv.current_value END
+           AS current_value,
+       mv.win_probability,
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.primary_contact_id)
+            THEN mv.primary_contact_name END AS primary_contact_name,
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.primary_contact_id)
+            THEN mv.primary_contact_id END AS primary_contact_id,
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.assigned_to_id)
+            THEN mv.assigned_to_name END AS assigned_to_name,
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.assigned_to_id)
+            THEN mv.assigned_to_id END AS assigned_to_id,
+       mv.created_at
+  FROM crm_private.opportunities_active_mv mv
+ WHERE (SELECT crm_private.actor_is_admin())
+    OR mv.node_id IN (SELECT crm_private.visible_node_ids('opportunity'));
 
 COMMENT ON VIEW crm.opportunities_active IS
     'Active opportunities as a flat CRM table (seed 001 §6.1): one row per live opportunity not in a terminal stage, with stage, value, win probability, primary contact and owner. Materialized: as of the last crm.refresh_crm_views() (see crm_private.view_refreshes); crm.opportunities_active_live is always current.';

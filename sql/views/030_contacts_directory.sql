@@ -3,10 +3,19 @@
 -- the base tables on every read. The live query must stay identical to
 -- crm_private.contacts_directory_mv (0004); a test compares them.
 CREATE OR REPLACE VIEW crm.contacts_directory
-WITH (security_invoker = true) AS
-SELECT node_id, label, code, first_name, last_name, email, phone, title, organization, org_id,
-       current_contact_info, current_sentiment, created_at
-  FROM crm_private.contacts_directory_mv;
+WITH (security_invoker = false, security_barrier = true) AS
+-- Reads the private materialized view as its owner and re-applies the access rules of the
+-- live tables (DESIGN §6): rows only for people the caller can see now; the employer only
+-- when the caller can see it.
+SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.phone, mv.title,
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.org_id)
+            THEN mv.organization END AS organization,
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.org_id)
+            THEN mv.org_id END AS org_id,
+       mv.current_contact_info, mv.current_sentiment, mv.created_at
+  FROM crm_private.contacts_directory_mv mv
+ WHERE (SELECT crm_private.actor_is_admin())
+    OR mv.node_id IN (SELECT crm_private.visible_node_ids('person'));
 
 COMMENT ON VIEW crm.contacts_directory IS
     'Contacts directory (seed 001 §6.2): one row per live person with code, names, email, phone, title, current employer and the current contact_info and sentiment claims. Materialized: as of the last crm.refresh_crm_views(); crm.contacts_directory_live is always current.';

@@ -50,11 +50,74 @@ def test_every_foreign_key_has_an_index(conn):
     assert rows == []
 
 
-def test_every_view_is_security_invoker(conn):
+def test_no_definer_view_reads_an_rls_table(conn):
+    """A view that is not security_invoker reads as its owner: it must not read an RLS table
+    (it would bypass the policies). Such views may only read private materialized views, and
+    must be security_barrier so caller predicates cannot peek at filtered rows."""
+    rows = conn.execute("""
+        SELECT DISTINCT v.oid::regclass::text, t.oid::regclass::text
+          FROM pg_class v
+          JOIN pg_rewrite r ON r.ev_class = v.oid
+          JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass
+          JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid
+         WHERE v.relkind = 'v' AND v.relnamespace::regnamespace::text = ANY(%s)
+           AND NOT coalesce('security_invoker=true' = ANY(v.reloptions), false)
+           AND t.relrowsecurity""", (list(SCHEMAS),)).fetchall()
+    assert rows == []
+    no_barrier = conn.execute("""
+        SELECT v.oid::regclass::text FROM pg_class v
+         WHERE v.relkind = 'v' AND v.relnamespace::regnamespace::text = ANY(%s)
+           AND NOT coalesce('security_invoker=true' = ANY(v.reloptions), false)
+           AND NOT coalesce('security_barrier=true' = ANY(v.reloptions), false)""", (list(SCHEMAS),)).fetchall()
+    assert no_barrier == []
+
+
+def test_rls_enabled_and_forced_on_every_table(conn):
     rows = conn.execute("""
         SELECT c.oid::regclass::text FROM pg_class c
-         WHERE c.relkind = 'v' AND c.relnamespace::regnamespace::text = ANY(%s)
-           AND NOT coalesce('security_invoker=true' = ANY(c.reloptions), false)""", (list(SCHEMAS),)).fetchall()
+         WHERE c.relkind IN ('r', 'p') AND c.relnamespace::regnamespace::text IN ('crm', 'crm_raw')
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY 1""").fetchall()
+    assert rows == []
+
+
+def test_policies_name_their_roles(conn):
+    rows = conn.execute("""
+        SELECT schemaname || '.' || tablename || ':' || policyname FROM pg_policies
+         WHERE schemaname IN ('crm', 'crm_raw') AND 'public' = ANY(roles)""").fetchall()
+    assert rows == []
+
+
+def test_security_definer_functions_pin_an_empty_search_path(conn):
+    rows = conn.execute("""
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.prosecdef AND p.pronamespace::regnamespace::text = ANY(%s)
+           AND NOT coalesce('search_path=""' = ANY(p.proconfig), false) ORDER BY 1""", (list(SCHEMAS),)).fetchall()
+    assert rows == []
+
+
+def test_no_execute_granted_to_public(conn):
+    rows = conn.execute("""
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.pronamespace::regnamespace::text = ANY(%s)
+           AND has_function_privilege('public', p.oid, 'EXECUTE') ORDER BY 1""", (list(SCHEMAS),)).fetchall()
+    assert rows == []
+
+
+def test_materialized_views_are_granted_to_nobody(conn):
+    rows = conn.execute("""
+        SELECT c.oid::regclass::text, a.grantee::regrole::text
+          FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+         WHERE c.relkind = 'm' AND a.grantee <> c.relowner""").fetchall()
+    assert rows == []
+    assert conn.execute("SELECT count(*) FROM pg_class WHERE relkind = 'm'").fetchone()[0] >= 2
+
+
+def test_no_table_in_crm_private_is_granted(conn):
+    rows = conn.execute("""
+        SELECT c.oid::regclass::text, a.grantee::regrole::text
+          FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace::regnamespace::text = 'crm_private'
+           AND a.grantee <> c.relowner""").fetchall()
     assert rows == []
 
 

@@ -1,0 +1,15 @@
+-- crm_private.actor_principals() — principals of crm.current_actor(): used by every policy as
+-- (select crm_private.actor_principals()), i.e. computed once per statement, so membership
+-- changes take effect at the next statement.
+CREATE OR REPLACE FUNCTION crm_private.actor_principals()
+RETURNS uuid[]
+LANGUAGE sql
+STABLE
+PARALLEL SAFE
+SET search_path = ''
+AS $$
+    SELECT crm_private.principals_of(crm.current_actor())
+$$;
+
+COMMENT ON FUNCTION crm_private.actor_principals() IS
+    'The current actor''s user id and transitive team ids (empty without identity).';

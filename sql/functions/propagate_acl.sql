@@ -1,0 +1,43 @@
+-- crm_private.propagate_acl(p_node_ids) — copy the nodes' current acl onto every row that
+-- carries a copy: edges (source_acl/target_acl), assertions about them, artifacts attached to
+-- them, their event_participants rows — then refresh the acl of the affected events.
+-- Caller must be in ACL maintenance (recompute_acl). Set-based; rows already equal are
+-- not rewritten.
+CREATE OR REPLACE FUNCTION crm_private.propagate_acl(p_node_ids uuid[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_prev    text := coalesce(current_setting('crm.acl_maintenance', true), 'off');
+    v_events uuid[];
+BEGIN
+    PERFORM set_config('crm.acl_maintenance', 'on', true);
+    UPDATE crm.edges e SET source_acl = n.acl
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_node_ids) AND e.source_id = n.id AND e.source_acl IS DISTINCT FROM n.acl;
+    UPDATE crm.edges e SET target_acl = n.acl
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_node_ids) AND e.target_id = n.id AND e.target_acl IS DISTINCT FROM n.acl;
+    UPDATE crm.assertions a SET acl = n.acl
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_node_ids) AND a.subject_node_id = n.id AND a.acl IS DISTINCT FROM n.acl;
+    UPDATE crm.artifacts a SET acl = n.acl
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_node_ids) AND a.node_id = n.id AND a.acl IS DISTINCT FROM n.acl;
+    WITH upd AS (
+        UPDATE crm.event_participants p SET acl = n.acl
+          FROM crm.nodes n
+         WHERE n.id = ANY (p_node_ids) AND p.node_id = n.id AND p.acl IS DISTINCT FROM n.acl
+        RETURNING p.event_id)
+    SELECT array_agg(DISTINCT event_id) INTO v_events FROM upd;
+    IF v_events IS NOT NULL THEN
+        PERFORM crm_private.refresh_event_acl(v_events);
+    END IF;
+    PERFORM set_config('crm.acl_maintenance', v_prev, true);
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.propagate_acl(uuid[]) IS
+    'Copies the nodes'' acl onto their edges, assertions, artifacts and event participants, then refreshes the affected events'' acl.';

@@ -1,0 +1,35 @@
+-- crm_private.tg_edges__after_insert() — AFTER INSERT (statement) on crm.edges.
+-- Guarantees: children gaining an owned_by parent get their ACL recomputed in the same
+-- transaction (inheritance); every new member_of edge is logged as membership_added.
+CREATE OR REPLACE FUNCTION crm_private.tg_edges__after_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_ids uuid[];
+BEGIN
+    SELECT array_agg(DISTINCT n.source_id) INTO v_ids
+      FROM new_rows n WHERE n.edge_type = 'owned_by' AND n.archived_at IS NULL AND n.effective_to IS NULL;
+    IF v_ids IS NOT NULL THEN
+        PERFORM crm_private.recompute_acl(v_ids);
+    END IF;
+    PERFORM crm_private.log_access_event('membership_added',
+                format('%s joined %s', m.label, t.label),
+                jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
+                ARRAY[n.source_id, n.target_id])
+       FROM new_rows n
+       JOIN crm.nodes m ON m.id = n.source_id
+       JOIN crm.nodes t ON t.id = n.target_id
+      WHERE n.edge_type = 'member_of';
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.tg_edges__after_insert() IS
+    'Trigger: recomputes inherited ACLs for new owned_by edges; logs new team memberships.';
+
+CREATE OR REPLACE TRIGGER tg_edges__after_insert
+    AFTER INSERT ON crm.edges
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_insert();

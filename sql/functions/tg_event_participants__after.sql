@@ -1,0 +1,34 @@
+-- crm_private.tg_event_participants__after() — AFTER INSERT/UPDATE (statement) on
+-- crm.event_participants. Guarantees: the acl of every event that gained (or moved) a
+-- participant is recomputed in the same statement, so the event becomes visible exactly to
+-- those who can see one of its access-checked participants.
+CREATE OR REPLACE FUNCTION crm_private.tg_event_participants__after()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_events uuid[];
+BEGIN
+    IF crm_private.acl_maintenance() THEN
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(DISTINCT n.event_id) INTO v_events FROM new_rows n;
+    IF v_events IS NOT NULL THEN
+        PERFORM crm_private.refresh_event_acl(v_events);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.tg_event_participants__after() IS
+    'Trigger: recomputes the acl of events whose participants were added or changed.';
+
+CREATE OR REPLACE TRIGGER tg_event_participants__after_insert
+    AFTER INSERT ON crm.event_participants
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();
+CREATE OR REPLACE TRIGGER tg_event_participants__after_update
+    AFTER UPDATE ON crm.event_participants
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();

@@ -1,0 +1,27 @@
+-- Row-level security on crm.artifacts: visible with the node or event it is attached to
+-- (copied acl). Attaching needs that anchor visible (trigger, 42501).
+ALTER TABLE crm.artifacts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE crm.artifacts FORCE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS artifacts_select ON crm.artifacts;
+CREATE POLICY artifacts_select ON crm.artifacts FOR SELECT TO crm_reader, crm_connector
+USING (
+    (SELECT crm_private.actor_is_admin())
+    OR (node_id IS NOT NULL AND acl IS NULL)
+    OR acl && (SELECT crm_private.actor_principals())
+    OR ((SELECT crm_private.actor_has_grants('node'))
+        AND (crm_private.node_visible(node_id) OR EXISTS (SELECT 1 FROM crm.events e WHERE e.id = event_id)))
+);
+
+DROP POLICY IF EXISTS artifacts_insert ON crm.artifacts;
+CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer
+WITH CHECK ((SELECT crm_private.actor_is_admin()) OR (SELECT crm.current_actor()) IS NOT NULL);
+
+DROP POLICY IF EXISTS artifacts_update ON crm.artifacts;
+CREATE POLICY artifacts_update ON crm.artifacts FOR UPDATE TO crm_writer
+USING ((SELECT crm_private.actor_is_admin())
+       OR ((SELECT crm.current_actor()) IS NOT NULL AND acl && (SELECT crm_private.actor_principals())))
+WITH CHECK ((SELECT crm_private.actor_is_admin()) OR (SELECT crm.current_actor()) IS NOT NULL);
+
+DROP POLICY IF EXISTS artifacts_delete ON crm.artifacts;
+CREATE POLICY artifacts_delete ON crm.artifacts FOR DELETE TO crm_admin USING (true);

@@ -1,0 +1,45 @@
+-- Row-level security on crm.nodes (DESIGN §6). Visible: admins; nodes of types that are not
+-- access-checked; nodes whose effective acl overlaps the actor's principals (user + teams,
+-- transitively; the claimer is in the acl); nodes a node grant covers. Writable: admins;
+-- members on nodes their teams/claims make visible that are unclaimed or claimed by them,
+-- and nodes a write grant covers (a read grant never gives write).
+ALTER TABLE crm.nodes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE crm.nodes FORCE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS nodes_select ON crm.nodes;
+CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector
+USING (
+    (SELECT crm_private.actor_is_admin())
+    OR acl IS NULL
+    OR acl && (SELECT crm_private.actor_principals())
+    OR ((SELECT crm_private.actor_has_grants('node'))
+        AND crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'read', node_type, attrs, acl))
+);
+
+DROP POLICY IF EXISTS nodes_insert ON crm.nodes;
+CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer
+WITH CHECK (
+    (SELECT crm_private.actor_is_admin())
+    OR ((SELECT crm.current_actor()) IS NOT NULL
+        AND (acl IS NULL OR acl && (SELECT crm_private.actor_principals())
+             OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl)))
+);
+
+DROP POLICY IF EXISTS nodes_update ON crm.nodes;
+CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer
+USING (
+    (SELECT crm_private.actor_is_admin())
+    OR ((SELECT crm.current_actor()) IS NOT NULL
+        AND (((acl IS NULL OR acl && (SELECT crm_private.actor_principals()))
+              AND (claimed_by IS NULL OR claimed_by = (SELECT crm.current_actor())))
+             OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl)))
+)
+WITH CHECK (
+    (SELECT crm_private.actor_is_admin())
+    OR ((SELECT crm.current_actor()) IS NOT NULL
+        AND (claimed_by IS NULL OR claimed_by = (SELECT crm.current_actor())
+             OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl)))
+);
+
+DROP POLICY IF EXISTS nodes_delete ON crm.nodes;
+CREATE POLICY nodes_delete ON crm.nodes FOR DELETE TO crm_admin USING (true);
