@@ -1496,21 +1496,26 @@ DECLARE
 BEGIN
     PERFORM set_config('crm.acl_maintenance', 'on', true);
     WHILE v_ids IS NOT NULL AND cardinality(v_ids) > 0 AND v_depth < 64 LOOP
-        WITH comp AS (
+        WITH parent_acl AS (
+            -- union of the live owned_by parents' acl, per child, in one aggregate
+            SELECT e.source_id AS id, array_agg(x) AS acl
+              FROM crm.edges e
+              JOIN crm.nodes p ON p.id = e.target_id
+              CROSS JOIN LATERAL unnest(p.acl) AS x
+             WHERE e.source_id = ANY (v_ids) AND e.edge_type = 'owned_by'
+               AND e.archived_at IS NULL AND e.effective_to IS NULL
+             GROUP BY e.source_id
+        ), comp AS (
             SELECT n.id,
                    CASE WHEN NOT t.access_checked THEN NULL
-                        ELSE crm_private.acl_norm(
-                                CASE WHEN cardinality(n.restricted_to) > 0 THEN n.restricted_to
-                                     ELSE (SELECT array_agg(x)
-                                             FROM crm.edges e
-                                             JOIN crm.nodes p ON p.id = e.target_id,
-                                                  unnest(p.acl) AS x
-                                            WHERE e.source_id = n.id AND e.edge_type = 'owned_by'
-                                              AND e.archived_at IS NULL AND e.effective_to IS NULL)
-                                END, n.claimed_by)
+                        ELSE (SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}')
+                                FROM unnest(CASE WHEN cardinality(n.restricted_to) > 0 THEN n.restricted_to
+                                                 ELSE pa.acl END || n.claimed_by) AS x
+                               WHERE x IS NOT NULL)
                    END AS acl
               FROM crm.nodes n
               JOIN crm.node_types t ON t.node_type = n.node_type
+              LEFT JOIN parent_acl pa ON pa.id = n.id
              WHERE n.id = ANY (v_ids)
         ), upd AS (
             UPDATE crm.nodes n SET acl = comp.acl
@@ -1706,10 +1711,7 @@ CREATE FUNCTION crm_private.tg_assertions__validate() RETURNS trigger
     SET search_path TO ''
     AS $$
 DECLARE
-    v_type    crm.assertion_types%ROWTYPE;
-    v_subject text;
-    v_bad     text;
-    v_acl     uuid[];
+    v_row record;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NEW.assertion_type <> OLD.assertion_type
@@ -1723,28 +1725,51 @@ BEGIN
            OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS DISTINCT FROM OLD.superseded_at)
            OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by)
            OR ((NEW.acl IS DISTINCT FROM OLD.acl OR NEW.sensitive IS DISTINCT FROM OLD.sensitive)
-               AND NOT crm_private.acl_maintenance()) THEN
+               AND NOT (coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
+                        AND crm_private.acl_maintenance())) THEN
             RAISE EXCEPTION 'assertion % is history and cannot be changed', OLD.id
                 USING ERRCODE = 'CR015',
                       HINT = 'record a new claim with crm.supersede_assertion(...)';
         END IF;
         RETURN NEW;
     END IF;
-    SELECT * INTO v_type FROM crm.assertion_types t WHERE t.assertion_type = NEW.assertion_type;
-    IF NOT FOUND THEN
+    -- One query per row: registry row, subject node (read as the caller) and the claim checks.
+    SELECT t.assertion_type, t.subject_types, t.subject_is_edge, t.claim_required, t.claim_properties,
+           t.claim_rule, t.sensitive,
+           n.id AS n_id, n.node_type AS n_type, n.acl AS n_acl,
+           (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
+             WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null') AS missing,
+           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
+                                     jsonb_typeof(NEW.claim -> p.key)), '; ')
+              FROM jsonb_each(t.claim_properties) AS p
+             WHERE NEW.claim ? p.key
+               AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
+               AND CASE p.value #>> '{}'
+                     WHEN 'any' THEN false
+                     WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
+                                      OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
+                     ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
+                   END) AS bad,
+           (t.claim_rule IS NULL
+            OR coalesce(jsonb_path_match(NEW.claim, t.claim_rule, '{}', true), false)) AS rule_ok
+      INTO v_row
+      FROM (SELECT 1) one
+      LEFT JOIN crm.assertion_types t ON t.assertion_type = NEW.assertion_type
+      LEFT JOIN crm.nodes n ON n.id = NEW.subject_node_id;
+    IF v_row.assertion_type IS NULL THEN
         RAISE EXCEPTION 'unknown assertion type "%"', NEW.assertion_type
             USING ERRCODE = 'CR010',
                   HINT = 'registered assertion types: ' ||
                          (SELECT string_agg(t.assertion_type, ', ' ORDER BY t.assertion_type) FROM crm.assertion_types t);
     END IF;
-    IF v_type.subject_is_edge THEN
+    IF v_row.subject_is_edge THEN
         IF NEW.subject_edge_id IS NULL THEN
             RAISE EXCEPTION 'a % assertion is about an edge', NEW.assertion_type
                 USING ERRCODE = 'CR014', HINT = 'pass subject_edge_id, not subject_node_id';
         END IF;
         PERFORM 1 FROM crm.edges e WHERE e.id = NEW.subject_edge_id;
         IF NOT FOUND THEN
-            IF crm_private.actor_is_admin() THEN
+            IF pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER') THEN
                 RAISE EXCEPTION 'subject edge % does not exist', NEW.subject_edge_id USING ERRCODE = '23503';
             END IF;
             RAISE EXCEPTION 'subject edge % does not exist or is not visible to you', NEW.subject_edge_id
@@ -1756,50 +1781,32 @@ BEGIN
             RAISE EXCEPTION 'a % assertion is about a node', NEW.assertion_type
                 USING ERRCODE = 'CR014', HINT = 'pass subject_node_id, not subject_edge_id';
         END IF;
-        SELECT n.node_type, n.acl INTO v_subject, v_acl FROM crm.nodes n WHERE n.id = NEW.subject_node_id;
-        IF NOT FOUND THEN
+        IF v_row.n_id IS NULL THEN
             PERFORM crm_private.raise_not_visible('subject', NEW.subject_node_id);
         END IF;
-        NEW.acl := v_acl;
-        IF v_type.subject_types IS NOT NULL AND NOT (v_subject = ANY (v_type.subject_types)) THEN
-            RAISE EXCEPTION 'a % assertion cannot be about a % node', NEW.assertion_type, v_subject
+        IF v_row.subject_types IS NOT NULL AND NOT (v_row.n_type = ANY (v_row.subject_types)) THEN
+            RAISE EXCEPTION 'a % assertion cannot be about a % node', NEW.assertion_type, v_row.n_type
                 USING ERRCODE = 'CR014',
-                      HINT = format('%s is about: %s', NEW.assertion_type, array_to_string(v_type.subject_types, ', '));
+                      HINT = format('%s is about: %s', NEW.assertion_type, array_to_string(v_row.subject_types, ', '));
         END IF;
+        NEW.acl := v_row.n_acl;
     END IF;
-    -- required keys
-    SELECT string_agg(k, ', ' ORDER BY k) INTO v_bad
-      FROM unnest(v_type.claim_required) AS k
-     WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null';
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_bad
+    IF v_row.missing IS NOT NULL THEN
+        RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_row.missing
             USING ERRCODE = 'CR013',
-                  DETAIL = format('claim shape: %s', v_type.claim_properties::text),
-                  HINT = format('required keys: %s', array_to_string(v_type.claim_required, ', '));
+                  DETAIL = format('claim shape: %s', v_row.claim_properties::text),
+                  HINT = format('required keys: %s', array_to_string(v_row.claim_required, ', '));
     END IF;
-    -- declared types of present keys
-    SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}', jsonb_typeof(NEW.claim -> p.key)), '; ')
-      INTO v_bad
-      FROM jsonb_each(v_type.claim_properties) AS p
-     WHERE NEW.claim ? p.key
-       AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
-       AND CASE p.value #>> '{}'
-             WHEN 'any' THEN false
-             WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
-                              OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
-             ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
-           END;
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'malformed % claim: %', NEW.assertion_type, v_bad
-            USING ERRCODE = 'CR013', DETAIL = format('claim shape: %s', v_type.claim_properties::text),
+    IF v_row.bad IS NOT NULL THEN
+        RAISE EXCEPTION 'malformed % claim: %', NEW.assertion_type, v_row.bad
+            USING ERRCODE = 'CR013', DETAIL = format('claim shape: %s', v_row.claim_properties::text),
                   HINT = 'fix the JSON types of the claim keys';
     END IF;
-    IF v_type.claim_rule IS NOT NULL
-       AND coalesce(jsonb_path_match(NEW.claim, v_type.claim_rule, '{}', true), false) IS NOT TRUE THEN
-        RAISE EXCEPTION 'malformed % claim: % violates %', NEW.assertion_type, NEW.claim::text, v_type.claim_rule::text
-            USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_type.claim_rule::text);
+    IF NOT v_row.rule_ok THEN
+        RAISE EXCEPTION 'malformed % claim: % violates %', NEW.assertion_type, NEW.claim::text, v_row.claim_rule::text
+            USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_row.claim_rule::text);
     END IF;
-    NEW.sensitive := v_type.sensitive;
+    NEW.sensitive := v_row.sensitive;
     RETURN NEW;
 END;
 $$;
@@ -1829,6 +1836,7 @@ $$;
 CREATE FUNCTION crm_private.tg_edges__after_update() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET enable_nestloop TO 'off'
     AS $$
 DECLARE
     v_ids uuid[];
@@ -1859,61 +1867,66 @@ CREATE FUNCTION crm_private.tg_edges__validate() RETURNS trigger
     SET search_path TO ''
     AS $$
 DECLARE
-    v_type   crm.edge_types%ROWTYPE;
-    v_src    record;
-    v_tgt    record;
+    v_row record;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NEW.edge_type <> OLD.edge_type OR NEW.source_id <> OLD.source_id OR NEW.target_id <> OLD.target_id THEN
             RAISE EXCEPTION 'an edge''s type and endpoints cannot change'
                 USING ERRCODE = 'CR015', HINT = 'end or archive this edge and create a new one';
         END IF;
-        IF NOT crm_private.acl_maintenance() THEN
+        IF NOT (coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
+                AND crm_private.acl_maintenance()) THEN
             NEW.source_acl := OLD.source_acl;
             NEW.target_acl := OLD.target_acl;
             NEW.updated_at := now();
         END IF;
         RETURN NEW;
     END IF;
-    SELECT * INTO v_type FROM crm.edge_types t WHERE t.edge_type = NEW.edge_type;
-    IF NOT FOUND THEN
+    -- One query per row: the registry row and both endpoints, read as the caller — a node
+    -- the caller cannot see is reported exactly like a node that does not exist (42501 for
+    -- non-admins), so neither existence nor type leaks out.
+    SELECT t.edge_type, t.source_types, t.target_types, t.temporal,
+           s.id AS s_id, s.node_type AS s_type, s.archived_at AS s_archived, s.acl AS s_acl,
+           g.id AS g_id, g.node_type AS g_type, g.archived_at AS g_archived, g.acl AS g_acl
+      INTO v_row
+      FROM (SELECT 1) one
+      LEFT JOIN crm.edge_types t ON t.edge_type = NEW.edge_type
+      LEFT JOIN crm.nodes s ON s.id = NEW.source_id
+      LEFT JOIN crm.nodes g ON g.id = NEW.target_id;
+    IF v_row.edge_type IS NULL THEN
         RAISE EXCEPTION 'unknown edge type "%"', NEW.edge_type
             USING ERRCODE = 'CR010',
                   HINT = 'registered edge types: ' ||
                          (SELECT string_agg(t.edge_type, ', ' ORDER BY t.edge_type) FROM crm.edge_types t);
     END IF;
-    -- Read the endpoints as the caller: a node the caller cannot see is reported exactly like
-    -- a node that does not exist (42501 for non-admins), so no existence or type leaks out.
-    SELECT n.node_type, n.archived_at, n.acl INTO v_src FROM crm.nodes n WHERE n.id = NEW.source_id;
-    IF NOT FOUND THEN
+    IF v_row.s_id IS NULL THEN
         PERFORM crm_private.raise_not_visible('edge source', NEW.source_id);
     END IF;
-    SELECT n.node_type, n.archived_at, n.acl INTO v_tgt FROM crm.nodes n WHERE n.id = NEW.target_id;
-    IF NOT FOUND THEN
+    IF v_row.g_id IS NULL THEN
         PERFORM crm_private.raise_not_visible('edge target', NEW.target_id);
     END IF;
-    NEW.source_acl := v_src.acl;
-    NEW.target_acl := v_tgt.acl;
-    IF v_type.source_types IS NOT NULL AND NOT (v_src.node_type = ANY (v_type.source_types)) THEN
-        RAISE EXCEPTION 'a % edge cannot start at a % node', NEW.edge_type, v_src.node_type
+    NEW.source_acl := v_row.s_acl;
+    NEW.target_acl := v_row.g_acl;
+    IF v_row.source_types IS NOT NULL AND NOT (v_row.s_type = ANY (v_row.source_types)) THEN
+        RAISE EXCEPTION 'a % edge cannot start at a % node', NEW.edge_type, v_row.s_type
             USING ERRCODE = 'CR012',
-                  DETAIL = format('%s: %s -> %s', NEW.edge_type, array_to_string(v_type.source_types, '|'),
-                                  coalesce(array_to_string(v_type.target_types, '|'), 'any')),
+                  DETAIL = format('%s: %s -> %s', NEW.edge_type, array_to_string(v_row.source_types, '|'),
+                                  coalesce(array_to_string(v_row.target_types, '|'), 'any')),
                   HINT = 'check the direction and the node types (see crm.edge_types)';
     END IF;
-    IF v_type.target_types IS NOT NULL AND NOT (v_tgt.node_type = ANY (v_type.target_types)) THEN
-        RAISE EXCEPTION 'a % edge cannot end at a % node', NEW.edge_type, v_tgt.node_type
+    IF v_row.target_types IS NOT NULL AND NOT (v_row.g_type = ANY (v_row.target_types)) THEN
+        RAISE EXCEPTION 'a % edge cannot end at a % node', NEW.edge_type, v_row.g_type
             USING ERRCODE = 'CR012',
                   DETAIL = format('%s: %s -> %s', NEW.edge_type,
-                                  coalesce(array_to_string(v_type.source_types, '|'), 'any'),
-                                  array_to_string(v_type.target_types, '|')),
+                                  coalesce(array_to_string(v_row.source_types, '|'), 'any'),
+                                  array_to_string(v_row.target_types, '|')),
                   HINT = 'check the direction and the node types (see crm.edge_types)';
     END IF;
-    IF NEW.edge_type <> 'merged_into' AND (v_src.archived_at IS NOT NULL OR v_tgt.archived_at IS NOT NULL) THEN
+    IF NEW.edge_type <> 'merged_into' AND (v_row.s_archived IS NOT NULL OR v_row.g_archived IS NOT NULL) THEN
         RAISE EXCEPTION 'cannot link an archived node'
             USING ERRCODE = 'CR020', HINT = 'restore the node first (crm.restore_node)';
     END IF;
-    IF v_type.temporal AND NEW.effective_from IS NULL THEN
+    IF v_row.temporal AND NEW.effective_from IS NULL THEN
         NEW.effective_from := now();
     END IF;
     RETURN NEW;
@@ -1988,6 +2001,7 @@ $$;
 CREATE FUNCTION crm_private.tg_nodes__access_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET enable_nestloop TO 'off'
     AS $$
 DECLARE
     v_ids uuid[];
@@ -2042,14 +2056,19 @@ DECLARE
     v_type    crm.node_types%ROWTYPE;
     v_missing text[];
     v_actor   uuid;
+    v_key     text;
+    v_maint   boolean;
 BEGIN
+    -- Per-row hot path: no wrapper-function calls, at most one query (the registry row).
+    v_maint := coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
+               AND crm_private.acl_maintenance();
     IF TG_OP = 'UPDATE'
        AND NEW.node_type = OLD.node_type
        AND NEW.properties = OLD.properties
        AND NEW.label IS NOT DISTINCT FROM OLD.label
        AND NEW.restricted_to = OLD.restricted_to
        AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by THEN
-        IF NOT crm_private.acl_maintenance() THEN
+        IF NOT v_maint THEN
             NEW.acl := OLD.acl;
             NEW.updated_at := now();
         END IF;
@@ -2062,11 +2081,13 @@ BEGIN
                   HINT = 'registered node types: ' ||
                          (SELECT string_agg(t.node_type, ', ' ORDER BY t.node_type) FROM crm.node_types t);
     END IF;
-    SELECT array_agg(k ORDER BY k) INTO v_missing
-      FROM unnest(v_type.required_properties) AS k
-     WHERE NOT (NEW.properties ? k)
-        OR jsonb_typeof(NEW.properties -> k) = 'null'
-        OR (jsonb_typeof(NEW.properties -> k) = 'string' AND btrim(NEW.properties ->> k) = '');
+    FOREACH v_key IN ARRAY v_type.required_properties LOOP
+        IF NOT (NEW.properties ? v_key)
+           OR jsonb_typeof(NEW.properties -> v_key) = 'null'
+           OR (jsonb_typeof(NEW.properties -> v_key) = 'string' AND btrim(NEW.properties ->> v_key) = '') THEN
+            v_missing := v_missing || v_key;
+        END IF;
+    END LOOP;
     IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION 'a % node needs the propert% %', NEW.node_type,
                         CASE WHEN cardinality(v_missing) = 1 THEN 'y' ELSE 'ies' END,
@@ -2092,10 +2113,14 @@ BEGIN
     END IF;
     NEW.external_id := nullif(btrim(NEW.external_id), '');
     NEW.external_source := nullif(btrim(NEW.external_source), '');
-    NEW.restricted_to := crm_private.acl_norm(NEW.restricted_to);
+    IF cardinality(NEW.restricted_to) > 0 THEN
+        NEW.restricted_to := crm_private.acl_norm(NEW.restricted_to);
+    ELSE
+        NEW.restricted_to := '{}';
+    END IF;
     -- Access columns (DESIGN §6). Only admins restrict/unrestrict (that can widen visibility);
     -- members may only claim an unclaimed node for themselves or release their own claim.
-    IF NOT crm_private.actor_is_admin() AND NOT crm_private.acl_maintenance() THEN
+    IF NOT v_maint AND NOT pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER') THEN
         v_actor := crm.current_actor();
         IF v_actor IS NULL THEN
             RAISE EXCEPTION 'writing nodes needs a CRM identity; % has none', current_user
@@ -2137,9 +2162,10 @@ BEGIN
     -- recomputed set-based by crm_private.recompute_acl (AFTER trigger) and only that
     -- maintenance may write it — anything else a caller writes into acl is ignored.
     IF TG_OP = 'INSERT' THEN
-        NEW.acl := CASE WHEN v_type.access_checked
-                        THEN crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;
-    ELSIF NOT crm_private.acl_maintenance() THEN
+        NEW.acl := CASE WHEN NOT v_type.access_checked THEN NULL
+                        WHEN NEW.claimed_by IS NULL THEN NEW.restricted_to
+                        ELSE crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;
+    ELSIF NOT v_maint THEN
         NEW.acl := OLD.acl;
     END IF;
     IF TG_OP = 'UPDATE' THEN

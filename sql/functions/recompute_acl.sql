@@ -21,21 +21,26 @@ DECLARE
 BEGIN
     PERFORM set_config('crm.acl_maintenance', 'on', true);
     WHILE v_ids IS NOT NULL AND cardinality(v_ids) > 0 AND v_depth < 64 LOOP
-        WITH comp AS (
+        WITH parent_acl AS (
+            -- union of the live owned_by parents' acl, per child, in one aggregate
+            SELECT e.source_id AS id, array_agg(x) AS acl
+              FROM crm.edges e
+              JOIN crm.nodes p ON p.id = e.target_id
+              CROSS JOIN LATERAL unnest(p.acl) AS x
+             WHERE e.source_id = ANY (v_ids) AND e.edge_type = 'owned_by'
+               AND e.archived_at IS NULL AND e.effective_to IS NULL
+             GROUP BY e.source_id
+        ), comp AS (
             SELECT n.id,
                    CASE WHEN NOT t.access_checked THEN NULL
-                        ELSE crm_private.acl_norm(
-                                CASE WHEN cardinality(n.restricted_to) > 0 THEN n.restricted_to
-                                     ELSE (SELECT array_agg(x)
-                                             FROM crm.edges e
-                                             JOIN crm.nodes p ON p.id = e.target_id,
-                                                  unnest(p.acl) AS x
-                                            WHERE e.source_id = n.id AND e.edge_type = 'owned_by'
-                                              AND e.archived_at IS NULL AND e.effective_to IS NULL)
-                                END, n.claimed_by)
+                        ELSE (SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}')
+                                FROM unnest(CASE WHEN cardinality(n.restricted_to) > 0 THEN n.restricted_to
+                                                 ELSE pa.acl END || n.claimed_by) AS x
+                               WHERE x IS NOT NULL)
                    END AS acl
               FROM crm.nodes n
               JOIN crm.node_types t ON t.node_type = n.node_type
+              LEFT JOIN parent_acl pa ON pa.id = n.id
              WHERE n.id = ANY (v_ids)
         ), upd AS (
             UPDATE crm.nodes n SET acl = comp.acl

@@ -12,10 +12,7 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_type    crm.assertion_types%ROWTYPE;
-    v_subject text;
-    v_bad     text;
-    v_acl     uuid[];
+    v_row record;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NEW.assertion_type <> OLD.assertion_type
@@ -29,7 +26,8 @@ BEGIN
            OR (OLD.superseded_at IS NOT NULL AND NEW.superseded_at IS DISTINCT FROM OLD.superseded_at)
            OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by)
            OR ((NEW.acl IS DISTINCT FROM OLD.acl OR NEW.sensitive IS DISTINCT FROM OLD.sensitive)
-               AND NOT crm_private.acl_maintenance()) THEN
+               AND NOT (coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
+                        AND crm_private.acl_maintenance())) THEN
             RAISE EXCEPTION 'assertion % is history and cannot be changed', OLD.id
                 USING ERRCODE = 'CR015',
                       HINT = 'record a new claim with crm.supersede_assertion(...)';
@@ -37,22 +35,45 @@ BEGIN
         RETURN NEW;
     END IF;
 
-    SELECT * INTO v_type FROM crm.assertion_types t WHERE t.assertion_type = NEW.assertion_type;
-    IF NOT FOUND THEN
+    -- One query per row: registry row, subject node (read as the caller) and the claim checks.
+    SELECT t.assertion_type, t.subject_types, t.subject_is_edge, t.claim_required, t.claim_properties,
+           t.claim_rule, t.sensitive,
+           n.id AS n_id, n.node_type AS n_type, n.acl AS n_acl,
+           (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
+             WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null') AS missing,
+           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
+                                     jsonb_typeof(NEW.claim -> p.key)), '; ')
+              FROM jsonb_each(t.claim_properties) AS p
+             WHERE NEW.claim ? p.key
+               AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
+               AND CASE p.value #>> '{}'
+                     WHEN 'any' THEN false
+                     WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
+                                      OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
+                     ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
+                   END) AS bad,
+           (t.claim_rule IS NULL
+            OR coalesce(jsonb_path_match(NEW.claim, t.claim_rule, '{}', true), false)) AS rule_ok
+      INTO v_row
+      FROM (SELECT 1) one
+      LEFT JOIN crm.assertion_types t ON t.assertion_type = NEW.assertion_type
+      LEFT JOIN crm.nodes n ON n.id = NEW.subject_node_id;
+
+    IF v_row.assertion_type IS NULL THEN
         RAISE EXCEPTION 'unknown assertion type "%"', NEW.assertion_type
             USING ERRCODE = 'CR010',
                   HINT = 'registered assertion types: ' ||
                          (SELECT string_agg(t.assertion_type, ', ' ORDER BY t.assertion_type) FROM crm.assertion_types t);
     END IF;
 
-    IF v_type.subject_is_edge THEN
+    IF v_row.subject_is_edge THEN
         IF NEW.subject_edge_id IS NULL THEN
             RAISE EXCEPTION 'a % assertion is about an edge', NEW.assertion_type
                 USING ERRCODE = 'CR014', HINT = 'pass subject_edge_id, not subject_node_id';
         END IF;
         PERFORM 1 FROM crm.edges e WHERE e.id = NEW.subject_edge_id;
         IF NOT FOUND THEN
-            IF crm_private.actor_is_admin() THEN
+            IF pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER') THEN
                 RAISE EXCEPTION 'subject edge % does not exist', NEW.subject_edge_id USING ERRCODE = '23503';
             END IF;
             RAISE EXCEPTION 'subject edge % does not exist or is not visible to you', NEW.subject_edge_id
@@ -64,53 +85,33 @@ BEGIN
             RAISE EXCEPTION 'a % assertion is about a node', NEW.assertion_type
                 USING ERRCODE = 'CR014', HINT = 'pass subject_node_id, not subject_edge_id';
         END IF;
-        SELECT n.node_type, n.acl INTO v_subject, v_acl FROM crm.nodes n WHERE n.id = NEW.subject_node_id;
-        IF NOT FOUND THEN
+        IF v_row.n_id IS NULL THEN
             PERFORM crm_private.raise_not_visible('subject', NEW.subject_node_id);
         END IF;
-        NEW.acl := v_acl;
-        IF v_type.subject_types IS NOT NULL AND NOT (v_subject = ANY (v_type.subject_types)) THEN
-            RAISE EXCEPTION 'a % assertion cannot be about a % node', NEW.assertion_type, v_subject
+        IF v_row.subject_types IS NOT NULL AND NOT (v_row.n_type = ANY (v_row.subject_types)) THEN
+            RAISE EXCEPTION 'a % assertion cannot be about a % node', NEW.assertion_type, v_row.n_type
                 USING ERRCODE = 'CR014',
-                      HINT = format('%s is about: %s', NEW.assertion_type, array_to_string(v_type.subject_types, ', '));
+                      HINT = format('%s is about: %s', NEW.assertion_type, array_to_string(v_row.subject_types, ', '));
         END IF;
+        NEW.acl := v_row.n_acl;
     END IF;
 
-    -- required keys
-    SELECT string_agg(k, ', ' ORDER BY k) INTO v_bad
-      FROM unnest(v_type.claim_required) AS k
-     WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null';
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_bad
+    IF v_row.missing IS NOT NULL THEN
+        RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_row.missing
             USING ERRCODE = 'CR013',
-                  DETAIL = format('claim shape: %s', v_type.claim_properties::text),
-                  HINT = format('required keys: %s', array_to_string(v_type.claim_required, ', '));
+                  DETAIL = format('claim shape: %s', v_row.claim_properties::text),
+                  HINT = format('required keys: %s', array_to_string(v_row.claim_required, ', '));
     END IF;
-
-    -- declared types of present keys
-    SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}', jsonb_typeof(NEW.claim -> p.key)), '; ')
-      INTO v_bad
-      FROM jsonb_each(v_type.claim_properties) AS p
-     WHERE NEW.claim ? p.key
-       AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
-       AND CASE p.value #>> '{}'
-             WHEN 'any' THEN false
-             WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
-                              OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
-             ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
-           END;
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'malformed % claim: %', NEW.assertion_type, v_bad
-            USING ERRCODE = 'CR013', DETAIL = format('claim shape: %s', v_type.claim_properties::text),
+    IF v_row.bad IS NOT NULL THEN
+        RAISE EXCEPTION 'malformed % claim: %', NEW.assertion_type, v_row.bad
+            USING ERRCODE = 'CR013', DETAIL = format('claim shape: %s', v_row.claim_properties::text),
                   HINT = 'fix the JSON types of the claim keys';
     END IF;
-
-    IF v_type.claim_rule IS NOT NULL
-       AND coalesce(jsonb_path_match(NEW.claim, v_type.claim_rule, '{}', true), false) IS NOT TRUE THEN
-        RAISE EXCEPTION 'malformed % claim: % violates %', NEW.assertion_type, NEW.claim::text, v_type.claim_rule::text
-            USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_type.claim_rule::text);
+    IF NOT v_row.rule_ok THEN
+        RAISE EXCEPTION 'malformed % claim: % violates %', NEW.assertion_type, NEW.claim::text, v_row.claim_rule::text
+            USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_row.claim_rule::text);
     END IF;
-    NEW.sensitive := v_type.sensitive;
+    NEW.sensitive := v_row.sensitive;
     RETURN NEW;
 END;
 $$;

@@ -7,6 +7,8 @@ CREATE OR REPLACE FUNCTION crm_private.tg_nodes__access_changed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
+-- transition tables carry no statistics: never let old_rows x new_rows become a nested loop
+SET enable_nestloop = off
 AS $$
 DECLARE
     v_ids uuid[];

@@ -16,14 +16,19 @@ DECLARE
     v_type    crm.node_types%ROWTYPE;
     v_missing text[];
     v_actor   uuid;
+    v_key     text;
+    v_maint   boolean;
 BEGIN
+    -- Per-row hot path: no wrapper-function calls, at most one query (the registry row).
+    v_maint := coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
+               AND crm_private.acl_maintenance();
     IF TG_OP = 'UPDATE'
        AND NEW.node_type = OLD.node_type
        AND NEW.properties = OLD.properties
        AND NEW.label IS NOT DISTINCT FROM OLD.label
        AND NEW.restricted_to = OLD.restricted_to
        AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by THEN
-        IF NOT crm_private.acl_maintenance() THEN
+        IF NOT v_maint THEN
             NEW.acl := OLD.acl;
             NEW.updated_at := now();
         END IF;
@@ -38,11 +43,13 @@ BEGIN
                          (SELECT string_agg(t.node_type, ', ' ORDER BY t.node_type) FROM crm.node_types t);
     END IF;
 
-    SELECT array_agg(k ORDER BY k) INTO v_missing
-      FROM unnest(v_type.required_properties) AS k
-     WHERE NOT (NEW.properties ? k)
-        OR jsonb_typeof(NEW.properties -> k) = 'null'
-        OR (jsonb_typeof(NEW.properties -> k) = 'string' AND btrim(NEW.properties ->> k) = '');
+    FOREACH v_key IN ARRAY v_type.required_properties LOOP
+        IF NOT (NEW.properties ? v_key)
+           OR jsonb_typeof(NEW.properties -> v_key) = 'null'
+           OR (jsonb_typeof(NEW.properties -> v_key) = 'string' AND btrim(NEW.properties ->> v_key) = '') THEN
+            v_missing := v_missing || v_key;
+        END IF;
+    END LOOP;
     IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION 'a % node needs the propert% %', NEW.node_type,
                         CASE WHEN cardinality(v_missing) = 1 THEN 'y' ELSE 'ies' END,
@@ -70,11 +77,15 @@ BEGIN
 
     NEW.external_id := nullif(btrim(NEW.external_id), '');
     NEW.external_source := nullif(btrim(NEW.external_source), '');
-    NEW.restricted_to := crm_private.acl_norm(NEW.restricted_to);
+    IF cardinality(NEW.restricted_to) > 0 THEN
+        NEW.restricted_to := crm_private.acl_norm(NEW.restricted_to);
+    ELSE
+        NEW.restricted_to := '{}';
+    END IF;
 
     -- Access columns (DESIGN §6). Only admins restrict/unrestrict (that can widen visibility);
     -- members may only claim an unclaimed node for themselves or release their own claim.
-    IF NOT crm_private.actor_is_admin() AND NOT crm_private.acl_maintenance() THEN
+    IF NOT v_maint AND NOT pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER') THEN
         v_actor := crm.current_actor();
         IF v_actor IS NULL THEN
             RAISE EXCEPTION 'writing nodes needs a CRM identity; % has none', current_user
@@ -117,9 +128,10 @@ BEGIN
     -- recomputed set-based by crm_private.recompute_acl (AFTER trigger) and only that
     -- maintenance may write it — anything else a caller writes into acl is ignored.
     IF TG_OP = 'INSERT' THEN
-        NEW.acl := CASE WHEN v_type.access_checked
-                        THEN crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;
-    ELSIF NOT crm_private.acl_maintenance() THEN
+        NEW.acl := CASE WHEN NOT v_type.access_checked THEN NULL
+                        WHEN NEW.claimed_by IS NULL THEN NEW.restricted_to
+                        ELSE crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;
+    ELSIF NOT v_maint THEN
         NEW.acl := OLD.acl;
     END IF;
     IF TG_OP = 'UPDATE' THEN
