@@ -1336,6 +1336,38 @@ BEGIN
     RETURN v_id;
 END;
 $$;
+CREATE FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    IF coalesce(cardinality(p_node_ids), 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    CREATE TEMP TABLE IF NOT EXISTS crm_restriction_log (event_id uuid, node_id uuid, principal uuid) ON COMMIT DROP;
+    TRUNCATE crm_restriction_log;
+    INSERT INTO crm_restriction_log (event_id, node_id, principal)
+    SELECT gen_random_uuid(), u.node_id, u.principal FROM unnest(p_node_ids, p_principals) AS u(node_id, principal);
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    SELECT l.event_id, CASE WHEN p_added THEN 'access_restricted' ELSE 'access_unrestricted' END, now(),
+           format('%s %s %s %s', CASE WHEN p_added THEN 'Restricted' ELSE 'Unrestricted' END, n.label,
+                  CASE WHEN p_added THEN 'to' ELSE 'from' END, coalesce(p.label, l.principal::text)),
+           jsonb_build_object('principal', l.principal, 'principal_type', p.node_type),
+           coalesce(crm.current_actor()::text, session_user::text)
+      FROM crm_restriction_log l
+      JOIN crm.nodes n ON n.id = l.node_id
+      LEFT JOIN crm.nodes p ON p.id = l.principal;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT l.event_id, l.node_id, 'subject' FROM crm_restriction_log l
+    UNION ALL
+    SELECT l.event_id, l.principal, 'principal' FROM crm_restriction_log l
+     WHERE EXISTS (SELECT 1 FROM crm.nodes p WHERE p.id = l.principal);
+    RETURN v_n;
+END;
+$$;
 CREATE FUNCTION crm_private.login_user(p_role name) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
@@ -2004,7 +2036,9 @@ CREATE FUNCTION crm_private.tg_nodes__access_changed() RETURNS trigger
     SET enable_nestloop TO 'off'
     AS $$
 DECLARE
-    v_ids uuid[];
+    v_ids        uuid[];
+    v_nodes      uuid[];
+    v_principals uuid[];
 BEGIN
     SELECT array_agg(n.id) INTO v_ids
       FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -2015,20 +2049,14 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM crm_private.recompute_acl(v_ids);
-    PERFORM crm_private.log_access_event(
-        CASE WHEN ch.added THEN 'access_restricted' ELSE 'access_unrestricted' END,
-        format('%s %s %s %s', CASE WHEN ch.added THEN 'Restricted' ELSE 'Unrestricted' END,
-               ch.label, CASE WHEN ch.added THEN 'to' ELSE 'from' END, coalesce(p.label, ch.principal::text)),
-        jsonb_build_object('principal', ch.principal, 'principal_type', p.node_type),
-        ARRAY[ch.id, ch.principal])
-      FROM (SELECT n.id, n.label, x AS principal, true AS added
-              FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(n.restricted_to) x
-             WHERE NOT (x = ANY (o.restricted_to))
-            UNION ALL
-            SELECT n.id, n.label, x, false
-              FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
-             WHERE NOT (x = ANY (n.restricted_to))) ch
-      LEFT JOIN crm.nodes p ON p.id = ch.principal;
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(n.restricted_to) x
+     WHERE n.id = ANY (v_ids) AND NOT (x = ANY (o.restricted_to));
+    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
+     WHERE n.id = ANY (v_ids) AND NOT (x = ANY (n.restricted_to));
+    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false);
     RETURN NULL;
 END;
 $$;
@@ -2036,15 +2064,14 @@ CREATE FUNCTION crm_private.tg_nodes__after_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+DECLARE
+    v_nodes      uuid[];
+    v_principals uuid[];
 BEGIN
-    PERFORM crm_private.log_access_event('access_restricted',
-                format('Restricted %s to %s', n.label, coalesce(p.label, x::text)),
-                jsonb_build_object('principal', x, 'principal_type', p.node_type, 'at_creation', true),
-                ARRAY[n.id, x])
-       FROM new_rows n
-       CROSS JOIN LATERAL unnest(n.restricted_to) AS x
-       LEFT JOIN crm.nodes p ON p.id = x
-      WHERE cardinality(n.restricted_to) > 0;
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM new_rows n CROSS JOIN LATERAL unnest(n.restricted_to) AS x
+     WHERE cardinality(n.restricted_to) > 0;
+    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
     RETURN NULL;
 END;
 $$;
@@ -3058,6 +3085,9 @@ GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_connect
 REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.login_user(p_role name) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.login_user(p_role name) TO crm_connector;

@@ -11,7 +11,9 @@ SET search_path = ''
 SET enable_nestloop = off
 AS $$
 DECLARE
-    v_ids uuid[];
+    v_ids        uuid[];
+    v_nodes      uuid[];
+    v_principals uuid[];
 BEGIN
     SELECT array_agg(n.id) INTO v_ids
       FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -22,20 +24,14 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM crm_private.recompute_acl(v_ids);
-    PERFORM crm_private.log_access_event(
-        CASE WHEN ch.added THEN 'access_restricted' ELSE 'access_unrestricted' END,
-        format('%s %s %s %s', CASE WHEN ch.added THEN 'Restricted' ELSE 'Unrestricted' END,
-               ch.label, CASE WHEN ch.added THEN 'to' ELSE 'from' END, coalesce(p.label, ch.principal::text)),
-        jsonb_build_object('principal', ch.principal, 'principal_type', p.node_type),
-        ARRAY[ch.id, ch.principal])
-      FROM (SELECT n.id, n.label, x AS principal, true AS added
-              FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(n.restricted_to) x
-             WHERE NOT (x = ANY (o.restricted_to))
-            UNION ALL
-            SELECT n.id, n.label, x, false
-              FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
-             WHERE NOT (x = ANY (n.restricted_to))) ch
-      LEFT JOIN crm.nodes p ON p.id = ch.principal;
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(n.restricted_to) x
+     WHERE n.id = ANY (v_ids) AND NOT (x = ANY (o.restricted_to));
+    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
+     WHERE n.id = ANY (v_ids) AND NOT (x = ANY (n.restricted_to));
+    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false);
     RETURN NULL;
 END;
 $$;

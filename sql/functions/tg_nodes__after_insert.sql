@@ -6,15 +6,14 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+    v_nodes      uuid[];
+    v_principals uuid[];
 BEGIN
-    PERFORM crm_private.log_access_event('access_restricted',
-                format('Restricted %s to %s', n.label, coalesce(p.label, x::text)),
-                jsonb_build_object('principal', x, 'principal_type', p.node_type, 'at_creation', true),
-                ARRAY[n.id, x])
-       FROM new_rows n
-       CROSS JOIN LATERAL unnest(n.restricted_to) AS x
-       LEFT JOIN crm.nodes p ON p.id = x
-      WHERE cardinality(n.restricted_to) > 0;
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM new_rows n CROSS JOIN LATERAL unnest(n.restricted_to) AS x
+     WHERE cardinality(n.restricted_to) > 0;
+    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
     RETURN NULL;
 END;
 $$;
