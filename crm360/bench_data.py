@@ -142,9 +142,10 @@ def build_graph(conn: psycopg.Connection, *, accounts: int, teams: int, opps: in
                 SELECT 'assigned_to', o.id, t.rep_id, '{"role": "owner"}'
                   FROM bench_child o JOIN bench_team t ON t.i = o.team_i
                  WHERE o.node_type = 'opportunity'""")
+    with phase(s, "vacuum_analyze_s"):
+        conn.execute("VACUUM ANALYZE")   # before the refresh: fresh tables have no statistics
     with phase(s, "refresh_views_s"):
         conn.execute("SELECT crm.refresh_crm_views()")
-    with phase(s, "vacuum_analyze_s"):
-        conn.execute("VACUUM ANALYZE")
+        conn.execute("ANALYZE crm_private.opportunities_active_mv, crm_private.contacts_directory_mv")
     g.nodes = conn.execute("SELECT count(*) FROM crm.nodes").fetchone()[0]
     return g
