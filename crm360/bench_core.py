@@ -113,10 +113,15 @@ def _measure(result, su, rep, adm, g, calls, repeat, out_dir) -> None:
     rep_user = g.rep_user_ids[0]
 
     # ---- baselines: round trip
+    result["params"]["synchronous_commit"] = rep.execute("SHOW synchronous_commit").fetchone()[0]
     for conn, who in ((rep, "rep"), (su, "superuser")):
         raw = bench.time_calls(conn, "SELECT 1", [None] * calls)
         ms.append(bench.measurement("SELECT 1 (round trip)", who, raw, kind="throughput", group="round_trip",
                                     mode="autocommit"))
+        # the floor of any autocommit write: a transaction that takes an xid commits with a WAL flush
+        raw = bench.time_calls(conn, "SELECT pg_current_xact_id()", [None] * calls)
+        ms.append(bench.measurement("empty write tx (commit floor)", who, raw, kind="throughput",
+                                    group="commit_floor", mode="autocommit"))
     # ---- writes as the rep: autocommit then batched
     w_auto, _ = _write_calls(rep, calls, rep_user, "auto", batched=False)
     for m in w_auto:

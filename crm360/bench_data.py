@@ -148,4 +148,5 @@ def build_graph(conn: psycopg.Connection, *, accounts: int, teams: int, opps: in
         conn.execute("SELECT crm.refresh_crm_views()")
         conn.execute("ANALYZE crm_private.opportunities_active_mv, crm_private.contacts_directory_mv")
     g.nodes = conn.execute("SELECT count(*) FROM crm.nodes").fetchone()[0]
+    conn.execute("RESET synchronous_commit")   # measurements on this connection commit durably
     return g
