@@ -1,5 +1,5 @@
 -- transactional: false
--- 0006 a plain index on crm.nodes (node_type), for lookups by type under row-level security.
+-- 0012 a plain index on crm.nodes (node_type), for lookups by type under row-level security.
 -- Why: under RLS the planner may only use leakproof quals as index conditions ahead of the
 -- policy; `properties ->> 'code' = ...` is not leakproof, so the pipeline lookups in
 -- crm.advance_deal_stage and in the terminal-stage test of crm.opportunities_active_live
