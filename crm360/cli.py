@@ -177,6 +177,46 @@ def demo(dsn):
     demo_mod.run(resolve_dsn(dsn), console)
 
 
+# ----------------------------------------------------------------------- bench
+@cli.command()
+@click.option("--suite", default="all", show_default=True,
+              help="core, access, another registered suite (crm360.bench.SUITES), or all")
+@click.option("--scale", default=1.0, show_default=True, type=float,
+              help="data size: 1.0 is the size the targets are stated for (core: 100k nodes; "
+                   "access: 10k accounts, 200k children)")
+@dsn_option
+@click.option("--out", "out_dir", default="benchmarks/out", show_default=True,
+              type=click.Path(file_okay=False), help="directory for the JSON results")
+@click.option("--keep", is_flag=True, help="keep the crm360_bench_<suite> database and its login roles")
+@handle_errors
+def bench(suite, scale, dsn, out_dir, keep):
+    """Run benchmark suites on a fresh database crm360_bench_<suite>; write JSON, print tables.
+
+    Every figure is reported with a baseline measured in the same run (ratios)."""
+    import os
+    from pathlib import Path
+
+    from crm360 import bench as bench_mod
+
+    if keep:
+        os.environ["CRM360_BENCH_KEEP"] = "1"
+    names = bench_mod.available_suites() if suite == "all" else [suite]
+    if suite == "all":
+        missing = sorted(set(bench_mod.SUITES) - set(names))
+        if missing:
+            err_console.print(f"skipping suites not available here: {', '.join(missing)}")
+    url = resolve_dsn(dsn)
+    for name in names:
+        try:
+            bench_mod.load_suite(name)
+        except LookupError as e:
+            raise CrmError(str(e), hint=f"known suites: {', '.join(sorted(bench_mod.SUITES))}") from e
+        console.print(f"[bold]suite {name}[/bold] (scale {scale}) ...")
+        result, path = bench_mod.run_suite(name, url, scale, Path(out_dir))
+        bench_mod.render(result, console)
+        console.print(f"JSON: {path}")
+
+
 def main():
     cli(prog_name="crm360")
 
