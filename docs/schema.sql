@@ -2783,6 +2783,7 @@ CREATE INDEX nodes_code ON crm.nodes USING btree (((properties ->> 'code'::text)
 CREATE INDEX nodes_external_key ON crm.nodes USING btree (external_id, external_source);
 CREATE UNIQUE INDEX nodes_external_key_live ON crm.nodes USING btree (external_source, external_id) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL));
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
+CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);
 CREATE INDEX idx_cd_name ON crm_private.contacts_directory_mv USING btree (last_name, first_name);

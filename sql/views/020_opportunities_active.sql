@@ -14,13 +14,19 @@ SELECT mv.node_id, mv.label, mv.code, mv.name, mv.estimated_value, mv.teams, mv.
        CASE WHEN (SELECT crm_private.actor_can_read_assertion_type('deal_value')) THEN mv.current_value END
            AS current_value,
        mv.win_probability,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.primary_contact_id)
+       CASE WHEN (SELECT crm_private.actor_is_admin())
+                 OR mv.primary_contact_id IN (SELECT crm_private.visible_node_ids('person'))
             THEN mv.primary_contact_name END AS primary_contact_name,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.primary_contact_id)
+       CASE WHEN (SELECT crm_private.actor_is_admin())
+                 OR mv.primary_contact_id IN (SELECT crm_private.visible_node_ids('person'))
             THEN mv.primary_contact_id END AS primary_contact_id,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.assigned_to_id)
+       CASE WHEN (SELECT crm_private.actor_is_admin())
+                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('user'))
+                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('person'))
             THEN mv.assigned_to_name END AS assigned_to_name,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.assigned_to_id)
+       CASE WHEN (SELECT crm_private.actor_is_admin())
+                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('user'))
+                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('person'))
             THEN mv.assigned_to_id END AS assigned_to_id,
        mv.created_at
   FROM crm_private.opportunities_active_mv mv

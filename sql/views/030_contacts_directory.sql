@@ -8,9 +8,9 @@ WITH (security_invoker = false, security_barrier = true) AS
 -- live tables (DESIGN §6): rows only for people the caller can see now; the employer only
 -- when the caller can see it.
 SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.phone, mv.title,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.org_id)
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR mv.org_id IN (SELECT crm_private.visible_node_ids('org'))
             THEN mv.organization END AS organization,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR crm_private.node_visible(mv.org_id)
+       CASE WHEN (SELECT crm_private.actor_is_admin()) OR mv.org_id IN (SELECT crm_private.visible_node_ids('org'))
             THEN mv.org_id END AS org_id,
        mv.current_contact_info, mv.current_sentiment, mv.created_at
   FROM crm_private.contacts_directory_mv mv
