@@ -76,8 +76,8 @@ CREATE TABLE IF NOT EXISTS crm_raw.records (
     payload           jsonb NOT NULL,
     payload_hash      text NOT NULL GENERATED ALWAYS AS (md5(payload::text)) STORED,
     source_updated_at timestamptz,
-    run_id            bigint REFERENCES crm_raw.sync_runs (id),
-    last_seen_run_id  bigint REFERENCES crm_raw.sync_runs (id),
+    run_id            bigint,
+    last_seen_run_id  bigint,
     received_at       timestamptz NOT NULL DEFAULT now(),
     status            text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'applied', 'rejected', 'orphan')),
     reason            text,
@@ -93,7 +93,7 @@ COMMENT ON COLUMN crm_raw.records.external_id IS 'The record key in its source (
 COMMENT ON COLUMN crm_raw.records.payload IS 'The record exactly as the source exported it (unknown fields kept)';
 COMMENT ON COLUMN crm_raw.records.payload_hash IS 'md5 of the canonical jsonb text of the payload (generated): identical versions are stored once';
 COMMENT ON COLUMN crm_raw.records.source_updated_at IS 'Source modification time (LastModifiedDate, updated_at, ...): orders versions; an older version never overwrites a newer one';
-COMMENT ON COLUMN crm_raw.records.run_id IS 'The sync run that first landed this version (NULL for ELT loads without a run)';
+COMMENT ON COLUMN crm_raw.records.run_id IS 'The sync run (crm_raw.sync_runs.id) that first landed this version (NULL for ELT loads without a run). Not a foreign key on purpose: the landing INSERT is the hot path (crm_raw.land_staged checks the run)';
 COMMENT ON COLUMN crm_raw.records.last_seen_run_id IS 'The latest sync run that delivered this version (moves on identical re-landings; full-refresh removal compares it with the latest full run)';
 COMMENT ON COLUMN crm_raw.records.status IS 'pending (to reconcile), applied (in the graph), rejected (bad record: see reason), orphan (no account could be resolved: see reason/match, retried by crm.reconcile_orphans)';
 COMMENT ON COLUMN crm_raw.records.reason IS 'Why the record was rejected or orphaned, or a note (superseded in the batch, stale)';
