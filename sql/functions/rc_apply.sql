@@ -129,6 +129,8 @@ BEGIN
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND o.source_id = s.node_id AND o.edge_type = 'owned_by' AND o.archived_at IS NULL AND o.effective_to IS NULL;
 
+    ANALYZE pg_temp.rc_stage;   -- temp tables get no autovacuum statistics: keep the plans honest
+
     -- ------------------------------------------------------------ orphans: surfaced, not guessed
     UPDATE pg_temp.rc_stage s
        SET orphan_reason = 'no account: ' || concat_ws('; ',
@@ -213,6 +215,8 @@ BEGIN
       FROM pg_temp.rc_stage s
      WHERE s.is_new
      ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+
+    ANALYZE pg_temp.rc_stage;
 
     -- ------------------------------------------------------------ existing nodes
     UPDATE pg_temp.rc_stage s
@@ -312,6 +316,7 @@ BEGIN
       FROM pg_temp.rc_stage s
      WHERE s.is_new AND s.node_type = 'opportunity' AND v_pipeline IS NOT NULL;
 
+    ANALYZE pg_temp.rc_edges;
     -- one edge per exclusive slot, no identical duplicates
     DELETE FROM pg_temp.rc_edges x
      USING (SELECT e.ctid AS row_ctid,
@@ -322,16 +327,22 @@ BEGIN
               FROM pg_temp.rc_edges e) d
      WHERE x.ctid = d.row_ctid AND d.rn > 1;
 
-    -- an exclusive edge replaces the live one it conflicts with (archived, or ended if temporal)
+    -- an exclusive edge replaces the live one it conflicts with (archived, or ended if temporal);
+    -- one statement per direction so each can use edges_source / edges_target
     UPDATE crm.edges e
        SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
            effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
       FROM pg_temp.rc_edges x
       JOIN crm.edge_types t ON t.edge_type = x.edge_type
-     WHERE x.exclusive IS NOT NULL AND e.edge_type = x.edge_type
-       AND e.archived_at IS NULL AND e.effective_to IS NULL
-       AND ((x.exclusive = 'source' AND e.source_id = x.source_id AND e.target_id <> x.target_id)
-            OR (x.exclusive = 'target' AND e.target_id = x.target_id AND e.source_id <> x.source_id));
+     WHERE x.exclusive = 'source' AND e.source_id = x.source_id AND e.edge_type = x.edge_type
+       AND e.target_id <> x.target_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
+    UPDATE crm.edges e
+       SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+      FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+     WHERE x.exclusive = 'target' AND e.target_id = x.target_id AND e.edge_type = x.edge_type
+       AND e.source_id <> x.source_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
 
     INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
     SELECT x.edge_type, x.source_id, x.target_id, x.properties
@@ -357,6 +368,7 @@ BEGIN
      WHERE s.ok AND s.kind = 'person' AND (n.properties ? 'email' OR n.properties ? 'phone')
      ORDER BY s.node_id, s.record_id DESC;
 
+    ANALYZE pg_temp.rc_changes;
     UPDATE pg_temp.rc_changes c SET old_id = a.id, old_claim = a.claim
       FROM crm.assertions a
      WHERE a.subject_node_id = c.node_id AND a.assertion_type = c.assertion_type
@@ -434,6 +446,7 @@ BEGIN
       ) p ON true
      WHERE s.ok AND s.kind = 'activity' AND s.node_id IS NULL;
 
+    ANALYZE pg_temp.rc_events;
     PERFORM crm_private.rc_write_events();
     UPDATE pg_temp.rc_stage s SET node_id = e.id
       FROM pg_temp.rc_events e

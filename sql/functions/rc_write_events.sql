@@ -26,6 +26,7 @@ BEGIN
     IF v_n = 0 THEN
         RETURN 0;
     END IF;
+    ANALYZE pg_temp.rc_new_events;
     INSERT INTO crm.event_participants (event_id, node_id, role)
     SELECT DISTINCT e.id, p.node_id, p.role
       FROM pg_temp.rc_events e
