@@ -213,8 +213,19 @@ BEGIN
            CASE WHEN s.team_id IS NOT NULL THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END,
            jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id))
       FROM pg_temp.rc_stage s
-     WHERE s.is_new
+     WHERE s.is_new AND s.kind NOT IN ('child', 'person')
      ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+    -- children and people are created with their account's acl (their owned_by edge follows
+    -- below): the ACL recomputation of the edge trigger then finds nothing to change
+    PERFORM set_config('crm.acl_maintenance', 'on', true);
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, acl)
+    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
+           s.node_source, s.node_key, a.acl
+      FROM pg_temp.rc_stage s
+      LEFT JOIN crm.nodes a ON a.id = s.account_id
+     WHERE s.is_new AND s.kind IN ('child', 'person')
+     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+    PERFORM set_config('crm.acl_maintenance', 'off', true);
 
     ANALYZE pg_temp.rc_stage;
 
