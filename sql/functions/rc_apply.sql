@@ -305,8 +305,9 @@ BEGIN
     UNION ALL
     SELECT 'has_channel', s.node_id, c.id, '{}'::jsonb, NULL
       FROM pg_temp.rc_stage s
-      JOIN crm.nodes c ON c.external_source = 'channel' AND c.archived_at IS NULL
-                      AND c.external_id IN ('email:' || s.email, 'phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))
+     CROSS JOIN LATERAL (VALUES ('email:' || s.email),
+                                ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
+      JOIN crm.nodes c ON c.external_source = 'channel' AND c.external_id = k.key AND c.archived_at IS NULL
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
