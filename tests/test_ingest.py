@@ -134,14 +134,13 @@ def test_contract_shapes_of_nodes_assertions_and_events(loaded):
     assert c.execute("SELECT payload ->> 'ticket_id' FROM crm_raw.records WHERE object = 'ticket_comments' LIMIT 1").fetchone()[0] == "9001"
 
 
-def test_free_mail_domains_never_match(loaded, db):
+def test_free_mail_domains_never_match(loaded, db, tmp_path):
     c = loaded
     orphans = {r[0]: r[1] for r in c.execute("SELECT external_id, reason FROM crm.orphans").fetchall()}
     for key in ("C-1006", "cus_F1", "5003"):
         assert "free-mail domain gmail.com ignored" in orphans[key]
     # even an account whose website is gmail.com does not attract them
-    (FIX / "x").mkdir(exist_ok=True)
-    ingest(db, "salesforce", "Account", str(_write(FIX / "x" / "gmail_account.csv",
+    ingest(db, "salesforce", "Account", str(_write(tmp_path / "gmail_account.csv",
         "Id,Name,Website,OwnerId,LastModifiedDate,IsDeleted\n001000000000GML,Gmail Fans,gmail.com,,2024-03-05T10:00:00Z,false\n")))
     assert {"C-1006", "cus_F1", "5003"} <= {k for _, k in orphan_keys(c)}
 
@@ -337,7 +336,7 @@ def test_cli_exit_codes_json_summary_gz_and_stdin(db, conn, tmp_path):
     assert r.exit_code == 0, r.output
 
 
-def test_merge_moves_everything_and_old_ids_keep_working(loaded, db):
+def test_merge_moves_everything_and_old_ids_keep_working(loaded, db, tmp_path):
     c = loaded
     keep, drop = node(c, "salesforce", "Account", "001000000000GL2"), node(c, "salesforce", "Account", GLOBEX)
     ticket, opp = node(c, "zendesk", "tickets", "9002"), node(c, "salesforce", "Opportunity", "006000000000OG1")
@@ -356,7 +355,7 @@ def test_merge_moves_everything_and_old_ids_keep_working(loaded, db):
     assert c.execute("SELECT crm.merge_nodes(%s, %s)", (keep, drop)).fetchone()[0] is False   # idempotent
     # a later sync of the dropped record lands on the keeper, no new account appears
     orgs = c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org'").fetchone()[0]
-    ingest(db, "salesforce", "Account", str(_write(Path(db and "/tmp") / f"glx_{keep}.csv",
+    ingest(db, "salesforce", "Account", str(_write(tmp_path / "glx.csv",
            "Id,Name,Website,OwnerId,LastModifiedDate,IsDeleted\n001000000000GLX,Globex,globex.com,005000000000BBB,2024-05-01T00:00:00Z,false\n")))
     assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org'").fetchone()[0] == orgs
     with pytest.raises(psycopg.Error) as e:
@@ -382,7 +381,7 @@ def test_merge_and_reconcile_are_for_connectors_and_admins(world, db):
 
 
 @pytest.mark.parametrize("mode", ["per_owner", "per_region"])
-def test_accounts_restricted_at_ingestion_children_inherit(world, db, mode):
+def test_accounts_restricted_at_ingestion_children_inherit(world, db, mode, tmp_path):
     w = world
     if mode == "per_region":
         w.admin.execute("UPDATE crm_raw.ownership_mapping SET mode = 'per_region'")
@@ -410,7 +409,7 @@ def test_accounts_restricted_at_ingestion_children_inherit(world, db, mode):
                          (list(children),)).fetchone()[0] == 0
     # ownership moves with the CRM: Acme handed to Bruno's team
     if mode == "per_owner":
-        ingest(db, "salesforce", "Account", str(_write(Path("/tmp") / f"acme_moved_{w.suffix}.csv",
+        ingest(db, "salesforce", "Account", str(_write(tmp_path / "acme_moved.csv",
                "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
                "001000000000ACM,Acme Corp,acme.com,Germany,005000000000BBB,2024-04-01T00:00:00Z,false\n")))
         assert acme in {r[0] for r in bruno.execute("SELECT id FROM crm.nodes")}
