@@ -217,6 +217,101 @@ def bench(suite, scale, dsn, out_dir, keep):
         console.print(f"JSON: {path}")
 
 
+# ------------------------------------------------------------------ ingestion
+EXIT_REJECTED = 3
+
+
+def _progress(enabled: bool):
+    """A rich progress counter on a terminal, nothing otherwise (context manager + callback)."""
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"),
+                    TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def _print_reconcile(rows: list[dict]) -> None:
+    if not rows:
+        return
+    t = Table(title="Reconcile")
+    for col in ("source", "object", "applied", "rejected", "orphans", "skipped", "removed"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(*(str(r[c]) for c in ("source", "object", "applied", "rejected", "orphans", "skipped", "removed")))
+    console.print(t)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("object_name", metavar="OBJECT")
+@click.argument("files", nargs=-1, required=True)
+@dsn_option
+@click.option("--full-refresh/--incremental", "full_refresh", default=None,
+              help="the files are the complete set (missing contracts/invoices are removed); default: the object's setting (clm, stripe: full refresh)")
+@click.option("--no-reconcile", is_flag=True, help="only land the raw records (crm_raw.records); reconcile later")
+@click.option("--json", "as_json", is_flag=True, help="print the run summary as JSON")
+@handle_errors
+def ingest(source, object_name, files, dsn, full_refresh, no_reconcile, as_json):
+    """Land FILE… (CSV, JSON, NDJSON; .gz; - for stdin) of SOURCE OBJECT and reconcile.
+
+    Exit codes: 0 everything landed and applied (orphans are listed, not errors); 3 some
+    records were rejected (kept in crm_raw.records with their reason, the rest applied);
+    1 the run failed (a file cannot be read: CR040, or a database error); 2 usage error.
+    """
+    import json as json_mod
+
+    from crm360.connectors import ingest_files
+
+    url = resolve_dsn(dsn)
+    show = not as_json and sys.stderr.isatty()
+    with _progress(show) as progress:
+        task = progress.add_task(f"{source} {object_name}", total=None) if progress else None
+        summary = ingest_files(url, source, object_name, list(files), full_refresh=full_refresh,
+                               reconcile=not no_reconcile,
+                               on_progress=(lambda n: progress.advance(task, n)) if progress else None)
+    if as_json:
+        click.echo(json_mod.dumps(summary, indent=2, default=str))
+    else:
+        click.echo(f"run {summary['run_id']} {summary['source']} {summary['object']}: {summary['status']} — "
+                   f"received {summary['received']}, new versions {summary['landed']}, "
+                   f"unchanged {summary['duplicates']}, applied {summary['applied']}, "
+                   f"orphans {summary['orphans']}, rejected {summary['rejected']}")
+        _print_reconcile(summary["reconcile"])
+        for r in summary["first_rejections"]:
+            err_console.print(f"rejected {r['external_id'] or '(no key)'}: {r['reason']}", markup=False,
+                              highlight=False)
+    if summary["rejected"]:
+        if not as_json:
+            err_console.print(f"{summary['rejected']} record(s) rejected [CR041]: "
+                              "SELECT reason, payload FROM crm_raw.records WHERE status = 'rejected'",
+                              markup=False, highlight=False)
+        sys.exit(EXIT_REJECTED)
+
+
+@cli.command("reconcile")
+@dsn_option
+@click.option("--source", default=None, help="only this source (salesforce, zendesk, clm, stripe)")
+@click.option("--no-orphans", is_flag=True, help="do not retry orphan records")
+@click.option("--json", "as_json", is_flag=True, help="print the counts as JSON")
+@handle_errors
+def reconcile_cmd(dsn, source, no_orphans, as_json):
+    """Apply pending raw records to the graph (crm.reconcile), then retry orphans."""
+    import json as json_mod
+
+    from crm360.connectors import reconcile
+
+    rows = reconcile(resolve_dsn(dsn), source, orphans=not no_orphans)
+    if as_json:
+        click.echo(json_mod.dumps(rows, indent=2))
+    elif rows:
+        _print_reconcile(rows)
+    else:
+        click.echo("nothing to reconcile")
+
+
 def main():
     cli(prog_name="crm360")
 

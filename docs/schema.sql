@@ -798,6 +798,102 @@ BEGIN
                                          jsonb_build_object('login_role', p_login), ARRAY[p_user_id]);
 END;
 $$;
+CREATE FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_keep  record;
+    v_drop  record;
+    v_now   timestamptz := now();
+    v_event uuid := gen_random_uuid();
+BEGIN
+    IF NOT (pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
+            OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')) THEN
+        RAISE EXCEPTION 'only admins and connectors may merge nodes'
+            USING ERRCODE = '42501', HINT = 'ask an admin (crm_admin) to merge the duplicates';
+    END IF;
+    IF p_keep IS NULL OR p_drop IS NULL OR p_keep = p_drop THEN
+        RAISE EXCEPTION 'merge needs two different node ids' USING ERRCODE = '22023';
+    END IF;
+    SELECT n.id, n.node_type, n.label, n.archived_at INTO v_keep FROM crm.nodes n WHERE n.id = p_keep FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', p_keep USING ERRCODE = 'P0002';
+    END IF;
+    SELECT n.id, n.node_type, n.label, n.archived_at INTO v_drop FROM crm.nodes n WHERE n.id = p_drop FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', p_drop USING ERRCODE = 'P0002';
+    END IF;
+    IF v_keep.node_type <> v_drop.node_type THEN
+        RAISE EXCEPTION 'cannot merge a % into a %', v_drop.node_type, v_keep.node_type
+            USING ERRCODE = '22023', HINT = 'merge nodes of the same type';
+    END IF;
+    IF EXISTS (SELECT 1 FROM crm.edges e WHERE e.source_id = p_drop AND e.target_id = p_keep
+                  AND e.edge_type = 'merged_into' AND e.archived_at IS NULL) THEN
+        RETURN false;
+    END IF;
+    IF v_keep.archived_at IS NOT NULL THEN
+        RAISE EXCEPTION 'the node to keep (%) is archived', p_keep
+            USING ERRCODE = 'CR020', HINT = 'keep a live node (crm.resolve_node_id gives the current one)';
+    END IF;
+    -- edges: re-create on the keeper what it does not have yet, archive the dropped node's ones
+    CREATE TEMP TABLE IF NOT EXISTS mg_edges (id uuid, edge_type text, source_id uuid, target_id uuid,
+                                              properties jsonb, effective_from timestamptz) ON COMMIT DROP;
+    TRUNCATE pg_temp.mg_edges;
+    INSERT INTO pg_temp.mg_edges
+    SELECT e.id, e.edge_type,
+           CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END,
+           CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END,
+           e.properties, e.effective_from
+      FROM crm.edges e
+     WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL;
+    UPDATE crm.edges e SET archived_at = v_now FROM pg_temp.mg_edges m WHERE e.id = m.id;
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+    SELECT DISTINCT ON (m.edge_type, m.source_id, m.target_id) m.edge_type, m.source_id, m.target_id, m.properties, m.effective_from
+      FROM pg_temp.mg_edges m
+     WHERE m.source_id <> m.target_id
+       AND NOT EXISTS (SELECT 1 FROM crm.nodes z WHERE z.id IN (m.source_id, m.target_id) AND z.archived_at IS NOT NULL)
+       AND NOT (m.edge_type = 'owned_by' AND m.source_id = p_keep
+                AND EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = p_keep AND o.edge_type = 'owned_by'
+                               AND o.archived_at IS NULL AND o.effective_to IS NULL))
+       AND NOT EXISTS (SELECT 1 FROM crm.edges x WHERE x.edge_type = m.edge_type AND x.source_id = m.source_id
+                          AND x.target_id = m.target_id AND x.archived_at IS NULL AND x.effective_to IS NULL)
+     ORDER BY m.edge_type, m.source_id, m.target_id;
+    -- events: the keeper takes the dropped node's place
+    UPDATE crm.event_participants p SET node_id = p_keep
+     WHERE p.node_id = p_drop
+       AND NOT EXISTS (SELECT 1 FROM crm.event_participants k
+                        WHERE k.event_id = p.event_id AND k.node_id = p_keep AND k.role = p.role);
+    -- assertions: current claims the keeper lacks continue on the keeper
+    CREATE TEMP TABLE IF NOT EXISTS mg_assertions (old_id uuid, new_id uuid) ON COMMIT DROP;
+    TRUNCATE pg_temp.mg_assertions;
+    INSERT INTO pg_temp.mg_assertions
+    SELECT a.id, gen_random_uuid() FROM crm.assertions a
+     WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
+                          AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key);
+    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
+      FROM pg_temp.mg_assertions m WHERE a.id = m.old_id;
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at, source_event_id)
+    SELECT m.new_id, a.assertion_type, p_keep, a.assertion_key, a.claim, a.confidence, v_now, a.source_event_id
+      FROM pg_temp.mg_assertions m JOIN crm.assertions a ON a.id = m.old_id;
+    UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
+    UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;
+    UPDATE crm.nodes n SET claimed_by = p_keep WHERE n.claimed_by = p_drop;
+    UPDATE crm.nodes n SET archived_at = coalesce(n.archived_at, v_now),
+                           attrs = n.attrs || jsonb_build_object('merged_into', p_keep)
+     WHERE n.id = p_drop;
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
+    VALUES ('merged_into', p_drop, p_keep, jsonb_strip_nulls(jsonb_build_object('reason', p_reason)));
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_event, 'nodes_merged', v_now, format('Merged %s %s into %s', v_drop.node_type, v_drop.label, v_keep.label),
+            jsonb_strip_nulls(jsonb_build_object('kept', p_keep, 'dropped', p_drop, 'reason', p_reason)),
+            coalesce(crm.current_actor()::text, session_user::text));
+    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_keep, 'subject'), (v_event, p_drop, 'merged');
+    PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
+    RETURN true;
+END;
+$$;
 CREATE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal erasure request'::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -805,6 +901,84 @@ CREATE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal eras
 BEGIN
     PERFORM crm_private.require_admin('purge personal data');
     RETURN crm_private.purge_node_data(p_node_id, p_reason, coalesce(crm.current_actor()::text, session_user::text));
+END;
+$$;
+CREATE FUNCTION crm.reconcile(p_source text DEFAULT NULL::text) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_so  crm_raw.source_objects%ROWTYPE;
+    v_c   record;
+    v_run bigint;
+BEGIN
+    IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
+        RAISE EXCEPTION 'unknown source "%"', p_source
+            USING ERRCODE = '22023',
+                  HINT = 'sources: ' || (SELECT string_agg(DISTINCT o.source, ', ') FROM crm_raw.source_objects o);
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtextextended('crm360/reconcile', 0));
+    UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
+      FROM crm_raw.source_objects o
+     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object
+       AND (p_source IS NULL OR r.source = p_source);
+    FOR v_so IN SELECT o.* FROM crm_raw.source_objects o
+                 WHERE p_source IS NULL OR o.source = p_source ORDER BY o.apply_order LOOP
+        applied := 0; rejected := 0; orphans := 0; skipped := 0; removed := 0;
+        IF v_so.full_refresh THEN
+            SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
+             WHERE r.source = v_so.source AND r.object = v_so.object AND r.full_refresh
+               AND r.landed_at IS NOT NULL AND r.status <> 'failed';
+            -- delivered again after a removal: apply the delivered version again (restores the node)
+            UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
+              FROM crm.node_sources ns
+              JOIN crm.nodes n ON n.id = ns.node_id
+             WHERE ns.source = v_so.source AND ns.object = v_so.object
+               AND n.archived_at IS NOT NULL AND n.attrs ? 'removed_at_source'
+               AND r.id = ns.last_record_id AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+        END IF;
+        IF EXISTS (SELECT 1 FROM crm_raw.records r
+                    WHERE r.source = v_so.source AND r.object = v_so.object AND r.status = 'pending') THEN
+            PERFORM crm_private.rc_prepare();
+            CASE v_so.source || '/' || v_so.object
+                WHEN 'salesforce/User' THEN PERFORM crm_private.reconcile_salesforce_user();
+                WHEN 'salesforce/Account' THEN PERFORM crm_private.reconcile_salesforce_account();
+                WHEN 'salesforce/Contact' THEN PERFORM crm_private.reconcile_salesforce_contact();
+                WHEN 'salesforce/Opportunity' THEN PERFORM crm_private.reconcile_salesforce_opportunity();
+                WHEN 'salesforce/Event' THEN PERFORM crm_private.reconcile_salesforce_event();
+                WHEN 'salesforce/Task' THEN PERFORM crm_private.reconcile_salesforce_task();
+                WHEN 'zendesk/organizations' THEN PERFORM crm_private.reconcile_zendesk_organization();
+                WHEN 'zendesk/users' THEN PERFORM crm_private.reconcile_zendesk_user();
+                WHEN 'zendesk/tickets' THEN PERFORM crm_private.reconcile_zendesk_ticket();
+                WHEN 'zendesk/ticket_comments' THEN PERFORM crm_private.reconcile_zendesk_ticket_comment();
+                WHEN 'clm/contracts' THEN PERFORM crm_private.reconcile_clm_contract();
+                WHEN 'stripe/customers' THEN PERFORM crm_private.reconcile_stripe_customer();
+                WHEN 'stripe/invoices' THEN PERFORM crm_private.reconcile_stripe_invoice();
+                ELSE CONTINUE;   -- registered without a mapping: left pending
+            END CASE;
+            SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
+            applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
+        END IF;
+        IF v_so.full_refresh AND v_so.object IN ('contracts', 'invoices') THEN
+            PERFORM crm_private.rc_prepare();
+            removed := crm_private.rc_remove_missing(v_so.source, v_so.object);
+        END IF;
+        IF applied + rejected + orphans + skipped + removed > 0 THEN
+            source := v_so.source;
+            object := v_so.object;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END;
+$$;
+CREATE FUNCTION crm.reconcile_orphans() RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('crm360/reconcile', 0));
+    UPDATE crm_raw.records r SET status = 'pending' WHERE r.status = 'orphan';
+    RETURN QUERY SELECT * FROM crm.reconcile(NULL);
 END;
 $$;
 CREATE FUNCTION crm.refresh_crm_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
@@ -868,6 +1042,20 @@ BEGIN
        AND e.archived_at IS NULL AND e.effective_to IS NULL;
     RETURN FOUND;
 END;
+$$;
+CREATE FUNCTION crm.resolve_node_id(p_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    WITH RECURSIVE walk (id, depth) AS (
+        SELECT p_id, 0
+        UNION ALL
+        SELECT e.target_id, w.depth + 1
+          FROM walk w
+          JOIN crm.edges e ON e.source_id = w.id AND e.edge_type = 'merged_into' AND e.archived_at IS NULL
+         WHERE w.depth < 32
+    )
+    SELECT w.id FROM walk w ORDER BY w.depth DESC LIMIT 1
 $$;
 CREATE FUNCTION crm.restore_node(p_node_id uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql
@@ -1397,6 +1585,13 @@ CREATE FUNCTION crm_private.node_visible(p_node_id uuid) RETURNS boolean
     AS $$
     SELECT p_node_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_node_id)
 $$;
+CREATE FUNCTION crm_private.normalize_domain(p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    SELECT nullif(rtrim(regexp_replace(regexp_replace(regexp_replace(lower(btrim(p_value)),
+                         '^[a-z][a-z0-9+.-]*://', ''), '^.*@', ''), '^www\.|[/:?#].*$', '', 'g'), '.'), '')
+$_$;
 CREATE FUNCTION crm_private.principals_of(p_user_id uuid) RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
@@ -1497,11 +1692,34 @@ $$;
 CREATE FUNCTION crm_private.purge_raw(p_node_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
+DECLARE
+    v_n      integer;
+    v_values text[];
 BEGIN
-    RETURN 0;
+    SELECT array_agg(DISTINCT v) INTO v_values
+      FROM crm.nodes n
+     CROSS JOIN LATERAL (VALUES (n.properties ->> 'email'), (n.properties ->> 'phone'),
+                                (CASE WHEN n.node_type = 'channel' THEN n.properties ->> 'value' END)) AS x(v)
+     WHERE n.id = ANY (p_node_ids) AND v IS NOT NULL AND length(v) >= 5;
+    DELETE FROM crm_raw.records r
+     WHERE r.node_id = ANY (p_node_ids)
+        OR EXISTS (SELECT 1 FROM crm.node_sources ns
+                    WHERE ns.node_id = ANY (p_node_ids) AND ns.source = r.source AND ns.object = r.object
+                      AND ns.external_id = r.external_id);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    DELETE FROM crm.node_sources ns WHERE ns.node_id = ANY (p_node_ids);
+    IF v_values IS NOT NULL THEN
+        UPDATE crm_raw.records r
+           SET payload = (SELECT regexp_replace(r.payload::text,
+                                   '"(' || string_agg(regexp_replace(v, '([.*+?^${}()|\[\]\\])', '\\\1', 'g'), '|') || ')"',
+                                   '"[erased]"', 'gi')
+                            FROM unnest(v_values) AS v)::jsonb
+         WHERE EXISTS (SELECT 1 FROM unnest(v_values) AS v WHERE strpos(lower(r.payload::text), lower(v)) > 0);
+    END IF;
+    RETURN v_n;
 END;
-$$;
+$_$;
 CREATE FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
@@ -1513,6 +1731,751 @@ BEGIN
     END IF;
     RAISE EXCEPTION '% node % does not exist or is not visible to you', p_what, p_id
         USING ERRCODE = '42501', HINT = 'you can only reference nodes you can see';
+END;
+$$;
+CREATE FUNCTION crm_private.rc_apply(p_source text, p_object text) RETURNS TABLE(applied integer, rejected integer, orphans integer, skipped integer)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_now          timestamptz := now();
+    v_mode         text;
+    v_default_team text;
+    v_yymm         text := to_char(now() AT TIME ZONE 'UTC', 'YYMM');
+    v_k            integer;
+    v_last         bigint;
+    v_pipeline     uuid;
+    v_ids          uuid[];
+BEGIN
+    ANALYZE pg_temp.rc_stage;
+    -- ------------------------------------------------------------ skip: stale, not customers
+    UPDATE pg_temp.rc_stage s
+       SET skip_reason = format('stale: older than the applied version (%s)', ns.source_updated_at)
+      FROM crm.node_sources ns
+     WHERE ns.source = s.source AND ns.object = s.object AND ns.external_id = s.external_id
+       AND s.source_time < ns.source_updated_at AND s.reject_reason IS NULL;
+    UPDATE pg_temp.rc_stage s SET skip_reason = 'not a customer record (staff user or deleted customer)'
+     WHERE s.kind = 'skip' AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+    -- ------------------------------------------------------------ account resolution
+    UPDATE pg_temp.rc_stage s SET crm_account = ns.node_id
+      FROM crm.node_sources ns
+      JOIN crm.nodes a ON a.id = ns.node_id AND a.archived_at IS NULL AND a.node_type = 'org'
+     WHERE s.acct_crm_id IS NOT NULL AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ns.source = 'salesforce' AND ns.object = 'Account' AND ns.external_id = s.acct_crm_id;
+    UPDATE pg_temp.rc_stage s SET ref_account = CASE WHEN n.node_type = 'org' THEN n.id ELSE o.target_id END
+      FROM crm.node_sources ns
+      JOIN crm.nodes n ON n.id = ns.node_id
+      LEFT JOIN crm.edges o ON o.source_id = n.id AND o.edge_type = 'owned_by'
+                           AND o.archived_at IS NULL AND o.effective_to IS NULL
+     WHERE s.acct_ref IS NOT NULL AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ns.source = s.acct_ref[1] AND ns.object = s.acct_ref[2] AND ns.external_id = s.acct_ref[3];
+    WITH d AS (
+        SELECT s.record_id, x.dom,
+               EXISTS (SELECT 1 FROM crm_raw.free_mail_domains f WHERE x.dom LIKE f.pattern) AS free
+          FROM pg_temp.rc_stage s
+         CROSS JOIN LATERAL unnest(s.acct_domains) AS x(dom)
+         WHERE s.reject_reason IS NULL AND s.skip_reason IS NULL AND cardinality(s.acct_domains) > 0
+    ), m AS (
+        SELECT d.record_id,
+               array_agg(DISTINCT d.dom) FILTER (WHERE d.free) AS free_mail,
+               count(DISTINCT a.id)::integer AS n,
+               (array_agg(a.id) FILTER (WHERE a.id IS NOT NULL))[1] AS account
+          FROM d
+          LEFT JOIN crm.nodes a ON NOT d.free AND a.node_type = 'org' AND a.archived_at IS NULL
+                               AND a.properties ->> 'domain' = d.dom
+         GROUP BY d.record_id
+    )
+    UPDATE pg_temp.rc_stage s
+       SET free_mail = m.free_mail, domain_candidates = m.n,
+           domain_account = CASE WHEN m.n = 1 THEN m.account END
+      FROM m WHERE m.record_id = s.record_id;
+    UPDATE pg_temp.rc_stage s
+       SET account_id = coalesce(s.crm_account, s.ref_account, CASE WHEN s.acct_crm_id IS NULL THEN s.domain_account END),
+           match = jsonb_strip_nulls(jsonb_build_object(
+               'by', CASE WHEN s.crm_account IS NOT NULL THEN 'crm_id'
+                          WHEN s.ref_account IS NOT NULL THEN 'ref'
+                          WHEN s.acct_crm_id IS NULL AND s.domain_account IS NOT NULL THEN 'domain' END,
+               'crm_id', s.acct_crm_id, 'crm_account_id', s.crm_account,
+               'ref', to_jsonb(s.acct_ref), 'ref_account_id', s.ref_account,
+               'domains', to_jsonb(s.acct_domains), 'domain_account_id', s.domain_account,
+               'domain_candidates', s.domain_candidates, 'free_mail', to_jsonb(s.free_mail)))
+     WHERE s.kind IN ('alias', 'person', 'child', 'activity') AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+    -- ------------------------------------------------------------ node resolution
+    UPDATE pg_temp.rc_stage s SET node_id = ns.node_id
+      FROM crm.node_sources ns
+     WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ns.source = s.source AND ns.object = s.object AND ns.external_id = s.external_id;
+    -- a person is one person across systems: any of their email channels finds them
+    UPDATE pg_temp.rc_stage s SET node_id = e.source_id
+      FROM crm.nodes c
+      JOIN crm.edges e ON e.target_id = c.id AND e.edge_type = 'has_channel' AND e.archived_at IS NULL
+      JOIN crm.nodes p ON p.id = e.source_id AND p.archived_at IS NULL AND p.node_type = 'person'
+     WHERE s.kind = 'person' AND s.node_id IS NULL AND s.email IS NOT NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND c.external_source = 'channel' AND c.external_id = 'email:' || s.email AND c.archived_at IS NULL;
+    UPDATE pg_temp.rc_stage s SET node_id = n.id
+      FROM crm.nodes n
+     WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND n.external_source = s.node_source AND n.external_id = s.node_key AND n.archived_at IS NULL
+       AND n.node_type = s.node_type;
+    UPDATE pg_temp.rc_stage s SET node_id = s.account_id WHERE s.kind = 'alias';
+    UPDATE pg_temp.rc_stage s
+       SET account_id = o.target_id,
+           match = coalesce(s.match, '{}') || jsonb_build_object('by', 'person', 'person_account_id', o.target_id)
+      FROM crm.edges o
+     WHERE s.kind = 'person' AND s.account_id IS NULL AND s.node_id IS NOT NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND o.source_id = s.node_id AND o.edge_type = 'owned_by' AND o.archived_at IS NULL AND o.effective_to IS NULL;
+    ANALYZE pg_temp.rc_stage;   -- temp tables get no autovacuum statistics: keep the plans honest
+    -- ------------------------------------------------------------ orphans: surfaced, not guessed
+    UPDATE pg_temp.rc_stage s
+       SET orphan_reason = 'no account: ' || concat_ws('; ',
+             CASE WHEN s.acct_crm_id IS NOT NULL
+                  THEN format('CRM account %s is not known (not ingested yet, or deleted)', s.acct_crm_id) END,
+             CASE WHEN s.acct_ref IS NOT NULL
+                  THEN format('%s %s %s does not resolve to an account', s.acct_ref[1], s.acct_ref[2], s.acct_ref[3]) END,
+             CASE WHEN s.domain_candidates > 1
+                  THEN format('domain %s matches %s accounts', array_to_string(s.acct_domains, ', '), s.domain_candidates) END,
+             CASE WHEN s.free_mail IS NOT NULL
+                  THEN format('free-mail domain %s ignored', array_to_string(s.free_mail, ', ')) END,
+             CASE WHEN s.acct_crm_id IS NULL AND coalesce(s.domain_candidates, 0) = 0
+                       AND cardinality(s.acct_domains) > cardinality(coalesce(s.free_mail, '{}'))
+                  THEN format('domain %s matches no account', array_to_string(s.acct_domains, ', ')) END,
+             CASE WHEN s.acct_crm_id IS NULL AND s.acct_ref IS NULL AND coalesce(cardinality(s.acct_domains), 0) = 0
+                  THEN 'the record names no CRM account, reference or domain' END)
+     WHERE s.kind IN ('alias', 'person', 'child', 'activity') AND s.account_id IS NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+    -- ------------------------------------------------------------ ownership -> team (accounts)
+    SELECT m.mode, m.default_team INTO v_mode, v_default_team FROM crm_raw.ownership_mapping m;
+    v_mode := coalesce(v_mode, 'none');
+    IF v_mode <> 'none' THEN
+        UPDATE pg_temp.rc_stage s
+           SET team_name = CASE
+                 WHEN v_mode = 'per_owner' AND s.owner_id IS NOT NULL THEN
+                     coalesce((SELECT u.label FROM crm.node_sources ns JOIN crm.nodes u ON u.id = ns.node_id
+                                WHERE ns.source = 'salesforce' AND ns.object = 'User' AND ns.external_id = s.owner_id),
+                              'Salesforce owner ' || s.owner_id)
+                 WHEN v_mode = 'per_region' THEN
+                     coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
+               END
+         WHERE s.kind = 'account' AND s.ok;
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+        SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
+               jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
+               'crm360_team', lower(btrim(s.team_name))
+          FROM pg_temp.rc_stage s
+         WHERE s.team_name IS NOT NULL AND s.ok
+           AND NOT EXISTS (SELECT 1 FROM crm.nodes t WHERE t.external_source = 'crm360_team'
+                              AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL)
+         ORDER BY lower(btrim(s.team_name)), s.team_name
+        ON CONFLICT DO NOTHING;
+        UPDATE pg_temp.rc_stage s SET team_id = t.id
+          FROM crm.nodes t
+         WHERE s.team_name IS NOT NULL AND t.external_source = 'crm360_team'
+           AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL;
+    END IF;
+    -- ------------------------------------------------------------ new nodes (one per key)
+    WITH k AS (
+        SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
+         WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
+    ), ids AS (
+        SELECT k.node_source, k.node_key, gen_random_uuid() AS id FROM k
+    )
+    UPDATE pg_temp.rc_stage s SET node_id = ids.id, is_new = true, is_primary = true
+      FROM ids
+     WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
+       AND s.node_source = ids.node_source AND s.node_key = ids.node_key;
+    SELECT count(DISTINCT s.node_id) INTO v_k FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity';
+    IF v_k > 0 THEN
+        INSERT INTO crm_private.code_counters AS c (prefix, yymm, n) VALUES ('OPP', v_yymm, v_k)
+        ON CONFLICT (prefix, yymm) DO UPDATE SET n = c.n + v_k, updated_at = now()
+        RETURNING c.n INTO v_last;
+        WITH o AS (
+            SELECT s.node_id, v_last - v_k + row_number() OVER (ORDER BY min(s.record_id)) AS seq
+              FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity' GROUP BY s.node_id
+        )
+        UPDATE pg_temp.rc_stage s
+           SET properties = s.properties || jsonb_build_object('code',
+                   format('OPP-%s-%s', v_yymm, lpad(o.seq::text, greatest(4, length(o.seq::text)), '0')))
+          FROM o WHERE o.node_id = s.node_id;
+    END IF;
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, restricted_to, attrs)
+    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
+           s.node_source, s.node_key,
+           CASE WHEN s.team_id IS NOT NULL THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END,
+           jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id))
+      FROM pg_temp.rc_stage s
+     WHERE s.is_new AND s.kind NOT IN ('child', 'person')
+     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+    -- children and people are created with their account's acl (their owned_by edge follows
+    -- below): the ACL recomputation of the edge trigger then finds nothing to change
+    PERFORM set_config('crm.acl_maintenance', 'on', true);
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, acl)
+    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
+           s.node_source, s.node_key, a.acl
+      FROM pg_temp.rc_stage s
+      LEFT JOIN crm.nodes a ON a.id = s.account_id
+     WHERE s.is_new AND s.kind IN ('child', 'person')
+     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+    PERFORM set_config('crm.acl_maintenance', 'off', true);
+    ANALYZE pg_temp.rc_stage;
+    -- ------------------------------------------------------------ existing nodes
+    UPDATE pg_temp.rc_stage s
+       SET old_properties = n.properties, old_archived = n.archived_at IS NOT NULL,
+           is_primary = (n.external_source = s.node_source AND n.external_id = s.node_key)
+      FROM crm.nodes n
+     WHERE n.id = s.node_id AND NOT s.is_new AND s.ok AND s.kind IN ('account', 'user', 'person', 'child');
+    UPDATE crm.nodes n
+       SET properties = x.props,
+           label = coalesce(x.label, n.label),
+           archived_at = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source' THEN NULL ELSE n.archived_at END,
+           attrs = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source'
+                        THEN n.attrs - 'archived_by' - 'removed_at_source' ELSE n.attrs END
+      FROM (SELECT DISTINCT ON (s.node_id) s.node_id,
+                   CASE WHEN s.kind = 'person' AND s.source <> 'salesforce'
+                            THEN jsonb_strip_nulls(s.properties) || s.old_properties
+                        WHEN s.kind = 'person' OR s.is_primary
+                            THEN jsonb_strip_nulls(s.old_properties || s.properties)
+                        ELSE s.old_properties END AS props,
+                   CASE WHEN (s.kind = 'person' AND s.source = 'salesforce') OR (s.kind <> 'person' AND s.is_primary)
+                        THEN s.label END AS label,
+                   (s.old_archived AND NOT s.deleted) AS restore
+              FROM pg_temp.rc_stage s
+             WHERE s.ok AND NOT s.is_new AND s.kind IN ('account', 'user', 'person', 'child')
+             ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC) x
+     WHERE n.id = x.node_id
+       AND (n.properties IS DISTINCT FROM x.props
+            OR (x.label IS NOT NULL AND n.label IS DISTINCT FROM x.label)
+            OR (x.restore AND n.attrs ->> 'archived_by' = 'source'));
+    IF v_mode <> 'none' THEN
+        -- replaces only the restriction ingestion set before; the trigger recomputes the ACL
+        -- of the account and its owned_by descendants and logs the change
+        UPDATE crm.nodes n
+           SET restricted_to = crm_private.acl_norm(array_remove(n.restricted_to, (n.attrs ->> 'ingest_team')::uuid) || s.team_id),
+               attrs = jsonb_strip_nulls(n.attrs || jsonb_build_object('ingest_team', s.team_id))
+          FROM pg_temp.rc_stage s
+         WHERE s.kind = 'account' AND s.ok AND NOT s.is_new AND n.id = s.node_id
+           AND (n.attrs ->> 'ingest_team')::uuid IS DISTINCT FROM s.team_id;
+    END IF;
+    -- ------------------------------------------------------------ channels of people
+    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+    SELECT DISTINCT ON (c.key) 'channel', c.value, jsonb_build_object('channel_type', c.typ, 'value', c.value),
+           'channel', c.key
+      FROM (SELECT 'email:' || s.email AS key, 'email' AS typ, s.email AS value
+              FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'person' AND s.email IS NOT NULL
+            UNION ALL
+            SELECT 'phone:' || regexp_replace(s.phone, '\D', '', 'g'), 'phone', btrim(s.phone)
+              FROM pg_temp.rc_stage s
+             WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
+     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE x.external_source = 'channel' AND x.external_id = c.key
+                          AND x.archived_at IS NULL)
+     ORDER BY c.key
+    ON CONFLICT DO NOTHING;
+    -- ------------------------------------------------------------ edges
+    SELECT p.id INTO v_pipeline FROM crm.nodes p
+     WHERE p.node_type = 'pipeline' AND p.external_source = 'internal' AND p.external_id = 'PL-SFDC' AND p.archived_at IS NULL;
+    INSERT INTO pg_temp.rc_edges (edge_type, source_id, target_id, properties, exclusive)
+    SELECT 'owned_by', s.node_id, s.account_id, '{}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'child'
+    UNION ALL
+    SELECT x.edge_type, x.source_id, x.target_id, '{}'::jsonb, x.exclusive
+      FROM pg_temp.rc_stage s
+     CROSS JOIN LATERAL (VALUES ('owned_by', s.node_id, s.account_id, 'source'),
+                                ('employs', s.account_id, s.node_id, CASE WHEN s.source = 'salesforce' THEN 'target' END))
+                        AS x(edge_type, source_id, target_id, exclusive)
+     WHERE s.ok AND s.kind = 'person'
+       AND (s.source = 'salesforce'
+            OR NOT EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = s.node_id AND o.edge_type = 'owned_by'
+                              AND o.archived_at IS NULL AND o.effective_to IS NULL))
+    UNION ALL
+    SELECT 'has_channel', s.node_id, c.id, '{}'::jsonb, NULL
+      FROM pg_temp.rc_stage s
+     CROSS JOIN LATERAL (VALUES ('email:' || s.email),
+                                ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
+      JOIN crm.nodes c ON c.external_source = 'channel' AND c.external_id = k.key AND c.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'person'
+    UNION ALL
+    SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
+      FROM pg_temp.rc_stage s
+      JOIN crm.node_sources ns ON ns.source = s.refs -> 'requester' ->> 0 AND ns.object = s.refs -> 'requester' ->> 1
+                              AND ns.external_id = s.refs -> 'requester' ->> 2
+      JOIN crm.nodes p ON p.id = ns.node_id AND p.node_type = 'person' AND p.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'child' AND s.refs ? 'requester'
+    UNION ALL
+    SELECT 'assigned_to', s.node_id, u.id, '{"role": "owner"}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s
+      JOIN crm.node_sources ns ON ns.source = s.refs -> 'owner' ->> 0 AND ns.object = s.refs -> 'owner' ->> 1
+                              AND ns.external_id = s.refs -> 'owner' ->> 2
+      JOIN crm.nodes u ON u.id = ns.node_id AND u.node_type IN ('user', 'person') AND u.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'owner'
+    UNION ALL
+    SELECT 'pipeline_member', s.node_id, v_pipeline, jsonb_build_object('entered_at', v_now), NULL
+      FROM pg_temp.rc_stage s
+     WHERE s.is_new AND s.node_type = 'opportunity' AND v_pipeline IS NOT NULL;
+    ANALYZE pg_temp.rc_edges;
+    -- one edge per exclusive slot, no identical duplicates
+    DELETE FROM pg_temp.rc_edges x
+     USING (SELECT e.ctid AS row_ctid,
+                   row_number() OVER (PARTITION BY e.edge_type,
+                                      CASE e.exclusive WHEN 'source' THEN e.source_id WHEN 'target' THEN e.target_id END,
+                                      CASE WHEN e.exclusive IS NULL THEN e.source_id END,
+                                      CASE WHEN e.exclusive IS NULL THEN e.target_id END) AS rn
+              FROM pg_temp.rc_edges e) d
+     WHERE x.ctid = d.row_ctid AND d.rn > 1;
+    -- an exclusive edge replaces the live one it conflicts with (archived, or ended if temporal);
+    -- one statement per direction so each can use edges_source / edges_target
+    UPDATE crm.edges e
+       SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+      FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+     WHERE x.exclusive = 'source' AND e.source_id = x.source_id AND e.edge_type = x.edge_type
+       AND e.target_id <> x.target_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
+    UPDATE crm.edges e
+       SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+      FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+     WHERE x.exclusive = 'target' AND e.target_id = x.target_id AND e.edge_type = x.edge_type
+       AND e.source_id <> x.source_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
+    SELECT x.edge_type, x.source_id, x.target_id, x.properties
+      FROM pg_temp.rc_edges x
+     WHERE x.source_id <> x.target_id
+       AND NOT EXISTS (SELECT 1 FROM crm.edges e
+                        WHERE e.edge_type = x.edge_type AND e.source_id = x.source_id AND e.target_id = x.target_id
+                          AND e.archived_at IS NULL AND e.effective_to IS NULL);
+    -- ------------------------------------------------------------ current-state claims
+    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties)
+    SELECT DISTINCT ON (s.node_id, a.key) s.node_id, a.key, a.value, s.record_id, s.source, s.account_id,
+           coalesce(s.source_time, v_now), s.old_properties
+      FROM pg_temp.rc_stage s
+     CROSS JOIN LATERAL jsonb_each(s.assertions) AS a
+     WHERE s.ok AND s.node_id IS NOT NULL AND s.kind = 'child'
+     ORDER BY s.node_id, a.key, s.record_id DESC;
+    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at)
+    SELECT DISTINCT ON (s.node_id) s.node_id, 'contact_info',
+           jsonb_strip_nulls(jsonb_build_object('email', n.properties ->> 'email', 'phone', n.properties ->> 'phone')),
+           s.record_id, s.source, s.account_id, coalesce(s.source_time, v_now)
+      FROM pg_temp.rc_stage s JOIN crm.nodes n ON n.id = s.node_id
+     WHERE s.ok AND s.kind = 'person' AND (n.properties ? 'email' OR n.properties ? 'phone')
+     ORDER BY s.node_id, s.record_id DESC;
+    ANALYZE pg_temp.rc_changes;
+    UPDATE pg_temp.rc_changes c SET old_id = a.id, old_claim = a.claim
+      FROM crm.assertions a
+     WHERE a.subject_node_id = c.node_id AND a.assertion_type = c.assertion_type
+       AND a.assertion_key = '' AND a.superseded_at IS NULL;
+    DELETE FROM pg_temp.rc_changes c WHERE c.old_claim = c.claim;
+    UPDATE pg_temp.rc_changes c
+       SET event_type = CASE c.assertion_type
+             WHEN 'deal_stage' THEN
+                 CASE WHEN c.old_id IS NULL THEN 'opportunity_created'
+                      WHEN c.old_claim ->> 'stage' IS DISTINCT FROM c.claim ->> 'stage' THEN 'stage_change' END
+             WHEN 'ticket_status' THEN
+                 CASE WHEN c.old_id IS NULL THEN 'ticket_opened'
+                      WHEN c.old_claim ->> 'status' = c.claim ->> 'status' THEN NULL
+                      WHEN c.claim ->> 'status' IN ('solved', 'closed')
+                           AND coalesce(c.old_claim ->> 'status', '') NOT IN ('solved', 'closed') THEN 'ticket_solved'
+                      ELSE 'ticket_status_changed' END
+             WHEN 'contract_status' THEN
+                 CASE WHEN c.old_claim ->> 'status' IS NOT DISTINCT FROM c.claim ->> 'status' THEN NULL
+                      WHEN c.claim ->> 'status' = 'active' THEN 'contract_signed'
+                      WHEN c.claim ->> 'status' = 'expired' THEN 'contract_expired'
+                      WHEN c.claim ->> 'status' = 'terminated' THEN 'contract_terminated' END
+             WHEN 'invoice_status' THEN
+                 CASE WHEN c.old_claim ->> 'status' IS NOT DISTINCT FROM c.claim ->> 'status' THEN NULL
+                      WHEN c.claim ->> 'status' = 'paid' THEN 'invoice_paid'
+                      WHEN c.claim ->> 'status' = 'void' THEN 'invoice_voided'
+                      WHEN c.claim ->> 'status' = 'open' THEN 'invoice_issued' END
+           END;
+    UPDATE pg_temp.rc_changes c SET event_id = gen_random_uuid() WHERE c.event_type IS NOT NULL;
+    UPDATE pg_temp.rc_changes c SET requester_id = f.source_id
+      FROM crm.edges f
+     WHERE c.assertion_type = 'ticket_status' AND f.target_id = c.node_id AND f.edge_type = 'filed'
+       AND f.archived_at IS NULL AND f.effective_to IS NULL;
+    TRUNCATE pg_temp.rc_events;
+    INSERT INTO pg_temp.rc_events (id, event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+    SELECT c.event_id, c.event_type, c.occurred_at,
+           format('%s: %s', n.label, coalesce(c.claim ->> 'stage', c.claim ->> 'status')),
+           jsonb_strip_nulls(CASE WHEN c.assertion_type = 'deal_stage'
+                THEN jsonb_build_object('from_stage', c.old_claim ->> 'stage', 'to_stage', c.claim ->> 'stage', 'source', c.source)
+                ELSE jsonb_build_object('from_status', c.old_claim ->> 'status', 'to_status', c.claim ->> 'status',
+                                        'priority', c.claim ->> 'priority', 'annual_value', c.claim -> 'annual_value',
+                                        'amount_remaining', c.claim -> 'amount_remaining', 'source', c.source) END),
+           c.source, format('%s/%s/%s', p_object, c.record_id, c.event_type),
+           ARRAY[c.node_id, c.account_id, c.requester_id], ARRAY['subject', 'account', 'requester']
+      FROM pg_temp.rc_changes c JOIN crm.nodes n ON n.id = c.node_id
+     WHERE c.event_type IS NOT NULL;
+    -- contract renewed: end_date moved later
+    INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+    SELECT 'contract_renewed', coalesce(s.source_time, v_now), format('%s renewed until %s', s.label, s.properties ->> 'end_date'),
+           jsonb_build_object('from_end_date', s.old_properties ->> 'end_date', 'to_end_date', s.properties ->> 'end_date'),
+           s.source, format('%s/%s/contract_renewed', p_object, s.record_id),
+           ARRAY[s.node_id, s.account_id], ARRAY['subject', 'account']
+      FROM pg_temp.rc_stage s
+     WHERE s.ok AND s.node_type = 'contract' AND NOT s.is_new
+       AND pg_input_is_valid(s.old_properties ->> 'end_date', 'date')
+       AND (s.properties ->> 'end_date')::date > (s.old_properties ->> 'end_date')::date;
+    -- activities: one event per source record (meetings, calls, emails, notes, comments)
+    UPDATE pg_temp.rc_stage s SET node_id = e.id
+      FROM crm.events e
+     WHERE s.kind = 'activity' AND s.ok AND e.external_source = s.source AND e.external_id = s.external_id;
+    INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id,
+                                   parts, roles, body, artifact_type)
+    SELECT s.activity ->> 'event_type', (s.activity ->> 'occurred_at')::timestamptz, s.activity ->> 'summary',
+           coalesce(s.activity -> 'properties', '{}'), s.source, s.external_id,
+           ARRAY[s.account_id] || coalesce(p.ids, '{}'), ARRAY['account'] || coalesce(p.roles, '{}'),
+           s.body, s.artifact_type
+      FROM pg_temp.rc_stage s
+      LEFT JOIN LATERAL (
+          SELECT array_agg(ns.node_id) AS ids, array_agg(r.key) AS roles
+            FROM jsonb_each(s.refs) AS r
+            JOIN crm.node_sources ns ON ns.source = r.value ->> 0 AND ns.object = r.value ->> 1
+                                    AND ns.external_id = r.value ->> 2
+      ) p ON true
+     WHERE s.ok AND s.kind = 'activity' AND s.node_id IS NULL;
+    ANALYZE pg_temp.rc_events;
+    PERFORM crm_private.rc_write_events();
+    UPDATE pg_temp.rc_stage s SET node_id = e.id
+      FROM pg_temp.rc_events e
+     WHERE s.kind = 'activity' AND s.ok AND s.node_id IS NULL
+       AND e.external_source = s.source AND e.external_id = s.external_id;
+    -- supersede changed claims (history chain), then record the new ones
+    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = c.new_id
+      FROM pg_temp.rc_changes c WHERE a.id = c.old_id;
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at, source_event_id)
+    SELECT c.new_id, c.assertion_type, c.node_id, '', c.claim, v_now,
+           (SELECT n.id FROM pg_temp.rc_new_events n WHERE n.id = c.event_id)
+      FROM pg_temp.rc_changes c;
+    -- ------------------------------------------------------------ deleted at source -> archived
+    WITH arch AS (
+        UPDATE crm.nodes n SET archived_at = v_now, attrs = n.attrs || '{"archived_by": "source"}'
+          FROM (SELECT DISTINCT s.node_id FROM pg_temp.rc_stage s
+                 WHERE s.ok AND s.deleted AND s.node_id IS NOT NULL AND s.kind IN ('account', 'person', 'child')) d
+         WHERE n.id = d.node_id AND n.archived_at IS NULL
+        RETURNING n.id
+    )
+    SELECT array_agg(arch.id) INTO v_ids FROM arch;
+    IF v_ids IS NOT NULL THEN
+        TRUNCATE pg_temp.rc_events;
+        INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+        SELECT 'node_archived', v_now, format('Archived %s %s (deleted at source)', n.node_type, n.label),
+               jsonb_build_object('reason', format('deleted at source (%s %s)', s.source, s.object)),
+               s.source, format('archived/%s/%s', s.object, s.record_id), ARRAY[n.id], ARRAY['subject']
+          FROM (SELECT DISTINCT ON (s.node_id) s.* FROM pg_temp.rc_stage s
+                 WHERE s.node_id = ANY (v_ids) ORDER BY s.node_id, s.record_id DESC) s
+          JOIN crm.nodes n ON n.id = s.node_id;
+        PERFORM crm_private.rc_write_events();
+    END IF;
+    -- ------------------------------------------------------------ source links and raw status
+    INSERT INTO crm.node_sources AS ns (source, object, external_id, node_id, source_updated_at, last_record_id)
+    SELECT s.source, s.object, s.external_id, s.node_id, s.source_time, s.record_id
+      FROM pg_temp.rc_stage s
+     WHERE s.ok AND s.node_id IS NOT NULL AND s.kind IN ('account', 'user', 'person', 'child', 'alias')
+    ON CONFLICT (source, object, external_id) DO UPDATE
+       SET node_id = EXCLUDED.node_id, last_seen = now(),
+           source_updated_at = greatest(ns.source_updated_at, EXCLUDED.source_updated_at),
+           last_record_id = EXCLUDED.last_record_id;
+    UPDATE crm_raw.records r
+       SET status = CASE WHEN s.reject_reason IS NOT NULL THEN 'rejected'
+                         WHEN s.orphan_reason IS NOT NULL THEN 'orphan' ELSE 'applied' END,
+           reason = coalesce(s.reject_reason, s.orphan_reason, s.skip_reason),
+           applied_at = CASE WHEN s.reject_reason IS NULL AND s.orphan_reason IS NULL THEN v_now END,
+           node_id = s.node_id,
+           account_id = CASE WHEN s.kind = 'account' THEN s.node_id ELSE s.account_id END,
+           match = s.match
+      FROM pg_temp.rc_stage s
+     WHERE r.id = s.record_id;
+    UPDATE crm_raw.records r
+       SET status = 'applied', reason = 'superseded by a newer version in the same batch', applied_at = v_now
+     WHERE r.source = p_source AND r.object = p_object AND r.status = 'pending'
+       AND EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.external_id = r.external_id);
+    SELECT count(*) FILTER (WHERE s.ok)::integer,
+           count(*) FILTER (WHERE s.reject_reason IS NOT NULL)::integer,
+           count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NULL AND s.orphan_reason IS NOT NULL)::integer,
+           count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NOT NULL)::integer
+      INTO applied, rejected, orphans, skipped
+      FROM pg_temp.rc_stage s;
+    RETURN NEXT;
+END;
+$$;
+CREATE FUNCTION crm_private.rc_bool(p_value jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    SELECT CASE lower(btrim(p_value #>> '{}'))
+               WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true
+               WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false
+           END
+     WHERE jsonb_typeof(p_value) IN ('boolean', 'string')
+$$;
+CREATE FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    SELECT CASE
+        WHEN p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN NULL
+        WHEN p_type IN ('timestamptz', 'date')
+             AND (jsonb_typeof(p_value) <> 'string' OR NOT pg_input_is_valid(p_value #>> '{}', p_type))
+            THEN format('unparseable %s in %s: %s', CASE p_type WHEN 'date' THEN 'date' ELSE 'timestamp' END, p_field, p_value::text)
+        WHEN p_type IN ('numeric', 'integer', 'unix')
+             AND NOT (jsonb_typeof(p_value) IN ('number', 'string')
+                      AND pg_input_is_valid(btrim(p_value #>> '{}'), CASE p_type WHEN 'numeric' THEN 'numeric' ELSE 'bigint' END))
+            THEN format('unparseable %s in %s: %s', CASE p_type WHEN 'numeric' THEN 'amount' ELSE 'integer' END, p_field, p_value::text)
+        WHEN p_type = 'boolean'
+             AND NOT (jsonb_typeof(p_value) = 'boolean'
+                      OR (jsonb_typeof(p_value) = 'string' AND lower(btrim(p_value #>> '{}')) IN ('true', 'false', '1', '0', 'yes', 'no')))
+            THEN format('unparseable boolean in %s: %s', p_field, p_value::text)
+        WHEN p_type = 'string' AND jsonb_typeof(p_value) NOT IN ('string', 'number')
+            THEN format('wrong JSON type in %s: %s, expected a string', p_field, jsonb_typeof(p_value))
+        WHEN p_type IN ('array', 'object') AND jsonb_typeof(p_value) <> p_type
+            THEN format('wrong JSON type in %s: %s, expected an %s', p_field, jsonb_typeof(p_value), p_type)
+    END
+$$;
+CREATE FUNCTION crm_private.rc_num(p_value jsonb) RETURNS numeric
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_text text := btrim(p_value #>> '{}');
+BEGIN
+    IF jsonb_typeof(p_value) IN ('number', 'string') AND pg_input_is_valid(v_text, 'numeric') THEN
+        RETURN v_text::numeric;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.rc_pending(p_source text, p_object text) RETURNS TABLE(id bigint, external_id text, p jsonb, source_updated_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    SELECT DISTINCT ON (r.external_id) r.id, r.external_id, r.payload, r.source_updated_at
+      FROM crm_raw.records r
+     WHERE r.source = p_source AND r.object = p_object AND r.status = 'pending' AND r.external_id IS NOT NULL
+     ORDER BY r.external_id, r.source_updated_at DESC NULLS LAST, r.id DESC
+$$;
+CREATE FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    WITH n AS (
+        SELECT nullif(btrim(p_first), '') AS f, nullif(btrim(p_last), '') AS l,
+               nullif(btrim(p_name), '') AS full_name,
+               nullif(regexp_replace(split_part(lower(btrim(p_email)), '@', 1), '[^a-z0-9._-]', '', 'g'), '') AS lp
+    ), parts AS (
+        SELECT f, l,
+               CASE WHEN full_name IS NOT NULL THEN split_part(full_name, ' ', 1) END AS nf,
+               CASE WHEN full_name IS NOT NULL THEN nullif(btrim(substr(full_name, length(split_part(full_name, ' ', 1)) + 1)), '') END AS nl,
+               CASE WHEN lp IS NOT NULL THEN initcap(split_part(regexp_replace(lp, '[._-]+', ' ', 'g'), ' ', 1)) END AS ef,
+               CASE WHEN lp IS NOT NULL THEN nullif(initcap(btrim(substr(regexp_replace(lp, '[._-]+', ' ', 'g'),
+                                                         length(split_part(regexp_replace(lp, '[._-]+', ' ', 'g'), ' ', 1)) + 1))), '') END AS el
+          FROM n
+    )
+    SELECT ARRAY[coalesce(f, CASE WHEN l IS NULL THEN nf END, CASE WHEN l IS NULL THEN ef END, nf, ef, nullif(btrim(p_fallback), ''), '?'),
+                 coalesce(l, nl, CASE WHEN f IS NULL AND nf IS NULL THEN el END, el, nf, ef, nullif(btrim(p_fallback), ''), '?')]
+      FROM parts
+$$;
+CREATE FUNCTION crm_private.rc_prepare() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS rc_stage (
+        record_id         bigint PRIMARY KEY,
+        source            text NOT NULL,
+        object            text NOT NULL,
+        external_id       text NOT NULL,
+        kind              text NOT NULL,      -- account | user | person | child | alias | activity | skip
+        source_time       timestamptz,
+        reject_reason     text,
+        skip_reason       text,
+        node_type         text,
+        node_source       text,
+        node_key          text,
+        label             text,
+        properties        jsonb,
+        deleted           boolean NOT NULL DEFAULT false,
+        acct_crm_id       text,
+        acct_ref          text[],
+        acct_domains      text[],
+        email             text,
+        phone             text,
+        refs              jsonb,
+        assertions        jsonb,
+        activity          jsonb,
+        body              text,
+        artifact_type     text,
+        owner_id          text,
+        country           text,
+        crm_account       uuid,
+        ref_account       uuid,
+        domain_account    uuid,
+        domain_candidates integer,
+        free_mail         text[],
+        account_id        uuid,
+        match             jsonb,
+        orphan_reason     text,
+        node_id           uuid,
+        is_new            boolean NOT NULL DEFAULT false,
+        is_primary        boolean NOT NULL DEFAULT false,
+        old_properties    jsonb,
+        old_archived      boolean,
+        team_name         text,
+        team_id           uuid,
+        ok                boolean GENERATED ALWAYS AS (reject_reason IS NULL AND skip_reason IS NULL AND orphan_reason IS NULL) STORED
+    ) ON COMMIT DROP;
+    CREATE INDEX IF NOT EXISTS rc_stage_external_id ON pg_temp.rc_stage (external_id);
+    CREATE INDEX IF NOT EXISTS rc_stage_node ON pg_temp.rc_stage (node_id);
+    CREATE TEMP TABLE IF NOT EXISTS rc_edges (
+        edge_type  text NOT NULL,
+        source_id  uuid NOT NULL,
+        target_id  uuid NOT NULL,
+        properties jsonb NOT NULL DEFAULT '{}',
+        exclusive  text             -- 'source': one live edge of this type per source; 'target': per target
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS rc_changes (
+        node_id        uuid NOT NULL,
+        assertion_type text NOT NULL,
+        claim          jsonb NOT NULL,
+        old_id         uuid,
+        old_claim      jsonb,
+        new_id         uuid NOT NULL DEFAULT gen_random_uuid(),
+        event_type     text,
+        event_id       uuid,
+        record_id      bigint NOT NULL,
+        source         text NOT NULL,
+        account_id     uuid,
+        occurred_at    timestamptz,
+        properties     jsonb,
+        requester_id   uuid
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS rc_events (
+        id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        event_type      text NOT NULL,
+        occurred_at     timestamptz NOT NULL,
+        summary         text,
+        properties      jsonb NOT NULL DEFAULT '{}',
+        external_source text NOT NULL,
+        external_id     text NOT NULL,
+        parts           uuid[] NOT NULL DEFAULT '{}',
+        roles           text[] NOT NULL DEFAULT '{}',
+        body            text,
+        artifact_type   text
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY) ON COMMIT DROP;
+    TRUNCATE pg_temp.rc_stage, pg_temp.rc_edges, pg_temp.rc_changes, pg_temp.rc_events, pg_temp.rc_new_events;
+END;
+$$;
+CREATE FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_run bigint;
+    v_ids uuid[];
+    v_now timestamptz := now();
+BEGIN
+    SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
+     WHERE r.source = p_source AND r.object = p_object AND r.full_refresh
+       AND r.landed_at IS NOT NULL AND r.status <> 'failed';
+    IF v_run IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT array_agg(DISTINCT ns.node_id) INTO v_ids
+      FROM crm.node_sources ns
+      JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
+     WHERE ns.source = p_source AND ns.object = p_object
+       AND NOT EXISTS (SELECT 1 FROM crm_raw.records r
+                        WHERE r.source = ns.source AND r.object = ns.object AND r.external_id = ns.external_id
+                          AND r.last_seen_run_id >= v_run);
+    IF v_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    CREATE TEMP TABLE IF NOT EXISTS rc_removed (old_id uuid, node_id uuid, claim jsonb, new_id uuid) ON COMMIT DROP;
+    TRUNCATE pg_temp.rc_removed;
+    INSERT INTO pg_temp.rc_removed (old_id, node_id, claim, new_id)
+    SELECT a.id, a.subject_node_id, a.claim || '{"status": "removed"}', gen_random_uuid()
+      FROM crm.assertions a
+     WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
+       AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed';
+    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = x.new_id
+      FROM pg_temp.rc_removed x WHERE a.id = x.old_id;
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at)
+    SELECT x.new_id, 'contract_status', x.node_id, '', x.claim, v_now FROM pg_temp.rc_removed x;
+    UPDATE crm.nodes n
+       SET archived_at = v_now,
+           attrs = n.attrs || jsonb_build_object('archived_by', 'source', 'removed_at_source', v_now)
+     WHERE n.id = ANY (v_ids);
+    TRUNCATE pg_temp.rc_events;
+    INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+    SELECT 'node_archived', v_now, format('Archived %s %s (missing from the full %s export)', n.node_type, n.label, p_source),
+           jsonb_build_object('reason', format('removed at source: missing from full-refresh run %s', v_run)),
+           p_source, format('removed/%s/%s/%s', p_object, n.id, v_run), ARRAY[n.id] || o.accounts,
+           ARRAY['subject'] || array_fill('account'::text, ARRAY[cardinality(o.accounts)])
+      FROM crm.nodes n
+      CROSS JOIN LATERAL (SELECT coalesce(array_agg(e.target_id), '{}') AS accounts FROM crm.edges e
+                           WHERE e.source_id = n.id AND e.edge_type = 'owned_by'
+                             AND e.archived_at IS NULL AND e.effective_to IS NULL) o
+     WHERE n.id = ANY (v_ids);
+    PERFORM crm_private.rc_write_events();
+    RETURN cardinality(v_ids);
+END;
+$$;
+CREATE FUNCTION crm_private.rc_ts(p_value jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_text text := btrim(p_value #>> '{}');
+BEGIN
+    IF jsonb_typeof(p_value) = 'number' THEN
+        RETURN to_timestamp(v_text::double precision);
+    ELSIF jsonb_typeof(p_value) <> 'string' THEN
+        RETURN NULL;
+    ELSIF pg_input_is_valid(v_text, 'timestamptz') THEN
+        RETURN v_text::timestamptz;
+    ELSIF pg_input_is_valid(v_text, 'bigint') THEN
+        RETURN to_timestamp(v_text::double precision);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.rc_write_events() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    TRUNCATE pg_temp.rc_new_events;
+    WITH ins AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
+                                external_source, external_id)
+        SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
+               e.external_source, e.external_id
+          FROM pg_temp.rc_events e
+        ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+        RETURNING id
+    )
+    INSERT INTO pg_temp.rc_new_events (id) SELECT ins.id FROM ins;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n = 0 THEN
+        RETURN 0;
+    END IF;
+    ANALYZE pg_temp.rc_new_events;
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT DISTINCT e.id, p.node_id, p.role
+      FROM pg_temp.rc_events e
+      JOIN pg_temp.rc_new_events n ON n.id = e.id
+     CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
+     WHERE p.node_id IS NOT NULL;
+    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash)
+    SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex')
+      FROM pg_temp.rc_events e
+      JOIN pg_temp.rc_new_events n ON n.id = e.id
+     WHERE e.body IS NOT NULL AND btrim(e.body) <> '' AND e.artifact_type IS NOT NULL;
+    RETURN v_n;
 END;
 $$;
 CREATE FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) RETURNS integer
@@ -1569,6 +2532,342 @@ BEGIN
     RETURN v_total;
 END;
 $$;
+CREATE FUNCTION crm_private.reconcile_clm_contract() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'clm', 'contracts', r.external_id, 'child', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('draft', 'active', 'expired', 'terminated') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NULL THEN 'missing status' END, crm_private.rc_check('effective_date', r.p -> 'effective_date', 'date'), crm_private.rc_check('end_date', r.p -> 'end_date', 'date'), crm_private.rc_check('annual_value', r.p -> 'annual_value', 'numeric'), crm_private.rc_check('auto_renew', r.p -> 'auto_renew', 'boolean'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz')), ''),
+           'contract', 'clm', r.external_id, coalesce(nullif(btrim(r.p ->> 'title'), ''), nullif(btrim(r.p ->> 'counterparty_name'), ''), 'Contract ' || r.external_id),
+           jsonb_build_object('title', coalesce(nullif(btrim(r.p ->> 'title'), ''), nullif(btrim(r.p ->> 'counterparty_name'), ''), 'Contract ' || r.external_id),
+                              'counterparty_name', nullif(btrim(r.p ->> 'counterparty_name'), ''),
+                              'effective_date', CASE WHEN pg_input_is_valid(r.p ->> 'effective_date', 'date') THEN (r.p ->> 'effective_date')::date::text END,
+                              'end_date', CASE WHEN pg_input_is_valid(r.p ->> 'end_date', 'date') THEN (r.p ->> 'end_date')::date::text END,
+                              'annual_value', crm_private.rc_num(r.p -> 'annual_value'), 'currency', upper(nullif(btrim(r.p ->> 'currency'), '')),
+                              'auto_renew', crm_private.rc_bool(r.p -> 'auto_renew')),
+           false, nullif(btrim(r.p ->> 'account_id'), ''), NULL,
+           array_remove(ARRAY[crm_private.normalize_domain(r.p ->> 'counterparty_domain')], NULL),
+           NULL, NULL, NULL,
+           jsonb_build_object('contract_status', jsonb_strip_nulls(jsonb_build_object(
+               'status', lower(nullif(btrim(r.p ->> 'status'), '')), 'annual_value', crm_private.rc_num(r.p -> 'annual_value')))),
+           NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('clm', 'contracts') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_salesforce_account() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'Account', r.external_id, 'account', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'Name'), '') IS NULL THEN 'missing Name' END, crm_private.rc_check('Name', r.p -> 'Name', 'string'), crm_private.rc_check('AnnualRevenue', r.p -> 'AnnualRevenue', 'numeric'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz'), crm_private.rc_check('IsDeleted', r.p -> 'IsDeleted', 'boolean')), ''),
+           'org', 'salesforce', r.external_id, nullif(btrim(r.p ->> 'Name'), ''),
+           jsonb_build_object('name', nullif(btrim(r.p ->> 'Name'), ''), 'website', nullif(btrim(r.p ->> 'Website'), ''),
+                              'domain', crm_private.normalize_domain(r.p ->> 'Website'),
+                              'industry', nullif(btrim(r.p ->> 'Industry'), ''), 'country', nullif(btrim(r.p ->> 'BillingCountry'), ''),
+                              'annual_revenue', crm_private.rc_num(r.p -> 'AnnualRevenue')),
+           coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), lower(nullif(btrim(r.p ->> 'BillingCountry'), ''))
+      FROM crm_private.rc_pending('salesforce', 'Account') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_salesforce_contact() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'Contact', r.external_id, 'person', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'Email'), '') IS NOT NULL AND nullif(btrim(r.p ->> 'Email'), '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN format('invalid email in Email: %s', r.p ->> 'Email') END, crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz'), crm_private.rc_check('IsDeleted', r.p -> 'IsDeleted', 'boolean')), ''),
+           'person', CASE WHEN CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END IS NOT NULL THEN 'email' ELSE 'salesforce' END,
+           coalesce(CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, r.external_id), concat_ws(' ', nm.n[1], nm.n[2]),
+           jsonb_build_object('first_name', nm.n[1], 'last_name', nm.n[2], 'email', CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END,
+                              'phone', nullif(btrim(r.p ->> 'Phone'), ''), 'title', nullif(btrim(r.p ->> 'Title'), ''), 'source', 'salesforce'),
+           coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
+           nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, nullif(btrim(r.p ->> 'Phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('salesforce', 'Contact') r
+      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(r.p ->> 'FirstName', r.p ->> 'LastName', NULL,
+                                                             r.p ->> 'Email', r.external_id) AS n) nm;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$_$;
+CREATE FUNCTION crm_private.reconcile_salesforce_event() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'Event', r.external_id, 'activity', r.source_updated_at,
+           nullif(concat_ws('; ', crm_private.rc_check('StartDateTime', r.p -> 'StartDateTime', 'timestamptz'), crm_private.rc_check('EndDateTime', r.p -> 'EndDateTime', 'timestamptz'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz')), ''),
+           NULL, NULL, NULL, NULL, NULL, false,
+           CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '001' THEN nullif(btrim(r.p ->> 'WhatId'), '') END,
+           CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '006' THEN ARRAY['salesforce', 'Opportunity', nullif(btrim(r.p ->> 'WhatId'), '')]
+                WHEN nullif(btrim(r.p ->> 'WhoId'), '') IS NOT NULL THEN ARRAY['salesforce', 'Contact', nullif(btrim(r.p ->> 'WhoId'), '')] END,
+           NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object(
+               'attendee', CASE WHEN nullif(btrim(r.p ->> 'WhoId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'Contact', nullif(btrim(r.p ->> 'WhoId'), '')) END,
+               'subject', CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '006' THEN jsonb_build_array('salesforce', 'Opportunity', nullif(btrim(r.p ->> 'WhatId'), '')) END,
+               'owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL,
+           jsonb_build_object('event_type', 'meeting', 'occurred_at', coalesce(crm_private.rc_ts(r.p -> 'StartDateTime'), crm_private.rc_ts(r.p -> 'ActivityDateTime'), r.source_updated_at),
+                              'summary', coalesce(nullif(btrim(r.p ->> 'Subject'), ''), '(no subject)'), 'properties', jsonb_strip_nulls(jsonb_build_object('subject', nullif(btrim(r.p ->> 'Subject'), ''), 'location', nullif(btrim(r.p ->> 'Location'), ''), 'duration_minutes', (extract(epoch FROM crm_private.rc_ts(r.p -> 'EndDateTime') - crm_private.rc_ts(r.p -> 'StartDateTime')) / 60)::integer, 'salesforce_id', r.external_id))),
+           nullif(btrim(r.p ->> 'Description'), ''), 'meeting_notes', NULL, NULL
+      FROM crm_private.rc_pending('salesforce', 'Event') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_salesforce_opportunity() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'Opportunity', r.external_id, 'child', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'Name'), '') IS NULL THEN 'missing Name' END, crm_private.rc_check('Amount', r.p -> 'Amount', 'numeric'), crm_private.rc_check('Probability', r.p -> 'Probability', 'numeric'), CASE WHEN crm_private.rc_num(r.p -> 'Probability') NOT BETWEEN 0 AND 100 THEN format('Probability out of range: %s', r.p ->> 'Probability') END, CASE WHEN crm_private.rc_num(r.p -> 'Amount') < 0 THEN format('negative Amount: %s', r.p ->> 'Amount') END, CASE WHEN nullif(btrim(r.p ->> 'CurrencyIsoCode'), '') !~* '^[a-z]{3}$' THEN format('unknown CurrencyIsoCode %s', r.p ->> 'CurrencyIsoCode') END, crm_private.rc_check('CloseDate', r.p -> 'CloseDate', 'date'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz'), crm_private.rc_check('IsDeleted', r.p -> 'IsDeleted', 'boolean'), crm_private.rc_check('IsClosed', r.p -> 'IsClosed', 'boolean'), crm_private.rc_check('IsWon', r.p -> 'IsWon', 'boolean')), ''),
+           'opportunity', 'salesforce', r.external_id, nullif(btrim(r.p ->> 'Name'), ''),
+           jsonb_build_object('name', nullif(btrim(r.p ->> 'Name'), ''), 'close_date', CASE WHEN pg_input_is_valid(r.p ->> 'CloseDate', 'date') THEN (r.p ->> 'CloseDate')::date::text END,
+                              'is_closed', crm_private.rc_bool(r.p -> 'IsClosed'), 'is_won', crm_private.rc_bool(r.p -> 'IsWon')),
+           coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
+           nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           jsonb_strip_nulls(jsonb_build_object(
+               'deal_stage', CASE WHEN nullif(btrim(r.p ->> 'StageName'), '') IS NOT NULL THEN jsonb_build_object(
+                   'stage', lower(btrim(regexp_replace(btrim(r.p ->> 'StageName'), '[^A-Za-z0-9]+', '_', 'g'), '_')), 'pipeline', 'PL-SFDC') END,
+               'deal_value', CASE WHEN crm_private.rc_num(r.p -> 'Amount') IS NOT NULL THEN jsonb_build_object(
+                   'amount', crm_private.rc_num(r.p -> 'Amount'), 'currency', upper(coalesce(nullif(btrim(r.p ->> 'CurrencyIsoCode'), ''), 'USD'))) END,
+               'win_probability', CASE WHEN crm_private.rc_num(r.p -> 'Probability') IS NOT NULL THEN jsonb_build_object(
+                   'probability', crm_private.rc_num(r.p -> 'Probability') / 100) END)),
+           NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), NULL
+      FROM crm_private.rc_pending('salesforce', 'Opportunity') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$_$;
+CREATE FUNCTION crm_private.reconcile_salesforce_task() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'Task', r.external_id, 'activity', r.source_updated_at,
+           nullif(concat_ws('; ', crm_private.rc_check('ActivityDate', r.p -> 'ActivityDate', 'date'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz')), ''),
+           NULL, NULL, NULL, NULL, NULL, false,
+           CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '001' THEN nullif(btrim(r.p ->> 'WhatId'), '') END,
+           CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '006' THEN ARRAY['salesforce', 'Opportunity', nullif(btrim(r.p ->> 'WhatId'), '')]
+                WHEN nullif(btrim(r.p ->> 'WhoId'), '') IS NOT NULL THEN ARRAY['salesforce', 'Contact', nullif(btrim(r.p ->> 'WhoId'), '')] END,
+           NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object(
+               'attendee', CASE WHEN nullif(btrim(r.p ->> 'WhoId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'Contact', nullif(btrim(r.p ->> 'WhoId'), '')) END,
+               'subject', CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '006' THEN jsonb_build_array('salesforce', 'Opportunity', nullif(btrim(r.p ->> 'WhatId'), '')) END,
+               'owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL,
+           jsonb_build_object('event_type', CASE lower(nullif(btrim(r.p ->> 'TaskSubtype'), '')) WHEN 'email' THEN 'email' WHEN 'call' THEN 'phone_call' ELSE 'note' END, 'occurred_at', coalesce(CASE WHEN pg_input_is_valid(r.p ->> 'ActivityDate', 'date') THEN (r.p ->> 'ActivityDate')::date::timestamp AT TIME ZONE 'UTC' END, r.source_updated_at),
+                              'summary', coalesce(nullif(btrim(r.p ->> 'Subject'), ''), '(no subject)'), 'properties', jsonb_strip_nulls(jsonb_build_object('subject', nullif(btrim(r.p ->> 'Subject'), ''), 'status', nullif(btrim(r.p ->> 'Status'), ''), 'task_subtype', nullif(btrim(r.p ->> 'TaskSubtype'), ''), 'salesforce_id', r.external_id))),
+           nullif(btrim(r.p ->> 'Description'), ''), CASE lower(nullif(btrim(r.p ->> 'TaskSubtype'), '')) WHEN 'email' THEN 'email_body' WHEN 'call' THEN 'call_notes' ELSE 'note' END, NULL, NULL
+      FROM crm_private.rc_pending('salesforce', 'Task') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_salesforce_user() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'User', r.external_id, 'user', r.source_updated_at,
+           nullif(concat_ws('; ', crm_private.rc_check('Name', r.p -> 'Name', 'string'), crm_private.rc_check('IsActive', r.p -> 'IsActive', 'boolean'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz'), CASE WHEN nullif(btrim(r.p ->> 'Email'), '') IS NOT NULL AND nullif(btrim(r.p ->> 'Email'), '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN format('invalid email in Email: %s', r.p ->> 'Email') END), ''),
+           'user', 'salesforce', r.external_id, coalesce(nullif(btrim(r.p ->> 'Name'), ''), nullif(btrim(r.p ->> 'Email'), ''), r.external_id),
+           jsonb_build_object('name', coalesce(nullif(btrim(r.p ->> 'Name'), ''), nullif(btrim(r.p ->> 'Email'), ''), r.external_id), 'email', CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END,
+                              'active', crm_private.rc_bool(r.p -> 'IsActive')),
+           false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('salesforce', 'User') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$_$;
+CREATE FUNCTION crm_private.reconcile_stripe_customer() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'stripe', 'customers', r.external_id,
+           CASE WHEN crm_private.rc_bool(r.p -> 'deleted') THEN 'skip' ELSE 'person' END, r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'email'), '') IS NOT NULL AND nullif(btrim(r.p ->> 'email'), '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN format('invalid email in email: %s', r.p ->> 'email') END, crm_private.rc_check('metadata', r.p -> 'metadata', 'object'), crm_private.rc_check('created', r.p -> 'created', 'unix'), crm_private.rc_check('name', r.p -> 'name', 'string')), ''),
+           'person', CASE WHEN CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END IS NOT NULL THEN 'email' ELSE 'stripe' END,
+           coalesce(CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END, r.external_id), concat_ws(' ', nm.n[1], nm.n[2]),
+           jsonb_build_object('first_name', nm.n[1], 'last_name', nm.n[2], 'email', CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END,
+                              'phone', nullif(btrim(r.p ->> 'phone'), ''), 'source', 'stripe'),
+           false,
+           CASE WHEN jsonb_typeof(r.p -> 'metadata') = 'object' THEN nullif(btrim(r.p -> 'metadata' ->> 'salesforce_account_id'), '') END,
+           NULL, array_remove(ARRAY[crm_private.normalize_domain(CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END)], NULL),
+           CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END, nullif(btrim(r.p ->> 'phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('stripe', 'customers') r
+      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(NULL, NULL, r.p ->> 'name', r.p ->> 'email', r.external_id) AS n) nm;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$_$;
+CREATE FUNCTION crm_private.reconcile_stripe_invoice() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'stripe', 'invoices', r.external_id, 'child', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('draft', 'open', 'paid', 'uncollectible', 'void') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NULL THEN 'missing status' END, crm_private.rc_check('amount_due', r.p -> 'amount_due', 'integer'), crm_private.rc_check('amount_paid', r.p -> 'amount_paid', 'integer'), crm_private.rc_check('amount_remaining', r.p -> 'amount_remaining', 'integer'), crm_private.rc_check('created', r.p -> 'created', 'unix'), crm_private.rc_check('due_date', r.p -> 'due_date', 'unix'), crm_private.rc_check('currency', r.p -> 'currency', 'string'), crm_private.rc_check('metadata', r.p -> 'metadata', 'object'), CASE WHEN jsonb_typeof(r.p -> 'customer') NOT IN ('string', 'object', 'null') THEN format('wrong JSON type in customer: %s', jsonb_typeof(r.p -> 'customer')) END), ''),
+           'invoice', 'stripe', r.external_id, r.external_id,
+           jsonb_build_object('number', r.external_id, 'stripe_id', nullif(btrim(r.p ->> 'id'), ''), 'currency', upper(nullif(btrim(r.p ->> 'currency'), '')),
+                              'amount_due', crm_private.rc_num(r.p -> 'amount_due') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END,
+                              'amount_paid', crm_private.rc_num(r.p -> 'amount_paid') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END,
+                              'amount_remaining', crm_private.rc_num(r.p -> 'amount_remaining') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END,
+                              'due_date', (crm_private.rc_ts(r.p -> 'due_date') AT TIME ZONE 'UTC')::date::text,
+                              'issued_at', to_char(crm_private.rc_ts(r.p -> 'created') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+           lower(nullif(btrim(r.p ->> 'status'), '')) = 'void',
+           CASE WHEN jsonb_typeof(r.p -> 'metadata') = 'object' THEN nullif(btrim(r.p -> 'metadata' ->> 'salesforce_account_id'), '') END,
+           CASE WHEN coalesce(r.p -> 'customer' ->> 'id', nullif(btrim(r.p ->> 'customer'), '')) IS NOT NULL
+                THEN ARRAY['stripe', 'customers', coalesce(r.p -> 'customer' ->> 'id', nullif(btrim(r.p ->> 'customer'), ''))] END,
+           array_remove(ARRAY[crm_private.normalize_domain(CASE WHEN nullif(btrim(r.p ->> 'customer_email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'customer_email'), '')) END)], NULL),
+           NULL, NULL, NULL,
+           jsonb_build_object('invoice_status', jsonb_strip_nulls(jsonb_build_object(
+               'status', lower(nullif(btrim(r.p ->> 'status'), '')), 'amount_remaining', crm_private.rc_num(r.p -> 'amount_remaining') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END))),
+           NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('stripe', 'invoices') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$_$;
+CREATE FUNCTION crm_private.reconcile_zendesk_organization() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'zendesk', 'organizations', r.external_id, 'alias', r.source_updated_at,
+           nullif(concat_ws('; ', crm_private.rc_check('domain_names', r.p -> 'domain_names', 'array'), crm_private.rc_check('external_id', r.p -> 'external_id', 'string'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz')), ''),
+           NULL, NULL, NULL, nullif(btrim(r.p ->> 'name'), ''), NULL, false,
+           nullif(btrim(r.p ->> 'external_id'), ''), NULL,
+           CASE WHEN jsonb_typeof(r.p -> 'domain_names') = 'array'
+                THEN ARRAY(SELECT DISTINCT crm_private.normalize_domain(d) FROM jsonb_array_elements_text(r.p -> 'domain_names') d
+                            WHERE crm_private.normalize_domain(d) IS NOT NULL) END,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('zendesk', 'organizations') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_zendesk_ticket() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'zendesk', 'tickets', r.external_id, 'child', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('new', 'open', 'pending', 'hold', 'solved', 'closed', 'deleted') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'priority'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'priority'), '')) NOT IN ('low', 'normal', 'high', 'urgent') THEN format('unknown priority %s', r.p ->> 'priority') END, crm_private.rc_check('tags', r.p -> 'tags', 'array'), crm_private.rc_check('created_at', r.p -> 'created_at', 'timestamptz'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz'), crm_private.rc_check('requester_id', r.p -> 'requester_id', 'integer'), crm_private.rc_check('organization_id', r.p -> 'organization_id', 'integer'), crm_private.rc_check('subject', r.p -> 'subject', 'string')), ''),
+           'ticket', 'zendesk', r.external_id,
+           coalesce(nullif(btrim(r.p ->> 'subject'), ''), left(nullif(btrim(r.p ->> 'description'), ''), 80), 'Ticket #' || r.external_id),
+           jsonb_build_object('subject', coalesce(nullif(btrim(r.p ->> 'subject'), ''), left(nullif(btrim(r.p ->> 'description'), ''), 80), 'Ticket #' || r.external_id),
+                              'description', nullif(btrim(r.p ->> 'description'), ''), 'priority', lower(nullif(btrim(r.p ->> 'priority'), '')), 'ticket_type', nullif(btrim(r.p ->> 'type'), ''),
+                              'tags', CASE WHEN jsonb_typeof(r.p -> 'tags') = 'array' THEN r.p -> 'tags' END,
+                              'opened_at', to_char(crm_private.rc_ts(r.p -> 'created_at') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+           lower(nullif(btrim(r.p ->> 'status'), '')) = 'deleted',
+           NULL,
+           CASE WHEN nullif(btrim(r.p ->> 'organization_id'), '') IS NOT NULL THEN ARRAY['zendesk', 'organizations', nullif(btrim(r.p ->> 'organization_id'), '')]
+                WHEN nullif(btrim(r.p ->> 'requester_id'), '') IS NOT NULL THEN ARRAY['zendesk', 'users', nullif(btrim(r.p ->> 'requester_id'), '')] END,
+           NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object('requester', CASE WHEN nullif(btrim(r.p ->> 'requester_id'), '') IS NOT NULL THEN jsonb_build_array('zendesk', 'users', nullif(btrim(r.p ->> 'requester_id'), '')) END)),
+           CASE WHEN lower(nullif(btrim(r.p ->> 'status'), '')) <> 'deleted' THEN jsonb_build_object('ticket_status',
+                jsonb_strip_nulls(jsonb_build_object('status', lower(nullif(btrim(r.p ->> 'status'), '')), 'priority', lower(nullif(btrim(r.p ->> 'priority'), ''))))) ELSE '{}' END,
+           NULL, nullif(btrim(r.p ->> 'description'), ''), 'ticket_body', NULL, NULL
+      FROM crm_private.rc_pending('zendesk', 'tickets') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_zendesk_ticket_comment() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'zendesk', 'ticket_comments', r.external_id, 'activity', r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'ticket_id'), '') IS NULL THEN 'missing ticket_id' END, crm_private.rc_check('ticket_id', r.p -> 'ticket_id', 'integer'), crm_private.rc_check('created_at', r.p -> 'created_at', 'timestamptz'), crm_private.rc_check('author_id', r.p -> 'author_id', 'integer'), crm_private.rc_check('public', r.p -> 'public', 'boolean')), ''),
+           NULL, NULL, NULL, NULL, NULL, false,
+           NULL, ARRAY['zendesk', 'tickets', nullif(btrim(r.p ->> 'ticket_id'), '')], NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object('subject', jsonb_build_array('zendesk', 'tickets', nullif(btrim(r.p ->> 'ticket_id'), '')),
+                             'author', CASE WHEN nullif(btrim(r.p ->> 'author_id'), '') IS NOT NULL THEN jsonb_build_array('zendesk', 'users', nullif(btrim(r.p ->> 'author_id'), '')) END)),
+           NULL,
+           jsonb_build_object('event_type', 'ticket_comment',
+                              'occurred_at', coalesce(crm_private.rc_ts(r.p -> 'created_at'), r.source_updated_at),
+                              'summary', left(coalesce(nullif(btrim(r.p ->> 'plain_body'), ''), nullif(btrim(r.p ->> 'body'), ''), '(empty comment)'), 140),
+                              'properties', jsonb_strip_nulls(jsonb_build_object('public', crm_private.rc_bool(r.p -> 'public'),
+                                                              'author_id', nullif(btrim(r.p ->> 'author_id'), ''), 'ticket_id', nullif(btrim(r.p ->> 'ticket_id'), ''),
+                                                              'zendesk_id', r.external_id))),
+           coalesce(nullif(btrim(r.p ->> 'body'), ''), nullif(btrim(r.p ->> 'plain_body'), ''), nullif(btrim(r.p ->> 'html_body'), '')), 'ticket_comment', NULL, NULL
+      FROM crm_private.rc_pending('zendesk', 'ticket_comments') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_zendesk_user() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'zendesk', 'users', r.external_id,
+           CASE WHEN lower(nullif(btrim(r.p ->> 'role'), '')) IN ('agent', 'admin') THEN 'skip' ELSE 'person' END, r.source_updated_at,
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'email'), '') IS NOT NULL AND nullif(btrim(r.p ->> 'email'), '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN format('invalid email in email: %s', r.p ->> 'email') END, crm_private.rc_check('organization_id', r.p -> 'organization_id', 'integer'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz'), crm_private.rc_check('name', r.p -> 'name', 'string')), ''),
+           'person', CASE WHEN CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END IS NOT NULL THEN 'email' ELSE 'zendesk_user' END,
+           coalesce(CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END, r.external_id), concat_ws(' ', nm.n[1], nm.n[2]),
+           jsonb_build_object('first_name', nm.n[1], 'last_name', nm.n[2], 'email', CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END,
+                              'phone', nullif(btrim(r.p ->> 'phone'), ''), 'source', 'zendesk'),
+           false, NULL,
+           CASE WHEN nullif(btrim(r.p ->> 'organization_id'), '') IS NOT NULL THEN ARRAY['zendesk', 'organizations', nullif(btrim(r.p ->> 'organization_id'), '')] END,
+           array_remove(ARRAY[crm_private.normalize_domain(CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END)], NULL),
+           CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END, nullif(btrim(r.p ->> 'phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM crm_private.rc_pending('zendesk', 'users') r
+      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(NULL, NULL, r.p ->> 'name', r.p ->> 'email', r.external_id) AS n) nm;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$_$;
 CREATE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -1620,6 +2919,21 @@ CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
              WHEN 'string' THEN jsonb_build_array(p_value)
              ELSE NULL
            END
+$$;
+CREATE FUNCTION crm_private.session_actor() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user text := current_setting('crm.act_as_user', true);
+BEGIN
+    IF v_user IS NOT NULL AND v_user <> ''
+       AND pg_catalog.pg_has_role(session_user, 'crm_service', 'MEMBER')
+       AND current_setting('crm.act_as_xid', true) = pg_catalog.pg_current_xact_id_if_assigned()::text THEN
+        RETURN v_user::uuid;
+    END IF;
+    RETURN crm_private.login_user(session_user);
+END;
 $$;
 CREATE FUNCTION crm_private.tg_access_grants__audit() RETURNS trigger
     LANGUAGE plpgsql
@@ -2188,7 +3502,11 @@ BEGIN
     -- Effective ACL: computed here on insert (no owned_by parents exist yet); on update it is
     -- recomputed set-based by crm_private.recompute_acl (AFTER trigger) and only that
     -- maintenance may write it — anything else a caller writes into acl is ignored.
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP = 'INSERT' AND v_type.access_checked AND NEW.acl IS NOT NULL AND v_maint THEN
+        -- precomputed by crm360's own maintenance (reconciliation inserting a child with its
+        -- account's acl, owned_by edge following in the same transaction): trusted, normalised
+        NEW.acl := crm_private.acl_norm(NEW.acl);
+    ELSIF TG_OP = 'INSERT' THEN
         NEW.acl := CASE WHEN NOT v_type.access_checked THEN NULL
                         WHEN NEW.claimed_by IS NULL THEN NEW.restricted_to
                         ELSE crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;
@@ -2234,20 +3552,181 @@ CREATE FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type tex
                 OR (g -> (p_resource_type || '_types')) ? p_type))
 $$;
 CREATE FUNCTION crm_private.visible_node_ids(p_node_type text) RETURNS SETOF uuid
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
 DECLARE
-    v_principals uuid[] := crm_private.actor_principals();
+    v_principals uuid[];
+    v_grants     jsonb;
 BEGIN
-    IF crm_private.actor_is_admin() OR crm_private.actor_has_grants('node') THEN
+    IF pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER') THEN
         RETURN QUERY SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type;
         RETURN;
     END IF;
+    v_principals := crm_private.principals_of(crm_private.session_actor());
+    v_grants := crm_private.grants_of(v_principals);
     RETURN QUERY
         SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl && v_principals
-        UNION ALL
-        SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl IS NULL;
+        UNION
+        SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl IS NULL
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE v_grants <> '[]'::jsonb AND n.node_type = p_node_type
+           AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl);
+END;
+$$;
+CREATE FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_run     crm_raw.sync_runs%ROWTYPE;
+    v_counts  record;
+    v_reasons jsonb;
+BEGIN
+    SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sync run % does not exist', p_run_id USING ERRCODE = 'P0002';
+    END IF;
+    IF p_error IS NOT NULL THEN
+        UPDATE crm_raw.sync_runs r SET status = 'failed', error = p_error, finished_at = now()
+         WHERE r.id = p_run_id
+        RETURNING * INTO v_run;
+    ELSE
+        SELECT count(*) FILTER (WHERE x.status = 'applied') AS applied,
+               count(*) FILTER (WHERE x.status = 'orphan') AS orphans,
+               count(*) FILTER (WHERE x.status = 'rejected') AS rejected,
+               max(x.source_updated_at) AS newest
+          INTO v_counts
+          FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
+        UPDATE crm_raw.sync_runs r
+           SET applied = v_counts.applied, orphans = v_counts.orphans,
+               rejected = greatest(r.rejected, v_counts.rejected),
+               status = CASE WHEN greatest(r.rejected, v_counts.rejected) > 0 THEN 'partial' ELSE 'succeeded' END,
+               cursor_after = coalesce(r.cursor_after,
+                                       to_char(v_counts.newest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+               finished_at = now()
+         WHERE r.id = p_run_id
+        RETURNING * INTO v_run;
+        IF v_run.cursor_after IS NOT NULL THEN
+            INSERT INTO crm_raw.cursors AS c (source, object, cursor_value, source_updated_at, run_id)
+            VALUES (v_run.source, v_run.object, v_run.cursor_after, v_counts.newest, p_run_id)
+            ON CONFLICT (source, object) DO UPDATE
+               SET cursor_value = EXCLUDED.cursor_value, source_updated_at = EXCLUDED.source_updated_at,
+                   run_id = EXCLUDED.run_id, updated_at = now()
+             WHERE c.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
+                OR EXCLUDED.source_updated_at >= c.source_updated_at;
+        END IF;
+    END IF;
+    SELECT jsonb_agg(jsonb_build_object('external_id', x.external_id, 'reason', x.reason) ORDER BY x.id)
+      INTO v_reasons
+      FROM (SELECT r.id, r.external_id, r.reason FROM crm_raw.records r
+             WHERE r.last_seen_run_id = p_run_id AND r.status = 'rejected' ORDER BY r.id LIMIT 5) x;
+    RETURN jsonb_build_object(
+        'run_id', v_run.id, 'source', v_run.source, 'object', v_run.object, 'status', v_run.status,
+        'full_refresh', v_run.full_refresh, 'received', v_run.received, 'landed', v_run.landed,
+        'duplicates', v_run.duplicates, 'rejected', v_run.rejected, 'applied', v_run.applied,
+        'orphans', v_run.orphans, 'cursor_before', v_run.cursor_before, 'cursor_after', v_run.cursor_after,
+        'error', v_run.error, 'first_rejections', coalesce(v_reasons, '[]'));
+END;
+$$;
+CREATE FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(received integer, landed integer, duplicates integer, rejected integer)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_run crm_raw.sync_runs%ROWTYPE;
+    v_so  crm_raw.source_objects%ROWTYPE;
+    v_ctx jsonb := coalesce(p_context, '{}');
+BEGIN
+    SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sync run % does not exist', p_run_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_run.status <> 'running' THEN
+        RAISE EXCEPTION 'sync run % is %', p_run_id, v_run.status
+            USING ERRCODE = '55000', HINT = 'start a new run with crm_raw.start_run';
+    END IF;
+    SELECT * INTO v_so FROM crm_raw.source_objects o WHERE o.source = v_run.source AND o.object = v_run.object;
+    WITH parsed AS (
+        SELECT s.ord, s.payload, s.error,
+               CASE WHEN s.error IS NULL AND pg_input_is_valid(s.payload, 'jsonb') THEN s.payload::jsonb END AS j
+          FROM pg_temp.crm_stage s
+    ), objs AS (
+        SELECT p.ord, p.payload, p.error, p.j,
+               CASE WHEN jsonb_typeof(p.j) = 'object' THEN
+                    CASE WHEN v_so.object = 'ticket_comments' AND v_ctx ? 'ticket_id' AND NOT p.j ? 'ticket_id'
+                         THEN p.j || jsonb_build_object('ticket_id', v_ctx -> 'ticket_id') ELSE p.j END
+               END AS obj
+          FROM parsed p
+    ), keyed AS (
+        SELECT o.ord,
+               coalesce(o.obj,
+                        CASE WHEN o.j IS NOT NULL THEN jsonb_build_object('_value', o.j)
+                             WHEN o.error IS NOT NULL AND pg_input_is_valid(o.payload, 'jsonb') THEN o.payload::jsonb
+                             ELSE jsonb_build_object('_raw', left(o.payload, 10000)) END) AS stored,
+               CASE WHEN o.error IS NULL AND jsonb_typeof(o.obj -> v_so.key_field) IN ('string', 'number')
+                    THEN nullif(btrim(o.obj ->> v_so.key_field), '') END AS ext_id,
+               CASE WHEN o.error IS NOT NULL THEN o.error
+                    WHEN o.j IS NULL THEN 'malformed JSON'
+                    WHEN o.obj IS NULL THEN format('wrong JSON type: a record must be an object, got %s', jsonb_typeof(o.j))
+                    WHEN jsonb_typeof(o.obj -> v_so.key_field) IN ('object', 'array', 'boolean')
+                        THEN format('wrong JSON type in key %s: %s', v_so.key_field, jsonb_typeof(o.obj -> v_so.key_field))
+                    WHEN nullif(btrim(o.obj ->> v_so.key_field), '') IS NULL
+                        THEN format('missing key %s', v_so.key_field)
+               END AS reason,
+               crm_private.rc_ts(o.obj -> v_so.cursor_field) AS updated_at
+          FROM objs o
+    ), ins AS (
+        INSERT INTO crm_raw.records AS r (source, object, external_id, payload, source_updated_at, run_id,
+                                          last_seen_run_id, status, reason)
+        SELECT DISTINCT ON (k.ext_id, md5(k.stored::text))
+               v_run.source, v_run.object, k.ext_id, k.stored, k.updated_at,
+               p_run_id, p_run_id,
+               CASE WHEN k.reason IS NULL THEN 'pending' ELSE 'rejected' END, k.reason
+          FROM keyed k
+         ORDER BY k.ext_id, md5(k.stored::text), k.ord
+        ON CONFLICT (source, object, external_id, payload_hash)
+        DO UPDATE SET last_seen_run_id = EXCLUDED.last_seen_run_id
+        RETURNING (r.xmax = 0) AS inserted
+    )
+    SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
+           (SELECT count(*) FILTER (WHERE i.inserted) FROM ins i)::integer,
+           0,
+           (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer
+      INTO received, landed, duplicates, rejected;
+    duplicates := received - landed;
+    UPDATE crm_raw.sync_runs r
+       SET received = r.received + land_staged.received,
+           landed = r.landed + land_staged.landed,
+           duplicates = r.duplicates + land_staged.duplicates,
+           rejected = r.rejected + land_staged.rejected,
+           landed_at = now(),
+           cursor_after = coalesce(v_ctx ->> 'after_cursor', r.cursor_after)
+     WHERE r.id = p_run_id;
+    RETURN NEXT;
+END;
+$$;
+CREATE FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean DEFAULT NULL::boolean, p_files text[] DEFAULT '{}'::text[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_so crm_raw.source_objects%ROWTYPE;
+    v_id bigint;
+BEGIN
+    SELECT * INTO v_so FROM crm_raw.source_objects o WHERE o.source = p_source AND o.object = p_object;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown source object %/%', coalesce(p_source, 'NULL'), coalesce(p_object, 'NULL')
+            USING ERRCODE = 'CR042',
+                  HINT = 'registered: ' || (SELECT string_agg(o.source || ' ' || o.object, ', ' ORDER BY o.apply_order)
+                                              FROM crm_raw.source_objects o);
+    END IF;
+    INSERT INTO crm_raw.sync_runs (source, object, full_refresh, files, cursor_before)
+    VALUES (p_source, p_object, coalesce(p_full_refresh, v_so.full_refresh), coalesce(p_files, '{}'),
+            (SELECT c.cursor_value FROM crm_raw.cursors c WHERE c.source = p_source AND c.object = p_object))
+    RETURNING id INTO v_id;
+    RETURN v_id;
 END;
 $$;
 CREATE TABLE crm.access_grants (
@@ -2375,11 +3854,11 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
     phone,
     title,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR crm_private.node_visible(org_id)) THEN organization
+            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (org_id IN ( SELECT crm_private.visible_node_ids('org'::text) AS visible_node_ids))) THEN organization
             ELSE NULL::text
         END AS organization,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR crm_private.node_visible(org_id)) THEN org_id
+            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (org_id IN ( SELECT crm_private.visible_node_ids('org'::text) AS visible_node_ids))) THEN org_id
             ELSE NULL::uuid
         END AS org_id,
     current_contact_info,
@@ -2424,6 +3903,58 @@ CREATE VIEW crm.current_assertions WITH (security_invoker='true') AS
     source_event_id
    FROM crm.assertions a
   WHERE (superseded_at IS NULL);
+CREATE VIEW crm.duplicate_candidates WITH (security_invoker='true') AS
+ WITH accts AS (
+         SELECT n.id,
+            n.label,
+            n.external_source,
+            n.external_id,
+            n.updated_at,
+            (n.properties ->> 'domain'::text) AS domain,
+            btrim(regexp_replace(regexp_replace(lower(n.label), '[^a-z0-9 ]+'::text, ' '::text, 'g'::text), '\m(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sarl|bv|plc|corp|corporation|co|company|the)\M'::text, ' '::text, 'g'::text)) AS norm
+           FROM crm.nodes n
+          WHERE ((n.node_type = 'org'::text) AND (n.archived_at IS NULL))
+        ), normed AS (
+         SELECT a.id,
+            a.label,
+            a.external_source,
+            a.external_id,
+            a.updated_at,
+            a.domain,
+            a.norm,
+            regexp_replace(a.norm, '\s+'::text, ' '::text, 'g'::text) AS name_key,
+            "left"(replace(a.norm, ' '::text, ''::text), 3) AS block
+           FROM accts a
+        ), pairs AS (
+         SELECT a.id AS account_id,
+            b.id AS other_id,
+            'same_domain'::text AS kind,
+            a.domain AS block_key,
+            NULL::real AS similarity,
+            a.*::record AS a,
+            b.*::record AS b
+           FROM (normed a
+             JOIN normed b ON (((b.domain = a.domain) AND (a.id < b.id))))
+          WHERE (a.domain IS NOT NULL)
+        UNION ALL
+         SELECT a.id,
+            b.id,
+            'similar_name'::text,
+            a.block,
+            extensions.similarity(a.name_key, b.name_key) AS similarity,
+            a.*::record AS a,
+            b.*::record AS b
+           FROM (normed a
+             JOIN normed b ON (((b.block = a.block) AND (a.id < b.id))))
+          WHERE ((a.block <> ''::text) AND ((a.domain IS NULL) OR (b.domain IS NULL) OR (a.domain <> b.domain)) AND (extensions.similarity(a.name_key, b.name_key) >= (0.6)::double precision))
+        )
+ SELECT account_id,
+    other_id AS other_account_id,
+    GREATEST((a).updated_at, (b).updated_at) AS detected_at,
+    COALESCE((a).external_source, 'crm360'::text) AS source,
+    kind,
+    jsonb_strip_nulls(jsonb_build_object('kind', kind, 'block', block_key, 'similarity', round((similarity)::numeric, 3), 'account', jsonb_build_object('id', (a).id, 'name', (a).label, 'domain', (a).domain, 'external_id', (a).external_id), 'other', jsonb_build_object('id', (b).id, 'name', (b).label, 'domain', (b).domain, 'external_id', (b).external_id))) AS evidence
+   FROM pairs p;
 CREATE TABLE crm.edge_types (
     edge_type text NOT NULL,
     description text NOT NULL,
@@ -2475,6 +4006,62 @@ CREATE TABLE crm.events (
     CONSTRAINT events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
 ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.records (
+    id bigint NOT NULL,
+    source text NOT NULL,
+    object text NOT NULL,
+    external_id text,
+    payload jsonb NOT NULL,
+    payload_hash text GENERATED ALWAYS AS (md5((payload)::text)) STORED NOT NULL,
+    source_updated_at timestamp with time zone,
+    run_id bigint,
+    last_seen_run_id bigint,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    reason text,
+    applied_at timestamp with time zone,
+    node_id uuid,
+    account_id uuid,
+    match jsonb,
+    CONSTRAINT records_rejected_have_reason CHECK (((status <> ALL (ARRAY['rejected'::text, 'orphan'::text])) OR (reason IS NOT NULL))),
+    CONSTRAINT records_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'applied'::text, 'rejected'::text, 'orphan'::text])))
+);
+ALTER TABLE ONLY crm_raw.records FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm.identity_mismatches WITH (security_invoker='true') AS
+ WITH applied AS (
+         SELECT r.id,
+            r.source,
+            r.object,
+            r.external_id,
+            r.account_id,
+            r.match,
+            r.applied_at,
+            lag(r.account_id) OVER w AS previous_account_id,
+            lag(r.id) OVER w AS previous_record_id,
+            row_number() OVER (PARTITION BY r.source, r.object, r.external_id ORDER BY r.source_updated_at DESC NULLS LAST, r.id DESC) AS rn_desc
+           FROM crm_raw.records r
+          WHERE ((r.status = 'applied'::text) AND (r.account_id IS NOT NULL) AND (r.external_id IS NOT NULL) AND ((r.reason IS NULL) OR (r.reason !~~ 'superseded%'::text)))
+          WINDOW w AS (PARTITION BY r.source, r.object, r.external_id ORDER BY r.source_updated_at NULLS FIRST, r.id)
+        )
+ SELECT a.account_id,
+    a.applied_at AS detected_at,
+    a.source,
+    a.object,
+    a.external_id,
+    'crm_id_vs_domain'::text AS kind,
+    jsonb_build_object('record_id', a.id, 'crm_id', (a.match ->> 'crm_id'::text), 'crm_account_id', (a.match -> 'crm_account_id'::text), 'domains', (a.match -> 'domains'::text), 'domain_account_id', (a.match -> 'domain_account_id'::text)) AS evidence
+   FROM applied a
+  WHERE ((a.rn_desc = 1) AND (a.match ? 'crm_account_id'::text) AND (a.match ? 'domain_account_id'::text) AND ((a.match ->> 'crm_account_id'::text) <> (a.match ->> 'domain_account_id'::text)))
+UNION ALL
+ SELECT a.account_id,
+    a.applied_at AS detected_at,
+    a.source,
+    a.object,
+    a.external_id,
+    'account_changed'::text AS kind,
+    jsonb_build_object('record_id', a.id, 'previous_record_id', a.previous_record_id, 'previous_account_id', a.previous_account_id, 'account_id', a.account_id, 'match', a.match) AS evidence
+   FROM applied a
+  WHERE ((a.rn_desc = 1) AND (a.previous_account_id IS NOT NULL) AND (a.previous_account_id <> a.account_id));
 CREATE TABLE crm.logins (
     login_role name NOT NULL,
     user_id uuid NOT NULL,
@@ -2482,6 +4069,17 @@ CREATE TABLE crm.logins (
     created_by text DEFAULT CURRENT_USER NOT NULL
 );
 ALTER TABLE ONLY crm.logins FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.node_sources (
+    source text NOT NULL,
+    object text NOT NULL,
+    external_id text NOT NULL,
+    node_id uuid NOT NULL,
+    first_seen timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen timestamp with time zone DEFAULT now() NOT NULL,
+    source_updated_at timestamp with time zone,
+    last_record_id bigint
+);
+ALTER TABLE ONLY crm.node_sources FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.node_types (
     node_type text NOT NULL,
     description text NOT NULL,
@@ -2582,19 +4180,19 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
         END AS current_value,
     win_probability,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR crm_private.node_visible(primary_contact_id)) THEN primary_contact_name
+            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (primary_contact_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN primary_contact_name
             ELSE NULL::text
         END AS primary_contact_name,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR crm_private.node_visible(primary_contact_id)) THEN primary_contact_id
+            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (primary_contact_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN primary_contact_id
             ELSE NULL::uuid
         END AS primary_contact_id,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR crm_private.node_visible(assigned_to_id)) THEN assigned_to_name
+            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('user'::text) AS visible_node_ids)) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN assigned_to_name
             ELSE NULL::text
         END AS assigned_to_name,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR crm_private.node_visible(assigned_to_id)) THEN assigned_to_id
+            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('user'::text) AS visible_node_ids)) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN assigned_to_id
             ELSE NULL::uuid
         END AS assigned_to_id,
     created_at
@@ -2666,6 +4264,18 @@ CREATE VIEW crm.opportunity_stage_history WITH (security_invoker='true') AS
      JOIN crm.nodes o ON (((o.id = a.subject_node_id) AND (o.node_type = 'opportunity'::text))))
      LEFT JOIN crm.events ev ON ((ev.id = a.source_event_id)))
   WHERE ((a.assertion_type = 'deal_stage'::text) AND (a.assertion_key = ''::text));
+CREATE VIEW crm.orphans WITH (security_invoker='true') AS
+ SELECT DISTINCT ON (source, object, external_id) NULL::uuid AS account_id,
+    COALESCE(applied_at, received_at) AS detected_at,
+    source,
+    object,
+    external_id,
+    id AS record_id,
+    reason,
+    jsonb_build_object('reason', reason, 'match', match, 'run_id', run_id, 'received_at', received_at) AS evidence
+   FROM crm_raw.records r
+  WHERE (status = 'orphan'::text)
+  ORDER BY source, object, external_id, source_updated_at DESC NULLS LAST, id DESC;
 CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
  WITH RECURSIVE direct AS (
          SELECT e.id AS edge_id,
@@ -2724,6 +4334,100 @@ CREATE TABLE crm_private.view_refreshes (
     duration_ms numeric NOT NULL,
     CONSTRAINT view_refreshes_duration_ms_check CHECK ((duration_ms >= (0)::numeric))
 );
+CREATE TABLE crm_raw.cursors (
+    source text NOT NULL,
+    object text NOT NULL,
+    cursor_value text,
+    source_updated_at timestamp with time zone,
+    run_id bigint,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE ONLY crm_raw.cursors FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.free_mail_domains (
+    pattern text NOT NULL,
+    CONSTRAINT free_mail_domains_pattern_check CHECK (((pattern = lower(pattern)) AND (btrim(pattern) <> ''::text)))
+);
+ALTER TABLE ONLY crm_raw.free_mail_domains FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.ownership_mapping (
+    singleton boolean DEFAULT true NOT NULL,
+    mode text NOT NULL,
+    default_team text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ownership_mapping_mode_check CHECK ((mode = ANY (ARRAY['none'::text, 'per_owner'::text, 'per_region'::text]))),
+    CONSTRAINT ownership_mapping_singleton_check CHECK (singleton)
+);
+ALTER TABLE ONLY crm_raw.ownership_mapping FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm_raw.records ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm_raw.records_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE crm_raw.region_teams (
+    country text NOT NULL,
+    team_name text NOT NULL,
+    CONSTRAINT region_teams_country_check CHECK (((country = lower(btrim(country))) AND (country <> ''::text))),
+    CONSTRAINT region_teams_team_name_check CHECK ((btrim(team_name) <> ''::text))
+);
+ALTER TABLE ONLY crm_raw.region_teams FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.source_objects (
+    source text NOT NULL,
+    object text NOT NULL,
+    key_field text NOT NULL,
+    cursor_field text,
+    full_refresh boolean DEFAULT false NOT NULL,
+    apply_order integer NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT source_objects_object_check CHECK ((btrim(object) <> ''::text)),
+    CONSTRAINT source_objects_source_check CHECK ((source ~ '^[a-z][a-z0-9_]*$'::text))
+);
+ALTER TABLE ONLY crm_raw.source_objects FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.source_schedules (
+    source text NOT NULL,
+    object text NOT NULL,
+    expected_interval interval NOT NULL,
+    freshness_group text NOT NULL,
+    CONSTRAINT source_schedules_expected_interval_check CHECK ((expected_interval > '00:00:00'::interval))
+);
+ALTER TABLE ONLY crm_raw.source_schedules FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.sync_runs (
+    id bigint NOT NULL,
+    source text NOT NULL,
+    object text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    landed_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    status text DEFAULT 'running'::text NOT NULL,
+    full_refresh boolean DEFAULT false NOT NULL,
+    files text[] DEFAULT '{}'::text[] NOT NULL,
+    received integer DEFAULT 0 NOT NULL,
+    landed integer DEFAULT 0 NOT NULL,
+    duplicates integer DEFAULT 0 NOT NULL,
+    rejected integer DEFAULT 0 NOT NULL,
+    applied integer DEFAULT 0 NOT NULL,
+    orphans integer DEFAULT 0 NOT NULL,
+    error text,
+    cursor_before text,
+    cursor_after text,
+    CONSTRAINT sync_runs_applied_check CHECK ((applied >= 0)),
+    CONSTRAINT sync_runs_duplicates_check CHECK ((duplicates >= 0)),
+    CONSTRAINT sync_runs_landed_check CHECK ((landed >= 0)),
+    CONSTRAINT sync_runs_orphans_check CHECK ((orphans >= 0)),
+    CONSTRAINT sync_runs_received_check CHECK ((received >= 0)),
+    CONSTRAINT sync_runs_rejected_check CHECK ((rejected >= 0)),
+    CONSTRAINT sync_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text, 'partial'::text])))
+);
+ALTER TABLE ONLY crm_raw.sync_runs FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm_raw.sync_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm_raw.sync_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 ALTER TABLE ONLY crm.access_grants
     ADD CONSTRAINT access_grants_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm.artifacts
@@ -2748,6 +4452,8 @@ ALTER TABLE ONLY crm.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm.logins
     ADD CONSTRAINT logins_pkey PRIMARY KEY (login_role);
+ALTER TABLE ONLY crm.node_sources
+    ADD CONSTRAINT node_sources_pkey PRIMARY KEY (source, object, external_id);
 ALTER TABLE ONLY crm.node_types
     ADD CONSTRAINT node_types_code_prefix_key UNIQUE (code_prefix);
 ALTER TABLE ONLY crm.node_types
@@ -2758,6 +4464,22 @@ ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.view_refreshes
     ADD CONSTRAINT view_refreshes_pkey PRIMARY KEY (view_name);
+ALTER TABLE ONLY crm_raw.cursors
+    ADD CONSTRAINT cursors_pkey PRIMARY KEY (source, object);
+ALTER TABLE ONLY crm_raw.free_mail_domains
+    ADD CONSTRAINT free_mail_domains_pkey PRIMARY KEY (pattern);
+ALTER TABLE ONLY crm_raw.ownership_mapping
+    ADD CONSTRAINT ownership_mapping_pkey PRIMARY KEY (singleton);
+ALTER TABLE ONLY crm_raw.records
+    ADD CONSTRAINT records_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm_raw.region_teams
+    ADD CONSTRAINT region_teams_pkey PRIMARY KEY (country);
+ALTER TABLE ONLY crm_raw.source_objects
+    ADD CONSTRAINT source_objects_pkey PRIMARY KEY (source, object);
+ALTER TABLE ONLY crm_raw.source_schedules
+    ADD CONSTRAINT source_schedules_pkey PRIMARY KEY (source, object);
+ALTER TABLE ONLY crm_raw.sync_runs
+    ADD CONSTRAINT sync_runs_pkey PRIMARY KEY (id);
 CREATE INDEX access_grants_grantee ON crm.access_grants USING btree (grantee_id) WHERE (revoked_at IS NULL);
 CREATE INDEX artifacts_event ON crm.artifacts USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX artifacts_node ON crm.artifacts USING btree (node_id) WHERE (node_id IS NOT NULL);
@@ -2777,11 +4499,13 @@ CREATE UNIQUE INDEX events_external_key ON crm.events USING btree (external_sour
 CREATE INDEX events_occurred ON crm.events USING btree (occurred_at);
 CREATE INDEX events_recorded_by ON crm.events USING btree (recorded_by) WHERE (recorded_by IS NOT NULL);
 CREATE INDEX logins_user ON crm.logins USING btree (user_id);
+CREATE INDEX node_sources_node ON crm.node_sources USING btree (node_id);
 CREATE INDEX nodes_acl ON crm.nodes USING gin (acl);
 CREATE INDEX nodes_claimed_by ON crm.nodes USING btree (claimed_by) WHERE (claimed_by IS NOT NULL);
 CREATE INDEX nodes_code ON crm.nodes USING btree (((properties ->> 'code'::text)) text_pattern_ops);
 CREATE INDEX nodes_external_key ON crm.nodes USING btree (external_id, external_source);
 CREATE UNIQUE INDEX nodes_external_key_live ON crm.nodes USING btree (external_source, external_id) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL));
+CREATE INDEX nodes_org_domain ON crm.nodes USING btree (((properties ->> 'domain'::text))) WHERE ((node_type = 'org'::text) AND (archived_at IS NULL));
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
@@ -2793,6 +4517,14 @@ CREATE INDEX idx_oa_code ON crm_private.opportunities_active_mv USING btree (cod
 CREATE UNIQUE INDEX idx_oa_node ON crm_private.opportunities_active_mv USING btree (node_id);
 CREATE INDEX idx_oa_owner ON crm_private.opportunities_active_mv USING btree (assigned_to_id);
 CREATE INDEX idx_oa_stage ON crm_private.opportunities_active_mv USING btree (stage);
+CREATE INDEX cursors_run ON crm_raw.cursors USING btree (run_id);
+CREATE INDEX records_account ON crm_raw.records USING btree (account_id) WHERE (account_id IS NOT NULL);
+CREATE INDEX records_last_seen_run ON crm_raw.records USING btree (last_seen_run_id);
+CREATE INDEX records_node ON crm_raw.records USING btree (node_id) WHERE (node_id IS NOT NULL);
+CREATE INDEX records_open ON crm_raw.records USING btree (source, object, status) WHERE (status = ANY (ARRAY['pending'::text, 'orphan'::text]));
+CREATE INDEX records_run ON crm_raw.records USING btree (run_id);
+CREATE UNIQUE INDEX records_version ON crm_raw.records USING btree (source, object, external_id, payload_hash) NULLS NOT DISTINCT;
+CREATE INDEX sync_runs_source ON crm_raw.sync_runs USING btree (source, object, id);
 CREATE TRIGGER tg_access_grants__audit AFTER INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__audit();
 CREATE TRIGGER tg_access_grants__validate BEFORE INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__validate();
 CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW EXECUTE FUNCTION crm_private.tg_artifacts__acl();
@@ -2851,10 +4583,22 @@ ALTER TABLE ONLY crm.events
     ADD CONSTRAINT events_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.logins
     ADD CONSTRAINT logins_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.nodes(id);
+ALTER TABLE ONLY crm.node_sources
+    ADD CONSTRAINT node_sources_node_id_fkey FOREIGN KEY (node_id) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_claimed_by_fkey FOREIGN KEY (claimed_by) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_node_type_fkey FOREIGN KEY (node_type) REFERENCES crm.node_types(node_type);
+ALTER TABLE ONLY crm_raw.cursors
+    ADD CONSTRAINT cursors_run_id_fkey FOREIGN KEY (run_id) REFERENCES crm_raw.sync_runs(id);
+ALTER TABLE ONLY crm_raw.cursors
+    ADD CONSTRAINT cursors_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
+ALTER TABLE ONLY crm_raw.records
+    ADD CONSTRAINT records_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
+ALTER TABLE ONLY crm_raw.source_schedules
+    ADD CONSTRAINT source_schedules_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
+ALTER TABLE ONLY crm_raw.sync_runs
+    ADD CONSTRAINT sync_runs_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
 ALTER TABLE crm.access_grants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_grants_admin ON crm.access_grants TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY access_grants_select ON crm.access_grants FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (ARRAY[grantee_id] && ( SELECT crm_private.actor_principals() AS actor_principals))));
@@ -2912,6 +4656,11 @@ CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING ((( SEL
 ALTER TABLE crm.logins ENABLE ROW LEVEL SECURITY;
 CREATE POLICY logins_admin ON crm.logins TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY logins_select ON crm.logins FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (login_role = CURRENT_USER)));
+ALTER TABLE crm.node_sources ENABLE ROW LEVEL SECURITY;
+CREATE POLICY node_sources_admin ON crm.node_sources TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY node_sources_select ON crm.node_sources FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE (n.id = node_sources.node_id)))));
 ALTER TABLE crm.node_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY node_types_admin ON crm.node_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY node_types_select ON crm.node_types FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -2920,6 +4669,33 @@ CREATE POLICY nodes_delete ON crm.nodes FOR DELETE TO crm_admin USING (true);
 CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))));
 CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'read'::text, node_type, attrs, acl))));
 CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)))) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))));
+ALTER TABLE crm_raw.cursors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY cursors_insert ON crm_raw.cursors FOR INSERT TO crm_connector, crm_admin WITH CHECK (true);
+CREATE POLICY cursors_select ON crm_raw.cursors FOR SELECT TO crm_connector, crm_admin USING (true);
+CREATE POLICY cursors_update ON crm_raw.cursors FOR UPDATE TO crm_connector, crm_admin USING (true) WITH CHECK (true);
+ALTER TABLE crm_raw.free_mail_domains ENABLE ROW LEVEL SECURITY;
+CREATE POLICY free_mail_domains_admin ON crm_raw.free_mail_domains TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY free_mail_domains_select ON crm_raw.free_mail_domains FOR SELECT TO crm_connector USING (true);
+ALTER TABLE crm_raw.ownership_mapping ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ownership_mapping_admin ON crm_raw.ownership_mapping TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY ownership_mapping_select ON crm_raw.ownership_mapping FOR SELECT TO crm_connector USING (true);
+ALTER TABLE crm_raw.records ENABLE ROW LEVEL SECURITY;
+CREATE POLICY records_insert ON crm_raw.records FOR INSERT TO crm_connector, crm_admin WITH CHECK (true);
+CREATE POLICY records_select ON crm_raw.records FOR SELECT TO crm_connector, crm_admin USING (true);
+CREATE POLICY records_update ON crm_raw.records FOR UPDATE TO crm_connector, crm_admin USING (true) WITH CHECK (true);
+ALTER TABLE crm_raw.region_teams ENABLE ROW LEVEL SECURITY;
+CREATE POLICY region_teams_admin ON crm_raw.region_teams TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY region_teams_select ON crm_raw.region_teams FOR SELECT TO crm_connector USING (true);
+ALTER TABLE crm_raw.source_objects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY source_objects_admin ON crm_raw.source_objects TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY source_objects_select ON crm_raw.source_objects FOR SELECT TO crm_connector USING (true);
+ALTER TABLE crm_raw.source_schedules ENABLE ROW LEVEL SECURITY;
+CREATE POLICY source_schedules_admin ON crm_raw.source_schedules TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY source_schedules_select ON crm_raw.source_schedules FOR SELECT TO crm_connector USING (true);
+ALTER TABLE crm_raw.sync_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY sync_runs_insert ON crm_raw.sync_runs FOR INSERT TO crm_connector, crm_admin WITH CHECK (true);
+CREATE POLICY sync_runs_select ON crm_raw.sync_runs FOR SELECT TO crm_connector, crm_admin USING (true);
+CREATE POLICY sync_runs_update ON crm_raw.sync_runs FOR UPDATE TO crm_connector, crm_admin USING (true) WITH CHECK (true);
 GRANT USAGE ON SCHEMA crm TO crm_reader;
 GRANT USAGE ON SCHEMA crm TO crm_connector;
 GRANT USAGE ON SCHEMA crm_private TO crm_reader;
@@ -2994,9 +4770,18 @@ GRANT ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_cate
 REVOKE ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_reader;
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.reconcile(p_source text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.reconcile_orphans() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.reconcile_orphans() TO crm_connector;
+GRANT ALL ON FUNCTION crm.reconcile_orphans() TO crm_admin;
 REVOKE ALL ON FUNCTION crm.refresh_crm_views() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_connector;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_admin;
@@ -3006,6 +4791,9 @@ GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.resolve_node_id(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.resolve_node_id(p_id uuid) TO crm_reader;
+GRANT ALL ON FUNCTION crm.resolve_node_id(p_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) TO crm_reader;
 GRANT ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) TO crm_connector;
@@ -3098,6 +4886,9 @@ GRANT ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text,
 REVOKE ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.normalize_domain(p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.normalize_domain(p_value text) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.normalize_domain(p_value text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) TO crm_connector;
@@ -3112,9 +4903,42 @@ GRANT ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.rc_apply(p_source text, p_object text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_bool(p_value jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.rc_bool(p_value jsonb) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.rc_bool(p_value jsonb) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.rc_num(p_value jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.rc_num(p_value jsonb) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.rc_num(p_value jsonb) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.rc_pending(p_source text, p_object text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.rc_prepare() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.rc_write_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.reconcile_clm_contract() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_account() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_contact() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_event() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_opportunity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_task() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_user() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_stripe_customer() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_stripe_invoice() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_organization() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket_comment() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_connector;
@@ -3124,6 +4948,9 @@ GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.scope_list(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.session_actor() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.session_actor() TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.session_actor() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__audit() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.tg_access_grants__audit() TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.tg_access_grants__audit() TO crm_connector;
@@ -3172,6 +4999,15 @@ GRANT ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_ty
 REVOKE ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;
+GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb) TO crm_connector;
+GRANT ALL ON FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean, p_files text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean, p_files text[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean, p_files text[]) TO crm_admin;
 GRANT SELECT ON TABLE crm.access_grants TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.access_grants TO crm_admin;
 GRANT SELECT ON TABLE crm.artifacts TO crm_reader;
@@ -3185,6 +5021,7 @@ GRANT INSERT,DELETE,UPDATE ON TABLE crm.edges TO crm_writer;
 GRANT SELECT ON TABLE crm.contacts_directory TO crm_reader;
 GRANT SELECT ON TABLE crm.contacts_directory_live TO crm_reader;
 GRANT SELECT ON TABLE crm.current_assertions TO crm_reader;
+GRANT SELECT ON TABLE crm.duplicate_candidates TO crm_reader;
 GRANT SELECT ON TABLE crm.edge_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.edge_types TO crm_admin;
 GRANT SELECT ON TABLE crm.error_codes TO crm_reader;
@@ -3195,12 +5032,34 @@ GRANT SELECT ON TABLE crm.event_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_types TO crm_admin;
 GRANT SELECT ON TABLE crm.events TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.events TO crm_writer;
+GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_connector;
+GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_admin;
+GRANT SELECT ON TABLE crm.identity_mismatches TO crm_connector;
+GRANT SELECT ON TABLE crm.identity_mismatches TO crm_admin;
 GRANT SELECT ON TABLE crm.logins TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.logins TO crm_admin;
+GRANT SELECT ON TABLE crm.node_sources TO crm_reader;
+GRANT INSERT,UPDATE ON TABLE crm.node_sources TO crm_admin;
 GRANT SELECT ON TABLE crm.node_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.node_types TO crm_admin;
 GRANT SELECT ON TABLE crm.open_tickets_on_active_opportunities TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunities_active TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunities_active_live TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunity_stage_history TO crm_reader;
+GRANT SELECT ON TABLE crm.orphans TO crm_connector;
+GRANT SELECT ON TABLE crm.orphans TO crm_admin;
 GRANT SELECT ON TABLE crm.team_memberships TO crm_reader;
+GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_connector;
+GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.free_mail_domains TO crm_connector;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.free_mail_domains TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.ownership_mapping TO crm_connector;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.ownership_mapping TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.region_teams TO crm_connector;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.region_teams TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.source_objects TO crm_connector;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.source_objects TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.source_schedules TO crm_connector;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.source_schedules TO crm_admin;
+GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.sync_runs TO crm_admin;

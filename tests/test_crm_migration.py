@@ -16,7 +16,8 @@ def test_0004_runs_twice_without_change(db):
     with psycopg.connect(db) as c:
         c.execute(sql)
         c.commit()
-        assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'pipeline'").fetchone()[0] == 1
+        assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'pipeline' "
+                         "AND properties ->> 'code' = 'PL-SALES'").fetchone()[0] == 1
         assert c.execute("SELECT count(*) FROM crm.node_types WHERE 'code' = ANY (optional_properties) "
                          "AND code_prefix IS NOT NULL").fetchone()[0] == 4
         assert c.execute("SELECT count(*) FROM crm.node_types n, unnest(n.optional_properties) k "
@@ -43,3 +44,30 @@ def test_0004_rollback_removes_its_objects_and_data(db):
     assert table_exists(db, "crm.opportunities_active")
     with psycopg.connect(db) as c:
         assert c.execute("SELECT crm.create_opportunity('After', 'PL-SALES', NULL)").fetchone()[0]
+
+
+def test_ingestion_migrations_run_twice_without_change(db):
+    before = schema_dump(db)
+    with psycopg.connect(db) as c:
+        for name in ("0006_raw_landing.sql", "0007_node_sources.sql", "0008_ingest_vocabulary.sql"):
+            c.execute((sql_dir() / name).read_text())
+        c.commit()
+        assert c.execute("SELECT count(*) FROM crm.nodes WHERE properties ->> 'code' = 'PL-SFDC'").fetchone()[0] == 1
+        assert c.execute("SELECT count(*) FROM crm_raw.source_objects").fetchone()[0] == 13
+        assert c.execute("SELECT mode FROM crm_raw.ownership_mapping").fetchone()[0] == "per_owner"
+    assert schema_dump(db) == before
+
+
+def test_ingestion_rollback_removes_its_objects(db):
+    m = Migrator(db, **quiet)
+    later = [i.id for i in m.status()[0] if i.applied and i.id > "0008_ingest_vocabulary"]
+    done = m.rollback(len(later) + 3)
+    assert done[len(later):] == ["0008_ingest_vocabulary", "0007_node_sources", "0006_raw_landing"]
+    for name in ("crm_raw.records", "crm_raw.sync_runs", "crm_raw.cursors", "crm_raw.source_schedules",
+                 "crm.node_sources", "crm.orphans", "crm.identity_mismatches"):
+        assert not table_exists(db, name), name
+    with psycopg.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM crm.nodes WHERE properties ->> 'code' = 'PL-SFDC'").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM crm.event_types WHERE event_type = 'ticket_solved'").fetchone()[0] == 0
+    m.migrate()
+    assert table_exists(db, "crm.orphans")

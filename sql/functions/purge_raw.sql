@@ -1,16 +1,44 @@
--- crm_private.purge_raw(p_node_ids) — delete the raw source payloads describing these nodes.
--- crm_raw holds no tables yet (ingestion lands with the connectors); this function is the
--- single place crm.purge_node relies on, and grows with crm_raw. Runs inside
--- purge_node_data (owner, purge flag on).
+-- crm_private.purge_raw(p_node_ids) — delete the raw source payloads describing these nodes
+-- (legal erasure; runs inside crm_private.purge_node_data as owner with the purge flag on).
+-- Guarantees: every crm_raw.records version of every source record linked to the nodes
+-- (crm.node_sources) or applied to them (records.node_id) is deleted, and so are the source
+-- links; in other raw records (e.g. an invoice naming the customer's email) the nodes'
+-- email addresses and phone numbers are replaced by "[erased]". Returns the number of raw
+-- records deleted.
 CREATE OR REPLACE FUNCTION crm_private.purge_raw(p_node_ids uuid[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+    v_n      integer;
+    v_values text[];
 BEGIN
-    RETURN 0;
+    SELECT array_agg(DISTINCT v) INTO v_values
+      FROM crm.nodes n
+     CROSS JOIN LATERAL (VALUES (n.properties ->> 'email'), (n.properties ->> 'phone'),
+                                (CASE WHEN n.node_type = 'channel' THEN n.properties ->> 'value' END)) AS x(v)
+     WHERE n.id = ANY (p_node_ids) AND v IS NOT NULL AND length(v) >= 5;
+
+    DELETE FROM crm_raw.records r
+     WHERE r.node_id = ANY (p_node_ids)
+        OR EXISTS (SELECT 1 FROM crm.node_sources ns
+                    WHERE ns.node_id = ANY (p_node_ids) AND ns.source = r.source AND ns.object = r.object
+                      AND ns.external_id = r.external_id);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    DELETE FROM crm.node_sources ns WHERE ns.node_id = ANY (p_node_ids);
+
+    IF v_values IS NOT NULL THEN
+        UPDATE crm_raw.records r
+           SET payload = (SELECT regexp_replace(r.payload::text,
+                                   '"(' || string_agg(regexp_replace(v, '([.*+?^${}()|\[\]\\])', '\\\1', 'g'), '|') || ')"',
+                                   '"[erased]"', 'gi')
+                            FROM unnest(v_values) AS v)::jsonb
+         WHERE EXISTS (SELECT 1 FROM unnest(v_values) AS v WHERE strpos(lower(r.payload::text), lower(v)) > 0);
+    END IF;
+    RETURN v_n;
 END;
 $$;
 
 COMMENT ON FUNCTION crm_private.purge_raw(uuid[]) IS
-    'Deletes raw source payloads describing the given nodes (used by legal erasure). No raw tables exist yet: returns 0.';
+    'Legal erasure of raw data: deletes the crm_raw.records versions and source links of the nodes, and blanks their emails/phones in other raw records. Returns the number of records deleted.';

@@ -3,7 +3,8 @@
 -- present, non-null and non-blank (CR011); label is derived from the properties when not
 -- given; external_source/id are trimmed; acl is never taken from the caller (computed
 -- here on insert: NULL for types that are not access-checked, else restricted_to plus the
--- claimer; maintained by crm_private.recompute_acl after updates, including inheritance
+-- claimer — except inside crm360's own ACL maintenance, running as the schema owner, which
+-- may insert a child with its account's acl precomputed; maintained by crm_private.recompute_acl after updates, including inheritance
 -- through owned_by); non-admins cannot change restrictions, may only claim/release for
 -- themselves (42501), and cannot create a node nobody but admins could see; updated_at
 -- is bumped on every update.
@@ -127,7 +128,11 @@ BEGIN
     -- Effective ACL: computed here on insert (no owned_by parents exist yet); on update it is
     -- recomputed set-based by crm_private.recompute_acl (AFTER trigger) and only that
     -- maintenance may write it — anything else a caller writes into acl is ignored.
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP = 'INSERT' AND v_type.access_checked AND NEW.acl IS NOT NULL AND v_maint THEN
+        -- precomputed by crm360's own maintenance (reconciliation inserting a child with its
+        -- account's acl, owned_by edge following in the same transaction): trusted, normalised
+        NEW.acl := crm_private.acl_norm(NEW.acl);
+    ELSIF TG_OP = 'INSERT' THEN
         NEW.acl := CASE WHEN NOT v_type.access_checked THEN NULL
                         WHEN NEW.claimed_by IS NULL THEN NEW.restricted_to
                         ELSE crm_private.acl_norm(NEW.restricted_to, NEW.claimed_by) END;

@@ -44,3 +44,31 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ingestion (issue 5): raw landing is for connectors and admins only; reconciliation and
+-- merges run as the owner (SECURITY DEFINER) and are callable by connectors and admins only;
+-- the data-quality views that read crm_raw are theirs too.
+GRANT SELECT, INSERT, UPDATE ON crm_raw.records, crm_raw.sync_runs, crm_raw.cursors TO crm_connector, crm_admin;
+GRANT SELECT ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
+      crm_raw.ownership_mapping, crm_raw.region_teams TO crm_connector;
+GRANT SELECT, INSERT, UPDATE, DELETE ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
+      crm_raw.ownership_mapping, crm_raw.region_teams TO crm_admin;
+GRANT INSERT, UPDATE ON crm.node_sources TO crm_admin;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_raw TO crm_connector, crm_admin;
+REVOKE EXECUTE ON FUNCTION crm.reconcile(text), crm.reconcile_orphans(), crm.merge_nodes(uuid, uuid, text) FROM crm_reader;
+GRANT EXECUTE ON FUNCTION crm.reconcile(text), crm.reconcile_orphans(), crm.merge_nodes(uuid, uuid, text) TO crm_connector, crm_admin;
+REVOKE SELECT ON crm.orphans, crm.identity_mismatches FROM crm_reader;
+GRANT SELECT ON crm.orphans, crm.identity_mismatches TO crm_connector, crm_admin;
+-- the reconciliation internals only run inside crm.reconcile (as owner)
+DO $$
+DECLARE
+    v_fn regprocedure;
+BEGIN
+    FOR v_fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+                 WHERE p.pronamespace = 'crm_private'::regnamespace
+                   AND (p.proname LIKE 'reconcile\_%' OR p.proname LIKE 'rc\_%')
+                   AND p.proname NOT IN ('rc_check', 'rc_ts', 'rc_num', 'rc_bool', 'rc_person_name') LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM crm_reader, crm_connector', v_fn);
+    END LOOP;
+END
+$$;

@@ -1,0 +1,192 @@
+"""Ingestion benchmark (issue 5): N mixed source records, end to end, vs a plain COPY.
+
+    python benchmarks/ingest_bench.py --n 200000 [--dsn postgresql://.../postgres]
+
+Generates N records in each system's native export format (Salesforce Bulk CSV + REST
+JSON, Zendesk JSON pages, CLM CSV, Stripe list JSON + NDJSON) in a temp dir, creates a
+fresh database `crm360_bench` on the server (embedded one by default), migrates it, then
+measures (1) a plain COPY of the same raw rows (source, object, key, payload) into an
+unindexed table — the floor — and (2) `crm360 ingest` of every file (parse, COPY, landing,
+crm.reconcile), object by object. Prints a table and writes benchmarks/out/ingest-<ts>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from crm360.connectors import ingest_files
+from crm360.migrator import Migrator
+
+OUT = Path(__file__).resolve().parent / "out"
+
+# share of N per object (sums to 1)
+MIX = {("salesforce", "User"): 0.001, ("salesforce", "Account"): 0.03, ("salesforce", "Contact"): 0.12,
+       ("salesforce", "Opportunity"): 0.08, ("salesforce", "Event"): 0.08, ("salesforce", "Task"): 0.12,
+       ("zendesk", "organizations"): 0.02, ("zendesk", "users"): 0.08, ("zendesk", "tickets"): 0.16,
+       ("zendesk", "ticket_comments"): 0.139, ("clm", "contracts"): 0.03, ("stripe", "customers"): 0.03,
+       ("stripe", "invoices"): 0.11}
+
+
+def generate(n: int, d: Path) -> dict:
+    rnd = random.Random(42)
+    k = {so: max(1, int(n * share)) for so, share in MIX.items()}
+    files = {}
+    ts = "2024-03-05T10:22:31.000Z"
+    n_acc, n_user, n_con, n_opp = k[("salesforce", "Account")], k[("salesforce", "User")], k[("salesforce", "Contact")], k[("salesforce", "Opportunity")]
+    acc = [f"001{i:012d}" for i in range(n_acc)]
+    usr = [f"005{i:012d}" for i in range(n_user)]
+    con = [f"003{i:012d}" for i in range(n_con)]
+    opp = [f"006{i:012d}" for i in range(n_opp)]
+
+    def write_csv(name, header, rows):
+        p = d / name
+        with p.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+        return p
+
+    files[("salesforce", "User")] = write_csv("User.csv", ["Id", "Name", "Email", "IsActive", "LastModifiedDate"],
+                                              ([u, f"Rep {i}", f"rep{i}@ourco.example", "true", ts] for i, u in enumerate(usr)))
+    files[("salesforce", "Account")] = write_csv(
+        "Account.csv", ["Id", "Name", "Website", "Industry", "BillingCountry", "AnnualRevenue", "OwnerId", "LastModifiedDate", "IsDeleted"],
+        ([a, f"Company {i}", f"https://www.company{i}.example", "Software", rnd.choice(["Germany", "France", "United States"]),
+          str(rnd.randint(1, 10**7)), rnd.choice(usr), ts, "false"] for i, a in enumerate(acc)))
+    files[("salesforce", "Contact")] = write_csv(
+        "Contact.csv", ["Id", "AccountId", "FirstName", "LastName", "Email", "Phone", "Title", "OwnerId", "LastModifiedDate", "IsDeleted"],
+        ([c, acc[i % n_acc], f"First{i}", f"Last{i}", f"person{i}@company{i % n_acc}.example", "", "Engineer", usr[0], ts, "false"]
+         for i, c in enumerate(con)))
+    files[("salesforce", "Opportunity")] = write_csv(
+        "Opportunity.csv", ["Id", "AccountId", "Name", "StageName", "Amount", "CloseDate", "Probability", "IsClosed", "IsWon", "OwnerId", "LastModifiedDate", "IsDeleted"],
+        ([o, acc[i % n_acc], f"Deal {i}", rnd.choice(["Prospecting", "Qualification", "Negotiation/Review"]), str(rnd.randint(1000, 99999)),
+          "2024-09-30", "20", "false", "false", rnd.choice(usr), ts, "false"] for i, o in enumerate(opp)))
+    for obj, prefix, extra in (("Event", "00U", {"StartDateTime": "2024-03-07T14:00:00.000+0000", "EndDateTime": "2024-03-07T15:00:00.000+0000"}),
+                               ("Task", "00T", {"ActivityDate": "2024-03-08", "Status": "Completed"})):
+        recs = []
+        for i in range(k[("salesforce", obj)]):
+            r = {"attributes": {"type": obj}, "Id": f"{prefix}{i:012d}", "WhatId": opp[i % n_opp] if i % 2 else acc[i % n_acc],
+                 "WhoId": con[i % n_con], "Subject": f"{obj} {i}", "Description": "Notes " * 10, "OwnerId": usr[0],
+                 "LastModifiedDate": ts, **extra}
+            if obj == "Task":
+                r["TaskSubtype"] = rnd.choice(["Call", "Email", "Task"])
+            recs.append(r)
+        p = d / f"{obj}.json"
+        p.write_text(json.dumps({"totalSize": len(recs), "done": True, "records": recs}))
+        files[("salesforce", obj)] = p
+    n_org, n_zu, n_t = k[("zendesk", "organizations")], k[("zendesk", "users")], k[("zendesk", "tickets")]
+    orgs = [{"id": 10_000 + i, "name": f"Company {i}", "external_id": acc[i % n_acc] if i % 3 else None,
+             "domain_names": [f"company{i % n_acc}.example"], "updated_at": "2024-03-05T10:00:00Z"} for i in range(n_org)]
+    users = [{"id": 500_000 + i, "name": f"User {i}", "email": f"person{i}@company{i % n_acc}.example" if i % 4 else f"zd{i}@company{i % n_acc}.example",
+              "organization_id": 10_000 + (i % n_org), "role": "end-user", "updated_at": "2024-03-05T10:00:00Z"} for i in range(n_zu)]
+    tickets = [{"id": 900_000 + i, "subject": f"Problem {i}", "description": "It broke " * 8, "status": rnd.choice(["new", "open", "pending", "solved"]),
+                "priority": "normal", "type": "incident", "requester_id": 500_000 + (i % n_zu), "organization_id": 10_000 + (i % n_org),
+                "tags": ["x"], "created_at": "2024-03-06T09:00:00Z", "updated_at": "2024-03-06T09:00:00Z"} for i in range(n_t)]
+    comments = [{"id": 7_000_000 + i, "ticket_id": 900_000 + (i % n_t), "author_id": 500_000 + (i % n_zu), "body": "Comment " * 12,
+                 "public": True, "created_at": "2024-03-06T10:00:00Z"} for i in range(k[("zendesk", "ticket_comments")])]
+    for obj, key, rows in (("organizations", "organizations", orgs), ("users", "users", users), ("tickets", "tickets", tickets),
+                           ("ticket_comments", "comments", comments)):
+        p = d / f"zd_{obj}.json"
+        p.write_text(json.dumps({key: rows, "next_page": None, "count": len(rows)}))
+        files[("zendesk", obj)] = p
+    files[("clm", "contracts")] = write_csv(
+        "contracts.csv", ["contract_id", "title", "account_id", "counterparty_name", "counterparty_domain", "status", "effective_date",
+                          "end_date", "annual_value", "currency", "auto_renew", "updated_at"],
+        ([f"C-{i}", f"Contract {i}", acc[i % n_acc] if i % 2 else "", f"Company {i % n_acc}", f"company{i % n_acc}.example",
+          rnd.choice(["draft", "active", "expired"]), "2024-01-01", "2024-12-31", "12000", "eur", "true", "2024-01-02T08:00:00Z"]
+         for i in range(k[("clm", "contracts")])))
+    n_cus = k[("stripe", "customers")]
+    p = d / "customers.ndjson"
+    with p.open("w") as f:
+        for i in range(n_cus):
+            f.write(json.dumps({"id": f"cus_{i}", "email": f"billing{i}@company{i % n_acc}.example", "name": f"Billing {i}",
+                                "metadata": {"salesforce_account_id": acc[i % n_acc]} if i % 2 else {}, "created": 1704067200}) + "\n")
+    files[("stripe", "customers")] = p
+    inv = [{"id": f"in_{i}", "number": f"INV-{i:07d}", "customer": f"cus_{i % n_cus}", "customer_email": f"billing{i % n_cus}@company{(i % n_cus) % n_acc}.example",
+            "status": rnd.choice(["open", "paid"]), "amount_due": 12000, "amount_paid": 0, "amount_remaining": 12000, "currency": "eur",
+            "created": 1709251200, "due_date": 1711929600, "metadata": {}} for i in range(k[("stripe", "invoices")])]
+    p = d / "invoices.json"
+    p.write_text(json.dumps({"object": "list", "has_more": False, "data": inv}))
+    files[("stripe", "invoices")] = p
+    return files
+
+
+def plain_copy(dsn: str, files: dict) -> tuple[int, float]:
+    """The floor: COPY the same raw rows (source, object, key, payload) into an unindexed table."""
+    from crm360.connectors.formats import FileContext, read_records
+
+    rows = 0
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TEMP TABLE plain_raw (source text, object text, external_id text, payload jsonb)")
+        t = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY plain_raw FROM STDIN") as cp:
+            for (source, obj), path in files.items():
+                for payload, _err in read_records(str(path), source, obj, FileContext(path.name)):
+                    cp.write_row((source, obj, None, payload))
+                    rows += 1
+        return rows, time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--dsn", default=None, help="server (any database); default: the embedded server")
+    a = ap.parse_args()
+    if a.dsn:
+        base = a.dsn
+    else:
+        from crm360 import server
+        base = server.start().url()
+    params = conninfo_to_dict(base)
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS crm360_bench")
+        c.execute("CREATE DATABASE crm360_bench")
+    params["dbname"] = "crm360_bench"
+    dsn = make_conninfo(**params)
+    Migrator(dsn, echo=lambda s: None).migrate()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = generate(a.n, Path(tmp))
+        rows, copy_s = plain_copy(dsn, files)
+        per = []
+        t0 = time.perf_counter()
+        for (source, obj), path in files.items():
+            t = time.perf_counter()
+            s = ingest_files(dsn, source, obj, [str(path)], reconcile=False)
+            land = time.perf_counter() - t
+            t = time.perf_counter()
+            with psycopg.connect(dsn) as c:
+                rec = c.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
+            rec_s = time.perf_counter() - t
+            per.append({"source": source, "object": obj, "records": s["received"], "land_s": round(land, 3),
+                        "reconcile_s": round(rec_s, 3), "applied": sum(r[2] for r in rec if r[1] == obj),
+                        "orphans": sum(r[4] for r in rec if r[1] == obj)})
+        total = time.perf_counter() - t0
+    with psycopg.connect(dsn) as c:
+        graph = dict(zip(("nodes", "edges", "assertions", "events"), c.execute(
+            "SELECT (SELECT count(*) FROM crm.nodes), (SELECT count(*) FROM crm.edges), "
+            "(SELECT count(*) FROM crm.assertions), (SELECT count(*) FROM crm.events)").fetchone(), strict=True))
+    result = {"n": rows, "plain_copy_s": round(copy_s, 3), "plain_copy_rows_per_s": round(rows / copy_s),
+              "end_to_end_s": round(total, 3), "end_to_end_rows_per_s": round(rows / total),
+              "ratio_to_plain_copy": round(total / copy_s, 2), "per_object": per, "graph": graph,
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    OUT.mkdir(exist_ok=True)
+    out = OUT / f"ingest-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=2))
+    print(f"{'source':<11}{'object':<17}{'records':>9}{'land s':>9}{'reconcile s':>13}{'applied':>9}{'orphans':>9}")
+    for p in per:
+        print(f"{p['source']:<11}{p['object']:<17}{p['records']:>9}{p['land_s']:>9}{p['reconcile_s']:>13}{p['applied']:>9}{p['orphans']:>9}")
+    print(f"\n{rows} records: plain COPY {copy_s:.1f}s ({result['plain_copy_rows_per_s']}/s); "
+          f"ingest+reconcile {total:.1f}s ({result['end_to_end_rows_per_s']}/s) = {result['ratio_to_plain_copy']}x plain COPY")
+    print(f"graph: {graph}\nwritten {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Connectors: parse each source's native export and land it in crm_raw — nothing more.
+
+`ingest_files(dsn, source, object, paths)` opens a sync run (`crm_raw.start_run`), streams
+every file through `COPY` into a temporary table (`pg_temp.crm_stage`), lands it with ONE
+set-based `crm_raw.land_staged` call per file (COPY FROM is refused on RLS tables), then —
+unless told not to — runs `crm.reconcile(source)` and `crm.reconcile_orphans()`, and closes
+the run (`crm_raw.finish_run`). All decisions about what the data means are SQL.
+
+A file that cannot be read at all fails the run (sync_runs.status = failed, the error
+recorded, nothing of the run landed) and raises CrmError with SQLSTATE CR040.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from crm360.connectors.formats import FileContext, SourceFileError, display_name, read_records
+from crm360.db import CrmError, connect
+
+__all__ = ["ingest_files", "SourceFileError"]
+
+STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS crm_stage (ord bigint, payload text, error text)"
+RECONCILE_COLUMNS = ("source", "object", "applied", "rejected", "orphans", "skipped", "removed")
+
+
+def _land_file(conn: psycopg.Connection, run_id: int, source: str, obj: str, path: str,
+               on_progress: Callable[[int], None] | None) -> dict:
+    ctx = FileContext(display_name(path))
+    conn.execute("TRUNCATE pg_temp.crm_stage")
+    n = 0
+    with conn.cursor() as cur, cur.copy("COPY pg_temp.crm_stage (ord, payload, error) FROM STDIN") as cp:
+        for payload, error in read_records(path, source, obj, ctx):
+            n += 1
+            cp.write_row((n, payload, error))
+            if on_progress and n % 5000 == 0:
+                on_progress(5000)
+    if on_progress:
+        on_progress(n % 5000)
+    row = conn.execute("SELECT * FROM crm_raw.land_staged(%s, %s)", (run_id, Jsonb(ctx.as_context()))).fetchone()
+    return {"file": ctx.name, "format": ctx.format, "received": row[0], "landed": row[1],
+            "duplicates": row[2], "rejected": row[3]}
+
+
+def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  # noqa: A002 - the documented name
+                 full_refresh: bool | None = None, reconcile: bool = True,
+                 on_progress: Callable[[int], None] | None = None) -> dict:
+    """Land `paths` (files, `.gz`, or `-` for stdin) as one sync run of `source`/`object`.
+
+    Returns the run summary (crm_raw.finish_run) plus `files` (per-file landing counts) and
+    `reconcile` (per source object counts). full_refresh None = the object's default
+    (CLM and Stripe: full refresh). Raises CrmError (CR040) when a file cannot be read.
+    """
+    if not paths:
+        raise CrmError("no input files", sqlstate="22023", hint="pass one or more files, or - for stdin")
+    with connect(dsn) as conn:
+        run_id = conn.execute("SELECT crm_raw.start_run(%s, %s, %s, %s)",
+                              (source, object, full_refresh, [display_name(p) for p in paths])).fetchone()[0]
+        conn.commit()
+        files = []
+        try:
+            conn.execute(STAGE_DDL)
+            for path in paths:
+                files.append(_land_file(conn, run_id, source, object, path, on_progress))
+            conn.commit()
+        except BaseException as e:
+            conn.rollback()
+            message = str(e) if isinstance(e, SourceFileError) else f"{type(e).__name__}: {e}"
+            conn.execute("SELECT crm_raw.finish_run(%s, %s)", (run_id, message))
+            conn.commit()
+            if isinstance(e, SourceFileError):
+                raise CrmError(message, sqlstate="CR040", detail=f"sync run {run_id} failed; nothing of it was landed",
+                               hint="check the path, compression and format; see crm_raw.sync_runs.error") from e
+            raise
+        rec = []
+        if reconcile:
+            rec = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
+            rec += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
+            conn.commit()
+        summary = conn.execute("SELECT crm_raw.finish_run(%s)", (run_id,)).fetchone()[0]
+        conn.commit()
+    summary["files"] = files
+    summary["reconcile"] = [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rec]
+    return summary
+
+
+def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True) -> list[dict]:
+    """Run crm.reconcile(source) (and crm.reconcile_orphans()); per source object counts."""
+    with connect(dsn) as conn:
+        rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
+        if orphans:
+            rows += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
+        conn.commit()
+    return [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rows]
+
+

@@ -1,0 +1,96 @@
+-- crm_raw.land_staged(p_run_id, p_context) — move the rows a connector COPYed into its
+-- temporary table pg_temp.crm_stage (ord bigint, payload text, error text) into
+-- crm_raw.records, in ONE set-based INSERT ... SELECT (COPY FROM is refused on RLS tables).
+-- Guarantees:
+-- * every staged row is kept: a row with a parse error (error), invalid JSON, a non-object
+--   value or no key (source_objects.key_field) is stored as rejected with its reason;
+-- * the key is external_id, the cursor field becomes source_updated_at;
+-- * an identical version (same source, object, external_id, payload) is stored once: landing
+--   it again only moves last_seen_run_id (the full-refresh "seen" mark) — a no-op otherwise;
+-- * Zendesk comments without ticket_id take p_context.ticket_id (the file's ticket);
+--   p_context.after_cursor becomes the run's cursor_after;
+-- * the run's counters and landed_at are updated. Runs as the caller (connector or admin).
+-- Errors: P0002 unknown run, 55000 run not running.
+CREATE OR REPLACE FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb DEFAULT '{}')
+RETURNS TABLE (received integer, landed integer, duplicates integer, rejected integer)
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_run crm_raw.sync_runs%ROWTYPE;
+    v_so  crm_raw.source_objects%ROWTYPE;
+    v_ctx jsonb := coalesce(p_context, '{}');
+BEGIN
+    SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sync run % does not exist', p_run_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_run.status <> 'running' THEN
+        RAISE EXCEPTION 'sync run % is %', p_run_id, v_run.status
+            USING ERRCODE = '55000', HINT = 'start a new run with crm_raw.start_run';
+    END IF;
+    SELECT * INTO v_so FROM crm_raw.source_objects o WHERE o.source = v_run.source AND o.object = v_run.object;
+
+    WITH parsed AS (
+        SELECT s.ord, s.payload, s.error,
+               CASE WHEN s.error IS NULL AND pg_input_is_valid(s.payload, 'jsonb') THEN s.payload::jsonb END AS j
+          FROM pg_temp.crm_stage s
+    ), objs AS (
+        SELECT p.ord, p.payload, p.error, p.j,
+               CASE WHEN jsonb_typeof(p.j) = 'object' THEN
+                    CASE WHEN v_so.object = 'ticket_comments' AND v_ctx ? 'ticket_id' AND NOT p.j ? 'ticket_id'
+                         THEN p.j || jsonb_build_object('ticket_id', v_ctx -> 'ticket_id') ELSE p.j END
+               END AS obj
+          FROM parsed p
+    ), keyed AS (
+        SELECT o.ord,
+               coalesce(o.obj,
+                        CASE WHEN o.j IS NOT NULL THEN jsonb_build_object('_value', o.j)
+                             WHEN o.error IS NOT NULL AND pg_input_is_valid(o.payload, 'jsonb') THEN o.payload::jsonb
+                             ELSE jsonb_build_object('_raw', left(o.payload, 10000)) END) AS stored,
+               CASE WHEN o.error IS NULL AND jsonb_typeof(o.obj -> v_so.key_field) IN ('string', 'number')
+                    THEN nullif(btrim(o.obj ->> v_so.key_field), '') END AS ext_id,
+               CASE WHEN o.error IS NOT NULL THEN o.error
+                    WHEN o.j IS NULL THEN 'malformed JSON'
+                    WHEN o.obj IS NULL THEN format('wrong JSON type: a record must be an object, got %s', jsonb_typeof(o.j))
+                    WHEN jsonb_typeof(o.obj -> v_so.key_field) IN ('object', 'array', 'boolean')
+                        THEN format('wrong JSON type in key %s: %s', v_so.key_field, jsonb_typeof(o.obj -> v_so.key_field))
+                    WHEN nullif(btrim(o.obj ->> v_so.key_field), '') IS NULL
+                        THEN format('missing key %s', v_so.key_field)
+               END AS reason,
+               crm_private.rc_ts(o.obj -> v_so.cursor_field) AS updated_at
+          FROM objs o
+    ), ins AS (
+        INSERT INTO crm_raw.records AS r (source, object, external_id, payload, source_updated_at, run_id,
+                                          last_seen_run_id, status, reason)
+        SELECT DISTINCT ON (k.ext_id, md5(k.stored::text))
+               v_run.source, v_run.object, k.ext_id, k.stored, k.updated_at,
+               p_run_id, p_run_id,
+               CASE WHEN k.reason IS NULL THEN 'pending' ELSE 'rejected' END, k.reason
+          FROM keyed k
+         ORDER BY k.ext_id, md5(k.stored::text), k.ord
+        ON CONFLICT (source, object, external_id, payload_hash)
+        DO UPDATE SET last_seen_run_id = EXCLUDED.last_seen_run_id
+        RETURNING (r.xmax = 0) AS inserted
+    )
+    SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
+           (SELECT count(*) FILTER (WHERE i.inserted) FROM ins i)::integer,
+           0,
+           (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer
+      INTO received, landed, duplicates, rejected;
+    duplicates := received - landed;
+
+    UPDATE crm_raw.sync_runs r
+       SET received = r.received + land_staged.received,
+           landed = r.landed + land_staged.landed,
+           duplicates = r.duplicates + land_staged.duplicates,
+           rejected = r.rejected + land_staged.rejected,
+           landed_at = now(),
+           cursor_after = coalesce(v_ctx ->> 'after_cursor', r.cursor_after)
+     WHERE r.id = p_run_id;
+    RETURN NEXT;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_raw.land_staged(bigint, jsonb) IS
+$c$Land the rows COPYed into pg_temp.crm_stage (ord, payload, error) as record versions of the run: one set-based INSERT ... SELECT; bad rows kept as rejected with their reason; identical versions stored once (only last_seen_run_id moves). Returns received/landed/duplicates/rejected. Errors: P0002 unknown run, 55000 run not running. Example: SELECT * FROM crm_raw.land_staged(42, '{"ticket_id": 1001}');$c$;

@@ -1,0 +1,533 @@
+-- crm_private.rc_apply(p_source, p_object) — write the records a mapping function staged in
+-- pg_temp.rc_stage to the graph, set-based (one statement per step, no row loop).
+-- Guarantees (docs/graph_contract.md):
+-- * rejected rows (reject_reason) change nothing in the graph and are marked rejected;
+-- * versions older than the applied one are skipped as stale; staff/deleted-customer rows
+--   are skipped;
+-- * accounts are resolved by the CRM id a record stores, else by a referenced record
+--   (organization, customer, ticket, opportunity, contact), else by a domain that exactly
+--   one live account has (free-mail domains never match); a CRM id that is stored but
+--   unknown is not overridden by a domain; a person already known keeps its account;
+--   unresolved rows are orphans (status orphan, the evidence in reason/match);
+-- * nodes are found through crm.node_sources, people also through any of their email
+--   channels, else created once per key (OPP codes allocated with one counter update);
+--   properties change only when different; the CRM wins for people, other sources only
+--   fill missing properties; nodes archived by their source are restored when it delivers
+--   them again; IsDeleted/void archive (after linking), logged as node_archived;
+-- * accounts are restricted to the team of the ownership mapping (replacing only the team
+--   ingestion set before): children inherit through owned_by;
+-- * children and people get exactly one live owned_by edge (re-parented when the account
+--   changes: the old edge is archived), people employs/has_channel edges, tickets filed,
+--   opportunities assigned_to their owner and pipeline_member of PL-SFDC;
+-- * current-state claims are superseded only when they changed (history kept), each
+--   change that matters logged as an event (opportunity_created, stage_change,
+--   ticket_opened/status_changed/solved, contract_*, invoice_*) with the account as
+--   participant; activities become events with participants; replays write nothing;
+-- * crm.node_sources links every applied record to its node; crm_raw.records gets status,
+--   reason, node_id, account_id and match; older pending versions of the same keys are
+--   marked as superseded.
+-- Returns the counts of applied, rejected, orphan and skipped rows.
+CREATE OR REPLACE FUNCTION crm_private.rc_apply(p_source text, p_object text)
+RETURNS TABLE (applied integer, rejected integer, orphans integer, skipped integer)
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_now          timestamptz := now();
+    v_mode         text;
+    v_default_team text;
+    v_yymm         text := to_char(now() AT TIME ZONE 'UTC', 'YYMM');
+    v_k            integer;
+    v_last         bigint;
+    v_pipeline     uuid;
+    v_ids          uuid[];
+BEGIN
+    ANALYZE pg_temp.rc_stage;
+
+    -- ------------------------------------------------------------ skip: stale, not customers
+    UPDATE pg_temp.rc_stage s
+       SET skip_reason = format('stale: older than the applied version (%s)', ns.source_updated_at)
+      FROM crm.node_sources ns
+     WHERE ns.source = s.source AND ns.object = s.object AND ns.external_id = s.external_id
+       AND s.source_time < ns.source_updated_at AND s.reject_reason IS NULL;
+    UPDATE pg_temp.rc_stage s SET skip_reason = 'not a customer record (staff user or deleted customer)'
+     WHERE s.kind = 'skip' AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+
+    -- ------------------------------------------------------------ account resolution
+    UPDATE pg_temp.rc_stage s SET crm_account = ns.node_id
+      FROM crm.node_sources ns
+      JOIN crm.nodes a ON a.id = ns.node_id AND a.archived_at IS NULL AND a.node_type = 'org'
+     WHERE s.acct_crm_id IS NOT NULL AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ns.source = 'salesforce' AND ns.object = 'Account' AND ns.external_id = s.acct_crm_id;
+
+    UPDATE pg_temp.rc_stage s SET ref_account = CASE WHEN n.node_type = 'org' THEN n.id ELSE o.target_id END
+      FROM crm.node_sources ns
+      JOIN crm.nodes n ON n.id = ns.node_id
+      LEFT JOIN crm.edges o ON o.source_id = n.id AND o.edge_type = 'owned_by'
+                           AND o.archived_at IS NULL AND o.effective_to IS NULL
+     WHERE s.acct_ref IS NOT NULL AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ns.source = s.acct_ref[1] AND ns.object = s.acct_ref[2] AND ns.external_id = s.acct_ref[3];
+
+    WITH d AS (
+        SELECT s.record_id, x.dom,
+               EXISTS (SELECT 1 FROM crm_raw.free_mail_domains f WHERE x.dom LIKE f.pattern) AS free
+          FROM pg_temp.rc_stage s
+         CROSS JOIN LATERAL unnest(s.acct_domains) AS x(dom)
+         WHERE s.reject_reason IS NULL AND s.skip_reason IS NULL AND cardinality(s.acct_domains) > 0
+    ), m AS (
+        SELECT d.record_id,
+               array_agg(DISTINCT d.dom) FILTER (WHERE d.free) AS free_mail,
+               count(DISTINCT a.id)::integer AS n,
+               (array_agg(a.id) FILTER (WHERE a.id IS NOT NULL))[1] AS account
+          FROM d
+          LEFT JOIN crm.nodes a ON NOT d.free AND a.node_type = 'org' AND a.archived_at IS NULL
+                               AND a.properties ->> 'domain' = d.dom
+         GROUP BY d.record_id
+    )
+    UPDATE pg_temp.rc_stage s
+       SET free_mail = m.free_mail, domain_candidates = m.n,
+           domain_account = CASE WHEN m.n = 1 THEN m.account END
+      FROM m WHERE m.record_id = s.record_id;
+
+    UPDATE pg_temp.rc_stage s
+       SET account_id = coalesce(s.crm_account, s.ref_account, CASE WHEN s.acct_crm_id IS NULL THEN s.domain_account END),
+           match = jsonb_strip_nulls(jsonb_build_object(
+               'by', CASE WHEN s.crm_account IS NOT NULL THEN 'crm_id'
+                          WHEN s.ref_account IS NOT NULL THEN 'ref'
+                          WHEN s.acct_crm_id IS NULL AND s.domain_account IS NOT NULL THEN 'domain' END,
+               'crm_id', s.acct_crm_id, 'crm_account_id', s.crm_account,
+               'ref', to_jsonb(s.acct_ref), 'ref_account_id', s.ref_account,
+               'domains', to_jsonb(s.acct_domains), 'domain_account_id', s.domain_account,
+               'domain_candidates', s.domain_candidates, 'free_mail', to_jsonb(s.free_mail)))
+     WHERE s.kind IN ('alias', 'person', 'child', 'activity') AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+
+    -- ------------------------------------------------------------ node resolution
+    UPDATE pg_temp.rc_stage s SET node_id = ns.node_id
+      FROM crm.node_sources ns
+     WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ns.source = s.source AND ns.object = s.object AND ns.external_id = s.external_id;
+    -- a person is one person across systems: any of their email channels finds them
+    UPDATE pg_temp.rc_stage s SET node_id = e.source_id
+      FROM crm.nodes c
+      JOIN crm.edges e ON e.target_id = c.id AND e.edge_type = 'has_channel' AND e.archived_at IS NULL
+      JOIN crm.nodes p ON p.id = e.source_id AND p.archived_at IS NULL AND p.node_type = 'person'
+     WHERE s.kind = 'person' AND s.node_id IS NULL AND s.email IS NOT NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND c.external_source = 'channel' AND c.external_id = 'email:' || s.email AND c.archived_at IS NULL;
+    UPDATE pg_temp.rc_stage s SET node_id = n.id
+      FROM crm.nodes n
+     WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND n.external_source = s.node_source AND n.external_id = s.node_key AND n.archived_at IS NULL
+       AND n.node_type = s.node_type;
+    UPDATE pg_temp.rc_stage s SET node_id = s.account_id WHERE s.kind = 'alias';
+    UPDATE pg_temp.rc_stage s
+       SET account_id = o.target_id,
+           match = coalesce(s.match, '{}') || jsonb_build_object('by', 'person', 'person_account_id', o.target_id)
+      FROM crm.edges o
+     WHERE s.kind = 'person' AND s.account_id IS NULL AND s.node_id IS NOT NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND o.source_id = s.node_id AND o.edge_type = 'owned_by' AND o.archived_at IS NULL AND o.effective_to IS NULL;
+
+    ANALYZE pg_temp.rc_stage;   -- temp tables get no autovacuum statistics: keep the plans honest
+
+    -- ------------------------------------------------------------ orphans: surfaced, not guessed
+    UPDATE pg_temp.rc_stage s
+       SET orphan_reason = 'no account: ' || concat_ws('; ',
+             CASE WHEN s.acct_crm_id IS NOT NULL
+                  THEN format('CRM account %s is not known (not ingested yet, or deleted)', s.acct_crm_id) END,
+             CASE WHEN s.acct_ref IS NOT NULL
+                  THEN format('%s %s %s does not resolve to an account', s.acct_ref[1], s.acct_ref[2], s.acct_ref[3]) END,
+             CASE WHEN s.domain_candidates > 1
+                  THEN format('domain %s matches %s accounts', array_to_string(s.acct_domains, ', '), s.domain_candidates) END,
+             CASE WHEN s.free_mail IS NOT NULL
+                  THEN format('free-mail domain %s ignored', array_to_string(s.free_mail, ', ')) END,
+             CASE WHEN s.acct_crm_id IS NULL AND coalesce(s.domain_candidates, 0) = 0
+                       AND cardinality(s.acct_domains) > cardinality(coalesce(s.free_mail, '{}'))
+                  THEN format('domain %s matches no account', array_to_string(s.acct_domains, ', ')) END,
+             CASE WHEN s.acct_crm_id IS NULL AND s.acct_ref IS NULL AND coalesce(cardinality(s.acct_domains), 0) = 0
+                  THEN 'the record names no CRM account, reference or domain' END)
+     WHERE s.kind IN ('alias', 'person', 'child', 'activity') AND s.account_id IS NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+
+    -- ------------------------------------------------------------ ownership -> team (accounts)
+    SELECT m.mode, m.default_team INTO v_mode, v_default_team FROM crm_raw.ownership_mapping m;
+    v_mode := coalesce(v_mode, 'none');
+    IF v_mode <> 'none' THEN
+        UPDATE pg_temp.rc_stage s
+           SET team_name = CASE
+                 WHEN v_mode = 'per_owner' AND s.owner_id IS NOT NULL THEN
+                     coalesce((SELECT u.label FROM crm.node_sources ns JOIN crm.nodes u ON u.id = ns.node_id
+                                WHERE ns.source = 'salesforce' AND ns.object = 'User' AND ns.external_id = s.owner_id),
+                              'Salesforce owner ' || s.owner_id)
+                 WHEN v_mode = 'per_region' THEN
+                     coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
+               END
+         WHERE s.kind = 'account' AND s.ok;
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+        SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
+               jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
+               'crm360_team', lower(btrim(s.team_name))
+          FROM pg_temp.rc_stage s
+         WHERE s.team_name IS NOT NULL AND s.ok
+           AND NOT EXISTS (SELECT 1 FROM crm.nodes t WHERE t.external_source = 'crm360_team'
+                              AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL)
+         ORDER BY lower(btrim(s.team_name)), s.team_name
+        ON CONFLICT DO NOTHING;
+        UPDATE pg_temp.rc_stage s SET team_id = t.id
+          FROM crm.nodes t
+         WHERE s.team_name IS NOT NULL AND t.external_source = 'crm360_team'
+           AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL;
+    END IF;
+
+    -- ------------------------------------------------------------ new nodes (one per key)
+    WITH k AS (
+        SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
+         WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
+    ), ids AS (
+        SELECT k.node_source, k.node_key, gen_random_uuid() AS id FROM k
+    )
+    UPDATE pg_temp.rc_stage s SET node_id = ids.id, is_new = true, is_primary = true
+      FROM ids
+     WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
+       AND s.node_source = ids.node_source AND s.node_key = ids.node_key;
+
+    SELECT count(DISTINCT s.node_id) INTO v_k FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity';
+    IF v_k > 0 THEN
+        INSERT INTO crm_private.code_counters AS c (prefix, yymm, n) VALUES ('OPP', v_yymm, v_k)
+        ON CONFLICT (prefix, yymm) DO UPDATE SET n = c.n + v_k, updated_at = now()
+        RETURNING c.n INTO v_last;
+        WITH o AS (
+            SELECT s.node_id, v_last - v_k + row_number() OVER (ORDER BY min(s.record_id)) AS seq
+              FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity' GROUP BY s.node_id
+        )
+        UPDATE pg_temp.rc_stage s
+           SET properties = s.properties || jsonb_build_object('code',
+                   format('OPP-%s-%s', v_yymm, lpad(o.seq::text, greatest(4, length(o.seq::text)), '0')))
+          FROM o WHERE o.node_id = s.node_id;
+    END IF;
+
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, restricted_to, attrs)
+    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
+           s.node_source, s.node_key,
+           CASE WHEN s.team_id IS NOT NULL THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END,
+           jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id))
+      FROM pg_temp.rc_stage s
+     WHERE s.is_new AND s.kind NOT IN ('child', 'person')
+     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+    -- children and people are created with their account's acl (their owned_by edge follows
+    -- below): the ACL recomputation of the edge trigger then finds nothing to change
+    PERFORM set_config('crm.acl_maintenance', 'on', true);
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, acl)
+    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
+           s.node_source, s.node_key, a.acl
+      FROM pg_temp.rc_stage s
+      LEFT JOIN crm.nodes a ON a.id = s.account_id
+     WHERE s.is_new AND s.kind IN ('child', 'person')
+     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
+    PERFORM set_config('crm.acl_maintenance', 'off', true);
+
+    ANALYZE pg_temp.rc_stage;
+
+    -- ------------------------------------------------------------ existing nodes
+    UPDATE pg_temp.rc_stage s
+       SET old_properties = n.properties, old_archived = n.archived_at IS NOT NULL,
+           is_primary = (n.external_source = s.node_source AND n.external_id = s.node_key)
+      FROM crm.nodes n
+     WHERE n.id = s.node_id AND NOT s.is_new AND s.ok AND s.kind IN ('account', 'user', 'person', 'child');
+
+    UPDATE crm.nodes n
+       SET properties = x.props,
+           label = coalesce(x.label, n.label),
+           archived_at = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source' THEN NULL ELSE n.archived_at END,
+           attrs = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source'
+                        THEN n.attrs - 'archived_by' - 'removed_at_source' ELSE n.attrs END
+      FROM (SELECT DISTINCT ON (s.node_id) s.node_id,
+                   CASE WHEN s.kind = 'person' AND s.source <> 'salesforce'
+                            THEN jsonb_strip_nulls(s.properties) || s.old_properties
+                        WHEN s.kind = 'person' OR s.is_primary
+                            THEN jsonb_strip_nulls(s.old_properties || s.properties)
+                        ELSE s.old_properties END AS props,
+                   CASE WHEN (s.kind = 'person' AND s.source = 'salesforce') OR (s.kind <> 'person' AND s.is_primary)
+                        THEN s.label END AS label,
+                   (s.old_archived AND NOT s.deleted) AS restore
+              FROM pg_temp.rc_stage s
+             WHERE s.ok AND NOT s.is_new AND s.kind IN ('account', 'user', 'person', 'child')
+             ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC) x
+     WHERE n.id = x.node_id
+       AND (n.properties IS DISTINCT FROM x.props
+            OR (x.label IS NOT NULL AND n.label IS DISTINCT FROM x.label)
+            OR (x.restore AND n.attrs ->> 'archived_by' = 'source'));
+
+    IF v_mode <> 'none' THEN
+        -- replaces only the restriction ingestion set before; the trigger recomputes the ACL
+        -- of the account and its owned_by descendants and logs the change
+        UPDATE crm.nodes n
+           SET restricted_to = crm_private.acl_norm(array_remove(n.restricted_to, (n.attrs ->> 'ingest_team')::uuid) || s.team_id),
+               attrs = jsonb_strip_nulls(n.attrs || jsonb_build_object('ingest_team', s.team_id))
+          FROM pg_temp.rc_stage s
+         WHERE s.kind = 'account' AND s.ok AND NOT s.is_new AND n.id = s.node_id
+           AND (n.attrs ->> 'ingest_team')::uuid IS DISTINCT FROM s.team_id;
+    END IF;
+
+    -- ------------------------------------------------------------ channels of people
+    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+    SELECT DISTINCT ON (c.key) 'channel', c.value, jsonb_build_object('channel_type', c.typ, 'value', c.value),
+           'channel', c.key
+      FROM (SELECT 'email:' || s.email AS key, 'email' AS typ, s.email AS value
+              FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'person' AND s.email IS NOT NULL
+            UNION ALL
+            SELECT 'phone:' || regexp_replace(s.phone, '\D', '', 'g'), 'phone', btrim(s.phone)
+              FROM pg_temp.rc_stage s
+             WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
+     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE x.external_source = 'channel' AND x.external_id = c.key
+                          AND x.archived_at IS NULL)
+     ORDER BY c.key
+    ON CONFLICT DO NOTHING;
+
+    -- ------------------------------------------------------------ edges
+    SELECT p.id INTO v_pipeline FROM crm.nodes p
+     WHERE p.node_type = 'pipeline' AND p.external_source = 'internal' AND p.external_id = 'PL-SFDC' AND p.archived_at IS NULL;
+
+    INSERT INTO pg_temp.rc_edges (edge_type, source_id, target_id, properties, exclusive)
+    SELECT 'owned_by', s.node_id, s.account_id, '{}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'child'
+    UNION ALL
+    SELECT x.edge_type, x.source_id, x.target_id, '{}'::jsonb, x.exclusive
+      FROM pg_temp.rc_stage s
+     CROSS JOIN LATERAL (VALUES ('owned_by', s.node_id, s.account_id, 'source'),
+                                ('employs', s.account_id, s.node_id, CASE WHEN s.source = 'salesforce' THEN 'target' END))
+                        AS x(edge_type, source_id, target_id, exclusive)
+     WHERE s.ok AND s.kind = 'person'
+       AND (s.source = 'salesforce'
+            OR NOT EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = s.node_id AND o.edge_type = 'owned_by'
+                              AND o.archived_at IS NULL AND o.effective_to IS NULL))
+    UNION ALL
+    SELECT 'has_channel', s.node_id, c.id, '{}'::jsonb, NULL
+      FROM pg_temp.rc_stage s
+     CROSS JOIN LATERAL (VALUES ('email:' || s.email),
+                                ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
+      JOIN crm.nodes c ON c.external_source = 'channel' AND c.external_id = k.key AND c.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'person'
+    UNION ALL
+    SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
+      FROM pg_temp.rc_stage s
+      JOIN crm.node_sources ns ON ns.source = s.refs -> 'requester' ->> 0 AND ns.object = s.refs -> 'requester' ->> 1
+                              AND ns.external_id = s.refs -> 'requester' ->> 2
+      JOIN crm.nodes p ON p.id = ns.node_id AND p.node_type = 'person' AND p.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'child' AND s.refs ? 'requester'
+    UNION ALL
+    SELECT 'assigned_to', s.node_id, u.id, '{"role": "owner"}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s
+      JOIN crm.node_sources ns ON ns.source = s.refs -> 'owner' ->> 0 AND ns.object = s.refs -> 'owner' ->> 1
+                              AND ns.external_id = s.refs -> 'owner' ->> 2
+      JOIN crm.nodes u ON u.id = ns.node_id AND u.node_type IN ('user', 'person') AND u.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'owner'
+    UNION ALL
+    SELECT 'pipeline_member', s.node_id, v_pipeline, jsonb_build_object('entered_at', v_now), NULL
+      FROM pg_temp.rc_stage s
+     WHERE s.is_new AND s.node_type = 'opportunity' AND v_pipeline IS NOT NULL;
+
+    ANALYZE pg_temp.rc_edges;
+    -- one edge per exclusive slot, no identical duplicates
+    DELETE FROM pg_temp.rc_edges x
+     USING (SELECT e.ctid AS row_ctid,
+                   row_number() OVER (PARTITION BY e.edge_type,
+                                      CASE e.exclusive WHEN 'source' THEN e.source_id WHEN 'target' THEN e.target_id END,
+                                      CASE WHEN e.exclusive IS NULL THEN e.source_id END,
+                                      CASE WHEN e.exclusive IS NULL THEN e.target_id END) AS rn
+              FROM pg_temp.rc_edges e) d
+     WHERE x.ctid = d.row_ctid AND d.rn > 1;
+
+    -- an exclusive edge replaces the live one it conflicts with (archived, or ended if temporal);
+    -- one statement per direction so each can use edges_source / edges_target
+    UPDATE crm.edges e
+       SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+      FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+     WHERE x.exclusive = 'source' AND e.source_id = x.source_id AND e.edge_type = x.edge_type
+       AND e.target_id <> x.target_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
+    UPDATE crm.edges e
+       SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+      FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+     WHERE x.exclusive = 'target' AND e.target_id = x.target_id AND e.edge_type = x.edge_type
+       AND e.source_id <> x.source_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
+
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
+    SELECT x.edge_type, x.source_id, x.target_id, x.properties
+      FROM pg_temp.rc_edges x
+     WHERE x.source_id <> x.target_id
+       AND NOT EXISTS (SELECT 1 FROM crm.edges e
+                        WHERE e.edge_type = x.edge_type AND e.source_id = x.source_id AND e.target_id = x.target_id
+                          AND e.archived_at IS NULL AND e.effective_to IS NULL);
+
+    -- ------------------------------------------------------------ current-state claims
+    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties)
+    SELECT DISTINCT ON (s.node_id, a.key) s.node_id, a.key, a.value, s.record_id, s.source, s.account_id,
+           coalesce(s.source_time, v_now), s.old_properties
+      FROM pg_temp.rc_stage s
+     CROSS JOIN LATERAL jsonb_each(s.assertions) AS a
+     WHERE s.ok AND s.node_id IS NOT NULL AND s.kind = 'child'
+     ORDER BY s.node_id, a.key, s.record_id DESC;
+    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at)
+    SELECT DISTINCT ON (s.node_id) s.node_id, 'contact_info',
+           jsonb_strip_nulls(jsonb_build_object('email', n.properties ->> 'email', 'phone', n.properties ->> 'phone')),
+           s.record_id, s.source, s.account_id, coalesce(s.source_time, v_now)
+      FROM pg_temp.rc_stage s JOIN crm.nodes n ON n.id = s.node_id
+     WHERE s.ok AND s.kind = 'person' AND (n.properties ? 'email' OR n.properties ? 'phone')
+     ORDER BY s.node_id, s.record_id DESC;
+
+    ANALYZE pg_temp.rc_changes;
+    UPDATE pg_temp.rc_changes c SET old_id = a.id, old_claim = a.claim
+      FROM crm.assertions a
+     WHERE a.subject_node_id = c.node_id AND a.assertion_type = c.assertion_type
+       AND a.assertion_key = '' AND a.superseded_at IS NULL;
+    DELETE FROM pg_temp.rc_changes c WHERE c.old_claim = c.claim;
+
+    UPDATE pg_temp.rc_changes c
+       SET event_type = CASE c.assertion_type
+             WHEN 'deal_stage' THEN
+                 CASE WHEN c.old_id IS NULL THEN 'opportunity_created'
+                      WHEN c.old_claim ->> 'stage' IS DISTINCT FROM c.claim ->> 'stage' THEN 'stage_change' END
+             WHEN 'ticket_status' THEN
+                 CASE WHEN c.old_id IS NULL THEN 'ticket_opened'
+                      WHEN c.old_claim ->> 'status' = c.claim ->> 'status' THEN NULL
+                      WHEN c.claim ->> 'status' IN ('solved', 'closed')
+                           AND coalesce(c.old_claim ->> 'status', '') NOT IN ('solved', 'closed') THEN 'ticket_solved'
+                      ELSE 'ticket_status_changed' END
+             WHEN 'contract_status' THEN
+                 CASE WHEN c.old_claim ->> 'status' IS NOT DISTINCT FROM c.claim ->> 'status' THEN NULL
+                      WHEN c.claim ->> 'status' = 'active' THEN 'contract_signed'
+                      WHEN c.claim ->> 'status' = 'expired' THEN 'contract_expired'
+                      WHEN c.claim ->> 'status' = 'terminated' THEN 'contract_terminated' END
+             WHEN 'invoice_status' THEN
+                 CASE WHEN c.old_claim ->> 'status' IS NOT DISTINCT FROM c.claim ->> 'status' THEN NULL
+                      WHEN c.claim ->> 'status' = 'paid' THEN 'invoice_paid'
+                      WHEN c.claim ->> 'status' = 'void' THEN 'invoice_voided'
+                      WHEN c.claim ->> 'status' = 'open' THEN 'invoice_issued' END
+           END;
+    UPDATE pg_temp.rc_changes c SET event_id = gen_random_uuid() WHERE c.event_type IS NOT NULL;
+
+    UPDATE pg_temp.rc_changes c SET requester_id = f.source_id
+      FROM crm.edges f
+     WHERE c.assertion_type = 'ticket_status' AND f.target_id = c.node_id AND f.edge_type = 'filed'
+       AND f.archived_at IS NULL AND f.effective_to IS NULL;
+
+    TRUNCATE pg_temp.rc_events;
+    INSERT INTO pg_temp.rc_events (id, event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+    SELECT c.event_id, c.event_type, c.occurred_at,
+           format('%s: %s', n.label, coalesce(c.claim ->> 'stage', c.claim ->> 'status')),
+           jsonb_strip_nulls(CASE WHEN c.assertion_type = 'deal_stage'
+                THEN jsonb_build_object('from_stage', c.old_claim ->> 'stage', 'to_stage', c.claim ->> 'stage', 'source', c.source)
+                ELSE jsonb_build_object('from_status', c.old_claim ->> 'status', 'to_status', c.claim ->> 'status',
+                                        'priority', c.claim ->> 'priority', 'annual_value', c.claim -> 'annual_value',
+                                        'amount_remaining', c.claim -> 'amount_remaining', 'source', c.source) END),
+           c.source, format('%s/%s/%s', p_object, c.record_id, c.event_type),
+           ARRAY[c.node_id, c.account_id, c.requester_id], ARRAY['subject', 'account', 'requester']
+      FROM pg_temp.rc_changes c JOIN crm.nodes n ON n.id = c.node_id
+     WHERE c.event_type IS NOT NULL;
+    -- contract renewed: end_date moved later
+    INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+    SELECT 'contract_renewed', coalesce(s.source_time, v_now), format('%s renewed until %s', s.label, s.properties ->> 'end_date'),
+           jsonb_build_object('from_end_date', s.old_properties ->> 'end_date', 'to_end_date', s.properties ->> 'end_date'),
+           s.source, format('%s/%s/contract_renewed', p_object, s.record_id),
+           ARRAY[s.node_id, s.account_id], ARRAY['subject', 'account']
+      FROM pg_temp.rc_stage s
+     WHERE s.ok AND s.node_type = 'contract' AND NOT s.is_new
+       AND pg_input_is_valid(s.old_properties ->> 'end_date', 'date')
+       AND (s.properties ->> 'end_date')::date > (s.old_properties ->> 'end_date')::date;
+    -- activities: one event per source record (meetings, calls, emails, notes, comments)
+    UPDATE pg_temp.rc_stage s SET node_id = e.id
+      FROM crm.events e
+     WHERE s.kind = 'activity' AND s.ok AND e.external_source = s.source AND e.external_id = s.external_id;
+    INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id,
+                                   parts, roles, body, artifact_type)
+    SELECT s.activity ->> 'event_type', (s.activity ->> 'occurred_at')::timestamptz, s.activity ->> 'summary',
+           coalesce(s.activity -> 'properties', '{}'), s.source, s.external_id,
+           ARRAY[s.account_id] || coalesce(p.ids, '{}'), ARRAY['account'] || coalesce(p.roles, '{}'),
+           s.body, s.artifact_type
+      FROM pg_temp.rc_stage s
+      LEFT JOIN LATERAL (
+          SELECT array_agg(ns.node_id) AS ids, array_agg(r.key) AS roles
+            FROM jsonb_each(s.refs) AS r
+            JOIN crm.node_sources ns ON ns.source = r.value ->> 0 AND ns.object = r.value ->> 1
+                                    AND ns.external_id = r.value ->> 2
+      ) p ON true
+     WHERE s.ok AND s.kind = 'activity' AND s.node_id IS NULL;
+
+    ANALYZE pg_temp.rc_events;
+    PERFORM crm_private.rc_write_events();
+    UPDATE pg_temp.rc_stage s SET node_id = e.id
+      FROM pg_temp.rc_events e
+     WHERE s.kind = 'activity' AND s.ok AND s.node_id IS NULL
+       AND e.external_source = s.source AND e.external_id = s.external_id;
+
+    -- supersede changed claims (history chain), then record the new ones
+    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = c.new_id
+      FROM pg_temp.rc_changes c WHERE a.id = c.old_id;
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at, source_event_id)
+    SELECT c.new_id, c.assertion_type, c.node_id, '', c.claim, v_now,
+           (SELECT n.id FROM pg_temp.rc_new_events n WHERE n.id = c.event_id)
+      FROM pg_temp.rc_changes c;
+
+    -- ------------------------------------------------------------ deleted at source -> archived
+    WITH arch AS (
+        UPDATE crm.nodes n SET archived_at = v_now, attrs = n.attrs || '{"archived_by": "source"}'
+          FROM (SELECT DISTINCT s.node_id FROM pg_temp.rc_stage s
+                 WHERE s.ok AND s.deleted AND s.node_id IS NOT NULL AND s.kind IN ('account', 'person', 'child')) d
+         WHERE n.id = d.node_id AND n.archived_at IS NULL
+        RETURNING n.id
+    )
+    SELECT array_agg(arch.id) INTO v_ids FROM arch;
+    IF v_ids IS NOT NULL THEN
+        TRUNCATE pg_temp.rc_events;
+        INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+        SELECT 'node_archived', v_now, format('Archived %s %s (deleted at source)', n.node_type, n.label),
+               jsonb_build_object('reason', format('deleted at source (%s %s)', s.source, s.object)),
+               s.source, format('archived/%s/%s', s.object, s.record_id), ARRAY[n.id], ARRAY['subject']
+          FROM (SELECT DISTINCT ON (s.node_id) s.* FROM pg_temp.rc_stage s
+                 WHERE s.node_id = ANY (v_ids) ORDER BY s.node_id, s.record_id DESC) s
+          JOIN crm.nodes n ON n.id = s.node_id;
+        PERFORM crm_private.rc_write_events();
+    END IF;
+
+    -- ------------------------------------------------------------ source links and raw status
+    INSERT INTO crm.node_sources AS ns (source, object, external_id, node_id, source_updated_at, last_record_id)
+    SELECT s.source, s.object, s.external_id, s.node_id, s.source_time, s.record_id
+      FROM pg_temp.rc_stage s
+     WHERE s.ok AND s.node_id IS NOT NULL AND s.kind IN ('account', 'user', 'person', 'child', 'alias')
+    ON CONFLICT (source, object, external_id) DO UPDATE
+       SET node_id = EXCLUDED.node_id, last_seen = now(),
+           source_updated_at = greatest(ns.source_updated_at, EXCLUDED.source_updated_at),
+           last_record_id = EXCLUDED.last_record_id;
+
+    UPDATE crm_raw.records r
+       SET status = CASE WHEN s.reject_reason IS NOT NULL THEN 'rejected'
+                         WHEN s.orphan_reason IS NOT NULL THEN 'orphan' ELSE 'applied' END,
+           reason = coalesce(s.reject_reason, s.orphan_reason, s.skip_reason),
+           applied_at = CASE WHEN s.reject_reason IS NULL AND s.orphan_reason IS NULL THEN v_now END,
+           node_id = s.node_id,
+           account_id = CASE WHEN s.kind = 'account' THEN s.node_id ELSE s.account_id END,
+           match = s.match
+      FROM pg_temp.rc_stage s
+     WHERE r.id = s.record_id;
+    UPDATE crm_raw.records r
+       SET status = 'applied', reason = 'superseded by a newer version in the same batch', applied_at = v_now
+     WHERE r.source = p_source AND r.object = p_object AND r.status = 'pending'
+       AND EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.external_id = r.external_id);
+
+    SELECT count(*) FILTER (WHERE s.ok)::integer,
+           count(*) FILTER (WHERE s.reject_reason IS NOT NULL)::integer,
+           count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NULL AND s.orphan_reason IS NOT NULL)::integer,
+           count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NOT NULL)::integer
+      INTO applied, rejected, orphans, skipped
+      FROM pg_temp.rc_stage s;
+    RETURN NEXT;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.rc_apply(text, text) IS
+    'Reconciliation: applies the staged records (rc_stage) of one source object to the graph set-based — accounts resolved (CRM id, reference, domain) or orphaned, nodes upserted, edges, claims (supersessions), events, source links, raw statuses. Returns applied/rejected/orphans/skipped.';

@@ -1,0 +1,69 @@
+-- crm_private.rc_remove_missing(p_source, p_object) — full-refresh removal (CLM contracts,
+-- Stripe invoices are delivered whole every day).
+-- Guarantees: a live node linked to a record of this object that the latest landed
+-- full-refresh run did not deliver is archived (attrs archived_by = source,
+-- removed_at_source) — never deleted; a contract also gets contract_status 'removed'
+-- (superseding, history kept); each removal is logged once as node_archived. No full run
+-- yet: nothing happens. Returns the number of nodes removed.
+CREATE OR REPLACE FUNCTION crm_private.rc_remove_missing(p_source text, p_object text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_run bigint;
+    v_ids uuid[];
+    v_now timestamptz := now();
+BEGIN
+    SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
+     WHERE r.source = p_source AND r.object = p_object AND r.full_refresh
+       AND r.landed_at IS NOT NULL AND r.status <> 'failed';
+    IF v_run IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT array_agg(DISTINCT ns.node_id) INTO v_ids
+      FROM crm.node_sources ns
+      JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
+     WHERE ns.source = p_source AND ns.object = p_object
+       AND NOT EXISTS (SELECT 1 FROM crm_raw.records r
+                        WHERE r.source = ns.source AND r.object = ns.object AND r.external_id = ns.external_id
+                          AND r.last_seen_run_id >= v_run);
+    IF v_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    CREATE TEMP TABLE IF NOT EXISTS rc_removed (old_id uuid, node_id uuid, claim jsonb, new_id uuid) ON COMMIT DROP;
+    TRUNCATE pg_temp.rc_removed;
+    INSERT INTO pg_temp.rc_removed (old_id, node_id, claim, new_id)
+    SELECT a.id, a.subject_node_id, a.claim || '{"status": "removed"}', gen_random_uuid()
+      FROM crm.assertions a
+     WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
+       AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed';
+    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = x.new_id
+      FROM pg_temp.rc_removed x WHERE a.id = x.old_id;
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at)
+    SELECT x.new_id, 'contract_status', x.node_id, '', x.claim, v_now FROM pg_temp.rc_removed x;
+
+    UPDATE crm.nodes n
+       SET archived_at = v_now,
+           attrs = n.attrs || jsonb_build_object('archived_by', 'source', 'removed_at_source', v_now)
+     WHERE n.id = ANY (v_ids);
+
+    TRUNCATE pg_temp.rc_events;
+    INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
+    SELECT 'node_archived', v_now, format('Archived %s %s (missing from the full %s export)', n.node_type, n.label, p_source),
+           jsonb_build_object('reason', format('removed at source: missing from full-refresh run %s', v_run)),
+           p_source, format('removed/%s/%s/%s', p_object, n.id, v_run), ARRAY[n.id] || o.accounts,
+           ARRAY['subject'] || array_fill('account'::text, ARRAY[cardinality(o.accounts)])
+      FROM crm.nodes n
+      CROSS JOIN LATERAL (SELECT coalesce(array_agg(e.target_id), '{}') AS accounts FROM crm.edges e
+                           WHERE e.source_id = n.id AND e.edge_type = 'owned_by'
+                             AND e.archived_at IS NULL AND e.effective_to IS NULL) o
+     WHERE n.id = ANY (v_ids);
+    PERFORM crm_private.rc_write_events();
+    RETURN cardinality(v_ids);
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.rc_remove_missing(text, text) IS
+    'Reconciliation: archives (as removed at source) the live nodes of a full-refresh object missing from its latest full run; contracts get contract_status removed. Returns the number removed.';

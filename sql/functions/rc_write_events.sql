@@ -1,0 +1,46 @@
+-- crm_private.rc_write_events() — write the events staged in pg_temp.rc_events, set-based.
+-- Guarantees: an event whose (external_source, external_id) already exists is not written
+-- again (replays add nothing); new events get their participants (unique per node and
+-- role, missing nodes skipped) and their body as an artifact; pg_temp.rc_new_events lists
+-- the events actually written. Returns that number.
+CREATE OR REPLACE FUNCTION crm_private.rc_write_events()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    TRUNCATE pg_temp.rc_new_events;
+    WITH ins AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
+                                external_source, external_id)
+        SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
+               e.external_source, e.external_id
+          FROM pg_temp.rc_events e
+        ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+        RETURNING id
+    )
+    INSERT INTO pg_temp.rc_new_events (id) SELECT ins.id FROM ins;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n = 0 THEN
+        RETURN 0;
+    END IF;
+    ANALYZE pg_temp.rc_new_events;
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT DISTINCT e.id, p.node_id, p.role
+      FROM pg_temp.rc_events e
+      JOIN pg_temp.rc_new_events n ON n.id = e.id
+     CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
+     WHERE p.node_id IS NOT NULL;
+    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash)
+    SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex')
+      FROM pg_temp.rc_events e
+      JOIN pg_temp.rc_new_events n ON n.id = e.id
+     WHERE e.body IS NOT NULL AND btrim(e.body) <> '' AND e.artifact_type IS NOT NULL;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.rc_write_events() IS
+    'Reconciliation: writes the staged events (rc_events) that do not exist yet, with participants and body artifacts; returns how many were new.';

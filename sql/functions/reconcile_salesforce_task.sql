@@ -1,0 +1,38 @@
+-- crm_private.reconcile_salesforce_task() — mapping of salesforce Task records (docs/graph_contract.md).
+-- Guarantees: each Task Id becomes one event: TaskSubtype Email -> email, Call -> phone_call,
+-- otherwise note (occurred_at = ActivityDate, else LastModifiedDate), with participants as
+-- for meetings; the Description is attached. Replays add nothing.
+-- Stages the newest pending version per key into pg_temp.rc_stage (the common shape that
+-- crm_private.rc_apply writes to the graph, set-based). Returns the number of rows staged.
+CREATE OR REPLACE FUNCTION crm_private.reconcile_salesforce_task()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    SELECT r.id, 'salesforce', 'Task', r.external_id, 'activity', r.source_updated_at,
+           nullif(concat_ws('; ', crm_private.rc_check('ActivityDate', r.p -> 'ActivityDate', 'date'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz')), ''),
+           NULL, NULL, NULL, NULL, NULL, false,
+           CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '001' THEN nullif(btrim(r.p ->> 'WhatId'), '') END,
+           CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '006' THEN ARRAY['salesforce', 'Opportunity', nullif(btrim(r.p ->> 'WhatId'), '')]
+                WHEN nullif(btrim(r.p ->> 'WhoId'), '') IS NOT NULL THEN ARRAY['salesforce', 'Contact', nullif(btrim(r.p ->> 'WhoId'), '')] END,
+           NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object(
+               'attendee', CASE WHEN nullif(btrim(r.p ->> 'WhoId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'Contact', nullif(btrim(r.p ->> 'WhoId'), '')) END,
+               'subject', CASE WHEN left(nullif(btrim(r.p ->> 'WhatId'), ''), 3) = '006' THEN jsonb_build_array('salesforce', 'Opportunity', nullif(btrim(r.p ->> 'WhatId'), '')) END,
+               'owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL,
+           jsonb_build_object('event_type', CASE lower(nullif(btrim(r.p ->> 'TaskSubtype'), '')) WHEN 'email' THEN 'email' WHEN 'call' THEN 'phone_call' ELSE 'note' END, 'occurred_at', coalesce(CASE WHEN pg_input_is_valid(r.p ->> 'ActivityDate', 'date') THEN (r.p ->> 'ActivityDate')::date::timestamp AT TIME ZONE 'UTC' END, r.source_updated_at),
+                              'summary', coalesce(nullif(btrim(r.p ->> 'Subject'), ''), '(no subject)'), 'properties', jsonb_strip_nulls(jsonb_build_object('subject', nullif(btrim(r.p ->> 'Subject'), ''), 'status', nullif(btrim(r.p ->> 'Status'), ''), 'task_subtype', nullif(btrim(r.p ->> 'TaskSubtype'), ''), 'salesforce_id', r.external_id))),
+           nullif(btrim(r.p ->> 'Description'), ''), CASE lower(nullif(btrim(r.p ->> 'TaskSubtype'), '')) WHEN 'email' THEN 'email_body' WHEN 'call' THEN 'call_notes' ELSE 'note' END, NULL, NULL
+      FROM crm_private.rc_pending('salesforce', 'Task') r;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.reconcile_salesforce_task() IS
+    'Reconciliation mapping of salesforce Task: stages pending records in the common shape (rc_stage) for crm_private.rc_apply.';

@@ -1,0 +1,487 @@
+"""Ingestion (issue 5): connectors land raw rows, crm.reconcile applies them to the graph.
+
+Fixtures in tests/fixtures/<source>/ are small hand-made exports in each system's shape.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from crm360.cli import cli
+from crm360.connectors import ingest_files
+from crm360.db import CrmError
+
+FIX = Path(__file__).resolve().parent / "fixtures"
+
+BASE = [
+    ("salesforce", "User", "salesforce/User.csv"),
+    ("salesforce", "Account", "salesforce/Account.csv"),
+    ("salesforce", "Contact", "salesforce/Contact.csv"),
+    ("salesforce", "Opportunity", "salesforce/Opportunity.csv"),
+    ("salesforce", "Event", "salesforce/Event.json"),
+    ("salesforce", "Task", "salesforce/Task.json"),
+    ("zendesk", "organizations", "zendesk/organizations.json"),
+    ("zendesk", "users", "zendesk/users.json"),
+    ("zendesk", "tickets", "zendesk/tickets.json"),
+    ("zendesk", "ticket_comments", "zendesk/tickets_9001_comments.json"),
+    ("clm", "contracts", "clm/contracts.csv"),
+    ("stripe", "customers", "stripe/customers.ndjson"),
+    ("stripe", "invoices", "stripe/invoices.json"),
+]
+
+
+def ingest(db, source, obj, *files, **kw):
+    return ingest_files(db, source, obj, [str(FIX / f) if not str(f).startswith("/") and f != "-" else str(f)
+                                          for f in files], **kw)
+
+
+@pytest.fixture
+def loaded(db, conn):
+    for source, obj, f in BASE:
+        ingest(db, source, obj, f)
+    return conn
+
+
+def node(conn, source, obj, external_id):
+    return conn.execute("SELECT node_id FROM crm.node_sources WHERE source = %s AND object = %s AND external_id = %s",
+                        (source, obj, external_id)).fetchone()[0]
+
+
+def account_of(conn, node_id):
+    rows = conn.execute("SELECT target_id FROM crm.edges WHERE source_id = %s AND edge_type = 'owned_by' "
+                        "AND archived_at IS NULL AND effective_to IS NULL", (node_id,)).fetchall()
+    assert len(rows) == 1, rows                            # exactly one owned_by
+    return rows[0][0]
+
+
+def current(conn, node_id, assertion_type):
+    row = conn.execute("SELECT claim FROM crm.current_assertions WHERE subject_node_id = %s AND assertion_type = %s",
+                       (node_id, assertion_type)).fetchone()
+    return row[0] if row else None
+
+
+def counts(conn):
+    return conn.execute("""SELECT (SELECT count(*) FROM crm.nodes), (SELECT count(*) FROM crm.edges),
+                                  (SELECT count(*) FROM crm.assertions), (SELECT count(*) FROM crm.events),
+                                  (SELECT count(*) FROM crm.event_participants), (SELECT count(*) FROM crm.artifacts),
+                                  (SELECT count(*) FROM crm_raw.records), (SELECT count(*) FROM crm.node_sources)""").fetchone()
+
+
+def orphan_keys(conn):
+    return {(r[0], r[1]) for r in conn.execute("SELECT source, external_id FROM crm.orphans").fetchall()}
+
+
+ACME, GLOBEX, INITECH = "001000000000ACM", "001000000000GLX", "001000000000INI"
+
+
+def test_cross_system_matching_by_crm_id_and_by_domain(loaded):
+    c = loaded
+    acme, globex = node(c, "salesforce", "Account", ACME), node(c, "salesforce", "Account", GLOBEX)
+    assert node(c, "zendesk", "organizations", "361") == acme             # external_id = Account Id
+    assert node(c, "zendesk", "organizations", "362") == globex           # domain_names
+    assert account_of(c, node(c, "zendesk", "tickets", "9001")) == acme
+    assert account_of(c, node(c, "zendesk", "tickets", "9002")) == globex
+    assert account_of(c, node(c, "clm", "contracts", "C-1001")) == acme   # CLM account_id
+    assert account_of(c, node(c, "clm", "contracts", "C-1002")) == globex  # counterparty_domain
+    assert account_of(c, node(c, "stripe", "invoices", "INV-0001")) == acme   # customer metadata
+    assert account_of(c, node(c, "stripe", "invoices", "INV-0002")) == globex  # customer email domain
+    assert account_of(c, node(c, "salesforce", "Opportunity", "006000000000OA1")) == acme
+    by = dict(c.execute("SELECT external_id, match ->> 'by' FROM crm_raw.records WHERE source = 'zendesk' "
+                        "AND object = 'organizations' AND status = 'applied'").fetchall())
+    assert by["361"] == "crm_id" and by["362"] == "domain"
+    # tickets are filed by their requester; the opportunity is assigned to its owner
+    jane = node(c, "salesforce", "Contact", "003000000000JD1")
+    assert c.execute("SELECT count(*) FROM crm.edges WHERE edge_type = 'filed' AND source_id = %s AND target_id = %s",
+                     (jane, node(c, "zendesk", "tickets", "9001"))).fetchone()[0] == 1
+    ada = node(c, "salesforce", "User", "005000000000AAA")
+    assert c.execute("SELECT properties ->> 'role' FROM crm.edges WHERE edge_type = 'assigned_to' AND source_id = %s "
+                     "AND target_id = %s", (node(c, "salesforce", "Opportunity", "006000000000OA1"), ada)).fetchone()[0] == "owner"
+
+
+def test_contract_shapes_of_nodes_assertions_and_events(loaded):
+    c = loaded
+    acme = node(c, "salesforce", "Account", ACME)
+    props = c.execute("SELECT properties FROM crm.nodes WHERE id = %s", (acme,)).fetchone()[0]
+    assert props["domain"] == "acme.com" and props["annual_revenue"] == 5000000 and props["country"] == "Germany"
+    opp = node(c, "salesforce", "Opportunity", "006000000000OA1")
+    p = c.execute("SELECT properties FROM crm.nodes WHERE id = %s", (opp,)).fetchone()[0]
+    assert p["code"].startswith("OPP-") and p["close_date"] == "2024-06-30"
+    assert current(c, opp, "deal_stage") == {"stage": "negotiation_review", "pipeline": "PL-SFDC"}
+    assert current(c, opp, "win_probability") == {"probability": 0.7}
+    inv = node(c, "stripe", "invoices", "INV-0001")
+    ip = c.execute("SELECT properties FROM crm.nodes WHERE id = %s", (inv,)).fetchone()[0]
+    assert ip["amount_due"] == 1200 and ip["currency"] == "EUR" and ip["due_date"] == "2024-04-01"
+    assert current(c, inv, "invoice_status") == {"status": "open", "amount_remaining": 1200}
+    # meeting with its participants, and every child event has the account as participant
+    roles = dict(c.execute("""SELECT p.role, p.node_id FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id
+                               WHERE e.external_source = 'salesforce' AND e.external_id = '00U000000000EV1'""").fetchall())
+    assert roles == {"account": acme, "subject": opp, "attendee": node(c, "salesforce", "Contact", "003000000000JD1"),
+                     "owner": node(c, "salesforce", "User", "005000000000AAA")}
+    assert c.execute("""SELECT count(*) FROM crm.events e WHERE e.event_type IN ('ticket_opened', 'invoice_issued',
+                         'opportunity_created', 'ticket_comment', 'contract_signed') AND NOT EXISTS (
+                         SELECT 1 FROM crm.event_participants p WHERE p.event_id = e.id AND p.role = 'account')""").fetchone()[0] == 0
+    body = c.execute("""SELECT a.body FROM crm.artifacts a JOIN crm.events e ON e.id = a.event_id
+                         WHERE e.external_id = '70002' AND a.artifact_type = 'ticket_comment'""").fetchone()[0]
+    assert "rolled back" in body
+    # comments took ticket_id from the file name (the Zendesk comments endpoint omits it)
+    assert c.execute("SELECT payload ->> 'ticket_id' FROM crm_raw.records WHERE object = 'ticket_comments' LIMIT 1").fetchone()[0] == "9001"
+
+
+def test_free_mail_domains_never_match(loaded, db, tmp_path):
+    c = loaded
+    orphans = {r[0]: r[1] for r in c.execute("SELECT external_id, reason FROM crm.orphans").fetchall()}
+    for key in ("C-1006", "cus_F1", "5003"):
+        assert "free-mail domain gmail.com ignored" in orphans[key]
+    # even an account whose website is gmail.com does not attract them
+    ingest(db, "salesforce", "Account", str(_write(tmp_path / "gmail_account.csv",
+        "Id,Name,Website,OwnerId,LastModifiedDate,IsDeleted\n001000000000GML,Gmail Fans,gmail.com,,2024-03-05T10:00:00Z,false\n")))
+    assert {"C-1006", "cus_F1", "5003"} <= {k for _, k in orphan_keys(c)}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_orphans_listed_then_resolved_when_the_crm_account_arrives(loaded, db):
+    c = loaded
+    assert {("clm", "C-1003"), ("stripe", "cus_N1"), ("zendesk", "363"), ("zendesk", "9003")} <= orphan_keys(c)
+    row = c.execute("SELECT account_id, detected_at, evidence FROM crm.orphans WHERE external_id = 'C-1003'").fetchone()
+    assert row[0] is None and row[1] is not None and row[2]["match"]["crm_id"] == "001000000000NEW"
+    assert c.execute("SELECT count(*) FROM crm.node_sources WHERE external_id = 'C-1003'").fetchone()[0] == 0
+    ingest(db, "salesforce", "Account", "salesforce/Account_late.csv")        # also retries orphans
+    newco = node(c, "salesforce", "Account", "001000000000NEW")
+    assert account_of(c, node(c, "clm", "contracts", "C-1003")) == newco
+    assert account_of(c, node(c, "stripe", "customers", "cus_N1")) == newco
+    left = orphan_keys(c)
+    assert ("clm", "C-1003") not in left and ("stripe", "cus_N1") not in left
+    assert ("zendesk", "9003") in left                                          # still unresolvable
+    # crm.reconcile_orphans is idempotent
+    before = counts(c)
+    c.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
+    assert counts(c) == before
+
+
+def test_duplicates_and_identity_drift_are_listed(loaded, db, tmp_path):
+    c = loaded
+    dups = c.execute("SELECT account_id, other_account_id, kind, evidence FROM crm.duplicate_candidates").fetchall()
+    names = {(d[3]["account"]["name"], d[3]["other"]["name"], d[2]) for d in dups}
+    assert names in ({("Globex", "Globex, Inc.", "similar_name")}, {("Globex, Inc.", "Globex", "similar_name")})
+    mism = c.execute("SELECT account_id, kind, source, evidence FROM crm.identity_mismatches").fetchall()
+    initech, acme = node(c, "salesforce", "Account", INITECH), node(c, "salesforce", "Account", ACME)
+    assert [(m[0], m[1], m[2]) for m in mism] == [(initech, "crm_id_vs_domain", "zendesk")]   # the CRM id wins
+    assert mism[0][3]["domain_account_id"] == str(acme)
+    # drift: organization 362 is re-pointed to Initech in a later sync
+    f = tmp_path / "orgs_v2.json"
+    f.write_text(json.dumps({"organizations": [{"id": 362, "name": "Globex Support", "external_id": INITECH,
+                                                "domain_names": ["globex.com"], "updated_at": "2024-03-09T10:00:00Z"}]}))
+    ingest(db, "zendesk", "organizations", str(f))
+    kinds = set(c.execute("SELECT external_id, kind FROM crm.identity_mismatches").fetchall())
+    assert ("362", "account_changed") in kinds and ("362", "crm_id_vs_domain") in kinds
+    assert node(c, "zendesk", "organizations", "362") == initech
+
+
+def test_one_person_per_normalized_email_across_systems(loaded, db, tmp_path):
+    c = loaded
+    jane = node(c, "salesforce", "Contact", "003000000000JD1")             # Jane.Doe@Acme.com
+    assert node(c, "zendesk", "users", "5001") == jane                      # jane.doe@acme.com
+    assert node(c, "stripe", "customers", "cus_A1") == jane                 # JANE.DOE@ACME.COM
+    assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'person' AND properties ->> 'email' = 'jane.doe@acme.com'").fetchone()[0] == 1
+    assert current(c, jane, "contact_info") == {"email": "jane.doe@acme.com", "phone": "+49 30 1234567"}
+    # a person with several emails stays one person, with a channel per email
+    f = tmp_path / "Contact_v2.csv"
+    f.write_text("Id,AccountId,FirstName,LastName,Email,LastModifiedDate,IsDeleted\n"
+                 "003000000000JD1,001000000000ACM,Jane,Doe,jane@acme-mail.com,2024-03-10T10:00:00Z,false\n")
+    ingest(db, "salesforce", "Contact", str(f))
+    assert node(c, "salesforce", "Contact", "003000000000JD1") == jane
+    chans = {r[0] for r in c.execute("""SELECT ch.external_id FROM crm.edges e JOIN crm.nodes ch ON ch.id = e.target_id
+                                         WHERE e.source_id = %s AND e.edge_type = 'has_channel'""", (jane,)).fetchall()}
+    assert {"email:jane.doe@acme.com", "email:jane@acme-mail.com"} <= chans
+    g = tmp_path / "cust2.ndjson"
+    g.write_text('{"id": "cus_A9", "email": "Jane@Acme-Mail.com", "name": "J. Doe", "metadata": {}, "created": 1704067200}\n')
+    ingest(db, "stripe", "customers", str(g), full_refresh=False)
+    assert node(c, "stripe", "customers", "cus_A9") == jane
+
+
+def test_replaying_the_same_files_changes_nothing(loaded, db):
+    c = loaded
+    before = counts(c)
+    events = c.execute("SELECT max(recorded_at) FROM crm.events").fetchone()[0]
+    for source, obj, f in BASE:
+        ingest(db, source, obj, f)
+    assert counts(c) == before
+    assert c.execute("SELECT count(*) FROM crm.events WHERE recorded_at > %s", (events,)).fetchone()[0] == 0
+    assert c.execute("SELECT count(*) FROM crm_raw.records WHERE status = 'pending'").fetchone()[0] == 0
+
+
+def test_newer_exports_change_current_state_and_keep_history(loaded, db):
+    c = loaded
+    ticket = node(c, "zendesk", "tickets", "9001")
+    ingest(db, "zendesk", "tickets", "zendesk/tickets_solved.json")
+    assert current(c, ticket, "ticket_status")["status"] == "solved"
+    hist = [r[0] for r in c.execute("SELECT claim ->> 'status' FROM crm.assertions WHERE subject_node_id = %s "
+                                    "AND assertion_type = 'ticket_status' ORDER BY asserted_at, superseded_at NULLS LAST", (ticket,))]
+    assert hist == ["open", "solved"]
+    assert c.execute("SELECT count(*) FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id "
+                     "WHERE e.event_type = 'ticket_solved' AND p.node_id = %s", (ticket,)).fetchone()[0] == 1
+    assert c.execute("SELECT cursor_value FROM crm_raw.cursors WHERE source = 'zendesk' AND object = 'tickets'").fetchone()[0] == "MTcwOTkxOTAwMC4wfHw5MDAx"
+
+    opp = node(c, "salesforce", "Opportunity", "006000000000OA1")
+    code = c.execute("SELECT properties ->> 'code' FROM crm.nodes WHERE id = %s", (opp,)).fetchone()[0]
+    ingest(db, "salesforce", "Opportunity", "salesforce/Opportunity_won.csv")
+    assert current(c, opp, "deal_stage")["stage"] == "closed_won"
+    assert current(c, opp, "deal_value") == {"amount": 55000, "currency": "USD"}
+    assert c.execute("SELECT properties ->> 'code' FROM crm.nodes WHERE id = %s", (opp,)).fetchone()[0] == code
+    assert c.execute("SELECT properties FROM crm.events WHERE event_type = 'stage_change'").fetchone()[0]["to_stage"] == "closed_won"
+
+    # Stripe full refresh: INV-0001 paid, INV-0005 missing -> archived (removed at source), history kept
+    inv1, inv5 = node(c, "stripe", "invoices", "INV-0001"), node(c, "stripe", "invoices", "INV-0005")
+    ingest(db, "stripe", "invoices", "stripe/invoices_next_day.json")
+    assert current(c, inv1, "invoice_status")["status"] == "paid"
+    assert c.execute("SELECT count(*) FROM crm.assertions WHERE subject_node_id = %s", (inv1,)).fetchone()[0] == 2
+    arch = c.execute("SELECT archived_at IS NOT NULL, attrs ? 'removed_at_source' FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()
+    assert arch == (True, True)
+    assert c.execute("SELECT count(*) FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0] == 1   # never deleted
+
+    # CLM full refresh: C-1002 missing -> archived with status removed; C-1001 end_date later -> renewed
+    c1, c2 = node(c, "clm", "contracts", "C-1001"), node(c, "clm", "contracts", "C-1002")
+    ingest(db, "clm", "contracts", "clm/contracts_next_day.csv")
+    assert current(c, c2, "contract_status")["status"] == "removed"
+    assert c.execute("SELECT archived_at IS NOT NULL FROM crm.nodes WHERE id = %s", (c2,)).fetchone()[0]
+    assert current(c, c1, "contract_status") == {"status": "active", "annual_value": 52000}
+    assert c.execute("SELECT count(*) FROM crm.events WHERE event_type = 'contract_renewed'").fetchone()[0] == 1
+    # delivered again the next day: restored
+    ingest(db, "clm", "contracts", "clm/contracts.csv")
+    assert c.execute("SELECT archived_at FROM crm.nodes WHERE id = %s", (c2,)).fetchone()[0] is None
+    assert current(c, c2, "contract_status")["status"] == "draft"
+
+
+def test_deleted_at_source_is_archived_not_deleted(loaded, db, tmp_path):
+    c = loaded
+    opp = node(c, "salesforce", "Opportunity", "006000000000OG1")
+    f = tmp_path / "opp_del.csv"
+    f.write_text("Id,AccountId,Name,StageName,LastModifiedDate,IsDeleted\n"
+                 "006000000000OG1,001000000000GLX,Globex Expansion,Prospecting,2024-04-01T00:00:00Z,true\n")
+    ingest(db, "salesforce", "Opportunity", str(f))
+    assert c.execute("SELECT archived_at IS NOT NULL FROM crm.nodes WHERE id = %s", (opp,)).fetchone()[0]
+    assert c.execute("SELECT count(*) FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id "
+                     "WHERE e.event_type = 'node_archived' AND p.node_id = %s", (opp,)).fetchone()[0] == 1
+
+
+def test_bad_rows_are_rejected_with_reasons_and_the_rest_applied(loaded):
+    c = loaded
+    reasons = dict(c.execute("SELECT coalesce(external_id, payload ->> '_line'), reason FROM crm_raw.records "
+                             "WHERE status = 'rejected'").fetchall())
+    assert reasons["C-1004"] == 'unparseable date in effective_date: "not-a-date"'
+    assert reasons["6"].startswith("malformed CSV line 6")
+    assert reasons["INV-0003"] == 'unparseable integer in amount_due: "lots"'
+    assert "missing key number" in reasons.values()
+    assert node(c, "clm", "contracts", "C-1001") and node(c, "stripe", "invoices", "INV-0001")
+    run = c.execute("SELECT status, rejected FROM crm_raw.sync_runs WHERE object = 'contracts'").fetchone()
+    assert run == ("partial", 2)
+
+
+def test_wrong_json_types_and_malformed_lines_are_rejected(db, conn, tmp_path):
+    f = tmp_path / "cust.ndjson"
+    f.write_text('{"id": "cus_1", "email": "a@b.example", "metadata": "oops"}\n'
+                 '[1, 2]\n'
+                 '{"id": "cus_2", "email": "x@y.example"\n'
+                 '{"id": {"nested": true}}\n'
+                 '{"id": "cus_3", "email": "ok@acme.com", "metadata": {}}\n')
+    s = ingest(db, "stripe", "customers", str(f), full_refresh=False)
+    assert s["rejected"] == 4 and s["status"] == "partial"
+    reasons = {r[0] for r in conn.execute("SELECT reason FROM crm_raw.records WHERE status = 'rejected'")}
+    assert reasons == {"wrong JSON type in metadata: string, expected an object",
+                       "wrong JSON type: a record must be an object, got array",
+                       "malformed JSON", "wrong JSON type in key id: object"}
+
+
+def test_cli_exit_codes_json_summary_gz_and_stdin(db, conn, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["ingest", "salesforce", "Account", str(FIX / "salesforce/Account.csv"), "--dsn", db, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["applied"] == 4
+    r = runner.invoke(cli, ["ingest", "clm", "contracts", str(FIX / "clm/contracts.csv"), "--dsn", db])
+    assert r.exit_code == 3, r.output                                       # rejected records
+    assert "rejected" in r.output
+    r = runner.invoke(cli, ["ingest", "clm", "contracts", str(tmp_path / "missing.csv"), "--dsn", db])
+    assert r.exit_code == 1 and "CR040" in r.output
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"tickets": [{"id": 1, "subject": "x"}, {"id": 2,')
+    r = runner.invoke(cli, ["ingest", "zendesk", "tickets", str(bad), "--dsn", db])
+    assert r.exit_code == 1 and "CR040" in r.output
+    failed = conn.execute("SELECT status, error FROM crm_raw.sync_runs WHERE object = 'tickets'").fetchone()
+    assert failed[0] == "failed" and "broken.json" in failed[1]
+    assert conn.execute("SELECT count(*) FROM crm_raw.records WHERE object = 'tickets'").fetchone()[0] == 0
+    r = runner.invoke(cli, ["ingest", "nosuch", "thing", str(bad), "--dsn", db])
+    assert r.exit_code == 1 and "CR042" in r.output
+    # gzip, and stdin (gzip detected by its magic bytes there too)
+    gz = tmp_path / "customers.ndjson.gz"
+    gz.write_bytes(gzip.compress((FIX / "stripe/customers.ndjson").read_bytes()))
+    r = runner.invoke(cli, ["ingest", "stripe", "customers", str(gz), "--dsn", db, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["received"] == 4
+    r = runner.invoke(cli, ["ingest", "salesforce", "Contact", "-", "--dsn", db, "--json"],
+                      input=gzip.compress((FIX / "salesforce/Contact.csv").read_bytes()))
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["applied"] == 3
+    r = runner.invoke(cli, ["reconcile", "--dsn", db, "--json"])
+    assert r.exit_code == 0, r.output
+
+
+def test_merge_moves_everything_and_old_ids_keep_working(loaded, db, tmp_path):
+    c = loaded
+    keep, drop = node(c, "salesforce", "Account", "001000000000GL2"), node(c, "salesforce", "Account", GLOBEX)
+    ticket, opp = node(c, "zendesk", "tickets", "9002"), node(c, "salesforce", "Opportunity", "006000000000OG1")
+    drop_events = c.execute("SELECT count(*) FROM crm.event_participants WHERE node_id = %s", (drop,)).fetchone()[0]
+    assert drop_events > 0
+    assert c.execute("SELECT crm.merge_nodes(%s, %s, 'same company')", (keep, drop)).fetchone()[0] is True
+    assert account_of(c, ticket) == keep and account_of(c, opp) == keep
+    assert c.execute("SELECT count(*) FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id "
+                     "WHERE p.node_id = %s AND e.event_type <> 'nodes_merged'", (drop,)).fetchone()[0] == 0
+    assert c.execute("SELECT count(*) FROM crm.event_participants WHERE node_id = %s", (keep,)).fetchone()[0] >= drop_events
+    assert node(c, "salesforce", "Account", GLOBEX) == keep                 # source links moved
+    assert node(c, "zendesk", "organizations", "362") == keep
+    assert c.execute("SELECT crm.resolve_node_id(%s)", (drop,)).fetchone()[0] == keep
+    assert c.execute("SELECT archived_at IS NOT NULL FROM crm.nodes WHERE id = %s", (drop,)).fetchone()[0]
+    assert c.execute("SELECT count(*) FROM crm.events WHERE event_type = 'nodes_merged'").fetchone()[0] == 1
+    assert c.execute("SELECT crm.merge_nodes(%s, %s)", (keep, drop)).fetchone()[0] is False   # idempotent
+    # a later sync of the dropped record lands on the keeper, no new account appears
+    orgs = c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org'").fetchone()[0]
+    ingest(db, "salesforce", "Account", str(_write(tmp_path / "glx.csv",
+           "Id,Name,Website,OwnerId,LastModifiedDate,IsDeleted\n001000000000GLX,Globex,globex.com,005000000000BBB,2024-05-01T00:00:00Z,false\n")))
+    assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org'").fetchone()[0] == orgs
+    with pytest.raises(psycopg.Error) as e:
+        c.execute("SELECT crm.merge_nodes(%s, %s)", (keep, ticket))
+    assert e.value.sqlstate == "22023"
+
+
+def test_merge_and_reconcile_are_for_connectors_and_admins(world, db):
+    w = world
+    w.login("rita", "crm_reader")
+    w.login("conny", "crm_connector", user=False)
+    rita = w.connect("rita")
+    for sql in ("SELECT * FROM crm.reconcile()", "SELECT crm.merge_nodes(gen_random_uuid(), gen_random_uuid())",
+                "SELECT count(*) FROM crm_raw.records", "SELECT count(*) FROM crm.orphans"):
+        with pytest.raises(psycopg.Error) as e:
+            rita.execute(sql)
+        assert e.value.sqlstate == "42501", sql
+    # a connector login lands and reconciles through the API (COPY into a temp table, then SQL)
+    dsn = psycopg.conninfo.make_conninfo(db, user=w.role_name("conny"), password="crm360-test")
+    s = ingest(dsn, "salesforce", "Account", "salesforce/Account.csv")
+    assert s["applied"] == 4
+    assert w.connect("conny").execute("SELECT count(*) FROM crm.orphans").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("mode", ["per_owner", "per_region"])
+def test_accounts_restricted_at_ingestion_children_inherit(world, db, mode, tmp_path):
+    w = world
+    if mode == "per_region":
+        w.admin.execute("UPDATE crm_raw.ownership_mapping SET mode = 'per_region'")
+        w.admin.execute("INSERT INTO crm_raw.region_teams VALUES ('germany', 'DACH'), ('united states', 'Americas')")
+        acme_team, other_team = "DACH", "Americas"
+    else:
+        acme_team, other_team = "Ada Ackerman", "Bruno Bauer"
+    for source, obj, f in BASE[:4] + BASE[6:9]:
+        ingest(db, source, obj, f)
+    w.login("ada", "crm_reader")
+    w.login("bruno", "crm_reader")
+    w.admin.execute("SELECT crm.add_user_to_team(%s, crm.team_id(%s))", (w.users["ada"], acme_team))
+    w.admin.execute("SELECT crm.add_user_to_team(%s, crm.team_id(%s))", (w.users["bruno"], other_team))
+    c = w.admin
+    acme = node(c, "salesforce", "Account", ACME)
+    children = {node(c, "zendesk", "tickets", "9001"), node(c, "salesforce", "Opportunity", "006000000000OA1"),
+                node(c, "salesforce", "Contact", "003000000000JD1")}
+    ada, bruno = w.connect("ada"), w.connect("bruno")
+    seen_ada = {r[0] for r in ada.execute("SELECT id FROM crm.nodes")}
+    seen_bruno = {r[0] for r in bruno.execute("SELECT id FROM crm.nodes")}
+    assert acme in seen_ada and children <= seen_ada
+    assert acme not in seen_bruno and not (children & seen_bruno)
+    assert node(c, "salesforce", "Account", GLOBEX) in seen_bruno
+    assert bruno.execute("SELECT count(*) FROM crm.current_assertions WHERE subject_node_id = ANY(%s)",
+                         (list(children),)).fetchone()[0] == 0
+    # ownership moves with the CRM: Acme handed to Bruno's team
+    if mode == "per_owner":
+        ingest(db, "salesforce", "Account", str(_write(tmp_path / "acme_moved.csv",
+               "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+               "001000000000ACM,Acme Corp,acme.com,Germany,005000000000BBB,2024-04-01T00:00:00Z,false\n")))
+        assert acme in {r[0] for r in bruno.execute("SELECT id FROM crm.nodes")}
+        assert node(c, "zendesk", "tickets", "9001") in {r[0] for r in bruno.execute("SELECT id FROM crm.nodes")}
+        assert acme not in {r[0] for r in ada.execute("SELECT id FROM crm.nodes")}
+
+
+def test_purge_removes_ingested_personal_data_everywhere(loaded, db):
+    from crm360 import server as embedded
+
+    c = loaded
+    jane = node(c, "salesforce", "Contact", "003000000000JD1")
+    assert c.execute("SELECT crm.purge_node(%s, 'GDPR request 7')", (jane,)).fetchone()[0] >= 1
+    dump = subprocess.run([str(embedded.bin_dir() / "pg_dump"), "--data-only", "-d", db],
+                          check=True, capture_output=True, text=True).stdout
+    for value in ("jane.doe@acme.com", "Jane.Doe@Acme.com", "JANE.DOE@ACME.COM", "30 1234567", "Jane Doe"):
+        assert value.lower() not in dump.lower(), value
+    assert c.execute("SELECT count(*) FROM crm.node_sources WHERE node_id = %s", (jane,)).fetchone()[0] == 0
+    assert c.execute("SELECT count(*) FROM crm_raw.records WHERE external_id IN ('003000000000JD1', '5001', 'cus_A1')").fetchone()[0] == 0
+    # the rest of the account is intact
+    assert node(c, "stripe", "invoices", "INV-0001")
+
+
+def test_landing_is_set_based_and_idempotent_for_elt_rows(db, conn):
+    """An ELT tool writes crm_raw.records directly (status pending); the same SQL reconciles."""
+    conn.execute("""INSERT INTO crm_raw.records (source, object, external_id, payload, source_updated_at)
+                    VALUES ('salesforce', 'Account', '001000000000ELT',
+                            '{"Id": "001000000000ELT", "Name": "Elt Corp", "Website": "elt.example"}', now()),
+                           ('salesforce', 'Account', NULL, '{"Name": "No key"}', now())""")
+    rows = conn.execute("SELECT * FROM crm.reconcile('salesforce')").fetchall()
+    assert rows[0][:5] == ("salesforce", "Account", 1, 0, 0)
+    assert conn.execute("SELECT reason FROM crm_raw.records WHERE external_id IS NULL").fetchone()[0] == "missing key Id"
+    with pytest.raises(psycopg.Error) as e:
+        conn.execute("SELECT * FROM crm.reconcile('nosuch')")
+    assert e.value.sqlstate == "22023"
+    with pytest.raises(CrmError) as e2:
+        ingest_files(db, "salesforce", "Account", [])
+    assert e2.value.sqlstate == "22023"
+
+
+# The parse + COPY path of the connector (crm360.connectors._land_file without the final
+# set-based landing statement, which runs in the server): memory must not grow with the file.
+STREAM_SCRIPT = r"""
+import json, resource, sys
+import psycopg
+from crm360.connectors import STAGE_DDL
+from crm360.connectors.formats import FileContext, read_records
+path, dsn = sys.argv[1], sys.argv[2]
+n = 0
+with psycopg.connect(dsn) as conn:
+    conn.execute(STAGE_DDL)
+    with conn.cursor() as cur, cur.copy("COPY pg_temp.crm_stage (ord, payload, error) FROM STDIN") as cp:
+        for payload, error in read_records(path, "stripe", "customers", FileContext("big")):
+            n += 1
+            cp.write_row((n, payload, error))
+    staged = conn.execute("SELECT count(*) FROM pg_temp.crm_stage").fetchone()[0]
+print(json.dumps({"received": n, "staged": staged,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+@pytest.mark.slow
+def test_streaming_a_million_lines_keeps_memory_flat(db, tmp_path):
+    import sys
+
+    path = tmp_path / "big.ndjson.gz"
+    with gzip.open(path, "wt", compresslevel=1) as f:
+        for i in range(1_000_000):
+            f.write(f'{{"id":"cus_{i}","email":"u{i}@c{i % 997}.example","metadata":{{}}}}\n')
+    r = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(path), db], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["received"] == 1_000_000 and out["staged"] == 1_000_000
+    assert out["maxrss_kb"] < 300 * 1024, out
