@@ -26,7 +26,8 @@ def test_0004_runs_twice_without_change(db):
 
 def test_0004_rollback_removes_its_objects_and_data(db):
     m = Migrator(db, **quiet)
-    assert m.rollback(2) == ["0005_access_control", "0004_crm_layer"]
+    assert m.rollback(4) == ["0011_account360", "0010_account360_placeholders", "0005_access_control",
+                             "0004_crm_layer"]
     for name in ("crm_private.code_counters", "crm_private.view_refreshes", "crm_private.opportunities_active_mv",
                  "crm_private.contacts_directory_mv", "crm.opportunities_active", "crm.contacts_directory"):
         assert not table_exists(db, name), name
