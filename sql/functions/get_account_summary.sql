@@ -106,7 +106,8 @@ BEGIN
 
     -- contracts: ARR and next renewal
     WITH k AS (
-        SELECT coalesce((s.claim ->> 'annual_value')::numeric,
+        SELECT c.id, coalesce(c.properties ->> 'title', c.label) AS title,
+               coalesce((s.claim ->> 'annual_value')::numeric,
                         CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
                              THEN (c.properties ->> 'annual_value')::numeric END) AS annual_value,
                CASE WHEN pg_input_is_valid(c.properties ->> 'effective_date', 'date')
@@ -124,7 +125,11 @@ BEGIN
                'amount', coalesce(sum(k.annual_value) FILTER (WHERE x.in_term), 0),
                'active_contracts', count(*) FILTER (WHERE x.in_term),
                'next_renewal_date', min(k.end_date) FILTER (WHERE k.end_date >= v_today),
-               'definition', 'sum of annual_value of contracts with status active and effective_date <= today <= end_date')
+               'definition', 'sum of annual_value of contracts with status active and effective_date <= today <= end_date',
+               'contracts', coalesce(jsonb_agg(jsonb_build_object(
+                                'id', k.id, 'title', k.title, 'annual_value', k.annual_value,
+                                'effective_date', k.effective_date, 'end_date', k.end_date, 'in_term', x.in_term)
+                            ORDER BY k.end_date NULLS LAST, k.title), '[]'::jsonb))
       INTO v_arr
       FROM k CROSS JOIN LATERAL (
           SELECT (k.effective_date IS NULL OR k.effective_date <= v_today)
@@ -209,4 +214,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.get_account_summary(uuid) IS
-$c$The high-level picture of one account across CRM, ticketing, contracts and billing (seed 000 GetAccountSummary), read live as the caller: account (name, domain, owner, team), open_tickets (count, high_priority, oldest_open_age_days, the 5 most urgent with subject/status/priority/age), active_opportunities (count, pipeline_value, weighted_value, items with stage/value/close_date; values NULL without a deal_value grant), arr (amount, active_contracts, next_renewal_date, definition), invoices (open/overdue counts and amounts, items), last_touch (meeting/call/email: at, type, days_since), sources (per crm/tickets/clm/billing: last_synced_at, status fresh|stale|failed|never), data_quality (counts as of the last refresh). Touches only the account's subgraph. An id merged away resolves to the kept account (account.merged_from). Errors: 22023 NULL id; P0002 not an account, not found or not visible (the same error). Example: SELECT crm.get_account_summary('6f1c...'::uuid);$c$;
+$c$The high-level picture of one account across CRM, ticketing, contracts and billing (seed 000 GetAccountSummary), read live as the caller: account (name, domain, owner, team), open_tickets (count, high_priority, oldest_open_age_days, the 5 most urgent with subject/status/priority/age), active_opportunities (count, pipeline_value, weighted_value, items with stage/value/close_date; values NULL without a deal_value grant), arr (amount, active_contracts, next_renewal_date, definition, contracts: the active-status contracts with in_term), invoices (open/overdue counts and amounts, items), last_touch (meeting/call/email: at, type, days_since), sources (per crm/tickets/clm/billing: last_synced_at, status fresh|stale|failed|never), data_quality (counts as of the last refresh). Touches only the account's subgraph. An id merged away resolves to the kept account (account.merged_from). Errors: 22023 NULL id; P0002 not an account, not found or not visible (the same error). Example: SELECT crm.get_account_summary('6f1c...'::uuid);$c$;
