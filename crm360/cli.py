@@ -169,12 +169,19 @@ def rollback(dsn, count, all_):
 # ------------------------------------------------------------------------ demo
 @cli.command()
 @dsn_option
+@click.option("--seed", default=42, show_default=True, help="seed of the demo world (same seed, same files)")
+@click.option("--accounts", default=200, show_default=True, help="number of accounts to generate")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="the demo's today (default: today)")
 @handle_errors
-def demo(dsn):
-    """Start the embedded server, migrate, and show what crm360 holds."""
+def demo(dsn, seed, accounts, as_of):
+    """Start, migrate, write the demo world as native export files (./.crm360/demo/SEED), ingest,
+    reconcile, refresh, and print the 360 of one account, the data-quality report and the digest."""
+    import datetime as dt
+
     from crm360 import demo as demo_mod
 
-    demo_mod.run(resolve_dsn(dsn), console)
+    demo_mod.run(resolve_dsn(dsn), console, seed=seed, accounts=accounts,
+                 as_of=dt.date.fromisoformat(as_of) if as_of else None)
 
 
 # --------------------------------------------------------------------- account 360
