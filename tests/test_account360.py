@@ -332,3 +332,14 @@ def test_participant_added_later_is_visible_with_its_event(a360):
     roles = alice.execute("SELECT role FROM crm.event_participants WHERE event_id = %s ORDER BY role",
                           (n["ev_comment"],)).fetchall()
     assert roles == [("account",), ("subject",)]
+
+
+def test_accounts_360_mv_depends_on_tables_only(conn):
+    """Re-applying views (or issue 5 replacing the data-quality relations) can never drop it:
+    the materialized view reads base tables and the private snapshot only."""
+    deps = conn.execute("""SELECT DISTINCT c.oid::regclass::text FROM pg_depend d
+                             JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class c ON c.oid = d.refobjid
+                            WHERE r.ev_class = 'crm_private.accounts_360_mv'::regclass
+                              AND c.oid <> r.ev_class ORDER BY 1""").fetchall()
+    assert [d[0] for d in deps] == ["crm.assertions", "crm.edges", "crm.event_participants", "crm.events",
+                                    "crm.nodes", "crm_private.account_quality"]

@@ -109,8 +109,7 @@ def test_zendesk_pages(world):
 def test_clm_csv_and_stripe(world):
     out, _ = world
     cols, rows = read_csv(out / "clm" / "contracts.csv")
-    assert cols == ("contract_id,title,account_id,counterparty_name,counterparty_domain,status,effective_date,"
-                    "end_date,annual_value,currency,auto_renew,updated_at").split(",")
+    assert cols == ["contract_id", "title", "account_id", "counterparty_name", "counterparty_domain", "status", "effective_date", "end_date", "annual_value", "currency", "auto_renew", "updated_at"]
     assert {r["status"] for r in rows} <= {"draft", "active", "expired", "terminated"}
     assert any(r["account_id"] == "" for r in rows)
     cust = json.loads((out / "stripe" / "customers.json").read_text())

@@ -13,7 +13,9 @@
 -- * sources: one entry per freshness group (crm, tickets, clm, billing) from
 --   crm.source_freshness: last_synced_at = the oldest last success among the group's objects,
 --   status = the worst of them (failed > stale > never > fresh; never when nothing is known).
--- * data_quality: counts from crm.accounts_360 (as of its last refresh, as_of given).
+-- * data_quality: live counts of crm.orphans, crm.identity_mismatches, crm.duplicate_candidates
+--   rows naming the account (by account_id), as the caller; NULL counts + "unavailable" when
+--   the caller may not read those relations.
 CREATE OR REPLACE FUNCTION crm.get_account_summary(p_account_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -44,20 +46,73 @@ BEGIN
       FROM crm.nodes a LEFT JOIN crm.nodes own ON own.id = a.claimed_by
      WHERE a.id = v_id;
 
-    -- open tickets: count, high priority, oldest, and the 5 most urgent
-    WITH t AS (
+    -- the account's children and their current state: ONE statement (row-level security
+    -- computes the caller's principals once per statement and table, not once per section)
+    WITH kids AS MATERIALIZED (
+        SELECT c.id, c.node_type, c.label, c.properties, c.created_at
+          FROM crm.edges e
+          JOIN crm.nodes c ON c.id = e.source_id
+         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+           AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice') AND c.archived_at IS NULL
+    ), cur AS MATERIALIZED (
+        SELECT a.subject_node_id, a.assertion_type, a.claim
+          FROM crm.assertions a
+         WHERE a.subject_node_id IN (SELECT kids.id FROM kids)
+           AND a.assertion_type IN ('ticket_status', 'deal_stage', 'deal_value', 'win_probability',
+                                    'contract_status', 'invoice_status')
+           AND a.assertion_key = '' AND a.superseded_at IS NULL
+    ), t AS (            -- open tickets
         SELECT c.id, c.label AS subject, s.claim ->> 'status' AS status,
                lower(coalesce(s.claim ->> 'priority', c.properties ->> 'priority')) AS priority,
                CASE WHEN pg_input_is_valid(c.properties ->> 'opened_at', 'timestamptz')
                     THEN (c.properties ->> 'opened_at')::timestamptz ELSE c.created_at END AS opened_at
-          FROM crm.edges e
-          JOIN crm.nodes c ON c.id = e.source_id
-          JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'ticket_status'
-                               AND s.assertion_key = '' AND s.superseded_at IS NULL
-         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
-           AND c.node_type = 'ticket' AND c.archived_at IS NULL
-           AND s.claim ->> 'status' IN ('new', 'open', 'pending', 'hold'))
-    SELECT jsonb_build_object(
+          FROM kids c
+          JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'ticket_status'
+         WHERE c.node_type = 'ticket'
+           AND s.claim ->> 'status' IN ('new', 'open', 'pending', 'hold')
+    ), o AS (            -- active opportunities
+        SELECT c.id, coalesce(c.properties ->> 'name', c.label) AS name, s.claim ->> 'stage' AS stage,
+               (v.claim ->> 'amount')::numeric AS amount, v.claim ->> 'currency' AS currency,
+               (w.claim ->> 'probability')::numeric AS probability,
+               CASE WHEN pg_input_is_valid(c.properties ->> 'close_date', 'date')
+                    THEN (c.properties ->> 'close_date')::date END AS close_date
+          FROM kids c
+          LEFT JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'deal_stage'
+          LEFT JOIN cur v ON v.subject_node_id = c.id AND v.assertion_type = 'deal_value'
+          LEFT JOIN cur w ON w.subject_node_id = c.id AND w.assertion_type = 'win_probability'
+         WHERE c.node_type = 'opportunity'
+           AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
+           AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
+                    OR coalesce(s.claim ->> 'stage', '') = 'dead')
+    ), k AS (            -- active-status contracts
+        SELECT c.id, coalesce(c.properties ->> 'title', c.label) AS title,
+               coalesce((s.claim ->> 'annual_value')::numeric,
+                        CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
+                             THEN (c.properties ->> 'annual_value')::numeric END) AS annual_value,
+               d.effective_date, d.end_date,
+               (d.effective_date IS NULL OR d.effective_date <= v_today)
+               AND (d.end_date IS NULL OR d.end_date >= v_today) AS in_term
+          FROM kids c
+          JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'contract_status'
+          CROSS JOIN LATERAL (
+              SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'effective_date', 'date')
+                          THEN (c.properties ->> 'effective_date')::date END AS effective_date,
+                     CASE WHEN pg_input_is_valid(c.properties ->> 'end_date', 'date')
+                          THEN (c.properties ->> 'end_date')::date END AS end_date) d
+         WHERE c.node_type = 'contract' AND s.claim ->> 'status' = 'active'
+    ), i AS (            -- open invoices
+        SELECT c.id, coalesce(c.properties ->> 'number', c.label) AS number, c.properties ->> 'currency' AS currency,
+               coalesce((s.claim ->> 'amount_remaining')::numeric,
+                        CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
+                             THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
+               CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
+                    THEN (c.properties ->> 'due_date')::date END AS due_date
+          FROM kids c
+          JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
+         WHERE c.node_type = 'invoice' AND s.claim ->> 'status' = 'open'
+    )
+    SELECT
+        (SELECT jsonb_build_object(
                'count', count(*),
                'high_priority', count(*) FILTER (WHERE t.priority IN ('high', 'urgent')),
                'oldest_open_age_days', round((extract(epoch FROM now() - min(t.opened_at)) / 86400)::numeric, 1),
@@ -70,30 +125,8 @@ BEGIN
                      FROM (SELECT t2.*, CASE t2.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3
                                           WHEN 'normal' THEN 2 WHEN 'low' THEN 1 ELSE 0 END AS rank
                              FROM t t2 ORDER BY rank DESC, t2.opened_at, t2.id LIMIT 5) u), '[]'::jsonb))
-      INTO v_tickets
-      FROM t;
-
-    -- active opportunities
-    WITH o AS (
-        SELECT c.id, coalesce(c.properties ->> 'name', c.label) AS name, s.claim ->> 'stage' AS stage,
-               (v.claim ->> 'amount')::numeric AS amount, v.claim ->> 'currency' AS currency,
-               (w.claim ->> 'probability')::numeric AS probability,
-               CASE WHEN pg_input_is_valid(c.properties ->> 'close_date', 'date')
-                    THEN (c.properties ->> 'close_date')::date END AS close_date
-          FROM crm.edges e
-          JOIN crm.nodes c ON c.id = e.source_id
-          LEFT JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'deal_stage'
-                                    AND s.assertion_key = '' AND s.superseded_at IS NULL
-          LEFT JOIN crm.assertions v ON v.subject_node_id = c.id AND v.assertion_type = 'deal_value'
-                                    AND v.assertion_key = '' AND v.superseded_at IS NULL
-          LEFT JOIN crm.assertions w ON w.subject_node_id = c.id AND w.assertion_type = 'win_probability'
-                                    AND w.assertion_key = '' AND w.superseded_at IS NULL
-         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
-           AND c.node_type = 'opportunity' AND c.archived_at IS NULL
-           AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
-           AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
-                    OR coalesce(s.claim ->> 'stage', '') = 'dead'))
-    SELECT jsonb_build_object(
+           FROM t),
+        (SELECT jsonb_build_object(
                'count', count(*),
                'pipeline_value', sum(o.amount),
                'weighted_value', sum(o.amount * o.probability),
@@ -101,56 +134,18 @@ BEGIN
                             'id', o.id, 'name', o.name, 'stage', o.stage, 'value', o.amount,
                             'currency', o.currency, 'probability', o.probability, 'close_date', o.close_date)
                         ORDER BY o.close_date NULLS LAST, o.name, o.id), '[]'::jsonb))
-      INTO v_opps
-      FROM o;
-
-    -- contracts: ARR and next renewal
-    WITH k AS (
-        SELECT c.id, coalesce(c.properties ->> 'title', c.label) AS title,
-               coalesce((s.claim ->> 'annual_value')::numeric,
-                        CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
-                             THEN (c.properties ->> 'annual_value')::numeric END) AS annual_value,
-               CASE WHEN pg_input_is_valid(c.properties ->> 'effective_date', 'date')
-                    THEN (c.properties ->> 'effective_date')::date END AS effective_date,
-               CASE WHEN pg_input_is_valid(c.properties ->> 'end_date', 'date')
-                    THEN (c.properties ->> 'end_date')::date END AS end_date
-          FROM crm.edges e
-          JOIN crm.nodes c ON c.id = e.source_id
-          JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'contract_status'
-                               AND s.assertion_key = '' AND s.superseded_at IS NULL
-         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
-           AND c.node_type = 'contract' AND c.archived_at IS NULL
-           AND s.claim ->> 'status' = 'active')
-    SELECT jsonb_build_object(
-               'amount', coalesce(sum(k.annual_value) FILTER (WHERE x.in_term), 0),
-               'active_contracts', count(*) FILTER (WHERE x.in_term),
+           FROM o),
+        (SELECT jsonb_build_object(
+               'amount', coalesce(sum(k.annual_value) FILTER (WHERE k.in_term), 0),
+               'active_contracts', count(*) FILTER (WHERE k.in_term),
                'next_renewal_date', min(k.end_date) FILTER (WHERE k.end_date >= v_today),
                'definition', 'sum of annual_value of contracts with status active and effective_date <= today <= end_date',
                'contracts', coalesce(jsonb_agg(jsonb_build_object(
                                 'id', k.id, 'title', k.title, 'annual_value', k.annual_value,
-                                'effective_date', k.effective_date, 'end_date', k.end_date, 'in_term', x.in_term)
+                                'effective_date', k.effective_date, 'end_date', k.end_date, 'in_term', k.in_term)
                             ORDER BY k.end_date NULLS LAST, k.title), '[]'::jsonb))
-      INTO v_arr
-      FROM k CROSS JOIN LATERAL (
-          SELECT (k.effective_date IS NULL OR k.effective_date <= v_today)
-                 AND (k.end_date IS NULL OR k.end_date >= v_today) AS in_term) x;
-
-    -- invoices: open and overdue
-    WITH i AS (
-        SELECT c.id, coalesce(c.properties ->> 'number', c.label) AS number, c.properties ->> 'currency' AS currency,
-               coalesce((s.claim ->> 'amount_remaining')::numeric,
-                        CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
-                             THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
-               CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
-                    THEN (c.properties ->> 'due_date')::date END AS due_date
-          FROM crm.edges e
-          JOIN crm.nodes c ON c.id = e.source_id
-          JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
-                               AND s.assertion_key = '' AND s.superseded_at IS NULL
-         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
-           AND c.node_type = 'invoice' AND c.archived_at IS NULL
-           AND s.claim ->> 'status' = 'open')
-    SELECT jsonb_build_object(
+           FROM k),
+        (SELECT jsonb_build_object(
                'open_count', count(*),
                'open_amount', coalesce(sum(i.remaining), 0),
                'overdue_count', count(*) FILTER (WHERE i.due_date < v_today),
@@ -161,8 +156,8 @@ BEGIN
                             'overdue', coalesce(i.due_date < v_today, false),
                             'days_overdue', CASE WHEN i.due_date < v_today THEN v_today - i.due_date END)
                         ORDER BY i.due_date NULLS LAST, i.number), '[]'::jsonb))
-      INTO v_inv
-      FROM i;
+           FROM i)
+      INTO v_tickets, v_opps, v_arr, v_inv;
 
     -- last touch: the latest meeting, call or email in the past
     SELECT jsonb_build_object(
@@ -194,10 +189,18 @@ BEGIN
                      AS status
             FROM crm.source_freshness sf WHERE sf.freshness_group = g.grp) f ON true;
 
-    SELECT jsonb_build_object('orphans', q.orphans, 'identity_mismatches', q.identity_mismatches,
-                              'duplicate_candidates', q.duplicate_candidates, 'as_of', q.as_of)
-      INTO v_quality
-      FROM crm.accounts_360 q WHERE q.account_id = v_id;
+    -- data quality, live and as the caller; where the caller may not read the data-quality
+    -- relations (privileges are issue 5's), the section says so instead of failing the summary
+    BEGIN
+        SELECT jsonb_build_object(
+                   'orphans', (SELECT count(*) FROM crm.orphans o WHERE o.account_id = v_id),
+                   'identity_mismatches', (SELECT count(*) FROM crm.identity_mismatches m WHERE m.account_id = v_id),
+                   'duplicate_candidates', (SELECT count(*) FROM crm.duplicate_candidates d WHERE d.account_id = v_id))
+          INTO v_quality;
+    EXCEPTION WHEN insufficient_privilege THEN
+        v_quality := jsonb_build_object('orphans', NULL, 'identity_mismatches', NULL, 'duplicate_candidates', NULL,
+                                        'unavailable', 'no read access to the data-quality views');
+    END;
 
     RETURN jsonb_build_object(
         'account', v_account,
@@ -207,11 +210,10 @@ BEGIN
         'invoices', v_inv,
         'last_touch', coalesce(v_touch, jsonb_build_object('at', NULL, 'type', NULL, 'days_since', NULL)),
         'sources', v_sources,
-        'data_quality', coalesce(v_quality, jsonb_build_object('orphans', 0, 'identity_mismatches', 0,
-                                                               'duplicate_candidates', 0, 'as_of', NULL)),
+        'data_quality', v_quality,
         'as_of', now());
 END;
 $$;
 
 COMMENT ON FUNCTION crm.get_account_summary(uuid) IS
-$c$The high-level picture of one account across CRM, ticketing, contracts and billing (seed 000 GetAccountSummary), read live as the caller: account (name, domain, owner, team), open_tickets (count, high_priority, oldest_open_age_days, the 5 most urgent with subject/status/priority/age), active_opportunities (count, pipeline_value, weighted_value, items with stage/value/close_date; values NULL without a deal_value grant), arr (amount, active_contracts, next_renewal_date, definition, contracts: the active-status contracts with in_term), invoices (open/overdue counts and amounts, items), last_touch (meeting/call/email: at, type, days_since), sources (per crm/tickets/clm/billing: last_synced_at, status fresh|stale|failed|never), data_quality (counts as of the last refresh). Touches only the account's subgraph. An id merged away resolves to the kept account (account.merged_from). Errors: 22023 NULL id; P0002 not an account, not found or not visible (the same error). Example: SELECT crm.get_account_summary('6f1c...'::uuid);$c$;
+$c$The high-level picture of one account across CRM, ticketing, contracts and billing (seed 000 GetAccountSummary), read live as the caller: account (name, domain, owner, team), open_tickets (count, high_priority, oldest_open_age_days, the 5 most urgent with subject/status/priority/age), active_opportunities (count, pipeline_value, weighted_value, items with stage/value/close_date; values NULL without a deal_value grant), arr (amount, active_contracts, next_renewal_date, definition, contracts: the active-status contracts with in_term), invoices (open/overdue counts and amounts, items), last_touch (meeting/call/email: at, type, days_since), sources (per crm/tickets/clm/billing: last_synced_at, status fresh|stale|failed|never), data_quality (live counts of orphans, identity mismatches, duplicate candidates). Touches only the account's subgraph. An id merged away resolves to the kept account (account.merged_from). Errors: 22023 NULL id; P0002 not an account, not found or not visible (the same error). Example: SELECT crm.get_account_summary('6f1c...'::uuid);$c$;

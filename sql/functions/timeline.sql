@@ -92,18 +92,18 @@ BEGIN
                    coalesce((s.claim ->> 'amount_remaining')::numeric,
                             CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
                                  THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining
-              FROM crm.nodes c
+              FROM (SELECT e.source_id AS id FROM crm.edges e
+                     WHERE v_node_type = 'org' AND e.target_id = p_node_id AND e.edge_type = 'owned_by'
+                       AND e.archived_at IS NULL
+                    UNION ALL
+                    SELECT p_node_id WHERE v_node_type = 'invoice') k
+              JOIN crm.nodes c ON c.id = k.id
               JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
                                    AND s.assertion_key = '' AND s.superseded_at IS NULL
               CROSS JOIN LATERAL (
                   SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
                               THEN (c.properties ->> 'due_date')::date END AS due_date) d
-             WHERE v_node_type IN ('org', 'invoice')
-               AND c.node_type = 'invoice' AND c.archived_at IS NULL
-               AND (c.id = p_node_id
-                    OR c.id IN (SELECT e.source_id FROM crm.edges e
-                                 WHERE e.target_id = p_node_id AND e.edge_type = 'owned_by'
-                                   AND e.archived_at IS NULL))
+             WHERE c.node_type = 'invoice' AND c.archived_at IS NULL
                AND s.claim ->> 'status' = 'open'
                AND d.due_date < current_date) x
      WHERE (p_types IS NULL OR 'invoice_overdue' = ANY (p_types))
