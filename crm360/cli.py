@@ -169,12 +169,97 @@ def rollback(dsn, count, all_):
 # ------------------------------------------------------------------------ demo
 @cli.command()
 @dsn_option
+@click.option("--seed", default=42, show_default=True, help="seed of the demo world (same seed, same files)")
+@click.option("--accounts", default=200, show_default=True, help="number of accounts to generate")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="the demo's today (default: today)")
 @handle_errors
-def demo(dsn):
-    """Start the embedded server, migrate, and show what crm360 holds."""
+def demo(dsn, seed, accounts, as_of):
+    """Start, migrate, write the demo world as native export files (./.crm360/demo/SEED), ingest,
+    reconcile, refresh, and print the 360 of one account, the data-quality report and the digest."""
+    import datetime as dt
+
     from crm360 import demo as demo_mod
 
-    demo_mod.run(resolve_dsn(dsn), console)
+    demo_mod.run(resolve_dsn(dsn), console, seed=seed, accounts=accounts,
+                 as_of=dt.date.fromisoformat(as_of) if as_of else None)
+
+
+# --------------------------------------------------------------------- account 360
+@cli.command()
+@click.argument("name_or_id")
+@click.option("--json", "as_json", is_flag=True, help="print JSON (for scripts) instead of tables")
+@click.option("--as", "as_user", default=None, metavar="USER",
+              help="see what this CRM user (id or email) sees: SET LOCAL ROLE crm_service + crm.act_as; "
+                   "the connecting role must be allowed to SET ROLE crm_service (superuser or member)")
+@click.option("--days", default=30, show_default=True, help="window of the recent activity")
+@dsn_option
+@handle_errors
+def account(name_or_id, as_json, as_user, days, dsn):
+    """Print the 360 of one account: summary, open items, recent activity, freshness, data quality.
+
+    NAME_OR_ID: an account id, a CRM (Salesforce) id, a name (exact or similar), a domain,
+    an email address or URL. Several candidates: they are listed and the command exits 2.
+    """
+    import json
+
+    from crm360 import account360
+    from crm360.db import connect
+
+    with connect(resolve_dsn(dsn)) as conn, conn.transaction():
+        if as_user:
+            account360.act_as(conn, as_user)
+        try:
+            match = account360.resolve(conn, name_or_id)
+        except account360.Ambiguous as e:
+            if as_json:
+                click.echo(json.dumps({"error": "ambiguous", "candidates": e.candidates}, default=str, indent=2))
+            else:
+                account360.render_candidates(err_console, e)
+            sys.exit(2)
+        data = account360.fetch(conn, match["account_id"], days)
+    if as_json:
+        click.echo(json.dumps(data, default=str, indent=2))
+    else:
+        account360.render(console, data)
+
+
+@cli.command()
+@click.option("--day", default=None, metavar="YYYY-MM-DD", help="the day to report (default: today)")
+@click.option("--webhook", default=None, metavar="URL", envvar="CRM360_DIGEST_WEBHOOK", show_envvar=True,
+              help="POST the digest as Slack-compatible JSON ({text, blocks}) to this URL")
+@click.option("--json", "as_json", is_flag=True, help="print the digest JSON instead of text")
+@click.option("--tries", default=4, show_default=True, help="delivery attempts (5xx, timeouts, connection errors)")
+@click.option("--backoff", default=1.0, show_default=True, help="first retry delay in seconds (doubles each time)")
+@click.option("--timeout", default=10.0, show_default=True, help="seconds per HTTP attempt")
+@dsn_option
+@handle_errors
+def digest(day, webhook, as_json, tries, backoff, timeout, dsn):
+    """The daily data digest per account team: connector failures, stale sources, new data-quality issues.
+
+    Without --webhook it is printed. With --webhook it is posted; a 5xx, a timeout or a
+    connection error is retried with exponential backoff (--tries attempts); a 4xx is not.
+    Exit 0 when delivered, 1 when it could not be delivered (the reason is printed).
+    """
+    import json
+
+    from crm360 import account360
+    from crm360.db import connect
+
+    with connect(resolve_dsn(dsn)) as conn:
+        d = conn.execute("SELECT crm.daily_digest(coalesce(%s::date, current_date))", (day,)).fetchone()[0]
+    if not webhook:
+        if as_json:
+            click.echo(json.dumps(d, default=str, indent=2))
+        else:
+            account360.render_digest(console, d)
+        return
+    result = account360.post_webhook(webhook, account360.slack_payload(d), tries=max(1, tries),
+                                     backoff=backoff, timeout=timeout)
+    if result.ok:
+        click.echo(f"digest for {d['day']} {result.message} after {result.attempts} attempt(s)")
+        return
+    err_console.print(f"ERROR: {result.message}", style="red", markup=False, highlight=False)
+    sys.exit(1)
 
 
 # ----------------------------------------------------------------------- bench

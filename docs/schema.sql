@@ -496,6 +496,117 @@ BEGIN
     RETURN crm_private.login_user(current_user);
 END;
 $$;
+CREATE FUNCTION crm.daily_digest(p_day date DEFAULT CURRENT_DATE) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_from   timestamptz;
+    v_to     timestamptz;
+    v_at     timestamptz;
+    v_result jsonb;
+BEGIN
+    IF p_day IS NULL OR p_day > current_date THEN
+        RAISE EXCEPTION 'p_day must be a day up to today, got %', coalesce(p_day::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    v_from := p_day::timestamptz;
+    v_to := (p_day + 1)::timestamptz;
+    v_at := least(now(), v_to);
+    WITH fresh AS (
+        SELECT * FROM crm_private.source_freshness_at(v_at)
+    ), failures AS (
+        SELECT r.source, r.object, count(*) AS runs, max(r.started_at) AS last_failed_at,
+               (array_agg(r.error ORDER BY r.started_at DESC))[1] AS error
+          FROM crm_private.sync_runs_between(v_from, v_to) r
+         WHERE r.status = 'failed'
+         GROUP BY r.source, r.object
+    ), unhealthy AS (
+        SELECT f.source, f.object, f.status, f.overdue, f.last_success_at, f.expected_interval
+          FROM fresh f
+         WHERE f.status IN ('failed', 'stale') OR f.overdue
+    ), troubled AS (
+        SELECT source FROM failures UNION SELECT source FROM unhealthy
+    ), team_accounts AS (
+        SELECT t.id AS team_id, t.label AS team, a.id AS account_id, a.external_source
+          FROM crm.nodes a
+          JOIN crm.nodes t ON t.id = ANY (a.restricted_to) AND t.node_type = 'team'
+         WHERE a.node_type = 'org' AND a.archived_at IS NULL
+    ), affected AS (
+        SELECT ta.team_id, s.source, count(*) AS accounts
+          FROM team_accounts ta
+          CROSS JOIN troubled s
+         WHERE s.source = 'salesforce' OR ta.external_source = s.source
+            OR EXISTS (SELECT 1 FROM crm.edges e JOIN crm.nodes c ON c.id = e.source_id
+                        WHERE e.target_id = ta.account_id AND e.edge_type = 'owned_by'
+                          AND e.archived_at IS NULL AND c.external_source = s.source)
+         GROUP BY ta.team_id, s.source
+    ), dq AS (
+        SELECT q.kind, q.account_id, q.detected_at, q.source, q.evidence
+          FROM crm_private.quality_items(v_from, v_to) q
+    ), dq_items AS (
+        SELECT dq.*, ta.team_id, a.label AS account
+          FROM dq
+          LEFT JOIN crm.nodes a ON a.id = dq.account_id
+          LEFT JOIN team_accounts ta ON ta.account_id = dq.account_id
+    ), teams AS (
+        SELECT ta.team_id, ta.team, count(*) AS accounts FROM team_accounts ta GROUP BY ta.team_id, ta.team
+    )
+    SELECT jsonb_build_object(
+        'day', p_day,
+        'generated_at', now(),
+        'as_of', v_at,
+        'teams', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                'team', tm.team, 'team_id', tm.team_id, 'accounts', tm.accounts,
+                'connector_failures', coalesce((
+                    SELECT jsonb_agg(jsonb_build_object('source', f.source, 'object', f.object, 'runs', f.runs,
+                                                        'last_failed_at', f.last_failed_at, 'error', f.error,
+                                                        'accounts_affected', af.accounts)
+                                     ORDER BY f.source, f.object)
+                      FROM failures f JOIN affected af ON af.source = f.source AND af.team_id = tm.team_id), '[]'::jsonb),
+                'stale_sources', coalesce((
+                    SELECT jsonb_agg(jsonb_build_object('source', u.source, 'object', u.object, 'status', u.status,
+                                                        'overdue', u.overdue, 'last_success_at', u.last_success_at,
+                                                        'expected_interval', u.expected_interval::text,
+                                                        'accounts_affected', af.accounts)
+                                     ORDER BY u.source, u.object)
+                      FROM unhealthy u JOIN affected af ON af.source = u.source AND af.team_id = tm.team_id), '[]'::jsonb),
+                'new_orphans', (SELECT count(*) FROM dq_items d WHERE d.team_id = tm.team_id AND d.kind = 'orphan'),
+                'new_identity_mismatches', (SELECT count(*) FROM dq_items d WHERE d.team_id = tm.team_id AND d.kind = 'identity_mismatch'),
+                'new_duplicate_candidates', (SELECT count(*) FROM dq_items d WHERE d.team_id = tm.team_id AND d.kind = 'duplicate_candidate'),
+                'items', coalesce((
+                    SELECT jsonb_agg(jsonb_build_object('kind', d.kind, 'account_id', d.account_id, 'account', d.account,
+                                                        'source', d.source, 'detected_at', d.detected_at,
+                                                        'evidence', d.evidence) ORDER BY d.detected_at, d.kind)
+                      FROM (SELECT * FROM dq_items d0 WHERE d0.team_id = tm.team_id
+                             ORDER BY d0.detected_at, d0.kind LIMIT 20) d), '[]'::jsonb))
+                ORDER BY tm.team)
+              FROM teams tm), '[]'::jsonb),
+        'unassigned', jsonb_build_object(
+            'new_orphans', (SELECT count(*) FROM dq_items d WHERE d.team_id IS NULL AND d.kind = 'orphan'),
+            'new_identity_mismatches', (SELECT count(*) FROM dq_items d WHERE d.team_id IS NULL AND d.kind = 'identity_mismatch'),
+            'new_duplicate_candidates', (SELECT count(*) FROM dq_items d WHERE d.team_id IS NULL AND d.kind = 'duplicate_candidate'),
+            'items', coalesce((
+                SELECT jsonb_agg(jsonb_build_object('kind', d.kind, 'account_id', d.account_id, 'account', d.account,
+                                                    'source', d.source, 'detected_at', d.detected_at,
+                                                    'evidence', d.evidence) ORDER BY d.detected_at, d.kind)
+                  FROM (SELECT * FROM dq_items d0 WHERE d0.team_id IS NULL
+                         ORDER BY d0.detected_at, d0.kind LIMIT 20) d), '[]'::jsonb)),
+        'platform', jsonb_build_object(
+            'connector_failures', coalesce((
+                SELECT jsonb_agg(jsonb_build_object('source', f.source, 'object', f.object, 'runs', f.runs,
+                                                    'last_failed_at', f.last_failed_at, 'error', f.error)
+                                 ORDER BY f.source, f.object) FROM failures f), '[]'::jsonb),
+            'stale_sources', coalesce((
+                SELECT jsonb_agg(jsonb_build_object('source', u.source, 'object', u.object, 'status', u.status,
+                                                    'overdue', u.overdue, 'last_success_at', u.last_success_at,
+                                                    'expected_interval', u.expected_interval::text)
+                                 ORDER BY u.source, u.object) FROM unhealthy u), '[]'::jsonb)))
+      INTO v_result;
+    RETURN v_result;
+END;
+$$;
 CREATE FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -578,6 +689,193 @@ BEGIN
     ON CONFLICT (prefix, yymm) DO UPDATE SET n = c.n + 1, updated_at = now()
     RETURNING c.n INTO v_n;
     RETURN format('%s-%s-%s', p_prefix, v_yymm, lpad(v_n::text, greatest(4, length(v_n::text)), '0'));
+END;
+$$;
+CREATE FUNCTION crm.get_account_summary(p_account_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_id      uuid := crm_private.resolve_account_id(p_account_id);
+    v_today   date := current_date;
+    v_account jsonb;
+    v_tickets jsonb;
+    v_opps    jsonb;
+    v_arr     jsonb;
+    v_inv     jsonb;
+    v_touch   jsonb;
+    v_sources jsonb;
+    v_quality jsonb;
+BEGIN
+    SELECT jsonb_build_object(
+               'id', a.id, 'crm_id', CASE WHEN a.external_source = 'salesforce' THEN a.external_id END,
+               'name', coalesce(a.properties ->> 'name', a.label), 'domain', a.properties ->> 'domain',
+               'owner', own.label,
+               'team', (SELECT string_agg(t.label, ', ' ORDER BY t.label) FROM crm.nodes t
+                         WHERE t.id = ANY (a.restricted_to) AND t.node_type = 'team'),
+               'archived_at', a.archived_at,
+               'merged_from', CASE WHEN a.id <> p_account_id THEN p_account_id END)
+      INTO v_account
+      FROM crm.nodes a LEFT JOIN crm.nodes own ON own.id = a.claimed_by
+     WHERE a.id = v_id;
+    -- the account's children and their current state: ONE statement (row-level security
+    -- computes the caller's principals once per statement and table, not once per section)
+    WITH kids AS MATERIALIZED (
+        SELECT c.id, c.node_type, c.label, c.properties, c.created_at
+          FROM crm.edges e
+          JOIN crm.nodes c ON c.id = e.source_id
+         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+           AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice') AND c.archived_at IS NULL
+    ), cur AS MATERIALIZED (
+        SELECT a.subject_node_id, a.assertion_type, a.claim
+          FROM crm.assertions a
+         WHERE a.subject_node_id IN (SELECT kids.id FROM kids)
+           AND a.assertion_type IN ('ticket_status', 'deal_stage', 'deal_value', 'win_probability',
+                                    'contract_status', 'invoice_status')
+           AND a.assertion_key = '' AND a.superseded_at IS NULL
+    ), t AS (            -- open tickets
+        SELECT c.id, c.label AS subject, s.claim ->> 'status' AS status,
+               lower(coalesce(s.claim ->> 'priority', c.properties ->> 'priority')) AS priority,
+               CASE WHEN pg_input_is_valid(c.properties ->> 'opened_at', 'timestamptz')
+                    THEN (c.properties ->> 'opened_at')::timestamptz ELSE c.created_at END AS opened_at
+          FROM kids c
+          JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'ticket_status'
+         WHERE c.node_type = 'ticket'
+           AND s.claim ->> 'status' IN ('new', 'open', 'pending', 'hold')
+    ), o AS (            -- active opportunities
+        SELECT c.id, coalesce(c.properties ->> 'name', c.label) AS name, s.claim ->> 'stage' AS stage,
+               (v.claim ->> 'amount')::numeric AS amount, v.claim ->> 'currency' AS currency,
+               (w.claim ->> 'probability')::numeric AS probability,
+               CASE WHEN pg_input_is_valid(c.properties ->> 'close_date', 'date')
+                    THEN (c.properties ->> 'close_date')::date END AS close_date
+          FROM kids c
+          LEFT JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'deal_stage'
+          LEFT JOIN cur v ON v.subject_node_id = c.id AND v.assertion_type = 'deal_value'
+          LEFT JOIN cur w ON w.subject_node_id = c.id AND w.assertion_type = 'win_probability'
+         WHERE c.node_type = 'opportunity'
+           AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
+           AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
+                    OR coalesce(s.claim ->> 'stage', '') = 'dead')
+    ), k AS (            -- active-status contracts
+        SELECT c.id, coalesce(c.properties ->> 'title', c.label) AS title,
+               coalesce((s.claim ->> 'annual_value')::numeric,
+                        CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
+                             THEN (c.properties ->> 'annual_value')::numeric END) AS annual_value,
+               d.effective_date, d.end_date,
+               (d.effective_date IS NULL OR d.effective_date <= v_today)
+               AND (d.end_date IS NULL OR d.end_date >= v_today) AS in_term
+          FROM kids c
+          JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'contract_status'
+          CROSS JOIN LATERAL (
+              SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'effective_date', 'date')
+                          THEN (c.properties ->> 'effective_date')::date END AS effective_date,
+                     CASE WHEN pg_input_is_valid(c.properties ->> 'end_date', 'date')
+                          THEN (c.properties ->> 'end_date')::date END AS end_date) d
+         WHERE c.node_type = 'contract' AND s.claim ->> 'status' = 'active'
+    ), i AS (            -- open invoices
+        SELECT c.id, coalesce(c.properties ->> 'number', c.label) AS number, c.properties ->> 'currency' AS currency,
+               coalesce((s.claim ->> 'amount_remaining')::numeric,
+                        CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
+                             THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
+               CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
+                    THEN (c.properties ->> 'due_date')::date END AS due_date
+          FROM kids c
+          JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
+         WHERE c.node_type = 'invoice' AND s.claim ->> 'status' = 'open'
+    )
+    SELECT
+        (SELECT jsonb_build_object(
+               'count', count(*),
+               'high_priority', count(*) FILTER (WHERE t.priority IN ('high', 'urgent')),
+               'oldest_open_age_days', round((extract(epoch FROM now() - min(t.opened_at)) / 86400)::numeric, 1),
+               'most_urgent', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object(
+                              'id', u.id, 'subject', u.subject, 'status', u.status, 'priority', u.priority,
+                              'opened_at', u.opened_at,
+                              'age_days', round((extract(epoch FROM now() - u.opened_at) / 86400)::numeric, 1))
+                          ORDER BY u.rank DESC, u.opened_at, u.id)
+                     FROM (SELECT t2.*, CASE t2.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3
+                                          WHEN 'normal' THEN 2 WHEN 'low' THEN 1 ELSE 0 END AS rank
+                             FROM t t2 ORDER BY rank DESC, t2.opened_at, t2.id LIMIT 5) u), '[]'::jsonb))
+           FROM t),
+        (SELECT jsonb_build_object(
+               'count', count(*),
+               'pipeline_value', sum(o.amount),
+               'weighted_value', sum(o.amount * o.probability),
+               'items', coalesce(jsonb_agg(jsonb_build_object(
+                            'id', o.id, 'name', o.name, 'stage', o.stage, 'value', o.amount,
+                            'currency', o.currency, 'probability', o.probability, 'close_date', o.close_date)
+                        ORDER BY o.close_date NULLS LAST, o.name, o.id), '[]'::jsonb))
+           FROM o),
+        (SELECT jsonb_build_object(
+               'amount', coalesce(sum(k.annual_value) FILTER (WHERE k.in_term), 0),
+               'active_contracts', count(*) FILTER (WHERE k.in_term),
+               'next_renewal_date', min(k.end_date) FILTER (WHERE k.end_date >= v_today),
+               'definition', 'sum of annual_value of contracts with status active and effective_date <= today <= end_date',
+               'contracts', coalesce(jsonb_agg(jsonb_build_object(
+                                'id', k.id, 'title', k.title, 'annual_value', k.annual_value,
+                                'effective_date', k.effective_date, 'end_date', k.end_date, 'in_term', k.in_term)
+                            ORDER BY k.end_date NULLS LAST, k.title), '[]'::jsonb))
+           FROM k),
+        (SELECT jsonb_build_object(
+               'open_count', count(*),
+               'open_amount', coalesce(sum(i.remaining), 0),
+               'overdue_count', count(*) FILTER (WHERE i.due_date < v_today),
+               'overdue_amount', coalesce(sum(i.remaining) FILTER (WHERE i.due_date < v_today), 0),
+               'items', coalesce(jsonb_agg(jsonb_build_object(
+                            'id', i.id, 'number', i.number, 'amount_remaining', i.remaining,
+                            'currency', i.currency, 'due_date', i.due_date,
+                            'overdue', coalesce(i.due_date < v_today, false),
+                            'days_overdue', CASE WHEN i.due_date < v_today THEN v_today - i.due_date END)
+                        ORDER BY i.due_date NULLS LAST, i.number), '[]'::jsonb))
+           FROM i)
+      INTO v_tickets, v_opps, v_arr, v_inv;
+    -- last touch: the latest meeting, call or email in the past
+    SELECT jsonb_build_object(
+               'at', x.occurred_at, 'type', x.event_type,
+               'days_since', round((extract(epoch FROM now() - x.occurred_at) / 86400)::numeric, 1))
+      INTO v_touch
+      FROM (SELECT ev.occurred_at, ev.event_type
+              FROM crm.event_participants p
+              JOIN crm.events ev ON ev.id = p.event_id
+             WHERE p.node_id = v_id
+               AND ev.event_type IN ('meeting', 'phone_call', 'email')
+               AND ev.occurred_at <= now()
+             ORDER BY ev.occurred_at DESC LIMIT 1) x;
+    -- per source: last synced and status
+    SELECT jsonb_agg(jsonb_build_object(
+               'group', g.grp, 'source', g.src,
+               'last_synced_at', f.last_synced_at, 'last_attempt_at', f.last_attempt_at,
+               'status', coalesce(f.status, 'never'), 'overdue', coalesce(f.overdue, false))
+           ORDER BY g.ord)
+      INTO v_sources
+      FROM (VALUES ('crm', 'salesforce', 1), ('tickets', 'zendesk', 2), ('clm', 'clm', 3),
+                   ('billing', 'stripe', 4)) AS g (grp, src, ord)
+      LEFT JOIN LATERAL (
+          SELECT min(sf.last_success_at) AS last_synced_at, max(sf.last_attempt_at) AS last_attempt_at,
+                 bool_or(sf.overdue) AS overdue,
+                 (ARRAY['fresh', 'never', 'stale', 'failed'])[
+                     max(CASE sf.status WHEN 'failed' THEN 4 WHEN 'stale' THEN 3 WHEN 'never' THEN 2 ELSE 1 END)]
+                     AS status
+            FROM crm.source_freshness sf WHERE sf.freshness_group = g.grp) f ON true;
+    -- data quality: the snapshot taken by crm.refresh_account_views (the issue views scan whole
+    -- tables; the summary touches only the account), with its time
+    SELECT jsonb_build_object('orphans', coalesce(max(q.orphans), 0),
+                              'identity_mismatches', coalesce(max(q.identity_mismatches), 0),
+                              'duplicate_candidates', coalesce(max(q.duplicate_candidates), 0),
+                              'as_of', max(q.computed_at))
+      INTO v_quality
+      FROM crm_private.account_quality_of(v_id) q;
+    RETURN jsonb_build_object(
+        'account', v_account,
+        'open_tickets', v_tickets,
+        'active_opportunities', v_opps,
+        'arr', v_arr,
+        'invoices', v_inv,
+        'last_touch', coalesce(v_touch, jsonb_build_object('at', NULL, 'type', NULL, 'days_since', NULL)),
+        'sources', v_sources,
+        'data_quality', v_quality,
+        'as_of', now());
 END;
 $$;
 CREATE FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text DEFAULT NULL::text, p_department text DEFAULT NULL::text, p_start timestamp with time zone DEFAULT now()) RETURNS uuid
@@ -903,6 +1201,22 @@ BEGIN
     RETURN crm_private.purge_node_data(p_node_id, p_reason, coalesce(crm.current_actor()::text, session_user::text));
 END;
 $$;
+CREATE FUNCTION crm.recent_activity(p_account_id uuid, p_days integer DEFAULT 30) RETURNS TABLE(occurred_at timestamp with time zone, source text, event_type text, channel text, summary text, about_node_id uuid, about_type text, about_label text, event_id uuid)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF p_days IS NULL OR p_days < 1 OR p_days > 3650 THEN
+        RAISE EXCEPTION 'p_days must be between 1 and 3650, got %', coalesce(p_days::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    v_id := crm_private.resolve_account_id(p_account_id);
+    RETURN QUERY
+        SELECT * FROM crm.timeline(v_id, NULL, NULL, now() - make_interval(days => p_days), now());
+END;
+$$;
 CREATE FUNCTION crm.reconcile(p_source text DEFAULT NULL::text) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -981,6 +1295,40 @@ BEGIN
     RETURN QUERY SELECT * FROM crm.reconcile(NULL);
 END;
 $$;
+CREATE FUNCTION crm.refresh_account_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_view  constant text := 'crm_private.accounts_360_mv';
+    v_start timestamptz := clock_timestamp();
+    v_ms    numeric;
+BEGIN
+    DELETE FROM crm_private.account_quality;
+    INSERT INTO crm_private.account_quality (account_id, orphans, identity_mismatches, duplicate_candidates, computed_at)
+    SELECT x.account_id,
+           count(*) FILTER (WHERE x.kind = 'orphan'),
+           count(*) FILTER (WHERE x.kind = 'mismatch'),
+           count(*) FILTER (WHERE x.kind = 'duplicate'),
+           v_start
+      FROM (SELECT q.account_id,
+                   CASE q.kind WHEN 'identity_mismatch' THEN 'mismatch' WHEN 'duplicate_candidate' THEN 'duplicate'
+                               ELSE q.kind END AS kind
+              FROM crm_private.quality_items() q WHERE q.account_id IS NOT NULL) x
+     GROUP BY x.account_id;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
+    v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
+    INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms)
+    VALUES (v_view, v_start, v_ms)
+    ON CONFLICT ON CONSTRAINT view_refreshes_pkey
+    DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at, duration_ms = EXCLUDED.duration_ms;
+    view_name := v_view;
+    refreshed_at := v_start;
+    duration_ms := v_ms;
+    RETURN NEXT;
+END;
+$$;
 CREATE FUNCTION crm.refresh_crm_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -1043,6 +1391,76 @@ BEGIN
     RETURN FOUND;
 END;
 $$;
+CREATE FUNCTION crm.resolve_account(p_text text, p_limit integer DEFAULT 10) RETURNS TABLE(account_id uuid, name text, domain text, crm_id text, match_kind text, score numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_q      text := btrim(p_text);
+    v_domain text;
+    v_like   text;
+    v_uuid   uuid;
+BEGIN
+    IF v_q IS NULL OR v_q = '' THEN
+        RAISE EXCEPTION 'the text to resolve must not be blank' USING ERRCODE = '22023';
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
+        RAISE EXCEPTION 'p_limit must be between 1 and 100, got %', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    -- a domain: from an email address, a URL or the text itself
+    v_domain := lower(v_q);
+    v_domain := CASE WHEN v_domain LIKE '%@%' THEN split_part(v_domain, '@', 2) ELSE v_domain END;
+    v_domain := regexp_replace(v_domain, '^[a-z][a-z0-9+.-]*://', '');
+    v_domain := regexp_replace(split_part(split_part(v_domain, '/', 1), ':', 1), '^www\.', '');
+    IF v_domain !~ '^[a-z0-9-]+(\.[a-z0-9-]+)+$' THEN
+        v_domain := NULL;
+    END IF;
+    IF pg_input_is_valid(v_q, 'uuid') THEN
+        v_uuid := v_q::uuid;
+    END IF;
+    v_like := replace(replace(replace(v_q, '\', '\\'), '%', '\%'), '_', '\_');
+    RETURN QUERY
+    SELECT m.id, m.name, m.domain, m.crm_id, m.kind, m.score
+      FROM (
+        SELECT DISTINCT ON (c.id) c.id, coalesce(c.properties ->> 'name', c.label) AS name,
+               c.properties ->> 'domain' AS domain,
+               CASE WHEN c.external_source = 'salesforce' THEN c.external_id END AS crm_id,
+               c.kind, c.score
+          FROM (
+            SELECT n.*, 'id'::text AS kind, 1.0::numeric AS score
+              FROM crm.nodes n
+             WHERE n.id = v_uuid AND n.node_type = 'org'
+               AND n.archived_at IS NULL
+            UNION ALL
+            SELECT n.*, 'crm_id', 1.0
+              FROM crm.nodes n
+             WHERE n.external_id = v_q AND n.external_source = 'salesforce' AND n.node_type = 'org'
+               AND n.archived_at IS NULL
+            UNION ALL
+            SELECT n.*, 'exact_name', 0.95
+              FROM crm.nodes n
+             WHERE n.node_type = 'org' AND n.label ILIKE v_like AND n.archived_at IS NULL
+            UNION ALL
+            SELECT n.*, 'domain', 0.9
+              FROM crm.nodes n
+             WHERE v_domain IS NOT NULL AND n.node_type = 'org'
+               AND n.properties @> jsonb_build_object('domain', v_domain) AND n.archived_at IS NULL
+            UNION ALL
+            SELECT n.*, 'similar_name',
+                   round(0.85 * greatest(extensions.similarity(n.label, v_q),
+                                         extensions.word_similarity(v_q, n.label))::numeric, 3)
+              FROM crm.nodes n
+             WHERE n.node_type = 'org' AND n.archived_at IS NULL
+               AND (n.label OPERATOR(extensions.%) v_q OR v_q OPERATOR(extensions.<%) n.label)
+          ) c
+         ORDER BY c.id, c.score DESC
+      ) m
+     ORDER BY m.score DESC, m.name, m.id
+     LIMIT p_limit;
+END;
+$_$;
 CREATE FUNCTION crm.resolve_node_id(p_id uuid) RETURNS uuid
     LANGUAGE sql STABLE
     SET search_path TO ''
@@ -1301,6 +1719,96 @@ BEGIN
     RETURN v_id;
 END;
 $$;
+CREATE FUNCTION crm.timeline(p_node_id uuid, p_types text[] DEFAULT NULL::text[], p_channels text[] DEFAULT NULL::text[], p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(occurred_at timestamp with time zone, source text, event_type text, channel text, summary text, about_node_id uuid, about_type text, about_label text, event_id uuid)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_node_type text;
+    v_bad       text;
+BEGIN
+    IF p_node_id IS NULL THEN
+        RAISE EXCEPTION 'node id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF p_from IS NOT NULL AND p_to IS NOT NULL AND p_from > p_to THEN
+        RAISE EXCEPTION 'p_from (%) is after p_to (%)', p_from, p_to
+            USING ERRCODE = '22023', HINT = 'pass p_from <= p_to, or NULL for an open end';
+    END IF;
+    SELECT string_agg(x, ', ') INTO v_bad
+      FROM unnest(p_types) x WHERE x IS NULL OR NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = x);
+    IF v_bad IS NOT NULL OR (p_types IS NOT NULL AND array_position(p_types, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION 'unknown event type(s): %', coalesce(v_bad, 'NULL')
+            USING ERRCODE = '22023', HINT = 'see crm.event_types';
+    END IF;
+    SELECT string_agg(x, ', ') INTO v_bad
+      FROM unnest(p_channels) x
+     WHERE x IS NULL OR NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE coalesce(t.channel, t.event_group) = x);
+    IF v_bad IS NOT NULL OR (p_channels IS NOT NULL AND array_position(p_channels, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION 'unknown channel(s): %', coalesce(v_bad, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'channels: ' || (SELECT string_agg(DISTINCT coalesce(t.channel, t.event_group), ', ')
+                                            FROM crm.event_types t);
+    END IF;
+    SELECT n.node_type INTO v_node_type FROM crm.nodes n WHERE n.id = p_node_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % not found', p_node_id
+            USING ERRCODE = 'P0002', HINT = 'the id is not a node you can see';
+    END IF;
+    RETURN QUERY
+    SELECT ev.occurred_at,
+           coalesce(ev.external_source, ev.actor_system, 'crm360'),
+           ev.event_type,
+           coalesce(t.channel, t.event_group),
+           coalesce(ev.summary, initcap(replace(ev.event_type, '_', ' ')) || coalesce(': ' || ab.label, '')),
+           ab.id, ab.node_type, ab.label, ev.id
+      FROM crm.events ev
+      JOIN crm.event_types t ON t.event_type = ev.event_type
+      LEFT JOIN LATERAL (
+          SELECT n.id, n.node_type, n.label
+            FROM crm.event_participants sp
+            JOIN crm.nodes n ON n.id = sp.node_id
+           WHERE sp.event_id = ev.id
+           ORDER BY CASE sp.role WHEN 'subject' THEN 0 WHEN 'account' THEN 2 ELSE 1 END,
+                    (sp.node_id = p_node_id) DESC, n.id
+           LIMIT 1) ab ON true
+     WHERE ev.id IN (SELECT p.event_id FROM crm.event_participants p WHERE p.node_id = p_node_id)
+       AND (p_types IS NULL OR ev.event_type = ANY (p_types))
+       AND (p_channels IS NULL OR coalesce(t.channel, t.event_group) = ANY (p_channels))
+       AND (t.event_group NOT IN ('access', 'system') OR p_types IS NOT NULL OR p_channels IS NOT NULL)
+       AND (p_from IS NULL OR ev.occurred_at >= p_from)
+       AND (p_to IS NULL OR ev.occurred_at <= p_to)
+    UNION ALL
+    SELECT x.at, coalesce(x.external_source, 'crm360'), 'invoice_overdue', 'billing',
+           'Invoice ' || x.label || ' overdue: ' || x.remaining::text || coalesce(' ' || x.currency, '')
+               || ' due ' || x.due_date::text,
+           x.id, 'invoice', x.label, NULL::uuid
+      FROM (SELECT c.id, c.label, c.external_source, c.properties ->> 'currency' AS currency,
+                   d.due_date, (d.due_date + 1)::timestamptz AS at,
+                   coalesce((s.claim ->> 'amount_remaining')::numeric,
+                            CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
+                                 THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining
+              FROM (SELECT e.source_id AS id FROM crm.edges e
+                     WHERE v_node_type = 'org' AND e.target_id = p_node_id AND e.edge_type = 'owned_by'
+                       AND e.archived_at IS NULL
+                    UNION ALL
+                    SELECT p_node_id WHERE v_node_type = 'invoice') k
+              JOIN crm.nodes c ON c.id = k.id
+              JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
+                                   AND s.assertion_key = '' AND s.superseded_at IS NULL
+              CROSS JOIN LATERAL (
+                  SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
+                              THEN (c.properties ->> 'due_date')::date END AS due_date) d
+             WHERE c.node_type = 'invoice' AND c.archived_at IS NULL
+               AND s.claim ->> 'status' = 'open'
+               AND d.due_date < current_date) x
+     WHERE (p_types IS NULL OR 'invoice_overdue' = ANY (p_types))
+       AND (p_channels IS NULL OR 'billing' = ANY (p_channels))
+       AND (p_from IS NULL OR x.at >= p_from)
+       AND (p_to IS NULL OR x.at <= p_to)
+     ORDER BY 1 DESC, 9 NULLS LAST;
+END;
+$$;
 CREATE FUNCTION crm.unmap_login(p_login name) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -1351,6 +1859,18 @@ BEGIN
     END IF;
     RETURN false;
 END;
+$$;
+CREATE FUNCTION crm_private.account_quality_of(p_account_id uuid) RETURNS TABLE(orphans bigint, identity_mismatches bigint, duplicate_candidates bigint, computed_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    SELECT q.orphans::bigint, q.identity_mismatches::bigint, q.duplicate_candidates::bigint, q.computed_at
+      FROM crm_private.account_quality q
+     WHERE q.account_id = p_account_id
+       AND (pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
+            OR EXISTS (SELECT 1 FROM crm.nodes n
+                        WHERE n.id = p_account_id
+                          AND (n.acl IS NULL OR n.acl && crm_private.principals_of(crm_private.session_actor()))))
 $$;
 CREATE FUNCTION crm_private.acl_maintenance() RETURNS boolean
     LANGUAGE sql STABLE
@@ -1720,6 +2240,31 @@ BEGIN
     RETURN v_n;
 END;
 $_$;
+CREATE FUNCTION crm_private.quality_items(p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(kind text, account_id uuid, detected_at timestamp with time zone, source text, evidence jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_full boolean := pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
+                      OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER');
+BEGIN
+    RETURN QUERY
+    WITH items AS (
+        SELECT 'orphan'::text AS kind, o.account_id, o.detected_at, o.source, o.evidence FROM crm.orphans o
+        UNION ALL
+        SELECT 'identity_mismatch', m.account_id, m.detected_at, m.source, m.evidence FROM crm.identity_mismatches m
+        UNION ALL
+        SELECT 'duplicate_candidate', d.account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
+        UNION ALL
+        SELECT 'duplicate_candidate', d.other_account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
+    )
+    SELECT i.kind, i.account_id, i.detected_at, i.source, CASE WHEN v_full THEN i.evidence END
+      FROM items i
+     WHERE (p_from IS NULL OR i.detected_at >= p_from)
+       AND (p_to IS NULL OR i.detected_at < p_to)
+       AND (v_full OR i.account_id IN (SELECT crm_private.visible_node_ids('org')));
+END;
+$$;
 CREATE FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
@@ -2888,14 +3433,16 @@ BEGIN
          WHERE e.id = comp.id AND e.acl IS DISTINCT FROM comp.acl
         RETURNING e.id, e.acl
     ), upd_p AS (
-        UPDATE crm.event_participants p SET event_acl = upd.acl
-          FROM upd
-         WHERE p.event_id = upd.id
+        -- every participant row of the events, not only of events whose acl changed: a
+        -- participant added to an event whose acl it does not change still needs the copy
+        UPDATE crm.event_participants p SET event_acl = comp.acl
+          FROM comp
+         WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
         RETURNING 1
     )
-    UPDATE crm.artifacts a SET acl = upd.acl
-      FROM upd
-     WHERE a.event_id = upd.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM upd.acl;
+    UPDATE crm.artifacts a SET acl = comp.acl
+      FROM comp
+     WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
     PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;
@@ -2908,6 +3455,37 @@ BEGIN
         RAISE EXCEPTION 'only admins may %', p_what
             USING ERRCODE = '42501', HINT = 'run this as a member of crm_admin';
     END IF;
+END;
+$$;
+CREATE FUNCTION crm_private.resolve_account_id(p_account_id uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_id       uuid := p_account_id;
+    v_archived timestamptz;
+    v_next     uuid;
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION 'account id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    FOR i IN 1..6 LOOP
+        SELECT n.archived_at INTO v_archived
+          FROM crm.nodes n WHERE n.id = v_id AND n.node_type = 'org';
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'account % not found', p_account_id
+                USING ERRCODE = 'P0002',
+                      HINT = 'the id is not an account you can see; find one with crm.resolve_account(text)';
+        END IF;
+        EXIT WHEN v_archived IS NULL OR i = 6;
+        SELECT e.target_id INTO v_next
+          FROM crm.edges e
+         WHERE e.source_id = v_id AND e.edge_type = 'merged_into' AND e.archived_at IS NULL
+         ORDER BY e.created_at DESC LIMIT 1;
+        EXIT WHEN v_next IS NULL;
+        v_id := v_next;
+    END LOOP;
+    RETURN v_id;
 END;
 $$;
 CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
@@ -2934,6 +3512,69 @@ BEGIN
     END IF;
     RETURN crm_private.login_user(session_user);
 END;
+$$;
+CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) RETURNS TABLE(source text, object text, freshness_group text, last_success_at timestamp with time zone, last_attempt_at timestamp with time zone, last_run_status text, status text, last_error text, rows_received bigint, rows_applied bigint, rows_rejected bigint, expected_interval interval, overdue boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    WITH keys AS (
+        SELECT s.source, s.object FROM crm_raw.source_schedules s
+        UNION
+        SELECT r.source, r.object FROM crm_raw.sync_runs r WHERE r.started_at <= p_at
+    )
+    SELECT k.source, k.object,
+           crm_private.source_group(k.source),
+           ls.finished_at,
+           la.started_at,
+           CASE WHEN la.finished_at IS NULL OR la.finished_at > p_at THEN 'running' ELSE la.status END,
+           CASE WHEN lf.status = 'failed' THEN 'failed'
+                WHEN ls.finished_at IS NULL THEN 'never'
+                WHEN sch.expected_interval IS NOT NULL
+                     AND ls.finished_at < p_at - sch.expected_interval * 1.5 THEN 'stale'
+                ELSE 'fresh' END,
+           CASE WHEN pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
+                     OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')
+                THEN lf.error END,
+           lf.rows_received::bigint, lf.rows_applied::bigint, lf.rows_rejected::bigint,
+           sch.expected_interval,
+           sch.expected_interval IS NOT NULL
+             AND (ls.finished_at IS NULL OR ls.finished_at < p_at - sch.expected_interval * 1.5)
+      FROM keys k
+      LEFT JOIN crm_raw.source_schedules sch ON sch.source = k.source AND sch.object = k.object
+      LEFT JOIN LATERAL (
+          SELECT r.finished_at FROM crm_raw.sync_runs r
+           WHERE r.source = k.source AND r.object = k.object AND r.status = 'succeeded'
+             AND r.finished_at <= p_at
+           ORDER BY r.finished_at DESC LIMIT 1) ls ON true
+      LEFT JOIN LATERAL (
+          SELECT r.started_at, r.finished_at, r.status FROM crm_raw.sync_runs r
+           WHERE r.source = k.source AND r.object = k.object AND r.started_at <= p_at
+           ORDER BY r.started_at DESC LIMIT 1) la ON true
+      LEFT JOIN LATERAL (
+          SELECT r.status, r.error, r.received AS rows_received, r.applied AS rows_applied, r.rejected AS rows_rejected FROM crm_raw.sync_runs r
+           WHERE r.source = k.source AND r.object = k.object AND r.status <> 'running'
+             AND r.finished_at <= p_at
+           ORDER BY r.finished_at DESC LIMIT 1) lf ON true
+$$;
+CREATE FUNCTION crm_private.source_group(p_source text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    SELECT CASE p_source WHEN 'salesforce' THEN 'crm' WHEN 'zendesk' THEN 'tickets'
+                         WHEN 'clm' THEN 'clm' WHEN 'stripe' THEN 'billing' ELSE p_source END
+$$;
+CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(source text, object text, started_at timestamp with time zone, finished_at timestamp with time zone, status text, error text, rows_received bigint, rows_rejected bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    SELECT r.source, r.object, r.started_at, r.finished_at, r.status,
+           CASE WHEN pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
+                     OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')
+                THEN r.error END,
+           r.received::bigint, r.rejected::bigint
+      FROM crm_raw.sync_runs r
+     WHERE r.started_at >= p_from AND r.started_at < p_to
+     ORDER BY r.started_at, r.source, r.object
 $$;
 CREATE FUNCTION crm_private.tg_access_grants__audit() RETURNS trigger
     LANGUAGE plpgsql
@@ -3746,39 +4387,6 @@ CREATE TABLE crm.access_grants (
     CONSTRAINT access_grants_scope_check CHECK ((jsonb_typeof(scope) = 'object'::text))
 );
 ALTER TABLE ONLY crm.access_grants FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.artifacts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    artifact_type text NOT NULL,
-    node_id uuid,
-    event_id uuid,
-    title text,
-    body text,
-    uri text,
-    mime_type text,
-    content_hash text,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    archived_at timestamp with time zone,
-    acl uuid[],
-    CONSTRAINT artifacts_anchor CHECK ((num_nonnulls(node_id, event_id) >= 1)),
-    CONSTRAINT artifacts_artifact_type_check CHECK ((artifact_type ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT artifacts_content CHECK ((num_nonnulls(body, uri) >= 1)),
-    CONSTRAINT artifacts_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY crm.artifacts FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.assertion_types (
-    assertion_type text NOT NULL,
-    description text NOT NULL,
-    subject_types text[],
-    subject_is_edge boolean DEFAULT false NOT NULL,
-    claim_required text[] DEFAULT '{}'::text[] NOT NULL,
-    claim_properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    claim_rule jsonpath,
-    sensitive boolean DEFAULT false NOT NULL,
-    CONSTRAINT assertion_types_assertion_type_check CHECK ((assertion_type ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT assertion_types_claim_properties_check CHECK ((jsonb_typeof(claim_properties) = 'object'::text))
-);
-ALTER TABLE ONLY crm.assertion_types FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.assertions (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     assertion_type text NOT NULL,
@@ -3818,6 +4426,359 @@ CREATE TABLE crm.edges (
     CONSTRAINT edges_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
 ALTER TABLE ONLY crm.edges FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.event_participants (
+    event_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    role text NOT NULL,
+    acl uuid[],
+    event_acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    CONSTRAINT event_participants_role_check CHECK ((btrim(role) <> ''::text))
+);
+ALTER TABLE ONLY crm.event_participants FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    event_type text NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    summary text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    actor_system text,
+    external_id text,
+    external_source text,
+    acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    recorded_by uuid,
+    CONSTRAINT events_external_pair CHECK (((external_id IS NULL) = (external_source IS NULL))),
+    CONSTRAINT events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_private.account_quality (
+    account_id uuid NOT NULL,
+    orphans bigint DEFAULT 0 NOT NULL,
+    identity_mismatches bigint DEFAULT 0 NOT NULL,
+    duplicate_candidates bigint DEFAULT 0 NOT NULL,
+    computed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
+ SELECT a.id AS account_id,
+    (a.id)::text AS account_id_text,
+        CASE
+            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+            ELSE NULL::text
+        END AS crm_id,
+    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+    (a.properties ->> 'domain'::text) AS domain,
+    own.label AS owner,
+    tm.team,
+    COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
+    tk.oldest_open_at AS oldest_open_ticket_at,
+    COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
+    COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
+    op.pipeline_value,
+    op.weighted_pipeline_value,
+    COALESCE(ct.arr, (0)::numeric) AS arr,
+    COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
+    ct.next_renewal_date,
+    COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
+    COALESCE(iv.open_amount, (0)::numeric) AS open_invoice_amount,
+    COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
+    COALESCE(iv.overdue_amount, (0)::numeric) AS overdue_invoice_amount,
+    lt.last_touch_at,
+    COALESCE(q.orphans, (0)::bigint) AS orphans,
+    COALESCE(q.identity_mismatches, (0)::bigint) AS identity_mismatches,
+    COALESCE(q.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
+    now() AS as_of
+   FROM ((((((((crm.nodes a
+     LEFT JOIN crm.nodes own ON ((own.id = a.claimed_by)))
+     LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
+           FROM crm.nodes t
+          WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS open_tickets,
+            min(
+                CASE
+                    WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
+                    ELSE c.created_at
+                END) AS oldest_open_at,
+            count(*) FILTER (WHERE (lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text]))) AS high_priority
+           FROM ((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
+            sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
+            sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
+           FROM ((((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+             LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
+             LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
+     LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
+            count(*) FILTER (WHERE x.in_term) AS active_contracts,
+            min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
+           FROM (((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'contract_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+             CROSS JOIN LATERAL ( SELECT d.end_date,
+                    COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
+                            ELSE NULL::numeric
+                        END) AS annual_value,
+                    (((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term
+                   FROM ( SELECT
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
+                                    ELSE NULL::date
+                                END AS effective_date,
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
+                                    ELSE NULL::date
+                                END AS end_date) d) x)
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
+            sum(x.remaining) AS open_amount,
+            count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
+            COALESCE(sum(x.remaining) FILTER (WHERE (x.due_date < CURRENT_DATE)), (0)::numeric) AS overdue_amount
+           FROM (((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+             CROSS JOIN LATERAL ( SELECT COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
+                            ELSE NULL::numeric
+                        END, (0)::numeric) AS remaining,
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
+                            ELSE NULL::date
+                        END AS due_date) x)
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
+     LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
+           FROM (crm.event_participants p
+             JOIN crm.events ev ON ((ev.id = p.event_id)))
+          WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
+     LEFT JOIN crm_private.account_quality q ON ((q.account_id = a.id)))
+  WHERE ((a.node_type = 'org'::text) AND (a.archived_at IS NULL))
+  WITH NO DATA;
+CREATE VIEW crm.accounts_360 WITH (security_invoker='false', security_barrier='true') AS
+ SELECT account_id,
+    account_id_text,
+    crm_id,
+    name,
+    domain,
+    owner,
+    team,
+    open_tickets,
+    oldest_open_ticket_at,
+    round((EXTRACT(epoch FROM (now() - oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
+    high_priority_open_tickets,
+    active_opportunities,
+        CASE
+            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN pipeline_value
+            ELSE NULL::numeric
+        END AS pipeline_value,
+        CASE
+            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN weighted_pipeline_value
+            ELSE NULL::numeric
+        END AS weighted_pipeline_value,
+    arr,
+    active_contracts,
+    next_renewal_date,
+    open_invoices,
+    open_invoice_amount,
+    overdue_invoices,
+    overdue_invoice_amount,
+    last_touch_at,
+    round((EXTRACT(epoch FROM (now() - last_touch_at)) / (86400)::numeric), 1) AS days_since_last_touch,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'crm'::text)) AS last_synced_crm,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'tickets'::text)) AS last_synced_tickets,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'clm'::text)) AS last_synced_clm,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'billing'::text)) AS last_synced_billing,
+    orphans,
+    identity_mismatches,
+    duplicate_candidates,
+    as_of
+   FROM crm_private.accounts_360_mv b
+  WHERE (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (account_id IN ( SELECT crm_private.visible_node_ids('org'::text) AS visible_node_ids)));
+CREATE VIEW crm.accounts_360_live WITH (security_invoker='true') AS
+ SELECT account_id,
+    account_id_text,
+    crm_id,
+    name,
+    domain,
+    owner,
+    team,
+    open_tickets,
+    oldest_open_ticket_at,
+    round((EXTRACT(epoch FROM (now() - oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
+    high_priority_open_tickets,
+    active_opportunities,
+    pipeline_value,
+    weighted_pipeline_value,
+    arr,
+    active_contracts,
+    next_renewal_date,
+    open_invoices,
+    open_invoice_amount,
+    overdue_invoices,
+    overdue_invoice_amount,
+    last_touch_at,
+    round((EXTRACT(epoch FROM (now() - last_touch_at)) / (86400)::numeric), 1) AS days_since_last_touch,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'crm'::text)) AS last_synced_crm,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'tickets'::text)) AS last_synced_tickets,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'clm'::text)) AS last_synced_clm,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'billing'::text)) AS last_synced_billing,
+    orphans,
+    identity_mismatches,
+    duplicate_candidates,
+    as_of
+   FROM ( SELECT a.id AS account_id,
+            (a.id)::text AS account_id_text,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS crm_id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+            (a.properties ->> 'domain'::text) AS domain,
+            own.label AS owner,
+            tm.team,
+            COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
+            tk.oldest_open_at AS oldest_open_ticket_at,
+            COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
+            COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
+            op.pipeline_value,
+            op.weighted_pipeline_value,
+            COALESCE(ct.arr, (0)::numeric) AS arr,
+            COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
+            ct.next_renewal_date,
+            COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
+            COALESCE(iv.open_amount, (0)::numeric) AS open_invoice_amount,
+            COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
+            COALESCE(iv.overdue_amount, (0)::numeric) AS overdue_invoice_amount,
+            lt.last_touch_at,
+            COALESCE(dq.orphans, (0)::bigint) AS orphans,
+            COALESCE(dq.identity_mismatches, (0)::bigint) AS identity_mismatches,
+            COALESCE(dq.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
+            now() AS as_of
+           FROM ((((((((crm.nodes a
+             LEFT JOIN crm.nodes own ON ((own.id = a.claimed_by)))
+             LEFT JOIN LATERAL crm_private.account_quality_of(a.id) dq(orphans, identity_mismatches, duplicate_candidates, computed_at) ON (true))
+             LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
+                   FROM crm.nodes t
+                  WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
+             LEFT JOIN LATERAL ( SELECT count(*) AS open_tickets,
+                    min(
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
+                            ELSE c.created_at
+                        END) AS oldest_open_at,
+                    count(*) FILTER (WHERE (lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text]))) AS high_priority
+                   FROM ((crm.edges e
+                     JOIN crm.nodes c ON ((c.id = e.source_id)))
+                     JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
+             LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
+                    sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
+                    sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
+                   FROM ((((crm.edges e
+                     JOIN crm.nodes c ON ((c.id = e.source_id)))
+                     LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+                     LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
+                     LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
+                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
+             LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
+                    count(*) FILTER (WHERE x.in_term) AS active_contracts,
+                    min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
+                   FROM (((crm.edges e
+                     JOIN crm.nodes c ON ((c.id = e.source_id)))
+                     JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'contract_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+                     CROSS JOIN LATERAL ( SELECT d.end_date,
+                            COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
+                                    ELSE NULL::numeric
+                                END) AS annual_value,
+                            (((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term
+                           FROM ( SELECT
+CASE
+ WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
+ ELSE NULL::date
+END AS effective_date,
+CASE
+ WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
+ ELSE NULL::date
+END AS end_date) d) x)
+                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
+             LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
+                    sum(x.remaining) AS open_amount,
+                    count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
+                    COALESCE(sum(x.remaining) FILTER (WHERE (x.due_date < CURRENT_DATE)), (0)::numeric) AS overdue_amount
+                   FROM (((crm.edges e
+                     JOIN crm.nodes c ON ((c.id = e.source_id)))
+                     JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+                     CROSS JOIN LATERAL ( SELECT COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
+                                    ELSE NULL::numeric
+                                END, (0)::numeric) AS remaining,
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
+                                    ELSE NULL::date
+                                END AS due_date) x)
+                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
+             LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
+                   FROM (crm.event_participants p
+                     JOIN crm.events ev ON ((ev.id = p.event_id)))
+                  WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
+          WHERE ((a.node_type = 'org'::text) AND (a.archived_at IS NULL))) b;
+CREATE TABLE crm.artifacts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    artifact_type text NOT NULL,
+    node_id uuid,
+    event_id uuid,
+    title text,
+    body text,
+    uri text,
+    mime_type text,
+    content_hash text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_at timestamp with time zone,
+    acl uuid[],
+    CONSTRAINT artifacts_anchor CHECK ((num_nonnulls(node_id, event_id) >= 1)),
+    CONSTRAINT artifacts_artifact_type_check CHECK ((artifact_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT artifacts_content CHECK ((num_nonnulls(body, uri) >= 1)),
+    CONSTRAINT artifacts_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+ALTER TABLE ONLY crm.artifacts FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.assertion_types (
+    assertion_type text NOT NULL,
+    description text NOT NULL,
+    subject_types text[],
+    subject_is_edge boolean DEFAULT false NOT NULL,
+    claim_required text[] DEFAULT '{}'::text[] NOT NULL,
+    claim_properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    claim_rule jsonpath,
+    sensitive boolean DEFAULT false NOT NULL,
+    CONSTRAINT assertion_types_assertion_type_check CHECK ((assertion_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT assertion_types_claim_properties_check CHECK ((jsonb_typeof(claim_properties) = 'object'::text))
+);
+ALTER TABLE ONLY crm.assertion_types FORCE ROW LEVEL SECURITY;
 CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
  SELECT n.id AS node_id,
     n.label,
@@ -3973,39 +4934,16 @@ CREATE TABLE crm.error_codes (
     CONSTRAINT error_codes_sqlstate_check CHECK ((sqlstate ~ '^[0-9A-Z]{5}$'::text))
 );
 ALTER TABLE ONLY crm.error_codes FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.event_participants (
-    event_id uuid NOT NULL,
-    node_id uuid NOT NULL,
-    role text NOT NULL,
-    acl uuid[],
-    event_acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    CONSTRAINT event_participants_role_check CHECK ((btrim(role) <> ''::text))
-);
-ALTER TABLE ONLY crm.event_participants FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.event_types (
     event_type text NOT NULL,
     description text NOT NULL,
     event_group text DEFAULT 'crm'::text NOT NULL,
     key_properties text[] DEFAULT '{}'::text[] NOT NULL,
+    channel text,
+    CONSTRAINT event_types_channel_check CHECK ((channel ~ '^[a-z][a-z0-9_]*$'::text)),
     CONSTRAINT event_types_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*$'::text))
 );
 ALTER TABLE ONLY crm.event_types FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.events (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    event_type text NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
-    summary text,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    actor_system text,
-    external_id text,
-    external_source text,
-    acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    recorded_by uuid,
-    CONSTRAINT events_external_pair CHECK (((external_id IS NULL) = (external_source IS NULL))),
-    CONSTRAINT events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm_raw.records (
     id bigint NOT NULL,
     source text NOT NULL,
@@ -4276,6 +5214,22 @@ CREATE VIEW crm.orphans WITH (security_invoker='true') AS
    FROM crm_raw.records r
   WHERE (status = 'orphan'::text)
   ORDER BY source, object, external_id, source_updated_at DESC NULLS LAST, id DESC;
+CREATE VIEW crm.source_freshness WITH (security_invoker='true') AS
+ SELECT source,
+    object,
+    freshness_group,
+    status,
+    overdue,
+    last_success_at,
+    last_attempt_at,
+    last_run_status,
+    last_error,
+    rows_received,
+    rows_applied,
+    rows_rejected,
+    expected_interval,
+    (expected_interval * (1.5)::double precision) AS overdue_after
+   FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue);
 CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
  WITH RECURSIVE direct AS (
          SELECT e.id AS edge_id,
@@ -4460,6 +5414,8 @@ ALTER TABLE ONLY crm.node_types
     ADD CONSTRAINT node_types_pkey PRIMARY KEY (node_type);
 ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm_private.account_quality
+    ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.view_refreshes
@@ -4506,9 +5462,12 @@ CREATE INDEX nodes_code ON crm.nodes USING btree (((properties ->> 'code'::text)
 CREATE INDEX nodes_external_key ON crm.nodes USING btree (external_id, external_source);
 CREATE UNIQUE INDEX nodes_external_key_live ON crm.nodes USING btree (external_source, external_id) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL));
 CREATE INDEX nodes_org_domain ON crm.nodes USING btree (((properties ->> 'domain'::text))) WHERE ((node_type = 'org'::text) AND (archived_at IS NULL));
+CREATE INDEX nodes_org_label_trgm ON crm.nodes USING gin (label extensions.gin_trgm_ops) WHERE (node_type = 'org'::text);
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
+CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
+CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);
 CREATE INDEX idx_cd_name ON crm_private.contacts_directory_mv USING btree (last_name, first_name);
 CREATE UNIQUE INDEX idx_cd_node ON crm_private.contacts_directory_mv USING btree (node_id);
@@ -4740,6 +5699,9 @@ GRANT ALL ON FUNCTION crm.create_user(p_name text, p_email text, p_login name) T
 REVOKE ALL ON FUNCTION crm.current_actor() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.current_actor() TO crm_reader;
 GRANT ALL ON FUNCTION crm.current_actor() TO crm_connector;
+REVOKE ALL ON FUNCTION crm.daily_digest(p_day date) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.daily_digest(p_day date) TO crm_reader;
+GRANT ALL ON FUNCTION crm.daily_digest(p_day date) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) TO crm_reader;
 GRANT ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) TO crm_connector;
@@ -4749,6 +5711,9 @@ GRANT ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at t
 REVOKE ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) TO crm_reader;
 GRANT ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) TO crm_reader;
+GRANT ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) TO crm_reader;
 GRANT ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) TO crm_connector;
@@ -4776,12 +5741,18 @@ GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) T
 REVOKE ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_reader;
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) TO crm_reader;
+GRANT ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.reconcile(p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_connector;
 GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.reconcile_orphans() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.reconcile_orphans() TO crm_connector;
 GRANT ALL ON FUNCTION crm.reconcile_orphans() TO crm_admin;
+REVOKE ALL ON FUNCTION crm.refresh_account_views() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.refresh_account_views() TO crm_connector;
+GRANT ALL ON FUNCTION crm.refresh_account_views() TO crm_admin;
 REVOKE ALL ON FUNCTION crm.refresh_crm_views() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_connector;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_admin;
@@ -4791,6 +5762,9 @@ GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) TO crm_reader;
+GRANT ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.resolve_node_id(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.resolve_node_id(p_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm.resolve_node_id(p_id uuid) TO crm_connector;
@@ -4821,6 +5795,9 @@ GRANT ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_ass
 REVOKE ALL ON FUNCTION crm.team_id(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.team_id(p_name text) TO crm_reader;
 GRANT ALL ON FUNCTION crm.team_id(p_name text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) TO crm_reader;
+GRANT ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.unmap_login(p_login name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.unmap_login(p_login name) TO crm_reader;
 GRANT ALL ON FUNCTION crm.unmap_login(p_login name) TO crm_connector;
@@ -4830,6 +5807,9 @@ GRANT ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id 
 REVOKE ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.acl_maintenance() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.acl_maintenance() TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.acl_maintenance() TO crm_connector;
@@ -4900,6 +5880,9 @@ GRANT ALL ON FUNCTION crm_private.purge_node_data(p_node_id uuid, p_reason text,
 REVOKE ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) TO crm_connector;
@@ -4945,12 +5928,24 @@ GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_c
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.scope_list(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.session_actor() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.session_actor() TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.session_actor() TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__audit() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.tg_access_grants__audit() TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.tg_access_grants__audit() TO crm_connector;
@@ -5010,14 +6005,20 @@ GRANT ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_ref
 GRANT ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean, p_files text[]) TO crm_admin;
 GRANT SELECT ON TABLE crm.access_grants TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.access_grants TO crm_admin;
-GRANT SELECT ON TABLE crm.artifacts TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.artifacts TO crm_writer;
-GRANT SELECT ON TABLE crm.assertion_types TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertion_types TO crm_admin;
 GRANT SELECT ON TABLE crm.assertions TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertions TO crm_writer;
 GRANT SELECT ON TABLE crm.edges TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.edges TO crm_writer;
+GRANT SELECT ON TABLE crm.event_participants TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_participants TO crm_writer;
+GRANT SELECT ON TABLE crm.events TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.events TO crm_writer;
+GRANT SELECT ON TABLE crm.accounts_360 TO crm_reader;
+GRANT SELECT ON TABLE crm.accounts_360_live TO crm_reader;
+GRANT SELECT ON TABLE crm.artifacts TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.artifacts TO crm_writer;
+GRANT SELECT ON TABLE crm.assertion_types TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertion_types TO crm_admin;
 GRANT SELECT ON TABLE crm.contacts_directory TO crm_reader;
 GRANT SELECT ON TABLE crm.contacts_directory_live TO crm_reader;
 GRANT SELECT ON TABLE crm.current_assertions TO crm_reader;
@@ -5026,12 +6027,8 @@ GRANT SELECT ON TABLE crm.edge_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.edge_types TO crm_admin;
 GRANT SELECT ON TABLE crm.error_codes TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.error_codes TO crm_admin;
-GRANT SELECT ON TABLE crm.event_participants TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_participants TO crm_writer;
 GRANT SELECT ON TABLE crm.event_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_types TO crm_admin;
-GRANT SELECT ON TABLE crm.events TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.events TO crm_writer;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_connector;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_admin;
 GRANT SELECT ON TABLE crm.identity_mismatches TO crm_connector;
@@ -5048,6 +6045,7 @@ GRANT SELECT ON TABLE crm.opportunities_active_live TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunity_stage_history TO crm_reader;
 GRANT SELECT ON TABLE crm.orphans TO crm_connector;
 GRANT SELECT ON TABLE crm.orphans TO crm_admin;
+GRANT SELECT ON TABLE crm.source_freshness TO crm_reader;
 GRANT SELECT ON TABLE crm.team_memberships TO crm_reader;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_connector;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_admin;

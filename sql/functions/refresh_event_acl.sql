@@ -23,14 +23,16 @@ BEGIN
          WHERE e.id = comp.id AND e.acl IS DISTINCT FROM comp.acl
         RETURNING e.id, e.acl
     ), upd_p AS (
-        UPDATE crm.event_participants p SET event_acl = upd.acl
-          FROM upd
-         WHERE p.event_id = upd.id
+        -- every participant row of the events, not only of events whose acl changed: a
+        -- participant added to an event whose acl it does not change still needs the copy
+        UPDATE crm.event_participants p SET event_acl = comp.acl
+          FROM comp
+         WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
         RETURNING 1
     )
-    UPDATE crm.artifacts a SET acl = upd.acl
-      FROM upd
-     WHERE a.event_id = upd.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM upd.acl;
+    UPDATE crm.artifacts a SET acl = comp.acl
+      FROM comp
+     WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
     PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;

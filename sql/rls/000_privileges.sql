@@ -31,6 +31,8 @@ REVOKE EXECUTE ON FUNCTION crm_private.purge_node_data(uuid, text, text) FROM cr
 GRANT EXECUTE ON FUNCTION crm_private.purge_node_data(uuid, text, text) TO crm_admin;
 REVOKE EXECUTE ON FUNCTION crm.refresh_crm_views() FROM crm_reader;
 GRANT EXECUTE ON FUNCTION crm.refresh_crm_views() TO crm_admin, crm_connector;
+REVOKE EXECUTE ON FUNCTION crm.refresh_account_views() FROM crm_reader;
+GRANT EXECUTE ON FUNCTION crm.refresh_account_views() TO crm_admin, crm_connector;
 
 -- Materialized views are never granted: they are read through crm.* views that re-apply
 -- the access rules.
