@@ -63,23 +63,31 @@ def _connectors():
 
 def ingest(dsn: str, out: Path, console: Console) -> None:
     connectors = _connectors()
-    t = Table(title="Ingestion (crm360.connectors.ingest_files)")
-    for c in ("source", "object", "files", "result"):
-        t.add_column(c)
+    t = Table(title="Ingestion (crm360.connectors.ingest_files: COPY into crm_raw, then crm.reconcile)")
+    for c in ("source", "object", "status", "landed", "rejected", "applied", "orphans", "s"):
+        t.add_column(c, justify="right" if c not in ("source", "object", "status") else "left")
+
+    def row(source, obj, res, secs):
+        t.add_row(source, obj, str(res.get("status", "")), *(str(res.get(k, "")) for k in
+                  ("landed", "rejected", "applied", "orphans")), f"{secs:.1f}")
+
     for source, obj, files in demo_data.INGEST_PLAN:
+        t1 = time.monotonic()
         res = connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
-        t.add_row(source, obj, ", ".join(files), json.dumps(res, default=str)[:90])
+        row(source, obj, res, time.monotonic() - t1)
     source, obj, files = demo_data.BROKEN
+    t1 = time.monotonic()
     try:
         res = connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
-        t.add_row(source, obj, ", ".join(files), json.dumps(res, default=str)[:90])
+        row(source, obj, res, time.monotonic() - t1)
     except Exception as e:  # the planted failed run: the file cannot be parsed at all
-        t.add_row(source, obj, ", ".join(files), f"[red]failed as planted: {str(e).splitlines()[0][:80]}[/red]")
+        t.add_row(source, obj, f"[red]failed (planted): {str(e).splitlines()[0][:60]}[/red]", "", "", "", "",
+                  f"{time.monotonic() - t1:.1f}")
     console.print(t)
     with psycopg.connect(dsn) as conn:
         for s, o, interval in demo_data.SCHEDULES:
-            conn.execute("INSERT INTO crm_raw.source_schedules (source, object, expected_interval) "
-                         "VALUES (%s, %s, %s::interval) ON CONFLICT DO NOTHING", (s, o, interval))
+            conn.execute("UPDATE crm_raw.source_schedules SET expected_interval = %s::interval "
+                         "WHERE source = %s AND object = %s", (interval, s, o))
         # The planted stale source: the CLM export was last delivered 3 days ago (we cannot wait
         # three days in a demo, so the run that just loaded it is dated back — said out loud).
         conn.execute("UPDATE crm_raw.sync_runs SET started_at = started_at - interval '3 days', "

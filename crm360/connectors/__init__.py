@@ -46,12 +46,16 @@ def _land_file(conn: psycopg.Connection, run_id: int, source: str, obj: str, pat
 
 def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  # noqa: A002 - the documented name
                  full_refresh: bool | None = None, reconcile: bool = True,
+                 retry_orphans: bool | None = None,
                  on_progress: Callable[[int], None] | None = None) -> dict:
     """Land `paths` (files, `.gz`, or `-` for stdin) as one sync run of `source`/`object`.
 
     Returns the run summary (crm_raw.finish_run) plus `files` (per-file landing counts) and
     `reconcile` (per source object counts). full_refresh None = the object's default
-    (CLM and Stripe: full refresh). Raises CrmError (CR040) when a file cannot be read.
+    (CLM and Stripe: full refresh). `retry_orphans` None = retry every orphan only after a
+    Salesforce Account load (new canonical accounts are what orphans wait for; seed 000:
+    "reconcile orphans nightly" — `crm360 reconcile` retries them too). Raises CrmError
+    (CR040) when a file cannot be read.
     """
     if not paths:
         raise CrmError("no input files", sqlstate="22023", hint="pass one or more files, or - for stdin")
@@ -77,7 +81,8 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
         rec = []
         if reconcile:
             rec = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
-            rec += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
+            if retry_orphans or (retry_orphans is None and (source, object) == ("salesforce", "Account")):
+                rec += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
             conn.commit()
         summary = conn.execute("SELECT crm_raw.finish_run(%s)", (run_id,)).fetchone()[0]
         conn.commit()
