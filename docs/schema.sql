@@ -4806,6 +4806,19 @@ CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
   WHERE ((n.node_type = 'person'::text) AND (n.archived_at IS NULL))
   WITH NO DATA;
 CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barrier='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis_person AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('person'::text) v(id)
+          WHERE (NOT adm.is_admin)
+        ), vis_org AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('org'::text) v(id)
+          WHERE (NOT adm.is_admin)
+        )
  SELECT node_id,
     label,
     code,
@@ -4815,18 +4828,24 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
     phone,
     title,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (org_id IN ( SELECT crm_private.visible_node_ids('org'::text) AS visible_node_ids))) THEN organization
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (org_id IN ( SELECT vis_org.id
+               FROM vis_org))) THEN organization
             ELSE NULL::text
         END AS organization,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (org_id IN ( SELECT crm_private.visible_node_ids('org'::text) AS visible_node_ids))) THEN org_id
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (org_id IN ( SELECT vis_org.id
+               FROM vis_org))) THEN org_id
             ELSE NULL::uuid
         END AS org_id,
     current_contact_info,
     current_sentiment,
     created_at
    FROM crm_private.contacts_directory_mv mv
-  WHERE (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (node_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids)));
+  WHERE (( SELECT adm.is_admin
+           FROM adm) OR (node_id IN ( SELECT vis_person.id
+           FROM vis_person)));
 CREATE VIEW crm.contacts_directory_live WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,
@@ -5103,6 +5122,24 @@ CREATE MATERIALIZED VIEW crm_private.opportunities_active_mv AS
          LIMIT 1), ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text]))))))
   WITH NO DATA;
 CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_barrier='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis_opp AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('opportunity'::text) v(id)
+          WHERE (NOT adm.is_admin)
+        ), vis_person AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('person'::text) v(id)
+          WHERE (NOT adm.is_admin)
+        UNION ALL
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('user'::text) v(id)
+          WHERE (NOT adm.is_admin)
+        )
  SELECT node_id,
     label,
     code,
@@ -5118,24 +5155,34 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
         END AS current_value,
     win_probability,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (primary_contact_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN primary_contact_name
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (primary_contact_id IN ( SELECT vis_person.id
+               FROM vis_person))) THEN primary_contact_name
             ELSE NULL::text
         END AS primary_contact_name,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (primary_contact_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN primary_contact_id
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (primary_contact_id IN ( SELECT vis_person.id
+               FROM vis_person))) THEN primary_contact_id
             ELSE NULL::uuid
         END AS primary_contact_id,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('user'::text) AS visible_node_ids)) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN assigned_to_name
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (assigned_to_id IN ( SELECT vis_person.id
+               FROM vis_person))) THEN assigned_to_name
             ELSE NULL::text
         END AS assigned_to_name,
         CASE
-            WHEN (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('user'::text) AS visible_node_ids)) OR (assigned_to_id IN ( SELECT crm_private.visible_node_ids('person'::text) AS visible_node_ids))) THEN assigned_to_id
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (assigned_to_id IN ( SELECT vis_person.id
+               FROM vis_person))) THEN assigned_to_id
             ELSE NULL::uuid
         END AS assigned_to_id,
     created_at
    FROM crm_private.opportunities_active_mv mv
-  WHERE (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (node_id IN ( SELECT crm_private.visible_node_ids('opportunity'::text) AS visible_node_ids)));
+  WHERE (( SELECT adm.is_admin
+           FROM adm) OR (node_id IN ( SELECT vis_opp.id
+           FROM vis_opp)));
 CREATE VIEW crm.opportunities_active_live WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,

@@ -9,29 +9,33 @@ WITH (security_invoker = false, security_barrier = true) AS
 -- live tables itself (DESIGN §6: a materialized view is never a way around access control):
 -- rows only for opportunities the caller can see now, the sensitive deal value only with a
 -- grant for deal_value, contact/owner names only when the caller can see those people.
+-- Each visible-id set is computed once per query (materialized CTEs; none for admins).
+WITH adm AS MATERIALIZED (
+    SELECT crm_private.actor_is_admin() AS is_admin
+), vis_opp AS MATERIALIZED (
+    SELECT v.id FROM adm, crm_private.visible_node_ids('opportunity') AS v(id) WHERE NOT adm.is_admin
+), vis_person AS MATERIALIZED (
+    SELECT v.id FROM adm, crm_private.visible_node_ids('person') AS v(id) WHERE NOT adm.is_admin
+    UNION ALL
+    SELECT v.id FROM adm, crm_private.visible_node_ids('user') AS v(id) WHERE NOT adm.is_admin
+)
 SELECT mv.node_id, mv.label, mv.code, mv.name, mv.estimated_value, mv.teams, mv.stage, mv.pipeline,
        mv.stage_since,
        CASE WHEN (SELECT crm_private.actor_can_read_assertion_type('deal_value')) THEN mv.current_value END
            AS current_value,
        mv.win_probability,
-       CASE WHEN (SELECT crm_private.actor_is_admin())
-                 OR mv.primary_contact_id IN (SELECT crm_private.visible_node_ids('person'))
+       CASE WHEN (SELECT is_admin FROM adm) OR mv.primary_contact_id IN (SELECT id FROM vis_person)
             THEN mv.primary_contact_name END AS primary_contact_name,
-       CASE WHEN (SELECT crm_private.actor_is_admin())
-                 OR mv.primary_contact_id IN (SELECT crm_private.visible_node_ids('person'))
+       CASE WHEN (SELECT is_admin FROM adm) OR mv.primary_contact_id IN (SELECT id FROM vis_person)
             THEN mv.primary_contact_id END AS primary_contact_id,
-       CASE WHEN (SELECT crm_private.actor_is_admin())
-                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('user'))
-                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('person'))
+       CASE WHEN (SELECT is_admin FROM adm) OR mv.assigned_to_id IN (SELECT id FROM vis_person)
             THEN mv.assigned_to_name END AS assigned_to_name,
-       CASE WHEN (SELECT crm_private.actor_is_admin())
-                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('user'))
-                 OR mv.assigned_to_id IN (SELECT crm_private.visible_node_ids('person'))
+       CASE WHEN (SELECT is_admin FROM adm) OR mv.assigned_to_id IN (SELECT id FROM vis_person)
             THEN mv.assigned_to_id END AS assigned_to_id,
        mv.created_at
   FROM crm_private.opportunities_active_mv mv
- WHERE (SELECT crm_private.actor_is_admin())
-    OR mv.node_id IN (SELECT crm_private.visible_node_ids('opportunity'));
+ WHERE (SELECT is_admin FROM adm)
+    OR mv.node_id IN (SELECT id FROM vis_opp);
 
 COMMENT ON VIEW crm.opportunities_active IS
     'Active opportunities as a flat CRM table (seed 001 §6.1): one row per live opportunity not in a terminal stage, with stage, value, win probability, primary contact and owner. Materialized: as of the last crm.refresh_crm_views() (see crm_private.view_refreshes); crm.opportunities_active_live is always current.';

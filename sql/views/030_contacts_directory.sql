@@ -6,16 +6,23 @@ CREATE OR REPLACE VIEW crm.contacts_directory
 WITH (security_invoker = false, security_barrier = true) AS
 -- Reads the private materialized view as its owner and re-applies the access rules of the
 -- live tables (DESIGN §6): rows only for people the caller can see now; the employer only
--- when the caller can see it.
+-- when the caller can see it. Each visible-id set is computed once per query.
+WITH adm AS MATERIALIZED (
+    SELECT crm_private.actor_is_admin() AS is_admin
+), vis_person AS MATERIALIZED (
+    SELECT v.id FROM adm, crm_private.visible_node_ids('person') AS v(id) WHERE NOT adm.is_admin
+), vis_org AS MATERIALIZED (
+    SELECT v.id FROM adm, crm_private.visible_node_ids('org') AS v(id) WHERE NOT adm.is_admin
+)
 SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.phone, mv.title,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR mv.org_id IN (SELECT crm_private.visible_node_ids('org'))
+       CASE WHEN (SELECT is_admin FROM adm) OR mv.org_id IN (SELECT id FROM vis_org)
             THEN mv.organization END AS organization,
-       CASE WHEN (SELECT crm_private.actor_is_admin()) OR mv.org_id IN (SELECT crm_private.visible_node_ids('org'))
+       CASE WHEN (SELECT is_admin FROM adm) OR mv.org_id IN (SELECT id FROM vis_org)
             THEN mv.org_id END AS org_id,
        mv.current_contact_info, mv.current_sentiment, mv.created_at
   FROM crm_private.contacts_directory_mv mv
- WHERE (SELECT crm_private.actor_is_admin())
-    OR mv.node_id IN (SELECT crm_private.visible_node_ids('person'));
+ WHERE (SELECT is_admin FROM adm)
+    OR mv.node_id IN (SELECT id FROM vis_person);
 
 COMMENT ON VIEW crm.contacts_directory IS
     'Contacts directory (seed 001 §6.2): one row per live person with code, names, email, phone, title, current employer and the current contact_info and sentiment claims. Materialized: as of the last crm.refresh_crm_views(); crm.contacts_directory_live is always current.';
