@@ -4842,10 +4842,40 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
     current_contact_info,
     current_sentiment,
     created_at
-   FROM crm_private.contacts_directory_mv mv
-  WHERE (( SELECT adm.is_admin
-           FROM adm) OR (node_id IN ( SELECT vis_person.id
-           FROM vis_person)));
+   FROM ( SELECT m.node_id,
+            m.label,
+            m.code,
+            m.first_name,
+            m.last_name,
+            m.email,
+            m.phone,
+            m.title,
+            m.organization,
+            m.org_id,
+            m.current_contact_info,
+            m.current_sentiment,
+            m.created_at
+           FROM crm_private.contacts_directory_mv m
+          WHERE ( SELECT adm.is_admin
+                   FROM adm)
+        UNION ALL
+         SELECT m.node_id,
+            m.label,
+            m.code,
+            m.first_name,
+            m.last_name,
+            m.email,
+            m.phone,
+            m.title,
+            m.organization,
+            m.org_id,
+            m.current_contact_info,
+            m.current_sentiment,
+            m.created_at
+           FROM (vis_person v
+             JOIN crm_private.contacts_directory_mv m ON ((m.node_id = v.id)))
+          WHERE (NOT ( SELECT adm.is_admin
+                   FROM adm))) mv;
 CREATE VIEW crm.contacts_directory_live WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,
@@ -5179,10 +5209,46 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
             ELSE NULL::uuid
         END AS assigned_to_id,
     created_at
-   FROM crm_private.opportunities_active_mv mv
-  WHERE (( SELECT adm.is_admin
-           FROM adm) OR (node_id IN ( SELECT vis_opp.id
-           FROM vis_opp)));
+   FROM ( SELECT m.node_id,
+            m.label,
+            m.code,
+            m.name,
+            m.estimated_value,
+            m.teams,
+            m.stage,
+            m.pipeline,
+            m.stage_since,
+            m.current_value,
+            m.win_probability,
+            m.primary_contact_name,
+            m.primary_contact_id,
+            m.assigned_to_name,
+            m.assigned_to_id,
+            m.created_at
+           FROM crm_private.opportunities_active_mv m
+          WHERE ( SELECT adm.is_admin
+                   FROM adm)
+        UNION ALL
+         SELECT m.node_id,
+            m.label,
+            m.code,
+            m.name,
+            m.estimated_value,
+            m.teams,
+            m.stage,
+            m.pipeline,
+            m.stage_since,
+            m.current_value,
+            m.win_probability,
+            m.primary_contact_name,
+            m.primary_contact_id,
+            m.assigned_to_name,
+            m.assigned_to_id,
+            m.created_at
+           FROM (vis_opp v
+             JOIN crm_private.opportunities_active_mv m ON ((m.node_id = v.id)))
+          WHERE (NOT ( SELECT adm.is_admin
+                   FROM adm))) mv;
 CREATE VIEW crm.opportunities_active_live WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,

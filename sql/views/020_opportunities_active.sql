@@ -33,9 +33,12 @@ SELECT mv.node_id, mv.label, mv.code, mv.name, mv.estimated_value, mv.teams, mv.
        CASE WHEN (SELECT is_admin FROM adm) OR mv.assigned_to_id IN (SELECT id FROM vis_person)
             THEN mv.assigned_to_id END AS assigned_to_id,
        mv.created_at
-  FROM crm_private.opportunities_active_mv mv
- WHERE (SELECT is_admin FROM adm)
-    OR mv.node_id IN (SELECT id FROM vis_opp);
+  FROM (-- admins: the whole stored copy; everyone else: only their visible rows, fetched
+        -- through the unique index on node_id (a rep's cost follows what they can see)
+        SELECT m.* FROM crm_private.opportunities_active_mv m WHERE (SELECT is_admin FROM adm)
+        UNION ALL
+        SELECT m.* FROM vis_opp v JOIN crm_private.opportunities_active_mv m ON m.node_id = v.id
+         WHERE NOT (SELECT is_admin FROM adm)) mv;
 
 COMMENT ON VIEW crm.opportunities_active IS
     'Active opportunities as a flat CRM table (seed 001 §6.1): one row per live opportunity not in a terminal stage, with stage, value, win probability, primary contact and owner. Materialized: as of the last crm.refresh_crm_views() (see crm_private.view_refreshes); crm.opportunities_active_live is always current.';

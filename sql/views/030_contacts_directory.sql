@@ -20,9 +20,12 @@ SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.
        CASE WHEN (SELECT is_admin FROM adm) OR mv.org_id IN (SELECT id FROM vis_org)
             THEN mv.org_id END AS org_id,
        mv.current_contact_info, mv.current_sentiment, mv.created_at
-  FROM crm_private.contacts_directory_mv mv
- WHERE (SELECT is_admin FROM adm)
-    OR mv.node_id IN (SELECT id FROM vis_person);
+  FROM (-- admins: the whole stored copy; everyone else: only their visible rows, fetched
+        -- through the unique index on node_id (a rep's cost follows what they can see)
+        SELECT m.* FROM crm_private.contacts_directory_mv m WHERE (SELECT is_admin FROM adm)
+        UNION ALL
+        SELECT m.* FROM vis_person v JOIN crm_private.contacts_directory_mv m ON m.node_id = v.id
+         WHERE NOT (SELECT is_admin FROM adm)) mv;
 
 COMMENT ON VIEW crm.contacts_directory IS
     'Contacts directory (seed 001 §6.2): one row per live person with code, names, email, phone, title, current employer and the current contact_info and sentiment claims. Materialized: as of the last crm.refresh_crm_views(); crm.contacts_directory_live is always current.';
