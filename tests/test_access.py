@@ -273,7 +273,7 @@ def test_member_without_identity_cannot_write(world):
 # ------------------------------------------------------------------ grants (seed 001 §7.2)
 def test_seed_grant_sales_team_reads_and_writes_their_opportunities(acme):
     w = acme
-    tagged = w.node("opportunity", "tagged", attrs=None) if False else w.admin.execute(
+    tagged = w.admin.execute(
         "INSERT INTO crm.nodes (node_type, properties, attrs) VALUES ('opportunity', %s, %s) RETURNING id",
         (Jsonb({"name": "Sales deal", "code": "OPP-2401-9001"}), Jsonb({"teams": ["Sales"]}))).fetchone()[0]
     untagged = w.admin.execute(

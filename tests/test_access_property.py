@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
@@ -197,4 +196,3 @@ def _run(w: World, spec) -> None:
         check("after unrestrict")
     for c in conns:
         c.close()
-    _ = psycopg  # keep import explicit for readers: connections are psycopg
