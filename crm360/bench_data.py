@@ -3,8 +3,8 @@
 Shape (DESIGN §5): ``teams`` teams, one CRM user (a "rep") per team and member of it;
 ``accounts`` orgs, account i restricted to team i mod teams; each account owns
 ``opps + persons + tickets`` children through one-hop ``owned_by`` edges (inserted as nodes
-first, then all edges in one statement, so the ACL inheritance trigger runs once,
-set-based); opportunities get a deal_stage in the bench pipeline (about 1 in 8 in a
+first — with their account's acl, as reconciliation creates them — then all edges in one
+statement, so the ACL inheritance trigger runs once, set-based, and finds nothing to change); opportunities get a deal_stage in the bench pipeline (about 1 in 8 in a
 terminal stage), every second one a deal_value, a primary_contact (a person of the same
 account) and an assigned_to owner (the rep of the account's team); persons get an
 ``employs`` edge from their account.
@@ -92,10 +92,14 @@ def build_graph(conn: psycopg.Connection, *, accounts: int, teams: int, opps: in
                             ELSE 'ticket' END AS node_type
                   FROM bench_acct a, generate_series(0, %(per)s - 1) k""", {"o": opps, "p": persons, "per": per})
             conn.execute("CREATE INDEX ON bench_child (account_id, node_type, k)")
+            # created with their account's acl (crm360's own ACL maintenance, as reconciliation
+            # does): the owned_by inheritance below then finds nothing to change
+            conn.execute("SELECT set_config('crm.acl_maintenance', 'on', true)")
             conn.execute("""
-                INSERT INTO crm.nodes (id, node_type, label, properties)
-                SELECT c.id, c.node_type, x.label, x.props
+                INSERT INTO crm.nodes (id, node_type, label, properties, acl)
+                SELECT c.id, c.node_type, x.label, x.props, ARRAY[t.team_id]
                   FROM bench_child c
+                  JOIN bench_team t ON t.i = c.team_i
                   CROSS JOIN LATERAL (SELECT CASE c.node_type
                         WHEN 'opportunity' THEN format('Deal %s-%s', c.acct_i, c.k)
                         WHEN 'person' THEN format('Person%s Contact%s', c.k, c.acct_i)
@@ -108,6 +112,8 @@ def build_graph(conn: psycopg.Connection, *, accounts: int, teams: int, opps: in
                             'first_name', format('Person%s', c.k), 'last_name', format('Contact%s', c.acct_i),
                             'email', format('p%s.%s@bench.example', c.k, c.acct_i), 'title', 'Buyer')
                         ELSE jsonb_build_object('subject', l.label, 'priority', 'normal') END AS props) x""")
+            conn.execute("SELECT set_config('crm.acl_maintenance', 'off', true)")
+            conn.execute("ANALYZE crm.nodes")   # statistics for the set-based triggers' plans
         with phase(s, "owned_by_edges_s"):
             conn.execute("INSERT INTO crm.edges (edge_type, source_id, target_id) "
                          "SELECT 'owned_by', c.id, c.account_id FROM bench_child c")
