@@ -1934,6 +1934,40 @@ BEGIN
     RETURN p_artifact_id;
 END;
 $$;
+CREATE FUNCTION crm_private.bulk_apply_begin() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    INSERT INTO crm_private.bulk_apply_xacts (xact, pid)
+    VALUES (pg_catalog.pg_current_xact_id(), pg_catalog.pg_backend_pid())
+    ON CONFLICT (xact) DO NOTHING;
+    PERFORM pg_catalog.set_config('crm.bulk_apply', 'on', true);
+END;
+$$;
+CREATE FUNCTION crm_private.bulk_apply_end() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('crm.bulk_apply', 'off', true);
+    DELETE FROM crm_private.bulk_apply_xacts x WHERE x.xact = pg_catalog.pg_current_xact_id();
+END;
+$$;
+CREATE FUNCTION crm_private.bulk_apply_ok() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+BEGIN
+    -- in this order: the registration table is readable only by the owner
+    IF coalesce(pg_catalog.current_setting('crm.bulk_apply', true), '') <> 'on'
+       OR current_user <> (SELECT n.nspowner::regrole::text FROM pg_catalog.pg_namespace n WHERE n.nspname = 'crm') THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM crm_private.bulk_apply_xacts x
+                    WHERE x.xact = pg_catalog.pg_current_xact_id() AND x.pid = pg_catalog.pg_backend_pid());
+END;
+$$;
 CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO ''
@@ -2058,21 +2092,27 @@ BEGIN
     TRUNCATE crm_restriction_log;
     INSERT INTO crm_restriction_log (event_id, node_id, principal)
     SELECT gen_random_uuid(), u.node_id, u.principal FROM unnest(p_node_ids, p_principals) AS u(node_id, principal);
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    -- the ACL columns are written with the rows (the event: union of its participants' acl;
+    -- participants: their node's acl and the event's): inside rc_apply's bulk mode the row
+    -- triggers are skipped and these values stand, elsewhere the triggers compute the same
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, acl, recorded_by)
     SELECT l.event_id, CASE WHEN p_added THEN 'access_restricted' ELSE 'access_unrestricted' END, now(),
            format('%s %s %s %s', CASE WHEN p_added THEN 'Restricted' ELSE 'Unrestricted' END, n.label,
                   CASE WHEN p_added THEN 'to' ELSE 'from' END, coalesce(p.label, l.principal::text)),
            jsonb_build_object('principal', l.principal, 'principal_type', p.node_type),
-           coalesce(crm.current_actor()::text, session_user::text)
+           coalesce(crm.current_actor()::text, session_user::text),
+           crm_private.acl_norm(n.acl || p.acl), crm.current_actor()
       FROM crm_restriction_log l
       JOIN crm.nodes n ON n.id = l.node_id
       LEFT JOIN crm.nodes p ON p.id = l.principal;
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT l.event_id, l.node_id, 'subject' FROM crm_restriction_log l
-    UNION ALL
-    SELECT l.event_id, l.principal, 'principal' FROM crm_restriction_log l
-     WHERE EXISTS (SELECT 1 FROM crm.nodes p WHERE p.id = l.principal);
+    INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
+    SELECT l.event_id, x.node_id, x.role, x.node_acl, crm_private.acl_norm(n.acl || p.acl)
+      FROM crm_restriction_log l
+      JOIN crm.nodes n ON n.id = l.node_id
+      LEFT JOIN crm.nodes p ON p.id = l.principal
+     CROSS JOIN LATERAL (VALUES (l.node_id, 'subject', n.acl), (p.id, 'principal', p.acl)) AS x(node_id, role, node_acl)
+     WHERE x.node_id IS NOT NULL;
     RETURN v_n;
 END;
 $$;
@@ -2291,8 +2331,16 @@ DECLARE
     v_last         bigint;
     v_pipeline     uuid;
     v_ids          uuid[];
+    v_bad          record;
 BEGIN
+    -- statistics first: earlier objects of this load may have grown the graph tables far
+    -- beyond what their statistics say (nested loops over thousands of rows otherwise)
+    PERFORM crm_private.rc_refresh_stats();
     ANALYZE pg_temp.rc_stage;
+    -- bulk mode: the per-row validation triggers of the graph tables are skipped for the
+    -- statements below; what they would check and compute is done here, set-based
+    -- (marked "bulk:" below). Left again (crm_private.bulk_apply_end) before returning.
+    PERFORM crm_private.bulk_apply_begin();
     -- ------------------------------------------------------------ skip: stale, not customers
     UPDATE pg_temp.rc_stage s
        SET skip_reason = format('stale: older than the applied version (%s)', ns.source_updated_at)
@@ -2301,6 +2349,41 @@ BEGIN
        AND s.source_time < ns.source_updated_at AND s.reject_reason IS NULL;
     UPDATE pg_temp.rc_stage s SET skip_reason = 'not a customer record (staff user or deleted customer)'
      WHERE s.kind = 'skip' AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+    -- bulk: the claims a record will assert are checked before anything is written, by the
+    -- rules of crm_private.tg_assertions__validate (registered type, subject node type,
+    -- required keys, JSON types of the registered keys, the type's jsonpath rule); a record
+    -- with an invalid claim is rejected with the reason instead of failing the whole batch
+    UPDATE pg_temp.rc_stage s SET reject_reason = v.why
+      FROM (SELECT s2.record_id,
+                   string_agg(format('invalid %s claim %s: %s', a.key, a.value::text, p.problem), '; ' ORDER BY a.key) AS why
+              FROM pg_temp.rc_stage s2
+             CROSS JOIN LATERAL jsonb_each(s2.assertions) AS a
+              LEFT JOIN crm.assertion_types t ON t.assertion_type = a.key
+             CROSS JOIN LATERAL (SELECT CASE
+                    WHEN t.assertion_type IS NULL THEN 'unknown assertion type'
+                    WHEN t.subject_is_edge OR (t.subject_types IS NOT NULL AND NOT (s2.node_type = ANY (t.subject_types)))
+                        THEN format('not about a %s node', s2.node_type)
+                    WHEN jsonb_typeof(a.value) <> 'object' THEN 'a claim must be a JSON object'
+                    ELSE concat_ws('; ',
+                        (SELECT 'missing ' || string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
+                          WHERE NOT (a.value ? k) OR jsonb_typeof(a.value -> k) = 'null'),
+                        (SELECT string_agg(format('%s must be %s, got %s', cp.key, cp.value #>> '{}',
+                                                  jsonb_typeof(a.value -> cp.key)), '; ')
+                           FROM jsonb_each(t.claim_properties) AS cp
+                          WHERE a.value ? cp.key AND jsonb_typeof(a.value -> cp.key) <> 'null'
+                            AND CASE cp.value #>> '{}'
+                                  WHEN 'any' THEN false
+                                  WHEN 'date' THEN jsonb_typeof(a.value -> cp.key) <> 'string'
+                                                   OR NOT pg_input_is_valid(a.value ->> cp.key, 'date')
+                                  ELSE jsonb_typeof(a.value -> cp.key) <> (cp.value #>> '{}') END),
+                        CASE WHEN t.claim_rule IS NOT NULL
+                                  AND NOT coalesce(jsonb_path_match(a.value, t.claim_rule, '{}', true), false)
+                             THEN format('violates %s', t.claim_rule::text) END)
+                  END AS problem) p
+             WHERE s2.reject_reason IS NULL AND s2.skip_reason IS NULL AND s2.kind = 'child'
+               AND jsonb_typeof(s2.assertions) = 'object' AND nullif(p.problem, '') IS NOT NULL
+             GROUP BY s2.record_id) v
+     WHERE s.record_id = v.record_id;
     -- ------------------------------------------------------------ account resolution
     UPDATE pg_temp.rc_stage s SET crm_account = ns.node_id
       FROM crm.node_sources ns
@@ -2421,6 +2504,21 @@ BEGIN
            AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL;
     END IF;
     -- ------------------------------------------------------------ new nodes (one per key)
+    -- bulk: the required properties of the node type (crm.node_types, as tg_nodes__validate
+    -- checks them: present, non-null, non-blank) — a record that would create an incomplete
+    -- node is rejected with the reason; OPP codes are allocated below
+    UPDATE pg_temp.rc_stage s
+       SET reject_reason = format('a %s node needs the properties %s', s.node_type, m.missing)
+      FROM (SELECT s2.record_id, string_agg(k, ', ' ORDER BY k) AS missing
+              FROM pg_temp.rc_stage s2
+              JOIN crm.node_types t ON t.node_type = s2.node_type
+             CROSS JOIN LATERAL unnest(t.required_properties) AS k
+             WHERE s2.ok AND s2.node_id IS NULL AND s2.kind IN ('account', 'user', 'person', 'child')
+               AND NOT (s2.node_type = 'opportunity' AND k = 'code')
+               AND (NOT (s2.properties ? k) OR jsonb_typeof(s2.properties -> k) = 'null'
+                    OR (jsonb_typeof(s2.properties -> k) = 'string' AND btrim(s2.properties ->> k) = ''))
+             GROUP BY s2.record_id) m
+     WHERE s.record_id = m.record_id;
     WITH k AS (
         SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
          WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
@@ -2445,25 +2543,35 @@ BEGIN
                    format('OPP-%s-%s', v_yymm, lpad(o.seq::text, greatest(4, length(o.seq::text)), '0')))
           FROM o WHERE o.node_id = s.node_id;
     END IF;
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, restricted_to, attrs)
-    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
-           s.node_source, s.node_key,
-           CASE WHEN s.team_id IS NOT NULL THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END,
-           jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id))
-      FROM pg_temp.rc_stage s
-     WHERE s.is_new AND s.kind NOT IN ('child', 'person')
-     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
-    -- children and people are created with their account's acl (their owned_by edge follows
-    -- below): the ACL recomputation of the edge trigger then finds nothing to change
-    PERFORM set_config('crm.acl_maintenance', 'on', true);
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, acl)
-    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
-           s.node_source, s.node_key, a.acl
-      FROM pg_temp.rc_stage s
-      LEFT JOIN crm.nodes a ON a.id = s.account_id
-     WHERE s.is_new AND s.kind IN ('child', 'person')
-     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
-    PERFORM set_config('crm.acl_maintenance', 'off', true);
+    -- bulk: label derived when blank and external keys trimmed (as tg_nodes__validate does);
+    -- acl NULL for types that are not access-checked, else the restriction (accounts: the
+    -- ingestion team) — children and people get their account's acl (their owned_by edge
+    -- follows below), exactly what the ACL inheritance would compute
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, restricted_to, acl, attrs)
+    SELECT x.node_id, x.node_type, x.label, x.props, x.node_source, x.node_key, x.restricted_to,
+           CASE WHEN NOT t.access_checked THEN NULL
+                WHEN x.kind IN ('child', 'person') THEN crm_private.acl_norm(a.acl)
+                ELSE x.restricted_to END,
+           x.attrs
+      FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.kind, s.account_id,
+                   coalesce(nullif(btrim(s.label), ''),
+                            nullif(btrim(s.properties ->> 'name'), ''),
+                            nullif(btrim(concat_ws(' ', s.properties ->> 'first_name', s.properties ->> 'last_name')), ''),
+                            nullif(btrim(s.properties ->> 'subject'), ''), nullif(btrim(s.properties ->> 'title'), ''),
+                            nullif(btrim(s.properties ->> 'number'), ''), nullif(btrim(s.properties ->> 'value'), ''),
+                            s.properties ->> 'code') AS label,
+                   jsonb_strip_nulls(s.properties) AS props,
+                   nullif(btrim(s.node_source), '') AS node_source, nullif(btrim(s.node_key), '') AS node_key,
+                   CASE WHEN s.team_id IS NOT NULL AND s.kind NOT IN ('child', 'person')
+                        THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END AS restricted_to,
+                   CASE WHEN s.kind NOT IN ('child', 'person')
+                        THEN jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id)) ELSE '{}'::jsonb END AS attrs
+              FROM pg_temp.rc_stage s
+             WHERE s.is_new
+             ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC) x
+      JOIN crm.node_types t ON t.node_type = x.node_type
+      LEFT JOIN crm.nodes a ON a.id = x.account_id AND x.kind IN ('child', 'person');
+    PERFORM crm_private.rc_refresh_stats();
     ANALYZE pg_temp.rc_stage;
     -- ------------------------------------------------------------ existing nodes
     UPDATE pg_temp.rc_stage s
@@ -2474,6 +2582,7 @@ BEGIN
     UPDATE crm.nodes n
        SET properties = x.props,
            label = coalesce(x.label, n.label),
+           updated_at = now(),   -- bulk
            archived_at = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source' THEN NULL ELSE n.archived_at END,
            attrs = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source'
                         THEN n.attrs - 'archived_by' - 'removed_at_source' ELSE n.attrs END
@@ -2498,15 +2607,16 @@ BEGIN
         -- of the account and its owned_by descendants and logs the change
         UPDATE crm.nodes n
            SET restricted_to = crm_private.acl_norm(array_remove(n.restricted_to, (n.attrs ->> 'ingest_team')::uuid) || s.team_id),
-               attrs = jsonb_strip_nulls(n.attrs || jsonb_build_object('ingest_team', s.team_id))
+               attrs = jsonb_strip_nulls(n.attrs || jsonb_build_object('ingest_team', s.team_id)),
+               updated_at = now()   -- bulk
           FROM pg_temp.rc_stage s
          WHERE s.kind = 'account' AND s.ok AND NOT s.is_new AND n.id = s.node_id
            AND (n.attrs ->> 'ingest_team')::uuid IS DISTINCT FROM s.team_id;
     END IF;
     -- ------------------------------------------------------------ channels of people
-    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, acl)
     SELECT DISTINCT ON (c.key) 'channel', c.value, jsonb_build_object('channel_type', c.typ, 'value', c.value),
-           'channel', c.key
+           'channel', c.key, '{}'::uuid[]   -- bulk: access-checked, unrestricted (reached through its person)
       FROM (SELECT 'email:' || s.email AS key, 'email' AS typ, s.email AS value
               FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'person' AND s.email IS NOT NULL
             UNION ALL
@@ -2572,25 +2682,67 @@ BEGIN
     -- one statement per direction so each can use edges_source / edges_target
     UPDATE crm.edges e
        SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
-           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END,
+           updated_at = now()   -- bulk
       FROM pg_temp.rc_edges x
       JOIN crm.edge_types t ON t.edge_type = x.edge_type
      WHERE x.exclusive = 'source' AND e.source_id = x.source_id AND e.edge_type = x.edge_type
        AND e.target_id <> x.target_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
     UPDATE crm.edges e
        SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
-           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END,
+           updated_at = now()   -- bulk
       FROM pg_temp.rc_edges x
       JOIN crm.edge_types t ON t.edge_type = x.edge_type
      WHERE x.exclusive = 'target' AND e.target_id = x.target_id AND e.edge_type = x.edge_type
        AND e.source_id <> x.source_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
-    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
-    SELECT x.edge_type, x.source_id, x.target_id, x.properties
+    -- bulk: the rules of tg_edges__validate, checked for the whole set (a violation here is
+    -- a mapping bug, not bad data: it fails the batch with the trigger's error)
+    SELECT x.edge_type, sn.node_type AS s_type, tn.node_type AS t_type,
+           (sn.archived_at IS NOT NULL OR tn.archived_at IS NOT NULL) AS archived
+      INTO v_bad
       FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+      JOIN crm.nodes sn ON sn.id = x.source_id
+      JOIN crm.nodes tn ON tn.id = x.target_id
      WHERE x.source_id <> x.target_id
-       AND NOT EXISTS (SELECT 1 FROM crm.edges e
-                        WHERE e.edge_type = x.edge_type AND e.source_id = x.source_id AND e.target_id = x.target_id
-                          AND e.archived_at IS NULL AND e.effective_to IS NULL);
+       AND ((t.source_types IS NOT NULL AND NOT (sn.node_type = ANY (t.source_types)))
+            OR (t.target_types IS NOT NULL AND NOT (tn.node_type = ANY (t.target_types)))
+            OR sn.archived_at IS NOT NULL OR tn.archived_at IS NOT NULL)
+     LIMIT 1;
+    IF FOUND THEN
+        IF v_bad.archived THEN
+            RAISE EXCEPTION 'cannot link an archived node (% edge)', v_bad.edge_type
+                USING ERRCODE = 'CR020', HINT = 'restore the node first (crm.restore_node)';
+        END IF;
+        RAISE EXCEPTION 'a % edge cannot link a % node to a % node', v_bad.edge_type, v_bad.s_type, v_bad.t_type
+            USING ERRCODE = 'CR012', HINT = 'check the direction and the node types (see crm.edge_types)';
+    END IF;
+    -- bulk: endpoint ACL copies and effective_from of temporal edges written here; children
+    -- that gained a new owned_by parent and already existed get their ACL recomputed
+    -- (new ones were created with their account's acl)
+    WITH ins AS (
+        INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from, source_acl, target_acl)
+        SELECT x.edge_type, x.source_id, x.target_id, x.properties,
+               CASE WHEN t.temporal THEN now() END, sn.acl, tn.acl
+          FROM pg_temp.rc_edges x
+          JOIN crm.edge_types t ON t.edge_type = x.edge_type
+          JOIN crm.nodes sn ON sn.id = x.source_id
+          JOIN crm.nodes tn ON tn.id = x.target_id
+         WHERE x.source_id <> x.target_id
+           AND NOT EXISTS (SELECT 1 FROM crm.edges e
+                            WHERE e.edge_type = x.edge_type AND e.source_id = x.source_id AND e.target_id = x.target_id
+                              AND e.archived_at IS NULL AND e.effective_to IS NULL)
+        RETURNING edges.source_id, edges.edge_type
+    )
+    SELECT array_agg(DISTINCT ins.source_id) INTO v_ids
+      FROM ins
+     WHERE ins.edge_type = 'owned_by'
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.node_id = ins.source_id AND s.is_new);
+    IF v_ids IS NOT NULL THEN
+        PERFORM crm_private.recompute_acl(v_ids);
+    END IF;
+    v_ids := NULL;
     -- ------------------------------------------------------------ current-state claims
     INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties)
     SELECT DISTINCT ON (s.node_id, a.key) s.node_id, a.key, a.value, s.record_id, s.source, s.account_id,
@@ -2689,13 +2841,18 @@ BEGIN
     -- supersede changed claims (history chain), then record the new ones
     UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = c.new_id
       FROM pg_temp.rc_changes c WHERE a.id = c.old_id;
-    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at, source_event_id)
+    -- bulk: acl copied from the subject, sensitive from the type (claims were checked above)
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at, source_event_id,
+                                acl, sensitive)
     SELECT c.new_id, c.assertion_type, c.node_id, '', c.claim, v_now,
-           (SELECT n.id FROM pg_temp.rc_new_events n WHERE n.id = c.event_id)
-      FROM pg_temp.rc_changes c;
+           (SELECT n.id FROM pg_temp.rc_new_events n WHERE n.id = c.event_id),
+           sn.acl, t.sensitive
+      FROM pg_temp.rc_changes c
+      JOIN crm.nodes sn ON sn.id = c.node_id
+      JOIN crm.assertion_types t ON t.assertion_type = c.assertion_type;
     -- ------------------------------------------------------------ deleted at source -> archived
     WITH arch AS (
-        UPDATE crm.nodes n SET archived_at = v_now, attrs = n.attrs || '{"archived_by": "source"}'
+        UPDATE crm.nodes n SET archived_at = v_now, attrs = n.attrs || '{"archived_by": "source"}', updated_at = now()
           FROM (SELECT DISTINCT s.node_id FROM pg_temp.rc_stage s
                  WHERE s.ok AND s.deleted AND s.node_id IS NOT NULL AND s.kind IN ('account', 'person', 'child')) d
          WHERE n.id = d.node_id AND n.archived_at IS NULL
@@ -2742,6 +2899,7 @@ BEGIN
            count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NOT NULL)::integer
       INTO applied, rejected, orphans, skipped
       FROM pg_temp.rc_stage s;
+    PERFORM crm_private.bulk_apply_end();
     RETURN NEXT;
 END;
 $$;
@@ -2908,8 +3066,39 @@ BEGIN
         body            text,
         artifact_type   text
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY) ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY, acl uuid[]) ON COMMIT DROP;
     TRUNCATE pg_temp.rc_stage, pg_temp.rc_edges, pg_temp.rc_changes, pg_temp.rc_events, pg_temp.rc_new_events;
+END;
+$$;
+CREATE FUNCTION crm_private.rc_refresh_stats() RETURNS text[]
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_rel  record;
+    v_done text[] := '{}';
+BEGIN
+    FOR v_rel IN
+        SELECT x.*
+          FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze, s.n_live_tup, x.xact_mods,
+                       -- this transaction's changes already covered by an ANALYZE it ran
+                       coalesce(nullif(pg_catalog.current_setting(
+                           format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true), '')::bigint, 0) AS covered
+                  FROM pg_catalog.pg_stat_user_tables s
+                 CROSS JOIN LATERAL (SELECT pg_catalog.pg_stat_get_xact_tuples_inserted(s.relid)
+                                            + pg_catalog.pg_stat_get_xact_tuples_updated(s.relid)
+                                            + pg_catalog.pg_stat_get_xact_tuples_deleted(s.relid) AS xact_mods) x
+                 WHERE (s.schemaname, s.relname) IN (('crm', 'nodes'), ('crm', 'edges'), ('crm', 'node_sources'),
+                                                     ('crm', 'assertions'), ('crm', 'events'),
+                                                     ('crm', 'event_participants'), ('crm_raw', 'records'))) x
+         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_live_tup)
+    LOOP
+        EXECUTE format('ANALYZE %I.%I', v_rel.schemaname, v_rel.relname);
+        PERFORM pg_catalog.set_config(format('crm.rc_stats_%s_%s', v_rel.schemaname, v_rel.relname),
+                                      v_rel.xact_mods::text, true);
+        v_done := v_done || format('%s.%s', v_rel.schemaname, v_rel.relname);
+    END LOOP;
+    RETURN v_done;
 END;
 $$;
 CREATE FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) RETURNS integer
@@ -2994,29 +3183,37 @@ DECLARE
     v_n integer;
 BEGIN
     TRUNCATE pg_temp.rc_new_events;
-    WITH ins AS (
-        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
-                                external_source, external_id)
-        SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
-               e.external_source, e.external_id
+    WITH acl AS (
+        SELECT e.id, crm_private.acl_norm(array_agg(x)) AS acl
           FROM pg_temp.rc_events e
+         CROSS JOIN LATERAL unnest(e.parts) AS p(node_id)
+          JOIN crm.nodes n ON n.id = p.node_id
+         CROSS JOIN LATERAL unnest(n.acl) AS x
+         GROUP BY e.id
+    ), ins AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
+                                external_source, external_id, acl, recorded_by)
+        SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
+               e.external_source, e.external_id, coalesce(acl.acl, '{}'), crm.current_actor()
+          FROM pg_temp.rc_events e
+          LEFT JOIN acl ON acl.id = e.id
         ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
-        RETURNING id
+        RETURNING id, acl
     )
-    INSERT INTO pg_temp.rc_new_events (id) SELECT ins.id FROM ins;
+    INSERT INTO pg_temp.rc_new_events (id, acl) SELECT ins.id, ins.acl FROM ins;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n = 0 THEN
         RETURN 0;
     END IF;
     ANALYZE pg_temp.rc_new_events;
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT DISTINCT e.id, p.node_id, p.role
+    INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
+    SELECT DISTINCT e.id, p.node_id, p.role, nd.acl, n.acl
       FROM pg_temp.rc_events e
       JOIN pg_temp.rc_new_events n ON n.id = e.id
      CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
-     WHERE p.node_id IS NOT NULL;
-    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash)
-    SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex')
+      JOIN crm.nodes nd ON nd.id = p.node_id;
+    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash, acl)
+    SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex'), n.acl
       FROM pg_temp.rc_events e
       JOIN pg_temp.rc_new_events n ON n.id = e.id
      WHERE e.body IS NOT NULL AND btrim(e.body) <> '' AND e.artifact_type IS NOT NULL;
@@ -3795,6 +3992,20 @@ BEGIN
     END IF;
     NEW.sensitive := v_row.sensitive;
     RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_bulk_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    IF NOT crm_private.bulk_apply_ok() THEN
+        RAISE EXCEPTION 'crm.bulk_apply is reserved for crm360''s reconciliation'
+            USING ERRCODE = '42501',
+                  DETAIL = format('%s on %s.%s refused while crm.bulk_apply = on', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME),
+                  HINT = 'RESET crm.bulk_apply; load data through crm_raw and crm.reconcile()';
+    END IF;
+    RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_edges__after_insert() RETURNS trigger
@@ -5386,6 +5597,11 @@ CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
      JOIN crm.nodes t ON ((t.id = c.team_id)))
      LEFT JOIN crm.nodes v ON ((v.id = c.via_team_id)))
      LEFT JOIN crm.nodes a ON (((a.id)::text = c.added_by)));
+CREATE TABLE crm_private.bulk_apply_xacts (
+    xact xid8 NOT NULL,
+    pid integer NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE crm_private.code_counters (
     prefix text NOT NULL,
     yymm text NOT NULL,
@@ -5529,6 +5745,8 @@ ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
+ALTER TABLE ONLY crm_private.bulk_apply_xacts
+    ADD CONSTRAINT bulk_apply_xacts_pkey PRIMARY KEY (xact);
 ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.view_refreshes
@@ -5578,6 +5796,7 @@ CREATE INDEX nodes_org_domain ON crm.nodes USING btree (((properties ->> 'domain
 CREATE INDEX nodes_org_label_trgm ON crm.nodes USING gin (label extensions.gin_trgm_ops) WHERE (node_type = 'org'::text);
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
+CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
 CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
 CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
@@ -5599,30 +5818,36 @@ CREATE UNIQUE INDEX records_version ON crm_raw.records USING btree (source, obje
 CREATE INDEX sync_runs_source ON crm_raw.sync_runs USING btree (source, object, id);
 CREATE TRIGGER tg_access_grants__audit AFTER INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__audit();
 CREATE TRIGGER tg_access_grants__validate BEFORE INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__validate();
-CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW EXECUTE FUNCTION crm_private.tg_artifacts__acl();
+CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_artifacts__acl();
+CREATE TRIGGER tg_artifacts__bulk_guard BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_artifacts__refuse_delete BEFORE DELETE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_artifacts__refuse_truncate BEFORE TRUNCATE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_assertions__bulk_guard BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_assertions__refuse_delete BEFORE DELETE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__refuse_truncate BEFORE TRUNCATE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW EXECUTE FUNCTION crm_private.tg_assertions__validate();
-CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_insert();
+CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_assertions__validate();
+CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
 CREATE TRIGGER tg_edges__after_update AFTER UPDATE ON crm.edges REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_update();
+CREATE TRIGGER tg_edges__bulk_guard BEFORE INSERT OR UPDATE ON crm.edges FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__refuse_truncate BEFORE TRUNCATE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW EXECUTE FUNCTION crm_private.tg_edges__validate();
-CREATE TRIGGER tg_event_participants__acl BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_event_participants__acl();
-CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();
+CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_edges__validate();
+CREATE TRIGGER tg_event_participants__acl BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_event_participants__acl();
+CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE TRIGGER tg_event_participants__after_update AFTER UPDATE ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();
+CREATE TRIGGER tg_event_participants__bulk_guard BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_event_participants__refuse_delete BEFORE DELETE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_event_participants__refuse_truncate BEFORE TRUNCATE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_events__bulk_guard BEFORE INSERT OR UPDATE ON crm.events FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_events__refuse_delete BEFORE DELETE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__refuse_truncate BEFORE TRUNCATE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW EXECUTE FUNCTION crm_private.tg_events__validate();
+CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_events__validate();
 CREATE TRIGGER tg_nodes__access_changed AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__access_changed();
 CREATE TRIGGER tg_nodes__after_insert AFTER INSERT ON crm.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__after_insert();
+CREATE TRIGGER tg_nodes__bulk_guard BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW EXECUTE FUNCTION crm_private.tg_nodes__validate();
+CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_nodes__validate();
 ALTER TABLE ONLY crm.access_grants
     ADD CONSTRAINT access_grants_grantee_id_fkey FOREIGN KEY (grantee_id) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.artifacts
@@ -5947,6 +6172,15 @@ GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.bulk_apply_begin() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.bulk_apply_begin() TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.bulk_apply_begin() TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.bulk_apply_end() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.bulk_apply_end() TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.bulk_apply_end() TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.bulk_apply_ok() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.bulk_apply_ok() TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.bulk_apply_ok() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_connector;
@@ -6014,6 +6248,7 @@ REVOKE ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_n
 GRANT ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.rc_prepare() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_refresh_stats() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_reader;
@@ -6071,6 +6306,9 @@ GRANT ALL ON FUNCTION crm_private.tg_artifacts__acl() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__validate() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.tg_assertions__validate() TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.tg_assertions__validate() TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.tg_bulk_guard() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.tg_bulk_guard() TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.tg_bulk_guard() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_insert() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.tg_edges__after_insert() TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.tg_edges__after_insert() TO crm_connector;

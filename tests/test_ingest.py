@@ -485,3 +485,96 @@ def test_streaming_a_million_lines_keeps_memory_flat(db, tmp_path):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["received"] == 1_000_000 and out["staged"] == 1_000_000
     assert out["maxrss_kb"] < 300 * 1024, out
+
+
+# The denormalised ACL copies must be what the triggers and crm_private.refresh_event_acl
+# would have written: reconciliation writes them itself in bulk mode (row triggers skipped).
+ACL_INVARIANTS = {
+    "node acl = restriction or inherited from owned_by parents": """
+        SELECT count(*) FROM crm.nodes n JOIN crm.node_types t ON t.node_type = n.node_type
+         WHERE n.acl IS DISTINCT FROM CASE
+               WHEN NOT t.access_checked THEN NULL
+               ELSE crm_private.acl_norm(CASE WHEN cardinality(n.restricted_to) > 0 THEN n.restricted_to ELSE
+                        (SELECT array_agg(x) FROM crm.edges e JOIN crm.nodes p ON p.id = e.target_id,
+                                unnest(p.acl) x
+                          WHERE e.source_id = n.id AND e.edge_type = 'owned_by'
+                            AND e.archived_at IS NULL AND e.effective_to IS NULL) END, n.claimed_by) END""",
+    "edge endpoint copies": """
+        SELECT count(*) FROM crm.edges e JOIN crm.nodes s ON s.id = e.source_id JOIN crm.nodes g ON g.id = e.target_id
+         WHERE e.source_acl IS DISTINCT FROM s.acl OR e.target_acl IS DISTINCT FROM g.acl""",
+    "assertion copies": """
+        SELECT count(*) FROM crm.assertions a JOIN crm.nodes n ON n.id = a.subject_node_id
+          JOIN crm.assertion_types t ON t.assertion_type = a.assertion_type
+         WHERE a.acl IS DISTINCT FROM n.acl OR a.sensitive <> t.sensitive""",
+    "event acl = union of participants' acl": """
+        SELECT count(*) FROM crm.events e
+         WHERE e.acl IS DISTINCT FROM crm_private.acl_norm(
+               (SELECT array_agg(x) FROM crm.event_participants p, unnest(p.acl) x WHERE p.event_id = e.id))""",
+    "participant copies": """
+        SELECT count(*) FROM crm.event_participants p JOIN crm.nodes n ON n.id = p.node_id
+          JOIN crm.events e ON e.id = p.event_id
+         WHERE p.acl IS DISTINCT FROM n.acl OR p.event_acl IS DISTINCT FROM e.acl""",
+    "event artifact copies": """
+        SELECT count(*) FROM crm.artifacts a JOIN crm.events e ON e.id = a.event_id
+         WHERE a.node_id IS NULL AND a.acl IS DISTINCT FROM e.acl""",
+    "temporal edges have effective_from": """
+        SELECT count(*) FROM crm.edges e JOIN crm.edge_types t USING (edge_type)
+         WHERE t.temporal AND e.effective_from IS NULL""",
+}
+
+
+def assert_acl_invariants(conn):
+    broken = {name: n for name, q in ACL_INVARIANTS.items() if (n := conn.execute(q).fetchone()[0])}
+    assert not broken, broken
+
+
+def test_bulk_reconciliation_writes_the_acl_copies_the_triggers_would(world, db, tmp_path):
+    w = world
+    w.admin.execute("UPDATE crm_raw.ownership_mapping SET mode = 'per_owner'")
+    for source, obj, f in BASE:
+        ingest(db, source, obj, f)
+    c = w.admin
+    assert c.execute("SELECT count(*) FROM crm.events").fetchone()[0] > 5
+    assert c.execute("SELECT count(*) FROM crm.nodes WHERE cardinality(acl) > 0").fetchone()[0] > 10
+    assert_acl_invariants(c)
+    # re-parenting through a newer export and moving an account to another team keep them exact
+    ingest(db, "salesforce", "Account", str(_write(tmp_path / "acme_moved.csv",
+           "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+           "001000000000ACM,Acme Corp,acme.com,Germany,005000000000BBB,2024-04-01T00:00:00Z,false\n")))
+    assert_acl_invariants(c)
+    # the setting is off again after the reconciliation: an ordinary write is validated as usual
+    with pytest.raises(psycopg.Error) as e:
+        c.execute("INSERT INTO crm.nodes (node_type, properties) VALUES ('org', '{}')")
+    assert e.value.sqlstate == "CR011"
+
+
+def test_bulk_mode_cannot_be_switched_on_by_callers(world, db):
+    """Setting crm.bulk_apply yourself (even before calling a SECURITY DEFINER function, which
+    runs as the owner) is refused: only rc_apply's registered transaction is trusted."""
+    w = world
+    w.login("adam", "crm_admin")
+    t = w.team("Sales")
+    w.login("sam", "crm_writer")
+    w.join("sam", "Sales")
+    for who, sql, params in (
+            ("adam", "INSERT INTO crm.nodes (node_type, properties) VALUES ('org', '{}')", ()),
+            ("sam", "SELECT crm.create_org('Sneaky')", ()),
+            # a SECURITY DEFINER maintenance function runs as the owner: still refused
+            ("sam", "SELECT crm_private.recompute_acl(ARRAY[%s]::uuid[])", (t,))):
+        c = w.connect(who, autocommit=False)
+        c.execute("SET crm.bulk_apply = 'on'")
+        with pytest.raises(psycopg.Error) as e:
+            c.execute(sql, params)
+        assert e.value.sqlstate == "42501", (who, sql, e.value)
+        assert "reserved for crm360's reconciliation" in str(e.value)
+        c.rollback()
+        c.close()
+    # the table owner (superuser here) is refused too unless the transaction was registered
+    w.admin.execute("SET crm.bulk_apply = 'on'")
+    try:
+        with pytest.raises(psycopg.Error) as e:
+            w.admin.execute("INSERT INTO crm.nodes (node_type, properties) VALUES ('team', '{\"name\": \"x\"}')")
+        assert e.value.sqlstate == "42501"
+    finally:
+        w.admin.execute("RESET crm.bulk_apply")
+    assert w.admin.execute("SELECT count(*) FROM crm.nodes WHERE label IN ('Sneaky', 'x')").fetchone()[0] == 0

@@ -18,21 +18,27 @@ BEGIN
     TRUNCATE crm_restriction_log;
     INSERT INTO crm_restriction_log (event_id, node_id, principal)
     SELECT gen_random_uuid(), u.node_id, u.principal FROM unnest(p_node_ids, p_principals) AS u(node_id, principal);
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    -- the ACL columns are written with the rows (the event: union of its participants' acl;
+    -- participants: their node's acl and the event's): inside rc_apply's bulk mode the row
+    -- triggers are skipped and these values stand, elsewhere the triggers compute the same
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, acl, recorded_by)
     SELECT l.event_id, CASE WHEN p_added THEN 'access_restricted' ELSE 'access_unrestricted' END, now(),
            format('%s %s %s %s', CASE WHEN p_added THEN 'Restricted' ELSE 'Unrestricted' END, n.label,
                   CASE WHEN p_added THEN 'to' ELSE 'from' END, coalesce(p.label, l.principal::text)),
            jsonb_build_object('principal', l.principal, 'principal_type', p.node_type),
-           coalesce(crm.current_actor()::text, session_user::text)
+           coalesce(crm.current_actor()::text, session_user::text),
+           crm_private.acl_norm(n.acl || p.acl), crm.current_actor()
       FROM crm_restriction_log l
       JOIN crm.nodes n ON n.id = l.node_id
       LEFT JOIN crm.nodes p ON p.id = l.principal;
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT l.event_id, l.node_id, 'subject' FROM crm_restriction_log l
-    UNION ALL
-    SELECT l.event_id, l.principal, 'principal' FROM crm_restriction_log l
-     WHERE EXISTS (SELECT 1 FROM crm.nodes p WHERE p.id = l.principal);
+    INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
+    SELECT l.event_id, x.node_id, x.role, x.node_acl, crm_private.acl_norm(n.acl || p.acl)
+      FROM crm_restriction_log l
+      JOIN crm.nodes n ON n.id = l.node_id
+      LEFT JOIN crm.nodes p ON p.id = l.principal
+     CROSS JOIN LATERAL (VALUES (l.node_id, 'subject', n.acl), (p.id, 'principal', p.acl)) AS x(node_id, role, node_acl)
+     WHERE x.node_id IS NOT NULL;
     RETURN v_n;
 END;
 $$;

@@ -41,8 +41,16 @@ DECLARE
     v_last         bigint;
     v_pipeline     uuid;
     v_ids          uuid[];
+    v_bad          record;
 BEGIN
+    -- statistics first: earlier objects of this load may have grown the graph tables far
+    -- beyond what their statistics say (nested loops over thousands of rows otherwise)
+    PERFORM crm_private.rc_refresh_stats();
     ANALYZE pg_temp.rc_stage;
+    -- bulk mode: the per-row validation triggers of the graph tables are skipped for the
+    -- statements below; what they would check and compute is done here, set-based
+    -- (marked "bulk:" below). Left again (crm_private.bulk_apply_end) before returning.
+    PERFORM crm_private.bulk_apply_begin();
 
     -- ------------------------------------------------------------ skip: stale, not customers
     UPDATE pg_temp.rc_stage s
@@ -52,6 +60,42 @@ BEGIN
        AND s.source_time < ns.source_updated_at AND s.reject_reason IS NULL;
     UPDATE pg_temp.rc_stage s SET skip_reason = 'not a customer record (staff user or deleted customer)'
      WHERE s.kind = 'skip' AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
+
+    -- bulk: the claims a record will assert are checked before anything is written, by the
+    -- rules of crm_private.tg_assertions__validate (registered type, subject node type,
+    -- required keys, JSON types of the registered keys, the type's jsonpath rule); a record
+    -- with an invalid claim is rejected with the reason instead of failing the whole batch
+    UPDATE pg_temp.rc_stage s SET reject_reason = v.why
+      FROM (SELECT s2.record_id,
+                   string_agg(format('invalid %s claim %s: %s', a.key, a.value::text, p.problem), '; ' ORDER BY a.key) AS why
+              FROM pg_temp.rc_stage s2
+             CROSS JOIN LATERAL jsonb_each(s2.assertions) AS a
+              LEFT JOIN crm.assertion_types t ON t.assertion_type = a.key
+             CROSS JOIN LATERAL (SELECT CASE
+                    WHEN t.assertion_type IS NULL THEN 'unknown assertion type'
+                    WHEN t.subject_is_edge OR (t.subject_types IS NOT NULL AND NOT (s2.node_type = ANY (t.subject_types)))
+                        THEN format('not about a %s node', s2.node_type)
+                    WHEN jsonb_typeof(a.value) <> 'object' THEN 'a claim must be a JSON object'
+                    ELSE concat_ws('; ',
+                        (SELECT 'missing ' || string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
+                          WHERE NOT (a.value ? k) OR jsonb_typeof(a.value -> k) = 'null'),
+                        (SELECT string_agg(format('%s must be %s, got %s', cp.key, cp.value #>> '{}',
+                                                  jsonb_typeof(a.value -> cp.key)), '; ')
+                           FROM jsonb_each(t.claim_properties) AS cp
+                          WHERE a.value ? cp.key AND jsonb_typeof(a.value -> cp.key) <> 'null'
+                            AND CASE cp.value #>> '{}'
+                                  WHEN 'any' THEN false
+                                  WHEN 'date' THEN jsonb_typeof(a.value -> cp.key) <> 'string'
+                                                   OR NOT pg_input_is_valid(a.value ->> cp.key, 'date')
+                                  ELSE jsonb_typeof(a.value -> cp.key) <> (cp.value #>> '{}') END),
+                        CASE WHEN t.claim_rule IS NOT NULL
+                                  AND NOT coalesce(jsonb_path_match(a.value, t.claim_rule, '{}', true), false)
+                             THEN format('violates %s', t.claim_rule::text) END)
+                  END AS problem) p
+             WHERE s2.reject_reason IS NULL AND s2.skip_reason IS NULL AND s2.kind = 'child'
+               AND jsonb_typeof(s2.assertions) = 'object' AND nullif(p.problem, '') IS NOT NULL
+             GROUP BY s2.record_id) v
+     WHERE s.record_id = v.record_id;
 
     -- ------------------------------------------------------------ account resolution
     UPDATE pg_temp.rc_stage s SET crm_account = ns.node_id
@@ -181,6 +225,22 @@ BEGIN
     END IF;
 
     -- ------------------------------------------------------------ new nodes (one per key)
+    -- bulk: the required properties of the node type (crm.node_types, as tg_nodes__validate
+    -- checks them: present, non-null, non-blank) — a record that would create an incomplete
+    -- node is rejected with the reason; OPP codes are allocated below
+    UPDATE pg_temp.rc_stage s
+       SET reject_reason = format('a %s node needs the properties %s', s.node_type, m.missing)
+      FROM (SELECT s2.record_id, string_agg(k, ', ' ORDER BY k) AS missing
+              FROM pg_temp.rc_stage s2
+              JOIN crm.node_types t ON t.node_type = s2.node_type
+             CROSS JOIN LATERAL unnest(t.required_properties) AS k
+             WHERE s2.ok AND s2.node_id IS NULL AND s2.kind IN ('account', 'user', 'person', 'child')
+               AND NOT (s2.node_type = 'opportunity' AND k = 'code')
+               AND (NOT (s2.properties ? k) OR jsonb_typeof(s2.properties -> k) = 'null'
+                    OR (jsonb_typeof(s2.properties -> k) = 'string' AND btrim(s2.properties ->> k) = ''))
+             GROUP BY s2.record_id) m
+     WHERE s.record_id = m.record_id;
+
     WITH k AS (
         SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
          WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
@@ -207,26 +267,36 @@ BEGIN
           FROM o WHERE o.node_id = s.node_id;
     END IF;
 
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, restricted_to, attrs)
-    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
-           s.node_source, s.node_key,
-           CASE WHEN s.team_id IS NOT NULL THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END,
-           jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id))
-      FROM pg_temp.rc_stage s
-     WHERE s.is_new AND s.kind NOT IN ('child', 'person')
-     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
-    -- children and people are created with their account's acl (their owned_by edge follows
-    -- below): the ACL recomputation of the edge trigger then finds nothing to change
-    PERFORM set_config('crm.acl_maintenance', 'on', true);
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, acl)
-    SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.label, jsonb_strip_nulls(s.properties),
-           s.node_source, s.node_key, a.acl
-      FROM pg_temp.rc_stage s
-      LEFT JOIN crm.nodes a ON a.id = s.account_id
-     WHERE s.is_new AND s.kind IN ('child', 'person')
-     ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC;
-    PERFORM set_config('crm.acl_maintenance', 'off', true);
+    -- bulk: label derived when blank and external keys trimmed (as tg_nodes__validate does);
+    -- acl NULL for types that are not access-checked, else the restriction (accounts: the
+    -- ingestion team) — children and people get their account's acl (their owned_by edge
+    -- follows below), exactly what the ACL inheritance would compute
+    INSERT INTO crm.nodes (id, node_type, label, properties, external_source, external_id, restricted_to, acl, attrs)
+    SELECT x.node_id, x.node_type, x.label, x.props, x.node_source, x.node_key, x.restricted_to,
+           CASE WHEN NOT t.access_checked THEN NULL
+                WHEN x.kind IN ('child', 'person') THEN crm_private.acl_norm(a.acl)
+                ELSE x.restricted_to END,
+           x.attrs
+      FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.kind, s.account_id,
+                   coalesce(nullif(btrim(s.label), ''),
+                            nullif(btrim(s.properties ->> 'name'), ''),
+                            nullif(btrim(concat_ws(' ', s.properties ->> 'first_name', s.properties ->> 'last_name')), ''),
+                            nullif(btrim(s.properties ->> 'subject'), ''), nullif(btrim(s.properties ->> 'title'), ''),
+                            nullif(btrim(s.properties ->> 'number'), ''), nullif(btrim(s.properties ->> 'value'), ''),
+                            s.properties ->> 'code') AS label,
+                   jsonb_strip_nulls(s.properties) AS props,
+                   nullif(btrim(s.node_source), '') AS node_source, nullif(btrim(s.node_key), '') AS node_key,
+                   CASE WHEN s.team_id IS NOT NULL AND s.kind NOT IN ('child', 'person')
+                        THEN ARRAY[s.team_id] ELSE '{}'::uuid[] END AS restricted_to,
+                   CASE WHEN s.kind NOT IN ('child', 'person')
+                        THEN jsonb_strip_nulls(jsonb_build_object('ingest_team', s.team_id)) ELSE '{}'::jsonb END AS attrs
+              FROM pg_temp.rc_stage s
+             WHERE s.is_new
+             ORDER BY s.node_id, (s.source = 'salesforce') DESC, s.record_id DESC) x
+      JOIN crm.node_types t ON t.node_type = x.node_type
+      LEFT JOIN crm.nodes a ON a.id = x.account_id AND x.kind IN ('child', 'person');
 
+    PERFORM crm_private.rc_refresh_stats();
     ANALYZE pg_temp.rc_stage;
 
     -- ------------------------------------------------------------ existing nodes
@@ -239,6 +309,7 @@ BEGIN
     UPDATE crm.nodes n
        SET properties = x.props,
            label = coalesce(x.label, n.label),
+           updated_at = now(),   -- bulk
            archived_at = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source' THEN NULL ELSE n.archived_at END,
            attrs = CASE WHEN x.restore AND n.attrs ->> 'archived_by' = 'source'
                         THEN n.attrs - 'archived_by' - 'removed_at_source' ELSE n.attrs END
@@ -264,16 +335,17 @@ BEGIN
         -- of the account and its owned_by descendants and logs the change
         UPDATE crm.nodes n
            SET restricted_to = crm_private.acl_norm(array_remove(n.restricted_to, (n.attrs ->> 'ingest_team')::uuid) || s.team_id),
-               attrs = jsonb_strip_nulls(n.attrs || jsonb_build_object('ingest_team', s.team_id))
+               attrs = jsonb_strip_nulls(n.attrs || jsonb_build_object('ingest_team', s.team_id)),
+               updated_at = now()   -- bulk
           FROM pg_temp.rc_stage s
          WHERE s.kind = 'account' AND s.ok AND NOT s.is_new AND n.id = s.node_id
            AND (n.attrs ->> 'ingest_team')::uuid IS DISTINCT FROM s.team_id;
     END IF;
 
     -- ------------------------------------------------------------ channels of people
-    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, acl)
     SELECT DISTINCT ON (c.key) 'channel', c.value, jsonb_build_object('channel_type', c.typ, 'value', c.value),
-           'channel', c.key
+           'channel', c.key, '{}'::uuid[]   -- bulk: access-checked, unrestricted (reached through its person)
       FROM (SELECT 'email:' || s.email AS key, 'email' AS typ, s.email AS value
               FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'person' AND s.email IS NOT NULL
             UNION ALL
@@ -343,26 +415,68 @@ BEGIN
     -- one statement per direction so each can use edges_source / edges_target
     UPDATE crm.edges e
        SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
-           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END,
+           updated_at = now()   -- bulk
       FROM pg_temp.rc_edges x
       JOIN crm.edge_types t ON t.edge_type = x.edge_type
      WHERE x.exclusive = 'source' AND e.source_id = x.source_id AND e.edge_type = x.edge_type
        AND e.target_id <> x.target_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
     UPDATE crm.edges e
        SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
-           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END,
+           updated_at = now()   -- bulk
       FROM pg_temp.rc_edges x
       JOIN crm.edge_types t ON t.edge_type = x.edge_type
      WHERE x.exclusive = 'target' AND e.target_id = x.target_id AND e.edge_type = x.edge_type
        AND e.source_id <> x.source_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
 
-    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
-    SELECT x.edge_type, x.source_id, x.target_id, x.properties
+    -- bulk: the rules of tg_edges__validate, checked for the whole set (a violation here is
+    -- a mapping bug, not bad data: it fails the batch with the trigger's error)
+    SELECT x.edge_type, sn.node_type AS s_type, tn.node_type AS t_type,
+           (sn.archived_at IS NOT NULL OR tn.archived_at IS NOT NULL) AS archived
+      INTO v_bad
       FROM pg_temp.rc_edges x
+      JOIN crm.edge_types t ON t.edge_type = x.edge_type
+      JOIN crm.nodes sn ON sn.id = x.source_id
+      JOIN crm.nodes tn ON tn.id = x.target_id
      WHERE x.source_id <> x.target_id
-       AND NOT EXISTS (SELECT 1 FROM crm.edges e
-                        WHERE e.edge_type = x.edge_type AND e.source_id = x.source_id AND e.target_id = x.target_id
-                          AND e.archived_at IS NULL AND e.effective_to IS NULL);
+       AND ((t.source_types IS NOT NULL AND NOT (sn.node_type = ANY (t.source_types)))
+            OR (t.target_types IS NOT NULL AND NOT (tn.node_type = ANY (t.target_types)))
+            OR sn.archived_at IS NOT NULL OR tn.archived_at IS NOT NULL)
+     LIMIT 1;
+    IF FOUND THEN
+        IF v_bad.archived THEN
+            RAISE EXCEPTION 'cannot link an archived node (% edge)', v_bad.edge_type
+                USING ERRCODE = 'CR020', HINT = 'restore the node first (crm.restore_node)';
+        END IF;
+        RAISE EXCEPTION 'a % edge cannot link a % node to a % node', v_bad.edge_type, v_bad.s_type, v_bad.t_type
+            USING ERRCODE = 'CR012', HINT = 'check the direction and the node types (see crm.edge_types)';
+    END IF;
+    -- bulk: endpoint ACL copies and effective_from of temporal edges written here; children
+    -- that gained a new owned_by parent and already existed get their ACL recomputed
+    -- (new ones were created with their account's acl)
+    WITH ins AS (
+        INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from, source_acl, target_acl)
+        SELECT x.edge_type, x.source_id, x.target_id, x.properties,
+               CASE WHEN t.temporal THEN now() END, sn.acl, tn.acl
+          FROM pg_temp.rc_edges x
+          JOIN crm.edge_types t ON t.edge_type = x.edge_type
+          JOIN crm.nodes sn ON sn.id = x.source_id
+          JOIN crm.nodes tn ON tn.id = x.target_id
+         WHERE x.source_id <> x.target_id
+           AND NOT EXISTS (SELECT 1 FROM crm.edges e
+                            WHERE e.edge_type = x.edge_type AND e.source_id = x.source_id AND e.target_id = x.target_id
+                              AND e.archived_at IS NULL AND e.effective_to IS NULL)
+        RETURNING edges.source_id, edges.edge_type
+    )
+    SELECT array_agg(DISTINCT ins.source_id) INTO v_ids
+      FROM ins
+     WHERE ins.edge_type = 'owned_by'
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.node_id = ins.source_id AND s.is_new);
+    IF v_ids IS NOT NULL THEN
+        PERFORM crm_private.recompute_acl(v_ids);
+    END IF;
+    v_ids := NULL;
 
     -- ------------------------------------------------------------ current-state claims
     INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties)
@@ -468,14 +582,19 @@ BEGIN
     -- supersede changed claims (history chain), then record the new ones
     UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = c.new_id
       FROM pg_temp.rc_changes c WHERE a.id = c.old_id;
-    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at, source_event_id)
+    -- bulk: acl copied from the subject, sensitive from the type (claims were checked above)
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at, source_event_id,
+                                acl, sensitive)
     SELECT c.new_id, c.assertion_type, c.node_id, '', c.claim, v_now,
-           (SELECT n.id FROM pg_temp.rc_new_events n WHERE n.id = c.event_id)
-      FROM pg_temp.rc_changes c;
+           (SELECT n.id FROM pg_temp.rc_new_events n WHERE n.id = c.event_id),
+           sn.acl, t.sensitive
+      FROM pg_temp.rc_changes c
+      JOIN crm.nodes sn ON sn.id = c.node_id
+      JOIN crm.assertion_types t ON t.assertion_type = c.assertion_type;
 
     -- ------------------------------------------------------------ deleted at source -> archived
     WITH arch AS (
-        UPDATE crm.nodes n SET archived_at = v_now, attrs = n.attrs || '{"archived_by": "source"}'
+        UPDATE crm.nodes n SET archived_at = v_now, attrs = n.attrs || '{"archived_by": "source"}', updated_at = now()
           FROM (SELECT DISTINCT s.node_id FROM pg_temp.rc_stage s
                  WHERE s.ok AND s.deleted AND s.node_id IS NOT NULL AND s.kind IN ('account', 'person', 'child')) d
          WHERE n.id = d.node_id AND n.archived_at IS NULL
@@ -525,6 +644,7 @@ BEGIN
            count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NOT NULL)::integer
       INTO applied, rejected, orphans, skipped
       FROM pg_temp.rc_stage s;
+    PERFORM crm_private.bulk_apply_end();
     RETURN NEXT;
 END;
 $$;

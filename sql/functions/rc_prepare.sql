@@ -90,7 +90,7 @@ BEGIN
         body            text,
         artifact_type   text
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY) ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY, acl uuid[]) ON COMMIT DROP;
     TRUNCATE pg_temp.rc_stage, pg_temp.rc_edges, pg_temp.rc_changes, pg_temp.rc_events, pg_temp.rc_new_events;
 END;
 $$;

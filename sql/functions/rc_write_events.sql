@@ -3,6 +3,10 @@
 -- again (replays add nothing); new events get their participants (unique per node and
 -- role, missing nodes skipped) and their body as an artifact; pg_temp.rc_new_events lists
 -- the events actually written. Returns that number.
+-- ACLs are written with the rows, computed once for the batch (events.acl = the union of
+-- the participants' node acl, participants' acl/event_acl, artifacts' acl): in rc_apply's
+-- bulk mode the per-row triggers are skipped and these values stand; outside it (e.g.
+-- crm_private.rc_remove_missing) the triggers recompute the same values.
 CREATE OR REPLACE FUNCTION crm_private.rc_write_events()
 RETURNS integer
 LANGUAGE plpgsql
@@ -12,29 +16,37 @@ DECLARE
     v_n integer;
 BEGIN
     TRUNCATE pg_temp.rc_new_events;
-    WITH ins AS (
-        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
-                                external_source, external_id)
-        SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
-               e.external_source, e.external_id
+    WITH acl AS (
+        SELECT e.id, crm_private.acl_norm(array_agg(x)) AS acl
           FROM pg_temp.rc_events e
+         CROSS JOIN LATERAL unnest(e.parts) AS p(node_id)
+          JOIN crm.nodes n ON n.id = p.node_id
+         CROSS JOIN LATERAL unnest(n.acl) AS x
+         GROUP BY e.id
+    ), ins AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
+                                external_source, external_id, acl, recorded_by)
+        SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
+               e.external_source, e.external_id, coalesce(acl.acl, '{}'), crm.current_actor()
+          FROM pg_temp.rc_events e
+          LEFT JOIN acl ON acl.id = e.id
         ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
-        RETURNING id
+        RETURNING id, acl
     )
-    INSERT INTO pg_temp.rc_new_events (id) SELECT ins.id FROM ins;
+    INSERT INTO pg_temp.rc_new_events (id, acl) SELECT ins.id, ins.acl FROM ins;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n = 0 THEN
         RETURN 0;
     END IF;
     ANALYZE pg_temp.rc_new_events;
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT DISTINCT e.id, p.node_id, p.role
+    INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
+    SELECT DISTINCT e.id, p.node_id, p.role, nd.acl, n.acl
       FROM pg_temp.rc_events e
       JOIN pg_temp.rc_new_events n ON n.id = e.id
      CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
-     WHERE p.node_id IS NOT NULL;
-    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash)
-    SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex')
+      JOIN crm.nodes nd ON nd.id = p.node_id;
+    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash, acl)
+    SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex'), n.acl
       FROM pg_temp.rc_events e
       JOIN pg_temp.rc_new_events n ON n.id = e.id
      WHERE e.body IS NOT NULL AND btrim(e.body) <> '' AND e.artifact_type IS NOT NULL;

@@ -44,6 +44,9 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_artifacts__acl() IS
     'Trigger: the anchor node/event must be visible (42501); copies its acl; protects the acl column.';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_artifacts__acl
     BEFORE INSERT OR UPDATE ON crm.artifacts
-    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_artifacts__acl();
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_artifacts__acl();

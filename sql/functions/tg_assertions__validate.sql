@@ -119,6 +119,9 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_assertions__validate() IS
     'Trigger: validates assertion type, subject and claim shape on insert (CR010, CR013, CR014, 23503); makes assertions immutable except for supersession (CR015).';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_assertions__validate
     BEFORE INSERT OR UPDATE ON crm.assertions
-    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_assertions__validate();
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_assertions__validate();

@@ -29,7 +29,10 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_edges__after_insert() IS
     'Trigger: recomputes inherited ACLs for new owned_by edges; logs new team memberships.';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_edges__after_insert
     AFTER INSERT ON crm.edges
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_insert();
+    FOR EACH STATEMENT
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_edges__after_insert();

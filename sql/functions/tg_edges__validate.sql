@@ -84,6 +84,9 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_edges__validate() IS
     'Trigger: validates edge type, endpoint existence and types, liveness (CR010, CR012, CR020, 23503); defaults effective_from of temporal edges.';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_edges__validate
     BEFORE INSERT OR UPDATE ON crm.edges
-    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_edges__validate();
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_edges__validate();

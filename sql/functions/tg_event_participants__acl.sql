@@ -31,6 +31,9 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_event_participants__acl() IS
     'Trigger: participant must be visible (42501); copies the node''s acl; protects the ACL columns.';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_event_participants__acl
     BEFORE INSERT OR UPDATE ON crm.event_participants
-    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_event_participants__acl();
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_event_participants__acl();

@@ -24,10 +24,13 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_event_participants__after() IS
     'Trigger: recomputes the acl of events whose participants were added or changed.';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_event_participants__after_insert
     AFTER INSERT ON crm.event_participants
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();
+    FOR EACH STATEMENT
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE OR REPLACE TRIGGER tg_event_participants__after_update
     AFTER UPDATE ON crm.event_participants
     REFERENCING NEW TABLE AS new_rows

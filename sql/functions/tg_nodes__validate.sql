@@ -149,6 +149,9 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_nodes__validate() IS
     'Trigger: validates node type and required properties (CR010, CR011), derives label, computes acl, bumps updated_at.';
 
+-- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
 CREATE OR REPLACE TRIGGER tg_nodes__validate
     BEFORE INSERT OR UPDATE ON crm.nodes
-    FOR EACH ROW EXECUTE FUNCTION crm_private.tg_nodes__validate();
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION crm_private.tg_nodes__validate();

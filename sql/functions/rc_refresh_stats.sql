@@ -1,0 +1,50 @@
+-- crm_private.rc_refresh_stats() — ANALYZE the graph tables reconciliation joins against
+-- when they changed a lot since their statistics were taken.
+-- Why: a bulk load grows crm.nodes / crm.node_sources / crm.edges by thousands of rows per
+-- source object, in the same transaction or seconds apart — faster than autovacuum
+-- analyses them. With statistics saying "1 row", the planner picks nested loops over
+-- what are really thousands of rows (one measured statement: 4,800 contacts x 1,200
+-- accounts = 5.7M join-filter rows, 2.2 s instead of 20 ms).
+-- Guarantees: a table is analysed when its rows changed since the last ANALYZE —
+-- committed changes (pg_stat_user_tables.n_mod_since_analyze) plus this transaction's own
+-- (pg_stat_get_xact_tuples_*) — exceed 1,000 and its committed live rows, i.e. when the
+-- statistics may be off by more than a factor of two (a growing table is analysed
+-- O(log size) times during a load; each ANALYZE samples ~30k rows, 0.1-0.4 s); smaller
+-- drift is left to autovacuum, which corrects it on its own schedule.
+-- ANALYZE inside the transaction includes its own uncommitted rows. Runs as the caller,
+-- which is the owner inside crm.reconcile (SECURITY DEFINER); returns the tables analysed.
+CREATE OR REPLACE FUNCTION crm_private.rc_refresh_stats()
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_rel  record;
+    v_done text[] := '{}';
+BEGIN
+    FOR v_rel IN
+        SELECT x.*
+          FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze, s.n_live_tup, x.xact_mods,
+                       -- this transaction's changes already covered by an ANALYZE it ran
+                       coalesce(nullif(pg_catalog.current_setting(
+                           format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true), '')::bigint, 0) AS covered
+                  FROM pg_catalog.pg_stat_user_tables s
+                 CROSS JOIN LATERAL (SELECT pg_catalog.pg_stat_get_xact_tuples_inserted(s.relid)
+                                            + pg_catalog.pg_stat_get_xact_tuples_updated(s.relid)
+                                            + pg_catalog.pg_stat_get_xact_tuples_deleted(s.relid) AS xact_mods) x
+                 WHERE (s.schemaname, s.relname) IN (('crm', 'nodes'), ('crm', 'edges'), ('crm', 'node_sources'),
+                                                     ('crm', 'assertions'), ('crm', 'events'),
+                                                     ('crm', 'event_participants'), ('crm_raw', 'records'))) x
+         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_live_tup)
+    LOOP
+        EXECUTE format('ANALYZE %I.%I', v_rel.schemaname, v_rel.relname);
+        PERFORM pg_catalog.set_config(format('crm.rc_stats_%s_%s', v_rel.schemaname, v_rel.relname),
+                                      v_rel.xact_mods::text, true);
+        v_done := v_done || format('%s.%s', v_rel.schemaname, v_rel.relname);
+    END LOOP;
+    RETURN v_done;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.rc_refresh_stats() IS
+    'Reconciliation: ANALYZEs the graph tables whose rows changed by more than 1,000 and by more than their committed live rows since their last statistics (including this transaction''s own changes); returns the tables analysed.';
