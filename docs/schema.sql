@@ -2825,12 +2825,15 @@ BEGIN
            ARRAY[s.account_id] || coalesce(p.ids, '{}'), ARRAY['account'] || coalesce(p.roles, '{}'),
            s.body, s.artifact_type
       FROM pg_temp.rc_stage s
-      LEFT JOIN LATERAL (
-          SELECT array_agg(ns.node_id) AS ids, array_agg(r.key) AS roles
-            FROM jsonb_each(s.refs) AS r
+      LEFT JOIN (   -- one join for the whole batch, not a lookup per record (plans stay linear)
+          SELECT s2.record_id, array_agg(ns.node_id ORDER BY r.key) AS ids, array_agg(r.key ORDER BY r.key) AS roles
+            FROM pg_temp.rc_stage s2
+           CROSS JOIN LATERAL jsonb_each(s2.refs) AS r
             JOIN crm.node_sources ns ON ns.source = r.value ->> 0 AND ns.object = r.value ->> 1
                                     AND ns.external_id = r.value ->> 2
-      ) p ON true
+           WHERE s2.ok AND s2.kind = 'activity' AND s2.node_id IS NULL
+           GROUP BY s2.record_id
+      ) p ON p.record_id = s.record_id
      WHERE s.ok AND s.kind = 'activity' AND s.node_id IS NULL;
     ANALYZE pg_temp.rc_events;
     PERFORM crm_private.rc_write_events();
@@ -3120,9 +3123,12 @@ BEGIN
       FROM crm.node_sources ns
       JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
      WHERE ns.source = p_source AND ns.object = p_object
-       AND NOT EXISTS (SELECT 1 FROM crm_raw.records r
-                        WHERE r.source = ns.source AND r.object = ns.object AND r.external_id = ns.external_id
-                          AND r.last_seen_run_id >= v_run);
+       -- a hashed set of the keys the latest full run delivered: linear whatever the
+       -- statistics say (the keys of an object first loaded in this transaction are not in
+       -- them yet; an anti-join planned for "1 row" was quadratic)
+       AND ns.external_id NOT IN (SELECT r.external_id FROM crm_raw.records r
+                                   WHERE r.source = p_source AND r.object = p_object
+                                     AND r.last_seen_run_id >= v_run AND r.external_id IS NOT NULL);
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;

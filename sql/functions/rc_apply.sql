@@ -564,12 +564,15 @@ BEGIN
            ARRAY[s.account_id] || coalesce(p.ids, '{}'), ARRAY['account'] || coalesce(p.roles, '{}'),
            s.body, s.artifact_type
       FROM pg_temp.rc_stage s
-      LEFT JOIN LATERAL (
-          SELECT array_agg(ns.node_id) AS ids, array_agg(r.key) AS roles
-            FROM jsonb_each(s.refs) AS r
+      LEFT JOIN (   -- one join for the whole batch, not a lookup per record (plans stay linear)
+          SELECT s2.record_id, array_agg(ns.node_id ORDER BY r.key) AS ids, array_agg(r.key ORDER BY r.key) AS roles
+            FROM pg_temp.rc_stage s2
+           CROSS JOIN LATERAL jsonb_each(s2.refs) AS r
             JOIN crm.node_sources ns ON ns.source = r.value ->> 0 AND ns.object = r.value ->> 1
                                     AND ns.external_id = r.value ->> 2
-      ) p ON true
+           WHERE s2.ok AND s2.kind = 'activity' AND s2.node_id IS NULL
+           GROUP BY s2.record_id
+      ) p ON p.record_id = s.record_id
      WHERE s.ok AND s.kind = 'activity' AND s.node_id IS NULL;
 
     ANALYZE pg_temp.rc_events;
