@@ -1981,6 +1981,39 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
                           AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
                          OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
 $$;
+CREATE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) RETURNS TABLE(missing text, bad text, rule_ok boolean)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    SELECT (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(p_required) AS k
+             WHERE NOT (p_claim ? k) OR jsonb_typeof(p_claim -> k) = 'null'),
+           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
+                                     jsonb_typeof(p_claim -> p.key)), '; ')
+              FROM jsonb_each(p_properties) AS p
+             WHERE p_claim ? p.key
+               AND jsonb_typeof(p_claim -> p.key) <> 'null'
+               AND CASE p.value #>> '{}'
+                     WHEN 'any' THEN false
+                     WHEN 'date' THEN jsonb_typeof(p_claim -> p.key) <> 'string'
+                                      OR NOT pg_input_is_valid(p_claim ->> p.key, 'date')
+                     ELSE jsonb_typeof(p_claim -> p.key) <> (p.value #>> '{}')
+                   END),
+           (p_rule IS NULL OR coalesce(jsonb_path_match(p_claim, p_rule, '{}', true), false))
+$$;
+CREATE FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    SELECT coalesce(
+        nullif(btrim(p_label), ''),
+        nullif(btrim(p_properties ->> 'name'), ''),
+        nullif(btrim(concat_ws(' ', p_properties ->> 'first_name', p_properties ->> 'last_name')), ''),
+        nullif(btrim(p_properties ->> 'subject'), ''),
+        nullif(btrim(p_properties ->> 'title'), ''),
+        nullif(btrim(p_properties ->> 'number'), ''),
+        nullif(btrim(p_properties ->> 'value'), ''),
+        p_properties ->> 'code')
+$$;
 CREATE FUNCTION crm_private.event_recorded_by(p_event_id uuid) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
@@ -2350,8 +2383,8 @@ BEGIN
     UPDATE pg_temp.rc_stage s SET skip_reason = 'not a customer record (staff user or deleted customer)'
      WHERE s.kind = 'skip' AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
     -- bulk: the claims a record will assert are checked before anything is written, by the
-    -- rules of crm_private.tg_assertions__validate (registered type, subject node type,
-    -- required keys, JSON types of the registered keys, the type's jsonpath rule); a record
+    -- rules of crm_private.tg_assertions__validate (registered type, subject node type, and
+    -- crm_private.claim_problems: required keys, JSON types, the type's jsonpath rule); a record
     -- with an invalid claim is rejected with the reason instead of failing the whole batch
     UPDATE pg_temp.rc_stage s SET reject_reason = v.why
       FROM (SELECT s2.record_id,
@@ -2364,22 +2397,10 @@ BEGIN
                     WHEN t.subject_is_edge OR (t.subject_types IS NOT NULL AND NOT (s2.node_type = ANY (t.subject_types)))
                         THEN format('not about a %s node', s2.node_type)
                     WHEN jsonb_typeof(a.value) <> 'object' THEN 'a claim must be a JSON object'
-                    ELSE concat_ws('; ',
-                        (SELECT 'missing ' || string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
-                          WHERE NOT (a.value ? k) OR jsonb_typeof(a.value -> k) = 'null'),
-                        (SELECT string_agg(format('%s must be %s, got %s', cp.key, cp.value #>> '{}',
-                                                  jsonb_typeof(a.value -> cp.key)), '; ')
-                           FROM jsonb_each(t.claim_properties) AS cp
-                          WHERE a.value ? cp.key AND jsonb_typeof(a.value -> cp.key) <> 'null'
-                            AND CASE cp.value #>> '{}'
-                                  WHEN 'any' THEN false
-                                  WHEN 'date' THEN jsonb_typeof(a.value -> cp.key) <> 'string'
-                                                   OR NOT pg_input_is_valid(a.value ->> cp.key, 'date')
-                                  ELSE jsonb_typeof(a.value -> cp.key) <> (cp.value #>> '{}') END),
-                        CASE WHEN t.claim_rule IS NOT NULL
-                                  AND NOT coalesce(jsonb_path_match(a.value, t.claim_rule, '{}', true), false)
-                             THEN format('violates %s', t.claim_rule::text) END)
-                  END AS problem) p
+                    ELSE concat_ws('; ', 'missing ' || c.missing, c.bad,
+                                   CASE WHEN NOT c.rule_ok THEN format('violates %s', t.claim_rule::text) END)
+                  END AS problem
+                  FROM crm_private.claim_problems(a.value, t.claim_required, t.claim_properties, t.claim_rule) c) p
              WHERE s2.reject_reason IS NULL AND s2.skip_reason IS NULL AND s2.kind = 'child'
                AND jsonb_typeof(s2.assertions) = 'object' AND nullif(p.problem, '') IS NOT NULL
              GROUP BY s2.record_id) v
@@ -2554,12 +2575,7 @@ BEGIN
                 ELSE x.restricted_to END,
            x.attrs
       FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.kind, s.account_id,
-                   coalesce(nullif(btrim(s.label), ''),
-                            nullif(btrim(s.properties ->> 'name'), ''),
-                            nullif(btrim(concat_ws(' ', s.properties ->> 'first_name', s.properties ->> 'last_name')), ''),
-                            nullif(btrim(s.properties ->> 'subject'), ''), nullif(btrim(s.properties ->> 'title'), ''),
-                            nullif(btrim(s.properties ->> 'number'), ''), nullif(btrim(s.properties ->> 'value'), ''),
-                            s.properties ->> 'code') AS label,
+                   crm_private.derive_label(s.label, s.properties) AS label,
                    jsonb_strip_nulls(s.properties) AS props,
                    nullif(btrim(s.node_source), '') AS node_source, nullif(btrim(s.node_key), '') AS node_key,
                    CASE WHEN s.team_id IS NOT NULL AND s.kind NOT IN ('child', 'person')
@@ -3927,25 +3943,13 @@ BEGIN
     SELECT t.assertion_type, t.subject_types, t.subject_is_edge, t.claim_required, t.claim_properties,
            t.claim_rule, t.sensitive,
            n.id AS n_id, n.node_type AS n_type, n.acl AS n_acl,
-           (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
-             WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null') AS missing,
-           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
-                                     jsonb_typeof(NEW.claim -> p.key)), '; ')
-              FROM jsonb_each(t.claim_properties) AS p
-             WHERE NEW.claim ? p.key
-               AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
-               AND CASE p.value #>> '{}'
-                     WHEN 'any' THEN false
-                     WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
-                                      OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
-                     ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
-                   END) AS bad,
-           (t.claim_rule IS NULL
-            OR coalesce(jsonb_path_match(NEW.claim, t.claim_rule, '{}', true), false)) AS rule_ok
+           c.missing, c.bad, c.rule_ok
       INTO v_row
       FROM (SELECT 1) one
       LEFT JOIN crm.assertion_types t ON t.assertion_type = NEW.assertion_type
-      LEFT JOIN crm.nodes n ON n.id = NEW.subject_node_id;
+      LEFT JOIN crm.nodes n ON n.id = NEW.subject_node_id
+      LEFT JOIN LATERAL crm_private.claim_problems(NEW.claim, t.claim_required, t.claim_properties, t.claim_rule) c
+             ON true;
     IF v_row.assertion_type IS NULL THEN
         RAISE EXCEPTION 'unknown assertion type "%"', NEW.assertion_type
             USING ERRCODE = 'CR010',
@@ -4297,14 +4301,7 @@ BEGIN
                   HINT = format('add %s to properties (non-blank)', array_to_string(v_missing, ', '));
     END IF;
     IF NEW.label IS NULL OR btrim(NEW.label) = '' THEN
-        NEW.label := coalesce(
-            nullif(btrim(NEW.properties ->> 'name'), ''),
-            nullif(btrim(concat_ws(' ', NEW.properties ->> 'first_name', NEW.properties ->> 'last_name')), ''),
-            nullif(btrim(NEW.properties ->> 'subject'), ''),
-            nullif(btrim(NEW.properties ->> 'title'), ''),
-            nullif(btrim(NEW.properties ->> 'number'), ''),
-            nullif(btrim(NEW.properties ->> 'value'), ''),
-            NEW.properties ->> 'code');
+        NEW.label := crm_private.derive_label(NULL, NEW.properties);
         IF NEW.label IS NULL THEN
             RAISE EXCEPTION 'a % node needs a label', NEW.node_type
                 USING ERRCODE = 'CR011', HINT = 'pass label, or a name/title/subject property';
@@ -6190,6 +6187,12 @@ GRANT ALL ON FUNCTION crm_private.bulk_apply_ok() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.event_recorded_by(p_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.event_recorded_by(p_event_id uuid) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.event_recorded_by(p_event_id uuid) TO crm_connector;

@@ -578,3 +578,17 @@ def test_bulk_mode_cannot_be_switched_on_by_callers(world, db):
     finally:
         w.admin.execute("RESET crm.bulk_apply")
     assert w.admin.execute("SELECT count(*) FROM crm.nodes WHERE label IN ('Sneaky', 'x')").fetchone()[0] == 0
+
+
+def test_a_claim_the_registry_refuses_rejects_its_record_not_the_batch(db, conn):
+    """The registry is data: when it refuses a claim the mapping produced (here: 'new' tickets
+    no longer allowed), reconciliation rejects that record with the reason and applies the rest."""
+    conn.execute("""UPDATE crm.assertion_types SET claim_rule = '$.status like_regex "^(open|pending|solved|closed)$"'
+                     WHERE assertion_type = 'ticket_status'""")
+    for source, obj, f in BASE[:4] + BASE[6:9]:
+        ingest(db, source, obj, f)
+    rows = conn.execute("SELECT status, reason FROM crm_raw.records WHERE source = 'zendesk' AND object = 'tickets' "
+                        "ORDER BY status").fetchall()
+    assert [r[0] for r in rows] == ["applied", "orphan", "rejected"], rows      # the orphan is the fixture's
+    assert "invalid ticket_status claim" in rows[2][1] and "violates" in rows[2][1]
+    assert conn.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'ticket'").fetchone()[0] == 1

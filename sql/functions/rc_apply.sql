@@ -62,8 +62,8 @@ BEGIN
      WHERE s.kind = 'skip' AND s.reject_reason IS NULL AND s.skip_reason IS NULL;
 
     -- bulk: the claims a record will assert are checked before anything is written, by the
-    -- rules of crm_private.tg_assertions__validate (registered type, subject node type,
-    -- required keys, JSON types of the registered keys, the type's jsonpath rule); a record
+    -- rules of crm_private.tg_assertions__validate (registered type, subject node type, and
+    -- crm_private.claim_problems: required keys, JSON types, the type's jsonpath rule); a record
     -- with an invalid claim is rejected with the reason instead of failing the whole batch
     UPDATE pg_temp.rc_stage s SET reject_reason = v.why
       FROM (SELECT s2.record_id,
@@ -76,22 +76,10 @@ BEGIN
                     WHEN t.subject_is_edge OR (t.subject_types IS NOT NULL AND NOT (s2.node_type = ANY (t.subject_types)))
                         THEN format('not about a %s node', s2.node_type)
                     WHEN jsonb_typeof(a.value) <> 'object' THEN 'a claim must be a JSON object'
-                    ELSE concat_ws('; ',
-                        (SELECT 'missing ' || string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
-                          WHERE NOT (a.value ? k) OR jsonb_typeof(a.value -> k) = 'null'),
-                        (SELECT string_agg(format('%s must be %s, got %s', cp.key, cp.value #>> '{}',
-                                                  jsonb_typeof(a.value -> cp.key)), '; ')
-                           FROM jsonb_each(t.claim_properties) AS cp
-                          WHERE a.value ? cp.key AND jsonb_typeof(a.value -> cp.key) <> 'null'
-                            AND CASE cp.value #>> '{}'
-                                  WHEN 'any' THEN false
-                                  WHEN 'date' THEN jsonb_typeof(a.value -> cp.key) <> 'string'
-                                                   OR NOT pg_input_is_valid(a.value ->> cp.key, 'date')
-                                  ELSE jsonb_typeof(a.value -> cp.key) <> (cp.value #>> '{}') END),
-                        CASE WHEN t.claim_rule IS NOT NULL
-                                  AND NOT coalesce(jsonb_path_match(a.value, t.claim_rule, '{}', true), false)
-                             THEN format('violates %s', t.claim_rule::text) END)
-                  END AS problem) p
+                    ELSE concat_ws('; ', 'missing ' || c.missing, c.bad,
+                                   CASE WHEN NOT c.rule_ok THEN format('violates %s', t.claim_rule::text) END)
+                  END AS problem
+                  FROM crm_private.claim_problems(a.value, t.claim_required, t.claim_properties, t.claim_rule) c) p
              WHERE s2.reject_reason IS NULL AND s2.skip_reason IS NULL AND s2.kind = 'child'
                AND jsonb_typeof(s2.assertions) = 'object' AND nullif(p.problem, '') IS NOT NULL
              GROUP BY s2.record_id) v
@@ -278,12 +266,7 @@ BEGIN
                 ELSE x.restricted_to END,
            x.attrs
       FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.node_type, s.kind, s.account_id,
-                   coalesce(nullif(btrim(s.label), ''),
-                            nullif(btrim(s.properties ->> 'name'), ''),
-                            nullif(btrim(concat_ws(' ', s.properties ->> 'first_name', s.properties ->> 'last_name')), ''),
-                            nullif(btrim(s.properties ->> 'subject'), ''), nullif(btrim(s.properties ->> 'title'), ''),
-                            nullif(btrim(s.properties ->> 'number'), ''), nullif(btrim(s.properties ->> 'value'), ''),
-                            s.properties ->> 'code') AS label,
+                   crm_private.derive_label(s.label, s.properties) AS label,
                    jsonb_strip_nulls(s.properties) AS props,
                    nullif(btrim(s.node_source), '') AS node_source, nullif(btrim(s.node_key), '') AS node_key,
                    CASE WHEN s.team_id IS NOT NULL AND s.kind NOT IN ('child', 'person')

@@ -39,25 +39,13 @@ BEGIN
     SELECT t.assertion_type, t.subject_types, t.subject_is_edge, t.claim_required, t.claim_properties,
            t.claim_rule, t.sensitive,
            n.id AS n_id, n.node_type AS n_type, n.acl AS n_acl,
-           (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(t.claim_required) AS k
-             WHERE NOT (NEW.claim ? k) OR jsonb_typeof(NEW.claim -> k) = 'null') AS missing,
-           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
-                                     jsonb_typeof(NEW.claim -> p.key)), '; ')
-              FROM jsonb_each(t.claim_properties) AS p
-             WHERE NEW.claim ? p.key
-               AND jsonb_typeof(NEW.claim -> p.key) <> 'null'
-               AND CASE p.value #>> '{}'
-                     WHEN 'any' THEN false
-                     WHEN 'date' THEN jsonb_typeof(NEW.claim -> p.key) <> 'string'
-                                      OR NOT pg_input_is_valid(NEW.claim ->> p.key, 'date')
-                     ELSE jsonb_typeof(NEW.claim -> p.key) <> (p.value #>> '{}')
-                   END) AS bad,
-           (t.claim_rule IS NULL
-            OR coalesce(jsonb_path_match(NEW.claim, t.claim_rule, '{}', true), false)) AS rule_ok
+           c.missing, c.bad, c.rule_ok
       INTO v_row
       FROM (SELECT 1) one
       LEFT JOIN crm.assertion_types t ON t.assertion_type = NEW.assertion_type
-      LEFT JOIN crm.nodes n ON n.id = NEW.subject_node_id;
+      LEFT JOIN crm.nodes n ON n.id = NEW.subject_node_id
+      LEFT JOIN LATERAL crm_private.claim_problems(NEW.claim, t.claim_required, t.claim_properties, t.claim_rule) c
+             ON true;
 
     IF v_row.assertion_type IS NULL THEN
         RAISE EXCEPTION 'unknown assertion type "%"', NEW.assertion_type

@@ -62,14 +62,7 @@ BEGIN
     END IF;
 
     IF NEW.label IS NULL OR btrim(NEW.label) = '' THEN
-        NEW.label := coalesce(
-            nullif(btrim(NEW.properties ->> 'name'), ''),
-            nullif(btrim(concat_ws(' ', NEW.properties ->> 'first_name', NEW.properties ->> 'last_name')), ''),
-            nullif(btrim(NEW.properties ->> 'subject'), ''),
-            nullif(btrim(NEW.properties ->> 'title'), ''),
-            nullif(btrim(NEW.properties ->> 'number'), ''),
-            nullif(btrim(NEW.properties ->> 'value'), ''),
-            NEW.properties ->> 'code');
+        NEW.label := crm_private.derive_label(NULL, NEW.properties);
         IF NEW.label IS NULL THEN
             RAISE EXCEPTION 'a % node needs a label', NEW.node_type
                 USING ERRCODE = 'CR011', HINT = 'pass label, or a name/title/subject property';
