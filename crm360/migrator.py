@@ -271,6 +271,10 @@ class Migrator:
         with psycopg.connect(self.dsn) as conn, conn.transaction():
             conn.execute("SET LOCAL lock_timeout = '10s'")
             conn.execute("SET LOCAL check_function_bodies = off")
+            # SQL-standard function bodies (RETURN / BEGIN ATOMIC) are bound when created:
+            # bind them to schema-qualified objects and pg_catalog only, never to whatever
+            # the migrating role's search_path holds
+            conn.execute("SET LOCAL search_path = ''")
             conn.execute("SET LOCAL client_min_messages = warning")
             for r in reps:
                 if r.state != "unchanged":

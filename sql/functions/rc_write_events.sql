@@ -13,23 +13,31 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_n integer;
+    v_n     integer;
+    v_actor uuid := crm.current_actor();
 BEGIN
-    TRUNCATE pg_temp.rc_new_events;
-    WITH acl AS (
-        SELECT e.id, crm_private.acl_norm(array_agg(x)) AS acl
-          FROM pg_temp.rc_events e
-         CROSS JOIN LATERAL unnest(e.parts) AS p(node_id)
-          JOIN crm.nodes n ON n.id = p.node_id
-         CROSS JOIN LATERAL unnest(n.acl) AS x
-         GROUP BY e.id
+    TRUNCATE pg_temp.rc_new_events, pg_temp.rc_parts;
+    -- the participants, each node looked up once: its acl makes the event's acl and the
+    -- participant row's own acl copy
+    INSERT INTO pg_temp.rc_parts (event_id, node_id, role, acl)
+    SELECT DISTINCT e.id, p.node_id, p.role, nd.acl
+      FROM pg_temp.rc_events e
+     CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
+      JOIN crm.nodes nd ON nd.id = p.node_id;
+    ANALYZE pg_temp.rc_parts;
+    WITH acl AS (   -- = crm_private.acl_norm of the union (sorted, distinct, no NULLs)
+        SELECT x.event_id, array_agg(DISTINCT a ORDER BY a) AS acl
+          FROM pg_temp.rc_parts x
+         CROSS JOIN LATERAL unnest(x.acl) AS a
+         WHERE a IS NOT NULL
+         GROUP BY x.event_id
     ), ins AS (
         INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
                                 external_source, external_id, acl, recorded_by)
         SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
-               e.external_source, e.external_id, coalesce(acl.acl, '{}'), crm.current_actor()
+               e.external_source, e.external_id, coalesce(acl.acl, '{}'), v_actor
           FROM pg_temp.rc_events e
-          LEFT JOIN acl ON acl.id = e.id
+          LEFT JOIN acl ON acl.event_id = e.id
         ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
         RETURNING id, acl
     )
@@ -40,11 +48,9 @@ BEGIN
     END IF;
     ANALYZE pg_temp.rc_new_events;
     INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
-    SELECT DISTINCT e.id, p.node_id, p.role, nd.acl, n.acl
-      FROM pg_temp.rc_events e
-      JOIN pg_temp.rc_new_events n ON n.id = e.id
-     CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
-      JOIN crm.nodes nd ON nd.id = p.node_id;
+    SELECT x.event_id, x.node_id, x.role, x.acl, n.acl
+      FROM pg_temp.rc_parts x
+      JOIN pg_temp.rc_new_events n ON n.id = x.event_id;
     INSERT INTO crm.artifacts (artifact_type, event_id, title, body, content_hash, acl)
     SELECT e.artifact_type, e.id, e.summary, e.body, encode(sha256(convert_to(e.body, 'UTF8')), 'hex'), n.acl
       FROM pg_temp.rc_events e

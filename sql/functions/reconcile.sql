@@ -18,6 +18,7 @@ DECLARE
     v_so  crm_raw.source_objects%ROWTYPE;
     v_c   record;
     v_run bigint;
+    v_removed bigint[];
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -39,12 +40,18 @@ BEGIN
              WHERE r.source = v_so.source AND r.object = v_so.object AND r.full_refresh
                AND r.landed_at IS NOT NULL AND r.status <> 'failed';
             -- delivered again after a removal: apply the delivered version again (restores the node)
-            UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
-              FROM crm.node_sources ns
-              JOIN crm.nodes n ON n.id = ns.node_id
-             WHERE ns.source = v_so.source AND ns.object = v_so.object
-               AND n.archived_at IS NOT NULL AND n.attrs ? 'removed_at_source'
-               AND r.id = ns.last_record_id AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+            -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
+            -- id: a join here was planned from the run's records when statistics lagged a bulk
+            -- load — quadratic, seconds per call)
+            SELECT array_agg(ns.last_record_id) INTO v_removed
+              FROM crm.nodes n
+              JOIN crm.node_sources ns ON ns.node_id = n.id
+             WHERE n.archived_at IS NOT NULL AND n.attrs ? 'removed_at_source'
+               AND ns.source = v_so.source AND ns.object = v_so.object;
+            IF v_removed IS NOT NULL THEN
+                UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
+                 WHERE r.id = ANY (v_removed) AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+            END IF;
         END IF;
         IF EXISTS (SELECT 1 FROM crm_raw.records r
                     WHERE r.source = v_so.source AND r.object = v_so.object AND r.status = 'pending') THEN
