@@ -24,6 +24,19 @@ __all__ = ["ingest_files", "SourceFileError"]
 
 STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS crm_stage (ord bigint, payload text, error text)"
 RECONCILE_COLUMNS = ("source", "object", "applied", "rejected", "orphans", "skipped", "removed")
+# Landing and reconciliation work in temporary tables (pg_temp.crm_stage, crm_private.rc_prepare).
+# With PostgreSQL's default 8 MB of temp buffers a batch of ~30k records spills them to disk on
+# every pass (measured: reconcile 17% slower). temp_buffers can only be raised before the
+# session's first temporary table, hence right after connecting; never lowered.
+TEMP_BUFFERS = "256MB"
+
+
+def _connect_for_load(dsn: str) -> psycopg.Connection:
+    conn = connect(dsn)
+    conn.execute("SELECT set_config('temp_buffers', %s, false) "
+                 "WHERE pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes(%s)",
+                 (TEMP_BUFFERS, TEMP_BUFFERS))
+    return conn
 
 
 def _land_file(conn: psycopg.Connection, run_id: int, source: str, obj: str, path: str,
@@ -59,7 +72,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
     """
     if not paths:
         raise CrmError("no input files", sqlstate="22023", hint="pass one or more files, or - for stdin")
-    with connect(dsn) as conn:
+    with _connect_for_load(dsn) as conn:
         run_id = conn.execute("SELECT crm_raw.start_run(%s, %s, %s, %s)",
                               (source, object, full_refresh, [display_name(p) for p in paths])).fetchone()[0]
         conn.commit()
@@ -93,7 +106,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
 
 def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True) -> list[dict]:
     """Run crm.reconcile(source) (and crm.reconcile_orphans()); per source object counts."""
-    with connect(dsn) as conn:
+    with _connect_for_load(dsn) as conn:
         rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
         if orphans:
             rows += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
