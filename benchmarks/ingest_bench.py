@@ -7,7 +7,8 @@ JSON, Zendesk JSON pages, CLM CSV, Stripe list JSON + NDJSON) in a temp dir, cre
 fresh database `crm360_bench` on the server (embedded one by default), migrates it, then
 measures (1) a plain COPY of the same raw rows (source, object, key, payload) into an
 unindexed table — the floor — and (2) `crm360 ingest` of every file (parse, COPY, landing,
-crm.reconcile), object by object. Prints a table and writes benchmarks/out/ingest-<ts>.json.
+crm.reconcile), object by object, and (3) the write floor of the result: the rows the load
+produced, inserted once into empty copies of their tables (same indexes; then + foreign keys). Prints a table and writes benchmarks/out/ingest-<ts>.json.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from crm360.connectors import ingest_files
+from crm360.connectors import ingest_files, reconcile
 from crm360.migrator import Migrator
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -135,6 +136,40 @@ def plain_copy(dsn: str, files: dict) -> tuple[int, float]:
         return rows, time.perf_counter() - t
 
 
+FLOOR_TABLES = ("crm.nodes", "crm.edges", "crm.events", "crm.event_participants", "crm.assertions",
+                "crm.artifacts", "crm.node_sources", "crm_raw.records")
+
+
+def write_floor(dsn: str) -> dict:
+    """The least any implementation of this schema must spend: the graph and raw rows the load
+    produced, INSERTed once (INSERT ... SELECT, one statement per table) into empty copies of
+    their tables with the same indexes — no lookups, no updates, no triggers — then again with
+    the same foreign keys added. Rolled back."""
+    out = {}
+    for with_fks in (False, True):
+        with psycopg.connect(dsn) as c:
+            c.execute("CREATE SCHEMA floor")
+            spent = 0.0
+            for t in FLOOR_TABLES:
+                name = t.split(".")[1]
+                c.execute(f"CREATE TABLE floor.{name} (LIKE {t} INCLUDING DEFAULTS INCLUDING GENERATED "
+                          "INCLUDING INDEXES INCLUDING CONSTRAINTS)")
+                if with_fks:
+                    for (fk,) in c.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                           "WHERE conrelid = %s::regclass AND contype = 'f'", (t,)).fetchall():
+                        c.execute(f"ALTER TABLE floor.{name} ADD {fk}")
+                cols = [r[0] for r in c.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                    "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", (t,)).fetchall()]
+                collist = ", ".join(f'"{x}"' for x in cols)
+                t0 = time.perf_counter()
+                c.execute(f"INSERT INTO floor.{name} ({collist}) OVERRIDING SYSTEM VALUE SELECT {collist} FROM {t}")
+                spent += time.perf_counter() - t0
+            c.rollback()
+        out["indexes_fks_s" if with_fks else "indexes_s"] = round(spent, 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200_000)
@@ -162,20 +197,21 @@ def main() -> None:
             s = ingest_files(dsn, source, obj, [str(path)], reconcile=False)
             land = time.perf_counter() - t
             t = time.perf_counter()
-            with psycopg.connect(dsn) as c:
-                rec = c.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
+            rec = reconcile(dsn, source, orphans=False)   # what `crm360 ingest` runs after landing
             rec_s = time.perf_counter() - t
             per.append({"source": source, "object": obj, "records": s["received"], "land_s": round(land, 3),
-                        "reconcile_s": round(rec_s, 3), "applied": sum(r[2] for r in rec if r[1] == obj),
-                        "orphans": sum(r[4] for r in rec if r[1] == obj)})
+                        "reconcile_s": round(rec_s, 3), "applied": sum(r["applied"] for r in rec if r["object"] == obj),
+                        "orphans": sum(r["orphans"] for r in rec if r["object"] == obj)})
         total = time.perf_counter() - t0
     with psycopg.connect(dsn) as c:
         graph = dict(zip(("nodes", "edges", "assertions", "events"), c.execute(
             "SELECT (SELECT count(*) FROM crm.nodes), (SELECT count(*) FROM crm.edges), "
             "(SELECT count(*) FROM crm.assertions), (SELECT count(*) FROM crm.events)").fetchone(), strict=True))
+    floor = write_floor(dsn)
     result = {"n": rows, "plain_copy_s": round(copy_s, 3), "plain_copy_rows_per_s": round(rows / copy_s),
               "end_to_end_s": round(total, 3), "end_to_end_rows_per_s": round(rows / total),
               "ratio_to_plain_copy": round(total / copy_s, 2), "per_object": per, "graph": graph,
+              "write_floor": floor,
               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     OUT.mkdir(exist_ok=True)
     out = OUT / f"ingest-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -185,7 +221,11 @@ def main() -> None:
         print(f"{p['source']:<11}{p['object']:<17}{p['records']:>9}{p['land_s']:>9}{p['reconcile_s']:>13}{p['applied']:>9}{p['orphans']:>9}")
     print(f"\n{rows} records: plain COPY {copy_s:.1f}s ({result['plain_copy_rows_per_s']}/s); "
           f"ingest+reconcile {total:.1f}s ({result['end_to_end_rows_per_s']}/s) = {result['ratio_to_plain_copy']}x plain COPY")
-    print(f"graph: {graph}\nwritten {out}")
+    print(f"graph: {graph}")
+    print(f"write floor (the resulting rows INSERTed once into empty copies of their tables): "
+          f"{floor['indexes_s']}s with the indexes ({round(rows / floor['indexes_s'])}/s), "
+          f"{floor['indexes_fks_s']}s with indexes + foreign keys ({round(rows / floor['indexes_fks_s'])}/s)")
+    print(f"written {out}")
 
 
 if __name__ == "__main__":

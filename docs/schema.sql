@@ -3349,7 +3349,8 @@ BEGIN
            nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, nullif(btrim(r.p ->> 'Phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM crm_private.rc_pending('salesforce', 'Contact') r
       CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(r.p ->> 'FirstName', r.p ->> 'LastName', NULL,
-                                                             r.p ->> 'Email', r.external_id) AS n) nm;
+                                                             r.p ->> 'Email', r.external_id) AS n
+                          OFFSET 0) nm;   -- OFFSET 0: computed once per record, not at each nm.n reference
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
@@ -3478,7 +3479,8 @@ BEGIN
            NULL, array_remove(ARRAY[crm_private.normalize_domain(CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END)], NULL),
            CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END, nullif(btrim(r.p ->> 'phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM crm_private.rc_pending('stripe', 'customers') r
-      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(NULL, NULL, r.p ->> 'name', r.p ->> 'email', r.external_id) AS n) nm;
+      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(NULL, NULL, r.p ->> 'name', r.p ->> 'email', r.external_id) AS n
+                          OFFSET 0) nm;   -- OFFSET 0: computed once per record, not at each nm.n reference
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
@@ -3612,7 +3614,8 @@ BEGIN
            array_remove(ARRAY[crm_private.normalize_domain(CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END)], NULL),
            CASE WHEN nullif(btrim(r.p ->> 'email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'email'), '')) END, nullif(btrim(r.p ->> 'phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM crm_private.rc_pending('zendesk', 'users') r
-      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(NULL, NULL, r.p ->> 'name', r.p ->> 'email', r.external_id) AS n) nm;
+      CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(NULL, NULL, r.p ->> 'name', r.p ->> 'email', r.external_id) AS n
+                          OFFSET 0) nm;   -- OFFSET 0: computed once per record, not at each nm.n reference
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
