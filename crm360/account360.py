@@ -94,7 +94,7 @@ def fetch(conn: psycopg.Connection, account_id, days: int = 30) -> dict:
     # data-quality issues naming this account (both sides of a duplicate pair); evidence only
     # for admin/connector sessions (it may quote raw source payloads)
     flags = [{"kind": r[0], "detected_at": r[1], "source": r[2], "evidence": r[3]} for r in conn.execute(
-        "SELECT kind, detected_at, source, evidence FROM crm_private.quality_items() WHERE account_id = %s "
+        "SELECT kind, detected_at, source, evidence FROM crm_private.quality_items(NULL, NULL, current_user) WHERE account_id = %s "
         "ORDER BY detected_at DESC LIMIT 60", (aid,))]
     return {"summary": summary, "recent_activity": activity, "freshness": freshness, "data_quality": flags}
 

@@ -11,6 +11,14 @@ Guarantees
   migrate refuses before applying anything and names the file.
 - Then every file in `sql/functions`, `sql/views`, `sql/rls` (in that order, by name)
   is re-applied in ONE transaction; a failure leaves the previous versions in place.
+- No crm360 object is owned by a superuser: before anything else the bootstrap
+  (`sql/bootstrap/roles.sql`, as the connecting DBA) creates the NOLOGIN, non-superuser owner
+  role `crm_owner` and the crm roles; every numbered migration and every repeatable file
+  then runs under `SET ROLE crm_owner`, except the few that need the DBA's own privileges
+  (creating extensions and roles: PRIVILEGED_MIGRATIONS, or a file whose first lines say
+  `-- crm360: runs as the DBA`), after which `sql/bootstrap/adopt.sql` hands what they
+  created to crm_owner. adopt.sql also runs at the start of every migrate, so a database
+  migrated by an earlier crm360 as a superuser is taken over by crm_owner.
 """
 
 from __future__ import annotations
@@ -29,6 +37,11 @@ MIN_SERVER = 160000
 REQUIRED_EXTENSIONS = {"vector": "0.7.0", "pg_trgm": "1.4"}
 EXTENSION_SCHEMA = "extensions"
 CHECKSUM_TABLE = "public._crm360_checksums"
+OWNER_ROLE = "crm_owner"
+# Migrations applied before the owner role existed that create extensions or roles: they run
+# as the connecting DBA (they cannot be edited any more: their checksums are recorded).
+PRIVILEGED_MIGRATIONS = {"0001_foundation", "0005_access_control"}
+PRIVILEGED_MARKER = "-- crm360: runs as the DBA"
 
 
 class MigrationError(CrmError):
@@ -164,6 +177,59 @@ class Migrator:
                     hint=f"CREATE SCHEMA IF NOT EXISTS {EXTENSION_SCHEMA}; "
                          f"ALTER EXTENSION {name} SET SCHEMA {EXTENSION_SCHEMA};")
 
+    # -- owner role ----------------------------------------------------------------
+    def _bootstrap_sql(self, name: str) -> str:
+        return (self.sql_path / "bootstrap" / name).read_text(encoding="utf-8")
+
+    def bootstrap(self) -> None:
+        """As the connecting DBA: create the roles (crm_owner first) and adopt crm360's objects."""
+        with connect(self.dsn, autocommit=True) as conn:
+            try:
+                with conn.transaction():
+                    conn.execute("SET LOCAL lock_timeout = '10s'")
+                    conn.execute("SET LOCAL client_min_messages = warning")
+                    conn.execute(self._bootstrap_sql("roles.sql"))
+                    conn.execute(self._bootstrap_sql("adopt.sql"))
+            except psycopg.Error as e:
+                err = CrmError.from_psycopg(e)
+                raise MigrationError(
+                    f"bootstrap failed: {err.message}", sqlstate=err.sqlstate, detail=err.detail,
+                    hint=err.hint or "the bootstrap creates the roles crm_owner, crm_reader, crm_writer, "
+                    "crm_service, crm_connector and crm_admin: run `crm360 migrate` once as a superuser "
+                    "(or a role with CREATEROLE), or have a superuser run sql/bootstrap/roles.sql") from e
+
+    def _adopt(self) -> None:
+        with connect(self.dsn, autocommit=True) as conn, conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '10s'")
+            conn.execute(self._bootstrap_sql("adopt.sql"))
+
+    @staticmethod
+    def privileged(path: Path) -> bool:
+        """Does this numbered migration run as the connecting DBA instead of crm_owner?"""
+        if path.stem in PRIVILEGED_MIGRATIONS or path.stem.removesuffix(".rollback") in PRIVILEGED_MIGRATIONS:
+            return True
+        with path.open(encoding="utf-8") as f:
+            head = [next(f, "") for _ in range(5)]
+        return any(line.strip() == PRIVILEGED_MARKER for line in head)
+
+    def _run_steps(self, backend, m, direction: str) -> None:
+        """yoyo's apply_one/rollback_one, with the migration's own connection switched to
+        crm_owner unless the file is privileged (then its objects are adopted afterwards)."""
+        privileged = self.privileged(Path(m.path))
+        backend.ensure_internal_schema_updated()
+        with backend.copy() as mb:
+            if not privileged:
+                mb.execute(f"SET ROLE {OWNER_ROLE}")
+            m.process_steps(mb, direction)
+        backend.log_migration(m, direction)
+        with backend.transaction():
+            if direction == "apply":
+                backend.mark_one(m, log=False)
+            else:
+                backend.unmark_one(m, log=False)
+        if privileged and direction == "apply":
+            self._adopt()
+
     # -- yoyo plumbing -----------------------------------------------------------
     def _backend(self):
         from yoyo import get_backend
@@ -222,6 +288,7 @@ class Migrator:
 
     def migrate(self) -> MigrateResult:
         self.precheck()
+        self.bootstrap()
         backend = self._backend()
         result = MigrateResult()
         with backend.lock(timeout=self.lock_timeout):
@@ -248,7 +315,7 @@ class Migrator:
             for n, m in enumerate(pending, 1):
                 self.echo(f"[{n}/{len(pending)}] applying {Path(m.path).name}")
                 try:
-                    backend.apply_one(m)
+                    self._run_steps(backend, m, "apply")
                 except psycopg.Error as e:
                     err = CrmError.from_psycopg(e)
                     raise MigrationError(f"{Path(m.path).name}: {err.message}", sqlstate=err.sqlstate,
@@ -269,6 +336,8 @@ class Migrator:
     def _apply_repeatables(self, backend) -> list[RepeatableInfo]:
         _, reps = self._collect(backend)
         with psycopg.connect(self.dsn) as conn, conn.transaction():
+            # as the owner: every function, view and policy belongs to crm_owner
+            conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
             conn.execute("SET LOCAL lock_timeout = '10s'")
             conn.execute("SET LOCAL check_function_bodies = off")
             # SQL-standard function bodies (RETURN / BEGIN ATOMIC) are bound when created:
@@ -287,6 +356,9 @@ class Migrator:
                                          detail=err.detail,
                                          hint=err.hint or "no repeatable file was applied "
                                          "(they run in one transaction)") from e
+            # the bookkeeping table belongs to the migrating role, not to crm_owner
+            conn.execute("RESET ROLE")
+            for r in reps:
                 conn.execute(
                     f"INSERT INTO {CHECKSUM_TABLE} (kind, name, sha256) VALUES ('repeatable', %s, %s) "
                     "ON CONFLICT (kind, name) DO UPDATE SET sha256 = EXCLUDED.sha256, "
@@ -316,7 +388,7 @@ class Migrator:
             for m in to_rollback:
                 self.echo(f"rolling back {Path(m.path).name}")
                 try:
-                    backend.rollback_one(m)
+                    self._run_steps(backend, m, "rollback")
                 except psycopg.Error as e:
                     err = CrmError.from_psycopg(e)
                     raise MigrationError(f"{Path(m.path).name}: {err.message}", sqlstate=err.sqlstate,

@@ -97,10 +97,10 @@ def test_pooled_service_identity_is_transaction_local(acme):
     svc.rollback()
     # even a session-level SET of both settings does not carry over
     svc.execute("SELECT crm.act_as(%s)", (acme.users["alice"],))
-    xid = svc.execute("SELECT current_setting('crm.act_as_xid')").fetchone()[0]
+    token = svc.execute("SELECT current_setting('crm.act_as_token')").fetchone()[0]
     svc.commit()
     svc.execute("SELECT set_config('crm.act_as_user', %s, false)", (str(acme.users["alice"]),))
-    svc.execute("SELECT set_config('crm.act_as_xid', %s, false)", (xid,))
+    svc.execute("SELECT set_config('crm.act_as_token', %s, false)", (token,))
     svc.commit()
     assert svc.execute("SELECT crm.current_actor()").fetchone()[0] is None
     svc.rollback()

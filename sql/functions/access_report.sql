@@ -9,7 +9,7 @@ RETURNS TABLE (user_id uuid, user_name text, visible_accounts bigint, total_acco
                teams text)
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('read the access report');

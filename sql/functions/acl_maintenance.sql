@@ -7,7 +7,7 @@ CREATE OR REPLACE FUNCTION crm_private.acl_maintenance()
 RETURNS boolean
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
        AND current_user = (SELECT n.nspowner::regrole::text FROM pg_catalog.pg_namespace n WHERE n.nspname = 'crm')

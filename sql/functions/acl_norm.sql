@@ -6,7 +6,7 @@ RETURNS uuid[]
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}')
       FROM unnest(coalesce(p_acl, '{}') || p_extra) AS x

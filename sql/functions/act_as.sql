@@ -1,28 +1,48 @@
 -- crm.act_as(p_user_id) — a pooled service acts for a user for the rest of THIS transaction.
--- Guarantees: only members of crm_service (42501 otherwise); the user must be a live user
--- node (P0002); the identity is transaction-local (set_config(..., true)) and additionally
--- bound to the transaction id, so it never leaks into the next transaction of a pooled
--- connection.
+-- Guarantees:
+-- * only a role in crm_service that does not bypass row-level security (a superuser must
+--   SET LOCAL ROLE crm_service first) — 42501 otherwise; the user must be a live user node
+--   (P0002);
+-- * the identity is transaction-local (set_config(..., true)) and carries a proof bound to
+--   this transaction (crm_private.act_as_mac): copying the settings to session level
+--   achieves nothing in the next transaction. Works in read-only transactions and on a hot
+--   standby;
+-- * while acting, an admin role is that user, not an admin: every view and function shows
+--   exactly the user's rows;
+-- * a pooled connection that still holds a WITH HOLD cursor or a temporary table from an
+--   earlier transaction (which could carry another user's rows, or capture this user's) is
+--   refused with CR034 — the pooler must reset connections between clients (README).
 CREATE OR REPLACE FUNCTION crm.act_as(p_user_id uuid)
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_token   text;
+    v_cursors text;
+    v_temp    text;
 BEGIN
-    IF NOT pg_catalog.pg_has_role(current_user, 'crm_service', 'MEMBER') THEN
+    IF NOT pg_catalog.pg_has_role(current_user, 'crm_service', 'USAGE') THEN
         RAISE EXCEPTION 'only a crm_service role may act for another user'
             USING ERRCODE = '42501',
                   HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM crm.nodes n
-                    WHERE n.id = p_user_id AND n.node_type = 'user' AND n.archived_at IS NULL) THEN
-        RAISE EXCEPTION 'user % does not exist or is archived', p_user_id USING ERRCODE = 'P0002';
+    SELECT string_agg(c.name, ', ') INTO v_cursors FROM pg_catalog.pg_cursors c WHERE c.is_holdable;
+    SELECT string_agg(c.relname, ', ') INTO v_temp
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f');
+    IF v_cursors IS NOT NULL OR v_temp IS NOT NULL THEN
+        RAISE EXCEPTION 'this connection still holds state of an earlier transaction'
+            USING ERRCODE = 'CR034',
+                  DETAIL = concat_ws('; ', 'WITH HOLD cursors: ' || v_cursors, 'temporary relations: ' || v_temp),
+                  HINT = 'call crm.act_as first in every transaction, on a connection the pooler resets between clients (pgbouncer: server_reset_query = DISCARD ALL, server_reset_query_always = 1)';
     END IF;
-    PERFORM set_config('crm.act_as_user', p_user_id::text, true);
-    PERFORM set_config('crm.act_as_xid', pg_catalog.pg_current_xact_id()::text, true);
+    v_token := crm_private.act_as_token(current_user, p_user_id);
+    PERFORM pg_catalog.set_config('crm.act_as_user', p_user_id::text, true);
+    PERFORM pg_catalog.set_config('crm.act_as_token', v_token, true);
     RETURN p_user_id;
 END;
 $$;
 
 COMMENT ON FUNCTION crm.act_as(uuid) IS
-$c$For pooled services (members of crm_service): act as the given CRM user until the end of the current transaction. Call it first in every transaction. Errors: 42501 caller is not crm_service, P0002 unknown/archived user. Example: BEGIN; SELECT crm.act_as('<user uuid>'); SELECT * FROM crm.opportunities_active; COMMIT;$c$;
+$c$For pooled services (members of crm_service): act as the given CRM user until the end of the current transaction — an admin role acting for a user sees exactly that user's rows. Call it first in every transaction; works in read-only transactions and on hot standbys. Errors: 42501 caller is not crm_service or bypasses row-level security (SET LOCAL ROLE crm_service first), P0002 unknown/archived user, CR034 the connection still holds a WITH HOLD cursor or temporary table of an earlier transaction (configure the pooler to reset connections). Example: BEGIN; SELECT crm.act_as('<user uuid>'); SELECT * FROM crm.opportunities_active; COMMIT;$c$;

@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION crm_private.actor_can_read_assertion_type(p_type text
 RETURNS boolean
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT crm_private.actor_is_admin()
         OR NOT coalesce((SELECT t.sensitive FROM crm.assertion_types t WHERE t.assertion_type = p_type), true)

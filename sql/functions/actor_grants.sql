@@ -5,9 +5,9 @@ RETURNS jsonb
 LANGUAGE sql
 STABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT crm_private.grants_of(crm_private.actor_principals())
+    SELECT crm_private.caller_grants(current_user)
 $$;
 
 COMMENT ON FUNCTION crm_private.actor_grants() IS

@@ -4,7 +4,7 @@ RETURNS boolean
 LANGUAGE sql
 STABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(crm_private.actor_grants()) g
                     WHERE g ->> 'resource_type' = p_resource_type)

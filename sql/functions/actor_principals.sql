@@ -6,9 +6,9 @@ RETURNS uuid[]
 LANGUAGE sql
 STABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT crm_private.principals_of(crm.current_actor())
+    SELECT crm_private.caller_principals(current_user)
 $$;
 
 COMMENT ON FUNCTION crm_private.actor_principals() IS

@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid)
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_edge uuid;
@@ -28,10 +28,10 @@ BEGIN
     IF v_edge IS NOT NULL THEN
         RETURN v_edge;
     END IF;
-    v_edge := gen_random_uuid();
-    INSERT INTO crm.edges (id, edge_type, source_id, target_id, properties, effective_from)
-    VALUES (v_edge, 'member_of', p_member_id, p_team_id,
-            jsonb_build_object('added_by', coalesce(crm.current_actor()::text, session_user::text)), now());
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+    VALUES ('member_of', p_member_id, p_team_id,
+            jsonb_build_object('added_by', coalesce(crm.current_actor()::text, session_user::text)), now())
+    RETURNING id INTO v_edge;
     RETURN v_edge;
 END;
 $$;

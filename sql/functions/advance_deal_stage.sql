@@ -17,7 +17,7 @@ CREATE OR REPLACE FUNCTION crm.advance_deal_stage(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_opp          crm.nodes%ROWTYPE;
@@ -26,7 +26,7 @@ DECLARE
     v_pipeline     text;
     v_stages       jsonb;
     v_old_terminal boolean;
-    v_event_id     uuid := gen_random_uuid();
+    v_event_id     uuid;
     v_now          timestamptz;
 BEGIN
     v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
@@ -78,12 +78,13 @@ BEGIN
     END IF;
 
     v_now := clock_timestamp();
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event_id, 'stage_change', v_now,
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    VALUES ('stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text));
+            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+    RETURNING id INTO v_event_id;
 
     INSERT INTO crm.event_participants (event_id, node_id, role)
     VALUES (v_event_id, p_opp_id, 'subject');

@@ -1,15 +1,14 @@
 -- crm.archive_node(p_node_id, p_reason) — soft delete (seed 002: no hard delete).
 -- Guarantees: the node gets archived_at = now() and a node_archived event (participant:
 -- the node, role subject) records who and why; archiving an archived node changes nothing
--- and returns false; an unknown node raises P0002. Edges, events and assertions are kept.
+-- and returns false; an unknown node raises P0002; a node the caller may see but not write raises 42501. Edges, events and assertions are kept.
 CREATE OR REPLACE FUNCTION crm.archive_node(p_node_id uuid, p_reason text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_node  record;
-    v_event uuid := gen_random_uuid();
 BEGIN
     SELECT n.id, n.node_type, n.label, n.archived_at INTO v_node
       FROM crm.nodes n WHERE n.id = p_node_id FOR UPDATE;
@@ -20,10 +19,12 @@ BEGIN
         RETURN false;
     END IF;
     UPDATE crm.nodes SET archived_at = now() WHERE id = p_node_id;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event, 'node_archived', now(), format('Archived %s %s', v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason), coalesce(crm.current_actor()::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_node_id, 'subject');
+    IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
+        RAISE EXCEPTION 'you may not archive node %', p_node_id
+            USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
+    END IF;
+    -- the audit event is written by crm360 (write scope system), from the row just changed
+    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;

@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION crm_private.can_write_node(p_node_id uuid)
 RETURNS boolean
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT EXISTS (
         SELECT 1 FROM crm.nodes n

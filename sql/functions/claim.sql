@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm.claim(p_node_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_actor uuid := crm.current_actor();
@@ -36,8 +36,8 @@ BEGIN
         RAISE EXCEPTION '% could not be claimed', v_node.label
             USING ERRCODE = 'CR031', HINT = 'it was claimed by someone else meanwhile, or you may not write it';
     END IF;
-    PERFORM crm_private.log_access_event('owner_claimed', format('Claimed %s', v_node.label),
-                                         jsonb_build_object('owner', v_actor), ARRAY[p_node_id, v_actor]);
+    -- the audit event is written by crm360 (write scope system), from the row just changed
+    PERFORM crm_private.log_claim_change(p_node_id, current_user);
     RETURN true;
 END;
 $$;

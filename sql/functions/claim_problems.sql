@@ -11,7 +11,7 @@ CREATE OR REPLACE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required 
 RETURNS TABLE (missing text, bad text, rule_ok boolean)
 LANGUAGE sql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(p_required) AS k
              WHERE NOT (p_claim ? k) OR jsonb_typeof(p_claim -> k) = 'null'),

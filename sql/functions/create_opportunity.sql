@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION crm.create_opportunity(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_opp_id        uuid;

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm.create_org(p_name text, p_properties jsonb DEFAULT '{}')
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_code text;

@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION crm.create_person(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_code text;

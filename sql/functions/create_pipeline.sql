@@ -13,7 +13,7 @@ CREATE OR REPLACE FUNCTION crm.create_pipeline(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_bad     text;

@@ -5,19 +5,20 @@ CREATE OR REPLACE FUNCTION crm.create_team(p_name text, p_parent_team_id uuid DE
                                            p_description text DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_id uuid := gen_random_uuid();
+    v_id uuid;
 BEGIN
     PERFORM crm_private.require_admin('create teams');
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION 'p_name is required' USING ERRCODE = '22023';
     END IF;
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_id, external_source)
-    VALUES (v_id, 'team', btrim(p_name),
+    INSERT INTO crm.nodes (node_type, label, properties, external_id, external_source)
+    VALUES ('team', btrim(p_name),
             jsonb_strip_nulls(jsonb_build_object('name', btrim(p_name), 'description', p_description)),
-            lower(btrim(p_name)), 'crm360_team');
+            lower(btrim(p_name)), 'crm360_team')
+    RETURNING id INTO v_id;
     IF p_parent_team_id IS NOT NULL THEN
         PERFORM crm.add_user_to_team(v_id, p_parent_team_id);
     END IF;

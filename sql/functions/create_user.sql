@@ -5,10 +5,10 @@
 CREATE OR REPLACE FUNCTION crm.create_user(p_name text, p_email text DEFAULT NULL, p_login name DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_id    uuid := gen_random_uuid();
+    v_id    uuid;
     v_email text := lower(nullif(btrim(p_email), ''));
 BEGIN
     PERFORM crm_private.require_admin('create users');
@@ -18,10 +18,11 @@ BEGIN
     IF v_email IS NOT NULL AND v_email !~ '^[^@\s]+@[^@\s]+$' THEN
         RAISE EXCEPTION 'invalid email "%"', p_email USING ERRCODE = '22023';
     END IF;
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_id, external_source)
-    VALUES (v_id, 'user', btrim(p_name),
+    INSERT INTO crm.nodes (node_type, label, properties, external_id, external_source)
+    VALUES ('user', btrim(p_name),
             jsonb_strip_nulls(jsonb_build_object('name', btrim(p_name), 'email', v_email, 'login', p_login)),
-            coalesce(v_email, v_id::text), 'crm360_user');
+            coalesce(v_email, gen_random_uuid()::text), 'crm360_user')
+    RETURNING id INTO v_id;
     IF p_login IS NOT NULL THEN
         PERFORM crm.map_login(p_login, v_id);
     END IF;

@@ -1,31 +1,23 @@
 -- crm.current_actor() — the CRM user this statement runs as, or NULL.
 -- Guarantees:
 -- * a role that is a member of crm_service and called crm.act_as(user) IN THIS TRANSACTION
---   acts as that user; the setting is bound to the transaction id, so it is gone in the
---   next transaction of a pooled connection even if someone used SET instead of act_as;
+--   acts as that user; the proof is bound to the transaction (crm_private.act_as_mac), so
+--   it is gone in the next transaction of a pooled connection even if someone copied the
+--   settings with set_config(..., false) — and it works in read-only transactions and on a
+--   hot standby (no transaction id involved);
 -- * otherwise the user mapped to current_user in crm.logins;
--- * any other role setting crm.act_as_user gets nothing from it (spoofing does not work);
--- * no identity → NULL (such a session sees nothing restricted).
+-- * any role setting crm.act_as_user / crm.act_as_token itself gets nothing (spoofing does
+--   not work);
+-- * no identity → NULL (such a session sees nothing restricted). Inside crm360's own
+--   SECURITY DEFINER code (current_user = crm_owner) it is NULL.
 CREATE OR REPLACE FUNCTION crm.current_actor()
 RETURNS uuid
-LANGUAGE plpgsql
+LANGUAGE sql
 STABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_user text := current_setting('crm.act_as_user', true);
-    v_xid  text;
-BEGIN
-    IF v_user IS NOT NULL AND v_user <> ''
-       AND pg_catalog.pg_has_role(current_user, 'crm_service', 'MEMBER') THEN
-        v_xid := current_setting('crm.act_as_xid', true);
-        IF v_xid IS NOT NULL AND v_xid = pg_catalog.pg_current_xact_id_if_assigned()::text THEN
-            RETURN v_user::uuid;
-        END IF;
-    END IF;
-    RETURN crm_private.login_user(current_user);
-END;
+    SELECT crm_private.actor_of(current_user)
 $$;
 
 COMMENT ON FUNCTION crm.current_actor() IS

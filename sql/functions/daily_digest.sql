@@ -19,7 +19,7 @@ CREATE OR REPLACE FUNCTION crm.daily_digest(p_day date DEFAULT current_date)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_from   timestamptz;
@@ -36,11 +36,11 @@ BEGIN
     v_at := least(now(), v_to);
 
     WITH fresh AS (
-        SELECT * FROM crm_private.source_freshness_at(v_at)
+        SELECT * FROM crm_private.source_freshness_at(v_at, current_user)
     ), failures AS (
         SELECT r.source, r.object, count(*) AS runs, max(r.started_at) AS last_failed_at,
                (array_agg(r.error ORDER BY r.started_at DESC))[1] AS error
-          FROM crm_private.sync_runs_between(v_from, v_to) r
+          FROM crm_private.sync_runs_between(v_from, v_to, current_user) r
          WHERE r.status = 'failed'
          GROUP BY r.source, r.object
     ), unhealthy AS (
@@ -65,7 +65,7 @@ BEGIN
          GROUP BY ta.team_id, s.source
     ), dq AS (
         SELECT q.kind, q.account_id, q.detected_at, q.source, q.evidence
-          FROM crm_private.quality_items(v_from, v_to) q
+          FROM crm_private.quality_items(v_from, v_to, current_user) q
     ), dq_items AS (
         SELECT dq.*, ta.team_id, a.label AS account
           FROM dq

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamptz DEFAULT now())
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_edge     record;

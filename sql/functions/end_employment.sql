@@ -4,7 +4,7 @@
 CREATE OR REPLACE FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamptz DEFAULT now())
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_edge uuid;

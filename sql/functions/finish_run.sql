@@ -8,7 +8,7 @@
 CREATE OR REPLACE FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_run     crm_raw.sync_runs%ROWTYPE;

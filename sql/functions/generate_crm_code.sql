@@ -11,7 +11,10 @@ CREATE OR REPLACE FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamptz
 RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_yymm text;

@@ -20,7 +20,7 @@ CREATE OR REPLACE FUNCTION crm.get_account_summary(p_account_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_id      uuid := crm_private.resolve_account_id(p_account_id);
@@ -196,7 +196,7 @@ BEGIN
                               'duplicate_candidates', coalesce(max(q.duplicate_candidates), 0),
                               'as_of', max(q.computed_at))
       INTO v_quality
-      FROM crm_private.account_quality_of(v_id) q;
+      FROM crm_private.account_quality_of(v_id, current_user) q;
 
     RETURN jsonb_build_object(
         'account', v_account,

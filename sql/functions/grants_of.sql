@@ -7,7 +7,10 @@ RETURNS jsonb
 LANGUAGE sql
 STABLE
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'resource_type', g.resource_type,

@@ -14,7 +14,7 @@
 CREATE OR REPLACE FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb DEFAULT '{}')
 RETURNS TABLE (received integer, landed integer, duplicates integer, rejected integer)
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_run crm_raw.sync_runs%ROWTYPE;

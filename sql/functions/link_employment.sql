@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION crm.link_employment(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_org    record;

@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION crm_private.lock_opportunity(p_opp_id uuid)
 RETURNS crm.nodes
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_opp crm.nodes%ROWTYPE;

@@ -15,10 +15,10 @@ CREATE OR REPLACE FUNCTION crm.log_crm_activity(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_event_id uuid := gen_random_uuid();
+    v_event_id uuid;
     v_missing  text;
 BEGIN
     IF p_event_type IS NULL THEN
@@ -49,9 +49,12 @@ BEGIN
             USING ERRCODE = 'P0002', DETAIL = v_missing;
     END IF;
 
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event_id, p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text));
+    -- ids are assigned by the database (callers cannot choose one: a primary-key conflict
+    -- would tell them a hidden row exists)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+    RETURNING id INTO v_event_id;
 
     -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
     -- (no ON CONFLICT: under row-level security it would require the new participation to

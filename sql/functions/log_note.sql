@@ -12,7 +12,7 @@ CREATE OR REPLACE FUNCTION crm.log_note(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_event    uuid;

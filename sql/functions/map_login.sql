@@ -4,7 +4,7 @@
 CREATE OR REPLACE FUNCTION crm.map_login(p_login name, p_user_id uuid)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('map logins');
@@ -18,7 +18,7 @@ BEGIN
     INSERT INTO crm.logins (login_role, user_id) VALUES (p_login, p_user_id)
     ON CONFLICT (login_role) DO UPDATE SET user_id = EXCLUDED.user_id, created_at = now(), created_by = current_user;
     PERFORM crm_private.log_access_event('login_mapped', format('Login %s mapped', p_login),
-                                         jsonb_build_object('login_role', p_login), ARRAY[p_user_id]);
+                                         jsonb_build_object('login_role', p_login), ARRAY[p_user_id], current_user);
 END;
 $$;
 

@@ -13,7 +13,10 @@ CREATE OR REPLACE FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason te
 RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_keep  record;
@@ -51,20 +54,19 @@ BEGIN
     END IF;
 
     -- edges: re-create on the keeper what it does not have yet, archive the dropped node's ones
-    CREATE TEMP TABLE IF NOT EXISTS mg_edges (id uuid, edge_type text, source_id uuid, target_id uuid,
-                                              properties jsonb, effective_from timestamptz) ON COMMIT DROP;
-    TRUNCATE pg_temp.mg_edges;
-    INSERT INTO pg_temp.mg_edges
-    SELECT e.id, e.edge_type,
-           CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END,
-           CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END,
-           e.properties, e.effective_from
-      FROM crm.edges e
-     WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL;
-    UPDATE crm.edges e SET archived_at = v_now FROM pg_temp.mg_edges m WHERE e.id = m.id;
+    -- (one statement: no temporary table, so nothing the caller prepared in its session is
+    -- ever used by this SECURITY DEFINER function)
+    WITH moved AS (
+        UPDATE crm.edges e SET archived_at = v_now
+         WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL
+        RETURNING e.id, e.edge_type,
+                  CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END AS source_id,
+                  CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END AS target_id,
+                  e.properties, e.effective_from
+    )
     INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
     SELECT DISTINCT ON (m.edge_type, m.source_id, m.target_id) m.edge_type, m.source_id, m.target_id, m.properties, m.effective_from
-      FROM pg_temp.mg_edges m
+      FROM moved m
      WHERE m.source_id <> m.target_id
        AND NOT EXISTS (SELECT 1 FROM crm.nodes z WHERE z.id IN (m.source_id, m.target_id) AND z.archived_at IS NOT NULL)
        AND NOT (m.edge_type = 'owned_by' AND m.source_id = p_keep
@@ -80,19 +82,21 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM crm.event_participants k
                         WHERE k.event_id = p.event_id AND k.node_id = p_keep AND k.role = p.role);
 
-    -- assertions: current claims the keeper lacks continue on the keeper
-    CREATE TEMP TABLE IF NOT EXISTS mg_assertions (old_id uuid, new_id uuid) ON COMMIT DROP;
-    TRUNCATE pg_temp.mg_assertions;
-    INSERT INTO pg_temp.mg_assertions
-    SELECT a.id, gen_random_uuid() FROM crm.assertions a
-     WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
-                          AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key);
-    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
-      FROM pg_temp.mg_assertions m WHERE a.id = m.old_id;
+    -- assertions: current claims the keeper lacks continue on the keeper (one statement)
+    WITH m AS MATERIALIZED (
+        SELECT a.id AS old_id, gen_random_uuid() AS new_id FROM crm.assertions a
+         WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
+                              AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key)
+    ), superseded AS (
+        UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
+          FROM m WHERE a.id = m.old_id
+        RETURNING a.id
+    )
     INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at, source_event_id)
     SELECT m.new_id, a.assertion_type, p_keep, a.assertion_key, a.claim, a.confidence, v_now, a.source_event_id
-      FROM pg_temp.mg_assertions m JOIN crm.assertions a ON a.id = m.old_id;
+      FROM m JOIN crm.assertions a ON a.id = m.old_id
+      JOIN superseded s ON s.id = m.old_id;   -- (reads the update: it runs first)
 
     UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
     UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;

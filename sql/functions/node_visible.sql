@@ -5,7 +5,7 @@ CREATE OR REPLACE FUNCTION crm_private.node_visible(p_node_id uuid)
 RETURNS boolean
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT p_node_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_node_id)
 $$;

@@ -7,7 +7,10 @@ RETURNS uuid[]
 LANGUAGE sql
 STABLE
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
     WITH RECURSIVE p(id) AS (
         SELECT p_user_id WHERE p_user_id IS NOT NULL

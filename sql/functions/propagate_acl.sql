@@ -7,7 +7,10 @@ CREATE OR REPLACE FUNCTION crm_private.propagate_acl(p_node_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_prev    text := coalesce(current_setting('crm.acl_maintenance', true), 'off');

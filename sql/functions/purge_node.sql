@@ -9,7 +9,7 @@
 CREATE OR REPLACE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal erasure request')
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('purge personal data');

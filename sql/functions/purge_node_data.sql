@@ -6,7 +6,10 @@ CREATE OR REPLACE FUNCTION crm_private.purge_node_data(p_node_id uuid, p_reason 
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_node    record;

@@ -8,7 +8,7 @@
 CREATE OR REPLACE FUNCTION crm_private.purge_raw(p_node_ids uuid[])
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_n      integer;

@@ -5,7 +5,7 @@ CREATE OR REPLACE FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF crm_private.actor_is_admin() THEN

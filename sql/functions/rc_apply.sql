@@ -30,7 +30,9 @@
 CREATE OR REPLACE FUNCTION crm_private.rc_apply(p_source text, p_object text)
 RETURNS TABLE (applied integer, rejected integer, orphans integer, skipped integer)
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+-- bulk mode for this function's statements only (restored when it returns or fails)
+SET crm.bulk_apply = 'on'
 AS $$
 DECLARE
     v_now          timestamptz := now();
@@ -47,10 +49,10 @@ BEGIN
     -- beyond what their statistics say (nested loops over thousands of rows otherwise)
     PERFORM crm_private.rc_refresh_stats();
     ANALYZE pg_temp.rc_stage;
-    -- bulk mode: the per-row validation triggers of the graph tables are skipped for the
-    -- statements below; what they would check and compute is done here, set-based
-    -- (marked "bulk:" below). Left again (crm_private.bulk_apply_end) before returning.
-    PERFORM crm_private.bulk_apply_begin();
+    -- bulk mode (the function's SET clause): the per-row validation triggers of the graph
+    -- tables are skipped for the statements below, which run as crm_owner (rc_apply is only
+    -- ever called by crm.reconcile, SECURITY DEFINER); what they would check and compute is
+    -- done here, set-based (marked "bulk:" below). The setting reverts when rc_apply returns.
 
     -- ------------------------------------------------------------ skip: stale, not customers
     UPDATE pg_temp.rc_stage s
@@ -630,7 +632,6 @@ BEGIN
            count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NOT NULL)::integer
       INTO applied, rejected, orphans, skipped
       FROM pg_temp.rc_stage s;
-    PERFORM crm_private.bulk_apply_end();
     RETURN NEXT;
 END;
 $$;

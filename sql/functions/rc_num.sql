@@ -6,7 +6,7 @@ RETURNS numeric
 LANGUAGE plpgsql
 STABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_text text := btrim(p_value #>> '{}');

@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION crm_private.rc_pending(p_source text, p_object text)
 RETURNS TABLE (id bigint, external_id text, p jsonb, source_updated_at timestamptz)
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT DISTINCT ON (r.external_id) r.id, r.external_id, r.payload, r.source_updated_at
       FROM crm_raw.records r

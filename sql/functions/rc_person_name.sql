@@ -8,7 +8,7 @@ RETURNS text[]
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH n AS (
         SELECT nullif(btrim(p_first), '') AS f, nullif(btrim(p_last), '') AS l,

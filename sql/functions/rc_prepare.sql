@@ -1,17 +1,29 @@
--- crm_private.rc_prepare() — create (once per transaction) and empty the temporary tables
--- reconciliation works in: rc_stage (one row per record version being applied, in the
--- common shape every mapping function produces), rc_edges, rc_changes (assertion changes)
--- rc_events (events to write, with participants), rc_parts (their participants, resolved)
--- and rc_new_events. ON COMMIT DROP: nothing outlives the transaction.
+-- crm_private.rc_prepare() — create, afresh, the temporary tables reconciliation works in:
+-- rc_stage (one row per record version being applied, in the common shape every mapping
+-- function produces), rc_edges, rc_changes (assertion changes), rc_events (events to write,
+-- with participants), rc_parts (their participants, resolved) and rc_new_events.
+-- ON COMMIT DROP: nothing outlives the transaction.
+-- Security: reconciliation runs as crm_owner (crm.reconcile is SECURITY DEFINER) in the
+-- caller's session, whose temporary schema the caller controls. A work table is therefore
+-- never reused if it exists before this call: an earlier one of crm360's own (a previous
+-- source object in this transaction) is dropped and created again; one the caller created —
+-- with a trigger, rule or default that would run as crm_owner — cannot be dropped by
+-- crm_owner and makes this call fail (42501), so nothing the caller prepared is ever used.
+-- Indexes are unnamed (no name the caller could take first).
 CREATE OR REPLACE FUNCTION crm_private.rc_prepare()
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_new boolean := to_regclass('pg_temp.rc_stage') IS NULL;
+    v_table text;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS rc_stage (
+    FOREACH v_table IN ARRAY ARRAY['rc_stage', 'rc_edges', 'rc_changes', 'rc_events', 'rc_new_events', 'rc_parts'] LOOP
+        IF pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', v_table)) IS NOT NULL THEN
+            EXECUTE pg_catalog.format('DROP TABLE pg_temp.%I', v_table);   -- 42501 unless crm_owner's own
+        END IF;
+    END LOOP;
+    CREATE TEMP TABLE rc_stage (
         record_id         bigint PRIMARY KEY,
         source            text NOT NULL,
         object            text NOT NULL,
@@ -55,31 +67,29 @@ BEGIN
         team_id           uuid,
         ok                boolean GENERATED ALWAYS AS (reject_reason IS NULL AND skip_reason IS NULL AND orphan_reason IS NULL) STORED
     ) ON COMMIT DROP;
-    CREATE INDEX IF NOT EXISTS rc_stage_external_id ON pg_temp.rc_stage (external_id);
-    IF v_new THEN
-        -- rc_apply ANALYZEs rc_stage several times per batch (temp tables get no autovacuum
-        -- statistics); the payload-sized columns are never filtered or joined on, and their
-        -- statistics (detoasting and sorting every sampled jsonb/array: 16 ms each for 6k
-        -- rows, vs 2 ms for a scalar column) were most of that cost. The scalar columns
-        -- keep theirs: without a null fraction the planner guesses that reject_reason IS NULL
-        -- matches 0.5% of rows and picks nested loops over thousands of rows
-        ALTER TABLE pg_temp.rc_stage
-            ALTER COLUMN label SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
-            ALTER COLUMN activity SET STATISTICS 0, ALTER COLUMN body SET STATISTICS 0,
-            ALTER COLUMN match SET STATISTICS 0, ALTER COLUMN old_properties SET STATISTICS 0,
-            ALTER COLUMN refs SET STATISTICS 0, ALTER COLUMN assertions SET STATISTICS 0,
-            ALTER COLUMN acct_ref SET STATISTICS 0, ALTER COLUMN acct_domains SET STATISTICS 0,
-            ALTER COLUMN free_mail SET STATISTICS 0;
-    END IF;
-    CREATE INDEX IF NOT EXISTS rc_stage_node ON pg_temp.rc_stage (node_id);
-    CREATE TEMP TABLE IF NOT EXISTS rc_edges (
+    CREATE INDEX ON pg_temp.rc_stage (external_id);
+    -- rc_apply ANALYZEs rc_stage several times per batch (temp tables get no autovacuum
+    -- statistics); the payload-sized columns are never filtered or joined on, and their
+    -- statistics (detoasting and sorting every sampled jsonb/array: 16 ms each for 6k
+    -- rows, vs 2 ms for a scalar column) were most of that cost. The scalar columns
+    -- keep theirs: without a null fraction the planner guesses that reject_reason IS NULL
+    -- matches 0.5% of rows and picks nested loops over thousands of rows
+    ALTER TABLE pg_temp.rc_stage
+        ALTER COLUMN label SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
+        ALTER COLUMN activity SET STATISTICS 0, ALTER COLUMN body SET STATISTICS 0,
+        ALTER COLUMN match SET STATISTICS 0, ALTER COLUMN old_properties SET STATISTICS 0,
+        ALTER COLUMN refs SET STATISTICS 0, ALTER COLUMN assertions SET STATISTICS 0,
+        ALTER COLUMN acct_ref SET STATISTICS 0, ALTER COLUMN acct_domains SET STATISTICS 0,
+        ALTER COLUMN free_mail SET STATISTICS 0;
+    CREATE INDEX ON pg_temp.rc_stage (node_id);
+    CREATE TEMP TABLE rc_edges (
         edge_type  text NOT NULL,
         source_id  uuid NOT NULL,
         target_id  uuid NOT NULL,
         properties jsonb NOT NULL DEFAULT '{}',
         exclusive  text             -- 'source': one live edge of this type per source; 'target': per target
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_changes (
+    CREATE TEMP TABLE rc_changes (
         node_id        uuid NOT NULL,
         assertion_type text NOT NULL,
         claim          jsonb NOT NULL,
@@ -95,7 +105,7 @@ BEGIN
         properties     jsonb,
         requester_id   uuid
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_events (
+    CREATE TEMP TABLE rc_events (
         id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         event_type      text NOT NULL,
         occurred_at     timestamptz NOT NULL,
@@ -108,23 +118,19 @@ BEGIN
         body            text,
         artifact_type   text
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY, acl uuid[]) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_parts (event_id uuid NOT NULL, node_id uuid NOT NULL, role text NOT NULL,
+    CREATE TEMP TABLE rc_new_events (id uuid PRIMARY KEY, acl uuid[]) ON COMMIT DROP;
+    CREATE TEMP TABLE rc_parts (event_id uuid NOT NULL, node_id uuid NOT NULL, role text NOT NULL,
                                              acl uuid[]) ON COMMIT DROP;
-    IF v_new THEN
-        ALTER TABLE pg_temp.rc_events
-            ALTER COLUMN summary SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
-            ALTER COLUMN body SET STATISTICS 0;
-        ALTER TABLE pg_temp.rc_changes
-            ALTER COLUMN claim SET STATISTICS 0, ALTER COLUMN old_claim SET STATISTICS 0,
-            ALTER COLUMN properties SET STATISTICS 0;
-        ALTER TABLE pg_temp.rc_new_events ALTER COLUMN acl SET STATISTICS 0;
-        ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
-    END IF;
-    TRUNCATE pg_temp.rc_stage, pg_temp.rc_edges, pg_temp.rc_changes, pg_temp.rc_events, pg_temp.rc_new_events,
-             pg_temp.rc_parts;
+    ALTER TABLE pg_temp.rc_events
+        ALTER COLUMN summary SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
+        ALTER COLUMN body SET STATISTICS 0;
+    ALTER TABLE pg_temp.rc_changes
+        ALTER COLUMN claim SET STATISTICS 0, ALTER COLUMN old_claim SET STATISTICS 0,
+        ALTER COLUMN properties SET STATISTICS 0;
+    ALTER TABLE pg_temp.rc_new_events ALTER COLUMN acl SET STATISTICS 0;
+    ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
 END;
 $$;
 
 COMMENT ON FUNCTION crm_private.rc_prepare() IS
-    'Reconciliation: creates/empties the transaction-local work tables (rc_stage, rc_edges, rc_changes, rc_events, rc_new_events).';
+    'Reconciliation: creates the transaction-local work tables afresh (rc_stage, rc_edges, rc_changes, rc_events, rc_parts, rc_new_events); refuses work tables it did not create.';

@@ -16,7 +16,7 @@
 CREATE OR REPLACE FUNCTION crm_private.rc_refresh_stats()
 RETURNS text[]
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_rel  record;

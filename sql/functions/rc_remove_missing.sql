@@ -8,7 +8,7 @@
 CREATE OR REPLACE FUNCTION crm_private.rc_remove_missing(p_source text, p_object text)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_run bigint;
@@ -35,17 +35,22 @@ BEGIN
         RETURN 0;
     END IF;
 
-    CREATE TEMP TABLE IF NOT EXISTS rc_removed (old_id uuid, node_id uuid, claim jsonb, new_id uuid) ON COMMIT DROP;
-    TRUNCATE pg_temp.rc_removed;
-    INSERT INTO pg_temp.rc_removed (old_id, node_id, claim, new_id)
-    SELECT a.id, a.subject_node_id, a.claim || '{"status": "removed"}', gen_random_uuid()
-      FROM crm.assertions a
-     WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
-       AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed';
-    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = x.new_id
-      FROM pg_temp.rc_removed x WHERE a.id = x.old_id;
+    -- one statement, no temporary table of its own (nothing the caller prepared is ever used);
+    -- the insert reads the update's result, so the old claim is superseded first
+    WITH x AS MATERIALIZED (
+        SELECT a.id AS old_id, a.subject_node_id AS node_id, a.claim || '{"status": "removed"}' AS claim,
+               gen_random_uuid() AS new_id
+          FROM crm.assertions a
+         WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
+           AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed'
+    ), superseded AS (
+        UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = x.new_id
+          FROM x WHERE a.id = x.old_id
+        RETURNING a.id
+    )
     INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at)
-    SELECT x.new_id, 'contract_status', x.node_id, '', x.claim, v_now FROM pg_temp.rc_removed x;
+    SELECT x.new_id, 'contract_status', x.node_id, '', x.claim, v_now
+      FROM x JOIN superseded s ON s.id = x.old_id;
 
     UPDATE crm.nodes n
        SET archived_at = v_now,

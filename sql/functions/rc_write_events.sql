@@ -3,14 +3,16 @@
 -- again (replays add nothing); new events get their participants (unique per node and
 -- role, missing nodes skipped) and their body as an artifact; pg_temp.rc_new_events lists
 -- the events actually written. Returns that number.
--- ACLs are written with the rows, computed once for the batch (events.acl = the union of
--- the participants' node acl, participants' acl/event_acl, artifacts' acl): in rc_apply's
+-- ACLs are written with the rows, computed once for the batch (events.about/acl by the rule
+-- of crm_private.event_about_of: the access-checked subject participants, else the account,
+-- else all access-checked participants, and the union of their acl; participants'
+-- acl/event_acl, artifacts' acl): in rc_apply's
 -- bulk mode the per-row triggers are skipped and these values stand; outside it (e.g.
 -- crm_private.rc_remove_missing) the triggers recompute the same values.
 CREATE OR REPLACE FUNCTION crm_private.rc_write_events()
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_n     integer;
@@ -25,19 +27,29 @@ BEGIN
      CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
       JOIN crm.nodes nd ON nd.id = p.node_id;
     ANALYZE pg_temp.rc_parts;
-    WITH acl AS (   -- = crm_private.acl_norm of the union (sorted, distinct, no NULLs)
-        SELECT x.event_id, array_agg(DISTINCT a ORDER BY a) AS acl
+    WITH ranked AS (   -- = crm_private.event_about_of, for the whole batch
+        SELECT x.event_id, x.node_id, x.acl,
+               rank() OVER (PARTITION BY x.event_id
+                            ORDER BY CASE x.role WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END) AS rk
           FROM pg_temp.rc_parts x
-         CROSS JOIN LATERAL unnest(x.acl) AS a
-         WHERE a IS NOT NULL
-         GROUP BY x.event_id
+         WHERE x.acl IS NOT NULL
+    ), about AS (
+        SELECT r.event_id, array_agg(DISTINCT r.node_id ORDER BY r.node_id) AS about
+          FROM ranked r WHERE r.rk = 1 GROUP BY r.event_id
+    ), acl AS (   -- = crm_private.acl_norm of the union (sorted, distinct, no NULLs)
+        SELECT r.event_id, array_agg(DISTINCT a ORDER BY a) AS acl
+          FROM ranked r
+         CROSS JOIN LATERAL unnest(r.acl) AS a
+         WHERE r.rk = 1 AND a IS NOT NULL
+         GROUP BY r.event_id
     ), ins AS (
         INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
-                                external_source, external_id, acl, recorded_by)
+                                external_source, external_id, acl, about, recorded_by)
         SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
-               e.external_source, e.external_id, coalesce(acl.acl, '{}'), v_actor
+               e.external_source, e.external_id, coalesce(acl.acl, '{}'), coalesce(ab.about, '{}'), v_actor
           FROM pg_temp.rc_events e
           LEFT JOIN acl ON acl.event_id = e.id
+          LEFT JOIN about ab ON ab.event_id = e.id
         ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
         RETURNING id, acl
     )

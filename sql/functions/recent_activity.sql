@@ -9,7 +9,7 @@ RETURNS TABLE (occurred_at timestamptz, source text, event_type text, channel te
                about_node_id uuid, about_type text, about_label text, event_id uuid)
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_id uuid;

@@ -8,7 +8,7 @@
 CREATE OR REPLACE FUNCTION crm_private.reconcile_clm_contract()
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_n integer;

@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION crm_private.reconcile_salesforce_event()
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_n integer;

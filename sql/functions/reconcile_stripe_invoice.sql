@@ -9,7 +9,7 @@
 CREATE OR REPLACE FUNCTION crm_private.reconcile_stripe_invoice()
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_n integer;

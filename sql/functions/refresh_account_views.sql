@@ -9,7 +9,10 @@ CREATE OR REPLACE FUNCTION crm.refresh_account_views()
 RETURNS TABLE (view_name text, refreshed_at timestamptz, duration_ms numeric)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -27,7 +30,7 @@ BEGIN
       FROM (SELECT q.account_id,
                    CASE q.kind WHEN 'identity_mismatch' THEN 'mismatch' WHEN 'duplicate_candidate' THEN 'duplicate'
                                ELSE q.kind END AS kind
-              FROM crm_private.quality_items() q WHERE q.account_id IS NOT NULL) x
+              FROM crm_private.quality_items_all() q WHERE q.account_id IS NOT NULL) x
      GROUP BY x.account_id;
 
     REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;

@@ -9,7 +9,10 @@ CREATE OR REPLACE FUNCTION crm.refresh_crm_views()
 RETURNS TABLE (view_name text, refreshed_at timestamptz, duration_ms numeric)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 #variable_conflict use_column
 DECLARE

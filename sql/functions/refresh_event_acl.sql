@@ -1,26 +1,29 @@
--- crm_private.refresh_event_acl(p_event_ids) — events.acl := union of the acl of the event's
--- access-checked participants ('{}' when none: admins only); copied onto the event's
--- participant rows (event_acl) and onto artifacts attached only to the event.
+-- crm_private.refresh_event_acl(p_event_ids) — what the events are about, and who sees them.
+-- Guarantees: events.about := the access-checked participants taking part as subject, else
+-- (none) as account, else every access-checked participant ('{}' when none: admins only);
+-- events.acl := the union of their acl. Copied onto the event's participant rows (event_acl)
+-- and onto artifacts attached only to the event. One definition of the rule
+-- (crm_private.event_about_of), shared with reconciliation's set-based path.
 CREATE OR REPLACE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
-DECLARE
-    v_prev text := coalesce(current_setting('crm.acl_maintenance', true), 'off');
 BEGIN
     PERFORM set_config('crm.acl_maintenance', 'on', true);
     WITH comp AS (
-        SELECT e.id,
-               crm_private.acl_norm((SELECT array_agg(x) FROM crm.event_participants p, unnest(p.acl) AS x
-                                      WHERE p.event_id = e.id)) AS acl
+        SELECT e.id, a.about, a.acl
           FROM crm.events e
+         CROSS JOIN LATERAL crm_private.event_about_of(e.id) a
          WHERE e.id = ANY (p_event_ids)
     ), upd AS (
-        UPDATE crm.events e SET acl = comp.acl
+        UPDATE crm.events e SET acl = comp.acl, about = comp.about
           FROM comp
-         WHERE e.id = comp.id AND e.acl IS DISTINCT FROM comp.acl
+         WHERE e.id = comp.id AND (e.acl IS DISTINCT FROM comp.acl OR e.about IS DISTINCT FROM comp.about)
         RETURNING e.id, e.acl
     ), upd_p AS (
         -- every participant row of the events, not only of events whose acl changed: a
@@ -33,9 +36,8 @@ BEGIN
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
      WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
-    PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;
 
 COMMENT ON FUNCTION crm_private.refresh_event_acl(uuid[]) IS
-    'Recomputes events.acl from the participants'' acl and copies it to the participants'' event_acl and to event-attached artifacts.';
+    'Recomputes events.about/acl from the participants (subject, else account, else all access-checked) and copies the acl to the participants'' event_acl and to event-attached artifacts.';

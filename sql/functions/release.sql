@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm.release(p_node_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_actor uuid := crm.current_actor();
@@ -21,10 +21,13 @@ BEGIN
     IF v_node.claimed_by IS DISTINCT FROM v_actor AND NOT crm_private.actor_is_admin() THEN
         RAISE EXCEPTION '% is claimed by someone else', v_node.label USING ERRCODE = 'CR031';
     END IF;
-    PERFORM crm_private.log_access_event('owner_released', format('Released %s', v_node.label),
-                                         jsonb_build_object('owner', v_node.claimed_by),
-                                         ARRAY[p_node_id, v_node.claimed_by]);
     UPDATE crm.nodes SET claimed_by = NULL WHERE id = p_node_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% could not be released', v_node.label
+            USING ERRCODE = 'CR031', HINT = 'you may not write it';
+    END IF;
+    -- the audit event is written by crm360 (write scope system), from the row just changed
+    PERFORM crm_private.log_claim_change(p_node_id, current_user);
     RETURN true;
 END;
 $$;

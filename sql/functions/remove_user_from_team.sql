@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('change team memberships');

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION crm_private.require_admin(p_what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT crm_private.actor_is_admin() THEN

@@ -13,7 +13,7 @@ CREATE OR REPLACE FUNCTION crm.resolve_account(p_text text, p_limit int DEFAULT 
 RETURNS TABLE (account_id uuid, name text, domain text, crm_id text, match_kind text, score numeric)
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

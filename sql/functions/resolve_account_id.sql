@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION crm_private.resolve_account_id(p_account_id uuid)
 RETURNS uuid
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_id       uuid := p_account_id;

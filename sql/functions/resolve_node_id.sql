@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION crm.resolve_node_id(p_id uuid)
 RETURNS uuid
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH RECURSIVE walk (id, depth) AS (
         SELECT p_id, 0

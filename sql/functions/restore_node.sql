@@ -5,12 +5,11 @@
 CREATE OR REPLACE FUNCTION crm.restore_node(p_node_id uuid, p_reason text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_node  record;
     v_other uuid;
-    v_event uuid := gen_random_uuid();
 BEGIN
     SELECT n.id, n.node_type, n.label, n.archived_at, n.external_id, n.external_source INTO v_node
       FROM crm.nodes n WHERE n.id = p_node_id FOR UPDATE;
@@ -31,10 +30,11 @@ BEGIN
         END IF;
     END IF;
     UPDATE crm.nodes SET archived_at = NULL WHERE id = p_node_id;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event, 'node_restored', now(), format('Restored %s %s', v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason), coalesce(crm.current_actor()::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_node_id, 'subject');
+    IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
+        RAISE EXCEPTION 'you may not restore node %', p_node_id
+            USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
+    END IF;
+    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;

@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('restrict access');

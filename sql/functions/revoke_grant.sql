@@ -4,7 +4,7 @@
 CREATE OR REPLACE FUNCTION crm.revoke_grant(p_grant_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('revoke grants');

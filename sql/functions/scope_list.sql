@@ -5,7 +5,7 @@ RETURNS jsonb
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE jsonb_typeof(p_value)
              WHEN 'array' THEN p_value

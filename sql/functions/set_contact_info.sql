@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb)
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_person record;

@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION crm.set_deal_value(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_currency text := upper(btrim(p_currency));

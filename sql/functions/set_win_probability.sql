@@ -8,7 +8,7 @@ CREATE OR REPLACE FUNCTION crm.set_win_probability(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.lock_opportunity(p_opp_id);

@@ -1,4 +1,4 @@
--- crm_private.source_freshness_at(p_at) — connector health per source object as of a moment
+-- crm_private.source_freshness_at(p_at, p_role) — connector health per source object as of a moment
 -- (seed 000 "Stale data feeling fresh", "Deployment": a connector that silently stopped is a
 -- failure too).
 -- Guarantees: one row per (source, object) that has a schedule in crm_raw.source_schedules or
@@ -12,10 +12,10 @@
 --   fresh  — otherwise.
 -- overdue is also true when a scheduled object never succeeded. SECURITY DEFINER (readers
 -- have no access to crm_raw; sync-run metadata is not account data); the error text (it may
--- quote source data) only when the session's login role is an admin or a connector
--- (session_user: SET ROLE can only lower what the login may see). Reads the index sync_runs (source, object,
--- started_at).
-CREATE OR REPLACE FUNCTION crm_private.source_freshness_at(p_at timestamptz)
+-- quote source data) only when p_role (the caller's current_user, trusted only when the
+-- session may become it) is an admin or a connector not acting for a user
+-- (crm_private.role_is_operator). Reads the index sync_runs (source, object, started_at).
+CREATE OR REPLACE FUNCTION crm_private.source_freshness_at(p_at timestamptz, p_role name)
 RETURNS TABLE (source text, object text, freshness_group text, last_success_at timestamptz,
                last_attempt_at timestamptz, last_run_status text, status text, last_error text,
                rows_received bigint, rows_applied bigint, rows_rejected bigint,
@@ -23,7 +23,10 @@ RETURNS TABLE (source text, object text, freshness_group text, last_success_at t
 LANGUAGE sql
 STABLE
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
     WITH keys AS (
         SELECT s.source, s.object FROM crm_raw.source_schedules s
@@ -40,9 +43,7 @@ AS $$
                 WHEN sch.expected_interval IS NOT NULL
                      AND ls.finished_at < p_at - sch.expected_interval * 1.5 THEN 'stale'
                 ELSE 'fresh' END,
-           CASE WHEN pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
-                     OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')
-                THEN lf.error END,
+           CASE WHEN crm_private.role_is_operator(p_role) THEN lf.error END,
            lf.rows_received::bigint, lf.rows_applied::bigint, lf.rows_rejected::bigint,
            sch.expected_interval,
            sch.expected_interval IS NOT NULL
@@ -65,5 +66,5 @@ AS $$
            ORDER BY r.finished_at DESC LIMIT 1) lf ON true
 $$;
 
-COMMENT ON FUNCTION crm_private.source_freshness_at(timestamptz) IS
+COMMENT ON FUNCTION crm_private.source_freshness_at(timestamptz, name) IS
     'Connector health per source object as of p_at (status fresh|stale|failed|never, overdue = last success older than expected_interval x 1.5). Read it through crm.source_freshness.';

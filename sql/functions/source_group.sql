@@ -6,7 +6,7 @@ RETURNS text
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE p_source WHEN 'salesforce' THEN 'crm' WHEN 'zendesk' THEN 'tickets'
                          WHEN 'clm' THEN 'clm' WHEN 'stripe' THEN 'billing' ELSE p_source END

@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION crm_raw.start_run(p_source text, p_object text, p_ful
                                              p_files text[] DEFAULT '{}')
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_so crm_raw.source_objects%ROWTYPE;

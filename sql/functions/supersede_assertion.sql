@@ -25,12 +25,12 @@ CREATE OR REPLACE FUNCTION crm.supersede_assertion(
 )
 RETURNS uuid
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_current uuid;
     v_old     record;
-    v_new_id  uuid := gen_random_uuid();
+    v_new_id  uuid;
     v_key     text := coalesce(p_assertion_key, '');
     v_now     timestamptz;
 BEGIN
@@ -45,11 +45,11 @@ BEGIN
         RAISE EXCEPTION 'p_new_claim must be a JSON object' USING ERRCODE = '22023';
     END IF;
 
-    -- Serialize writers of this (subject, type, key). Readers are never blocked.
-    PERFORM pg_advisory_xact_lock(
-        hashtextextended(concat_ws('/', 'assertion',
-                                   coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
-                                   p_new_assertion_type, v_key), 0));
+    -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
+    -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
+    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion',
+                                            coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
+                                            p_new_assertion_type, v_key));
     v_now := clock_timestamp();
 
     SELECT a.id INTO v_current
@@ -81,17 +81,23 @@ BEGIN
                   HINT = 're-read crm.current_assertions and retry';
     END IF;
 
+    -- the current claim stops being current first (one current per key: partial unique
+    -- index), then the new one is inserted — its id assigned by the database, never by the
+    -- caller (a primary-key conflict would tell a caller that a hidden row exists) — and
+    -- chained to its predecessor
     IF v_current IS NOT NULL THEN
-        -- superseded_by is a deferred foreign key: the new row is inserted just below.
-        UPDATE crm.assertions
-           SET superseded_at = v_now, superseded_by = v_new_id
-         WHERE id = v_current;
+        UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
     END IF;
 
-    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
+    INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
                                 claim, confidence, asserted_at, source_event_id)
-    VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id);
+    VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
+    RETURNING id INTO v_new_id;
+
+    IF v_current IS NOT NULL THEN
+        UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+    END IF;
 
     RETURN v_new_id;
 END;

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION crm.team_id(p_name text)
 RETURNS uuid
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_id uuid;

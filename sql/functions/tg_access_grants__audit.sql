@@ -4,7 +4,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_access_grants__audit()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -12,11 +12,11 @@ BEGIN
             format('Granted %s %s %s to %s %s', NEW.access_level, NEW.resource_type, NEW.scope::text, NEW.grant_type, NEW.grantee),
             jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee, 'resource_type', NEW.resource_type,
                                'access_level', NEW.access_level, 'scope', NEW.scope),
-            ARRAY[NEW.grantee_id]);
+            ARRAY[NEW.grantee_id], current_user);
     ELSIF NEW.revoked_at IS NOT NULL AND OLD.revoked_at IS NULL THEN
         PERFORM crm_private.log_access_event('grant_revoked',
             format('Revoked %s %s %s from %s %s', NEW.access_level, NEW.resource_type, NEW.scope::text, NEW.grant_type, NEW.grantee),
-            jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee), ARRAY[NEW.grantee_id]);
+            jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee), ARRAY[NEW.grantee_id], current_user);
     END IF;
     RETURN NULL;
 END;

@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_access_grants__validate()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_allowed text[];

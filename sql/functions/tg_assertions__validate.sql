@@ -9,7 +9,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_assertions__validate()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_row record;
@@ -107,9 +107,11 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_assertions__validate() IS
     'Trigger: validates assertion type, subject and claim shape on insert (CR010, CR013, CR014, 23503); makes assertions immutable except for supersession (CR015).';
 
--- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
+-- skipped (WHEN) only for crm360's own statements (current_user crm_owner) in rc_apply's bulk
+-- mode, which does this work set-based; every SECURITY DEFINER function pins crm.bulk_apply off,
+-- so no caller's setting reaches crm_owner's code, and a caller's own statements never skip it
 CREATE OR REPLACE TRIGGER tg_assertions__validate
     BEFORE INSERT OR UPDATE ON crm.assertions
     FOR EACH ROW
-    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    WHEN (current_user <> 'crm_owner' OR pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION crm_private.tg_assertions__validate();

@@ -4,7 +4,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_edges__after_insert()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_ids uuid[];
@@ -14,10 +14,15 @@ BEGIN
     IF v_ids IS NOT NULL THEN
         PERFORM crm_private.recompute_acl(v_ids);
     END IF;
+    -- (member_of edges are written by admins and crm360 only: the EXECUTE check of the audit
+    -- writer must not fire for a member's edges, hence the guard)
+    IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN
+        RETURN NULL;
+    END IF;
     PERFORM crm_private.log_access_event('membership_added',
                 format('%s joined %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id])
+                ARRAY[n.source_id, n.target_id], current_user)
        FROM new_rows n
        JOIN crm.nodes m ON m.id = n.source_id
        JOIN crm.nodes t ON t.id = n.target_id
@@ -29,10 +34,12 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_edges__after_insert() IS
     'Trigger: recomputes inherited ACLs for new owned_by edges; logs new team memberships.';
 
--- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
+-- skipped (WHEN) only for crm360's own statements (current_user crm_owner) in rc_apply's bulk
+-- mode, which does this work set-based; every SECURITY DEFINER function pins crm.bulk_apply off,
+-- so no caller's setting reaches crm_owner's code, and a caller's own statements never skip it
 CREATE OR REPLACE TRIGGER tg_edges__after_insert
     AFTER INSERT ON crm.edges
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT
-    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    WHEN (current_user <> 'crm_owner' OR pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION crm_private.tg_edges__after_insert();

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_edges__after_update()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- transition tables carry no statistics: never let old_rows x new_rows become a nested loop
 SET enable_nestloop = off
 AS $$
@@ -19,10 +19,14 @@ BEGIN
     IF v_ids IS NOT NULL THEN
         PERFORM crm_private.recompute_acl(v_ids);
     END IF;
+    -- (member_of edges are changed by admins and crm360 only: see tg_edges__after_insert)
+    IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN
+        RETURN NULL;
+    END IF;
     PERFORM crm_private.log_access_event('membership_removed',
                 format('%s left %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id])
+                ARRAY[n.source_id, n.target_id], current_user)
        FROM new_rows n
        JOIN old_rows o ON o.id = n.id
        JOIN crm.nodes m ON m.id = n.source_id

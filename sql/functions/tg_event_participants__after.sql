@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_event_participants__after()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_events uuid[];
@@ -24,12 +24,14 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_event_participants__after() IS
     'Trigger: recomputes the acl of events whose participants were added or changed.';
 
--- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
+-- skipped (WHEN) only for crm360's own statements (current_user crm_owner) in rc_apply's bulk
+-- mode, which does this work set-based; every SECURITY DEFINER function pins crm.bulk_apply off,
+-- so no caller's setting reaches crm_owner's code, and a caller's own statements never skip it
 CREATE OR REPLACE TRIGGER tg_event_participants__after_insert
     AFTER INSERT ON crm.event_participants
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT
-    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    WHEN (current_user <> 'crm_owner' OR pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE OR REPLACE TRIGGER tg_event_participants__after_update
     AFTER UPDATE ON crm.event_participants

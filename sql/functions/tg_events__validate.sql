@@ -1,24 +1,44 @@
 -- crm_private.tg_events__validate() — BEFORE INSERT OR UPDATE on crm.events.
--- Guarantees: the event type is registered (CR010); acl starts empty and is only ever set
--- by ACL maintenance from the participants (callers cannot write it); recorded_by is the
--- acting CRM user at insert and never changes.
+-- Guarantees: the event type is registered (CR010); acl and about start empty and are only
+-- ever set by ACL maintenance from the participants (callers cannot write them);
+-- recorded_by is the acting CRM user at insert and never changes. For everyone but crm360's
+-- own code (current_user crm_owner) and a superuser (the DBA): recorded_at is the transaction's time; events carry no
+-- external key (CR033: source keys — and the unique index on them, which would tell a
+-- caller that a hidden record exists — belong to reconciliation) and keep the one they have.
 CREATE OR REPLACE FUNCTION crm_private.tg_events__validate()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NOT crm_private.acl_maintenance() THEN
             NEW.acl := OLD.acl;
+            NEW.about := OLD.about;
         END IF;
         NEW.recorded_by := OLD.recorded_by;
+        IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
+            NEW.recorded_at := OLD.recorded_at;
+            IF NEW.external_id IS DISTINCT FROM OLD.external_id OR NEW.external_source IS DISTINCT FROM OLD.external_source THEN
+                RAISE EXCEPTION 'the external key of an event belongs to reconciliation'
+                    USING ERRCODE = 'CR033', HINT = 'record a new event instead';
+            END IF;
+        END IF;
         IF NEW.event_type = OLD.event_type THEN
             RETURN NEW;
         END IF;
     ELSE
-        NEW.acl := '{}';   -- computed from the participants (crm_private.refresh_event_acl)
+        NEW.acl := '{}';    -- computed from the participants (crm_private.refresh_event_acl)
+        NEW.about := '{}';
         NEW.recorded_by := crm.current_actor();
+        IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
+            NEW.recorded_at := now();
+            IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
+                RAISE EXCEPTION 'external keys of events belong to reconciliation'
+                    USING ERRCODE = 'CR033',
+                          HINT = 'record the event without external_source/external_id; source events are ingested through crm_raw and crm.reconcile()';
+            END IF;
+        END IF;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = NEW.event_type) THEN
         RAISE EXCEPTION 'unknown event type "%"', NEW.event_type
@@ -31,11 +51,13 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.tg_events__validate() IS
-    'Trigger: refuses events of an unregistered type (CR010).';
+    'Trigger: refuses events of an unregistered type (CR010) and caller-chosen external keys (CR033); protects acl, about, recorded_by, recorded_at.';
 
--- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
+-- skipped (WHEN) only for crm360's own statements (current_user crm_owner) in rc_apply's bulk
+-- mode, which does this work set-based; every SECURITY DEFINER function pins crm.bulk_apply off,
+-- so no caller's setting reaches crm_owner's code, and a caller's own statements never skip it
 CREATE OR REPLACE TRIGGER tg_events__validate
     BEFORE INSERT OR UPDATE ON crm.events
     FOR EACH ROW
-    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    WHEN (current_user <> 'crm_owner' OR pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION crm_private.tg_events__validate();

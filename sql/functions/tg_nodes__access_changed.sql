@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_nodes__access_changed()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- transition tables carry no statistics: never let old_rows x new_rows become a nested loop
 SET enable_nestloop = off
 AS $$
@@ -27,11 +27,16 @@ BEGIN
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(n.restricted_to) x
      WHERE n.id = ANY (v_ids) AND NOT (x = ANY (o.restricted_to));
-    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
+    -- (only admins and crm360 change restrictions: crm_private.tg_nodes__validate)
+    IF v_nodes IS NOT NULL THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, current_user);
+    END IF;
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
      WHERE n.id = ANY (v_ids) AND NOT (x = ANY (n.restricted_to));
-    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false);
+    IF v_nodes IS NOT NULL THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false, current_user);
+    END IF;
     RETURN NULL;
 END;
 $$;

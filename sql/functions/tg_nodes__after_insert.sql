@@ -1,10 +1,12 @@
 -- crm_private.tg_nodes__after_insert() — AFTER INSERT (statement) on crm.nodes.
 -- Guarantees: a node created with restrictions is logged like a later restriction
 -- (access_restricted, one event per node and principal) — every restriction is audited.
+-- Admins and crm360's own code log directly; a member's new nodes (restricted to their own
+-- teams at most) through crm_private.log_new_restrictions, which verifies what it logs.
 CREATE OR REPLACE FUNCTION crm_private.tg_nodes__after_insert()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_nodes      uuid[];
@@ -13,7 +15,13 @@ BEGIN
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n CROSS JOIN LATERAL unnest(n.restricted_to) AS x
      WHERE cardinality(n.restricted_to) > 0;
-    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
+    IF v_nodes IS NULL THEN
+        RETURN NULL;
+    ELSIF current_user = 'crm_owner' OR crm_private.actor_is_admin() THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, current_user);
+    ELSE
+        PERFORM crm_private.log_new_restrictions(v_nodes, current_user);
+    END IF;
     RETURN NULL;
 END;
 $$;

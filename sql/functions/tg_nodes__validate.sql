@@ -3,15 +3,23 @@
 -- present, non-null and non-blank (CR011); label is derived from the properties when not
 -- given; external_source/id are trimmed; acl is never taken from the caller (computed
 -- here on insert: NULL for types that are not access-checked, else restricted_to plus the
--- claimer — except inside crm360's own ACL maintenance, running as the schema owner, which
--- may insert a child with its account's acl precomputed; maintained by crm_private.recompute_acl after updates, including inheritance
--- through owned_by); non-admins cannot change restrictions, may only claim/release for
--- themselves (42501), and cannot create a node nobody but admins could see; updated_at
--- is bumped on every update.
+-- claimer — except inside crm360's own ACL maintenance, running as crm_owner, which may
+-- insert a child with its account's acl precomputed; maintained by crm_private.recompute_acl
+-- after updates, including inheritance through owned_by); updated_at is bumped on every
+-- update.
+-- For everyone but crm360's own code (current_user crm_owner) and a superuser (the DBA):
+-- * non-admins (and admins acting for a user) cannot change restrictions, may only
+--   claim/release for themselves, may tag a node only with their own teams (attrs.teams,
+--   which team-scoped grants match) and change no other system attribute, and cannot create
+--   a node nobody but admins could see (42501);
+-- * external keys of registered sources belong to reconciliation (CR033): a node may only be
+--   created or re-keyed with external_source internal (crm360_user / crm360_team for users
+--   and teams) — nobody can squat the key of a record a connector will deliver later;
+-- * created_at and updated_at are the transaction's time (crm360's audit writers rely on it).
 CREATE OR REPLACE FUNCTION crm_private.tg_nodes__validate()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_type    crm.node_types%ROWTYPE;
@@ -19,6 +27,8 @@ DECLARE
     v_actor   uuid;
     v_key     text;
     v_maint   boolean;
+    -- crm360's own code (SECURITY DEFINER, as crm_owner) or the DBA as a superuser
+    v_crm360  boolean := current_user = 'crm_owner' OR pg_catalog.current_setting('is_superuser') = 'on';
 BEGIN
     -- Per-row hot path: no wrapper-function calls, at most one query (the registry row).
     v_maint := coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
@@ -28,7 +38,11 @@ BEGIN
        AND NEW.properties = OLD.properties
        AND NEW.label IS NOT DISTINCT FROM OLD.label
        AND NEW.restricted_to = OLD.restricted_to
-       AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by THEN
+       AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by
+       AND NEW.attrs = OLD.attrs
+       AND NEW.external_id IS NOT DISTINCT FROM OLD.external_id
+       AND NEW.external_source IS NOT DISTINCT FROM OLD.external_source
+       AND NEW.created_at = OLD.created_at THEN
         IF NOT v_maint THEN
             NEW.acl := OLD.acl;
             NEW.updated_at := now();
@@ -77,14 +91,52 @@ BEGIN
         NEW.restricted_to := '{}';
     END IF;
 
+    IF NOT v_crm360 THEN
+        -- source keys belong to reconciliation (no squatting a record a connector will deliver)
+        IF NEW.external_source IS NOT NULL
+           AND (TG_OP = 'INSERT' OR NEW.external_source IS DISTINCT FROM OLD.external_source
+                OR NEW.external_id IS DISTINCT FROM OLD.external_id)
+           AND NOT (NEW.external_source = 'internal'
+                    OR (NEW.external_source = 'crm360_user' AND NEW.node_type = 'user')
+                    OR (NEW.external_source = 'crm360_team' AND NEW.node_type = 'team')) THEN
+            RAISE EXCEPTION 'external keys of source "%" belong to reconciliation', NEW.external_source
+                USING ERRCODE = 'CR033',
+                      HINT = 'create the node without external_source/external_id (or with external_source internal); ingest the source record through crm_raw and crm.reconcile() instead';
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            NEW.created_at := now();
+            NEW.updated_at := now();
+        ELSE
+            NEW.created_at := OLD.created_at;
+        END IF;
+    END IF;
+
     -- Access columns (DESIGN §6). Only admins restrict/unrestrict (that can widen visibility);
-    -- members may only claim an unclaimed node for themselves or release their own claim.
-    IF NOT v_maint AND NOT pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER') THEN
+    -- members may only claim an unclaimed node for themselves or release their own claim, and
+    -- never change the system attributes (team tags, which grants match).
+    IF NOT v_maint AND NOT v_crm360 AND NOT crm_private.actor_is_admin() THEN
         v_actor := crm.current_actor();
         IF v_actor IS NULL THEN
             RAISE EXCEPTION 'writing nodes needs a CRM identity; % has none', current_user
                 USING ERRCODE = 'CR030',
                       HINT = 'map the login with crm.map_login(role, user), or call crm.act_as(user) from a crm_service role';
+        END IF;
+        IF NEW.attrs IS DISTINCT FROM (CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE OLD.attrs END) THEN
+            -- system attributes are crm360's; the one a member may set is the team tags
+            -- (attrs.teams, which team-scoped grants match) — and only with their own teams
+            IF (NEW.attrs - 'teams') IS DISTINCT FROM (CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE OLD.attrs - 'teams' END) THEN
+                RAISE EXCEPTION 'only admins and crm360 set the system attributes (attrs) of a node'
+                    USING ERRCODE = '42501', HINT = 'put your data in properties';
+            END IF;
+            IF NEW.attrs ? 'teams'
+               AND (jsonb_typeof(NEW.attrs -> 'teams') <> 'array'
+                    OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(NEW.attrs -> 'teams') AS t(name)
+                                WHERE t.name NOT IN (SELECT m.properties ->> 'name' FROM crm.nodes m
+                                                      WHERE m.id = ANY (crm_private.actor_principals())
+                                                        AND m.node_type = 'team'))) THEN
+                RAISE EXCEPTION 'you may only tag a node with your own teams'
+                    USING ERRCODE = '42501', HINT = 'attrs.teams: names of teams you are a member of (an admin tags for other teams)';
+            END IF;
         END IF;
         IF TG_OP = 'INSERT' THEN
             IF NOT (NEW.restricted_to <@ crm_private.actor_principals()) THEN
@@ -142,9 +194,11 @@ $$;
 COMMENT ON FUNCTION crm_private.tg_nodes__validate() IS
     'Trigger: validates node type and required properties (CR010, CR011), derives label, computes acl, bumps updated_at.';
 
--- skipped (WHEN) only in rc_apply's bulk mode, which does this work set-based (tg_bulk_guard)
+-- skipped (WHEN) only for crm360's own statements (current_user crm_owner) in rc_apply's bulk
+-- mode, which does this work set-based; every SECURITY DEFINER function pins crm.bulk_apply off,
+-- so no caller's setting reaches crm_owner's code, and a caller's own statements never skip it
 CREATE OR REPLACE TRIGGER tg_nodes__validate
     BEFORE INSERT OR UPDATE ON crm.nodes
     FOR EACH ROW
-    WHEN (pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
+    WHEN (current_user <> 'crm_owner' OR pg_catalog.current_setting('crm.bulk_apply', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION crm_private.tg_nodes__validate();

@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION crm_private.tg_refuse_delete()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF current_setting('crm.purge', true) = 'on'

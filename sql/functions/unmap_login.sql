@@ -3,7 +3,7 @@
 CREATE OR REPLACE FUNCTION crm.unmap_login(p_login name)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_user uuid;
@@ -14,7 +14,7 @@ BEGIN
         RETURN false;
     END IF;
     PERFORM crm_private.log_access_event('login_unmapped', format('Login %s unmapped', p_login),
-                                         jsonb_build_object('login_role', p_login), ARRAY[v_user]);
+                                         jsonb_build_object('login_role', p_login), ARRAY[v_user], current_user);
     RETURN true;
 END;
 $$;

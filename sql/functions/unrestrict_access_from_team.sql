@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM crm_private.require_admin('remove restrictions');

@@ -1,27 +1,34 @@
--- crm_private.visible_node_ids(p_node_type) — ids of the nodes of a type the session's user
+-- crm_private.visible_node_ids(p_node_type, p_role) — ids of the nodes of a type that p_role
 -- can see, by exactly the rules of the nodes policy (acl NULL, acl overlapping the user's
 -- principals, or a node read grant). SECURITY DEFINER so the acl overlap can use the GIN
--- index on nodes.acl (under RLS it could not: && is not leakproof); the identity is the
--- session's own (crm_private.session_actor()), so it never reveals more than a plain
--- SELECT on crm.nodes by the same login would. Admin sessions get every id of the type.
+-- index on nodes.acl (under RLS it could not: && is not leakproof). p_role is the caller's
+-- current_user, passed by the view (definer code cannot see it); it is trusted only when the
+-- session may become it (crm_private.role_trusted), so the answer never reveals more than a
+-- plain SELECT on crm.nodes as that role would — a role acting for a user through
+-- crm.act_as gets that user's ids, even an admin role or a superuser that did SET ROLE.
+-- Admin roles (not acting) get every id of the type.
 -- Wrapper views over private materialized views filter with
--- `node_id IN (SELECT crm_private.visible_node_ids(...))` — a hashed subplan, once per query.
-CREATE OR REPLACE FUNCTION crm_private.visible_node_ids(p_node_type text)
+-- `node_id IN (SELECT crm_private.visible_node_ids(..., current_user))` — a hashed subplan,
+-- once per query.
+CREATE OR REPLACE FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name)
 RETURNS SETOF uuid
 LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_principals uuid[];
     v_grants     jsonb;
 BEGIN
-    IF pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER') THEN
+    IF crm_private.role_is_admin(p_role) THEN
         RETURN QUERY SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type;
         RETURN;
     END IF;
-    v_principals := crm_private.principals_of(crm_private.session_actor());
+    v_principals := crm_private.caller_principals(p_role);
     v_grants := crm_private.grants_of(v_principals);
     RETURN QUERY
         SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl && v_principals
@@ -34,5 +41,5 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION crm_private.visible_node_ids(text) IS
-    'The ids of nodes of the given type visible to the session''s user (the nodes policy''s rules, index-assisted).';
+COMMENT ON FUNCTION crm_private.visible_node_ids(text, name) IS
+    'The ids of nodes of the given type visible to p_role (the caller''s current_user; trusted only if the session may become it), by the nodes policy''s rules, index-assisted.';

@@ -1,38 +1,119 @@
 -- Privileges of the crm360 roles (README "Security model"). Re-applied on every migrate.
 -- Tables: crm_reader reads, crm_writer writes the graph, crm_admin manages the registry,
 -- logins and grants; crm_connector lands raw rows (crm_raw) and runs reconciliation.
--- Functions: EXECUTE is revoked from PUBLIC everywhere and granted to the crm roles;
--- admin-only and service-only functions are narrowed below (they check the caller too).
--- crm_private: USAGE only, so policies can call its helpers; none of its tables is granted.
+-- Everything is owned by crm_owner (NOLOGIN, not a superuser), which is what SECURITY
+-- DEFINER functions run as.
+-- Functions: EXECUTE is revoked from PUBLIC and from every crm role, then granted by name
+-- to the roles that need it — least privilege, reviewed here and pinned by the catalog
+-- lint tests/sql_style (an internal helper granted to a role that does not need it fails):
+--   * crm_reader: the read API and the helpers that policies, views and invoker functions
+--     call as the caller — each answers only about the caller (they take no principal, or
+--     take the caller's current_user and trust it only when the session may become it);
+--   * crm_writer: the write API and the self-verifying audit writers its triggers call;
+--   * crm_service: crm.act_as; crm_connector: reconciliation, refreshes, landing;
+--   * crm_admin: the admin API and the helpers that answer for arbitrary principals;
+--   * nobody: trigger functions (PostgreSQL does not check EXECUTE when a trigger fires),
+--     reconciliation internals, secrets and everything else (crm_owner owns them).
+-- crm_private: USAGE for the crm roles (invoker code resolves its helpers by name at run
+-- time); none of its tables is granted.
+-- (USAGE on schema extensions is granted by sql/bootstrap/adopt.sql: the DBA owns it.)
 
 REVOKE ALL ON SCHEMA crm, crm_raw, crm_private FROM PUBLIC;
 GRANT USAGE ON SCHEMA crm TO crm_reader, crm_connector;
 GRANT USAGE ON SCHEMA crm_private TO crm_reader, crm_connector;
 GRANT USAGE ON SCHEMA crm_raw TO crm_connector, crm_admin;
-GRANT USAGE ON SCHEMA extensions TO crm_reader, crm_connector;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA crm FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm_private FROM PUBLIC, crm_reader, crm_writer, crm_service, crm_connector, crm_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm TO crm_reader;
-GRANT INSERT, UPDATE, DELETE ON crm.nodes, crm.edges, crm.events, crm.event_participants,
-      crm.assertions, crm.artifacts TO crm_writer;
+-- Writers write the graph, but never choose a row's id: ids are assigned by the database
+-- (column privileges: every column but id). A caller-chosen id that collides with a hidden
+-- row would answer "it exists" with a primary-key violation; now the statement is refused
+-- for naming the column, whether or not such a row exists.
+GRANT DELETE ON crm.nodes, crm.edges, crm.events, crm.event_participants, crm.assertions, crm.artifacts TO crm_writer;
+GRANT INSERT, UPDATE ON crm.event_participants TO crm_writer;
+REVOKE INSERT, UPDATE ON crm.nodes, crm.edges, crm.events, crm.assertions, crm.artifacts FROM crm_writer;
+REVOKE INSERT (id), UPDATE (id) ON crm.nodes, crm.edges, crm.events, crm.assertions, crm.artifacts FROM crm_writer;
+DO $$
+DECLARE
+    v_table regclass;
+    v_cols  text;
+BEGIN
+    FOREACH v_table IN ARRAY ARRAY['crm.nodes', 'crm.edges', 'crm.events', 'crm.assertions', 'crm.artifacts']::regclass[] LOOP
+        SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'id'
+           AND a.attgenerated = '';
+        EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON %s TO crm_writer', v_cols, v_cols, v_table);
+    END LOOP;
+END
+$$;
 GRANT INSERT, UPDATE, DELETE ON crm.node_types, crm.edge_types, crm.assertion_types, crm.event_types,
       crm.error_codes, crm.logins, crm.access_grants TO crm_admin;
 
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA crm, crm_private, crm_raw FROM PUBLIC;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm TO crm_reader, crm_connector;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_private TO crm_reader, crm_connector;
+-- ---------------------------------------------------------------- functions
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA crm, crm_private, crm_raw
+    FROM PUBLIC, crm_reader, crm_writer, crm_service, crm_connector, crm_admin;
 
--- narrower: only a pooled service acts for others; only admins erase; admins and
--- connectors refresh the materialized read models
-REVOKE EXECUTE ON FUNCTION crm.act_as(uuid) FROM crm_reader, crm_connector;
-GRANT EXECUTE ON FUNCTION crm.act_as(uuid) TO crm_service;
-REVOKE EXECUTE ON FUNCTION crm_private.purge_node_data(uuid, text, text) FROM crm_reader, crm_connector;
-GRANT EXECUTE ON FUNCTION crm_private.purge_node_data(uuid, text, text) TO crm_admin;
-REVOKE EXECUTE ON FUNCTION crm.refresh_crm_views() FROM crm_reader;
-GRANT EXECUTE ON FUNCTION crm.refresh_crm_views() TO crm_admin, crm_connector;
-REVOKE EXECUTE ON FUNCTION crm.refresh_account_views() FROM crm_reader;
-GRANT EXECUTE ON FUNCTION crm.refresh_account_views() TO crm_admin, crm_connector;
+DO $$
+DECLARE
+    v_grant record;
+    v_fn    regprocedure;
+BEGIN
+    FOR v_grant IN
+        SELECT * FROM (VALUES
+            -- the read API
+            ('crm', 'crm_reader', ARRAY['current_actor', 'daily_digest', 'get_account_summary', 'recent_activity',
+                                        'resolve_account', 'resolve_node_id', 'team_id', 'timeline']),
+            -- what policies, views and invoker functions call as the caller (answers only about the caller)
+            ('crm_private', 'crm_reader', ARRAY['actor_is_admin', 'actor_principals', 'actor_grants', 'actor_has_grants',
+                                                'actor_can_read_assertion_type', 'actor_of', 'acting_user',
+                                                'caller_principals', 'caller_grants', 'visible_node_ids',
+                                                'account_quality_of', 'quality_items', 'source_freshness_at',
+                                                'sync_runs_between', 'node_visible', 'node_grant_match',
+                                                'type_grant_match', 'acl_norm', 'acl_maintenance', 'derive_label',
+                                                'claim_problems', 'raise_not_visible', 'require_admin',
+                                                'normalize_domain', 'resolve_account_id', 'source_group',
+                                                'scope_list', 'caller_sources', 'sources_of']),
+            -- the write API
+            ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
+                                        'create_org', 'create_person', 'end_edge', 'end_employment',
+                                        'generate_crm_code', 'link_employment', 'log_call', 'log_crm_activity',
+                                        'log_email', 'log_meeting', 'log_note', 'release', 'restore_node',
+                                        'set_contact_info', 'set_deal_value', 'set_win_probability',
+                                        'supersede_assertion']),
+            -- what write policies, triggers and the write API call as the caller
+            ('crm_private', 'crm_writer', ARRAY['can_write_node', 'writable_node_types', 'writable_edge_types',
+                                                'writable_event_types', 'lock_opportunity', 'attach_event_body',
+                                                'log_claim_change', 'log_node_change', 'log_new_restrictions',
+                                                'recompute_acl', 'refresh_event_acl', 'xact_lock']),
+            ('crm', 'crm_service', ARRAY['act_as']),
+            ('crm_private', 'crm_service', ARRAY['act_as_token']),
+            ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
+                                           'refresh_crm_views']),
+            ('crm_raw', 'crm_connector', ARRAY['start_run', 'land_staged', 'finish_run']),
+            ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run',
+                                                   'rc_ts']),   -- crm_raw.land_staged (inlined)
+            -- the admin API, and what it calls: helpers answering for any principal are admin-only
+            ('crm', 'crm_admin', ARRAY['access_report', 'add_user_to_team', 'create_pipeline', 'create_team',
+                                       'create_user', 'map_login', 'unmap_login', 'purge_node',
+                                       'remove_user_from_team', 'restrict_access_to_team', 'restrict_access_to_user',
+                                       'unrestrict_access_from_team', 'unrestrict_access_from_user', 'revoke_grant',
+                                       'reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
+                                       'refresh_crm_views', 'allow_source', 'disallow_source']),
+            ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run']),
+            ('crm_private', 'crm_admin', ARRAY['rc_ts']),
+            ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'log_access_event', 'log_restriction_events', 'principals_of',
+                                               'grants_of', 'purge_node_data'])
+        ) AS g(nsp, grantee, names)
+    LOOP
+        FOR v_fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+                     WHERE p.pronamespace = v_grant.nsp::regnamespace AND p.proname = ANY (v_grant.names) LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_fn, v_grant.grantee);
+        END LOOP;
+    END LOOP;
+END
+$$;
 
 -- Materialized views are never granted: they are read through crm.* views that re-apply
 -- the access rules.
@@ -47,30 +128,15 @@ BEGIN
 END
 $$;
 
--- ingestion (issue 5): raw landing is for connectors and admins only; reconciliation and
--- merges run as the owner (SECURITY DEFINER) and are callable by connectors and admins only;
--- the data-quality views that read crm_raw are theirs too.
+-- ingestion (issue 5): raw landing is for connectors and admins only (and a connector only
+-- for the sources it is allowed: crm_raw.connector_sources, in the row policies);
+-- reconciliation and merges run as the owner (SECURITY DEFINER) and are callable by
+-- connectors and admins only; the data-quality views that read crm_raw are theirs too.
 GRANT SELECT, INSERT, UPDATE ON crm_raw.records, crm_raw.sync_runs, crm_raw.cursors TO crm_connector, crm_admin;
 GRANT SELECT ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
-      crm_raw.ownership_mapping, crm_raw.region_teams TO crm_connector;
+      crm_raw.ownership_mapping, crm_raw.region_teams, crm_raw.connector_sources TO crm_connector;
 GRANT SELECT, INSERT, UPDATE, DELETE ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
-      crm_raw.ownership_mapping, crm_raw.region_teams TO crm_admin;
+      crm_raw.ownership_mapping, crm_raw.region_teams, crm_raw.connector_sources TO crm_admin;
 GRANT INSERT, UPDATE ON crm.node_sources TO crm_admin;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_raw TO crm_connector, crm_admin;
-REVOKE EXECUTE ON FUNCTION crm.reconcile(text), crm.reconcile_orphans(), crm.merge_nodes(uuid, uuid, text) FROM crm_reader;
-GRANT EXECUTE ON FUNCTION crm.reconcile(text), crm.reconcile_orphans(), crm.merge_nodes(uuid, uuid, text) TO crm_connector, crm_admin;
 REVOKE SELECT ON crm.orphans, crm.identity_mismatches FROM crm_reader;
 GRANT SELECT ON crm.orphans, crm.identity_mismatches TO crm_connector, crm_admin;
--- the reconciliation internals only run inside crm.reconcile (as owner)
-DO $$
-DECLARE
-    v_fn regprocedure;
-BEGIN
-    FOR v_fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-                 WHERE p.pronamespace = 'crm_private'::regnamespace
-                   AND (p.proname LIKE 'reconcile\_%' OR p.proname LIKE 'rc\_%')
-                   AND p.proname NOT IN ('rc_check', 'rc_ts', 'rc_num', 'rc_bool', 'rc_person_name') LOOP
-        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM crm_reader, crm_connector', v_fn);
-    END LOOP;
-END
-$$;

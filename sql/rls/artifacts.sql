@@ -1,5 +1,6 @@
 -- Row-level security on crm.artifacts: visible with the node or event it is attached to
--- (copied acl). Attaching needs that anchor visible (trigger, 42501).
+-- (copied acl). Attaching needs that anchor visible (trigger, 42501); a member may attach to
+-- an event only when its type is one the role may write (not to system or audit events).
 ALTER TABLE crm.artifacts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE crm.artifacts FORCE ROW LEVEL SECURITY;
 
@@ -15,7 +16,14 @@ USING (
 
 DROP POLICY IF EXISTS artifacts_insert ON crm.artifacts;
 CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer
-WITH CHECK ((SELECT crm_private.actor_is_admin()) OR (SELECT crm.current_actor()) IS NOT NULL);
+WITH CHECK (
+    (SELECT crm_private.actor_is_admin())
+    OR ((SELECT crm.current_actor()) IS NOT NULL
+        AND (event_id IS NULL
+             OR EXISTS (SELECT 1 FROM crm.events e
+                         WHERE e.id = event_id
+                           AND e.event_type = ANY ((SELECT crm_private.writable_event_types())::text[]))))
+);
 
 DROP POLICY IF EXISTS artifacts_update ON crm.artifacts;
 CREATE POLICY artifacts_update ON crm.artifacts FOR UPDATE TO crm_writer

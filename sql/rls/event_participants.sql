@@ -1,6 +1,7 @@
 -- Row-level security on crm.event_participants: a participation is visible when both its
 -- node and its event are. Adding one needs the node visible (trigger, 42501) and the event
--- visible — or recorded by the caller (a new event is invisible until it has participants).
+-- visible (a new event is visible to its recorder until it has participants) and of a type
+-- the role may write (a member cannot pin a system or audit event onto a node).
 ALTER TABLE crm.event_participants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE crm.event_participants FORCE ROW LEVEL SECURITY;
 
@@ -12,8 +13,7 @@ USING (
         AND event_acl && (SELECT crm_private.actor_principals()))
     OR ((SELECT crm_private.actor_has_grants('node'))
         AND crm_private.node_visible(node_id)
-        AND crm_private.event_visible_by_grants(event_id, (SELECT crm_private.actor_principals()),
-                                                (SELECT crm_private.actor_grants())))
+        AND EXISTS (SELECT 1 FROM crm.events e WHERE e.id = event_id))
 );
 
 DROP POLICY IF EXISTS event_participants_insert ON crm.event_participants;
@@ -21,8 +21,9 @@ CREATE POLICY event_participants_insert ON crm.event_participants FOR INSERT TO 
 WITH CHECK (
     (SELECT crm_private.actor_is_admin())
     OR ((SELECT crm.current_actor()) IS NOT NULL
-        AND (crm_private.event_recorded_by(event_id) = (SELECT crm.current_actor())
-             OR EXISTS (SELECT 1 FROM crm.events e WHERE e.id = event_id)))
+        AND EXISTS (SELECT 1 FROM crm.events e
+                     WHERE e.id = event_id
+                       AND e.event_type = ANY ((SELECT crm_private.writable_event_types())::text[])))
 );
 
 DROP POLICY IF EXISTS event_participants_update ON crm.event_participants;

@@ -1,7 +1,12 @@
--- Row-level security on crm.events: visible through a visible access-checked participant
--- (events.acl is the union of their acl; users, teams and pipelines taking part grant
--- nothing). Members may record events (participants are checked when added) and update
--- visible CRM activity; access and system events are admin-only to change.
+-- Row-level security on crm.events: an event is visible when a node it is about is visible
+-- (crm.events.about — its subject participants, else its account, else every access-checked
+-- participant; events.acl is the union of their acl): a ticket comment needs its ticket, not
+-- merely its account. Users, teams and pipelines taking part grant nothing. A new event is
+-- visible to the user who recorded it until it is about something (so they can add its
+-- participants). Members may record events of the types their role may write
+-- (crm.event_types.write_scope: access, system, ownership and source-derived events are
+-- written only by crm360's own functions, so the audit trail cannot be forged) and update
+-- visible ones of those types.
 ALTER TABLE crm.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE crm.events FORCE ROW LEVEL SECURITY;
 
@@ -11,29 +16,31 @@ USING (
     (SELECT crm_private.actor_is_admin())
     OR acl && (SELECT crm_private.actor_principals())
     OR ((SELECT crm_private.actor_has_grants('node'))
-        AND crm_private.event_visible_by_grants(id, (SELECT crm_private.actor_principals()),
-                                                (SELECT crm_private.actor_grants())))
+        AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = ANY (about)))
+    OR (about = '{}' AND recorded_by = (SELECT crm.current_actor()))
 );
 
 DROP POLICY IF EXISTS events_insert ON crm.events;
 CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer
 WITH CHECK (
-    (SELECT crm_private.actor_is_admin())
-    OR ((SELECT crm.current_actor()) IS NOT NULL
-        AND recorded_by = (SELECT crm.current_actor()))
+    event_type = ANY ((SELECT crm_private.writable_event_types())::text[])
+    AND ((SELECT crm_private.actor_is_admin())
+         OR ((SELECT crm.current_actor()) IS NOT NULL
+             AND recorded_by = (SELECT crm.current_actor())))
 );
 
 DROP POLICY IF EXISTS events_update ON crm.events;
 CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer
 USING (
-    (SELECT crm_private.actor_is_admin())
-    OR ((SELECT crm.current_actor()) IS NOT NULL
-        AND acl && (SELECT crm_private.actor_principals())
-        AND event_type IN (SELECT t.event_type FROM crm.event_types t WHERE t.event_group NOT IN ('access', 'system')))
+    event_type = ANY ((SELECT crm_private.writable_event_types())::text[])
+    AND ((SELECT crm_private.actor_is_admin())
+         OR ((SELECT crm.current_actor()) IS NOT NULL
+             AND (acl && (SELECT crm_private.actor_principals())
+                  OR (about = '{}' AND recorded_by = (SELECT crm.current_actor())))))
 )
 WITH CHECK (
-    (SELECT crm_private.actor_is_admin())
-    OR event_type IN (SELECT t.event_type FROM crm.event_types t WHERE t.event_group NOT IN ('access', 'system'))
+    event_type = ANY ((SELECT crm_private.writable_event_types())::text[])
+    AND ((SELECT crm_private.actor_is_admin()) OR (SELECT crm.current_actor()) IS NOT NULL)
 );
 
 DROP POLICY IF EXISTS events_delete ON crm.events;

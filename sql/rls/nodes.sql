@@ -2,7 +2,10 @@
 -- access-checked; nodes whose effective acl overlaps the actor's principals (user + teams,
 -- transitively; the claimer is in the acl); nodes a node grant covers. Writable: admins;
 -- members on nodes their teams/claims make visible that are unclaimed or claimed by them,
--- and nodes a write grant covers (a read grant never gives write).
+-- and nodes a write grant covers (a read grant never gives write) — and in every case only
+-- nodes of the types the role may write (crm.node_types.write_scope: users, teams,
+-- pipelines, territories and campaigns are shared by everyone and written by admins only).
+-- External keys of registered sources belong to reconciliation (tg_nodes__validate, CR033).
 ALTER TABLE crm.nodes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE crm.nodes FORCE ROW LEVEL SECURITY;
 
@@ -19,26 +22,29 @@ USING (
 DROP POLICY IF EXISTS nodes_insert ON crm.nodes;
 CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer
 WITH CHECK (
-    (SELECT crm_private.actor_is_admin())
-    OR ((SELECT crm.current_actor()) IS NOT NULL
-        AND (acl IS NULL OR acl && (SELECT crm_private.actor_principals())
-             OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl)))
+    node_type = ANY ((SELECT crm_private.writable_node_types())::text[])
+    AND ((SELECT crm_private.actor_is_admin())
+         OR ((SELECT crm.current_actor()) IS NOT NULL
+             AND (acl IS NULL OR acl && (SELECT crm_private.actor_principals())
+                  OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl))))
 );
 
 DROP POLICY IF EXISTS nodes_update ON crm.nodes;
 CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer
 USING (
-    (SELECT crm_private.actor_is_admin())
-    OR ((SELECT crm.current_actor()) IS NOT NULL
-        AND (((acl IS NULL OR acl && (SELECT crm_private.actor_principals()))
-              AND (claimed_by IS NULL OR claimed_by = (SELECT crm.current_actor())))
-             OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl)))
+    node_type = ANY ((SELECT crm_private.writable_node_types())::text[])
+    AND ((SELECT crm_private.actor_is_admin())
+         OR ((SELECT crm.current_actor()) IS NOT NULL
+             AND (((acl IS NULL OR acl && (SELECT crm_private.actor_principals()))
+                   AND (claimed_by IS NULL OR claimed_by = (SELECT crm.current_actor())))
+                  OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl))))
 )
 WITH CHECK (
-    (SELECT crm_private.actor_is_admin())
-    OR ((SELECT crm.current_actor()) IS NOT NULL
-        AND (claimed_by IS NULL OR claimed_by = (SELECT crm.current_actor())
-             OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl)))
+    node_type = ANY ((SELECT crm_private.writable_node_types())::text[])
+    AND ((SELECT crm_private.actor_is_admin())
+         OR ((SELECT crm.current_actor()) IS NOT NULL
+             AND (claimed_by IS NULL OR claimed_by = (SELECT crm.current_actor())
+                  OR crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'write', node_type, attrs, acl))))
 );
 
 DROP POLICY IF EXISTS nodes_delete ON crm.nodes;

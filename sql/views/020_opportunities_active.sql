@@ -13,11 +13,11 @@ WITH (security_invoker = false, security_barrier = true) AS
 WITH adm AS MATERIALIZED (
     SELECT crm_private.actor_is_admin() AS is_admin
 ), vis_opp AS MATERIALIZED (
-    SELECT v.id FROM adm, crm_private.visible_node_ids('opportunity') AS v(id) WHERE NOT adm.is_admin
+    SELECT v.id FROM adm, crm_private.visible_node_ids('opportunity', current_user) AS v(id) WHERE NOT adm.is_admin
 ), vis_person AS MATERIALIZED (
-    SELECT v.id FROM adm, crm_private.visible_node_ids('person') AS v(id) WHERE NOT adm.is_admin
+    SELECT v.id FROM adm, crm_private.visible_node_ids('person', current_user) AS v(id) WHERE NOT adm.is_admin
     UNION ALL
-    SELECT v.id FROM adm, crm_private.visible_node_ids('user') AS v(id) WHERE NOT adm.is_admin
+    SELECT v.id FROM adm, crm_private.visible_node_ids('user', current_user) AS v(id) WHERE NOT adm.is_admin
 )
 SELECT mv.node_id, mv.label, mv.code, mv.name, mv.estimated_value, mv.teams, mv.stage, mv.pipeline,
        mv.stage_since,

@@ -10,9 +10,9 @@ WITH (security_invoker = false, security_barrier = true) AS
 WITH adm AS MATERIALIZED (
     SELECT crm_private.actor_is_admin() AS is_admin
 ), vis_person AS MATERIALIZED (
-    SELECT v.id FROM adm, crm_private.visible_node_ids('person') AS v(id) WHERE NOT adm.is_admin
+    SELECT v.id FROM adm, crm_private.visible_node_ids('person', current_user) AS v(id) WHERE NOT adm.is_admin
 ), vis_org AS MATERIALIZED (
-    SELECT v.id FROM adm, crm_private.visible_node_ids('org') AS v(id) WHERE NOT adm.is_admin
+    SELECT v.id FROM adm, crm_private.visible_node_ids('org', current_user) AS v(id) WHERE NOT adm.is_admin
 )
 SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.phone, mv.title,
        CASE WHEN (SELECT is_admin FROM adm) OR mv.org_id IN (SELECT id FROM vis_org)

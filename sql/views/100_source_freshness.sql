@@ -10,7 +10,7 @@ SELECT f.source, f.object, f.freshness_group, f.status, f.overdue,
        f.rows_received, f.rows_applied, f.rows_rejected,
        f.expected_interval,
        f.expected_interval * 1.5 AS overdue_after
-  FROM crm_private.source_freshness_at(now()) f;
+  FROM crm_private.source_freshness_at(now(), current_user) f;
 
 COMMENT ON VIEW crm.source_freshness IS
     'Connector health per source and object, now: last success, last attempt, status (fresh|stale|failed|never), overdue flag (a scheduled connector that silently stopped is overdue), last error, row counts of the last finished run, expected schedule. From crm_raw.sync_runs and crm_raw.source_schedules.';

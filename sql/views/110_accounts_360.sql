@@ -21,15 +21,15 @@ SELECT b.account_id, b.account_id_text, b.crm_id, b.name, b.domain, b.owner, b.t
        b.open_invoices, b.open_invoice_amount, b.overdue_invoices, b.overdue_invoice_amount,
        b.last_touch_at,
        round((extract(epoch FROM now() - b.last_touch_at) / 86400)::numeric, 1) AS days_since_last_touch,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'crm') AS last_synced_crm,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'tickets') AS last_synced_tickets,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'clm') AS last_synced_clm,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'billing') AS last_synced_billing,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'crm') AS last_synced_crm,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'tickets') AS last_synced_tickets,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'clm') AS last_synced_clm,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'billing') AS last_synced_billing,
        b.orphans, b.identity_mismatches, b.duplicate_candidates,
        b.as_of
   FROM crm_private.accounts_360_mv b
  WHERE (SELECT crm_private.actor_is_admin())
-    OR b.account_id IN (SELECT crm_private.visible_node_ids('org'));
+    OR b.account_id IN (SELECT crm_private.visible_node_ids('org', current_user));
 
 COMMENT ON VIEW crm.accounts_360 IS
     'Account 360 for BI: one row per live account visible to the caller — owner, team, open tickets, active opportunities and pipeline, ARR, next renewal, open and overdue invoices, last touch, last sync per source, open data-quality issues. Materialized: as of the last crm.refresh_account_views() (column as_of); crm.accounts_360_live is always current.';
@@ -47,10 +47,10 @@ SELECT b.account_id, b.account_id_text, b.crm_id, b.name, b.domain, b.owner, b.t
        b.open_invoices, b.open_invoice_amount, b.overdue_invoices, b.overdue_invoice_amount,
        b.last_touch_at,
        round((extract(epoch FROM now() - b.last_touch_at) / 86400)::numeric, 1) AS days_since_last_touch,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'crm') AS last_synced_crm,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'tickets') AS last_synced_tickets,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'clm') AS last_synced_clm,
-       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now()) f WHERE f.freshness_group = 'billing') AS last_synced_billing,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'crm') AS last_synced_crm,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'tickets') AS last_synced_tickets,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'clm') AS last_synced_clm,
+       (SELECT min(f.last_success_at) FROM crm_private.source_freshness_at(now(), current_user) f WHERE f.freshness_group = 'billing') AS last_synced_billing,
        b.orphans, b.identity_mismatches, b.duplicate_candidates,
        b.as_of
   FROM (
@@ -82,7 +82,7 @@ SELECT
     now()                                            AS as_of
 FROM crm.nodes a
 LEFT JOIN crm.nodes own ON own.id = a.claimed_by
-LEFT JOIN LATERAL crm_private.account_quality_of(a.id) dq ON true
+LEFT JOIN LATERAL crm_private.account_quality_of(a.id, current_user) dq ON true
 LEFT JOIN LATERAL (
     SELECT string_agg(t.label, ', ' ORDER BY t.label) AS team
       FROM crm.nodes t

@@ -102,11 +102,121 @@ def test_policies_name_their_roles(conn):
     assert rows == []
 
 
-def test_security_definer_functions_pin_an_empty_search_path(conn):
+def test_definer_functions_pin_search_path_with_pg_temp_last(conn):
+    """A SECURITY DEFINER function runs as crm_owner: `search_path = ''` still searches pg_temp
+    FIRST for types and relations (a caller's pg_temp.text domain would run its CHECK as the
+    owner). Every definer function pins `pg_catalog, pg_temp` — pg_temp explicitly last."""
+    rows = conn.execute("""
+        SELECT p.oid::regprocedure::text, p.proconfig FROM pg_proc p
+         WHERE p.prosecdef AND p.pronamespace::regnamespace::text = ANY(%s)
+           AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY(p.proconfig), false) ORDER BY 1""",
+                        (list(SCHEMAS),)).fetchall()
+    assert rows == []
+
+
+def test_every_pinned_search_path_ends_with_pg_temp(conn):
+    """Invoker functions run as crm_owner too when crm360's definer code calls them, and
+    trigger functions when crm360's statements fire them: the same rule for every function."""
+    rows = conn.execute("""
+        SELECT p.oid::regprocedure::text, c FROM pg_proc p, unnest(p.proconfig) c
+         WHERE p.pronamespace::regnamespace::text = ANY(%s) AND c LIKE 'search_path=%%'
+           AND c <> 'search_path=pg_catalog, pg_temp' ORDER BY 1""", (list(SCHEMAS),)).fetchall()
+    assert rows == []
+
+
+def test_definer_functions_pin_crm360_flags_off(conn):
+    """crm.bulk_apply / crm.acl_maintenance / crm.purge switch validation off for crm360's own
+    statements: no value a caller set may reach a SECURITY DEFINER function (SET clause)."""
     rows = conn.execute("""
         SELECT p.oid::regprocedure::text FROM pg_proc p
          WHERE p.prosecdef AND p.pronamespace::regnamespace::text = ANY(%s)
-           AND NOT coalesce('search_path=""' = ANY(p.proconfig), false) ORDER BY 1""", (list(SCHEMAS),)).fetchall()
+           AND NOT (coalesce(p.proconfig, '{}') @> ARRAY['crm.bulk_apply=off', 'crm.acl_maintenance=off',
+                                                         'crm.purge=off'])
+         ORDER BY 1""", (list(SCHEMAS),)).fetchall()
+    assert rows == []
+
+
+def test_no_crm360_object_is_owned_by_a_superuser(conn):
+    """Everything is owned by crm_owner (NOLOGIN, not a superuser, no BYPASSRLS): a hijacked
+    SECURITY DEFINER function is never a superuser."""
+    owner = conn.execute("SELECT rolsuper, rolbypassrls, rolcanlogin, rolcreaterole FROM pg_roles "
+                         "WHERE rolname = 'crm_owner'").fetchone()
+    assert owner == (False, False, False, False)
+    rows = conn.execute("""
+        SELECT 'schema ' || n.nspname, n.nspowner::regrole::text FROM pg_namespace n
+         WHERE n.nspname = ANY(%(s)s) AND n.nspowner <> 'crm_owner'::regrole
+        UNION ALL
+        SELECT c.relkind::text || ' ' || c.oid::regclass::text, c.relowner::regrole::text FROM pg_class c
+         WHERE c.relnamespace::regnamespace::text = ANY(%(s)s) AND c.relowner <> 'crm_owner'::regrole
+        UNION ALL
+        SELECT 'function ' || p.oid::regprocedure::text, p.proowner::regrole::text FROM pg_proc p
+         WHERE p.pronamespace::regnamespace::text = ANY(%(s)s) AND p.proowner <> 'crm_owner'::regrole
+        UNION ALL
+        SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text FROM pg_type t
+         WHERE t.typnamespace::regnamespace::text = ANY(%(s)s) AND t.typowner <> 'crm_owner'::regrole
+        """, {"s": list(SCHEMAS)}).fetchall()
+    assert rows == []
+    supers = conn.execute("""
+        SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+         WHERE p.pronamespace::regnamespace::text = ANY(%s) AND r.rolsuper""", (list(SCHEMAS),)).fetchall()
+    assert supers == []
+
+
+def test_no_function_reuses_a_temp_table_that_may_exist_before_the_call(conn):
+    """crm360's definer code runs in the caller's session, whose temporary schema the caller
+    controls: CREATE TEMP TABLE IF NOT EXISTS would adopt a table the caller prepared (with a
+    trigger that then runs as crm_owner)."""
+    rows = conn.execute(r"""
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.pronamespace::regnamespace::text = ANY(%s)
+           AND p.prosrc ~* 'create\s+(temp|temporary)\s+table\s+if\s+not\s+exists'""", (list(SCHEMAS),)).fetchall()
+    assert rows == []
+
+
+# Least privilege for the internal helpers (sql/rls/000_privileges.sql): what each role may
+# EXECUTE in crm_private, including what it inherits. Adding a grant means adding it here,
+# with a reason: the helpers a role may call answer only about the caller.
+READER_HELPERS = {
+    "actor_is_admin", "actor_principals", "actor_grants", "actor_has_grants", "actor_can_read_assertion_type",
+    "actor_of", "acting_user", "caller_principals", "caller_grants", "caller_sources", "sources_of",
+    "visible_node_ids", "account_quality_of", "quality_items", "source_freshness_at", "sync_runs_between",
+    "node_visible", "node_grant_match", "type_grant_match", "acl_norm", "acl_maintenance", "derive_label",
+    "claim_problems", "raise_not_visible", "require_admin", "normalize_domain", "resolve_account_id",
+    "source_group", "scope_list"}
+WRITER_HELPERS = READER_HELPERS | {
+    "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
+    "attach_event_body", "log_claim_change", "log_node_change", "log_new_restrictions", "recompute_acl",
+    "refresh_event_acl", "xact_lock"}
+EXPECTED_HELPERS = {
+    "crm_reader": READER_HELPERS,
+    "crm_writer": WRITER_HELPERS,
+    "crm_service": WRITER_HELPERS | {"act_as_token"},
+    "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "rc_ts"},
+    "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "rc_ts", "log_access_event",
+                                   "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
+}
+NEVER = {"principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
+         "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare"}
+
+
+def test_internal_helpers_execute_only_where_needed(conn):
+    for role, expected in EXPECTED_HELPERS.items():
+        have = {r[0] for r in conn.execute("""
+            SELECT DISTINCT p.proname FROM pg_proc p
+             WHERE p.pronamespace = 'crm_private'::regnamespace
+               AND has_function_privilege(%s, p.oid, 'EXECUTE')""", (role,)).fetchall()}
+        assert have == expected, (role, sorted(have - expected), sorted(expected - have))
+        if role in ("crm_reader", "crm_writer", "crm_service", "crm_connector"):
+            assert not (have & NEVER), (role, have & NEVER)
+
+
+def test_trigger_functions_are_executable_by_nobody(conn):
+    """PostgreSQL does not check EXECUTE when a trigger fires; nobody needs to call one."""
+    rows = conn.execute("""
+        SELECT p.oid::regprocedure::text, r.rolname FROM pg_proc p, pg_roles r
+         WHERE p.pronamespace::regnamespace::text = ANY(%s) AND p.prorettype = 'trigger'::regtype
+           AND r.rolname IN ('crm_reader', 'crm_writer', 'crm_service', 'crm_connector', 'crm_admin')
+           AND has_function_privilege(r.oid, p.oid, 'EXECUTE')""", (list(SCHEMAS),)).fetchall()
     assert rows == []
 
 

@@ -1,0 +1,106 @@
+-- crm_private.reconcile_run(p_source, p_role) — the work of crm.reconcile: apply pending raw
+-- records (crm_raw.records) to the graph.
+-- Guarantees: source objects are applied in crm_raw.source_objects.apply_order (accounts
+-- before their children), each by its mapping function (crm_private.reconcile_<source>_<object>)
+-- and the set-based applier crm_private.rc_apply; pending rows without a key are rejected;
+-- for full-refresh objects (contracts, invoices) what the latest full run did not deliver is
+-- archived as removed, and what it delivered again is restored; one reconciler at a time
+-- (crm_private.xact_lock: a key no other role can hold); replays change nothing; only the
+-- sources p_role — the caller's current_user, passed by crm.reconcile, trusted only when the
+-- session may become it — is allowed (crm_private.sources_of: every source for admins,
+-- crm_raw.connector_sources for connectors): p_source NULL = all of those, a registered
+-- source it is not allowed = 42501. Runs as crm_owner (SECURITY DEFINER) so restrictions can
+-- be set; EXECUTE for crm_connector and crm_admin. Returns one row per source object that
+-- had work.
+CREATE OR REPLACE FUNCTION crm_private.reconcile_run(p_source text, p_role name)
+RETURNS TABLE (source text, object text, applied integer, rejected integer, orphans integer,
+               skipped integer, removed integer)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
+AS $$
+DECLARE
+    v_allowed text[] := crm_private.sources_of(p_role);
+    v_so  crm_raw.source_objects%ROWTYPE;
+    v_c   record;
+    v_run bigint;
+    v_removed bigint[];
+BEGIN
+    IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
+        RAISE EXCEPTION 'unknown source "%"', p_source
+            USING ERRCODE = '22023',
+                  HINT = 'sources: ' || (SELECT string_agg(DISTINCT o.source, ', ') FROM crm_raw.source_objects o);
+    END IF;
+    IF p_source IS NOT NULL AND NOT (p_source = ANY (v_allowed)) THEN
+        RAISE EXCEPTION 'role % may not reconcile source "%"', p_role, p_source
+            USING ERRCODE = '42501', HINT = format('an admin allows it: SELECT crm.allow_source(%L, %L)', p_role, p_source);
+    END IF;
+    PERFORM crm_private.xact_lock('crm360/reconcile');   -- a key no other role can compute or hold
+
+    UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
+      FROM crm_raw.source_objects o
+     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object
+       AND (p_source IS NULL OR r.source = p_source) AND r.source = ANY (v_allowed);
+
+    FOR v_so IN SELECT o.* FROM crm_raw.source_objects o
+                 WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
+                 ORDER BY o.apply_order LOOP
+        applied := 0; rejected := 0; orphans := 0; skipped := 0; removed := 0;
+        IF v_so.full_refresh THEN
+            SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
+             WHERE r.source = v_so.source AND r.object = v_so.object AND r.full_refresh
+               AND r.landed_at IS NOT NULL AND r.status <> 'failed';
+            -- delivered again after a removal: apply the delivered version again (restores the node)
+            -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
+            -- id: a join here was planned from the run's records when statistics lagged a bulk
+            -- load — quadratic, seconds per call)
+            SELECT array_agg(ns.last_record_id) INTO v_removed
+              FROM crm.nodes n
+              JOIN crm.node_sources ns ON ns.node_id = n.id
+             WHERE n.archived_at IS NOT NULL AND n.attrs ? 'removed_at_source'
+               AND ns.source = v_so.source AND ns.object = v_so.object;
+            IF v_removed IS NOT NULL THEN
+                UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
+                 WHERE r.id = ANY (v_removed) AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+            END IF;
+        END IF;
+        IF EXISTS (SELECT 1 FROM crm_raw.records r
+                    WHERE r.source = v_so.source AND r.object = v_so.object AND r.status = 'pending') THEN
+            PERFORM crm_private.rc_prepare();
+            CASE v_so.source || '/' || v_so.object
+                WHEN 'salesforce/User' THEN PERFORM crm_private.reconcile_salesforce_user();
+                WHEN 'salesforce/Account' THEN PERFORM crm_private.reconcile_salesforce_account();
+                WHEN 'salesforce/Contact' THEN PERFORM crm_private.reconcile_salesforce_contact();
+                WHEN 'salesforce/Opportunity' THEN PERFORM crm_private.reconcile_salesforce_opportunity();
+                WHEN 'salesforce/Event' THEN PERFORM crm_private.reconcile_salesforce_event();
+                WHEN 'salesforce/Task' THEN PERFORM crm_private.reconcile_salesforce_task();
+                WHEN 'zendesk/organizations' THEN PERFORM crm_private.reconcile_zendesk_organization();
+                WHEN 'zendesk/users' THEN PERFORM crm_private.reconcile_zendesk_user();
+                WHEN 'zendesk/tickets' THEN PERFORM crm_private.reconcile_zendesk_ticket();
+                WHEN 'zendesk/ticket_comments' THEN PERFORM crm_private.reconcile_zendesk_ticket_comment();
+                WHEN 'clm/contracts' THEN PERFORM crm_private.reconcile_clm_contract();
+                WHEN 'stripe/customers' THEN PERFORM crm_private.reconcile_stripe_customer();
+                WHEN 'stripe/invoices' THEN PERFORM crm_private.reconcile_stripe_invoice();
+                ELSE CONTINUE;   -- registered without a mapping: left pending
+            END CASE;
+            SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
+            applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
+        END IF;
+        IF v_so.full_refresh AND v_so.object IN ('contracts', 'invoices') THEN
+            PERFORM crm_private.rc_prepare();
+            removed := crm_private.rc_remove_missing(v_so.source, v_so.object);
+        END IF;
+        IF applied + rejected + orphans + skipped + removed > 0 THEN
+            source := v_so.source;
+            object := v_so.object;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.reconcile_run(text, name) IS
+    'The work of crm.reconcile (as crm_owner), limited to the sources the caller role may reconcile.';

@@ -1,0 +1,24 @@
+-- crm_private.xact_lock(p_name) — take crm360's transaction-level lock called p_name
+-- (reconciliation, one assertion key, ...), released at commit or rollback.
+-- Guarantees: the advisory lock key is hashtextextended(p_name, a seed derived from
+-- crm_private.instance_secret) — a key only crm360 can compute. Advisory locks are not
+-- permission-checked, so with a well-known key any role (a reader) could take the lock
+-- first and hang every reconcile or every write of an assertion; with this one nobody but
+-- crm360's own code (and roles allowed to call this function: writers, for the assertion
+-- locks their writes take anyway) can. SECURITY DEFINER (reads the secret).
+CREATE OR REPLACE FUNCTION crm_private.xact_lock(p_name text)
+RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
+AS $$
+    SELECT pg_catalog.pg_advisory_xact_lock(
+               pg_catalog.hashtextextended(p_name, ('x' || pg_catalog.substr(s.secret, 1, 16))::bit(64)::bigint))
+      FROM crm_private.instance_secret s
+$$;
+
+COMMENT ON FUNCTION crm_private.xact_lock(text) IS
+    'Takes crm360''s transaction-level advisory lock named p_name, under a key salted with the instance secret (nobody else can compute it, so nobody else can hold it).';
