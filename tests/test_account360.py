@@ -325,7 +325,7 @@ def test_migration_0011_runs_twice(db):
     from tests.test_migrator import schema_dump
     before = schema_dump(db)
     with psycopg.connect(db) as c:
-        for name in ("0011_account360.sql",):
+        for name in ("0011_account360.sql", "0017_accounts_360_exact.sql"):
             c.execute((sql_dir() / name).read_text())
         c.commit()
     assert schema_dump(db) == before
@@ -343,10 +343,12 @@ def test_participant_added_later_is_visible_with_its_event(a360):
 
 def test_accounts_360_mv_depends_on_tables_only(conn):
     """Re-applying views (or issue 5 replacing the data-quality relations) can never drop it:
-    the materialized view reads base tables and the private snapshot only."""
+    the materialized view reads base tables, the private snapshot and the one definition of
+    the aggregates it shares with its live twin (crm_private.accounts_360_facts, created by
+    migration 0017, never by the repeatable files)."""
     deps = conn.execute("""SELECT DISTINCT c.oid::regclass::text FROM pg_depend d
                              JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class c ON c.oid = d.refobjid
                             WHERE r.ev_class = 'crm_private.accounts_360_mv'::regclass
                               AND c.oid <> r.ev_class ORDER BY 1""").fetchall()
-    assert [d[0] for d in deps] == ["crm.assertions", "crm.edges", "crm.event_participants", "crm.events",
-                                    "crm.nodes", "crm_private.account_quality"]
+    assert [d[0] for d in deps] == ["crm.edges", "crm.event_participants", "crm.events",
+                                    "crm.nodes", "crm_private.account_quality", "crm_private.accounts_360_facts"]

@@ -80,7 +80,7 @@ BEGIN
 
     IF EXISTS (SELECT 1 FROM crm.nodes n
                 WHERE n.archived_at IS NULL
-                  AND ((n.external_source = 'internal' AND n.external_id = p_code)
+                  AND ((ARRAY[n.external_source, n.external_id] = ARRAY['internal', p_code])
                        OR (n.node_type = 'pipeline' AND n.properties ->> 'code' = p_code))) THEN
         RAISE EXCEPTION 'a pipeline with code % already exists', p_code USING ERRCODE = '23505';
     END IF;

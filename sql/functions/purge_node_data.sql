@@ -1,7 +1,9 @@
 -- crm_private.purge_node_data(p_node_id, p_reason, p_actor) — the work of crm.purge_node.
 -- SECURITY DEFINER as the table owner with crm.purge = 'on' for this transaction: the only
 -- context in which crm_private.tg_refuse_delete lets a DELETE through. Not granted to
--- anyone but crm_admin; crm.purge_node checks the caller first.
+-- anyone but crm_admin; crm.purge_node checks the caller first. The materialized read
+-- models (which copy names, emails and labels) are refreshed in the same transaction, so
+-- the erased data is gone from them too when the purge commits — not at the next refresh.
 CREATE OR REPLACE FUNCTION crm_private.purge_node_data(p_node_id uuid, p_reason text, p_actor text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -56,6 +58,10 @@ BEGIN
                                'erased_nodes', cardinality(v_targets)), p_actor);
     PERFORM set_config('crm.purge', 'off', true);
     PERFORM set_config('crm.acl_maintenance', 'off', true);
+    -- the erased data must not survive in a stored copy (contacts directory, opportunities,
+    -- Account 360): refreshed now, in this transaction
+    PERFORM crm.refresh_crm_views();
+    PERFORM crm.refresh_account_views();
     RETURN cardinality(v_targets);
 END;
 $$;

@@ -147,13 +147,32 @@ BEGIN
       JOIN crm.nodes p ON p.id = e.source_id AND p.archived_at IS NULL AND p.node_type = 'person'
      WHERE s.kind = 'person' AND s.node_id IS NULL AND s.email IS NOT NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
-       AND c.external_source = 'channel' AND c.external_id = 'email:' || s.email AND c.archived_at IS NULL;
+       AND ARRAY[c.external_source, c.external_id] = ARRAY['channel', 'email:' || s.email]
+       AND c.external_id IS NOT NULL AND c.archived_at IS NULL;
+    -- (source keys are matched as ARRAY[external_source, external_id]: the key indexes are on
+    -- that expression, which is not leakproof, so a reader's own key lookups can never run
+    -- as an index condition before row-level security — migration 0018)
+    -- adopted only when reconciliation made it (crm.node_sources): a node someone else gave
+    -- the key cannot capture the record (keys of registered sources belong to reconciliation)
     UPDATE pg_temp.rc_stage s SET node_id = n.id
       FROM crm.nodes n
      WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
-       AND n.external_source = s.node_source AND n.external_id = s.node_key AND n.archived_at IS NULL
-       AND n.node_type = s.node_type;
+       AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND n.node_type = s.node_type
+       AND EXISTS (SELECT 1 FROM crm.node_sources ns WHERE ns.node_id = n.id);
+    -- a live node holding the key that reconciliation did not make: the record is rejected
+    -- with the reason (an admin merges or re-keys it), never written onto that node
+    UPDATE pg_temp.rc_stage s
+       SET reject_reason = format('key %s/%s is held by node %s, which reconciliation did not create '
+                                  '(not in crm.node_sources): merge it (crm.merge_nodes) or re-key it',
+                                  s.node_source, s.node_key, n.id)
+      FROM crm.nodes n
+     WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
     UPDATE pg_temp.rc_stage s SET node_id = s.account_id WHERE s.kind = 'alias';
     UPDATE pg_temp.rc_stage s
        SET account_id = o.target_id,
@@ -204,14 +223,16 @@ BEGIN
                'crm360_team', lower(btrim(s.team_name))
           FROM pg_temp.rc_stage s
          WHERE s.team_name IS NOT NULL AND s.ok
-           AND NOT EXISTS (SELECT 1 FROM crm.nodes t WHERE t.external_source = 'crm360_team'
-                              AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM crm.nodes t
+                            WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
+                              AND t.external_id IS NOT NULL AND t.archived_at IS NULL)
          ORDER BY lower(btrim(s.team_name)), s.team_name
         ON CONFLICT DO NOTHING;
         UPDATE pg_temp.rc_stage s SET team_id = t.id
           FROM crm.nodes t
-         WHERE s.team_name IS NOT NULL AND t.external_source = 'crm360_team'
-           AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL;
+         WHERE s.team_name IS NOT NULL
+           AND ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
+           AND t.external_id IS NOT NULL AND t.archived_at IS NULL;
     END IF;
 
     -- ------------------------------------------------------------ new nodes (one per key)
@@ -337,14 +358,16 @@ BEGIN
             SELECT 'phone:' || regexp_replace(s.phone, '\D', '', 'g'), 'phone', btrim(s.phone)
               FROM pg_temp.rc_stage s
              WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
-     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE x.external_source = 'channel' AND x.external_id = c.key
+     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE ARRAY[x.external_source, x.external_id] = ARRAY['channel', c.key]
+                          AND x.external_id IS NOT NULL
                           AND x.archived_at IS NULL)
      ORDER BY c.key
     ON CONFLICT DO NOTHING;
 
     -- ------------------------------------------------------------ edges
     SELECT p.id INTO v_pipeline FROM crm.nodes p
-     WHERE p.node_type = 'pipeline' AND p.external_source = 'internal' AND p.external_id = 'PL-SFDC' AND p.archived_at IS NULL;
+     WHERE p.node_type = 'pipeline' AND ARRAY[p.external_source, p.external_id] = ARRAY['internal', 'PL-SFDC']
+       AND p.external_id IS NOT NULL AND p.archived_at IS NULL;
 
     INSERT INTO pg_temp.rc_edges (edge_type, source_id, target_id, properties, exclusive)
     SELECT 'owned_by', s.node_id, s.account_id, '{}'::jsonb, 'source'
@@ -364,7 +387,8 @@ BEGIN
       FROM pg_temp.rc_stage s
      CROSS JOIN LATERAL (VALUES ('email:' || s.email),
                                 ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
-      JOIN crm.nodes c ON c.external_source = 'channel' AND c.external_id = k.key AND c.archived_at IS NULL
+      JOIN crm.nodes c ON ARRAY[c.external_source, c.external_id] = ARRAY['channel', k.key]
+                      AND c.external_id IS NOT NULL AND c.archived_at IS NULL
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
@@ -541,7 +565,8 @@ BEGIN
     -- activities: one event per source record (meetings, calls, emails, notes, comments)
     UPDATE pg_temp.rc_stage s SET node_id = e.id
       FROM crm.events e
-     WHERE s.kind = 'activity' AND s.ok AND e.external_source = s.source AND e.external_id = s.external_id;
+     WHERE s.kind = 'activity' AND s.ok
+       AND ARRAY[e.external_source, e.external_id] = ARRAY[s.source, s.external_id] AND e.external_id IS NOT NULL;
     INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id,
                                    parts, roles, body, artifact_type)
     SELECT s.activity ->> 'event_type', (s.activity ->> 'occurred_at')::timestamptz, s.activity ->> 'summary',

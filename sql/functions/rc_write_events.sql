@@ -50,7 +50,7 @@ BEGIN
           FROM pg_temp.rc_events e
           LEFT JOIN acl ON acl.event_id = e.id
           LEFT JOIN about ab ON ab.event_id = e.id
-        ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+        ON CONFLICT ((ARRAY[external_source, external_id])) WHERE external_id IS NOT NULL DO NOTHING
         RETURNING id, acl
     )
     INSERT INTO pg_temp.rc_new_events (id, acl) SELECT ins.id, ins.acl FROM ins;

@@ -57,7 +57,7 @@ BEGIN
             UNION ALL
             SELECT n.*, 'crm_id', 1.0
               FROM crm.nodes n
-             WHERE n.external_id = v_q AND n.external_source = 'salesforce' AND n.node_type = 'org'
+             WHERE n.id = crm_private.node_by_key('salesforce', v_q, current_user) AND n.node_type = 'org'
                AND n.archived_at IS NULL
             UNION ALL
             SELECT n.*, 'exact_name', 0.95

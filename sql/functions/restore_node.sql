@@ -21,10 +21,10 @@ BEGIN
     END IF;
     IF v_node.external_id IS NOT NULL THEN
         SELECT n.id INTO v_other FROM crm.nodes n
-         WHERE n.external_source = v_node.external_source AND n.external_id = v_node.external_id
-           AND n.archived_at IS NULL;
+         WHERE ARRAY[n.external_source, n.external_id] = ARRAY[v_node.external_source, v_node.external_id]
+           AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
         IF FOUND THEN
-            RAISE EXCEPTION 'cannot restore node %: live node % has the same key %/%', p_node_id, v_other,
+            RAISE EXCEPTION 'cannot restore node %: a live node has the same key %/%', p_node_id,
                             v_node.external_source, v_node.external_id
                 USING ERRCODE = '23505', HINT = 'merge the two nodes, or archive the other one first';
         END IF;

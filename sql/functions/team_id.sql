@@ -1,15 +1,22 @@
 -- crm.team_id(p_name) — the id of the live team with that name (case-insensitive), or P0002.
+-- Teams are visible to every crm role; SECURITY DEFINER only so the lookup uses the key index
+-- (crm360's own key expression, see migration 0018).
 CREATE OR REPLACE FUNCTION crm.team_id(p_name text)
 RETURNS uuid
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_id uuid;
 BEGIN
     SELECT n.id INTO v_id FROM crm.nodes n
-     WHERE n.external_source = 'crm360_team' AND n.external_id = lower(btrim(p_name)) AND n.archived_at IS NULL;
+     WHERE ARRAY[n.external_source, n.external_id] = ARRAY['crm360_team', lower(btrim(p_name))]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.node_type = 'team';
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'team "%" does not exist', p_name USING ERRCODE = 'P0002';
     END IF;

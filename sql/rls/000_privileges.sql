@@ -26,6 +26,9 @@ GRANT USAGE ON SCHEMA crm_raw TO crm_connector, crm_admin;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm_private FROM PUBLIC, crm_reader, crm_writer, crm_service, crm_connector, crm_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm TO crm_reader;
+-- the one definition of the Account 360 aggregates, read by crm.accounts_360_live as the
+-- caller (a security_invoker view: row-level security applies to every child it counts)
+GRANT SELECT ON crm_private.accounts_360_facts TO crm_reader;
 -- Writers write the graph, but never choose a row's id: ids are assigned by the database
 -- (column privileges: every column but id). A caller-chosen id that collides with a hidden
 -- row would answer "it exists" with a primary-key violation; now the statement is refused
@@ -74,7 +77,8 @@ BEGIN
                                                 'type_grant_match', 'acl_norm', 'acl_maintenance', 'derive_label',
                                                 'claim_problems', 'raise_not_visible', 'require_admin',
                                                 'normalize_domain', 'resolve_account_id', 'source_group',
-                                                'scope_list', 'caller_sources', 'sources_of']),
+                                                'scope_list', 'caller_sources', 'sources_of',
+                                                'accounts_360_stored', 'node_by_key']),
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',

@@ -182,7 +182,7 @@ READER_HELPERS = {
     "visible_node_ids", "account_quality_of", "quality_items", "source_freshness_at", "sync_runs_between",
     "node_visible", "node_grant_match", "type_grant_match", "acl_norm", "acl_maintenance", "derive_label",
     "claim_problems", "raise_not_visible", "require_admin", "normalize_domain", "resolve_account_id",
-    "source_group", "scope_list"}
+    "source_group", "scope_list", "accounts_360_stored", "node_by_key"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "log_claim_change", "log_node_change", "log_new_restrictions", "recompute_acl",
@@ -238,11 +238,14 @@ def test_materialized_views_are_granted_to_nobody(conn):
 
 
 def test_no_table_in_crm_private_is_granted(conn):
+    """Nothing in crm_private is granted — except security_invoker views, which read the base
+    tables as the reader (row-level security applies): the shared definition of a read model."""
     rows = conn.execute("""
         SELECT c.oid::regclass::text, a.grantee::regrole::text
           FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
          WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace::regnamespace::text = 'crm_private'
-           AND a.grantee <> c.relowner""").fetchall()
+           AND a.grantee <> c.relowner
+           AND NOT (c.relkind = 'v' AND coalesce('security_invoker=true' = ANY(c.reloptions), false))""").fetchall()
     assert rows == []
 
 
