@@ -1,6 +1,8 @@
 -- crm_private.tg_assertions__validate() — BEFORE INSERT OR UPDATE on crm.assertions.
 -- Guarantees on INSERT: the assertion type is registered (CR010); the subject is a node or
 -- an edge as the type requires, exists and is visible to the caller (42501; 23503 for admins) and has an allowed node type (CR014); the
+-- source event, if any, is visible to the caller (42501, the same answer as for a missing
+-- one; 23503 for admins); the
 -- claim has every required key non-null, every registered key of its declared JSON type,
 -- and satisfies the type's jsonpath rule (CR013); acl and sensitive are copied from the
 -- subject and the type.
@@ -82,6 +84,17 @@ BEGIN
                       HINT = format('%s is about: %s', NEW.assertion_type, array_to_string(v_row.subject_types, ', '));
         END IF;
         NEW.acl := v_row.n_acl;
+    END IF;
+
+    -- the event a claim cites must be visible too: a foreign-key error for a missing event
+    -- (and success for a hidden one) would tell the caller that a hidden event exists
+    IF NEW.source_event_id IS NOT NULL AND current_user <> 'crm_owner'
+       AND NOT EXISTS (SELECT 1 FROM crm.events e WHERE e.id = NEW.source_event_id) THEN
+        IF crm_private.actor_is_admin() THEN
+            RAISE EXCEPTION 'source event % does not exist', NEW.source_event_id USING ERRCODE = '23503';
+        END IF;
+        RAISE EXCEPTION 'source event % does not exist or is not visible to you', NEW.source_event_id
+            USING ERRCODE = '42501';
     END IF;
 
     IF v_row.missing IS NOT NULL THEN
