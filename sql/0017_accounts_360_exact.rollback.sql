@@ -4,3 +4,4 @@
 SET LOCAL lock_timeout = '5s';
 DROP MATERIALIZED VIEW IF EXISTS crm_private.accounts_360_mv CASCADE;
 DROP VIEW IF EXISTS crm_private.accounts_360_facts CASCADE;
+DROP TABLE IF EXISTS crm_private.acl_changed_accounts;

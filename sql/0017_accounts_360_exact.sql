@@ -12,8 +12,20 @@
 --                 its acl, the stored aggregates are then exactly the live ones; for anyone
 --                 else (a grant-only reader, a child restricted elsewhere, an account whose
 --                 acl changed since) crm.accounts_360 computes the row live.
--- Sections: views, materialized view, indexes, grants.
+-- crm_private.acl_changed_accounts records the accounts whose own acl, or the acl of a child
+-- or of an event they take part in, changed (ACL maintenance writes it): a stored row older
+-- than such a change is not served either — access changes apply at once, data changes at the
+-- next refresh.
+-- Sections: tables, views, materialized view, indexes, grants.
 SET LOCAL lock_timeout = '5s';
+
+-- ---------------------------------------------------------------- tables
+CREATE TABLE IF NOT EXISTS crm_private.acl_changed_accounts (
+    account_id uuid PRIMARY KEY,
+    changed_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE crm_private.acl_changed_accounts IS
+    'Accounts whose acl, or the acl of one of their children or events, changed (written by ACL maintenance: crm_private.propagate_acl, refresh_event_acl); crm_private.accounts_360_stored does not serve a stored row older than the change. Pruned by crm.refresh_account_views().';
 
 -- ---------------------------------------------------------------- views
 -- the materialized view of 0011 (no account_acl/uniform) is replaced; running this file
@@ -185,6 +197,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_a360_account ON crm_private.accounts_360_m
 CREATE INDEX IF NOT EXISTS idx_a360_crm_id ON crm_private.accounts_360_mv (crm_id);
 
 -- ---------------------------------------------------------------- grants
-REVOKE ALL ON crm_private.accounts_360_facts, crm_private.accounts_360_mv FROM PUBLIC;
+REVOKE ALL ON crm_private.accounts_360_facts, crm_private.accounts_360_mv, crm_private.acl_changed_accounts FROM PUBLIC;
 -- the facts view is security_invoker (row-level security as the reader): crm.accounts_360_live
 -- reads it as the caller (granted in sql/rls/000_privileges.sql)

@@ -4,7 +4,8 @@
 -- session may become it).
 -- Guarantees: an admin role not acting for a user gets every stored row (it sees every
 -- child); any other role only the rows of live accounts it sees through the account's acl
--- (its principals overlap it), whose acl has not changed since the row was stored, and whose
+-- (its principals overlap it), whose acl — and whose children's and events' acl
+-- (crm_private.acl_changed_accounts) — has not changed since the row was stored, and whose
 -- counted children are all visible to everyone who sees the account that way (uniform) —
 -- the same children its row-level security would let it count. Everything else the caller
 -- can see is left to the live computation. SECURITY DEFINER: the materialized view is granted
@@ -36,7 +37,9 @@ BEGIN
           JOIN crm_private.accounts_360_mv b ON b.account_id = a.id
          WHERE a.node_type = 'org' AND a.archived_at IS NULL
            AND a.acl && v_principals
-           AND b.uniform AND b.account_acl = a.acl;
+           AND b.uniform AND b.account_acl = a.acl
+           AND NOT EXISTS (SELECT 1 FROM crm_private.acl_changed_accounts c
+                            WHERE c.account_id = a.id AND c.changed_at >= b.as_of);
 END;
 $$;
 

@@ -2,7 +2,8 @@
 -- carries a copy: edges (source_acl/target_acl), assertions about them, artifacts attached to
 -- them, their event_participants rows — then refresh the acl of the affected events.
 -- Caller must be in ACL maintenance (recompute_acl). Set-based; rows already equal are
--- not rewritten.
+-- not rewritten. The accounts concerned (the nodes themselves, or their owned_by parents) are
+-- recorded in crm_private.acl_changed_accounts.
 CREATE OR REPLACE FUNCTION crm_private.propagate_acl(p_node_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
@@ -38,6 +39,14 @@ BEGIN
     IF v_events IS NOT NULL THEN
         PERFORM crm_private.refresh_event_acl(v_events);
     END IF;
+    -- the stored Account 360 rows of these accounts are no longer served (accounts_360_stored)
+    INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+    SELECT DISTINCT x.account_id, now()
+      FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (p_node_ids) AND n.node_type = 'org'
+            UNION ALL
+            SELECT e.target_id FROM crm.edges e
+             WHERE e.source_id = ANY (p_node_ids) AND e.edge_type = 'owned_by' AND e.archived_at IS NULL) x
+    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;

@@ -34,6 +34,8 @@ BEGIN
      GROUP BY x.account_id;
 
     REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
+    -- ACL changes the refreshed rows already reflect
+    DELETE FROM crm_private.acl_changed_accounts c WHERE c.changed_at < v_start;
     v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
     INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms)
     VALUES (v_view, v_start, v_ms)

@@ -25,6 +25,14 @@ BEGIN
           FROM comp
          WHERE e.id = comp.id AND (e.acl IS DISTINCT FROM comp.acl OR e.about IS DISTINCT FROM comp.about)
         RETURNING e.id, e.acl
+    ), changed AS (
+        -- accounts taking part in an event whose acl changed: their stored Account 360 row
+        -- (last touch) is no longer served (crm_private.accounts_360_stored)
+        INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+        SELECT DISTINCT p.node_id, now()
+          FROM upd JOIN crm.event_participants p ON p.event_id = upd.id AND p.role = 'account'
+        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
+        RETURNING 1
     ), upd_p AS (
         -- every participant row of the events, not only of events whose acl changed: a
         -- participant added to an event whose acl it does not change still needs the copy

@@ -73,3 +73,37 @@ def test_account_360_aggregates_only_what_the_reader_sees(org_reader):
     diffs = {f"{account[1]}.{col}": (s[i], live[account][i]) for account, s in stored.items() if account in live
              for i, col in enumerate(AGGREGATES) if s[i] is not None and s[i] != live[account][i]}
     assert not diffs, f"accounts_360 vs accounts_360_live for an account-only reader: {diffs}"
+
+
+def test_access_change_after_refresh_applies_to_stored_rows_at_once(sec, db):
+    """Finding 12, over time — after crm.refresh_account_views(), an admin restricts one of
+    Acme's tickets to another team. The rep who sees Acme through its team must no longer get
+    the stored count that includes it: crm.accounts_360 equals crm.accounts_360_live for her
+    right away (the stored row is not served after an ACL change of its children), and again
+    after the next refresh.
+    """
+    w = sec
+    for source, obj, path in BASE:
+        ingest(db, source, obj, path)
+    team = w.admin.execute("SELECT restricted_to[1] FROM crm.nodes WHERE node_type = 'org' "
+                           "AND external_id = '001000000000ACM'").fetchone()[0]
+    w.admin.execute("SELECT crm.add_user_to_team(%s, %s)", (w.users["alice"], team))
+    w.admin.execute("SELECT crm.refresh_account_views()")
+    alice = w.connect("alice")
+    cols = ", ".join(AGGREGATES)
+
+    def rows(view):
+        return {r[0]: r[1:] for r in alice.execute(f"SELECT account_id, {cols} FROM {view}").fetchall()}
+    assert rows("crm.accounts_360") == rows("crm.accounts_360_live") and rows("crm.accounts_360")
+    acme = w.admin.execute("SELECT id FROM crm.nodes WHERE external_id = '001000000000ACM'").fetchone()[0]
+    ticket = w.admin.execute(
+        "SELECT t.id FROM crm.nodes t JOIN crm.edges e ON e.source_id = t.id AND e.edge_type = 'owned_by' "
+        "JOIN crm.current_assertions s ON s.subject_node_id = t.id AND s.assertion_type = 'ticket_status' "
+        "WHERE e.target_id = %s AND t.node_type = 'ticket' AND s.claim ->> 'status' IN ('new', 'open') LIMIT 1",
+        (acme,)).fetchone()[0]
+    before = rows("crm.accounts_360")[acme][0]
+    w.admin.execute("SELECT crm.restrict_access_to_team(%s, %s)", (ticket, w.teams["Support"]))
+    assert rows("crm.accounts_360") == rows("crm.accounts_360_live")
+    assert rows("crm.accounts_360")[acme][0] == before - 1
+    w.admin.execute("SELECT crm.refresh_account_views()")
+    assert rows("crm.accounts_360") == rows("crm.accounts_360_live")
