@@ -5,7 +5,7 @@ CREATE SCHEMA crm_private;
 CREATE SCHEMA crm_raw;
 CREATE FUNCTION crm.access_report(p_min_share numeric DEFAULT 0.5) RETURNS TABLE(user_id uuid, user_name text, visible_accounts bigint, total_accounts bigint, share numeric, teams text)
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('read the access report');
@@ -41,26 +41,37 @@ END;
 $$;
 CREATE FUNCTION crm.act_as(p_user_id uuid) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_token   text;
+    v_cursors text;
+    v_temp    text;
 BEGIN
-    IF NOT pg_catalog.pg_has_role(current_user, 'crm_service', 'MEMBER') THEN
+    IF NOT pg_catalog.pg_has_role(current_user, 'crm_service', 'USAGE') THEN
         RAISE EXCEPTION 'only a crm_service role may act for another user'
             USING ERRCODE = '42501',
                   HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM crm.nodes n
-                    WHERE n.id = p_user_id AND n.node_type = 'user' AND n.archived_at IS NULL) THEN
-        RAISE EXCEPTION 'user % does not exist or is archived', p_user_id USING ERRCODE = 'P0002';
+    SELECT string_agg(c.name, ', ') INTO v_cursors FROM pg_catalog.pg_cursors c WHERE c.is_holdable;
+    SELECT string_agg(c.relname, ', ') INTO v_temp
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f');
+    IF v_cursors IS NOT NULL OR v_temp IS NOT NULL THEN
+        RAISE EXCEPTION 'this connection still holds state of an earlier transaction'
+            USING ERRCODE = 'CR034',
+                  DETAIL = concat_ws('; ', 'WITH HOLD cursors: ' || v_cursors, 'temporary relations: ' || v_temp),
+                  HINT = 'call crm.act_as first in every transaction, on a connection the pooler resets between clients (pgbouncer: server_reset_query = DISCARD ALL, server_reset_query_always = 1)';
     END IF;
-    PERFORM set_config('crm.act_as_user', p_user_id::text, true);
-    PERFORM set_config('crm.act_as_xid', pg_catalog.pg_current_xact_id()::text, true);
+    v_token := crm_private.act_as_token(current_user, p_user_id);
+    PERFORM pg_catalog.set_config('crm.act_as_user', p_user_id::text, true);
+    PERFORM pg_catalog.set_config('crm.act_as_token', v_token, true);
     RETURN p_user_id;
 END;
 $$;
 CREATE FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_edge uuid;
@@ -82,16 +93,16 @@ BEGIN
     IF v_edge IS NOT NULL THEN
         RETURN v_edge;
     END IF;
-    v_edge := gen_random_uuid();
-    INSERT INTO crm.edges (id, edge_type, source_id, target_id, properties, effective_from)
-    VALUES (v_edge, 'member_of', p_member_id, p_team_id,
-            jsonb_build_object('added_by', coalesce(crm.current_actor()::text, session_user::text)), now());
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+    VALUES ('member_of', p_member_id, p_team_id,
+            jsonb_build_object('added_by', coalesce(crm.current_actor()::text, session_user::text)), now())
+    RETURNING id INTO v_edge;
     RETURN v_edge;
 END;
 $$;
 CREATE FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text DEFAULT NULL::text, p_actor text DEFAULT NULL::text, p_reopen boolean DEFAULT false) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_opp          crm.nodes%ROWTYPE;
@@ -100,7 +111,7 @@ DECLARE
     v_pipeline     text;
     v_stages       jsonb;
     v_old_terminal boolean;
-    v_event_id     uuid := gen_random_uuid();
+    v_event_id     uuid;
     v_now          timestamptz;
 BEGIN
     v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
@@ -145,12 +156,13 @@ BEGIN
                   HINT = 'pass p_reopen => true to reopen it explicitly';
     END IF;
     v_now := clock_timestamp();
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event_id, 'stage_change', v_now,
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    VALUES ('stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text));
+            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+    RETURNING id INTO v_event_id;
     INSERT INTO crm.event_participants (event_id, node_id, role)
     VALUES (v_event_id, p_opp_id, 'subject');
     RETURN crm.supersede_assertion(
@@ -164,13 +176,32 @@ BEGIN
         p_new_confidence      := 1.0);
 END;
 $$;
+CREATE FUNCTION crm.allow_source(p_role name, p_source text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM crm_private.require_admin('allow connector sources');
+    IF p_role IS NULL OR pg_catalog.to_regrole(pg_catalog.quote_ident(p_role)) IS NULL THEN
+        RAISE EXCEPTION 'role "%" does not exist', p_role
+            USING ERRCODE = 'P0002', HINT = 'CREATE ROLE ... LOGIN, GRANT crm_connector to it, then allow its sources';
+    END IF;
+    IF p_source IS NULL OR (p_source <> '*' AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source)) THEN
+        RAISE EXCEPTION 'unknown source "%"', p_source
+            USING ERRCODE = '22023',
+                  HINT = 'sources: * (all), ' || (SELECT string_agg(DISTINCT o.source, ', ') FROM crm_raw.source_objects o);
+    END IF;
+    INSERT INTO crm_raw.connector_sources (login_role, source) VALUES (p_role, p_source)
+    ON CONFLICT (login_role, source) DO NOTHING;
+    RETURN FOUND;
+END;
+$$;
 CREATE FUNCTION crm.archive_node(p_node_id uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_node  record;
-    v_event uuid := gen_random_uuid();
 BEGIN
     SELECT n.id, n.node_type, n.label, n.archived_at INTO v_node
       FROM crm.nodes n WHERE n.id = p_node_id FOR UPDATE;
@@ -181,16 +212,18 @@ BEGIN
         RETURN false;
     END IF;
     UPDATE crm.nodes SET archived_at = now() WHERE id = p_node_id;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event, 'node_archived', now(), format('Archived %s %s', v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason), coalesce(crm.current_actor()::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_node_id, 'subject');
+    IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
+        RAISE EXCEPTION 'you may not archive node %', p_node_id
+            USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
+    END IF;
+    -- the audit event is written by crm360 (write scope system), from the row just changed
+    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;
 CREATE FUNCTION crm.claim(p_node_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_actor uuid := crm.current_actor();
@@ -221,14 +254,14 @@ BEGIN
         RAISE EXCEPTION '% could not be claimed', v_node.label
             USING ERRCODE = 'CR031', HINT = 'it was claimed by someone else meanwhile, or you may not write it';
     END IF;
-    PERFORM crm_private.log_access_event('owner_claimed', format('Claimed %s', v_node.label),
-                                         jsonb_build_object('owner', v_actor), ARRAY[p_node_id, v_actor]);
+    -- the audit event is written by crm360 (write scope system), from the row just changed
+    PERFORM crm_private.log_claim_change(p_node_id, current_user);
     RETURN true;
 END;
 $$;
 CREATE FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb DEFAULT '{}'::jsonb, p_teams text[] DEFAULT '{}'::text[]) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_opp_id        uuid;
@@ -307,7 +340,7 @@ END;
 $$;
 CREATE FUNCTION crm.create_org(p_name text, p_properties jsonb DEFAULT '{}'::jsonb) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_code text;
@@ -330,7 +363,7 @@ END;
 $$;
 CREATE FUNCTION crm.create_person(p_first_name text, p_last_name text, p_properties jsonb DEFAULT '{}'::jsonb) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_code text;
@@ -355,7 +388,7 @@ END;
 $$;
 CREATE FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_bad     text;
@@ -419,7 +452,7 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM crm.nodes n
                 WHERE n.archived_at IS NULL
-                  AND ((n.external_source = 'internal' AND n.external_id = p_code)
+                  AND ((ARRAY[n.external_source, n.external_id] = ARRAY['internal', p_code])
                        OR (n.node_type = 'pipeline' AND n.properties ->> 'code' = p_code))) THEN
         RAISE EXCEPTION 'a pipeline with code % already exists', p_code USING ERRCODE = '23505';
     END IF;
@@ -434,19 +467,20 @@ END;
 $_$;
 CREATE FUNCTION crm.create_team(p_name text, p_parent_team_id uuid DEFAULT NULL::uuid, p_description text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_id uuid := gen_random_uuid();
+    v_id uuid;
 BEGIN
     PERFORM crm_private.require_admin('create teams');
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION 'p_name is required' USING ERRCODE = '22023';
     END IF;
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_id, external_source)
-    VALUES (v_id, 'team', btrim(p_name),
+    INSERT INTO crm.nodes (node_type, label, properties, external_id, external_source)
+    VALUES ('team', btrim(p_name),
             jsonb_strip_nulls(jsonb_build_object('name', btrim(p_name), 'description', p_description)),
-            lower(btrim(p_name)), 'crm360_team');
+            lower(btrim(p_name)), 'crm360_team')
+    RETURNING id INTO v_id;
     IF p_parent_team_id IS NOT NULL THEN
         PERFORM crm.add_user_to_team(v_id, p_parent_team_id);
     END IF;
@@ -455,10 +489,10 @@ END;
 $$;
 CREATE FUNCTION crm.create_user(p_name text, p_email text DEFAULT NULL::text, p_login name DEFAULT NULL::name) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_id    uuid := gen_random_uuid();
+    v_id    uuid;
     v_email text := lower(nullif(btrim(p_email), ''));
 BEGIN
     PERFORM crm_private.require_admin('create users');
@@ -468,10 +502,11 @@ BEGIN
     IF v_email IS NOT NULL AND v_email !~ '^[^@\s]+@[^@\s]+$' THEN
         RAISE EXCEPTION 'invalid email "%"', p_email USING ERRCODE = '22023';
     END IF;
-    INSERT INTO crm.nodes (id, node_type, label, properties, external_id, external_source)
-    VALUES (v_id, 'user', btrim(p_name),
+    INSERT INTO crm.nodes (node_type, label, properties, external_id, external_source)
+    VALUES ('user', btrim(p_name),
             jsonb_strip_nulls(jsonb_build_object('name', btrim(p_name), 'email', v_email, 'login', p_login)),
-            coalesce(v_email, v_id::text), 'crm360_user');
+            coalesce(v_email, gen_random_uuid()::text), 'crm360_user')
+    RETURNING id INTO v_id;
     IF p_login IS NOT NULL THEN
         PERFORM crm.map_login(p_login, v_id);
     END IF;
@@ -479,26 +514,14 @@ BEGIN
 END;
 $_$;
 CREATE FUNCTION crm.current_actor() RETURNS uuid
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO ''
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_user text := current_setting('crm.act_as_user', true);
-    v_xid  text;
-BEGIN
-    IF v_user IS NOT NULL AND v_user <> ''
-       AND pg_catalog.pg_has_role(current_user, 'crm_service', 'MEMBER') THEN
-        v_xid := current_setting('crm.act_as_xid', true);
-        IF v_xid IS NOT NULL AND v_xid = pg_catalog.pg_current_xact_id_if_assigned()::text THEN
-            RETURN v_user::uuid;
-        END IF;
-    END IF;
-    RETURN crm_private.login_user(current_user);
-END;
+    SELECT crm_private.actor_of(current_user)
 $$;
 CREATE FUNCTION crm.daily_digest(p_day date DEFAULT CURRENT_DATE) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_from   timestamptz;
@@ -514,11 +537,11 @@ BEGIN
     v_to := (p_day + 1)::timestamptz;
     v_at := least(now(), v_to);
     WITH fresh AS (
-        SELECT * FROM crm_private.source_freshness_at(v_at)
+        SELECT * FROM crm_private.source_freshness_at(v_at, current_user)
     ), failures AS (
         SELECT r.source, r.object, count(*) AS runs, max(r.started_at) AS last_failed_at,
                (array_agg(r.error ORDER BY r.started_at DESC))[1] AS error
-          FROM crm_private.sync_runs_between(v_from, v_to) r
+          FROM crm_private.sync_runs_between(v_from, v_to, current_user) r
          WHERE r.status = 'failed'
          GROUP BY r.source, r.object
     ), unhealthy AS (
@@ -543,7 +566,7 @@ BEGIN
          GROUP BY ta.team_id, s.source
     ), dq AS (
         SELECT q.kind, q.account_id, q.detected_at, q.source, q.evidence
-          FROM crm_private.quality_items(v_from, v_to) q
+          FROM crm_private.quality_items(v_from, v_to, current_user) q
     ), dq_items AS (
         SELECT dq.*, ta.team_id, a.label AS account
           FROM dq
@@ -607,9 +630,19 @@ BEGIN
     RETURN v_result;
 END;
 $$;
+CREATE FUNCTION crm.disallow_source(p_role name, p_source text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM crm_private.require_admin('disallow connector sources');
+    DELETE FROM crm_raw.connector_sources s WHERE s.login_role = p_role AND s.source = p_source;
+    RETURN FOUND;
+END;
+$$;
 CREATE FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_edge     record;
@@ -648,7 +681,7 @@ END;
 $$;
 CREATE FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_edge uuid;
@@ -666,7 +699,10 @@ END;
 $$;
 CREATE FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone DEFAULT now()) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_yymm text;
@@ -693,7 +729,7 @@ END;
 $$;
 CREATE FUNCTION crm.get_account_summary(p_account_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id      uuid := crm_private.resolve_account_id(p_account_id);
@@ -865,7 +901,7 @@ BEGIN
                               'duplicate_candidates', coalesce(max(q.duplicate_candidates), 0),
                               'as_of', max(q.computed_at))
       INTO v_quality
-      FROM crm_private.account_quality_of(v_id) q;
+      FROM crm_private.account_quality_of(v_id, current_user) q;
     RETURN jsonb_build_object(
         'account', v_account,
         'open_tickets', v_tickets,
@@ -880,7 +916,7 @@ END;
 $$;
 CREATE FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text DEFAULT NULL::text, p_department text DEFAULT NULL::text, p_start timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_org    record;
@@ -932,7 +968,7 @@ END;
 $$;
 CREATE FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], p_duration_seconds integer DEFAULT NULL::integer, p_outcome text DEFAULT NULL::text, p_notes text DEFAULT NULL::text, p_occurred_at timestamp with time zone DEFAULT now(), p_actor text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_event    uuid;
@@ -960,10 +996,10 @@ END;
 $$;
 CREATE FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_event_id uuid := gen_random_uuid();
+    v_event_id uuid;
     v_missing  text;
 BEGIN
     IF p_event_type IS NULL THEN
@@ -992,9 +1028,12 @@ BEGIN
         RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
             USING ERRCODE = 'P0002', DETAIL = v_missing;
     END IF;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event_id, p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text));
+    -- ids are assigned by the database (callers cannot choose one: a primary-key conflict
+    -- would tell them a hidden row exists)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+    RETURNING id INTO v_event_id;
     -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
     -- (no ON CONFLICT: under row-level security it would require the new participation to
     -- be readable before the event's ACL is computed).
@@ -1006,7 +1045,7 @@ END;
 $$;
 CREATE FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text DEFAULT NULL::text, p_occurred_at timestamp with time zone DEFAULT now(), p_actor text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_event    uuid;
@@ -1032,7 +1071,7 @@ END;
 $$;
 CREATE FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text DEFAULT NULL::text, p_duration_minutes integer DEFAULT NULL::integer, p_outcome text DEFAULT NULL::text, p_notes text DEFAULT NULL::text, p_occurred_at timestamp with time zone DEFAULT now(), p_actor text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_event    uuid;
@@ -1058,7 +1097,7 @@ END;
 $$;
 CREATE FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text DEFAULT NULL::text, p_occurred_at timestamp with time zone DEFAULT now(), p_actor text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_event    uuid;
@@ -1079,7 +1118,7 @@ END;
 $$;
 CREATE FUNCTION crm.map_login(p_login name, p_user_id uuid) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('map logins');
@@ -1093,12 +1132,15 @@ BEGIN
     INSERT INTO crm.logins (login_role, user_id) VALUES (p_login, p_user_id)
     ON CONFLICT (login_role) DO UPDATE SET user_id = EXCLUDED.user_id, created_at = now(), created_by = current_user;
     PERFORM crm_private.log_access_event('login_mapped', format('Login %s mapped', p_login),
-                                         jsonb_build_object('login_role', p_login), ARRAY[p_user_id]);
+                                         jsonb_build_object('login_role', p_login), ARRAY[p_user_id], current_user);
 END;
 $$;
 CREATE FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_keep  record;
@@ -1135,20 +1177,19 @@ BEGIN
             USING ERRCODE = 'CR020', HINT = 'keep a live node (crm.resolve_node_id gives the current one)';
     END IF;
     -- edges: re-create on the keeper what it does not have yet, archive the dropped node's ones
-    CREATE TEMP TABLE IF NOT EXISTS mg_edges (id uuid, edge_type text, source_id uuid, target_id uuid,
-                                              properties jsonb, effective_from timestamptz) ON COMMIT DROP;
-    TRUNCATE pg_temp.mg_edges;
-    INSERT INTO pg_temp.mg_edges
-    SELECT e.id, e.edge_type,
-           CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END,
-           CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END,
-           e.properties, e.effective_from
-      FROM crm.edges e
-     WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL;
-    UPDATE crm.edges e SET archived_at = v_now FROM pg_temp.mg_edges m WHERE e.id = m.id;
+    -- (one statement: no temporary table, so nothing the caller prepared in its session is
+    -- ever used by this SECURITY DEFINER function)
+    WITH moved AS (
+        UPDATE crm.edges e SET archived_at = v_now
+         WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL
+        RETURNING e.id, e.edge_type,
+                  CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END AS source_id,
+                  CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END AS target_id,
+                  e.properties, e.effective_from
+    )
     INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
     SELECT DISTINCT ON (m.edge_type, m.source_id, m.target_id) m.edge_type, m.source_id, m.target_id, m.properties, m.effective_from
-      FROM pg_temp.mg_edges m
+      FROM moved m
      WHERE m.source_id <> m.target_id
        AND NOT EXISTS (SELECT 1 FROM crm.nodes z WHERE z.id IN (m.source_id, m.target_id) AND z.archived_at IS NOT NULL)
        AND NOT (m.edge_type = 'owned_by' AND m.source_id = p_keep
@@ -1162,19 +1203,21 @@ BEGIN
      WHERE p.node_id = p_drop
        AND NOT EXISTS (SELECT 1 FROM crm.event_participants k
                         WHERE k.event_id = p.event_id AND k.node_id = p_keep AND k.role = p.role);
-    -- assertions: current claims the keeper lacks continue on the keeper
-    CREATE TEMP TABLE IF NOT EXISTS mg_assertions (old_id uuid, new_id uuid) ON COMMIT DROP;
-    TRUNCATE pg_temp.mg_assertions;
-    INSERT INTO pg_temp.mg_assertions
-    SELECT a.id, gen_random_uuid() FROM crm.assertions a
-     WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
-                          AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key);
-    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
-      FROM pg_temp.mg_assertions m WHERE a.id = m.old_id;
+    -- assertions: current claims the keeper lacks continue on the keeper (one statement)
+    WITH m AS MATERIALIZED (
+        SELECT a.id AS old_id, gen_random_uuid() AS new_id FROM crm.assertions a
+         WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
+                              AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key)
+    ), superseded AS (
+        UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
+          FROM m WHERE a.id = m.old_id
+        RETURNING a.id
+    )
     INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at, source_event_id)
     SELECT m.new_id, a.assertion_type, p_keep, a.assertion_key, a.claim, a.confidence, v_now, a.source_event_id
-      FROM pg_temp.mg_assertions m JOIN crm.assertions a ON a.id = m.old_id;
+      FROM m JOIN crm.assertions a ON a.id = m.old_id
+      JOIN superseded s ON s.id = m.old_id;   -- (reads the update: it runs first)
     UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
     UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;
     UPDATE crm.nodes n SET claimed_by = p_keep WHERE n.claimed_by = p_drop;
@@ -1194,7 +1237,7 @@ END;
 $$;
 CREATE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal erasure request'::text) RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('purge personal data');
@@ -1203,7 +1246,7 @@ END;
 $$;
 CREATE FUNCTION crm.recent_activity(p_account_id uuid, p_days integer DEFAULT 30) RETURNS TABLE(occurred_at timestamp with time zone, source text, event_type text, channel text, summary text, about_node_id uuid, about_type text, about_label text, event_id uuid)
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id uuid;
@@ -1218,93 +1261,23 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm.reconcile(p_source text DEFAULT NULL::text) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_so  crm_raw.source_objects%ROWTYPE;
-    v_c   record;
-    v_run bigint;
-    v_removed bigint[];
-BEGIN
-    IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
-        RAISE EXCEPTION 'unknown source "%"', p_source
-            USING ERRCODE = '22023',
-                  HINT = 'sources: ' || (SELECT string_agg(DISTINCT o.source, ', ') FROM crm_raw.source_objects o);
-    END IF;
-    PERFORM pg_advisory_xact_lock(hashtextextended('crm360/reconcile', 0));
-    UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
-      FROM crm_raw.source_objects o
-     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object
-       AND (p_source IS NULL OR r.source = p_source);
-    FOR v_so IN SELECT o.* FROM crm_raw.source_objects o
-                 WHERE p_source IS NULL OR o.source = p_source ORDER BY o.apply_order LOOP
-        applied := 0; rejected := 0; orphans := 0; skipped := 0; removed := 0;
-        IF v_so.full_refresh THEN
-            SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
-             WHERE r.source = v_so.source AND r.object = v_so.object AND r.full_refresh
-               AND r.landed_at IS NOT NULL AND r.status <> 'failed';
-            -- delivered again after a removal: apply the delivered version again (restores the node)
-            -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
-            -- id: a join here was planned from the run's records when statistics lagged a bulk
-            -- load — quadratic, seconds per call)
-            SELECT array_agg(ns.last_record_id) INTO v_removed
-              FROM crm.nodes n
-              JOIN crm.node_sources ns ON ns.node_id = n.id
-             WHERE n.archived_at IS NOT NULL AND n.attrs ? 'removed_at_source'
-               AND ns.source = v_so.source AND ns.object = v_so.object;
-            IF v_removed IS NOT NULL THEN
-                UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
-                 WHERE r.id = ANY (v_removed) AND r.last_seen_run_id >= v_run AND r.status = 'applied';
-            END IF;
-        END IF;
-        IF EXISTS (SELECT 1 FROM crm_raw.records r
-                    WHERE r.source = v_so.source AND r.object = v_so.object AND r.status = 'pending') THEN
-            PERFORM crm_private.rc_prepare();
-            CASE v_so.source || '/' || v_so.object
-                WHEN 'salesforce/User' THEN PERFORM crm_private.reconcile_salesforce_user();
-                WHEN 'salesforce/Account' THEN PERFORM crm_private.reconcile_salesforce_account();
-                WHEN 'salesforce/Contact' THEN PERFORM crm_private.reconcile_salesforce_contact();
-                WHEN 'salesforce/Opportunity' THEN PERFORM crm_private.reconcile_salesforce_opportunity();
-                WHEN 'salesforce/Event' THEN PERFORM crm_private.reconcile_salesforce_event();
-                WHEN 'salesforce/Task' THEN PERFORM crm_private.reconcile_salesforce_task();
-                WHEN 'zendesk/organizations' THEN PERFORM crm_private.reconcile_zendesk_organization();
-                WHEN 'zendesk/users' THEN PERFORM crm_private.reconcile_zendesk_user();
-                WHEN 'zendesk/tickets' THEN PERFORM crm_private.reconcile_zendesk_ticket();
-                WHEN 'zendesk/ticket_comments' THEN PERFORM crm_private.reconcile_zendesk_ticket_comment();
-                WHEN 'clm/contracts' THEN PERFORM crm_private.reconcile_clm_contract();
-                WHEN 'stripe/customers' THEN PERFORM crm_private.reconcile_stripe_customer();
-                WHEN 'stripe/invoices' THEN PERFORM crm_private.reconcile_stripe_invoice();
-                ELSE CONTINUE;   -- registered without a mapping: left pending
-            END CASE;
-            SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
-            applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
-        END IF;
-        IF v_so.full_refresh AND v_so.object IN ('contracts', 'invoices') THEN
-            PERFORM crm_private.rc_prepare();
-            removed := crm_private.rc_remove_missing(v_so.source, v_so.object);
-        END IF;
-        IF applied + rejected + orphans + skipped + removed > 0 THEN
-            source := v_so.source;
-            object := v_so.object;
-            RETURN NEXT;
-        END IF;
-    END LOOP;
-END;
+    SELECT * FROM crm_private.reconcile_run(p_source, current_user)
 $$;
 CREATE FUNCTION crm.reconcile_orphans() RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('crm360/reconcile', 0));
-    UPDATE crm_raw.records r SET status = 'pending' WHERE r.status = 'orphan';
-    RETURN QUERY SELECT * FROM crm.reconcile(NULL);
-END;
+    SELECT * FROM crm_private.reconcile_orphans_run(current_user)
 $$;
 CREATE FUNCTION crm.refresh_account_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -1322,9 +1295,11 @@ BEGIN
       FROM (SELECT q.account_id,
                    CASE q.kind WHEN 'identity_mismatch' THEN 'mismatch' WHEN 'duplicate_candidate' THEN 'duplicate'
                                ELSE q.kind END AS kind
-              FROM crm_private.quality_items() q WHERE q.account_id IS NOT NULL) x
+              FROM crm_private.quality_items_all() q WHERE q.account_id IS NOT NULL) x
      GROUP BY x.account_id;
     REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
+    -- ACL changes the refreshed rows already reflect
+    DELETE FROM crm_private.acl_changed_accounts c WHERE c.changed_at < v_start;
     v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
     INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms)
     VALUES (v_view, v_start, v_ms)
@@ -1338,7 +1313,10 @@ END;
 $$;
 CREATE FUNCTION crm.refresh_crm_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -1363,7 +1341,7 @@ END;
 $$;
 CREATE FUNCTION crm.release(p_node_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_actor uuid := crm.current_actor();
@@ -1379,16 +1357,19 @@ BEGIN
     IF v_node.claimed_by IS DISTINCT FROM v_actor AND NOT crm_private.actor_is_admin() THEN
         RAISE EXCEPTION '% is claimed by someone else', v_node.label USING ERRCODE = 'CR031';
     END IF;
-    PERFORM crm_private.log_access_event('owner_released', format('Released %s', v_node.label),
-                                         jsonb_build_object('owner', v_node.claimed_by),
-                                         ARRAY[p_node_id, v_node.claimed_by]);
     UPDATE crm.nodes SET claimed_by = NULL WHERE id = p_node_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% could not be released', v_node.label
+            USING ERRCODE = 'CR031', HINT = 'you may not write it';
+    END IF;
+    -- the audit event is written by crm360 (write scope system), from the row just changed
+    PERFORM crm_private.log_claim_change(p_node_id, current_user);
     RETURN true;
 END;
 $$;
 CREATE FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('change team memberships');
@@ -1400,7 +1381,7 @@ END;
 $$;
 CREATE FUNCTION crm.resolve_account(p_text text, p_limit integer DEFAULT 10) RETURNS TABLE(account_id uuid, name text, domain text, crm_id text, match_kind text, score numeric)
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 DECLARE
@@ -1443,7 +1424,7 @@ BEGIN
             UNION ALL
             SELECT n.*, 'crm_id', 1.0
               FROM crm.nodes n
-             WHERE n.external_id = v_q AND n.external_source = 'salesforce' AND n.node_type = 'org'
+             WHERE n.id = crm_private.node_by_key('salesforce', v_q, current_user) AND n.node_type = 'org'
                AND n.archived_at IS NULL
             UNION ALL
             SELECT n.*, 'exact_name', 0.95
@@ -1470,7 +1451,7 @@ END;
 $_$;
 CREATE FUNCTION crm.resolve_node_id(p_id uuid) RETURNS uuid
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     WITH RECURSIVE walk (id, depth) AS (
         SELECT p_id, 0
@@ -1484,12 +1465,11 @@ CREATE FUNCTION crm.resolve_node_id(p_id uuid) RETURNS uuid
 $$;
 CREATE FUNCTION crm.restore_node(p_node_id uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_node  record;
     v_other uuid;
-    v_event uuid := gen_random_uuid();
 BEGIN
     SELECT n.id, n.node_type, n.label, n.archived_at, n.external_id, n.external_source INTO v_node
       FROM crm.nodes n WHERE n.id = p_node_id FOR UPDATE;
@@ -1501,25 +1481,26 @@ BEGIN
     END IF;
     IF v_node.external_id IS NOT NULL THEN
         SELECT n.id INTO v_other FROM crm.nodes n
-         WHERE n.external_source = v_node.external_source AND n.external_id = v_node.external_id
-           AND n.archived_at IS NULL;
+         WHERE ARRAY[n.external_source, n.external_id] = ARRAY[v_node.external_source, v_node.external_id]
+           AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
         IF FOUND THEN
-            RAISE EXCEPTION 'cannot restore node %: live node % has the same key %/%', p_node_id, v_other,
+            RAISE EXCEPTION 'cannot restore node %: a live node has the same key %/%', p_node_id,
                             v_node.external_source, v_node.external_id
                 USING ERRCODE = '23505', HINT = 'merge the two nodes, or archive the other one first';
         END IF;
     END IF;
     UPDATE crm.nodes SET archived_at = NULL WHERE id = p_node_id;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event, 'node_restored', now(), format('Restored %s %s', v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason), coalesce(crm.current_actor()::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_node_id, 'subject');
+    IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
+        RAISE EXCEPTION 'you may not restore node %', p_node_id
+            USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
+    END IF;
+    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;
 CREATE FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('restrict access');
@@ -1539,7 +1520,7 @@ END;
 $$;
 CREATE FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('restrict access');
@@ -1559,7 +1540,7 @@ END;
 $$;
 CREATE FUNCTION crm.revoke_grant(p_grant_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('revoke grants');
@@ -1575,7 +1556,7 @@ END;
 $$;
 CREATE FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_person record;
@@ -1608,7 +1589,7 @@ END;
 $$;
 CREATE FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_currency text := upper(btrim(p_currency));
@@ -1630,7 +1611,7 @@ END;
 $_$;
 CREATE FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.lock_opportunity(p_opp_id);
@@ -1646,12 +1627,12 @@ END;
 $$;
 CREATE FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid DEFAULT NULL::uuid, p_new_confidence numeric DEFAULT 1.0, p_assertion_key text DEFAULT ''::text) RETURNS uuid
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_current uuid;
     v_old     record;
-    v_new_id  uuid := gen_random_uuid();
+    v_new_id  uuid;
     v_key     text := coalesce(p_assertion_key, '');
     v_now     timestamptz;
 BEGIN
@@ -1665,11 +1646,11 @@ BEGIN
     IF p_new_claim IS NULL OR jsonb_typeof(p_new_claim) <> 'object' THEN
         RAISE EXCEPTION 'p_new_claim must be a JSON object' USING ERRCODE = '22023';
     END IF;
-    -- Serialize writers of this (subject, type, key). Readers are never blocked.
-    PERFORM pg_advisory_xact_lock(
-        hashtextextended(concat_ws('/', 'assertion',
-                                   coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
-                                   p_new_assertion_type, v_key), 0));
+    -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
+    -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
+    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion',
+                                            coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
+                                            p_new_assertion_type, v_key));
     v_now := clock_timestamp();
     SELECT a.id INTO v_current
       FROM crm.assertions a
@@ -1698,28 +1679,37 @@ BEGIN
                   DETAIL = format('it was superseded by %s; the current one is %s', v_old.superseded_by, v_current),
                   HINT = 're-read crm.current_assertions and retry';
     END IF;
+    -- the current claim stops being current first (one current per key: partial unique
+    -- index), then the new one is inserted — its id assigned by the database, never by the
+    -- caller (a primary-key conflict would tell a caller that a hidden row exists) — and
+    -- chained to its predecessor
     IF v_current IS NOT NULL THEN
-        -- superseded_by is a deferred foreign key: the new row is inserted just below.
-        UPDATE crm.assertions
-           SET superseded_at = v_now, superseded_by = v_new_id
-         WHERE id = v_current;
+        UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
     END IF;
-    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
+    INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
                                 claim, confidence, asserted_at, source_event_id)
-    VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id);
+    VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
+    RETURNING id INTO v_new_id;
+    IF v_current IS NOT NULL THEN
+        UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+    END IF;
     RETURN v_new_id;
 END;
 $$;
 CREATE FUNCTION crm.team_id(p_name text) RETURNS uuid
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_id uuid;
 BEGIN
     SELECT n.id INTO v_id FROM crm.nodes n
-     WHERE n.external_source = 'crm360_team' AND n.external_id = lower(btrim(p_name)) AND n.archived_at IS NULL;
+     WHERE ARRAY[n.external_source, n.external_id] = ARRAY['crm360_team', lower(btrim(p_name))]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.node_type = 'team';
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'team "%" does not exist', p_name USING ERRCODE = 'P0002';
     END IF;
@@ -1728,7 +1718,7 @@ END;
 $$;
 CREATE FUNCTION crm.timeline(p_node_id uuid, p_types text[] DEFAULT NULL::text[], p_channels text[] DEFAULT NULL::text[], p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(occurred_at timestamp with time zone, source text, event_type text, channel text, summary text, about_node_id uuid, about_type text, about_label text, event_id uuid)
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -1818,7 +1808,7 @@ END;
 $$;
 CREATE FUNCTION crm.unmap_login(p_login name) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_user uuid;
@@ -1829,13 +1819,13 @@ BEGIN
         RETURN false;
     END IF;
     PERFORM crm_private.log_access_event('login_unmapped', format('Login %s unmapped', p_login),
-                                         jsonb_build_object('login_role', p_login), ARRAY[v_user]);
+                                         jsonb_build_object('login_role', p_login), ARRAY[v_user], current_user);
     RETURN true;
 END;
 $$;
 CREATE FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('remove restrictions');
@@ -1852,7 +1842,7 @@ END;
 $$;
 CREATE FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM crm_private.require_admin('remove restrictions');
@@ -1867,189 +1857,89 @@ BEGIN
     RETURN false;
 END;
 $$;
-CREATE FUNCTION crm_private.account_quality_of(p_account_id uuid) RETURNS TABLE(orphans bigint, identity_mismatches bigint, duplicate_candidates bigint, computed_at timestamp with time zone)
+CREATE FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) RETURNS TABLE(orphans bigint, identity_mismatches bigint, duplicate_candidates bigint, computed_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
     SELECT q.orphans::bigint, q.identity_mismatches::bigint, q.duplicate_candidates::bigint, q.computed_at
       FROM crm_private.account_quality q
      WHERE q.account_id = p_account_id
-       AND (pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
+       AND (crm_private.role_is_admin(p_role)
             OR EXISTS (SELECT 1 FROM crm.nodes n
                         WHERE n.id = p_account_id
-                          AND (n.acl IS NULL OR n.acl && crm_private.principals_of(crm_private.session_actor()))))
+                          AND (n.acl IS NULL
+                               OR n.acl && crm_private.caller_principals(p_role)
+                               OR crm_private.node_grant_match(crm_private.caller_grants(p_role), 'read',
+                                                               n.node_type, n.attrs, n.acl))))
 $$;
-CREATE FUNCTION crm_private.acl_maintenance() RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    SELECT coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
-       AND current_user = (SELECT n.nspowner::regrole::text FROM pg_catalog.pg_namespace n WHERE n.nspname = 'crm')
-$$;
-CREATE FUNCTION crm_private.acl_norm(p_acl uuid[], p_extra uuid DEFAULT NULL::uuid) RETURNS uuid[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
-    AS $$
-    SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}')
-      FROM unnest(coalesce(p_acl, '{}') || p_extra) AS x
-     WHERE x IS NOT NULL
-$$;
-CREATE FUNCTION crm_private.actor_can_read_assertion_type(p_type text) RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    SELECT crm_private.actor_is_admin()
-        OR NOT coalesce((SELECT t.sensitive FROM crm.assertion_types t WHERE t.assertion_type = p_type), true)
-        OR crm_private.type_grant_match(crm_private.actor_grants(), 'assertion', 'read', p_type)
-$$;
-CREATE FUNCTION crm_private.actor_grants() RETURNS jsonb
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO ''
-    AS $$
-    SELECT crm_private.grants_of(crm_private.actor_principals())
-$$;
-CREATE FUNCTION crm_private.actor_has_grants(p_resource_type text) RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO ''
-    AS $$
-    SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(crm_private.actor_grants()) g
-                    WHERE g ->> 'resource_type' = p_resource_type)
-$$;
-CREATE FUNCTION crm_private.actor_is_admin() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO ''
-    AS $$
-    SELECT pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER')
-$$;
-CREATE FUNCTION crm_private.actor_principals() RETURNS uuid[]
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO ''
-    AS $$
-    SELECT crm_private.principals_of(crm.current_actor())
-$$;
-CREATE FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-BEGIN
-    IF p_artifact_id IS NULL OR p_body IS NULL OR btrim(p_body) = '' THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO crm.artifacts (id, artifact_type, event_id, title, body, mime_type, content_hash)
-    VALUES (p_artifact_id, p_artifact_type, p_event_id, p_title, p_body, 'text/plain',
-            encode(sha256(convert_to(p_body, 'UTF8')), 'hex'));
-    RETURN p_artifact_id;
-END;
-$$;
-CREATE FUNCTION crm_private.bulk_apply_begin() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-BEGIN
-    INSERT INTO crm_private.bulk_apply_xacts (xact, pid)
-    VALUES (pg_catalog.pg_current_xact_id(), pg_catalog.pg_backend_pid())
-    ON CONFLICT (xact) DO NOTHING;
-    PERFORM pg_catalog.set_config('crm.bulk_apply', 'on', true);
-END;
-$$;
-CREATE FUNCTION crm_private.bulk_apply_end() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-BEGIN
-    PERFORM pg_catalog.set_config('crm.bulk_apply', 'off', true);
-    DELETE FROM crm_private.bulk_apply_xacts x WHERE x.xact = pg_catalog.pg_current_xact_id();
-END;
-$$;
-CREATE FUNCTION crm_private.bulk_apply_ok() RETURNS boolean
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-BEGIN
-    -- in this order: the registration table is readable only by the owner
-    IF coalesce(pg_catalog.current_setting('crm.bulk_apply', true), '') <> 'on'
-       OR current_user <> (SELECT n.nspowner::regrole::text FROM pg_catalog.pg_namespace n WHERE n.nspname = 'crm') THEN
-        RETURN false;
-    END IF;
-    RETURN EXISTS (SELECT 1 FROM crm_private.bulk_apply_xacts x
-                    WHERE x.xact = pg_catalog.pg_current_xact_id() AND x.pid = pg_catalog.pg_backend_pid());
-END;
-$$;
-CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    SELECT EXISTS (
-        SELECT 1 FROM crm.nodes n
-         WHERE n.id = p_node_id
-           AND (crm_private.actor_is_admin()
-                OR (crm.current_actor() IS NOT NULL
-                    AND (((n.acl IS NULL OR n.acl && crm_private.actor_principals())
-                          AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
-                         OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
-$$;
-CREATE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) RETURNS TABLE(missing text, bad text, rule_ok boolean)
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-    SELECT (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(p_required) AS k
-             WHERE NOT (p_claim ? k) OR jsonb_typeof(p_claim -> k) = 'null'),
-           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
-                                     jsonb_typeof(p_claim -> p.key)), '; ')
-              FROM jsonb_each(p_properties) AS p
-             WHERE p_claim ? p.key
-               AND jsonb_typeof(p_claim -> p.key) <> 'null'
-               AND CASE p.value #>> '{}'
-                     WHEN 'any' THEN false
-                     WHEN 'date' THEN jsonb_typeof(p_claim -> p.key) <> 'string'
-                                      OR NOT pg_input_is_valid(p_claim ->> p.key, 'date')
-                     ELSE jsonb_typeof(p_claim -> p.key) <> (p.value #>> '{}')
-                   END),
-           (p_rule IS NULL OR coalesce(jsonb_path_match(p_claim, p_rule, '{}', true), false))
-$$;
-CREATE FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN COALESCE(NULLIF(btrim(p_label), ''::text), NULLIF(btrim((p_properties ->> 'name'::text)), ''::text), NULLIF(btrim(concat_ws(' '::text, (p_properties ->> 'first_name'::text), (p_properties ->> 'last_name'::text))), ''::text), NULLIF(btrim((p_properties ->> 'subject'::text)), ''::text), NULLIF(btrim((p_properties ->> 'title'::text)), ''::text), NULLIF(btrim((p_properties ->> 'number'::text)), ''::text), NULLIF(btrim((p_properties ->> 'value'::text)), ''::text), (p_properties ->> 'code'::text));
-CREATE FUNCTION crm_private.event_recorded_by(p_event_id uuid) RETURNS uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-    SELECT e.recorded_by FROM crm.events e WHERE e.id = p_event_id
-$$;
-CREATE FUNCTION crm_private.event_visible_by_grants(p_event_id uuid, p_principals uuid[], p_grants jsonb) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-    SELECT EXISTS (
-        SELECT 1
-          FROM crm.event_participants p
-          JOIN crm.nodes n ON n.id = p.node_id
-         WHERE p.event_id = p_event_id
-           AND n.acl IS NOT NULL
-           AND (n.acl && p_principals
-                OR crm_private.node_grant_match(p_grants, 'read', n.node_type, n.attrs, n.acl)))
-$$;
-CREATE FUNCTION crm_private.grants_of(p_principals uuid[]) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'resource_type', g.resource_type,
-               'access_level', g.access_level,
-               'node_types', crm_private.scope_list(g.scope -> 'node_type'),
-               'teams', crm_private.scope_list(g.scope -> 'teams'),
-               'team_ids', CASE WHEN g.scope ? 'teams' THEN
-                   (SELECT coalesce(jsonb_agg(t.id), '[]') FROM crm.nodes t
-                     WHERE t.node_type = 'team' AND t.archived_at IS NULL
-                       AND t.properties ->> 'name' IN (SELECT jsonb_array_elements_text(crm_private.scope_list(g.scope -> 'teams'))))
-                 END,
-               'assertion_types', crm_private.scope_list(g.scope -> 'assertion_type'),
-               'edge_types', crm_private.scope_list(g.scope -> 'edge_type'),
-               'event_types', crm_private.scope_list(g.scope -> 'event_type'))), '[]')
-      FROM crm.access_grants g
-     WHERE g.revoked_at IS NULL
-       AND g.grantee_id = ANY (p_principals)
-$$;
+CREATE TABLE crm.assertions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    assertion_type text NOT NULL,
+    subject_node_id uuid,
+    subject_edge_id uuid,
+    assertion_key text DEFAULT ''::text NOT NULL,
+    claim jsonb NOT NULL,
+    confidence numeric(4,3) DEFAULT 1.0 NOT NULL,
+    asserted_at timestamp with time zone DEFAULT now() NOT NULL,
+    superseded_at timestamp with time zone,
+    superseded_by uuid,
+    source_event_id uuid,
+    acl uuid[],
+    sensitive boolean DEFAULT false NOT NULL,
+    CONSTRAINT assertions_claim_check CHECK ((jsonb_typeof(claim) = 'object'::text)),
+    CONSTRAINT assertions_confidence_check CHECK (((confidence >= (0)::numeric) AND (confidence <= (1)::numeric))),
+    CONSTRAINT assertions_not_self CHECK ((superseded_by <> id)),
+    CONSTRAINT assertions_one_subject CHECK ((num_nonnulls(subject_node_id, subject_edge_id) = 1)),
+    CONSTRAINT assertions_superseded_pair CHECK (((superseded_by IS NULL) OR (superseded_at IS NOT NULL)))
+);
+ALTER TABLE ONLY crm.assertions FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.edges (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    edge_type text NOT NULL,
+    source_id uuid NOT NULL,
+    target_id uuid NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    effective_from timestamp with time zone,
+    effective_to timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_at timestamp with time zone,
+    source_acl uuid[],
+    target_acl uuid[],
+    CONSTRAINT edges_effective_range CHECK (((effective_to IS NULL) OR (effective_from IS NULL) OR (effective_to >= effective_from))),
+    CONSTRAINT edges_no_self_loop CHECK ((source_id <> target_id)),
+    CONSTRAINT edges_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+ALTER TABLE ONLY crm.edges FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.event_participants (
+    event_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    role text NOT NULL,
+    acl uuid[],
+    event_acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    CONSTRAINT event_participants_role_check CHECK ((btrim(role) <> ''::text))
+);
+ALTER TABLE ONLY crm.event_participants FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    event_type text NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    summary text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    actor_system text,
+    external_id text,
+    external_source text,
+    acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    recorded_by uuid,
+    about uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    CONSTRAINT events_external_pair CHECK (((external_id IS NULL) = (external_source IS NULL))),
+    CONSTRAINT events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.nodes (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     node_type text NOT NULL,
@@ -2070,9 +1960,430 @@ CREATE TABLE crm.nodes (
     CONSTRAINT nodes_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
 ALTER TABLE ONLY crm.nodes FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_private.account_quality (
+    account_id uuid NOT NULL,
+    orphans bigint DEFAULT 0 NOT NULL,
+    identity_mismatches bigint DEFAULT 0 NOT NULL,
+    duplicate_candidates bigint DEFAULT 0 NOT NULL,
+    computed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
+ SELECT a.id AS account_id,
+    (a.id)::text AS account_id_text,
+        CASE
+            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+            ELSE NULL::text
+        END AS crm_id,
+    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+    (a.properties ->> 'domain'::text) AS domain,
+    own.label AS owner,
+    tm.team,
+    COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
+    tk.oldest_open_at AS oldest_open_ticket_at,
+    COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
+    COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
+    op.pipeline_value,
+    op.weighted_pipeline_value,
+    COALESCE(ct.arr, (0)::numeric) AS arr,
+    COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
+    ct.next_renewal_date,
+    COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
+    COALESCE(iv.open_amount, (0)::numeric) AS open_invoice_amount,
+    COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
+    COALESCE(iv.overdue_amount, (0)::numeric) AS overdue_invoice_amount,
+    lt.last_touch_at
+   FROM (((((((crm.nodes a
+     LEFT JOIN crm.nodes own ON ((own.id = a.claimed_by)))
+     LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
+           FROM crm.nodes t
+          WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS open_tickets,
+            min(
+                CASE
+                    WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
+                    ELSE c.created_at
+                END) AS oldest_open_at,
+            count(*) FILTER (WHERE (lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text]))) AS high_priority
+           FROM ((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
+            sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
+            sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
+           FROM ((((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+             LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
+             LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
+     LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
+            count(*) FILTER (WHERE x.in_term) AS active_contracts,
+            min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
+           FROM (((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'contract_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+             CROSS JOIN LATERAL ( SELECT d.end_date,
+                    COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
+                            ELSE NULL::numeric
+                        END) AS annual_value,
+                    (((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term
+                   FROM ( SELECT
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
+                                    ELSE NULL::date
+                                END AS effective_date,
+                                CASE
+                                    WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
+                                    ELSE NULL::date
+                                END AS end_date) d) x)
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
+            sum(x.remaining) AS open_amount,
+            count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
+            COALESCE(sum(x.remaining) FILTER (WHERE (x.due_date < CURRENT_DATE)), (0)::numeric) AS overdue_amount
+           FROM (((crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
+             CROSS JOIN LATERAL ( SELECT COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
+                            ELSE NULL::numeric
+                        END, (0)::numeric) AS remaining,
+                        CASE
+                            WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
+                            ELSE NULL::date
+                        END AS due_date) x)
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
+     LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
+           FROM (crm.event_participants p
+             JOIN crm.events ev ON ((ev.id = p.event_id)))
+          WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
+  WHERE ((a.node_type = 'org'::text) AND (a.archived_at IS NULL));
+CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
+ SELECT f.account_id,
+    f.account_id_text,
+    f.crm_id,
+    f.name,
+    f.domain,
+    f.owner,
+    f.team,
+    f.open_tickets,
+    f.oldest_open_ticket_at,
+    f.high_priority_open_tickets,
+    f.active_opportunities,
+    f.pipeline_value,
+    f.weighted_pipeline_value,
+    f.arr,
+    f.active_contracts,
+    f.next_renewal_date,
+    f.open_invoices,
+    f.open_invoice_amount,
+    f.overdue_invoices,
+    f.overdue_invoice_amount,
+    f.last_touch_at,
+    COALESCE(q.orphans, (0)::bigint) AS orphans,
+    COALESCE(q.identity_mismatches, (0)::bigint) AS identity_mismatches,
+    COALESCE(q.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
+    now() AS as_of,
+    a.acl AS account_acl,
+    ((NOT (EXISTS ( SELECT 1
+           FROM (crm.edges e
+             JOIN crm.nodes c ON ((c.id = e.source_id)))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])) AND (c.acl IS NOT NULL) AND (NOT (c.acl @> COALESCE(a.acl, '{}'::uuid[]))))))) AND (NOT (EXISTS ( SELECT 1
+           FROM (crm.event_participants p
+             JOIN crm.events ev ON ((ev.id = p.event_id)))
+          WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()) AND (NOT (ev.acl @> COALESCE(a.acl, '{}'::uuid[])))))))) AS uniform
+   FROM ((crm_private.accounts_360_facts f
+     JOIN crm.nodes a ON ((a.id = f.account_id)))
+     LEFT JOIN crm_private.account_quality q ON ((q.account_id = f.account_id)))
+  WITH NO DATA;
+CREATE FUNCTION crm_private.accounts_360_stored(p_role name) RETURNS SETOF crm_private.accounts_360_mv
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_principals uuid[];
+BEGIN
+    IF crm_private.role_is_admin(p_role) THEN
+        RETURN QUERY SELECT b.* FROM crm_private.accounts_360_mv b;
+        RETURN;
+    END IF;
+    v_principals := crm_private.caller_principals(p_role);
+    IF cardinality(v_principals) = 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT b.*
+          FROM crm.nodes a
+          JOIN crm_private.accounts_360_mv b ON b.account_id = a.id
+         WHERE a.node_type = 'org' AND a.archived_at IS NULL
+           AND a.acl && v_principals
+           AND b.uniform AND b.account_acl = a.acl
+           AND NOT EXISTS (SELECT 1 FROM crm_private.acl_changed_accounts c
+                            WHERE c.account_id = a.id AND c.changed_at >= b.as_of);
+END;
+$$;
+CREATE FUNCTION crm_private.acl_maintenance() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
+       AND current_user = (SELECT n.nspowner::regrole::text FROM pg_catalog.pg_namespace n WHERE n.nspname = 'crm')
+$$;
+CREATE FUNCTION crm_private.acl_norm(p_acl uuid[], p_extra uuid DEFAULT NULL::uuid) RETURNS uuid[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}')
+      FROM unnest(coalesce(p_acl, '{}') || p_extra) AS x
+     WHERE x IS NOT NULL
+$$;
+CREATE FUNCTION crm_private.act_as_mac(p_role name, p_user uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+               s.secret || '/' || p_role || '/' || p_user::text || '/' || pg_catalog.pg_backend_pid()::text || '/'
+               || EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text, 'UTF8')), 'hex')
+      FROM crm_private.instance_secret s
+$$;
+CREATE FUNCTION crm_private.act_as_token(p_role name, p_user uuid) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_role record;
+BEGIN
+    SELECT r.rolsuper, r.rolbypassrls INTO v_role FROM pg_catalog.pg_roles r WHERE r.rolname = p_role;
+    IF NOT FOUND OR NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+        RAISE EXCEPTION 'only a crm_service role may act for another user'
+            USING ERRCODE = '42501',
+                  HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
+    END IF;
+    IF v_role.rolsuper OR v_role.rolbypassrls THEN
+        RAISE EXCEPTION 'role % bypasses row-level security: acting as a user would not restrict what it sees', p_role
+            USING ERRCODE = '42501',
+                  HINT = 'SET LOCAL ROLE crm_service first (as crm360 account --as does), then call crm.act_as';
+    END IF;
+    IF p_user IS NULL OR NOT EXISTS (SELECT 1 FROM crm.nodes n
+                                      WHERE n.id = p_user AND n.node_type = 'user' AND n.archived_at IS NULL) THEN
+        RAISE EXCEPTION 'user % does not exist or is archived', p_user USING ERRCODE = 'P0002';
+    END IF;
+    RETURN crm_private.act_as_mac(p_role, p_user);
+END;
+$$;
+CREATE FUNCTION crm_private.acting_user(p_role name) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_user  text := pg_catalog.current_setting('crm.act_as_user', true);
+    v_token text := pg_catalog.current_setting('crm.act_as_token', true);
+BEGIN
+    IF v_user IS NULL OR v_user = '' OR v_token IS NULL OR v_token = ''
+       OR NOT pg_catalog.pg_input_is_valid(v_user, 'uuid')
+       OR NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+        RETURN NULL;
+    END IF;
+    IF v_token = crm_private.act_as_mac(p_role, v_user::uuid) THEN
+        RETURN v_user::uuid;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.actor_can_read_assertion_type(p_type text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.actor_is_admin()
+        OR NOT coalesce((SELECT t.sensitive FROM crm.assertion_types t WHERE t.assertion_type = p_type), true)
+        OR crm_private.type_grant_match(crm_private.actor_grants(), 'assertion', 'read', p_type)
+$$;
+CREATE FUNCTION crm_private.actor_grants() RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.caller_grants(current_user)
+$$;
+CREATE FUNCTION crm_private.actor_has_grants(p_resource_type text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(crm_private.actor_grants()) g
+                    WHERE g ->> 'resource_type' = p_resource_type)
+$$;
+CREATE FUNCTION crm_private.actor_is_admin() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT pg_catalog.pg_has_role(current_user, 'crm_admin', 'USAGE')
+       AND (coalesce(pg_catalog.current_setting('crm.act_as_user', true), '') = ''
+            OR crm_private.acting_user(current_user) IS NULL)
+$$;
+CREATE FUNCTION crm_private.actor_of(p_role name) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_user uuid;
+BEGIN
+    IF NOT crm_private.role_trusted(p_role) THEN
+        RETURN NULL;
+    END IF;
+    IF coalesce(pg_catalog.current_setting('crm.act_as_user', true), '') <> '' THEN
+        v_user := crm_private.acting_user(p_role);
+        IF v_user IS NOT NULL THEN
+            RETURN v_user;
+        END IF;
+    END IF;
+    RETURN crm_private.login_user(p_role);
+END;
+$$;
+CREATE FUNCTION crm_private.actor_principals() RETURNS uuid[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.caller_principals(current_user)
+$$;
+CREATE FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF p_body_ref IS NULL OR p_body IS NULL OR btrim(p_body) = '' THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO crm.artifacts (artifact_type, event_id, title, body, mime_type, content_hash)
+    VALUES (p_artifact_type, p_event_id, p_title, p_body, 'text/plain',
+            encode(sha256(convert_to(p_body, 'UTF8')), 'hex'))
+    RETURNING id INTO v_id;
+    UPDATE crm.events e SET properties = e.properties || jsonb_build_object('body_ref', v_id)
+     WHERE e.id = p_event_id;
+    RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm_private.caller_grants(p_role name) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT crm_private.grants_of(crm_private.caller_principals(p_role))
+$$;
+CREATE FUNCTION crm_private.caller_principals(p_role name) RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT crm_private.principals_of(crm_private.actor_of(p_role))
+$$;
+CREATE FUNCTION crm_private.caller_sources() RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.sources_of(current_user)
+$$;
+CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM crm.nodes n
+         WHERE n.id = p_node_id
+           AND (crm_private.actor_is_admin()
+                OR (crm.current_actor() IS NOT NULL
+                    AND (((n.acl IS NULL OR n.acl && crm_private.actor_principals())
+                          AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
+                         OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
+$$;
+CREATE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) RETURNS TABLE(missing text, bad text, rule_ok boolean)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT (SELECT string_agg(k, ', ' ORDER BY k) FROM unnest(p_required) AS k
+             WHERE NOT (p_claim ? k) OR jsonb_typeof(p_claim -> k) = 'null'),
+           (SELECT string_agg(format('%s must be %s, got %s', p.key, p.value #>> '{}',
+                                     jsonb_typeof(p_claim -> p.key)), '; ')
+              FROM jsonb_each(p_properties) AS p
+             WHERE p_claim ? p.key
+               AND jsonb_typeof(p_claim -> p.key) <> 'null'
+               AND CASE p.value #>> '{}'
+                     WHEN 'any' THEN false
+                     WHEN 'date' THEN jsonb_typeof(p_claim -> p.key) <> 'string'
+                                      OR NOT pg_input_is_valid(p_claim ->> p.key, 'date')
+                     ELSE jsonb_typeof(p_claim -> p.key) <> (p.value #>> '{}')
+                   END),
+           (p_rule IS NULL OR coalesce(jsonb_path_match(p_claim, p_rule, '{}', true), false))
+$$;
+CREATE FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN COALESCE(NULLIF(btrim(p_label), ''::text), NULLIF(btrim((p_properties ->> 'name'::text)), ''::text), NULLIF(btrim(concat_ws(' '::text, (p_properties ->> 'first_name'::text), (p_properties ->> 'last_name'::text))), ''::text), NULLIF(btrim((p_properties ->> 'subject'::text)), ''::text), NULLIF(btrim((p_properties ->> 'title'::text)), ''::text), NULLIF(btrim((p_properties ->> 'number'::text)), ''::text), NULLIF(btrim((p_properties ->> 'value'::text)), ''::text), (p_properties ->> 'code'::text));
+CREATE FUNCTION crm_private.event_about_of(p_event_id uuid, OUT about uuid[], OUT acl uuid[]) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH ranked AS (
+        SELECT p.node_id, p.acl,
+               rank() OVER (ORDER BY CASE p.role WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END) AS rk
+          FROM crm.event_participants p
+         WHERE p.event_id = p_event_id AND p.acl IS NOT NULL
+    )
+    SELECT coalesce((SELECT array_agg(DISTINCT r.node_id ORDER BY r.node_id) FROM ranked r WHERE r.rk = 1), '{}'),
+           coalesce((SELECT array_agg(DISTINCT x ORDER BY x) FROM ranked r CROSS JOIN LATERAL unnest(r.acl) AS x
+                      WHERE r.rk = 1), '{}')
+$$;
+CREATE FUNCTION crm_private.grants_of(p_principals uuid[]) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'resource_type', g.resource_type,
+               'access_level', g.access_level,
+               'node_types', crm_private.scope_list(g.scope -> 'node_type'),
+               'teams', crm_private.scope_list(g.scope -> 'teams'),
+               'team_ids', CASE WHEN g.scope ? 'teams' THEN
+                   (SELECT coalesce(jsonb_agg(t.id), '[]') FROM crm.nodes t
+                     WHERE t.node_type = 'team' AND t.archived_at IS NULL
+                       AND t.properties ->> 'name' IN (SELECT jsonb_array_elements_text(crm_private.scope_list(g.scope -> 'teams'))))
+                 END,
+               'assertion_types', crm_private.scope_list(g.scope -> 'assertion_type'),
+               'edge_types', crm_private.scope_list(g.scope -> 'edge_type'),
+               'event_types', crm_private.scope_list(g.scope -> 'event_type'))), '[]')
+      FROM crm.access_grants g
+     WHERE g.revoked_at IS NULL
+       AND g.grantee_id = ANY (p_principals)
+$$;
 CREATE FUNCTION crm_private.lock_opportunity(p_opp_id uuid) RETURNS crm.nodes
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_opp crm.nodes%ROWTYPE;
@@ -2091,72 +2402,201 @@ BEGIN
     RETURN v_opp;
 END;
 $$;
-CREATE FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) RETURNS uuid
-    LANGUAGE plpgsql
-    SET search_path TO ''
+CREATE FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_id uuid := gen_random_uuid();
 BEGIN
     INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
     VALUES (v_id, p_type, now(), p_summary, coalesce(p_properties, '{}'),
-            coalesce(crm.current_actor()::text, session_user::text));
+            coalesce(crm_private.actor_of(p_role)::text, session_user::text));
     INSERT INTO crm.event_participants (event_id, node_id, role)
     SELECT DISTINCT v_id, x, 'subject' FROM unnest(p_participants) AS x
      WHERE x IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = x);
     RETURN v_id;
 END;
 $$;
-CREATE FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO ''
+CREATE FUNCTION crm_private.log_claim_change(p_node_id uuid, p_role name) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
-    v_n integer;
+    v_actor uuid := crm_private.actor_of(p_role);
+    v_node  record;
+    v_type  text;
+    v_owner uuid;
+    v_id    uuid := gen_random_uuid();
+BEGIN
+    SELECT n.id, n.label, n.claimed_by, n.updated_at INTO v_node FROM crm.nodes n WHERE n.id = p_node_id;
+    IF NOT FOUND OR v_node.updated_at <> now() THEN
+        RETURN NULL;
+    END IF;
+    IF v_node.claimed_by IS NOT NULL AND v_node.claimed_by = v_actor THEN
+        v_type := 'owner_claimed';
+        v_owner := v_actor;
+    ELSIF v_node.claimed_by IS NULL THEN
+        v_type := 'owner_released';
+        SELECT (e.properties ->> 'owner')::uuid INTO v_owner
+          FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
+         WHERE p.node_id = p_node_id AND e.event_type = 'owner_claimed'
+         ORDER BY e.occurred_at DESC LIMIT 1;
+    ELSE
+        RETURN NULL;
+    END IF;
+    IF EXISTS (SELECT 1 FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
+                WHERE p.node_id = p_node_id AND e.event_type = v_type AND e.recorded_at = now()) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_id, v_type, now(),
+            format('%s %s', CASE v_type WHEN 'owner_claimed' THEN 'Claimed' ELSE 'Released' END, v_node.label),
+            jsonb_strip_nulls(jsonb_build_object('owner', v_owner)),
+            coalesce(v_actor::text, session_user::text));
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT DISTINCT v_id, x, 'subject' FROM unnest(ARRAY[p_node_id, v_owner]) AS x
+     WHERE x IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = x);
+    RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm_private.log_new_restrictions(p_node_ids uuid[], p_role name) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_nodes      uuid[];
+    v_principals uuid[];
+BEGIN
+    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
+      FROM crm.nodes n
+     CROSS JOIN LATERAL unnest(n.restricted_to) AS x
+     WHERE n.id = ANY (p_node_ids) AND n.created_at = now()
+       AND NOT EXISTS (SELECT 1 FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
+                        WHERE p.node_id = n.id AND p.role = 'subject' AND e.event_type = 'access_restricted'
+                          AND e.recorded_at = now() AND e.properties ->> 'principal' = x::text);
+    RETURN crm_private.log_restriction_events(v_nodes, v_principals, true, p_role);
+END;
+$$;
+CREATE FUNCTION crm_private.log_node_change(p_node_id uuid, p_reason text, p_role name) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_node record;
+    v_type text;
+    v_id   uuid := gen_random_uuid();
+BEGIN
+    SELECT n.id, n.node_type, n.label, n.archived_at, n.updated_at INTO v_node FROM crm.nodes n WHERE n.id = p_node_id;
+    IF NOT FOUND OR v_node.updated_at <> now() THEN
+        RETURN NULL;
+    END IF;
+    v_type := CASE WHEN v_node.archived_at IS NOT NULL THEN 'node_archived' ELSE 'node_restored' END;
+    IF EXISTS (SELECT 1 FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
+                WHERE p.node_id = p_node_id AND e.event_type = v_type AND e.recorded_at = now()) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_id, v_type, now(),
+            format('%s %s %s', CASE v_type WHEN 'node_archived' THEN 'Archived' ELSE 'Restored' END,
+                   v_node.node_type, v_node.label),
+            jsonb_build_object('reason', p_reason),
+            coalesce(crm_private.actor_of(p_role)::text, session_user::text));
+    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_id, p_node_id, 'subject');
+    RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_n     integer;
+    v_actor text;
 BEGIN
     IF coalesce(cardinality(p_node_ids), 0) = 0 THEN
         RETURN 0;
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS crm_restriction_log (event_id uuid, node_id uuid, principal uuid) ON COMMIT DROP;
-    TRUNCATE crm_restriction_log;
-    INSERT INTO crm_restriction_log (event_id, node_id, principal)
-    SELECT gen_random_uuid(), u.node_id, u.principal FROM unnest(p_node_ids, p_principals) AS u(node_id, principal);
-    -- the ACL columns are written with the rows (the event: union of its participants' acl;
-    -- participants: their node's acl and the event's): inside rc_apply's bulk mode the row
-    -- triggers are skipped and these values stand, elsewhere the triggers compute the same
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, acl, recorded_by)
-    SELECT l.event_id, CASE WHEN p_added THEN 'access_restricted' ELSE 'access_unrestricted' END, now(),
-           format('%s %s %s %s', CASE WHEN p_added THEN 'Restricted' ELSE 'Unrestricted' END, n.label,
-                  CASE WHEN p_added THEN 'to' ELSE 'from' END, coalesce(p.label, l.principal::text)),
-           jsonb_build_object('principal', l.principal, 'principal_type', p.node_type),
-           coalesce(crm.current_actor()::text, session_user::text),
-           crm_private.acl_norm(n.acl || p.acl), crm.current_actor()
-      FROM crm_restriction_log l
-      JOIN crm.nodes n ON n.id = l.node_id
-      LEFT JOIN crm.nodes p ON p.id = l.principal;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_actor := coalesce(crm_private.actor_of(p_role)::text, session_user::text);
+    -- the ACL columns are written with the rows (the event is about its node: its acl; the
+    -- participants: their node's acl and the event's), so the per-row triggers are skipped
+    -- for these two statements of crm360's own (bulk mode, restored when this returns)
+    PERFORM pg_catalog.set_config('crm.bulk_apply', 'on', true);
+    WITH l AS MATERIALIZED (
+        SELECT gen_random_uuid() AS event_id, u.node_id, u.principal,
+               n.label AS node_label, n.acl AS node_acl, p.label AS principal_label,
+               p.node_type AS principal_type, p.acl AS principal_acl
+          FROM unnest(p_node_ids, p_principals) AS u(node_id, principal)
+          JOIN crm.nodes n ON n.id = u.node_id
+          LEFT JOIN crm.nodes p ON p.id = u.principal
+    ), ev AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, acl, about, recorded_by)
+        SELECT l.event_id, CASE WHEN p_added THEN 'access_restricted' ELSE 'access_unrestricted' END, now(),
+               format('%s %s %s %s', CASE WHEN p_added THEN 'Restricted' ELSE 'Unrestricted' END, l.node_label,
+                      CASE WHEN p_added THEN 'to' ELSE 'from' END, coalesce(l.principal_label, l.principal::text)),
+               jsonb_build_object('principal', l.principal, 'principal_type', l.principal_type),
+               v_actor, coalesce(l.node_acl, '{}'),
+               CASE WHEN l.node_acl IS NOT NULL THEN ARRAY[l.node_id] ELSE '{}' END,
+               crm_private.actor_of(p_role)
+          FROM l
+        RETURNING 1
+    )
     INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
-    SELECT l.event_id, x.node_id, x.role, x.node_acl, crm_private.acl_norm(n.acl || p.acl)
-      FROM crm_restriction_log l
-      JOIN crm.nodes n ON n.id = l.node_id
-      LEFT JOIN crm.nodes p ON p.id = l.principal
-     CROSS JOIN LATERAL (VALUES (l.node_id, 'subject', n.acl), (p.id, 'principal', p.acl)) AS x(node_id, role, node_acl)
-     WHERE x.node_id IS NOT NULL;
+    SELECT l.event_id, x.node_id, x.role, x.node_acl, coalesce(l.node_acl, '{}')
+      FROM l
+     CROSS JOIN LATERAL (VALUES (l.node_id, 'subject', l.node_acl), (l.principal, 'principal', l.principal_acl))
+           AS x(node_id, role, node_acl)
+     WHERE x.node_id IS NOT NULL AND (x.role = 'subject' OR EXISTS (SELECT 1 FROM crm.nodes z WHERE z.id = x.node_id));
+    SELECT count(*) INTO v_n FROM unnest(p_node_ids) AS x;
     RETURN v_n;
 END;
 $$;
 CREATE FUNCTION crm_private.login_user(p_role name) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
     SELECT l.user_id
       FROM crm.logins l
       JOIN crm.nodes u ON u.id = l.user_id AND u.archived_at IS NULL
      WHERE l.login_role = p_role
 $$;
+CREATE FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT n.id
+      FROM crm.nodes n
+     WHERE ARRAY[n.external_source, n.external_id] = ARRAY[p_source, p_key]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND (crm_private.role_is_admin(p_role)
+            OR n.acl IS NULL
+            OR n.acl && crm_private.caller_principals(p_role)
+            OR crm_private.node_grant_match(crm_private.caller_grants(p_role), 'read', n.node_type, n.attrs, n.acl))
+$$;
 CREATE FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT EXISTS (
         SELECT 1 FROM jsonb_array_elements(p_grants) g
@@ -2170,7 +2610,7 @@ CREATE FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_nod
 $$;
 CREATE FUNCTION crm_private.node_visible(p_node_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT p_node_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_node_id)
 $$;
@@ -2179,7 +2619,10 @@ CREATE FUNCTION crm_private.normalize_domain(p_value text) RETURNS text
     RETURN NULLIF(rtrim(regexp_replace(regexp_replace(regexp_replace(lower(btrim(p_value)), '^[a-z][a-z0-9+.-]*://'::text, ''::text), '^.*@'::text, ''::text), '^www\.|[/:?#].*$'::text, ''::text, 'g'::text), '.'::text), ''::text);
 CREATE FUNCTION crm_private.principals_of(p_user_id uuid) RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
     WITH RECURSIVE p(id) AS (
         SELECT p_user_id WHERE p_user_id IS NOT NULL
@@ -2195,7 +2638,10 @@ CREATE FUNCTION crm_private.principals_of(p_user_id uuid) RETURNS uuid[]
 $$;
 CREATE FUNCTION crm_private.propagate_acl(p_node_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_prev    text := coalesce(current_setting('crm.acl_maintenance', true), 'off');
@@ -2223,12 +2669,23 @@ BEGIN
     IF v_events IS NOT NULL THEN
         PERFORM crm_private.refresh_event_acl(v_events);
     END IF;
+    -- the stored Account 360 rows of these accounts are no longer served (accounts_360_stored)
+    INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+    SELECT DISTINCT x.account_id, now()
+      FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (p_node_ids) AND n.node_type = 'org'
+            UNION ALL
+            SELECT e.target_id FROM crm.edges e
+             WHERE e.source_id = ANY (p_node_ids) AND e.edge_type = 'owned_by' AND e.archived_at IS NULL) x
+    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;
 CREATE FUNCTION crm_private.purge_node_data(p_node_id uuid, p_reason text, p_actor text) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_node    record;
@@ -2271,12 +2728,16 @@ BEGIN
                                'erased_nodes', cardinality(v_targets)), p_actor);
     PERFORM set_config('crm.purge', 'off', true);
     PERFORM set_config('crm.acl_maintenance', 'off', true);
+    -- the erased data must not survive in a stored copy (contacts directory, opportunities,
+    -- Account 360): refreshed now, in this transaction
+    PERFORM crm.refresh_crm_views();
+    PERFORM crm.refresh_account_views();
     RETURN cardinality(v_targets);
 END;
 $$;
 CREATE FUNCTION crm_private.purge_raw(p_node_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n      integer;
@@ -2305,15 +2766,26 @@ BEGIN
     RETURN v_n;
 END;
 $_$;
-CREATE FUNCTION crm_private.quality_items(p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(kind text, account_id uuid, detected_at timestamp with time zone, source text, evidence jsonb)
+CREATE FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) RETURNS TABLE(kind text, account_id uuid, detected_at timestamp with time zone, source text, evidence jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
-    v_full boolean := pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
-                      OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER');
+    v_full boolean := crm_private.role_is_operator(p_role);
 BEGIN
     RETURN QUERY
+    SELECT i.kind, i.account_id, i.detected_at, i.source, CASE WHEN v_full THEN i.evidence END
+      FROM crm_private.quality_items_all(p_from, p_to) i
+     WHERE v_full OR i.account_id IN (SELECT crm_private.visible_node_ids('org', p_role));
+END;
+$$;
+CREATE FUNCTION crm_private.quality_items_all(p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(kind text, account_id uuid, detected_at timestamp with time zone, source text, evidence jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
     WITH items AS (
         SELECT 'orphan'::text AS kind, o.account_id, o.detected_at, o.source, o.evidence FROM crm.orphans o
         UNION ALL
@@ -2323,16 +2795,14 @@ BEGIN
         UNION ALL
         SELECT 'duplicate_candidate', d.other_account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
     )
-    SELECT i.kind, i.account_id, i.detected_at, i.source, CASE WHEN v_full THEN i.evidence END
+    SELECT i.kind, i.account_id, i.detected_at, i.source, i.evidence
       FROM items i
      WHERE (p_from IS NULL OR i.detected_at >= p_from)
        AND (p_to IS NULL OR i.detected_at < p_to)
-       AND (v_full OR i.account_id IN (SELECT crm_private.visible_node_ids('org')));
-END;
 $$;
 CREATE FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF crm_private.actor_is_admin() THEN
@@ -2345,7 +2815,8 @@ END;
 $$;
 CREATE FUNCTION crm_private.rc_apply(p_source text, p_object text) RETURNS TABLE(applied integer, rejected integer, orphans integer, skipped integer)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'on'
     AS $$
 DECLARE
     v_now          timestamptz := now();
@@ -2362,10 +2833,10 @@ BEGIN
     -- beyond what their statistics say (nested loops over thousands of rows otherwise)
     PERFORM crm_private.rc_refresh_stats();
     ANALYZE pg_temp.rc_stage;
-    -- bulk mode: the per-row validation triggers of the graph tables are skipped for the
-    -- statements below; what they would check and compute is done here, set-based
-    -- (marked "bulk:" below). Left again (crm_private.bulk_apply_end) before returning.
-    PERFORM crm_private.bulk_apply_begin();
+    -- bulk mode (the function's SET clause): the per-row validation triggers of the graph
+    -- tables are skipped for the statements below, which run as crm_owner (rc_apply is only
+    -- ever called by crm.reconcile, SECURITY DEFINER); what they would check and compute is
+    -- done here, set-based (marked "bulk:" below). The setting reverts when rc_apply returns.
     -- ------------------------------------------------------------ skip: stale, not customers
     UPDATE pg_temp.rc_stage s
        SET skip_reason = format('stale: older than the applied version (%s)', ns.source_updated_at)
@@ -2453,13 +2924,32 @@ BEGIN
       JOIN crm.nodes p ON p.id = e.source_id AND p.archived_at IS NULL AND p.node_type = 'person'
      WHERE s.kind = 'person' AND s.node_id IS NULL AND s.email IS NOT NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
-       AND c.external_source = 'channel' AND c.external_id = 'email:' || s.email AND c.archived_at IS NULL;
+       AND ARRAY[c.external_source, c.external_id] = ARRAY['channel', 'email:' || s.email]
+       AND c.external_id IS NOT NULL AND c.archived_at IS NULL;
+    -- (source keys are matched as ARRAY[external_source, external_id]: the key indexes are on
+    -- that expression, which is not leakproof, so a reader's own key lookups can never run
+    -- as an index condition before row-level security — migration 0018)
+    -- adopted only when reconciliation made it (crm.node_sources): a node someone else gave
+    -- the key cannot capture the record (keys of registered sources belong to reconciliation)
     UPDATE pg_temp.rc_stage s SET node_id = n.id
       FROM crm.nodes n
      WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
-       AND n.external_source = s.node_source AND n.external_id = s.node_key AND n.archived_at IS NULL
-       AND n.node_type = s.node_type;
+       AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND n.node_type = s.node_type
+       AND EXISTS (SELECT 1 FROM crm.node_sources ns WHERE ns.node_id = n.id);
+    -- a live node holding the key that reconciliation did not make: the record is rejected
+    -- with the reason (an admin merges or re-keys it), never written onto that node
+    UPDATE pg_temp.rc_stage s
+       SET reject_reason = format('key %s/%s is held by node %s, which reconciliation did not create '
+                                  '(not in crm.node_sources): merge it (crm.merge_nodes) or re-key it',
+                                  s.node_source, s.node_key, n.id)
+      FROM crm.nodes n
+     WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
+       AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
+       AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
     UPDATE pg_temp.rc_stage s SET node_id = s.account_id WHERE s.kind = 'alias';
     UPDATE pg_temp.rc_stage s
        SET account_id = o.target_id,
@@ -2507,14 +2997,16 @@ BEGIN
                'crm360_team', lower(btrim(s.team_name))
           FROM pg_temp.rc_stage s
          WHERE s.team_name IS NOT NULL AND s.ok
-           AND NOT EXISTS (SELECT 1 FROM crm.nodes t WHERE t.external_source = 'crm360_team'
-                              AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM crm.nodes t
+                            WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
+                              AND t.external_id IS NOT NULL AND t.archived_at IS NULL)
          ORDER BY lower(btrim(s.team_name)), s.team_name
         ON CONFLICT DO NOTHING;
         UPDATE pg_temp.rc_stage s SET team_id = t.id
           FROM crm.nodes t
-         WHERE s.team_name IS NOT NULL AND t.external_source = 'crm360_team'
-           AND t.external_id = lower(btrim(s.team_name)) AND t.archived_at IS NULL;
+         WHERE s.team_name IS NOT NULL
+           AND ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
+           AND t.external_id IS NOT NULL AND t.archived_at IS NULL;
     END IF;
     -- ------------------------------------------------------------ new nodes (one per key)
     -- bulk: the required properties of the node type (crm.node_types, as tg_nodes__validate
@@ -2631,13 +3123,15 @@ BEGIN
             SELECT 'phone:' || regexp_replace(s.phone, '\D', '', 'g'), 'phone', btrim(s.phone)
               FROM pg_temp.rc_stage s
              WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
-     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE x.external_source = 'channel' AND x.external_id = c.key
+     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE ARRAY[x.external_source, x.external_id] = ARRAY['channel', c.key]
+                          AND x.external_id IS NOT NULL
                           AND x.archived_at IS NULL)
      ORDER BY c.key
     ON CONFLICT DO NOTHING;
     -- ------------------------------------------------------------ edges
     SELECT p.id INTO v_pipeline FROM crm.nodes p
-     WHERE p.node_type = 'pipeline' AND p.external_source = 'internal' AND p.external_id = 'PL-SFDC' AND p.archived_at IS NULL;
+     WHERE p.node_type = 'pipeline' AND ARRAY[p.external_source, p.external_id] = ARRAY['internal', 'PL-SFDC']
+       AND p.external_id IS NOT NULL AND p.archived_at IS NULL;
     INSERT INTO pg_temp.rc_edges (edge_type, source_id, target_id, properties, exclusive)
     SELECT 'owned_by', s.node_id, s.account_id, '{}'::jsonb, 'source'
       FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'child'
@@ -2656,7 +3150,8 @@ BEGIN
       FROM pg_temp.rc_stage s
      CROSS JOIN LATERAL (VALUES ('email:' || s.email),
                                 ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
-      JOIN crm.nodes c ON c.external_source = 'channel' AND c.external_id = k.key AND c.archived_at IS NULL
+      JOIN crm.nodes c ON ARRAY[c.external_source, c.external_id] = ARRAY['channel', k.key]
+                      AND c.external_id IS NOT NULL AND c.archived_at IS NULL
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
@@ -2825,7 +3320,8 @@ BEGIN
     -- activities: one event per source record (meetings, calls, emails, notes, comments)
     UPDATE pg_temp.rc_stage s SET node_id = e.id
       FROM crm.events e
-     WHERE s.kind = 'activity' AND s.ok AND e.external_source = s.source AND e.external_id = s.external_id;
+     WHERE s.kind = 'activity' AND s.ok
+       AND ARRAY[e.external_source, e.external_id] = ARRAY[s.source, s.external_id] AND e.external_id IS NOT NULL;
     INSERT INTO pg_temp.rc_events (event_type, occurred_at, summary, properties, external_source, external_id,
                                    parts, roles, body, artifact_type)
     SELECT s.activity ->> 'event_type', (s.activity ->> 'occurred_at')::timestamptz, s.activity ->> 'summary',
@@ -2910,7 +3406,6 @@ BEGIN
            count(*) FILTER (WHERE s.reject_reason IS NULL AND s.skip_reason IS NOT NULL)::integer
       INTO applied, rejected, orphans, skipped
       FROM pg_temp.rc_stage s;
-    PERFORM crm_private.bulk_apply_end();
     RETURN NEXT;
 END;
 $$;
@@ -2922,7 +3417,7 @@ CREATE FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) R
     RETURN CASE WHEN ((p_value IS NULL) OR (jsonb_typeof(p_value) = 'null'::text)) THEN NULL::text WHEN ((p_type = ANY (ARRAY['timestamptz'::text, 'date'::text])) AND ((jsonb_typeof(p_value) <> 'string'::text) OR (NOT pg_input_is_valid((p_value #>> '{}'::text[]), p_type)))) THEN format('unparseable %s in %s: %s'::text, CASE p_type WHEN 'date'::text THEN 'date'::text ELSE 'timestamp'::text END, p_field, (p_value)::text) WHEN ((p_type = ANY (ARRAY['numeric'::text, 'integer'::text, 'unix'::text])) AND (NOT ((jsonb_typeof(p_value) = ANY (ARRAY['number'::text, 'string'::text])) AND pg_input_is_valid(btrim((p_value #>> '{}'::text[])), CASE p_type WHEN 'numeric'::text THEN 'numeric'::text ELSE 'bigint'::text END)))) THEN format('unparseable %s in %s: %s'::text, CASE p_type WHEN 'numeric'::text THEN 'amount'::text ELSE 'integer'::text END, p_field, (p_value)::text) WHEN ((p_type = 'boolean'::text) AND (NOT ((jsonb_typeof(p_value) = 'boolean'::text) OR ((jsonb_typeof(p_value) = 'string'::text) AND (lower(btrim((p_value #>> '{}'::text[]))) = ANY (ARRAY['true'::text, 'false'::text, '1'::text, '0'::text, 'yes'::text, 'no'::text])))))) THEN format('unparseable boolean in %s: %s'::text, p_field, (p_value)::text) WHEN ((p_type = 'string'::text) AND (jsonb_typeof(p_value) <> ALL (ARRAY['string'::text, 'number'::text]))) THEN format('wrong JSON type in %s: %s, expected a string'::text, p_field, jsonb_typeof(p_value)) WHEN ((p_type = ANY (ARRAY['array'::text, 'object'::text])) AND (jsonb_typeof(p_value) <> p_type)) THEN format('wrong JSON type in %s: %s, expected an %s'::text, p_field, jsonb_typeof(p_value), p_type) ELSE NULL::text END;
 CREATE FUNCTION crm_private.rc_num(p_value jsonb) RETURNS numeric
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_text text := btrim(p_value #>> '{}');
@@ -2935,7 +3430,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.rc_pending(p_source text, p_object text) RETURNS TABLE(id bigint, external_id text, p jsonb, source_updated_at timestamp with time zone)
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT DISTINCT ON (r.external_id) r.id, r.external_id, r.payload, r.source_updated_at
       FROM crm_raw.records r
@@ -2944,7 +3439,7 @@ CREATE FUNCTION crm_private.rc_pending(p_source text, p_object text) RETURNS TAB
 $$;
 CREATE FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     WITH n AS (
         SELECT nullif(btrim(p_first), '') AS f, nullif(btrim(p_last), '') AS l,
@@ -2965,12 +3460,17 @@ CREATE FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name tex
 $$;
 CREATE FUNCTION crm_private.rc_prepare() RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_new boolean := to_regclass('pg_temp.rc_stage') IS NULL;
+    v_table text;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS rc_stage (
+    FOREACH v_table IN ARRAY ARRAY['rc_stage', 'rc_edges', 'rc_changes', 'rc_events', 'rc_new_events', 'rc_parts'] LOOP
+        IF pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', v_table)) IS NOT NULL THEN
+            EXECUTE pg_catalog.format('DROP TABLE pg_temp.%I', v_table);   -- 42501 unless crm_owner's own
+        END IF;
+    END LOOP;
+    CREATE TEMP TABLE rc_stage (
         record_id         bigint PRIMARY KEY,
         source            text NOT NULL,
         object            text NOT NULL,
@@ -3014,31 +3514,29 @@ BEGIN
         team_id           uuid,
         ok                boolean GENERATED ALWAYS AS (reject_reason IS NULL AND skip_reason IS NULL AND orphan_reason IS NULL) STORED
     ) ON COMMIT DROP;
-    CREATE INDEX IF NOT EXISTS rc_stage_external_id ON pg_temp.rc_stage (external_id);
-    IF v_new THEN
-        -- rc_apply ANALYZEs rc_stage several times per batch (temp tables get no autovacuum
-        -- statistics); the payload-sized columns are never filtered or joined on, and their
-        -- statistics (detoasting and sorting every sampled jsonb/array: 16 ms each for 6k
-        -- rows, vs 2 ms for a scalar column) were most of that cost. The scalar columns
-        -- keep theirs: without a null fraction the planner guesses that reject_reason IS NULL
-        -- matches 0.5% of rows and picks nested loops over thousands of rows
-        ALTER TABLE pg_temp.rc_stage
-            ALTER COLUMN label SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
-            ALTER COLUMN activity SET STATISTICS 0, ALTER COLUMN body SET STATISTICS 0,
-            ALTER COLUMN match SET STATISTICS 0, ALTER COLUMN old_properties SET STATISTICS 0,
-            ALTER COLUMN refs SET STATISTICS 0, ALTER COLUMN assertions SET STATISTICS 0,
-            ALTER COLUMN acct_ref SET STATISTICS 0, ALTER COLUMN acct_domains SET STATISTICS 0,
-            ALTER COLUMN free_mail SET STATISTICS 0;
-    END IF;
-    CREATE INDEX IF NOT EXISTS rc_stage_node ON pg_temp.rc_stage (node_id);
-    CREATE TEMP TABLE IF NOT EXISTS rc_edges (
+    CREATE INDEX ON pg_temp.rc_stage (external_id);
+    -- rc_apply ANALYZEs rc_stage several times per batch (temp tables get no autovacuum
+    -- statistics); the payload-sized columns are never filtered or joined on, and their
+    -- statistics (detoasting and sorting every sampled jsonb/array: 16 ms each for 6k
+    -- rows, vs 2 ms for a scalar column) were most of that cost. The scalar columns
+    -- keep theirs: without a null fraction the planner guesses that reject_reason IS NULL
+    -- matches 0.5% of rows and picks nested loops over thousands of rows
+    ALTER TABLE pg_temp.rc_stage
+        ALTER COLUMN label SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
+        ALTER COLUMN activity SET STATISTICS 0, ALTER COLUMN body SET STATISTICS 0,
+        ALTER COLUMN match SET STATISTICS 0, ALTER COLUMN old_properties SET STATISTICS 0,
+        ALTER COLUMN refs SET STATISTICS 0, ALTER COLUMN assertions SET STATISTICS 0,
+        ALTER COLUMN acct_ref SET STATISTICS 0, ALTER COLUMN acct_domains SET STATISTICS 0,
+        ALTER COLUMN free_mail SET STATISTICS 0;
+    CREATE INDEX ON pg_temp.rc_stage (node_id);
+    CREATE TEMP TABLE rc_edges (
         edge_type  text NOT NULL,
         source_id  uuid NOT NULL,
         target_id  uuid NOT NULL,
         properties jsonb NOT NULL DEFAULT '{}',
         exclusive  text             -- 'source': one live edge of this type per source; 'target': per target
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_changes (
+    CREATE TEMP TABLE rc_changes (
         node_id        uuid NOT NULL,
         assertion_type text NOT NULL,
         claim          jsonb NOT NULL,
@@ -3054,7 +3552,7 @@ BEGIN
         properties     jsonb,
         requester_id   uuid
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_events (
+    CREATE TEMP TABLE rc_events (
         id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         event_type      text NOT NULL,
         occurred_at     timestamptz NOT NULL,
@@ -3067,26 +3565,22 @@ BEGIN
         body            text,
         artifact_type   text
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_new_events (id uuid PRIMARY KEY, acl uuid[]) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rc_parts (event_id uuid NOT NULL, node_id uuid NOT NULL, role text NOT NULL,
+    CREATE TEMP TABLE rc_new_events (id uuid PRIMARY KEY, acl uuid[]) ON COMMIT DROP;
+    CREATE TEMP TABLE rc_parts (event_id uuid NOT NULL, node_id uuid NOT NULL, role text NOT NULL,
                                              acl uuid[]) ON COMMIT DROP;
-    IF v_new THEN
-        ALTER TABLE pg_temp.rc_events
-            ALTER COLUMN summary SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
-            ALTER COLUMN body SET STATISTICS 0;
-        ALTER TABLE pg_temp.rc_changes
-            ALTER COLUMN claim SET STATISTICS 0, ALTER COLUMN old_claim SET STATISTICS 0,
-            ALTER COLUMN properties SET STATISTICS 0;
-        ALTER TABLE pg_temp.rc_new_events ALTER COLUMN acl SET STATISTICS 0;
-        ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
-    END IF;
-    TRUNCATE pg_temp.rc_stage, pg_temp.rc_edges, pg_temp.rc_changes, pg_temp.rc_events, pg_temp.rc_new_events,
-             pg_temp.rc_parts;
+    ALTER TABLE pg_temp.rc_events
+        ALTER COLUMN summary SET STATISTICS 0, ALTER COLUMN properties SET STATISTICS 0,
+        ALTER COLUMN body SET STATISTICS 0;
+    ALTER TABLE pg_temp.rc_changes
+        ALTER COLUMN claim SET STATISTICS 0, ALTER COLUMN old_claim SET STATISTICS 0,
+        ALTER COLUMN properties SET STATISTICS 0;
+    ALTER TABLE pg_temp.rc_new_events ALTER COLUMN acl SET STATISTICS 0;
+    ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
 END;
 $$;
 CREATE FUNCTION crm_private.rc_refresh_stats() RETURNS text[]
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_rel  record;
@@ -3117,7 +3611,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_run bigint;
@@ -3143,17 +3637,22 @@ BEGIN
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS rc_removed (old_id uuid, node_id uuid, claim jsonb, new_id uuid) ON COMMIT DROP;
-    TRUNCATE pg_temp.rc_removed;
-    INSERT INTO pg_temp.rc_removed (old_id, node_id, claim, new_id)
-    SELECT a.id, a.subject_node_id, a.claim || '{"status": "removed"}', gen_random_uuid()
-      FROM crm.assertions a
-     WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
-       AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed';
-    UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = x.new_id
-      FROM pg_temp.rc_removed x WHERE a.id = x.old_id;
+    -- one statement, no temporary table of its own (nothing the caller prepared is ever used);
+    -- the insert reads the update's result, so the old claim is superseded first
+    WITH x AS MATERIALIZED (
+        SELECT a.id AS old_id, a.subject_node_id AS node_id, a.claim || '{"status": "removed"}' AS claim,
+               gen_random_uuid() AS new_id
+          FROM crm.assertions a
+         WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
+           AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed'
+    ), superseded AS (
+        UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = x.new_id
+          FROM x WHERE a.id = x.old_id
+        RETURNING a.id
+    )
     INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, asserted_at)
-    SELECT x.new_id, 'contract_status', x.node_id, '', x.claim, v_now FROM pg_temp.rc_removed x;
+    SELECT x.new_id, 'contract_status', x.node_id, '', x.claim, v_now
+      FROM x JOIN superseded s ON s.id = x.old_id;
     UPDATE crm.nodes n
        SET archived_at = v_now,
            attrs = n.attrs || jsonb_build_object('archived_by', 'source', 'removed_at_source', v_now)
@@ -3178,7 +3677,7 @@ CREATE FUNCTION crm_private.rc_ts(p_value jsonb) RETURNS timestamp with time zon
     RETURN CASE WHEN (jsonb_typeof(p_value) = 'number'::text) THEN to_timestamp((p_value)::double precision) WHEN (jsonb_typeof(p_value) <> 'string'::text) THEN NULL::timestamp with time zone WHEN pg_input_is_valid(btrim((p_value #>> '{}'::text[])), 'timestamptz'::text) THEN (btrim((p_value #>> '{}'::text[])))::timestamp with time zone WHEN pg_input_is_valid(btrim((p_value #>> '{}'::text[])), 'bigint'::text) THEN to_timestamp((to_number(btrim((p_value #>> '{}'::text[])), 'S9999999999999999999'::text))::double precision) ELSE NULL::timestamp with time zone END;
 CREATE FUNCTION crm_private.rc_write_events() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n     integer;
@@ -3193,20 +3692,30 @@ BEGIN
      CROSS JOIN LATERAL unnest(e.parts, e.roles) AS p(node_id, role)
       JOIN crm.nodes nd ON nd.id = p.node_id;
     ANALYZE pg_temp.rc_parts;
-    WITH acl AS (   -- = crm_private.acl_norm of the union (sorted, distinct, no NULLs)
-        SELECT x.event_id, array_agg(DISTINCT a ORDER BY a) AS acl
+    WITH ranked AS (   -- = crm_private.event_about_of, for the whole batch
+        SELECT x.event_id, x.node_id, x.acl,
+               rank() OVER (PARTITION BY x.event_id
+                            ORDER BY CASE x.role WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END) AS rk
           FROM pg_temp.rc_parts x
-         CROSS JOIN LATERAL unnest(x.acl) AS a
-         WHERE a IS NOT NULL
-         GROUP BY x.event_id
+         WHERE x.acl IS NOT NULL
+    ), about AS (
+        SELECT r.event_id, array_agg(DISTINCT r.node_id ORDER BY r.node_id) AS about
+          FROM ranked r WHERE r.rk = 1 GROUP BY r.event_id
+    ), acl AS (   -- = crm_private.acl_norm of the union (sorted, distinct, no NULLs)
+        SELECT r.event_id, array_agg(DISTINCT a ORDER BY a) AS acl
+          FROM ranked r
+         CROSS JOIN LATERAL unnest(r.acl) AS a
+         WHERE r.rk = 1 AND a IS NOT NULL
+         GROUP BY r.event_id
     ), ins AS (
         INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system,
-                                external_source, external_id, acl, recorded_by)
+                                external_source, external_id, acl, about, recorded_by)
         SELECT e.id, e.event_type, e.occurred_at, e.summary, e.properties, e.external_source,
-               e.external_source, e.external_id, coalesce(acl.acl, '{}'), v_actor
+               e.external_source, e.external_id, coalesce(acl.acl, '{}'), coalesce(ab.about, '{}'), v_actor
           FROM pg_temp.rc_events e
           LEFT JOIN acl ON acl.event_id = e.id
-        ON CONFLICT (external_source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+          LEFT JOIN about ab ON ab.event_id = e.id
+        ON CONFLICT ((ARRAY[external_source, external_id])) WHERE external_id IS NOT NULL DO NOTHING
         RETURNING id, acl
     )
     INSERT INTO pg_temp.rc_new_events (id, acl) SELECT ins.id, ins.acl FROM ins;
@@ -3229,7 +3738,10 @@ END;
 $$;
 CREATE FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_prev    text := coalesce(current_setting('crm.acl_maintenance', true), 'off');
@@ -3283,7 +3795,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_clm_contract() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3309,9 +3821,107 @@ BEGIN
     RETURN v_n;
 END;
 $$;
+CREATE FUNCTION crm_private.reconcile_orphans_run(p_role name) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    PERFORM crm_private.xact_lock('crm360/reconcile');   -- a key no other role can compute or hold
+    UPDATE crm_raw.records r SET status = 'pending'
+     WHERE r.status = 'orphan' AND r.source = ANY (crm_private.sources_of(p_role));
+    RETURN QUERY SELECT * FROM crm_private.reconcile_run(NULL, p_role);
+END;
+$$;
+CREATE FUNCTION crm_private.reconcile_run(p_source text, p_role name) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_allowed text[] := crm_private.sources_of(p_role);
+    v_so  crm_raw.source_objects%ROWTYPE;
+    v_c   record;
+    v_run bigint;
+    v_removed bigint[];
+BEGIN
+    IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
+        RAISE EXCEPTION 'unknown source "%"', p_source
+            USING ERRCODE = '22023',
+                  HINT = 'sources: ' || (SELECT string_agg(DISTINCT o.source, ', ') FROM crm_raw.source_objects o);
+    END IF;
+    IF p_source IS NOT NULL AND NOT (p_source = ANY (v_allowed)) THEN
+        RAISE EXCEPTION 'role % may not reconcile source "%"', p_role, p_source
+            USING ERRCODE = '42501', HINT = format('an admin allows it: SELECT crm.allow_source(%L, %L)', p_role, p_source);
+    END IF;
+    PERFORM crm_private.xact_lock('crm360/reconcile');   -- a key no other role can compute or hold
+    UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
+      FROM crm_raw.source_objects o
+     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object
+       AND (p_source IS NULL OR r.source = p_source) AND r.source = ANY (v_allowed);
+    FOR v_so IN SELECT o.* FROM crm_raw.source_objects o
+                 WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
+                 ORDER BY o.apply_order LOOP
+        applied := 0; rejected := 0; orphans := 0; skipped := 0; removed := 0;
+        IF v_so.full_refresh THEN
+            SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
+             WHERE r.source = v_so.source AND r.object = v_so.object AND r.full_refresh
+               AND r.landed_at IS NOT NULL AND r.status <> 'failed';
+            -- delivered again after a removal: apply the delivered version again (restores the node)
+            -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
+            -- id: a join here was planned from the run's records when statistics lagged a bulk
+            -- load — quadratic, seconds per call)
+            SELECT array_agg(ns.last_record_id) INTO v_removed
+              FROM crm.nodes n
+              JOIN crm.node_sources ns ON ns.node_id = n.id
+             WHERE n.archived_at IS NOT NULL AND n.attrs ? 'removed_at_source'
+               AND ns.source = v_so.source AND ns.object = v_so.object;
+            IF v_removed IS NOT NULL THEN
+                UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
+                 WHERE r.id = ANY (v_removed) AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+            END IF;
+        END IF;
+        IF EXISTS (SELECT 1 FROM crm_raw.records r
+                    WHERE r.source = v_so.source AND r.object = v_so.object AND r.status = 'pending') THEN
+            PERFORM crm_private.rc_prepare();
+            CASE v_so.source || '/' || v_so.object
+                WHEN 'salesforce/User' THEN PERFORM crm_private.reconcile_salesforce_user();
+                WHEN 'salesforce/Account' THEN PERFORM crm_private.reconcile_salesforce_account();
+                WHEN 'salesforce/Contact' THEN PERFORM crm_private.reconcile_salesforce_contact();
+                WHEN 'salesforce/Opportunity' THEN PERFORM crm_private.reconcile_salesforce_opportunity();
+                WHEN 'salesforce/Event' THEN PERFORM crm_private.reconcile_salesforce_event();
+                WHEN 'salesforce/Task' THEN PERFORM crm_private.reconcile_salesforce_task();
+                WHEN 'zendesk/organizations' THEN PERFORM crm_private.reconcile_zendesk_organization();
+                WHEN 'zendesk/users' THEN PERFORM crm_private.reconcile_zendesk_user();
+                WHEN 'zendesk/tickets' THEN PERFORM crm_private.reconcile_zendesk_ticket();
+                WHEN 'zendesk/ticket_comments' THEN PERFORM crm_private.reconcile_zendesk_ticket_comment();
+                WHEN 'clm/contracts' THEN PERFORM crm_private.reconcile_clm_contract();
+                WHEN 'stripe/customers' THEN PERFORM crm_private.reconcile_stripe_customer();
+                WHEN 'stripe/invoices' THEN PERFORM crm_private.reconcile_stripe_invoice();
+                ELSE CONTINUE;   -- registered without a mapping: left pending
+            END CASE;
+            SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
+            applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
+        END IF;
+        IF v_so.full_refresh AND v_so.object IN ('contracts', 'invoices') THEN
+            PERFORM crm_private.rc_prepare();
+            removed := crm_private.rc_remove_missing(v_so.source, v_so.object);
+        END IF;
+        IF applied + rejected + orphans + skipped + removed > 0 THEN
+            source := v_so.source;
+            object := v_so.object;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END;
+$$;
 CREATE FUNCTION crm_private.reconcile_salesforce_account() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3333,7 +3943,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_salesforce_contact() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n integer;
@@ -3357,7 +3967,7 @@ END;
 $_$;
 CREATE FUNCTION crm_private.reconcile_salesforce_event() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3385,7 +3995,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_salesforce_opportunity() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n integer;
@@ -3414,7 +4024,7 @@ END;
 $_$;
 CREATE FUNCTION crm_private.reconcile_salesforce_task() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3442,7 +4052,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_salesforce_user() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n integer;
@@ -3461,7 +4071,7 @@ END;
 $_$;
 CREATE FUNCTION crm_private.reconcile_stripe_customer() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n integer;
@@ -3487,7 +4097,7 @@ END;
 $_$;
 CREATE FUNCTION crm_private.reconcile_stripe_invoice() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n integer;
@@ -3518,7 +4128,7 @@ END;
 $_$;
 CREATE FUNCTION crm_private.reconcile_zendesk_organization() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3539,7 +4149,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_zendesk_ticket() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3569,7 +4179,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_zendesk_ticket_comment() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_n integer;
@@ -3596,7 +4206,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.reconcile_zendesk_user() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_n integer;
@@ -3622,23 +4232,31 @@ END;
 $_$;
 CREATE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
-DECLARE
-    v_prev text := coalesce(current_setting('crm.acl_maintenance', true), 'off');
 BEGIN
     PERFORM set_config('crm.acl_maintenance', 'on', true);
     WITH comp AS (
-        SELECT e.id,
-               crm_private.acl_norm((SELECT array_agg(x) FROM crm.event_participants p, unnest(p.acl) AS x
-                                      WHERE p.event_id = e.id)) AS acl
+        SELECT e.id, a.about, a.acl
           FROM crm.events e
+         CROSS JOIN LATERAL crm_private.event_about_of(e.id) a
          WHERE e.id = ANY (p_event_ids)
     ), upd AS (
-        UPDATE crm.events e SET acl = comp.acl
+        UPDATE crm.events e SET acl = comp.acl, about = comp.about
           FROM comp
-         WHERE e.id = comp.id AND e.acl IS DISTINCT FROM comp.acl
+         WHERE e.id = comp.id AND (e.acl IS DISTINCT FROM comp.acl OR e.about IS DISTINCT FROM comp.about)
         RETURNING e.id, e.acl
+    ), changed AS (
+        -- accounts taking part in an event whose acl changed: their stored Account 360 row
+        -- (last touch) is no longer served (crm_private.accounts_360_stored)
+        INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+        SELECT DISTINCT p.node_id, now()
+          FROM upd JOIN crm.event_participants p ON p.event_id = upd.id AND p.role = 'account'
+        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
+        RETURNING 1
     ), upd_p AS (
         -- every participant row of the events, not only of events whose acl changed: a
         -- participant added to an event whose acl it does not change still needs the copy
@@ -3650,12 +4268,11 @@ BEGIN
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
      WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
-    PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;
 CREATE FUNCTION crm_private.require_admin(p_what text) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF NOT crm_private.actor_is_admin() THEN
@@ -3666,7 +4283,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.resolve_account_id(p_account_id uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id       uuid := p_account_id;
@@ -3695,9 +4312,34 @@ BEGIN
     RETURN v_id;
 END;
 $$;
+CREATE FUNCTION crm_private.role_is_admin(p_role name) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.role_trusted(p_role)
+       AND pg_catalog.pg_has_role(p_role, 'crm_admin', 'USAGE')
+       AND crm_private.acting_user(p_role) IS NULL
+$$;
+CREATE FUNCTION crm_private.role_is_operator(p_role name) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.role_trusted(p_role)
+       AND (pg_catalog.pg_has_role(p_role, 'crm_admin', 'USAGE')
+            OR pg_catalog.pg_has_role(p_role, 'crm_connector', 'USAGE'))
+       AND crm_private.acting_user(p_role) IS NULL
+$$;
+CREATE FUNCTION crm_private.role_trusted(p_role name) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT p_role IS NOT NULL
+       AND pg_catalog.to_regrole(pg_catalog.quote_ident(p_role)) IS NOT NULL
+       AND pg_catalog.pg_has_role(session_user, p_role, 'SET')
+$$;
 CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT CASE jsonb_typeof(p_value)
              WHEN 'array' THEN p_value
@@ -3705,24 +4347,12 @@ CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
              ELSE NULL
            END
 $$;
-CREATE FUNCTION crm_private.session_actor() RETURNS uuid
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-DECLARE
-    v_user text := current_setting('crm.act_as_user', true);
-BEGIN
-    IF v_user IS NOT NULL AND v_user <> ''
-       AND pg_catalog.pg_has_role(session_user, 'crm_service', 'MEMBER')
-       AND current_setting('crm.act_as_xid', true) = pg_catalog.pg_current_xact_id_if_assigned()::text THEN
-        RETURN v_user::uuid;
-    END IF;
-    RETURN crm_private.login_user(session_user);
-END;
-$$;
-CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) RETURNS TABLE(source text, object text, freshness_group text, last_success_at timestamp with time zone, last_attempt_at timestamp with time zone, last_run_status text, status text, last_error text, rows_received bigint, rows_applied bigint, rows_rejected bigint, expected_interval interval, overdue boolean)
+CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) RETURNS TABLE(source text, object text, freshness_group text, last_success_at timestamp with time zone, last_attempt_at timestamp with time zone, last_run_status text, status text, last_error text, rows_received bigint, rows_applied bigint, rows_rejected bigint, expected_interval interval, overdue boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
     WITH keys AS (
         SELECT s.source, s.object FROM crm_raw.source_schedules s
@@ -3739,9 +4369,7 @@ CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) R
                 WHEN sch.expected_interval IS NOT NULL
                      AND ls.finished_at < p_at - sch.expected_interval * 1.5 THEN 'stale'
                 ELSE 'fresh' END,
-           CASE WHEN pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
-                     OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')
-                THEN lf.error END,
+           CASE WHEN crm_private.role_is_operator(p_role) THEN lf.error END,
            lf.rows_received::bigint, lf.rows_applied::bigint, lf.rows_rejected::bigint,
            sch.expected_interval,
            sch.expected_interval IS NOT NULL
@@ -3765,19 +4393,48 @@ CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) R
 $$;
 CREATE FUNCTION crm_private.source_group(p_source text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT CASE p_source WHEN 'salesforce' THEN 'crm' WHEN 'zendesk' THEN 'tickets'
                          WHEN 'clm' THEN 'clm' WHEN 'stripe' THEN 'billing' ELSE p_source END
 $$;
-CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(source text, object text, started_at timestamp with time zone, finished_at timestamp with time zone, status text, error text, rows_received bigint, rows_rejected bigint)
+CREATE FUNCTION crm_private.sources_of(p_role name) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_all  text[];
+    v_some text[];
+BEGIN
+    SELECT coalesce(array_agg(DISTINCT o.source ORDER BY o.source), '{}') INTO v_all FROM crm_raw.source_objects o;
+    IF crm_private.role_is_admin(p_role) THEN
+        RETURN v_all;
+    END IF;
+    IF NOT crm_private.role_trusted(p_role) OR NOT pg_catalog.pg_has_role(p_role, 'crm_connector', 'USAGE') THEN
+        RETURN '{}';
+    END IF;
+    SELECT coalesce(array_agg(DISTINCT s.source ORDER BY s.source), '{}') INTO v_some
+      FROM crm_raw.connector_sources s
+     WHERE pg_catalog.to_regrole(pg_catalog.quote_ident(s.login_role)) IS NOT NULL
+       AND pg_catalog.pg_has_role(p_role, s.login_role, 'USAGE');
+    IF '*' = ANY (v_some) THEN
+        RETURN v_all;
+    END IF;
+    RETURN v_some;
+END;
+$$;
+CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) RETURNS TABLE(source text, object text, started_at timestamp with time zone, finished_at timestamp with time zone, status text, error text, rows_received bigint, rows_rejected bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
     SELECT r.source, r.object, r.started_at, r.finished_at, r.status,
-           CASE WHEN pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
-                     OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')
-                THEN r.error END,
+           CASE WHEN crm_private.role_is_operator(p_role) THEN r.error END,
            r.received::bigint, r.rejected::bigint
       FROM crm_raw.sync_runs r
      WHERE r.started_at >= p_from AND r.started_at < p_to
@@ -3785,7 +4442,7 @@ CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p
 $$;
 CREATE FUNCTION crm_private.tg_access_grants__audit() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -3793,18 +4450,18 @@ BEGIN
             format('Granted %s %s %s to %s %s', NEW.access_level, NEW.resource_type, NEW.scope::text, NEW.grant_type, NEW.grantee),
             jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee, 'resource_type', NEW.resource_type,
                                'access_level', NEW.access_level, 'scope', NEW.scope),
-            ARRAY[NEW.grantee_id]);
+            ARRAY[NEW.grantee_id], current_user);
     ELSIF NEW.revoked_at IS NOT NULL AND OLD.revoked_at IS NULL THEN
         PERFORM crm_private.log_access_event('grant_revoked',
             format('Revoked %s %s %s from %s %s', NEW.access_level, NEW.resource_type, NEW.scope::text, NEW.grant_type, NEW.grantee),
-            jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee), ARRAY[NEW.grantee_id]);
+            jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee), ARRAY[NEW.grantee_id], current_user);
     END IF;
     RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_access_grants__validate() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_allowed text[];
@@ -3854,8 +4511,9 @@ BEGIN
         OR (s.k = 'assertion_type' AND NOT EXISTS (SELECT 1 FROM crm.assertion_types t WHERE t.assertion_type = v))
         OR (s.k = 'edge_type' AND NOT EXISTS (SELECT 1 FROM crm.edge_types t WHERE t.edge_type = v))
         OR (s.k = 'event_type' AND NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = v))
-        OR (s.k = 'teams' AND NOT EXISTS (SELECT 1 FROM crm.nodes t WHERE t.external_source = 'crm360_team'
-                                                                    AND t.external_id = lower(v) AND t.archived_at IS NULL));
+        OR (s.k = 'teams' AND NOT EXISTS (SELECT 1 FROM crm.nodes t
+                                           WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(v)]
+                                             AND t.external_id IS NOT NULL AND t.archived_at IS NULL));
     IF v_bad IS NOT NULL OR EXISTS (SELECT 1 FROM jsonb_each(NEW.scope) s WHERE crm_private.scope_list(s.value) IS NULL) THEN
         RAISE EXCEPTION 'grant scope names unknown types or teams: %', coalesce(v_bad, 'non-string value')
             USING ERRCODE = '22023', HINT = 'scope values are registered type names / existing team names (a string or an array of strings)';
@@ -3865,7 +4523,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_artifacts__acl() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_acl uuid[];
@@ -3902,7 +4560,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_assertions__validate() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_row record;
@@ -3973,6 +4631,16 @@ BEGIN
         END IF;
         NEW.acl := v_row.n_acl;
     END IF;
+    -- the event a claim cites must be visible too: a foreign-key error for a missing event
+    -- (and success for a hidden one) would tell the caller that a hidden event exists
+    IF NEW.source_event_id IS NOT NULL AND current_user <> 'crm_owner'
+       AND NOT EXISTS (SELECT 1 FROM crm.events e WHERE e.id = NEW.source_event_id) THEN
+        IF crm_private.actor_is_admin() THEN
+            RAISE EXCEPTION 'source event % does not exist', NEW.source_event_id USING ERRCODE = '23503';
+        END IF;
+        RAISE EXCEPTION 'source event % does not exist or is not visible to you', NEW.source_event_id
+            USING ERRCODE = '42501';
+    END IF;
     IF v_row.missing IS NOT NULL THEN
         RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_row.missing
             USING ERRCODE = 'CR013',
@@ -3992,23 +4660,9 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-CREATE FUNCTION crm_private.tg_bulk_guard() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-BEGIN
-    IF NOT crm_private.bulk_apply_ok() THEN
-        RAISE EXCEPTION 'crm.bulk_apply is reserved for crm360''s reconciliation'
-            USING ERRCODE = '42501',
-                  DETAIL = format('%s on %s.%s refused while crm.bulk_apply = on', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME),
-                  HINT = 'RESET crm.bulk_apply; load data through crm_raw and crm.reconcile()';
-    END IF;
-    RETURN NULL;
-END;
-$$;
 CREATE FUNCTION crm_private.tg_edges__after_insert() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_ids uuid[];
@@ -4018,10 +4672,15 @@ BEGIN
     IF v_ids IS NOT NULL THEN
         PERFORM crm_private.recompute_acl(v_ids);
     END IF;
+    -- (member_of edges are written by admins and crm360 only: the EXECUTE check of the audit
+    -- writer must not fire for a member's edges, hence the guard)
+    IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN
+        RETURN NULL;
+    END IF;
     PERFORM crm_private.log_access_event('membership_added',
                 format('%s joined %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id])
+                ARRAY[n.source_id, n.target_id], current_user)
        FROM new_rows n
        JOIN crm.nodes m ON m.id = n.source_id
        JOIN crm.nodes t ON t.id = n.target_id
@@ -4031,7 +4690,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_edges__after_update() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_nestloop TO 'off'
     AS $$
 DECLARE
@@ -4044,10 +4703,14 @@ BEGIN
     IF v_ids IS NOT NULL THEN
         PERFORM crm_private.recompute_acl(v_ids);
     END IF;
+    -- (member_of edges are changed by admins and crm360 only: see tg_edges__after_insert)
+    IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN
+        RETURN NULL;
+    END IF;
     PERFORM crm_private.log_access_event('membership_removed',
                 format('%s left %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id])
+                ARRAY[n.source_id, n.target_id], current_user)
        FROM new_rows n
        JOIN old_rows o ON o.id = n.id
        JOIN crm.nodes m ON m.id = n.source_id
@@ -4060,7 +4723,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_edges__validate() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_row record;
@@ -4130,7 +4793,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_event_participants__acl() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_acl uuid[];
@@ -4153,7 +4816,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_event_participants__after() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_events uuid[];
@@ -4170,20 +4833,37 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_events__validate() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NOT crm_private.acl_maintenance() THEN
             NEW.acl := OLD.acl;
+            NEW.about := OLD.about;
         END IF;
         NEW.recorded_by := OLD.recorded_by;
+        IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
+            NEW.recorded_at := OLD.recorded_at;
+            IF NEW.external_id IS DISTINCT FROM OLD.external_id OR NEW.external_source IS DISTINCT FROM OLD.external_source THEN
+                RAISE EXCEPTION 'the external key of an event belongs to reconciliation'
+                    USING ERRCODE = 'CR033', HINT = 'record a new event instead';
+            END IF;
+        END IF;
         IF NEW.event_type = OLD.event_type THEN
             RETURN NEW;
         END IF;
     ELSE
-        NEW.acl := '{}';   -- computed from the participants (crm_private.refresh_event_acl)
+        NEW.acl := '{}';    -- computed from the participants (crm_private.refresh_event_acl)
+        NEW.about := '{}';
         NEW.recorded_by := crm.current_actor();
+        IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
+            NEW.recorded_at := now();
+            IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
+                RAISE EXCEPTION 'external keys of events belong to reconciliation'
+                    USING ERRCODE = 'CR033',
+                          HINT = 'record the event without external_source/external_id; source events are ingested through crm_raw and crm.reconcile()';
+            END IF;
+        END IF;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = NEW.event_type) THEN
         RAISE EXCEPTION 'unknown event type "%"', NEW.event_type
@@ -4196,7 +4876,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_nodes__access_changed() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_nestloop TO 'off'
     AS $$
 DECLARE
@@ -4216,17 +4896,22 @@ BEGIN
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(n.restricted_to) x
      WHERE n.id = ANY (v_ids) AND NOT (x = ANY (o.restricted_to));
-    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
+    -- (only admins and crm360 change restrictions: crm_private.tg_nodes__validate)
+    IF v_nodes IS NOT NULL THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, current_user);
+    END IF;
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
      WHERE n.id = ANY (v_ids) AND NOT (x = ANY (n.restricted_to));
-    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false);
+    IF v_nodes IS NOT NULL THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false, current_user);
+    END IF;
     RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_nodes__after_insert() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_nodes      uuid[];
@@ -4235,13 +4920,19 @@ BEGIN
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n CROSS JOIN LATERAL unnest(n.restricted_to) AS x
      WHERE cardinality(n.restricted_to) > 0;
-    PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true);
+    IF v_nodes IS NULL THEN
+        RETURN NULL;
+    ELSIF current_user = 'crm_owner' OR crm_private.actor_is_admin() THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, current_user);
+    ELSE
+        PERFORM crm_private.log_new_restrictions(v_nodes, current_user);
+    END IF;
     RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_nodes__validate() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_type    crm.node_types%ROWTYPE;
@@ -4249,6 +4940,8 @@ DECLARE
     v_actor   uuid;
     v_key     text;
     v_maint   boolean;
+    -- crm360's own code (SECURITY DEFINER, as crm_owner) or the DBA as a superuser
+    v_crm360  boolean := current_user = 'crm_owner' OR pg_catalog.current_setting('is_superuser') = 'on';
 BEGIN
     -- Per-row hot path: no wrapper-function calls, at most one query (the registry row).
     v_maint := coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
@@ -4258,7 +4951,11 @@ BEGIN
        AND NEW.properties = OLD.properties
        AND NEW.label IS NOT DISTINCT FROM OLD.label
        AND NEW.restricted_to = OLD.restricted_to
-       AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by THEN
+       AND NEW.claimed_by IS NOT DISTINCT FROM OLD.claimed_by
+       AND NEW.attrs = OLD.attrs
+       AND NEW.external_id IS NOT DISTINCT FROM OLD.external_id
+       AND NEW.external_source IS NOT DISTINCT FROM OLD.external_source
+       AND NEW.created_at = OLD.created_at THEN
         IF NOT v_maint THEN
             NEW.acl := OLD.acl;
             NEW.updated_at := now();
@@ -4302,14 +4999,51 @@ BEGIN
     ELSE
         NEW.restricted_to := '{}';
     END IF;
+    IF NOT v_crm360 THEN
+        -- source keys belong to reconciliation (no squatting a record a connector will deliver)
+        IF NEW.external_source IS NOT NULL
+           AND (TG_OP = 'INSERT' OR NEW.external_source IS DISTINCT FROM OLD.external_source
+                OR NEW.external_id IS DISTINCT FROM OLD.external_id)
+           AND NOT (NEW.external_source = 'internal'
+                    OR (NEW.external_source = 'crm360_user' AND NEW.node_type = 'user')
+                    OR (NEW.external_source = 'crm360_team' AND NEW.node_type = 'team')) THEN
+            RAISE EXCEPTION 'external keys of source "%" belong to reconciliation', NEW.external_source
+                USING ERRCODE = 'CR033',
+                      HINT = 'create the node without external_source/external_id (or with external_source internal); ingest the source record through crm_raw and crm.reconcile() instead';
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            NEW.created_at := now();
+            NEW.updated_at := now();
+        ELSE
+            NEW.created_at := OLD.created_at;
+        END IF;
+    END IF;
     -- Access columns (DESIGN §6). Only admins restrict/unrestrict (that can widen visibility);
-    -- members may only claim an unclaimed node for themselves or release their own claim.
-    IF NOT v_maint AND NOT pg_catalog.pg_has_role(current_user, 'crm_admin', 'MEMBER') THEN
+    -- members may only claim an unclaimed node for themselves or release their own claim, and
+    -- never change the system attributes (team tags, which grants match).
+    IF NOT v_maint AND NOT v_crm360 AND NOT crm_private.actor_is_admin() THEN
         v_actor := crm.current_actor();
         IF v_actor IS NULL THEN
             RAISE EXCEPTION 'writing nodes needs a CRM identity; % has none', current_user
                 USING ERRCODE = 'CR030',
                       HINT = 'map the login with crm.map_login(role, user), or call crm.act_as(user) from a crm_service role';
+        END IF;
+        IF NEW.attrs IS DISTINCT FROM (CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE OLD.attrs END) THEN
+            -- system attributes are crm360's; the one a member may set is the team tags
+            -- (attrs.teams, which team-scoped grants match) — and only with their own teams
+            IF (NEW.attrs - 'teams') IS DISTINCT FROM (CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE OLD.attrs - 'teams' END) THEN
+                RAISE EXCEPTION 'only admins and crm360 set the system attributes (attrs) of a node'
+                    USING ERRCODE = '42501', HINT = 'put your data in properties';
+            END IF;
+            IF NEW.attrs ? 'teams'
+               AND (jsonb_typeof(NEW.attrs -> 'teams') <> 'array'
+                    OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(NEW.attrs -> 'teams') AS t(name)
+                                WHERE t.name NOT IN (SELECT m.properties ->> 'name' FROM crm.nodes m
+                                                      WHERE m.id = ANY (crm_private.actor_principals())
+                                                        AND m.node_type = 'team'))) THEN
+                RAISE EXCEPTION 'you may only tag a node with your own teams'
+                    USING ERRCODE = '42501', HINT = 'attrs.teams: names of teams you are a member of (an admin tags for other teams)';
+            END IF;
         END IF;
         IF TG_OP = 'INSERT' THEN
             IF NOT (NEW.restricted_to <@ crm_private.actor_principals()) THEN
@@ -4364,7 +5098,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.tg_refuse_delete() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF current_setting('crm.purge', true) = 'on'
@@ -4385,7 +5119,7 @@ END;
 $$;
 CREATE FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT EXISTS (
         SELECT 1 FROM jsonb_array_elements(p_grants) g
@@ -4394,19 +5128,22 @@ CREATE FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type tex
            AND (jsonb_typeof(g -> (p_resource_type || '_types')) IS DISTINCT FROM 'array'
                 OR (g -> (p_resource_type || '_types')) ? p_type))
 $$;
-CREATE FUNCTION crm_private.visible_node_ids(p_node_type text) RETURNS SETOF uuid
+CREATE FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) RETURNS SETOF uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_principals uuid[];
     v_grants     jsonb;
 BEGIN
-    IF pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER') THEN
+    IF crm_private.role_is_admin(p_role) THEN
         RETURN QUERY SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type;
         RETURN;
     END IF;
-    v_principals := crm_private.principals_of(crm_private.session_actor());
+    v_principals := crm_private.caller_principals(p_role);
     v_grants := crm_private.grants_of(v_principals);
     RETURN QUERY
         SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl && v_principals
@@ -4418,9 +5155,50 @@ BEGIN
            AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl);
 END;
 $$;
+CREATE FUNCTION crm_private.writable_edge_types() RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(t.edge_type ORDER BY t.edge_type), '{}')
+      FROM crm.edge_types t
+     WHERE t.write_scope = 'member'
+        OR current_user = 'crm_owner'
+        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+$$;
+CREATE FUNCTION crm_private.writable_event_types() RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(t.event_type ORDER BY t.event_type), '{}')
+      FROM crm.event_types t
+     WHERE t.write_scope = 'member'
+        OR current_user = 'crm_owner'
+        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+$$;
+CREATE FUNCTION crm_private.writable_node_types() RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(t.node_type ORDER BY t.node_type), '{}')
+      FROM crm.node_types t
+     WHERE t.write_scope = 'member'
+        OR current_user = 'crm_owner'
+        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+$$;
+CREATE FUNCTION crm_private.xact_lock(p_name text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT pg_catalog.pg_advisory_xact_lock(
+               pg_catalog.hashtextextended(p_name, ('x' || pg_catalog.substr(s.secret, 1, 16))::bit(64)::bigint))
+      FROM crm_private.instance_secret s
+$$;
 CREATE FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_run     crm_raw.sync_runs%ROWTYPE;
@@ -4475,7 +5253,7 @@ END;
 $$;
 CREATE FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(received integer, landed integer, duplicates integer, rejected integer)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_run crm_raw.sync_runs%ROWTYPE;
@@ -4554,7 +5332,7 @@ END;
 $$;
 CREATE FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean DEFAULT NULL::boolean, p_files text[] DEFAULT '{}'::text[]) RETURNS bigint
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_so crm_raw.source_objects%ROWTYPE;
@@ -4591,365 +5369,164 @@ CREATE TABLE crm.access_grants (
     CONSTRAINT access_grants_scope_check CHECK ((jsonb_typeof(scope) = 'object'::text))
 );
 ALTER TABLE ONLY crm.access_grants FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.assertions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    assertion_type text NOT NULL,
-    subject_node_id uuid,
-    subject_edge_id uuid,
-    assertion_key text DEFAULT ''::text NOT NULL,
-    claim jsonb NOT NULL,
-    confidence numeric(4,3) DEFAULT 1.0 NOT NULL,
-    asserted_at timestamp with time zone DEFAULT now() NOT NULL,
-    superseded_at timestamp with time zone,
-    superseded_by uuid,
-    source_event_id uuid,
-    acl uuid[],
-    sensitive boolean DEFAULT false NOT NULL,
-    CONSTRAINT assertions_claim_check CHECK ((jsonb_typeof(claim) = 'object'::text)),
-    CONSTRAINT assertions_confidence_check CHECK (((confidence >= (0)::numeric) AND (confidence <= (1)::numeric))),
-    CONSTRAINT assertions_not_self CHECK ((superseded_by <> id)),
-    CONSTRAINT assertions_one_subject CHECK ((num_nonnulls(subject_node_id, subject_edge_id) = 1)),
-    CONSTRAINT assertions_superseded_pair CHECK (((superseded_by IS NULL) OR (superseded_at IS NOT NULL)))
-);
-ALTER TABLE ONLY crm.assertions FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.edges (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    edge_type text NOT NULL,
-    source_id uuid NOT NULL,
-    target_id uuid NOT NULL,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    effective_from timestamp with time zone,
-    effective_to timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    archived_at timestamp with time zone,
-    source_acl uuid[],
-    target_acl uuid[],
-    CONSTRAINT edges_effective_range CHECK (((effective_to IS NULL) OR (effective_from IS NULL) OR (effective_to >= effective_from))),
-    CONSTRAINT edges_no_self_loop CHECK ((source_id <> target_id)),
-    CONSTRAINT edges_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY crm.edges FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.event_participants (
-    event_id uuid NOT NULL,
-    node_id uuid NOT NULL,
-    role text NOT NULL,
-    acl uuid[],
-    event_acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    CONSTRAINT event_participants_role_check CHECK ((btrim(role) <> ''::text))
-);
-ALTER TABLE ONLY crm.event_participants FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.events (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    event_type text NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
-    summary text,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    actor_system text,
-    external_id text,
-    external_source text,
-    acl uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    recorded_by uuid,
-    CONSTRAINT events_external_pair CHECK (((external_id IS NULL) = (external_source IS NULL))),
-    CONSTRAINT events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm_private.account_quality (
-    account_id uuid NOT NULL,
-    orphans bigint DEFAULT 0 NOT NULL,
-    identity_mismatches bigint DEFAULT 0 NOT NULL,
-    duplicate_candidates bigint DEFAULT 0 NOT NULL,
-    computed_at timestamp with time zone DEFAULT now() NOT NULL
-);
-CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
- SELECT a.id AS account_id,
-    (a.id)::text AS account_id_text,
-        CASE
-            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
-            ELSE NULL::text
-        END AS crm_id,
-    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
-    (a.properties ->> 'domain'::text) AS domain,
-    own.label AS owner,
-    tm.team,
-    COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
-    tk.oldest_open_at AS oldest_open_ticket_at,
-    COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
-    COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
-    op.pipeline_value,
-    op.weighted_pipeline_value,
-    COALESCE(ct.arr, (0)::numeric) AS arr,
-    COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
-    ct.next_renewal_date,
-    COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
-    COALESCE(iv.open_amount, (0)::numeric) AS open_invoice_amount,
-    COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
-    COALESCE(iv.overdue_amount, (0)::numeric) AS overdue_invoice_amount,
-    lt.last_touch_at,
-    COALESCE(q.orphans, (0)::bigint) AS orphans,
-    COALESCE(q.identity_mismatches, (0)::bigint) AS identity_mismatches,
-    COALESCE(q.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
+CREATE VIEW crm.accounts_360_live WITH (security_invoker='true') AS
+ SELECT b.account_id,
+    b.account_id_text,
+    b.crm_id,
+    b.name,
+    b.domain,
+    b.owner,
+    b.team,
+    b.open_tickets,
+    b.oldest_open_ticket_at,
+    round((EXTRACT(epoch FROM (now() - b.oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
+    b.high_priority_open_tickets,
+    b.active_opportunities,
+    b.pipeline_value,
+    b.weighted_pipeline_value,
+    b.arr,
+    b.active_contracts,
+    b.next_renewal_date,
+    b.open_invoices,
+    b.open_invoice_amount,
+    b.overdue_invoices,
+    b.overdue_invoice_amount,
+    b.last_touch_at,
+    round((EXTRACT(epoch FROM (now() - b.last_touch_at)) / (86400)::numeric), 1) AS days_since_last_touch,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'crm'::text)) AS last_synced_crm,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'tickets'::text)) AS last_synced_tickets,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'clm'::text)) AS last_synced_clm,
+    ( SELECT min(f.last_success_at) AS min
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+          WHERE (f.freshness_group = 'billing'::text)) AS last_synced_billing,
+    COALESCE(dq.orphans, (0)::bigint) AS orphans,
+    COALESCE(dq.identity_mismatches, (0)::bigint) AS identity_mismatches,
+    COALESCE(dq.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
     now() AS as_of
-   FROM ((((((((crm.nodes a
-     LEFT JOIN crm.nodes own ON ((own.id = a.claimed_by)))
-     LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
-           FROM crm.nodes t
-          WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS open_tickets,
-            min(
-                CASE
-                    WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
-                    ELSE c.created_at
-                END) AS oldest_open_at,
-            count(*) FILTER (WHERE (lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text]))) AS high_priority
-           FROM ((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
-            sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
-            sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
-           FROM ((((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-             LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
-             LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
-     LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
-            count(*) FILTER (WHERE x.in_term) AS active_contracts,
-            min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
-           FROM (((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'contract_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-             CROSS JOIN LATERAL ( SELECT d.end_date,
-                    COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
-                        CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
-                            ELSE NULL::numeric
-                        END) AS annual_value,
-                    (((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term
-                   FROM ( SELECT
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
-                                    ELSE NULL::date
-                                END AS effective_date,
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
-                                    ELSE NULL::date
-                                END AS end_date) d) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
-            sum(x.remaining) AS open_amount,
-            count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
-            COALESCE(sum(x.remaining) FILTER (WHERE (x.due_date < CURRENT_DATE)), (0)::numeric) AS overdue_amount
-           FROM (((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-             CROSS JOIN LATERAL ( SELECT COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
-                        CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
-                            ELSE NULL::numeric
-                        END, (0)::numeric) AS remaining,
-                        CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
-                            ELSE NULL::date
-                        END AS due_date) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
-     LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
-           FROM (crm.event_participants p
-             JOIN crm.events ev ON ((ev.id = p.event_id)))
-          WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
-     LEFT JOIN crm_private.account_quality q ON ((q.account_id = a.id)))
-  WHERE ((a.node_type = 'org'::text) AND (a.archived_at IS NULL))
-  WITH NO DATA;
-CREATE VIEW crm.accounts_360 WITH (security_invoker='false', security_barrier='true') AS
- SELECT account_id,
-    account_id_text,
-    crm_id,
-    name,
-    domain,
-    owner,
-    team,
-    open_tickets,
-    oldest_open_ticket_at,
-    round((EXTRACT(epoch FROM (now() - oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
-    high_priority_open_tickets,
-    active_opportunities,
+   FROM (crm_private.accounts_360_facts b
+     LEFT JOIN LATERAL crm_private.account_quality_of(b.account_id, CURRENT_USER) dq(orphans, identity_mismatches, duplicate_candidates, computed_at) ON (true));
+CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
+ WITH stored AS MATERIALIZED (
+         SELECT accounts_360_stored.account_id,
+            accounts_360_stored.account_id_text,
+            accounts_360_stored.crm_id,
+            accounts_360_stored.name,
+            accounts_360_stored.domain,
+            accounts_360_stored.owner,
+            accounts_360_stored.team,
+            accounts_360_stored.open_tickets,
+            accounts_360_stored.oldest_open_ticket_at,
+            accounts_360_stored.high_priority_open_tickets,
+            accounts_360_stored.active_opportunities,
+            accounts_360_stored.pipeline_value,
+            accounts_360_stored.weighted_pipeline_value,
+            accounts_360_stored.arr,
+            accounts_360_stored.active_contracts,
+            accounts_360_stored.next_renewal_date,
+            accounts_360_stored.open_invoices,
+            accounts_360_stored.open_invoice_amount,
+            accounts_360_stored.overdue_invoices,
+            accounts_360_stored.overdue_invoice_amount,
+            accounts_360_stored.last_touch_at,
+            accounts_360_stored.orphans,
+            accounts_360_stored.identity_mismatches,
+            accounts_360_stored.duplicate_candidates,
+            accounts_360_stored.as_of,
+            accounts_360_stored.account_acl,
+            accounts_360_stored.uniform
+           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, orphans, identity_mismatches, duplicate_candidates, as_of, account_acl, uniform)
+        ), dv AS MATERIALIZED (
+         SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
+        )
+ SELECT b.account_id,
+    b.account_id_text,
+    b.crm_id,
+    b.name,
+    b.domain,
+    b.owner,
+    b.team,
+    b.open_tickets,
+    b.oldest_open_ticket_at,
+    round((EXTRACT(epoch FROM (now() - b.oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
+    b.high_priority_open_tickets,
+    b.active_opportunities,
         CASE
-            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN pipeline_value
+            WHEN ( SELECT dv.ok
+               FROM dv) THEN b.pipeline_value
             ELSE NULL::numeric
         END AS pipeline_value,
         CASE
-            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN weighted_pipeline_value
+            WHEN ( SELECT dv.ok
+               FROM dv) THEN b.weighted_pipeline_value
             ELSE NULL::numeric
         END AS weighted_pipeline_value,
-    arr,
-    active_contracts,
-    next_renewal_date,
-    open_invoices,
-    open_invoice_amount,
-    overdue_invoices,
-    overdue_invoice_amount,
-    last_touch_at,
-    round((EXTRACT(epoch FROM (now() - last_touch_at)) / (86400)::numeric), 1) AS days_since_last_touch,
+    b.arr,
+    b.active_contracts,
+    b.next_renewal_date,
+    b.open_invoices,
+    b.open_invoice_amount,
+    b.overdue_invoices,
+    b.overdue_invoice_amount,
+    b.last_touch_at,
+    round((EXTRACT(epoch FROM (now() - b.last_touch_at)) / (86400)::numeric), 1) AS days_since_last_touch,
     ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
           WHERE (f.freshness_group = 'crm'::text)) AS last_synced_crm,
     ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
           WHERE (f.freshness_group = 'tickets'::text)) AS last_synced_tickets,
     ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
           WHERE (f.freshness_group = 'clm'::text)) AS last_synced_clm,
     ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+           FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
           WHERE (f.freshness_group = 'billing'::text)) AS last_synced_billing,
-    orphans,
-    identity_mismatches,
-    duplicate_candidates,
-    as_of
-   FROM crm_private.accounts_360_mv b
-  WHERE (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (account_id IN ( SELECT crm_private.visible_node_ids('org'::text) AS visible_node_ids)));
-CREATE VIEW crm.accounts_360_live WITH (security_invoker='true') AS
- SELECT account_id,
-    account_id_text,
-    crm_id,
-    name,
-    domain,
-    owner,
-    team,
-    open_tickets,
-    oldest_open_ticket_at,
-    round((EXTRACT(epoch FROM (now() - oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
-    high_priority_open_tickets,
-    active_opportunities,
-    pipeline_value,
-    weighted_pipeline_value,
-    arr,
-    active_contracts,
-    next_renewal_date,
-    open_invoices,
-    open_invoice_amount,
-    overdue_invoices,
-    overdue_invoice_amount,
-    last_touch_at,
-    round((EXTRACT(epoch FROM (now() - last_touch_at)) / (86400)::numeric), 1) AS days_since_last_touch,
-    ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
-          WHERE (f.freshness_group = 'crm'::text)) AS last_synced_crm,
-    ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
-          WHERE (f.freshness_group = 'tickets'::text)) AS last_synced_tickets,
-    ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
-          WHERE (f.freshness_group = 'clm'::text)) AS last_synced_clm,
-    ( SELECT min(f.last_success_at) AS min
-           FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
-          WHERE (f.freshness_group = 'billing'::text)) AS last_synced_billing,
-    orphans,
-    identity_mismatches,
-    duplicate_candidates,
-    as_of
-   FROM ( SELECT a.id AS account_id,
-            (a.id)::text AS account_id_text,
-                CASE
-                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
-                    ELSE NULL::text
-                END AS crm_id,
-            COALESCE((a.properties ->> 'name'::text), a.label) AS name,
-            (a.properties ->> 'domain'::text) AS domain,
-            own.label AS owner,
-            tm.team,
-            COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
-            tk.oldest_open_at AS oldest_open_ticket_at,
-            COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
-            COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
-            op.pipeline_value,
-            op.weighted_pipeline_value,
-            COALESCE(ct.arr, (0)::numeric) AS arr,
-            COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
-            ct.next_renewal_date,
-            COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
-            COALESCE(iv.open_amount, (0)::numeric) AS open_invoice_amount,
-            COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
-            COALESCE(iv.overdue_amount, (0)::numeric) AS overdue_invoice_amount,
-            lt.last_touch_at,
-            COALESCE(dq.orphans, (0)::bigint) AS orphans,
-            COALESCE(dq.identity_mismatches, (0)::bigint) AS identity_mismatches,
-            COALESCE(dq.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
-            now() AS as_of
-           FROM ((((((((crm.nodes a
-             LEFT JOIN crm.nodes own ON ((own.id = a.claimed_by)))
-             LEFT JOIN LATERAL crm_private.account_quality_of(a.id) dq(orphans, identity_mismatches, duplicate_candidates, computed_at) ON (true))
-             LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
-                   FROM crm.nodes t
-                  WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
-             LEFT JOIN LATERAL ( SELECT count(*) AS open_tickets,
-                    min(
-                        CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
-                            ELSE c.created_at
-                        END) AS oldest_open_at,
-                    count(*) FILTER (WHERE (lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text]))) AS high_priority
-                   FROM ((crm.edges e
-                     JOIN crm.nodes c ON ((c.id = e.source_id)))
-                     JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
-             LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
-                    sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
-                    sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
-                   FROM ((((crm.edges e
-                     JOIN crm.nodes c ON ((c.id = e.source_id)))
-                     LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-                     LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
-                     LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
-                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
-             LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
-                    count(*) FILTER (WHERE x.in_term) AS active_contracts,
-                    min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
-                   FROM (((crm.edges e
-                     JOIN crm.nodes c ON ((c.id = e.source_id)))
-                     JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'contract_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-                     CROSS JOIN LATERAL ( SELECT d.end_date,
-                            COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
-                                    ELSE NULL::numeric
-                                END) AS annual_value,
-                            (((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term
-                           FROM ( SELECT
-CASE
- WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
- ELSE NULL::date
-END AS effective_date,
-CASE
- WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
- ELSE NULL::date
-END AS end_date) d) x)
-                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
-             LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
-                    sum(x.remaining) AS open_amount,
-                    count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
-                    COALESCE(sum(x.remaining) FILTER (WHERE (x.due_date < CURRENT_DATE)), (0)::numeric) AS overdue_amount
-                   FROM (((crm.edges e
-                     JOIN crm.nodes c ON ((c.id = e.source_id)))
-                     JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-                     CROSS JOIN LATERAL ( SELECT COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
-                                    ELSE NULL::numeric
-                                END, (0)::numeric) AS remaining,
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
-                                    ELSE NULL::date
-                                END AS due_date) x)
-                  WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
-             LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
-                   FROM (crm.event_participants p
-                     JOIN crm.events ev ON ((ev.id = p.event_id)))
-                  WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
-          WHERE ((a.node_type = 'org'::text) AND (a.archived_at IS NULL))) b;
+    b.orphans,
+    b.identity_mismatches,
+    b.duplicate_candidates,
+    b.as_of
+   FROM stored b
+UNION ALL
+ SELECT l.account_id,
+    l.account_id_text,
+    l.crm_id,
+    l.name,
+    l.domain,
+    l.owner,
+    l.team,
+    l.open_tickets,
+    l.oldest_open_ticket_at,
+    l.oldest_open_ticket_age_days,
+    l.high_priority_open_tickets,
+    l.active_opportunities,
+    l.pipeline_value,
+    l.weighted_pipeline_value,
+    l.arr,
+    l.active_contracts,
+    l.next_renewal_date,
+    l.open_invoices,
+    l.open_invoice_amount,
+    l.overdue_invoices,
+    l.overdue_invoice_amount,
+    l.last_touch_at,
+    l.days_since_last_touch,
+    l.last_synced_crm,
+    l.last_synced_tickets,
+    l.last_synced_clm,
+    l.last_synced_billing,
+    l.orphans,
+    l.identity_mismatches,
+    l.duplicate_candidates,
+    l.as_of
+   FROM crm.accounts_360_live l
+  WHERE (NOT (l.account_id IN ( SELECT s.account_id
+           FROM stored s)));
 CREATE TABLE crm.artifacts (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     artifact_type text NOT NULL,
@@ -5015,12 +5592,12 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
         ), vis_person AS MATERIALIZED (
          SELECT v.id
            FROM adm,
-            crm_private.visible_node_ids('person'::text) v(id)
+            crm_private.visible_node_ids('person'::text, CURRENT_USER) v(id)
           WHERE (NOT adm.is_admin)
         ), vis_org AS MATERIALIZED (
          SELECT v.id
            FROM adm,
-            crm_private.visible_node_ids('org'::text) v(id)
+            crm_private.visible_node_ids('org'::text, CURRENT_USER) v(id)
           WHERE (NOT adm.is_admin)
         )
  SELECT node_id,
@@ -5176,7 +5753,9 @@ CREATE TABLE crm.edge_types (
     target_types text[],
     temporal boolean DEFAULT false NOT NULL,
     properties text[] DEFAULT '{}'::text[] NOT NULL,
-    CONSTRAINT edge_types_edge_type_check CHECK ((edge_type ~ '^[a-z][a-z0-9_]*$'::text))
+    write_scope text DEFAULT 'member'::text NOT NULL,
+    CONSTRAINT edge_types_edge_type_check CHECK ((edge_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT edge_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
 );
 ALTER TABLE ONLY crm.edge_types FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.error_codes (
@@ -5193,8 +5772,10 @@ CREATE TABLE crm.event_types (
     event_group text DEFAULT 'crm'::text NOT NULL,
     key_properties text[] DEFAULT '{}'::text[] NOT NULL,
     channel text,
+    write_scope text DEFAULT 'member'::text NOT NULL,
     CONSTRAINT event_types_channel_check CHECK ((channel ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT event_types_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*$'::text))
+    CONSTRAINT event_types_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT event_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
 );
 ALTER TABLE ONLY crm.event_types FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm_raw.records (
@@ -5281,8 +5862,10 @@ CREATE TABLE crm.node_types (
     access_checked boolean DEFAULT false NOT NULL,
     code_prefix text,
     claimable boolean DEFAULT false NOT NULL,
+    write_scope text DEFAULT 'member'::text NOT NULL,
     CONSTRAINT node_types_code_prefix_check CHECK ((code_prefix ~ '^[A-Z]{2,5}$'::text)),
-    CONSTRAINT node_types_node_type_check CHECK ((node_type ~ '^[a-z][a-z0-9_]*$'::text))
+    CONSTRAINT node_types_node_type_check CHECK ((node_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT node_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
 );
 ALTER TABLE ONLY crm.node_types FORCE ROW LEVEL SECURITY;
 CREATE VIEW crm.open_tickets_on_active_opportunities WITH (security_invoker='true') AS
@@ -5363,17 +5946,17 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
         ), vis_opp AS MATERIALIZED (
          SELECT v.id
            FROM adm,
-            crm_private.visible_node_ids('opportunity'::text) v(id)
+            crm_private.visible_node_ids('opportunity'::text, CURRENT_USER) v(id)
           WHERE (NOT adm.is_admin)
         ), vis_person AS MATERIALIZED (
          SELECT v.id
            FROM adm,
-            crm_private.visible_node_ids('person'::text) v(id)
+            crm_private.visible_node_ids('person'::text, CURRENT_USER) v(id)
           WHERE (NOT adm.is_admin)
         UNION ALL
          SELECT v.id
            FROM adm,
-            crm_private.visible_node_ids('user'::text) v(id)
+            crm_private.visible_node_ids('user'::text, CURRENT_USER) v(id)
           WHERE (NOT adm.is_admin)
         )
  SELECT node_id,
@@ -5548,7 +6131,7 @@ CREATE VIEW crm.source_freshness WITH (security_invoker='true') AS
     rows_rejected,
     expected_interval,
     (expected_interval * (1.5)::double precision) AS overdue_after
-   FROM crm_private.source_freshness_at(now()) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue);
+   FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue);
 CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
  WITH RECURSIVE direct AS (
          SELECT e.id AS edge_id,
@@ -5592,10 +6175,9 @@ CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
      JOIN crm.nodes t ON ((t.id = c.team_id)))
      LEFT JOIN crm.nodes v ON ((v.id = c.via_team_id)))
      LEFT JOIN crm.nodes a ON (((a.id)::text = c.added_by)));
-CREATE TABLE crm_private.bulk_apply_xacts (
-    xact xid8 NOT NULL,
-    pid integer NOT NULL,
-    started_at timestamp with time zone DEFAULT now() NOT NULL
+CREATE TABLE crm_private.acl_changed_accounts (
+    account_id uuid NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
 );
 CREATE TABLE crm_private.code_counters (
     prefix text NOT NULL,
@@ -5606,12 +6188,26 @@ CREATE TABLE crm_private.code_counters (
     CONSTRAINT code_counters_prefix_check CHECK ((prefix ~ '^[A-Z]{2,5}$'::text)),
     CONSTRAINT code_counters_yymm_check CHECK ((yymm ~ '^[0-9]{4}$'::text))
 );
+CREATE TABLE crm_private.instance_secret (
+    singleton boolean DEFAULT true NOT NULL,
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT instance_secret_secret_check CHECK ((length(secret) >= 64)),
+    CONSTRAINT instance_secret_singleton_check CHECK (singleton)
+);
 CREATE TABLE crm_private.view_refreshes (
     view_name text NOT NULL,
     refreshed_at timestamp with time zone NOT NULL,
     duration_ms numeric NOT NULL,
     CONSTRAINT view_refreshes_duration_ms_check CHECK ((duration_ms >= (0)::numeric))
 );
+CREATE TABLE crm_raw.connector_sources (
+    login_role name NOT NULL,
+    source text NOT NULL,
+    granted_at timestamp with time zone DEFAULT now() NOT NULL,
+    granted_by text DEFAULT CURRENT_USER NOT NULL
+);
+ALTER TABLE ONLY crm_raw.connector_sources FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm_raw.cursors (
     source text NOT NULL,
     object text NOT NULL,
@@ -5740,12 +6336,16 @@ ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
-ALTER TABLE ONLY crm_private.bulk_apply_xacts
-    ADD CONSTRAINT bulk_apply_xacts_pkey PRIMARY KEY (xact);
+ALTER TABLE ONLY crm_private.acl_changed_accounts
+    ADD CONSTRAINT acl_changed_accounts_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
+ALTER TABLE ONLY crm_private.instance_secret
+    ADD CONSTRAINT instance_secret_pkey PRIMARY KEY (singleton);
 ALTER TABLE ONLY crm_private.view_refreshes
     ADD CONSTRAINT view_refreshes_pkey PRIMARY KEY (view_name);
+ALTER TABLE ONLY crm_raw.connector_sources
+    ADD CONSTRAINT connector_sources_pkey PRIMARY KEY (login_role, source);
 ALTER TABLE ONLY crm_raw.cursors
     ADD CONSTRAINT cursors_pkey PRIMARY KEY (source, object);
 ALTER TABLE ONLY crm_raw.free_mail_domains
@@ -5777,20 +6377,19 @@ CREATE INDEX edges_source ON crm.edges USING btree (source_id, edge_type);
 CREATE INDEX edges_target ON crm.edges USING btree (target_id, edge_type);
 CREATE INDEX event_participants_node ON crm.event_participants USING btree (node_id, event_id);
 CREATE INDEX events_acl ON crm.events USING gin (acl);
-CREATE UNIQUE INDEX events_external_key ON crm.events USING btree (external_source, external_id) WHERE (external_id IS NOT NULL);
 CREATE INDEX events_occurred ON crm.events USING btree (occurred_at);
 CREATE INDEX events_recorded_by ON crm.events USING btree (recorded_by) WHERE (recorded_by IS NOT NULL);
+CREATE UNIQUE INDEX events_source_key ON crm.events USING btree ((ARRAY[external_source, external_id])) WHERE (external_id IS NOT NULL);
 CREATE INDEX logins_user ON crm.logins USING btree (user_id);
 CREATE INDEX node_sources_node ON crm.node_sources USING btree (node_id);
 CREATE INDEX nodes_acl ON crm.nodes USING gin (acl);
 CREATE INDEX nodes_claimed_by ON crm.nodes USING btree (claimed_by) WHERE (claimed_by IS NOT NULL);
 CREATE INDEX nodes_code ON crm.nodes USING btree (((properties ->> 'code'::text)) text_pattern_ops);
-CREATE INDEX nodes_external_key ON crm.nodes USING btree (external_id, external_source);
-CREATE UNIQUE INDEX nodes_external_key_live ON crm.nodes USING btree (external_source, external_id) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL));
 CREATE INDEX nodes_org_domain ON crm.nodes USING btree (((properties ->> 'domain'::text))) WHERE ((node_type = 'org'::text) AND (archived_at IS NULL));
 CREATE INDEX nodes_org_label_trgm ON crm.nodes USING gin (label extensions.gin_trgm_ops) WHERE (node_type = 'org'::text);
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
 CREATE INDEX nodes_removed_at_source ON crm.nodes USING btree (id) WHERE ((archived_at IS NOT NULL) AND (attrs ? 'removed_at_source'::text));
+CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[external_source, external_id])) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL));
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
@@ -5814,36 +6413,30 @@ CREATE UNIQUE INDEX records_version ON crm_raw.records USING btree (source, obje
 CREATE INDEX sync_runs_source ON crm_raw.sync_runs USING btree (source, object, id);
 CREATE TRIGGER tg_access_grants__audit AFTER INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__audit();
 CREATE TRIGGER tg_access_grants__validate BEFORE INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__validate();
-CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_artifacts__acl();
-CREATE TRIGGER tg_artifacts__bulk_guard BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
+CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_artifacts__acl();
 CREATE TRIGGER tg_artifacts__refuse_delete BEFORE DELETE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_artifacts__refuse_truncate BEFORE TRUNCATE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_assertions__bulk_guard BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_assertions__refuse_delete BEFORE DELETE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__refuse_truncate BEFORE TRUNCATE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_assertions__validate();
-CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
+CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_assertions__validate();
+CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
 CREATE TRIGGER tg_edges__after_update AFTER UPDATE ON crm.edges REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_update();
-CREATE TRIGGER tg_edges__bulk_guard BEFORE INSERT OR UPDATE ON crm.edges FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__refuse_truncate BEFORE TRUNCATE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_edges__validate();
-CREATE TRIGGER tg_event_participants__acl BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_event_participants__acl();
-CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_event_participants__after();
+CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__validate();
+CREATE TRIGGER tg_event_participants__acl BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_event_participants__acl();
+CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE TRIGGER tg_event_participants__after_update AFTER UPDATE ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();
-CREATE TRIGGER tg_event_participants__bulk_guard BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_event_participants__refuse_delete BEFORE DELETE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_event_participants__refuse_truncate BEFORE TRUNCATE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_events__bulk_guard BEFORE INSERT OR UPDATE ON crm.events FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_events__refuse_delete BEFORE DELETE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__refuse_truncate BEFORE TRUNCATE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_events__validate();
+CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_events__validate();
 CREATE TRIGGER tg_nodes__access_changed AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__access_changed();
 CREATE TRIGGER tg_nodes__after_insert AFTER INSERT ON crm.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__after_insert();
-CREATE TRIGGER tg_nodes__bulk_guard BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH STATEMENT WHEN ((current_setting('crm.bulk_apply'::text, true) = 'on'::text)) EXECUTE FUNCTION crm_private.tg_bulk_guard();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
-CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION crm_private.tg_nodes__validate();
+CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_nodes__validate();
 ALTER TABLE ONLY crm.access_grants
     ADD CONSTRAINT access_grants_grantee_id_fkey FOREIGN KEY (grantee_id) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.artifacts
@@ -5897,7 +6490,9 @@ CREATE POLICY access_grants_admin ON crm.access_grants TO crm_admin USING (true)
 CREATE POLICY access_grants_select ON crm.access_grants FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (ARRAY[grantee_id] && ( SELECT crm_private.actor_principals() AS actor_principals))));
 ALTER TABLE crm.artifacts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY artifacts_delete ON crm.artifacts FOR DELETE TO crm_admin USING (true);
-CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL)));
+CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
+   FROM crm.events e
+  WHERE ((e.id = artifacts.event_id) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])))))))));
 CREATE POLICY artifacts_select ON crm.artifacts FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((node_id IS NOT NULL) AND (acl IS NULL)) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (crm_private.node_visible(node_id) OR (EXISTS ( SELECT 1
    FROM crm.events e
   WHERE (e.id = artifacts.event_id)))))));
@@ -5921,31 +6516,31 @@ CREATE POLICY edge_types_admin ON crm.edge_types TO crm_admin USING (true) WITH 
 CREATE POLICY edge_types_select ON crm.edge_types FOR SELECT TO crm_reader, crm_connector USING (true);
 ALTER TABLE crm.edges ENABLE ROW LEVEL SECURITY;
 CREATE POLICY edges_delete ON crm.edges FOR DELETE TO crm_admin USING (true);
-CREATE POLICY edges_insert ON crm.edges FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type)))));
+CREATE POLICY edges_insert ON crm.edges FOR INSERT TO crm_writer WITH CHECK (((edge_type = ANY (( SELECT crm_private.writable_edge_types() AS writable_edge_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type))))));
 CREATE POLICY edges_select ON crm.edges FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (((source_acl IS NULL) OR (source_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((target_acl IS NULL) OR (target_acl && ( SELECT crm_private.actor_principals() AS actor_principals)))) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_visible(source_id) AND crm_private.node_visible(target_id))));
-CREATE POLICY edges_update ON crm.edges FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((source_acl IS NULL) OR (source_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((target_acl IS NULL) OR (target_acl && ( SELECT crm_private.actor_principals() AS actor_principals)))) OR (crm_private.node_visible(source_id) AND crm_private.node_visible(target_id))) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type)))));
+CREATE POLICY edges_update ON crm.edges FOR UPDATE TO crm_writer USING (((edge_type = ANY (( SELECT crm_private.writable_edge_types() AS writable_edge_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((source_acl IS NULL) OR (source_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((target_acl IS NULL) OR (target_acl && ( SELECT crm_private.actor_principals() AS actor_principals)))) OR (crm_private.node_visible(source_id) AND crm_private.node_visible(target_id))) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type)))))) WITH CHECK (((edge_type = ANY (( SELECT crm_private.writable_edge_types() AS writable_edge_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type))))));
 ALTER TABLE crm.error_codes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY error_codes_admin ON crm.error_codes TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY error_codes_select ON crm.error_codes FOR SELECT TO crm_reader, crm_connector USING (true);
 ALTER TABLE crm.event_participants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY event_participants_delete ON crm.event_participants FOR DELETE TO crm_admin USING (true);
-CREATE POLICY event_participants_insert ON crm.event_participants FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((crm_private.event_recorded_by(event_id) = ( SELECT crm.current_actor() AS current_actor)) OR (EXISTS ( SELECT 1
+CREATE POLICY event_participants_insert ON crm.event_participants FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (EXISTS ( SELECT 1
    FROM crm.events e
-  WHERE (e.id = event_participants.event_id)))))));
-CREATE POLICY event_participants_select ON crm.event_participants FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND (event_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_visible(node_id) AND crm_private.event_visible_by_grants(event_id, ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))));
+  WHERE ((e.id = event_participants.event_id) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[]))))))));
+CREATE POLICY event_participants_select ON crm.event_participants FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND (event_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_visible(node_id) AND (EXISTS ( SELECT 1
+   FROM crm.events e
+  WHERE (e.id = event_participants.event_id))))));
 CREATE POLICY event_participants_update ON crm.event_participants FOR UPDATE TO crm_writer USING (( SELECT crm_private.actor_is_admin() AS actor_is_admin)) WITH CHECK (( SELECT crm_private.actor_is_admin() AS actor_is_admin));
 ALTER TABLE crm.event_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY event_types_admin ON crm.event_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY event_types_select ON crm.event_types FOR SELECT TO crm_reader, crm_connector USING (true);
 ALTER TABLE crm.events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY events_delete ON crm.events FOR DELETE TO crm_admin USING (true);
-CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));
-CREATE POLICY events_select ON crm.events FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.event_visible_by_grants(id, ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))));
-CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) AND (event_type IN ( SELECT t.event_type
-   FROM crm.event_types t
-  WHERE (t.event_group <> ALL (ARRAY['access'::text, 'system'::text]))))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (event_type IN ( SELECT t.event_type
-   FROM crm.event_types t
-  WHERE (t.event_group <> ALL (ARRAY['access'::text, 'system'::text]))))));
+CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor))))));
+CREATE POLICY events_select ON crm.events FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE (n.id = ANY (events.about))))) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));
+CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))))))) WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL))));
 ALTER TABLE crm.logins ENABLE ROW LEVEL SECURITY;
 CREATE POLICY logins_admin ON crm.logins TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY logins_select ON crm.logins FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (login_role = CURRENT_USER)));
@@ -5959,23 +6554,49 @@ CREATE POLICY node_types_admin ON crm.node_types TO crm_admin USING (true) WITH 
 CREATE POLICY node_types_select ON crm.node_types FOR SELECT TO crm_reader, crm_connector USING (true);
 ALTER TABLE crm.nodes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY nodes_delete ON crm.nodes FOR DELETE TO crm_admin USING (true);
-CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))));
+CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
 CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'read'::text, node_type, attrs, acl))));
-CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)))) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))));
+CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer USING (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)))) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))))) WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
+CREATE POLICY owner_all ON crm.access_grants TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.artifacts TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.assertion_types TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.assertions TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.edge_types TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.edges TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.error_codes TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.event_participants TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.event_types TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.events TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.logins TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.node_sources TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.node_types TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.nodes TO crm_owner USING (true) WITH CHECK (true);
+ALTER TABLE crm_raw.connector_sources ENABLE ROW LEVEL SECURITY;
+CREATE POLICY connector_sources_admin ON crm_raw.connector_sources TO crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY connector_sources_select ON crm_raw.connector_sources FOR SELECT TO crm_connector USING (((to_regrole(quote_ident((login_role)::text)) IS NOT NULL) AND pg_has_role(CURRENT_USER, login_role, 'USAGE'::text)));
 ALTER TABLE crm_raw.cursors ENABLE ROW LEVEL SECURITY;
-CREATE POLICY cursors_insert ON crm_raw.cursors FOR INSERT TO crm_connector, crm_admin WITH CHECK (true);
-CREATE POLICY cursors_select ON crm_raw.cursors FOR SELECT TO crm_connector, crm_admin USING (true);
-CREATE POLICY cursors_update ON crm_raw.cursors FOR UPDATE TO crm_connector, crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY cursors_insert ON crm_raw.cursors FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY cursors_select ON crm_raw.cursors FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY cursors_update ON crm_raw.cursors FOR UPDATE TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[]))) WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 ALTER TABLE crm_raw.free_mail_domains ENABLE ROW LEVEL SECURITY;
 CREATE POLICY free_mail_domains_admin ON crm_raw.free_mail_domains TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY free_mail_domains_select ON crm_raw.free_mail_domains FOR SELECT TO crm_connector USING (true);
+CREATE POLICY owner_all ON crm_raw.connector_sources TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.cursors TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.free_mail_domains TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.ownership_mapping TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.records TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.region_teams TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.source_objects TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.source_schedules TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.sync_runs TO crm_owner USING (true) WITH CHECK (true);
 ALTER TABLE crm_raw.ownership_mapping ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ownership_mapping_admin ON crm_raw.ownership_mapping TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY ownership_mapping_select ON crm_raw.ownership_mapping FOR SELECT TO crm_connector USING (true);
 ALTER TABLE crm_raw.records ENABLE ROW LEVEL SECURITY;
-CREATE POLICY records_insert ON crm_raw.records FOR INSERT TO crm_connector, crm_admin WITH CHECK (true);
-CREATE POLICY records_select ON crm_raw.records FOR SELECT TO crm_connector, crm_admin USING (true);
-CREATE POLICY records_update ON crm_raw.records FOR UPDATE TO crm_connector, crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY records_insert ON crm_raw.records FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY records_select ON crm_raw.records FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY records_update ON crm_raw.records FOR UPDATE TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[]))) WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 ALTER TABLE crm_raw.region_teams ENABLE ROW LEVEL SECURITY;
 CREATE POLICY region_teams_admin ON crm_raw.region_teams TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY region_teams_select ON crm_raw.region_teams FOR SELECT TO crm_connector USING (true);
@@ -5986,9 +6607,9 @@ ALTER TABLE crm_raw.source_schedules ENABLE ROW LEVEL SECURITY;
 CREATE POLICY source_schedules_admin ON crm_raw.source_schedules TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY source_schedules_select ON crm_raw.source_schedules FOR SELECT TO crm_connector USING (true);
 ALTER TABLE crm_raw.sync_runs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY sync_runs_insert ON crm_raw.sync_runs FOR INSERT TO crm_connector, crm_admin WITH CHECK (true);
-CREATE POLICY sync_runs_select ON crm_raw.sync_runs FOR SELECT TO crm_connector, crm_admin USING (true);
-CREATE POLICY sync_runs_update ON crm_raw.sync_runs FOR UPDATE TO crm_connector, crm_admin USING (true) WITH CHECK (true);
+CREATE POLICY sync_runs_insert ON crm_raw.sync_runs FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY sync_runs_select ON crm_raw.sync_runs FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY sync_runs_update ON crm_raw.sync_runs FOR UPDATE TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[]))) WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 GRANT USAGE ON SCHEMA crm TO crm_reader;
 GRANT USAGE ON SCHEMA crm TO crm_connector;
 GRANT USAGE ON SCHEMA crm_private TO crm_reader;
@@ -5996,88 +6617,66 @@ GRANT USAGE ON SCHEMA crm_private TO crm_connector;
 GRANT USAGE ON SCHEMA crm_raw TO crm_connector;
 GRANT USAGE ON SCHEMA crm_raw TO crm_admin;
 REVOKE ALL ON FUNCTION crm.access_report(p_min_share numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.access_report(p_min_share numeric) TO crm_reader;
-GRANT ALL ON FUNCTION crm.access_report(p_min_share numeric) TO crm_connector;
+GRANT ALL ON FUNCTION crm.access_report(p_min_share numeric) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.act_as(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.act_as(p_user_id uuid) TO crm_service;
 REVOKE ALL ON FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) TO crm_reader;
-GRANT ALL ON FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) TO crm_connector;
+GRANT ALL ON FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.allow_source(p_role name, p_source text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.allow_source(p_role name, p_source text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.archive_node(p_node_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.archive_node(p_node_id uuid, p_reason text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.archive_node(p_node_id uuid, p_reason text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.archive_node(p_node_id uuid, p_reason text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.claim(p_node_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.claim(p_node_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.claim(p_node_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.claim(p_node_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_org(p_name text, p_properties jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.create_org(p_name text, p_properties jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm.create_org(p_name text, p_properties jsonb) TO crm_connector;
+GRANT ALL ON FUNCTION crm.create_org(p_name text, p_properties jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_person(p_first_name text, p_last_name text, p_properties jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.create_person(p_first_name text, p_last_name text, p_properties jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm.create_person(p_first_name text, p_last_name text, p_properties jsonb) TO crm_connector;
+GRANT ALL ON FUNCTION crm.create_person(p_first_name text, p_last_name text, p_properties jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.create_team(p_name text, p_parent_team_id uuid, p_description text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.create_team(p_name text, p_parent_team_id uuid, p_description text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.create_team(p_name text, p_parent_team_id uuid, p_description text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.create_team(p_name text, p_parent_team_id uuid, p_description text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.create_user(p_name text, p_email text, p_login name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.create_user(p_name text, p_email text, p_login name) TO crm_reader;
-GRANT ALL ON FUNCTION crm.create_user(p_name text, p_email text, p_login name) TO crm_connector;
+GRANT ALL ON FUNCTION crm.create_user(p_name text, p_email text, p_login name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.current_actor() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.current_actor() TO crm_reader;
-GRANT ALL ON FUNCTION crm.current_actor() TO crm_connector;
 REVOKE ALL ON FUNCTION crm.daily_digest(p_day date) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.daily_digest(p_day date) TO crm_reader;
-GRANT ALL ON FUNCTION crm.daily_digest(p_day date) TO crm_connector;
+REVOKE ALL ON FUNCTION crm.disallow_source(p_role name, p_source text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.disallow_source(p_role name, p_source text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) TO crm_connector;
+GRANT ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone) TO crm_connector;
+GRANT ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) TO crm_connector;
+GRANT ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) TO crm_connector;
+GRANT ALL ON FUNCTION crm.link_employment(p_org_id uuid, p_person_id uuid, p_title text, p_department text, p_start timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], p_duration_seconds integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], p_duration_seconds integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], p_duration_seconds integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], p_duration_seconds integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) TO crm_connector;
+GRANT ALL ON FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text, p_occurred_at timestamp with time zone, p_actor text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text, p_occurred_at timestamp with time zone, p_actor text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text, p_duration_minutes integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text, p_duration_minutes integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text, p_duration_minutes integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text, p_duration_minutes integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text, p_occurred_at timestamp with time zone, p_actor text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text, p_occurred_at timestamp with time zone, p_actor text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_connector;
 GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) TO crm_reader;
-GRANT ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.reconcile(p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_connector;
 GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_admin;
@@ -6091,175 +6690,192 @@ REVOKE ALL ON FUNCTION crm.refresh_crm_views() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_connector;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_admin;
 REVOKE ALL ON FUNCTION crm.release(p_node_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) TO crm_reader;
-GRANT ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.resolve_node_id(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.resolve_node_id(p_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.resolve_node_id(p_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.restore_node(p_node_id uuid, p_reason text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) TO crm_connector;
+GRANT ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.team_id(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.team_id(p_name text) TO crm_reader;
-GRANT ALL ON FUNCTION crm.team_id(p_name text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) TO crm_connector;
 REVOKE ALL ON FUNCTION crm.unmap_login(p_login name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.unmap_login(p_login name) TO crm_reader;
-GRANT ALL ON FUNCTION crm.unmap_login(p_login name) TO crm_connector;
+GRANT ALL ON FUNCTION crm.unmap_login(p_login name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) TO crm_reader;
+GRANT SELECT ON TABLE crm.assertions TO crm_reader;
+GRANT DELETE ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(assertion_type),UPDATE(assertion_type) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(subject_node_id),UPDATE(subject_node_id) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(subject_edge_id),UPDATE(subject_edge_id) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(assertion_key),UPDATE(assertion_key) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(claim),UPDATE(claim) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(confidence),UPDATE(confidence) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(asserted_at),UPDATE(asserted_at) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(superseded_at),UPDATE(superseded_at) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(superseded_by),UPDATE(superseded_by) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(source_event_id),UPDATE(source_event_id) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.assertions TO crm_writer;
+GRANT INSERT(sensitive),UPDATE(sensitive) ON TABLE crm.assertions TO crm_writer;
+GRANT SELECT ON TABLE crm.edges TO crm_reader;
+GRANT DELETE ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(edge_type),UPDATE(edge_type) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(source_id),UPDATE(source_id) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(target_id),UPDATE(target_id) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(properties),UPDATE(properties) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(effective_from),UPDATE(effective_from) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(effective_to),UPDATE(effective_to) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(created_at),UPDATE(created_at) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(updated_at),UPDATE(updated_at) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(archived_at),UPDATE(archived_at) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(source_acl),UPDATE(source_acl) ON TABLE crm.edges TO crm_writer;
+GRANT INSERT(target_acl),UPDATE(target_acl) ON TABLE crm.edges TO crm_writer;
+GRANT SELECT ON TABLE crm.event_participants TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_participants TO crm_writer;
+GRANT SELECT ON TABLE crm.events TO crm_reader;
+GRANT DELETE ON TABLE crm.events TO crm_writer;
+GRANT INSERT(event_type),UPDATE(event_type) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(occurred_at),UPDATE(occurred_at) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(recorded_at),UPDATE(recorded_at) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(summary),UPDATE(summary) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(properties),UPDATE(properties) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(actor_system),UPDATE(actor_system) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(external_id),UPDATE(external_id) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(external_source),UPDATE(external_source) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(recorded_by),UPDATE(recorded_by) ON TABLE crm.events TO crm_writer;
+GRANT INSERT(about),UPDATE(about) ON TABLE crm.events TO crm_writer;
+GRANT SELECT ON TABLE crm.nodes TO crm_reader;
+GRANT DELETE ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(node_type),UPDATE(node_type) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(label),UPDATE(label) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(properties),UPDATE(properties) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(attrs),UPDATE(attrs) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(external_id),UPDATE(external_id) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(external_source),UPDATE(external_source) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(restricted_to),UPDATE(restricted_to) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(claimed_by),UPDATE(claimed_by) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(created_at),UPDATE(created_at) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(updated_at),UPDATE(updated_at) ON TABLE crm.nodes TO crm_writer;
+GRANT INSERT(archived_at),UPDATE(archived_at) ON TABLE crm.nodes TO crm_writer;
+GRANT SELECT ON TABLE crm_private.accounts_360_facts TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.accounts_360_stored(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.accounts_360_stored(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.acl_maintenance() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.acl_maintenance() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.acl_maintenance() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.acl_norm(p_acl uuid[], p_extra uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.acl_norm(p_acl uuid[], p_extra uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.acl_norm(p_acl uuid[], p_extra uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.act_as_mac(p_role name, p_user uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.act_as_token(p_role name, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.act_as_token(p_role name, p_user uuid) TO crm_service;
+REVOKE ALL ON FUNCTION crm_private.acting_user(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.acting_user(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_can_read_assertion_type(p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_can_read_assertion_type(p_type text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.actor_can_read_assertion_type(p_type text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.actor_grants() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_grants() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.actor_grants() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.actor_has_grants(p_resource_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_has_grants(p_resource_type text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.actor_has_grants(p_resource_type text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.actor_is_admin() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_is_admin() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.actor_is_admin() TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.actor_of(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.actor_of(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_principals() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.bulk_apply_begin() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.bulk_apply_begin() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.bulk_apply_begin() TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.bulk_apply_end() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.bulk_apply_end() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.bulk_apply_end() TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.bulk_apply_ok() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.bulk_apply_ok() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.bulk_apply_ok() TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.caller_grants(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.caller_grants(p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.caller_principals(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.caller_principals(p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.caller_sources() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.caller_sources() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.event_recorded_by(p_event_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.event_recorded_by(p_event_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.event_recorded_by(p_event_id uuid) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.event_visible_by_grants(p_event_id uuid, p_principals uuid[], p_grants jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.event_visible_by_grants(p_event_id uuid, p_principals uuid[], p_grants jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.event_visible_by_grants(p_event_id uuid, p_principals uuid[], p_grants jsonb) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.event_about_of(p_event_id uuid, OUT about uuid[], OUT acl uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) TO crm_connector;
-GRANT SELECT ON TABLE crm.nodes TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.nodes TO crm_writer;
+GRANT ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[]) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.log_claim_change(p_node_id uuid, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_claim_change(p_node_id uuid, p_role name) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.log_new_restrictions(p_node_ids uuid[], p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_new_restrictions(p_node_ids uuid[], p_role name) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.log_node_change(p_node_id uuid, p_reason text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_node_change(p_node_id uuid, p_reason text, p_role name) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.login_user(p_role name) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.login_user(p_role name) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.normalize_domain(p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.normalize_domain(p_value text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.normalize_domain(p_value text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.propagate_acl(p_node_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.propagate_acl(p_node_ids uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.propagate_acl(p_node_ids uuid[]) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.purge_node_data(p_node_id uuid, p_reason text, p_actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.purge_node_data(p_node_id uuid, p_reason text, p_actor text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.purge_raw(p_node_ids uuid[]) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.quality_items(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.quality_items_all(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.raise_not_visible(p_what text, p_id uuid) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.rc_apply(p_source text, p_object text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_bool(p_value jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.rc_bool(p_value jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.rc_bool(p_value jsonb) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.rc_check(p_field text, p_value jsonb, p_type text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.rc_num(p_value jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.rc_num(p_value jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.rc_num(p_value jsonb) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.rc_pending(p_source text, p_object text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.rc_prepare() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_refresh_stats() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_reader;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.rc_write_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.reconcile_clm_contract() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_account() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_contact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_event() FROM PUBLIC;
@@ -6273,80 +6889,50 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket_comment() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.role_is_admin(p_role name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.role_is_operator(p_role name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.role_trusted(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.scope_list(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.session_actor() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.session_actor() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.session_actor() TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__audit() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_access_grants__audit() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_access_grants__audit() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__validate() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_access_grants__validate() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_access_grants__validate() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_artifacts__acl() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_artifacts__acl() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_artifacts__acl() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__validate() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_assertions__validate() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_assertions__validate() TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.tg_bulk_guard() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_bulk_guard() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_bulk_guard() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_insert() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_edges__after_insert() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_edges__after_insert() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_update() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_edges__after_update() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_edges__after_update() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__validate() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_edges__validate() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_edges__validate() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__acl() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_event_participants__acl() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_event_participants__acl() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__after() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_event_participants__after() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_event_participants__after() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_events__validate() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_events__validate() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_events__validate() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__access_changed() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_nodes__access_changed() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_nodes__access_changed() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__after_insert() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_nodes__after_insert() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_nodes__after_insert() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__validate() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_nodes__validate() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_nodes__validate() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.tg_refuse_delete() FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.tg_refuse_delete() TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.tg_refuse_delete() TO crm_connector;
 REVOKE ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) TO crm_connector;
-REVOKE ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text) TO crm_reader;
-GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text) TO crm_connector;
+REVOKE ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.writable_edge_types() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.writable_edge_types() TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.writable_event_types() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.writable_event_types() TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.writable_node_types() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.writable_node_types() TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.xact_lock(p_name text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_admin;
@@ -6358,18 +6944,22 @@ GRANT ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_ref
 GRANT ALL ON FUNCTION crm_raw.start_run(p_source text, p_object text, p_full_refresh boolean, p_files text[]) TO crm_admin;
 GRANT SELECT ON TABLE crm.access_grants TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.access_grants TO crm_admin;
-GRANT SELECT ON TABLE crm.assertions TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertions TO crm_writer;
-GRANT SELECT ON TABLE crm.edges TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.edges TO crm_writer;
-GRANT SELECT ON TABLE crm.event_participants TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_participants TO crm_writer;
-GRANT SELECT ON TABLE crm.events TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.events TO crm_writer;
-GRANT SELECT ON TABLE crm.accounts_360 TO crm_reader;
 GRANT SELECT ON TABLE crm.accounts_360_live TO crm_reader;
+GRANT SELECT ON TABLE crm.accounts_360 TO crm_reader;
 GRANT SELECT ON TABLE crm.artifacts TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.artifacts TO crm_writer;
+GRANT DELETE ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(artifact_type),UPDATE(artifact_type) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(node_id),UPDATE(node_id) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(event_id),UPDATE(event_id) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(title),UPDATE(title) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(body),UPDATE(body) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(uri),UPDATE(uri) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(mime_type),UPDATE(mime_type) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(content_hash),UPDATE(content_hash) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(properties),UPDATE(properties) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(created_at),UPDATE(created_at) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(archived_at),UPDATE(archived_at) ON TABLE crm.artifacts TO crm_writer;
+GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.artifacts TO crm_writer;
 GRANT SELECT ON TABLE crm.assertion_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertion_types TO crm_admin;
 GRANT SELECT ON TABLE crm.contacts_directory TO crm_reader;
@@ -6400,6 +6990,8 @@ GRANT SELECT ON TABLE crm.orphans TO crm_connector;
 GRANT SELECT ON TABLE crm.orphans TO crm_admin;
 GRANT SELECT ON TABLE crm.source_freshness TO crm_reader;
 GRANT SELECT ON TABLE crm.team_memberships TO crm_reader;
+GRANT SELECT ON TABLE crm_raw.connector_sources TO crm_connector;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.connector_sources TO crm_admin;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_connector;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.free_mail_domains TO crm_connector;
