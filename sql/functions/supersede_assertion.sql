@@ -47,9 +47,8 @@ BEGIN
 
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
-    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion',
-                                            coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
-                                            p_new_assertion_type, v_key));
+    PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
+                                       p_new_assertion_type, v_key);
     v_now := clock_timestamp();
 
     SELECT a.id INTO v_current

@@ -4,8 +4,9 @@
 -- crm_private.instance_secret) — a key only crm360 can compute. Advisory locks are not
 -- permission-checked, so with a well-known key any role (a reader) could take the lock
 -- first and hang every reconcile or every write of an assertion; with this one nobody but
--- crm360's own code (and roles allowed to call this function: writers, for the assertion
--- locks their writes take anyway) can. SECURITY DEFINER (reads the secret).
+-- crm360's own code can. EXECUTE for crm_owner only (writers take their assertion locks
+-- through crm_private.assertion_lock, which can take nothing else). SECURITY DEFINER (reads
+-- the secret).
 CREATE OR REPLACE FUNCTION crm_private.xact_lock(p_name text)
 RETURNS void
 LANGUAGE sql

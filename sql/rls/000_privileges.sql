@@ -90,7 +90,7 @@ BEGIN
             ('crm_private', 'crm_writer', ARRAY['can_write_node', 'writable_node_types', 'writable_edge_types',
                                                 'writable_event_types', 'lock_opportunity', 'attach_event_body',
                                                 'log_claim_change', 'log_node_change', 'log_new_restrictions',
-                                                'recompute_acl', 'refresh_event_acl', 'xact_lock']),
+                                                'recompute_acl', 'refresh_event_acl', 'assertion_lock']),
             ('crm', 'crm_service', ARRAY['act_as']),
             ('crm_private', 'crm_service', ARRAY['act_as_token']),
             ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',

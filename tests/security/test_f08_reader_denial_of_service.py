@@ -42,6 +42,30 @@ def test_reader_cannot_hold_up_reconciliation(sec):
     assert done, "crm.reconcile() hangs while a reader holds its lock"
 
 
+def test_writer_cannot_take_the_reconcile_lock(sec):
+    """Finding 8, writers — crm360's lock keys are salted with a secret; writers may take the
+    assertion locks their own writes take (crm_private.assertion_lock), nothing else. Eve
+    (writer) tries every way she has to take the reconcile lock and keeps her transaction open.
+    Property: a connector's crm.reconcile() still completes (within 3 s).
+    """
+    w = sec
+    w.login("conn", "crm_connector", user=False)
+    w.admin.execute("SELECT crm.allow_source(%s, '*')", (w.role_name("conn"),))
+    eve = w.connect("eve", autocommit=False)
+    for attempt in ("SELECT pg_advisory_lock(hashtextextended('crm360/reconcile', 0))",
+                    "SELECT crm_private.xact_lock('crm360/reconcile')",
+                    "SELECT crm_private.assertion_lock(NULL, 'x', 'y')"):
+        try:
+            with eve.transaction():
+                eve.execute(attempt)
+        except psycopg.Error:
+            pass
+    eve.execute("SELECT crm_private.assertion_lock(gen_random_uuid(), 'crm360', 'reconcile')")   # stays open
+    done = _completes(w.connect("conn"), "SELECT * FROM crm.reconcile()", within_ms=3000)
+    eve.rollback()
+    assert done, "crm.reconcile() hangs while a writer holds a lock"
+
+
 def test_reader_cannot_burn_codes(sec):
     """Finding 8b — codes are allocated for the deals, contacts and accounts writers
     create. A crm_reader calls crm.generate_crm_code('OPP') 20 times.

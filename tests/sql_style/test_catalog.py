@@ -186,7 +186,7 @@ READER_HELPERS = {
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "log_claim_change", "log_node_change", "log_new_restrictions", "recompute_acl",
-    "refresh_event_acl", "xact_lock"}
+    "refresh_event_acl", "assertion_lock"}
 EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,
     "crm_writer": WRITER_HELPERS,
@@ -195,7 +195,7 @@ EXPECTED_HELPERS = {
     "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "rc_ts", "log_access_event",
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
 }
-NEVER = {"principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
+NEVER = {"xact_lock", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
          "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare"}
 
 
