@@ -104,8 +104,11 @@ def build(w) -> dict:
     w.login("svc", "crm_service", user=False)
     n: dict = {}
     n["acme"] = w.node("org", "ACME Corp.", ["Sales EMEA"], domain="acme.com", website="https://www.acme.com")
-    w.admin.execute("UPDATE crm.nodes SET external_source = 'salesforce', external_id = '001A000001', "
-                    "claimed_by = %s WHERE id = %s", (w.users["alice"], n["acme"]))
+    # as ingestion writes it (crm360's own code, crm_owner: its own changes are not re-audited)
+    with w.admin.transaction():
+        w.admin.execute("SET LOCAL ROLE crm_owner")
+        w.admin.execute("UPDATE crm.nodes SET external_source = 'salesforce', external_id = '001A000001', "
+                        "claimed_by = %s WHERE id = %s", (w.users["alice"], n["acme"]))
     n["globex"] = w.node("org", "Globex", ["Sales US"], domain="globex.com")
     w.admin.execute("UPDATE crm.nodes SET external_source = 'salesforce', external_id = '001A000002' "
                     "WHERE id = %s", (n["globex"],))

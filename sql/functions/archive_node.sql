@@ -18,13 +18,15 @@ BEGIN
     IF v_node.archived_at IS NOT NULL THEN
         RETURN false;
     END IF;
+    -- the node_archived event is written by crm360 from the row this UPDATE changes
+    -- (crm_private.tg_nodes__audit), with this reason
+    PERFORM pg_catalog.set_config('crm.change_reason', coalesce(p_reason, ''), true);
     UPDATE crm.nodes SET archived_at = now() WHERE id = p_node_id;
+    PERFORM pg_catalog.set_config('crm.change_reason', '', true);
     IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
         RAISE EXCEPTION 'you may not archive node %', p_node_id
             USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
     END IF;
-    -- the audit event is written by crm360 (write scope system), from the row just changed
-    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;

@@ -36,8 +36,7 @@ BEGIN
         RAISE EXCEPTION '% could not be claimed', v_node.label
             USING ERRCODE = 'CR031', HINT = 'it was claimed by someone else meanwhile, or you may not write it';
     END IF;
-    -- the audit event is written by crm360 (write scope system), from the row just changed
-    PERFORM crm_private.log_claim_change(p_node_id, current_user);
+    -- owner_claimed is written by crm360 from the row this UPDATE changed (tg_nodes__audit)
     RETURN true;
 END;
 $$;

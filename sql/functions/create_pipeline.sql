@@ -80,8 +80,9 @@ BEGIN
 
     IF EXISTS (SELECT 1 FROM crm.nodes n
                 WHERE n.archived_at IS NULL
-                  AND ((ARRAY[n.external_source, n.external_id] = ARRAY['internal', p_code])
-                       OR (n.node_type = 'pipeline' AND n.properties ->> 'code' = p_code))) THEN
+                  AND n.node_type = 'pipeline'
+                  AND (ARRAY[n.external_source, n.external_id] = ARRAY['internal', p_code]
+                       OR n.properties ->> 'code' = p_code)) THEN
         RAISE EXCEPTION 'a pipeline with code % already exists', p_code USING ERRCODE = '23505';
     END IF;
 

@@ -3,10 +3,9 @@
 -- Guarantees: one event, participants deduplicated (role subject); actor_system is the CRM
 -- user p_role acts as (crm_private.actor_of) or, without one, the session's login — never a
 -- value the caller chooses. Runs as crm_owner (SECURITY DEFINER): access events have write
--- scope 'system', so nobody can insert one directly; EXECUTE only for crm_admin (the admin
--- functions and the triggers their changes fire) — members' own audited actions have
--- dedicated, self-verifying writers (crm_private.log_claim_change, log_node_change,
--- log_restriction_events).
+-- scope 'system', so nobody can insert one directly; called by crm360's SECURITY DEFINER
+-- audit triggers (which describe the rows a statement changed) and the admin functions
+-- (crm.map_login, crm.unmap_login); EXECUTE only for crm_admin (admins are trusted).
 CREATE OR REPLACE FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb,
                                                        p_participants uuid[], p_role name)
 RETURNS uuid

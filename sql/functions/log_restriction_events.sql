@@ -5,9 +5,8 @@
 -- whatever the number of pairs (bulk restriction at ingestion stays fast); no temporary
 -- table (nothing a caller created beforehand is ever used). actor_system is the user p_role
 -- acts as, else the login. Runs as crm_owner (access events have write scope 'system');
--- EXECUTE for crm_admin only: only admins and crm360 itself change restrictions — a member
--- creating a node restricted to their own team is logged by
--- crm_private.log_new_restrictions, which verifies what it logs.
+-- called by the nodes' SECURITY DEFINER audit triggers (which describe the rows a statement
+-- changed, whoever made it); EXECUTE for crm_admin only.
 CREATE OR REPLACE FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[],
                                                              p_added boolean, p_role name)
 RETURNS integer

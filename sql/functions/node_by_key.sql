@@ -17,7 +17,7 @@ AS $$
     SELECT n.id
       FROM crm.nodes n
      WHERE ARRAY[n.external_source, n.external_id] = ARRAY[p_source, p_key]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL
        AND (crm_private.role_is_admin(p_role)
             OR n.acl IS NULL
             OR n.acl && crm_private.caller_principals(p_role)

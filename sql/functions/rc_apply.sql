@@ -148,7 +148,7 @@ BEGIN
      WHERE s.kind = 'person' AND s.node_id IS NULL AND s.email IS NOT NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[c.external_source, c.external_id] = ARRAY['channel', 'email:' || s.email]
-       AND c.external_id IS NOT NULL AND c.archived_at IS NULL;
+       AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL;
     -- (source keys are matched as ARRAY[external_source, external_id]: the key indexes are on
     -- that expression, which is not leakproof, so a reader's own key lookups can never run
     -- as an index condition before row-level security — migration 0018)
@@ -159,7 +159,7 @@ BEGIN
      WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL
        AND n.node_type = s.node_type
        AND EXISTS (SELECT 1 FROM crm.node_sources ns WHERE ns.node_id = n.id);
     -- a live node holding the key that reconciliation did not make: the record is rejected
@@ -172,7 +172,7 @@ BEGIN
      WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL;
     UPDATE pg_temp.rc_stage s SET node_id = s.account_id WHERE s.kind = 'alias';
     UPDATE pg_temp.rc_stage s
        SET account_id = o.target_id,
@@ -225,14 +225,14 @@ BEGIN
          WHERE s.team_name IS NOT NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t
                             WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
-                              AND t.external_id IS NOT NULL AND t.archived_at IS NULL)
+                              AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL)
          ORDER BY lower(btrim(s.team_name)), s.team_name
         ON CONFLICT DO NOTHING;
         UPDATE pg_temp.rc_stage s SET team_id = t.id
           FROM crm.nodes t
          WHERE s.team_name IS NOT NULL
            AND ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
-           AND t.external_id IS NOT NULL AND t.archived_at IS NULL;
+           AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL;
     END IF;
 
     -- ------------------------------------------------------------ new nodes (one per key)
@@ -359,7 +359,7 @@ BEGIN
               FROM pg_temp.rc_stage s
              WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
      WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE ARRAY[x.external_source, x.external_id] = ARRAY['channel', c.key]
-                          AND x.external_id IS NOT NULL
+                          AND x.external_id IS NOT NULL AND x.external_source <> 'internal'
                           AND x.archived_at IS NULL)
      ORDER BY c.key
     ON CONFLICT DO NOTHING;
@@ -388,7 +388,7 @@ BEGIN
      CROSS JOIN LATERAL (VALUES ('email:' || s.email),
                                 ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
       JOIN crm.nodes c ON ARRAY[c.external_source, c.external_id] = ARRAY['channel', k.key]
-                      AND c.external_id IS NOT NULL AND c.archived_at IS NULL
+                      AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'

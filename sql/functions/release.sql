@@ -26,8 +26,7 @@ BEGIN
         RAISE EXCEPTION '% could not be released', v_node.label
             USING ERRCODE = 'CR031', HINT = 'you may not write it';
     END IF;
-    -- the audit event is written by crm360 (write scope system), from the row just changed
-    PERFORM crm_private.log_claim_change(p_node_id, current_user);
+    -- owner_released is written by crm360 from the row this UPDATE changed (tg_nodes__audit)
     RETURN true;
 END;
 $$;

@@ -22,19 +22,22 @@ BEGIN
     IF v_node.external_id IS NOT NULL THEN
         SELECT n.id INTO v_other FROM crm.nodes n
          WHERE ARRAY[n.external_source, n.external_id] = ARRAY[v_node.external_source, v_node.external_id]
-           AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
+           AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL;
         IF FOUND THEN
             RAISE EXCEPTION 'cannot restore node %: a live node has the same key %/%', p_node_id,
                             v_node.external_source, v_node.external_id
                 USING ERRCODE = '23505', HINT = 'merge the two nodes, or archive the other one first';
         END IF;
     END IF;
+    -- the node_restored event is written by crm360 from the row this UPDATE changes
+    -- (crm_private.tg_nodes__audit), with this reason
+    PERFORM pg_catalog.set_config('crm.change_reason', coalesce(p_reason, ''), true);
     UPDATE crm.nodes SET archived_at = NULL WHERE id = p_node_id;
+    PERFORM pg_catalog.set_config('crm.change_reason', '', true);
     IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
         RAISE EXCEPTION 'you may not restore node %', p_node_id
             USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
     END IF;
-    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;

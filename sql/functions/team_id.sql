@@ -16,7 +16,7 @@ DECLARE
 BEGIN
     SELECT n.id INTO v_id FROM crm.nodes n
      WHERE ARRAY[n.external_source, n.external_id] = ARRAY['crm360_team', lower(btrim(p_name))]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.node_type = 'team';
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL AND n.node_type = 'team';
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'team "%" does not exist', p_name USING ERRCODE = 'P0002';
     END IF;

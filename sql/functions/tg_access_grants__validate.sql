@@ -61,7 +61,7 @@ BEGIN
         OR (s.k = 'event_type' AND NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = v))
         OR (s.k = 'teams' AND NOT EXISTS (SELECT 1 FROM crm.nodes t
                                            WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(v)]
-                                             AND t.external_id IS NOT NULL AND t.archived_at IS NULL));
+                                             AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL));
     IF v_bad IS NOT NULL OR EXISTS (SELECT 1 FROM jsonb_each(NEW.scope) s WHERE crm_private.scope_list(s.value) IS NULL) THEN
         RAISE EXCEPTION 'grant scope names unknown types or teams: %', coalesce(v_bad, 'non-string value')
             USING ERRCODE = '22023', HINT = 'scope values are registered type names / existing team names (a string or an array of strings)';

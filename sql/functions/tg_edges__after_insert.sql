@@ -1,10 +1,16 @@
 -- crm_private.tg_edges__after_insert() — AFTER INSERT (statement) on crm.edges.
 -- Guarantees: children gaining an owned_by parent get their ACL recomputed in the same
 -- transaction (inheritance); every new member_of edge is logged as membership_added.
+-- SECURITY DEFINER (a trigger function cannot be called directly): the audit events describe
+-- the rows the statement wrote; the actor is the CRM user of the session's login.
 CREATE OR REPLACE FUNCTION crm_private.tg_edges__after_insert()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 AS $$
 DECLARE
     v_ids uuid[];
@@ -22,7 +28,7 @@ BEGIN
     PERFORM crm_private.log_access_event('membership_added',
                 format('%s joined %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id], current_user)
+                ARRAY[n.source_id, n.target_id], session_user)
        FROM new_rows n
        JOIN crm.nodes m ON m.id = n.source_id
        JOIN crm.nodes t ON t.id = n.target_id

@@ -1,11 +1,16 @@
 -- crm_private.tg_edges__after_update() — AFTER UPDATE (statement) on crm.edges.
 -- Guarantees: ending or archiving (or restoring) an owned_by edge recomputes the child's ACL
 -- in the same transaction (re-parenting); ending a member_of edge is logged as
--- membership_removed.
+-- membership_removed. SECURITY DEFINER (a trigger function cannot be called directly): the
+-- audit events describe the rows the statement changed; the actor is the session login's user.
 CREATE OR REPLACE FUNCTION crm_private.tg_edges__after_update()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
 -- transition tables carry no statistics: never let old_rows x new_rows become a nested loop
 SET enable_nestloop = off
 AS $$
@@ -26,7 +31,7 @@ BEGIN
     PERFORM crm_private.log_access_event('membership_removed',
                 format('%s left %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id], current_user)
+                ARRAY[n.source_id, n.target_id], session_user)
        FROM new_rows n
        JOIN old_rows o ON o.id = n.id
        JOIN crm.nodes m ON m.id = n.source_id

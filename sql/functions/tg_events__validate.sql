@@ -30,7 +30,8 @@ BEGIN
     ELSE
         NEW.acl := '{}';    -- computed from the participants (crm_private.refresh_event_acl)
         NEW.about := '{}';
-        NEW.recorded_by := crm.current_actor();
+        -- crm360's own code (crm_owner) records on behalf of the actor it determined
+        NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := now();
             IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN

@@ -89,14 +89,13 @@ BEGIN
             -- what write policies, triggers and the write API call as the caller
             ('crm_private', 'crm_writer', ARRAY['can_write_node', 'writable_node_types', 'writable_edge_types',
                                                 'writable_event_types', 'lock_opportunity', 'attach_event_body',
-                                                'log_claim_change', 'log_node_change', 'log_new_restrictions',
-                                                'recompute_acl', 'refresh_event_acl', 'assertion_lock']),
+                                                'assertion_lock']),
             ('crm', 'crm_service', ARRAY['act_as']),
             ('crm_private', 'crm_service', ARRAY['act_as_token']),
             ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
                                            'refresh_crm_views']),
             ('crm_raw', 'crm_connector', ARRAY['start_run', 'land_staged', 'finish_run']),
-            ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run',
+            ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as',
                                                    'rc_ts']),   -- crm_raw.land_staged (inlined)
             -- the admin API, and what it calls: helpers answering for any principal are admin-only
             ('crm', 'crm_admin', ARRAY['access_report', 'add_user_to_team', 'create_pipeline', 'create_team',
@@ -107,7 +106,7 @@ BEGIN
                                        'refresh_crm_views', 'allow_source', 'disallow_source']),
             ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run']),
             ('crm_private', 'crm_admin', ARRAY['rc_ts']),
-            ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'log_access_event', 'log_restriction_events', 'principals_of',
+            ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as', 'log_access_event', 'log_restriction_events', 'principals_of',
                                                'grants_of', 'purge_node_data'])
         ) AS g(nsp, grantee, names)
     LOOP

@@ -185,14 +185,13 @@ READER_HELPERS = {
     "source_group", "scope_list", "accounts_360_stored", "node_by_key"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
-    "attach_event_body", "log_claim_change", "log_node_change", "log_new_restrictions", "recompute_acl",
-    "refresh_event_acl", "assertion_lock"}
+    "attach_event_body", "assertion_lock"}
 EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,
     "crm_writer": WRITER_HELPERS,
     "crm_service": WRITER_HELPERS | {"act_as_token"},
-    "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "rc_ts"},
-    "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "rc_ts", "log_access_event",
+    "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts"},
+    "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "log_access_event",
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
 }
 NEVER = {"xact_lock", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
