@@ -13,6 +13,7 @@ from rich.table import Table
 
 from crm360 import server
 from crm360.db import CrmError, resolve_dsn
+from crm360.users import KINDS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -395,6 +396,122 @@ def reconcile_cmd(dsn, source, no_orphans, as_json):
         _print_reconcile(rows)
     else:
         click.echo("nothing to reconcile")
+
+
+# ------------------------------------------------------------------------ users
+@cli.group()
+def user():
+    """Create and list the login roles of crm360 users (README "Logins")."""
+
+
+def _kinds_help() -> str:
+    return "; ".join(f"{n}: {k.statement_timeout} / {k.idle_in_transaction_session_timeout} / {k.lock_timeout}"
+                     for n, k in KINDS.items())
+
+
+@user.command("add")
+@click.argument("login")
+@click.option("--role", "kind", required=True,
+              type=click.Choice(list(KINDS)),
+              help="reader (BI, analysts), writer, service (pooled, crm.act_as), connector, admin")
+@click.option("--name", default=None, help="the CRM user's name (required for reader, writer, admin)")
+@click.option("--email", default=None, help="the CRM user's email")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
+@click.option("--password-env", metavar="VAR", default=None,
+              help="read the password from environment variable VAR (never on the command line)")
+@click.option("--source", "sources", multiple=True, metavar="SRC",
+              help="connector: a source it may land and reconcile (repeatable; '*' = every source)")
+@click.option("--statement-timeout", default=None, metavar="DURATION",
+              help="statement_timeout of the login (default per role; 0 = none)")
+@click.option("--idle-timeout", default=None, metavar="DURATION",
+              help="idle_in_transaction_session_timeout of the login (default per role)")
+@click.option("--lock-timeout", default=None, metavar="DURATION",
+              help="lock_timeout of the login (default per role)")
+@click.option("--existing", is_flag=True,
+              help="the role exists already: grant, configure and map it instead of refusing")
+@click.option("--json", "as_json", is_flag=True, help="print what was done as JSON")
+@dsn_option
+@handle_errors
+def user_add(login, kind, name, email, password_stdin, password_env, sources, statement_timeout, idle_timeout,
+             lock_timeout, existing, as_json, dsn):
+    """Create login role LOGIN for a crm360 user, in one transaction: CREATE ROLE ... LOGIN,
+    GRANT crm_<role>, per-login session timeouts (ALTER ROLE ... SET), then the CRM user mapped
+    to it (reader, writer, admin) or the connector's sources. Nothing is left half-done.
+
+    Defaults (statement / idle in transaction / lock timeout) — """
+    import json
+    import os
+
+    from crm360 import users
+    from crm360.db import connect
+
+    if password_stdin and password_env:
+        raise click.UsageError("give the password with --password-stdin or --password-env, not both")
+    k = KINDS[kind]
+    if not k.crm_user and (name or email):
+        raise click.UsageError(f"--name/--email create a CRM user: a {kind} login is not one "
+                               "(reader, writer and admin logins are)")
+    if k.crm_user and not existing and not (name and name.strip()):
+        raise click.UsageError(f"--name is required for a {kind} login (it creates the CRM user the login is)")
+    if kind != "connector" and sources:
+        raise click.UsageError("--source applies to connector logins only")
+    if kind == "connector" and not sources:
+        raise click.UsageError("a connector login needs at least one --source (or --source '*' for every source)")
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise click.UsageError(f"environment variable {password_env} is not set")
+    settings = {"statement_timeout": statement_timeout, "idle_in_transaction_session_timeout": idle_timeout,
+                "lock_timeout": lock_timeout}
+    with connect(resolve_dsn(dsn), autocommit=True) as conn:
+        done = users.add_user(conn, login, kind, name=name, email=email, password=password, sources=sources,
+                              settings=settings, existing=existing)
+    if as_json:
+        click.echo(json.dumps(done, indent=2))
+    else:
+        for line in users.describe(done):
+            click.echo(line)
+
+
+user_add.help += _kinds_help() + "."
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@dsn_option
+@handle_errors
+def user_list(as_json, dsn):
+    """Login roles that are members of a crm role: their crm roles, mapped CRM user, connector
+    sources and session timeouts (pg_db_role_setting)."""
+    import json
+
+    from crm360 import users
+    from crm360.db import connect
+
+    with connect(resolve_dsn(dsn), autocommit=True) as conn:
+        rows = users.list_users(conn)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    t = Table(title="crm360 logins (timeouts: statement / idle in transaction / lock)")
+    t.add_column("login", no_wrap=True)
+    t.add_column("roles")
+    t.add_column("CRM user")
+    t.add_column("sources")
+    for col in ("statement", "idle in tx", "lock"):
+        t.add_column(col, no_wrap=True)
+    for r in rows:
+        who = (r["user_name"] or "") + (f" <{r['email']}>" if r["email"] else "")
+        s = r["settings"]
+        t.add_row(r["login"] + (" (bypasses RLS)" if r["bypasses_rls"] else ""),
+                  ", ".join(g.removeprefix("crm_") for g in r["crm_roles"]), who, ", ".join(r["sources"]),
+                  *(s[k] or "-" for k in ("statement_timeout", "idle_in_transaction_session_timeout", "lock_timeout")))
+    console.print(t)
+    if not rows:
+        console.print("no login role is a member of a crm role yet: crm360 user add LOGIN --role reader --name NAME")
 
 
 def main():

@@ -1,0 +1,210 @@
+"""`crm360 user`: create and list the login roles of crm360 users (README "Logins").
+
+Guarantees
+- `add_user` runs as the connecting DBA in ONE transaction: CREATE ROLE ... LOGIN (an existing
+  role is refused, 42710, unless `existing`), GRANT crm_<kind>, ALTER ROLE ... SET
+  statement_timeout / idle_in_transaction_session_timeout / lock_timeout (PostgreSQL applies
+  role settings only to the role that logs in, never to members of a group role, so every
+  login gets its own), then the CRM side: reader/writer/admin get a CRM user mapped to the
+  login (crm.create_user), a connector its sources (crm.allow_source), a service nothing.
+  Any error rolls everything back: no role, grant, setting or user is left behind.
+- A password never travels in clear text: it is hashed on the client with the server's
+  password_encryption (libpq PQencryptPasswordConn, as psql's \\password does), so the
+  statement — and any server log of it — holds only the SCRAM verifier. Without a password
+  the role has none (peer/cert/trust authentication).
+- `list_users` reports every LOGIN role that is directly a member of a crm role, with its crm
+  roles, mapped CRM user, allowed sources and role settings (pg_db_role_setting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from crm360.db import CrmError
+
+
+@dataclass(frozen=True)
+class Kind:
+    group: str
+    statement_timeout: str
+    idle_in_transaction_session_timeout: str
+    lock_timeout: str
+    crm_user: bool          # reader/writer/admin logins are a CRM user (crm.create_user)
+    purpose: str
+
+
+# Session defaults per kind (README "Logins"). "0" = no limit.
+KINDS: dict[str, Kind] = {
+    "reader": Kind("crm_reader", "60s", "5min", "10s", True, "analysts, BI tools: read as the mapped user"),
+    "writer": Kind("crm_writer", "30s", "2min", "5s", True, "people and apps writing as the mapped user"),
+    "service": Kind("crm_service", "30s", "1min", "5s", False, "a pooled service acting for users (crm.act_as)"),
+    "connector": Kind("crm_connector", "0", "10min", "30s", False, "connectors: land raw rows of their sources, reconcile"),
+    "admin": Kind("crm_admin", "0", "15min", "10s", True, "CRM admins: every row, teams, restrictions, logins"),
+}
+CRM_GROUPS = tuple(k.group for k in KINDS.values())
+SETTINGS = ("statement_timeout", "idle_in_transaction_session_timeout", "lock_timeout")
+
+
+def defaults(kind: str) -> dict[str, str]:
+    k = KINDS[kind]
+    return {s: getattr(k, s) for s in SETTINGS}
+
+
+def _role(conn: psycopg.Connection, login: str):
+    return conn.execute("SELECT oid, rolcanlogin, rolsuper, rolbypassrls FROM pg_catalog.pg_roles "
+                        "WHERE rolname = %s", (login,)).fetchone()
+
+
+def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | None = None,
+             email: str | None = None, password: str | None = None, sources: tuple[str, ...] = (),
+             settings: dict[str, str] | None = None, existing: bool = False) -> dict:
+    """Create (or, with `existing`, complete) the login `login` of kind `kind`; return what was
+    done. Raises CrmError (nothing written) on bad input; psycopg errors also roll back."""
+    if kind not in KINDS:
+        raise CrmError(f'unknown role kind "{kind}"', sqlstate="22023",
+                       hint=f"one of: {', '.join(KINDS)}")
+    k = KINDS[kind]
+    if not login or not login.strip():
+        raise CrmError("the login name is empty", sqlstate="22023")
+    values = {**defaults(kind), **{s: v for s, v in (settings or {}).items() if v is not None}}
+    done: dict = {"login": login, "kind": kind, "crm_role": k.group, "created": False,
+                  "password": password is not None, "settings": values, "user_id": None,
+                  "user_name": None, "email": None, "sources": []}
+    ident = sql.Identifier(login)
+    with conn.transaction():
+        role = _role(conn, login)
+        if role is not None and not existing:
+            raise CrmError(f'role "{login}" already exists', sqlstate="42710",
+                           hint="pick another login name, or pass --existing to grant and configure the "
+                                "existing role (its password is changed only when one is given)")
+        if role is not None:
+            _, canlogin, superuser, bypassrls = role
+            if not canlogin:
+                raise CrmError(f'role "{login}" exists but cannot log in (NOLOGIN)', sqlstate="22023",
+                               hint=f"ALTER ROLE {ident.as_string(conn)} LOGIN first, or pick another name")
+            if (superuser or bypassrls) and kind != "admin":
+                raise CrmError(f'role "{login}" is a superuser or bypasses row-level security: as a crm '
+                               f"{kind} it would see every row", sqlstate="42501",
+                               hint="use an ordinary login role (NOSUPERUSER NOBYPASSRLS) for crm360 users")
+        mapped = None
+        if k.crm_user and role is not None:
+            mapped = conn.execute(
+                "SELECT l.user_id, u.label, u.properties ->> 'email' FROM crm.logins l "
+                "JOIN crm.nodes u ON u.id = l.user_id AND u.archived_at IS NULL WHERE l.login_role = %s",
+                (login,)).fetchone()
+        if k.crm_user and mapped is None and not (name and name.strip()):
+            raise CrmError(f"a {kind} login is a CRM user: --name is required", sqlstate="22023",
+                           hint=f"crm360 user add {login} --role {kind} --name 'Full Name' --email you@example.com")
+        if kind == "connector" and not sources:
+            raise CrmError("a connector login needs at least one --source (or '*' for every source)",
+                           sqlstate="22023",
+                           hint="sources: SELECT DISTINCT source FROM crm_raw.source_objects")
+        secret = None
+        if password is not None:
+            if password == "":
+                raise CrmError("the password is empty", sqlstate="22023",
+                               hint="omit --password-stdin/--password-env for a role without a password")
+            secret = conn.pgconn.encrypt_password(password.encode(), login.encode()).decode()
+        if role is None:
+            q = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS").format(ident)
+            if secret is not None:
+                q = sql.SQL("{} PASSWORD {}").format(q, sql.Literal(secret))
+            conn.execute(q)
+            done["created"] = True
+        elif secret is not None:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(secret)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(k.group), ident))
+        if done["created"]:
+            conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(ident, sql.Literal(f"crm360 {kind} login")))
+        for setting, value in values.items():
+            conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(setting),
+                                                                     sql.Literal(str(value))))
+        if k.crm_user:
+            if mapped is None:
+                uid = conn.execute("SELECT crm.create_user(%s, %s, %s)",
+                                   (name.strip(), email, login)).fetchone()[0]
+                mapped = conn.execute("SELECT id, label, properties ->> 'email' FROM crm.nodes WHERE id = %s",
+                                      (uid,)).fetchone()
+                done["user_created"] = True
+            else:
+                done["user_created"] = False
+            done["user_id"], done["user_name"], done["email"] = str(mapped[0]), mapped[1], mapped[2]
+        if kind == "connector":
+            for src in dict.fromkeys(sources):
+                conn.execute("SELECT crm.allow_source(%s, %s)", (login, src))
+            done["sources"] = sorted(r[0] for r in conn.execute(
+                "SELECT source FROM crm_raw.connector_sources WHERE login_role = %s", (login,)))
+    return done
+
+
+def describe(done: dict) -> list[str]:
+    """The lines `crm360 user add` prints."""
+    login = done["login"]
+    lines = [f"{'created' if done['created'] else 'kept existing'} login role {login}"
+             + (" (password set)" if done["password"] else
+                (" (no password: peer/cert authentication)" if done["created"] else "")),
+             f"granted {done['crm_role']} to {login}",
+             "set " + ", ".join(f"{k} = {v}" for k, v in done["settings"].items()) + f" for {login}"]
+    if done["user_id"]:
+        who = done["user_name"] + (f" <{done['email']}>" if done["email"] else "")
+        lines.append(f"{'created' if done.get('user_created') else 'kept'} CRM user {who} "
+                     f"({done['user_id']}) mapped to {login}")
+    if done["sources"]:
+        lines.append(f"allowed sources: {', '.join(done['sources'])}")
+    return lines
+
+
+LIST_SQL = """
+SELECT r.rolname::text AS login,
+       array(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
+               JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+              WHERE m.member = r.oid AND g.rolname = ANY (%(groups)s) ORDER BY g.rolname) AS crm_roles,
+       l.user_id, u.label AS user_name, u.properties ->> 'email' AS email,
+       array(SELECT s.source FROM crm_raw.connector_sources s WHERE s.login_role = r.rolname
+              ORDER BY s.source) AS sources,
+       array(SELECT c FROM pg_catalog.pg_db_role_setting d, unnest(d.setconfig) c
+              WHERE d.setrole = r.oid AND d.setdatabase = 0) AS role_settings,
+       array(SELECT c FROM pg_catalog.pg_db_role_setting d, unnest(d.setconfig) c
+              WHERE d.setrole = r.oid
+                AND d.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
+           AS database_settings,
+       r.rolsuper OR r.rolbypassrls AS bypasses_rls,
+       %(password_sql)s AS has_password
+  FROM pg_catalog.pg_roles r
+  LEFT JOIN crm.logins l ON l.login_role = r.rolname
+  LEFT JOIN crm.nodes u ON u.id = l.user_id
+ WHERE r.rolcanlogin
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+                WHERE m.member = r.oid AND g.rolname = ANY (%(groups)s))
+ ORDER BY r.rolname
+"""
+
+
+def _settings(entries: list[str]) -> dict[str, str]:
+    out = {}
+    for e in entries or []:
+        key, _, value = e.partition("=")
+        out[key] = value
+    return out
+
+
+def list_users(conn: psycopg.Connection) -> list[dict]:
+    """Every LOGIN role that is a direct member of a crm role, with what crm360 knows of it.
+    `settings` holds the role's settings in effect in this database (database-specific ones
+    override role-wide ones); has_password is NULL unless the caller may read pg_authid."""
+    rows = []
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    superuser = conn.execute("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").fetchone()[0]
+    # pg_roles masks rolpassword for everyone; only pg_authid (superusers) tells
+    query = LIST_SQL.replace("%(password_sql)s", "(SELECT a.rolpassword IS NOT NULL FROM pg_catalog.pg_authid a "
+                             "WHERE a.oid = r.oid)" if superuser else "NULL::boolean")
+    for r in cur.execute(query, {"groups": list(CRM_GROUPS)}):
+        settings = {**_settings(r.pop("role_settings")), **_settings(r.pop("database_settings"))}
+        r["settings"] = {s: settings.get(s) for s in SETTINGS}
+        r["other_settings"] = {k: v for k, v in settings.items() if k not in SETTINGS}
+        r["user_id"] = str(r["user_id"]) if r["user_id"] else None
+        rows.append(r)
+    return rows
