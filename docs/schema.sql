@@ -54,13 +54,28 @@ BEGIN
                   HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
     END IF;
     SELECT string_agg(c.name, ', ') INTO v_cursors FROM pg_catalog.pg_cursors c WHERE c.is_holdable;
-    SELECT string_agg(c.relname, ', ') INTO v_temp
-      FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f');
+    -- anything in this session's temporary schema: tables, views, sequences, and also types,
+    -- domains, functions and operators (a temporary domain named uuid or text shadows the
+    -- built-in type in the next client's own queries, whose search_path has pg_temp first)
+    SELECT string_agg(x.what, ', ') INTO v_temp
+      FROM (SELECT 'relation ' || c.relname AS what FROM pg_catalog.pg_class c
+             WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            UNION ALL
+            SELECT 'type ' || t.typname FROM pg_catalog.pg_type t
+             WHERE t.typnamespace = pg_catalog.pg_my_temp_schema() AND t.typrelid = 0
+               AND t.typtype IN ('b', 'd', 'e', 'r', 'm', 'c')
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type a WHERE a.typarray = t.oid)
+            UNION ALL
+            SELECT 'function ' || p.proname FROM pg_catalog.pg_proc p WHERE p.pronamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'operator ' || o.oprname FROM pg_catalog.pg_operator o WHERE o.oprnamespace = pg_catalog.pg_my_temp_schema()
+           ) x
+     WHERE pg_catalog.pg_my_temp_schema() <> 0;
     IF v_cursors IS NOT NULL OR v_temp IS NOT NULL THEN
         RAISE EXCEPTION 'this connection still holds state of an earlier transaction'
             USING ERRCODE = 'CR034',
-                  DETAIL = concat_ws('; ', 'WITH HOLD cursors: ' || v_cursors, 'temporary relations: ' || v_temp),
+                  DETAIL = concat_ws('; ', 'WITH HOLD cursors: ' || v_cursors, 'temporary objects: ' || v_temp),
                   HINT = 'call crm.act_as first in every transaction, on a connection the pooler resets between clients (pgbouncer: server_reset_query = DISCARD ALL, server_reset_query_always = 1)';
     END IF;
     v_token := crm_private.act_as_token(current_user, p_user_id);
@@ -211,13 +226,15 @@ BEGIN
     IF v_node.archived_at IS NOT NULL THEN
         RETURN false;
     END IF;
+    -- the node_archived event is written by crm360 from the row this UPDATE changes
+    -- (crm_private.tg_nodes__audit), with this reason
+    PERFORM pg_catalog.set_config('crm.change_reason', coalesce(p_reason, ''), true);
     UPDATE crm.nodes SET archived_at = now() WHERE id = p_node_id;
+    PERFORM pg_catalog.set_config('crm.change_reason', '', true);
     IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
         RAISE EXCEPTION 'you may not archive node %', p_node_id
             USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
     END IF;
-    -- the audit event is written by crm360 (write scope system), from the row just changed
-    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;
@@ -254,8 +271,7 @@ BEGIN
         RAISE EXCEPTION '% could not be claimed', v_node.label
             USING ERRCODE = 'CR031', HINT = 'it was claimed by someone else meanwhile, or you may not write it';
     END IF;
-    -- the audit event is written by crm360 (write scope system), from the row just changed
-    PERFORM crm_private.log_claim_change(p_node_id, current_user);
+    -- owner_claimed is written by crm360 from the row this UPDATE changed (tg_nodes__audit)
     RETURN true;
 END;
 $$;
@@ -452,8 +468,9 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM crm.nodes n
                 WHERE n.archived_at IS NULL
-                  AND ((ARRAY[n.external_source, n.external_id] = ARRAY['internal', p_code])
-                       OR (n.node_type = 'pipeline' AND n.properties ->> 'code' = p_code))) THEN
+                  AND n.node_type = 'pipeline'
+                  AND (ARRAY[n.external_source, n.external_id] = ARRAY['internal', p_code]
+                       OR n.properties ->> 'code' = p_code)) THEN
         RAISE EXCEPTION 'a pipeline with code % already exists', p_code USING ERRCODE = '23505';
     END IF;
     INSERT INTO crm.nodes (node_type, label, properties, external_id, external_source)
@@ -703,6 +720,7 @@ CREATE FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zo
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
+    SET lock_timeout TO '5s'
     AS $$
 DECLARE
     v_yymm text;
@@ -1136,104 +1154,10 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET "crm.bulk_apply" TO 'off'
-    SET "crm.acl_maintenance" TO 'off'
-    SET "crm.purge" TO 'off'
     AS $$
-DECLARE
-    v_keep  record;
-    v_drop  record;
-    v_now   timestamptz := now();
-    v_event uuid := gen_random_uuid();
-BEGIN
-    IF NOT (pg_catalog.pg_has_role(session_user, 'crm_admin', 'MEMBER')
-            OR pg_catalog.pg_has_role(session_user, 'crm_connector', 'MEMBER')) THEN
-        RAISE EXCEPTION 'only admins and connectors may merge nodes'
-            USING ERRCODE = '42501', HINT = 'ask an admin (crm_admin) to merge the duplicates';
-    END IF;
-    IF p_keep IS NULL OR p_drop IS NULL OR p_keep = p_drop THEN
-        RAISE EXCEPTION 'merge needs two different node ids' USING ERRCODE = '22023';
-    END IF;
-    SELECT n.id, n.node_type, n.label, n.archived_at INTO v_keep FROM crm.nodes n WHERE n.id = p_keep FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'node % does not exist', p_keep USING ERRCODE = 'P0002';
-    END IF;
-    SELECT n.id, n.node_type, n.label, n.archived_at INTO v_drop FROM crm.nodes n WHERE n.id = p_drop FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'node % does not exist', p_drop USING ERRCODE = 'P0002';
-    END IF;
-    IF v_keep.node_type <> v_drop.node_type THEN
-        RAISE EXCEPTION 'cannot merge a % into a %', v_drop.node_type, v_keep.node_type
-            USING ERRCODE = '22023', HINT = 'merge nodes of the same type';
-    END IF;
-    IF EXISTS (SELECT 1 FROM crm.edges e WHERE e.source_id = p_drop AND e.target_id = p_keep
-                  AND e.edge_type = 'merged_into' AND e.archived_at IS NULL) THEN
-        RETURN false;
-    END IF;
-    IF v_keep.archived_at IS NOT NULL THEN
-        RAISE EXCEPTION 'the node to keep (%) is archived', p_keep
-            USING ERRCODE = 'CR020', HINT = 'keep a live node (crm.resolve_node_id gives the current one)';
-    END IF;
-    -- edges: re-create on the keeper what it does not have yet, archive the dropped node's ones
-    -- (one statement: no temporary table, so nothing the caller prepared in its session is
-    -- ever used by this SECURITY DEFINER function)
-    WITH moved AS (
-        UPDATE crm.edges e SET archived_at = v_now
-         WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL
-        RETURNING e.id, e.edge_type,
-                  CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END AS source_id,
-                  CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END AS target_id,
-                  e.properties, e.effective_from
-    )
-    INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
-    SELECT DISTINCT ON (m.edge_type, m.source_id, m.target_id) m.edge_type, m.source_id, m.target_id, m.properties, m.effective_from
-      FROM moved m
-     WHERE m.source_id <> m.target_id
-       AND NOT EXISTS (SELECT 1 FROM crm.nodes z WHERE z.id IN (m.source_id, m.target_id) AND z.archived_at IS NOT NULL)
-       AND NOT (m.edge_type = 'owned_by' AND m.source_id = p_keep
-                AND EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = p_keep AND o.edge_type = 'owned_by'
-                               AND o.archived_at IS NULL AND o.effective_to IS NULL))
-       AND NOT EXISTS (SELECT 1 FROM crm.edges x WHERE x.edge_type = m.edge_type AND x.source_id = m.source_id
-                          AND x.target_id = m.target_id AND x.archived_at IS NULL AND x.effective_to IS NULL)
-     ORDER BY m.edge_type, m.source_id, m.target_id;
-    -- events: the keeper takes the dropped node's place
-    UPDATE crm.event_participants p SET node_id = p_keep
-     WHERE p.node_id = p_drop
-       AND NOT EXISTS (SELECT 1 FROM crm.event_participants k
-                        WHERE k.event_id = p.event_id AND k.node_id = p_keep AND k.role = p.role);
-    -- assertions: current claims the keeper lacks continue on the keeper (one statement)
-    WITH m AS MATERIALIZED (
-        SELECT a.id AS old_id, gen_random_uuid() AS new_id FROM crm.assertions a
-         WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
-                              AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key)
-    ), superseded AS (
-        UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
-          FROM m WHERE a.id = m.old_id
-        RETURNING a.id
-    )
-    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at, source_event_id)
-    SELECT m.new_id, a.assertion_type, p_keep, a.assertion_key, a.claim, a.confidence, v_now, a.source_event_id
-      FROM m JOIN crm.assertions a ON a.id = m.old_id
-      JOIN superseded s ON s.id = m.old_id;   -- (reads the update: it runs first)
-    UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
-    UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;
-    UPDATE crm.nodes n SET claimed_by = p_keep WHERE n.claimed_by = p_drop;
-    UPDATE crm.nodes n SET archived_at = coalesce(n.archived_at, v_now),
-                           attrs = n.attrs || jsonb_build_object('merged_into', p_keep)
-     WHERE n.id = p_drop;
-    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
-    VALUES ('merged_into', p_drop, p_keep, jsonb_strip_nulls(jsonb_build_object('reason', p_reason)));
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_event, 'nodes_merged', v_now, format('Merged %s %s into %s', v_drop.node_type, v_drop.label, v_keep.label),
-            jsonb_strip_nulls(jsonb_build_object('kept', p_keep, 'dropped', p_drop, 'reason', p_reason)),
-            coalesce(crm.current_actor()::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_keep, 'subject'), (v_event, p_drop, 'merged');
-    PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
-    RETURN true;
-END;
+    SELECT crm_private.merge_nodes_as(p_keep, p_drop, p_reason, current_user)
 $$;
 CREATE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal erasure request'::text) RETURNS integer
     LANGUAGE plpgsql
@@ -1362,8 +1286,7 @@ BEGIN
         RAISE EXCEPTION '% could not be released', v_node.label
             USING ERRCODE = 'CR031', HINT = 'you may not write it';
     END IF;
-    -- the audit event is written by crm360 (write scope system), from the row just changed
-    PERFORM crm_private.log_claim_change(p_node_id, current_user);
+    -- owner_released is written by crm360 from the row this UPDATE changed (tg_nodes__audit)
     RETURN true;
 END;
 $$;
@@ -1482,19 +1405,22 @@ BEGIN
     IF v_node.external_id IS NOT NULL THEN
         SELECT n.id INTO v_other FROM crm.nodes n
          WHERE ARRAY[n.external_source, n.external_id] = ARRAY[v_node.external_source, v_node.external_id]
-           AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
+           AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL;
         IF FOUND THEN
             RAISE EXCEPTION 'cannot restore node %: a live node has the same key %/%', p_node_id,
                             v_node.external_source, v_node.external_id
                 USING ERRCODE = '23505', HINT = 'merge the two nodes, or archive the other one first';
         END IF;
     END IF;
+    -- the node_restored event is written by crm360 from the row this UPDATE changes
+    -- (crm_private.tg_nodes__audit), with this reason
+    PERFORM pg_catalog.set_config('crm.change_reason', coalesce(p_reason, ''), true);
     UPDATE crm.nodes SET archived_at = NULL WHERE id = p_node_id;
+    PERFORM pg_catalog.set_config('crm.change_reason', '', true);
     IF NOT FOUND THEN   -- visible, but not writable for the caller (row policy)
         RAISE EXCEPTION 'you may not restore node %', p_node_id
             USING ERRCODE = '42501', HINT = 'only what you may write: unclaimed or your own customer data (ask an admin)';
     END IF;
-    PERFORM crm_private.log_node_change(p_node_id, p_reason, current_user);
     RETURN true;
 END;
 $$;
@@ -1648,9 +1574,8 @@ BEGIN
     END IF;
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
-    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion',
-                                            coalesce(p_new_subject_node_id, p_new_subject_edge_id)::text,
-                                            p_new_assertion_type, v_key));
+    PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
+                                       p_new_assertion_type, v_key);
     v_now := clock_timestamp();
     SELECT a.id INTO v_current
       FROM crm.assertions a
@@ -1709,7 +1634,7 @@ DECLARE
 BEGIN
     SELECT n.id INTO v_id FROM crm.nodes n
      WHERE ARRAY[n.external_source, n.external_id] = ARRAY['crm360_team', lower(btrim(p_name))]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.node_type = 'team';
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL AND n.node_type = 'team';
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'team "%" does not exist', p_name USING ERRCODE = 'P0002';
     END IF;
@@ -2265,6 +2190,15 @@ CREATE FUNCTION crm_private.actor_principals() RETURNS uuid[]
     AS $$
     SELECT crm_private.caller_principals(current_user)
 $$;
+CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT crm_private.xact_lock(concat_ws('/', 'assertion', p_subject::text, p_assertion_type, p_key))
+$$;
 CREATE FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2421,103 +2355,6 @@ BEGIN
     RETURN v_id;
 END;
 $$;
-CREATE FUNCTION crm_private.log_claim_change(p_node_id uuid, p_role name) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET "crm.bulk_apply" TO 'off'
-    SET "crm.acl_maintenance" TO 'off'
-    SET "crm.purge" TO 'off'
-    AS $$
-DECLARE
-    v_actor uuid := crm_private.actor_of(p_role);
-    v_node  record;
-    v_type  text;
-    v_owner uuid;
-    v_id    uuid := gen_random_uuid();
-BEGIN
-    SELECT n.id, n.label, n.claimed_by, n.updated_at INTO v_node FROM crm.nodes n WHERE n.id = p_node_id;
-    IF NOT FOUND OR v_node.updated_at <> now() THEN
-        RETURN NULL;
-    END IF;
-    IF v_node.claimed_by IS NOT NULL AND v_node.claimed_by = v_actor THEN
-        v_type := 'owner_claimed';
-        v_owner := v_actor;
-    ELSIF v_node.claimed_by IS NULL THEN
-        v_type := 'owner_released';
-        SELECT (e.properties ->> 'owner')::uuid INTO v_owner
-          FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
-         WHERE p.node_id = p_node_id AND e.event_type = 'owner_claimed'
-         ORDER BY e.occurred_at DESC LIMIT 1;
-    ELSE
-        RETURN NULL;
-    END IF;
-    IF EXISTS (SELECT 1 FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
-                WHERE p.node_id = p_node_id AND e.event_type = v_type AND e.recorded_at = now()) THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_id, v_type, now(),
-            format('%s %s', CASE v_type WHEN 'owner_claimed' THEN 'Claimed' ELSE 'Released' END, v_node.label),
-            jsonb_strip_nulls(jsonb_build_object('owner', v_owner)),
-            coalesce(v_actor::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT DISTINCT v_id, x, 'subject' FROM unnest(ARRAY[p_node_id, v_owner]) AS x
-     WHERE x IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = x);
-    RETURN v_id;
-END;
-$$;
-CREATE FUNCTION crm_private.log_new_restrictions(p_node_ids uuid[], p_role name) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET "crm.bulk_apply" TO 'off'
-    SET "crm.acl_maintenance" TO 'off'
-    SET "crm.purge" TO 'off'
-    AS $$
-DECLARE
-    v_nodes      uuid[];
-    v_principals uuid[];
-BEGIN
-    SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
-      FROM crm.nodes n
-     CROSS JOIN LATERAL unnest(n.restricted_to) AS x
-     WHERE n.id = ANY (p_node_ids) AND n.created_at = now()
-       AND NOT EXISTS (SELECT 1 FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
-                        WHERE p.node_id = n.id AND p.role = 'subject' AND e.event_type = 'access_restricted'
-                          AND e.recorded_at = now() AND e.properties ->> 'principal' = x::text);
-    RETURN crm_private.log_restriction_events(v_nodes, v_principals, true, p_role);
-END;
-$$;
-CREATE FUNCTION crm_private.log_node_change(p_node_id uuid, p_reason text, p_role name) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET "crm.bulk_apply" TO 'off'
-    SET "crm.acl_maintenance" TO 'off'
-    SET "crm.purge" TO 'off'
-    AS $$
-DECLARE
-    v_node record;
-    v_type text;
-    v_id   uuid := gen_random_uuid();
-BEGIN
-    SELECT n.id, n.node_type, n.label, n.archived_at, n.updated_at INTO v_node FROM crm.nodes n WHERE n.id = p_node_id;
-    IF NOT FOUND OR v_node.updated_at <> now() THEN
-        RETURN NULL;
-    END IF;
-    v_type := CASE WHEN v_node.archived_at IS NOT NULL THEN 'node_archived' ELSE 'node_restored' END;
-    IF EXISTS (SELECT 1 FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id
-                WHERE p.node_id = p_node_id AND e.event_type = v_type AND e.recorded_at = now()) THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
-    VALUES (v_id, v_type, now(),
-            format('%s %s %s', CASE v_type WHEN 'node_archived' THEN 'Archived' ELSE 'Restored' END,
-                   v_node.node_type, v_node.label),
-            jsonb_build_object('reason', p_reason),
-            coalesce(crm_private.actor_of(p_role)::text, session_user::text));
-    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_id, p_node_id, 'subject');
-    RETURN v_id;
-END;
-$$;
 CREATE FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2578,6 +2415,120 @@ CREATE FUNCTION crm_private.login_user(p_role name) RETURNS uuid
       JOIN crm.nodes u ON u.id = l.user_id AND u.archived_at IS NULL
      WHERE l.login_role = p_role
 $$;
+CREATE FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_admin boolean;
+    v_keep  record;
+    v_drop  record;
+    v_now   timestamptz := now();
+    v_event uuid := gen_random_uuid();
+BEGIN
+    v_admin := crm_private.role_is_admin(p_role);
+    IF NOT v_admin AND NOT crm_private.role_is_operator(p_role) THEN
+        RAISE EXCEPTION 'only admins and connectors may merge nodes'
+            USING ERRCODE = '42501', HINT = 'ask an admin (crm_admin) to merge the duplicates';
+    END IF;
+    IF p_keep IS NULL OR p_drop IS NULL OR p_keep = p_drop THEN
+        RAISE EXCEPTION 'merge needs two different node ids' USING ERRCODE = '22023';
+    END IF;
+    SELECT n.id, n.node_type, n.label, n.archived_at INTO v_keep FROM crm.nodes n WHERE n.id = p_keep FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', p_keep USING ERRCODE = 'P0002';
+    END IF;
+    SELECT n.id, n.node_type, n.label, n.archived_at INTO v_drop FROM crm.nodes n WHERE n.id = p_drop FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', p_drop USING ERRCODE = 'P0002';
+    END IF;
+    IF v_keep.node_type <> v_drop.node_type THEN
+        RAISE EXCEPTION 'cannot merge a % into a %', v_drop.node_type, v_keep.node_type
+            USING ERRCODE = '22023', HINT = 'merge nodes of the same type';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM crm.node_types t WHERE t.node_type = v_keep.node_type AND t.write_scope = 'member') THEN
+        RAISE EXCEPTION '% nodes cannot be merged', v_keep.node_type
+            USING ERRCODE = '22023',
+                  HINT = 'only customer data is merged; users, teams and pipelines are changed by an admin with their own functions';
+    END IF;
+    IF NOT v_admin AND (
+           NOT EXISTS (SELECT 1 FROM crm.node_sources s WHERE s.node_id = p_keep)
+        OR NOT EXISTS (SELECT 1 FROM crm.node_sources s WHERE s.node_id = p_drop)
+        OR EXISTS (SELECT 1 FROM crm.node_sources s
+                    WHERE s.node_id IN (p_keep, p_drop) AND NOT (s.source = ANY (crm_private.sources_of(p_role))))) THEN
+        RAISE EXCEPTION 'a connector merges only nodes that came from the sources it is allowed'
+            USING ERRCODE = '42501', HINT = 'ask an admin (crm_admin) to merge these nodes';
+    END IF;
+    IF EXISTS (SELECT 1 FROM crm.edges e WHERE e.source_id = p_drop AND e.target_id = p_keep
+                  AND e.edge_type = 'merged_into' AND e.archived_at IS NULL) THEN
+        RETURN false;
+    END IF;
+    IF v_keep.archived_at IS NOT NULL THEN
+        RAISE EXCEPTION 'the node to keep (%) is archived', p_keep
+            USING ERRCODE = 'CR020', HINT = 'keep a live node (crm.resolve_node_id gives the current one)';
+    END IF;
+    -- edges: re-create on the keeper what it does not have yet, archive the dropped node's ones
+    -- (one statement: no temporary table, so nothing the caller prepared in its session is
+    -- ever used by this SECURITY DEFINER function)
+    WITH moved AS (
+        UPDATE crm.edges e SET archived_at = v_now
+         WHERE (e.source_id = p_drop OR e.target_id = p_drop) AND e.archived_at IS NULL AND e.effective_to IS NULL
+        RETURNING e.id, e.edge_type,
+                  CASE WHEN e.source_id = p_drop THEN p_keep ELSE e.source_id END AS source_id,
+                  CASE WHEN e.target_id = p_drop THEN p_keep ELSE e.target_id END AS target_id,
+                  e.properties, e.effective_from
+    )
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+    SELECT DISTINCT ON (m.edge_type, m.source_id, m.target_id) m.edge_type, m.source_id, m.target_id, m.properties, m.effective_from
+      FROM moved m
+     WHERE m.source_id <> m.target_id
+       AND NOT EXISTS (SELECT 1 FROM crm.nodes z WHERE z.id IN (m.source_id, m.target_id) AND z.archived_at IS NOT NULL)
+       AND NOT (m.edge_type = 'owned_by' AND m.source_id = p_keep
+                AND EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = p_keep AND o.edge_type = 'owned_by'
+                               AND o.archived_at IS NULL AND o.effective_to IS NULL))
+       AND NOT EXISTS (SELECT 1 FROM crm.edges x WHERE x.edge_type = m.edge_type AND x.source_id = m.source_id
+                          AND x.target_id = m.target_id AND x.archived_at IS NULL AND x.effective_to IS NULL)
+     ORDER BY m.edge_type, m.source_id, m.target_id;
+    -- events: the keeper takes the dropped node's place
+    UPDATE crm.event_participants p SET node_id = p_keep
+     WHERE p.node_id = p_drop
+       AND NOT EXISTS (SELECT 1 FROM crm.event_participants k
+                        WHERE k.event_id = p.event_id AND k.node_id = p_keep AND k.role = p.role);
+    -- assertions: current claims the keeper lacks continue on the keeper (one statement)
+    WITH m AS MATERIALIZED (
+        SELECT a.id AS old_id, gen_random_uuid() AS new_id FROM crm.assertions a
+         WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
+                              AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key)
+    ), superseded AS (
+        UPDATE crm.assertions a SET superseded_at = v_now, superseded_by = m.new_id
+          FROM m WHERE a.id = m.old_id
+        RETURNING a.id
+    )
+    INSERT INTO crm.assertions (id, assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at, source_event_id)
+    SELECT m.new_id, a.assertion_type, p_keep, a.assertion_key, a.claim, a.confidence, v_now, a.source_event_id
+      FROM m JOIN crm.assertions a ON a.id = m.old_id
+      JOIN superseded s ON s.id = m.old_id;   -- (reads the update: it runs first)
+    UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
+    UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;
+    UPDATE crm.nodes n SET claimed_by = p_keep WHERE n.claimed_by = p_drop;
+    UPDATE crm.nodes n SET archived_at = coalesce(n.archived_at, v_now),
+                           attrs = n.attrs || jsonb_build_object('merged_into', p_keep)
+     WHERE n.id = p_drop;
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
+    VALUES ('merged_into', p_drop, p_keep, jsonb_strip_nulls(jsonb_build_object('reason', p_reason)));
+    INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
+    VALUES (v_event, 'nodes_merged', v_now, format('Merged %s %s into %s', v_drop.node_type, v_drop.label, v_keep.label),
+            jsonb_strip_nulls(jsonb_build_object('kept', p_keep, 'dropped', p_drop, 'reason', p_reason)),
+            coalesce(crm_private.actor_of(p_role)::text, session_user::text));
+    INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_keep, 'subject'), (v_event, p_drop, 'merged');
+    PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
+    RETURN true;
+END;
+$$;
 CREATE FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2588,7 +2539,7 @@ CREATE FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) 
     SELECT n.id
       FROM crm.nodes n
      WHERE ARRAY[n.external_source, n.external_id] = ARRAY[p_source, p_key]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL
        AND (crm_private.role_is_admin(p_role)
             OR n.acl IS NULL
             OR n.acl && crm_private.caller_principals(p_role)
@@ -2925,7 +2876,7 @@ BEGIN
      WHERE s.kind = 'person' AND s.node_id IS NULL AND s.email IS NOT NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[c.external_source, c.external_id] = ARRAY['channel', 'email:' || s.email]
-       AND c.external_id IS NOT NULL AND c.archived_at IS NULL;
+       AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL;
     -- (source keys are matched as ARRAY[external_source, external_id]: the key indexes are on
     -- that expression, which is not leakproof, so a reader's own key lookups can never run
     -- as an index condition before row-level security — migration 0018)
@@ -2936,7 +2887,7 @@ BEGIN
      WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL
        AND n.node_type = s.node_type
        AND EXISTS (SELECT 1 FROM crm.node_sources ns WHERE ns.node_id = n.id);
     -- a live node holding the key that reconciliation did not make: the record is rejected
@@ -2949,7 +2900,7 @@ BEGIN
      WHERE s.kind IN ('account', 'user', 'person', 'child') AND s.node_id IS NULL
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[n.external_source, n.external_id] = ARRAY[s.node_source, s.node_key]
-       AND n.external_id IS NOT NULL AND n.archived_at IS NULL;
+       AND n.external_id IS NOT NULL AND n.external_source <> 'internal' AND n.archived_at IS NULL;
     UPDATE pg_temp.rc_stage s SET node_id = s.account_id WHERE s.kind = 'alias';
     UPDATE pg_temp.rc_stage s
        SET account_id = o.target_id,
@@ -2999,14 +2950,14 @@ BEGIN
          WHERE s.team_name IS NOT NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t
                             WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
-                              AND t.external_id IS NOT NULL AND t.archived_at IS NULL)
+                              AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL)
          ORDER BY lower(btrim(s.team_name)), s.team_name
         ON CONFLICT DO NOTHING;
         UPDATE pg_temp.rc_stage s SET team_id = t.id
           FROM crm.nodes t
          WHERE s.team_name IS NOT NULL
            AND ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
-           AND t.external_id IS NOT NULL AND t.archived_at IS NULL;
+           AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL;
     END IF;
     -- ------------------------------------------------------------ new nodes (one per key)
     -- bulk: the required properties of the node type (crm.node_types, as tg_nodes__validate
@@ -3124,7 +3075,7 @@ BEGIN
               FROM pg_temp.rc_stage s
              WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
      WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE ARRAY[x.external_source, x.external_id] = ARRAY['channel', c.key]
-                          AND x.external_id IS NOT NULL
+                          AND x.external_id IS NOT NULL AND x.external_source <> 'internal'
                           AND x.archived_at IS NULL)
      ORDER BY c.key
     ON CONFLICT DO NOTHING;
@@ -3151,7 +3102,7 @@ BEGIN
      CROSS JOIN LATERAL (VALUES ('email:' || s.email),
                                 ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
       JOIN crm.nodes c ON ARRAY[c.external_source, c.external_id] = ARRAY['channel', k.key]
-                      AND c.external_id IS NOT NULL AND c.archived_at IS NULL
+                      AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
@@ -4441,8 +4392,11 @@ CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p
      ORDER BY r.started_at, r.source, r.object
 $$;
 CREATE FUNCTION crm_private.tg_access_grants__audit() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -4450,11 +4404,11 @@ BEGIN
             format('Granted %s %s %s to %s %s', NEW.access_level, NEW.resource_type, NEW.scope::text, NEW.grant_type, NEW.grantee),
             jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee, 'resource_type', NEW.resource_type,
                                'access_level', NEW.access_level, 'scope', NEW.scope),
-            ARRAY[NEW.grantee_id], current_user);
+            ARRAY[NEW.grantee_id], session_user);
     ELSIF NEW.revoked_at IS NOT NULL AND OLD.revoked_at IS NULL THEN
         PERFORM crm_private.log_access_event('grant_revoked',
             format('Revoked %s %s %s from %s %s', NEW.access_level, NEW.resource_type, NEW.scope::text, NEW.grant_type, NEW.grantee),
-            jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee), ARRAY[NEW.grantee_id], current_user);
+            jsonb_build_object('grant_id', NEW.id, 'grantee', NEW.grantee), ARRAY[NEW.grantee_id], session_user);
     END IF;
     RETURN NULL;
 END;
@@ -4513,7 +4467,7 @@ BEGIN
         OR (s.k = 'event_type' AND NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = v))
         OR (s.k = 'teams' AND NOT EXISTS (SELECT 1 FROM crm.nodes t
                                            WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(v)]
-                                             AND t.external_id IS NOT NULL AND t.archived_at IS NULL));
+                                             AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL));
     IF v_bad IS NOT NULL OR EXISTS (SELECT 1 FROM jsonb_each(NEW.scope) s WHERE crm_private.scope_list(s.value) IS NULL) THEN
         RAISE EXCEPTION 'grant scope names unknown types or teams: %', coalesce(v_bad, 'non-string value')
             USING ERRCODE = '22023', HINT = 'scope values are registered type names / existing team names (a string or an array of strings)';
@@ -4661,8 +4615,11 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm_private.tg_edges__after_insert() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_ids uuid[];
@@ -4680,7 +4637,7 @@ BEGIN
     PERFORM crm_private.log_access_event('membership_added',
                 format('%s joined %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id], current_user)
+                ARRAY[n.source_id, n.target_id], session_user)
        FROM new_rows n
        JOIN crm.nodes m ON m.id = n.source_id
        JOIN crm.nodes t ON t.id = n.target_id
@@ -4689,8 +4646,11 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm_private.tg_edges__after_update() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     SET enable_nestloop TO 'off'
     AS $$
 DECLARE
@@ -4710,7 +4670,7 @@ BEGIN
     PERFORM crm_private.log_access_event('membership_removed',
                 format('%s left %s', m.label, t.label),
                 jsonb_build_object('member', n.source_id, 'team', n.target_id, 'edge_id', n.id),
-                ARRAY[n.source_id, n.target_id], current_user)
+                ARRAY[n.source_id, n.target_id], session_user)
        FROM new_rows n
        JOIN old_rows o ON o.id = n.id
        JOIN crm.nodes m ON m.id = n.source_id
@@ -4815,15 +4775,15 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm_private.tg_event_participants__after() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_events uuid[];
 BEGIN
-    IF crm_private.acl_maintenance() THEN
-        RETURN NULL;
-    END IF;
     SELECT array_agg(DISTINCT n.event_id) INTO v_events FROM new_rows n;
     IF v_events IS NOT NULL THEN
         PERFORM crm_private.refresh_event_acl(v_events);
@@ -4855,7 +4815,8 @@ BEGIN
     ELSE
         NEW.acl := '{}';    -- computed from the participants (crm_private.refresh_event_acl)
         NEW.about := '{}';
-        NEW.recorded_by := crm.current_actor();
+        -- crm360's own code (crm_owner) records on behalf of the actor it determined
+        NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := now();
             IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
@@ -4875,8 +4836,11 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm_private.tg_nodes__access_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     SET enable_nestloop TO 'off'
     AS $$
 DECLARE
@@ -4898,20 +4862,23 @@ BEGIN
      WHERE n.id = ANY (v_ids) AND NOT (x = ANY (o.restricted_to));
     -- (only admins and crm360 change restrictions: crm_private.tg_nodes__validate)
     IF v_nodes IS NOT NULL THEN
-        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, current_user);
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, session_user);
     END IF;
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n JOIN old_rows o ON o.id = n.id, unnest(o.restricted_to) x
      WHERE n.id = ANY (v_ids) AND NOT (x = ANY (n.restricted_to));
     IF v_nodes IS NOT NULL THEN
-        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false, current_user);
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, false, session_user);
     END IF;
     RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_nodes__after_insert() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
     AS $$
 DECLARE
     v_nodes      uuid[];
@@ -4920,13 +4887,57 @@ BEGIN
     SELECT array_agg(n.id), array_agg(x) INTO v_nodes, v_principals
       FROM new_rows n CROSS JOIN LATERAL unnest(n.restricted_to) AS x
      WHERE cardinality(n.restricted_to) > 0;
-    IF v_nodes IS NULL THEN
-        RETURN NULL;
-    ELSIF current_user = 'crm_owner' OR crm_private.actor_is_admin() THEN
-        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, current_user);
-    ELSE
-        PERFORM crm_private.log_new_restrictions(v_nodes, current_user);
+    IF v_nodes IS NOT NULL THEN
+        PERFORM crm_private.log_restriction_events(v_nodes, v_principals, true, session_user);
     END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_nodes__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_actor  uuid := crm_private.actor_of(session_user);
+    v_reason text := nullif(pg_catalog.current_setting('crm.change_reason', true), '');
+BEGIN
+    WITH changes AS MATERIALIZED (
+        SELECT n.id, n.node_type, n.label, x.event_type, x.owner
+          FROM new_rows n
+          JOIN old_rows o ON o.id = n.id
+         CROSS JOIN LATERAL (VALUES
+             (CASE WHEN o.archived_at IS NULL AND n.archived_at IS NOT NULL THEN 'node_archived'
+                   WHEN o.archived_at IS NOT NULL AND n.archived_at IS NULL THEN 'node_restored' END, NULL::uuid),
+             (CASE WHEN o.claimed_by IS NOT NULL AND o.claimed_by IS DISTINCT FROM n.claimed_by THEN 'owner_released' END,
+              o.claimed_by),
+             (CASE WHEN n.claimed_by IS NOT NULL AND o.claimed_by IS DISTINCT FROM n.claimed_by THEN 'owner_claimed' END,
+              n.claimed_by)) AS x(event_type, owner)
+         WHERE x.event_type IS NOT NULL
+    ), ev AS MATERIALIZED (
+        SELECT gen_random_uuid() AS event_id, c.* FROM changes c
+    ), ins AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, recorded_by)
+        SELECT ev.event_id, ev.event_type, now(),
+               CASE ev.event_type
+                   WHEN 'node_archived' THEN format('Archived %s %s', ev.node_type, ev.label)
+                   WHEN 'node_restored' THEN format('Restored %s %s', ev.node_type, ev.label)
+                   WHEN 'owner_claimed' THEN format('Claimed %s', ev.label)
+                   ELSE format('Released %s', ev.label) END,
+               CASE WHEN ev.event_type IN ('node_archived', 'node_restored')
+                    THEN jsonb_strip_nulls(jsonb_build_object('reason', v_reason))
+                    ELSE jsonb_build_object('owner', ev.owner) END,
+               coalesce(v_actor::text, session_user::text), v_actor
+          FROM ev
+        RETURNING 1
+    )
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT DISTINCT ev.event_id, x, 'subject'
+      FROM ev CROSS JOIN LATERAL unnest(ARRAY[ev.id, ev.owner]) AS x
+     WHERE x IS NOT NULL;
     RETURN NULL;
 END;
 $$;
@@ -6389,7 +6400,7 @@ CREATE INDEX nodes_org_domain ON crm.nodes USING btree (((properties ->> 'domain
 CREATE INDEX nodes_org_label_trgm ON crm.nodes USING gin (label extensions.gin_trgm_ops) WHERE (node_type = 'org'::text);
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
 CREATE INDEX nodes_removed_at_source ON crm.nodes USING btree (id) WHERE ((archived_at IS NOT NULL) AND (attrs ? 'removed_at_source'::text));
-CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[external_source, external_id])) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL));
+CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[external_source, external_id])) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL) AND (external_source <> 'internal'::text));
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
@@ -6425,8 +6436,8 @@ CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATE
 CREATE TRIGGER tg_edges__refuse_truncate BEFORE TRUNCATE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__validate();
 CREATE TRIGGER tg_event_participants__acl BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_event_participants__acl();
-CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
-CREATE TRIGGER tg_event_participants__after_update AFTER UPDATE ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_event_participants__after();
+CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text) AND (current_setting('crm.acl_maintenance'::text, true) IS DISTINCT FROM 'on'::text)))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
+CREATE TRIGGER tg_event_participants__after_update AFTER UPDATE ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text) AND (current_setting('crm.acl_maintenance'::text, true) IS DISTINCT FROM 'on'::text)))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE TRIGGER tg_event_participants__refuse_delete BEFORE DELETE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_event_participants__refuse_truncate BEFORE TRUNCATE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__refuse_delete BEFORE DELETE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
@@ -6434,6 +6445,7 @@ CREATE TRIGGER tg_events__refuse_truncate BEFORE TRUNCATE ON crm.events FOR EACH
 CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_events__validate();
 CREATE TRIGGER tg_nodes__access_changed AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__access_changed();
 CREATE TRIGGER tg_nodes__after_insert AFTER INSERT ON crm.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__after_insert();
+CREATE TRIGGER tg_nodes__audit AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'crm_owner'::name)) EXECUTE FUNCTION crm_private.tg_nodes__audit();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_nodes__validate();
@@ -6490,13 +6502,17 @@ CREATE POLICY access_grants_admin ON crm.access_grants TO crm_admin USING (true)
 CREATE POLICY access_grants_select ON crm.access_grants FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (ARRAY[grantee_id] && ( SELECT crm_private.actor_principals() AS actor_principals))));
 ALTER TABLE crm.artifacts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY artifacts_delete ON crm.artifacts FOR DELETE TO crm_admin USING (true);
-CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
+CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((node_id IS NULL) OR crm_private.can_write_node(node_id)) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
    FROM crm.events e
-  WHERE ((e.id = artifacts.event_id) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])))))))));
+  WHERE ((e.id = artifacts.event_id) AND (e.recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])))))))));
 CREATE POLICY artifacts_select ON crm.artifacts FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((node_id IS NOT NULL) AND (acl IS NULL)) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (crm_private.node_visible(node_id) OR (EXISTS ( SELECT 1
    FROM crm.events e
   WHERE (e.id = artifacts.event_id)))))));
-CREATE POLICY artifacts_update ON crm.artifacts FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (acl && ( SELECT crm_private.actor_principals() AS actor_principals))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL)));
+CREATE POLICY artifacts_update ON crm.artifacts FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) AND ((node_id IS NULL) OR crm_private.can_write_node(node_id)) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
+   FROM crm.events e
+  WHERE ((e.id = artifacts.event_id) AND (e.recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[]))))))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((node_id IS NULL) OR crm_private.can_write_node(node_id)) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
+   FROM crm.events e
+  WHERE ((e.id = artifacts.event_id) AND (e.recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])))))))));
 ALTER TABLE crm.assertion_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY assertion_types_admin ON crm.assertion_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY assertion_types_select ON crm.assertion_types FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -6540,7 +6556,7 @@ CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer WITH CHECK ((
 CREATE POLICY events_select ON crm.events FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = ANY (events.about))))) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));
-CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))))))) WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL))));
+CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND ((acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (about = '{}'::uuid[])))))) WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL))));
 ALTER TABLE crm.logins ENABLE ROW LEVEL SECURITY;
 CREATE POLICY logins_admin ON crm.logins TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY logins_select ON crm.logins FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (login_role = CURRENT_USER)));
@@ -6805,6 +6821,8 @@ REVOKE ALL ON FUNCTION crm_private.actor_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_of(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_principals() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.caller_grants(p_role name) FROM PUBLIC;
@@ -6826,15 +6844,12 @@ REVOKE ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) TO crm_admin;
-REVOKE ALL ON FUNCTION crm_private.log_claim_change(p_node_id uuid, p_role name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.log_claim_change(p_node_id uuid, p_role name) TO crm_writer;
-REVOKE ALL ON FUNCTION crm_private.log_new_restrictions(p_node_ids uuid[], p_role name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.log_new_restrictions(p_node_ids uuid[], p_role name) TO crm_writer;
-REVOKE ALL ON FUNCTION crm_private.log_node_change(p_node_id uuid, p_reason text, p_role name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.log_node_change(p_node_id uuid, p_reason text, p_role name) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) FROM PUBLIC;
@@ -6868,7 +6883,6 @@ GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.rc_write_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.reconcile_clm_contract() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) TO crm_connector;
@@ -6889,7 +6903,6 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket_comment() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
@@ -6919,6 +6932,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_event_participants__after() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_events__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__access_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__after_insert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_nodes__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_refuse_delete() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) FROM PUBLIC;
@@ -6932,7 +6946,6 @@ GRANT ALL ON FUNCTION crm_private.writable_event_types() TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.writable_node_types() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.writable_node_types() TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.xact_lock(p_name text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_admin;

@@ -105,7 +105,7 @@ UPDATE crm.event_types SET write_scope = 'system'
 INSERT INTO crm.error_codes (sqlstate, name, meaning, hint) VALUES
  ('CR032', 'write_scope', 'The type may only be written by admins or by crm360 itself (write_scope of the node, edge or event type)', 'use the admin function for it (crm.create_team, crm.add_user_to_team, ...), or ask an admin'),
  ('CR033', 'source_key', 'External keys of a registered source belong to reconciliation: only crm.reconcile creates or changes nodes and events keyed by one', 'create it without external_source/external_id (or with external_source internal); ingest the source record instead'),
- ('CR034', 'session_leftovers', 'The pooled connection still holds state of an earlier transaction (a WITH HOLD cursor or a temporary table) that could carry another user''s rows', 'configure the pooler to reset connections (pgbouncer: server_reset_query = DISCARD ALL, server_reset_query_always = 1) or close the cursor / drop the table')
+ ('CR034', 'session_leftovers', 'The pooled connection still holds state of an earlier transaction (a WITH HOLD cursor or a temporary table, type, domain or function) that could carry another user''s rows or capture them', 'configure the pooler to reset connections (pgbouncer: server_reset_query = DISCARD ALL, server_reset_query_always = 1) or close the cursor / drop the table')
 ON CONFLICT (sqlstate) DO NOTHING;
 
 -- ---------------------------------------------------------------- backfill: what events are about

@@ -9,9 +9,11 @@
 --   standby;
 -- * while acting, an admin role is that user, not an admin: every view and function shows
 --   exactly the user's rows;
--- * a pooled connection that still holds a WITH HOLD cursor or a temporary table from an
---   earlier transaction (which could carry another user's rows, or capture this user's) is
---   refused with CR034 — the pooler must reset connections between clients (README).
+-- * a pooled connection that still holds a WITH HOLD cursor or any temporary object (table,
+--   view, sequence, type, domain, function, operator) from an earlier transaction — which
+--   could carry another user's rows, or capture this user's (a temporary domain named uuid
+--   shadows the built-in type in the client's own queries) — is refused with CR034; the
+--   pooler must reset connections between clients (README).
 CREATE OR REPLACE FUNCTION crm.act_as(p_user_id uuid)
 RETURNS uuid
 LANGUAGE plpgsql
@@ -28,13 +30,28 @@ BEGIN
                   HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
     END IF;
     SELECT string_agg(c.name, ', ') INTO v_cursors FROM pg_catalog.pg_cursors c WHERE c.is_holdable;
-    SELECT string_agg(c.relname, ', ') INTO v_temp
-      FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f');
+    -- anything in this session's temporary schema: tables, views, sequences, and also types,
+    -- domains, functions and operators (a temporary domain named uuid or text shadows the
+    -- built-in type in the next client's own queries, whose search_path has pg_temp first)
+    SELECT string_agg(x.what, ', ') INTO v_temp
+      FROM (SELECT 'relation ' || c.relname AS what FROM pg_catalog.pg_class c
+             WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            UNION ALL
+            SELECT 'type ' || t.typname FROM pg_catalog.pg_type t
+             WHERE t.typnamespace = pg_catalog.pg_my_temp_schema() AND t.typrelid = 0
+               AND t.typtype IN ('b', 'd', 'e', 'r', 'm', 'c')
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type a WHERE a.typarray = t.oid)
+            UNION ALL
+            SELECT 'function ' || p.proname FROM pg_catalog.pg_proc p WHERE p.pronamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'operator ' || o.oprname FROM pg_catalog.pg_operator o WHERE o.oprnamespace = pg_catalog.pg_my_temp_schema()
+           ) x
+     WHERE pg_catalog.pg_my_temp_schema() <> 0;
     IF v_cursors IS NOT NULL OR v_temp IS NOT NULL THEN
         RAISE EXCEPTION 'this connection still holds state of an earlier transaction'
             USING ERRCODE = 'CR034',
-                  DETAIL = concat_ws('; ', 'WITH HOLD cursors: ' || v_cursors, 'temporary relations: ' || v_temp),
+                  DETAIL = concat_ws('; ', 'WITH HOLD cursors: ' || v_cursors, 'temporary objects: ' || v_temp),
                   HINT = 'call crm.act_as first in every transaction, on a connection the pooler resets between clients (pgbouncer: server_reset_query = DISCARD ALL, server_reset_query_always = 1)';
     END IF;
     v_token := crm_private.act_as_token(current_user, p_user_id);
@@ -45,4 +62,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.act_as(uuid) IS
-$c$For pooled services (members of crm_service): act as the given CRM user until the end of the current transaction — an admin role acting for a user sees exactly that user's rows. Call it first in every transaction; works in read-only transactions and on hot standbys. Errors: 42501 caller is not crm_service or bypasses row-level security (SET LOCAL ROLE crm_service first), P0002 unknown/archived user, CR034 the connection still holds a WITH HOLD cursor or temporary table of an earlier transaction (configure the pooler to reset connections). Example: BEGIN; SELECT crm.act_as('<user uuid>'); SELECT * FROM crm.opportunities_active; COMMIT;$c$;
+$c$For pooled services (members of crm_service): act as the given CRM user until the end of the current transaction — an admin role acting for a user sees exactly that user's rows. Call it first in every transaction; works in read-only transactions and on hot standbys. Errors: 42501 caller is not crm_service or bypasses row-level security (SET LOCAL ROLE crm_service first), P0002 unknown/archived user, CR034 the connection still holds a WITH HOLD cursor or a temporary object (table, type, domain, function) of an earlier transaction (configure the pooler to reset connections). Example: BEGIN; SELECT crm.act_as('<user uuid>'); SELECT * FROM crm.opportunities_active; COMMIT;$c$;

@@ -7,6 +7,9 @@
 -- and never truncated (the 10,000th code of a month ends in -10000). Prefixes are the
 -- node types' code_prefix values (OPP, CON, ORG, CMP, TER), matched exactly.
 -- SECURITY DEFINER: the counters live in crm_private, which is never granted to users.
+-- Writers only (EXECUTE): a reader can neither burn codes nor hold a counter. A writer whose
+-- transaction stays open after allocating a code holds that prefix-month's counter (gap-free
+-- codes serialise until commit); the others wait at most 5 s (lock_timeout) and get 55P03.
 CREATE OR REPLACE FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamptz DEFAULT now())
 RETURNS text
 LANGUAGE plpgsql
@@ -15,6 +18,9 @@ SET search_path = pg_catalog, pg_temp
 SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
+-- a writer holding a counter row (its transaction open after allocating a code) makes the
+-- others wait at most this long, then fail with 55P03 (retry) — never hang
+SET lock_timeout = '5s'
 AS $$
 DECLARE
     v_yymm text;
@@ -45,4 +51,4 @@ $$;
 REVOKE EXECUTE ON FUNCTION crm.generate_crm_code(text, timestamptz) FROM PUBLIC;
 
 COMMENT ON FUNCTION crm.generate_crm_code(text, timestamptz) IS
-$c$Return the next code {PREFIX}-{YYMM}-{SEQ} for a node type's prefix (OPP, CON, ORG, CMP, TER) in the UTC month of p_at (default now). Guarantees: gap-free and unique per prefix and month under concurrency (one counter row per prefix-month, locked until commit); a rolled-back call burns no number; SEQ is at least 4 digits and never truncated (…-10000). Errors: 22023 unknown prefix (hint lists the known ones) or NULL p_at. Example: SELECT crm.generate_crm_code('OPP');  -- OPP-2403-0042$c$;
+$c$Return the next code {PREFIX}-{YYMM}-{SEQ} for a node type's prefix (OPP, CON, ORG, CMP, TER) in the UTC month of p_at (default now). Guarantees: gap-free and unique per prefix and month under concurrency (one counter row per prefix-month, locked until commit); a rolled-back call burns no number; SEQ is at least 4 digits and never truncated (…-10000). Errors: 22023 unknown prefix (hint lists the known ones) or NULL p_at; 55P03 another transaction has held the counter for 5 s (retry). Example: SELECT crm.generate_crm_code('OPP');  -- OPP-2403-0042$c$;

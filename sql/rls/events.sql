@@ -6,7 +6,7 @@
 -- participants). Members may record events of the types their role may write
 -- (crm.event_types.write_scope: access, system, ownership and source-derived events are
 -- written only by crm360's own functions, so the audit trail cannot be forged) and update
--- visible ones of those types.
+-- the visible ones of those types they recorded themselves.
 ALTER TABLE crm.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE crm.events FORCE ROW LEVEL SECURITY;
 
@@ -35,8 +35,8 @@ USING (
     event_type = ANY ((SELECT crm_private.writable_event_types())::text[])
     AND ((SELECT crm_private.actor_is_admin())
          OR ((SELECT crm.current_actor()) IS NOT NULL
-             AND (acl && (SELECT crm_private.actor_principals())
-                  OR (about = '{}' AND recorded_by = (SELECT crm.current_actor())))))
+             AND recorded_by = (SELECT crm.current_actor())
+             AND (acl && (SELECT crm_private.actor_principals()) OR about = '{}')))
 )
 WITH CHECK (
     event_type = ANY ((SELECT crm_private.writable_event_types())::text[])
