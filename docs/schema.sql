@@ -578,7 +578,7 @@ BEGIN
           CROSS JOIN troubled s
          WHERE s.source = 'salesforce' OR ta.external_source = s.source
             OR EXISTS (SELECT 1 FROM crm.edges e JOIN crm.nodes c ON c.id = e.source_id
-                        WHERE e.target_id = ta.account_id AND e.edge_type = 'owned_by'
+                        WHERE e.target_id = ta.account_id AND e.edge_type = 'owned_by' AND e.effective_to IS NULL
                           AND e.archived_at IS NULL AND c.external_source = s.source)
          GROUP BY ta.team_id, s.source
     ), dq AS (
@@ -778,7 +778,7 @@ BEGIN
         SELECT c.id, c.node_type, c.label, c.properties, c.created_at
           FROM crm.edges e
           JOIN crm.nodes c ON c.id = e.source_id
-         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
            AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice') AND c.archived_at IS NULL
     ), cur AS MATERIALIZED (
         SELECT a.subject_node_id, a.assertion_type, a.claim
@@ -1221,6 +1221,14 @@ BEGIN
                                ELSE q.kind END AS kind
               FROM crm_private.quality_items_all() q WHERE q.account_id IS NOT NULL) x
      GROUP BY x.account_id;
+    -- the partners themselves: callers are shown only the pairs whose other account they see
+    UPDATE crm_private.account_quality q SET duplicate_others = d.others
+      FROM (SELECT p.account_id, array_agg(DISTINCT p.other ORDER BY p.other) AS others
+              FROM (SELECT c.account_id, c.other_account_id AS other FROM crm.duplicate_candidates c
+                    UNION ALL
+                    SELECT c.other_account_id, c.account_id FROM crm.duplicate_candidates c) p
+             GROUP BY p.account_id) d
+     WHERE d.account_id = q.account_id;
     REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
     -- ACL changes the refreshed rows already reflect
     DELETE FROM crm_private.acl_changed_accounts c WHERE c.changed_at < v_start;
@@ -1712,7 +1720,7 @@ BEGIN
                                  THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining
               FROM (SELECT e.source_id AS id FROM crm.edges e
                      WHERE v_node_type = 'org' AND e.target_id = p_node_id AND e.edge_type = 'owned_by'
-                       AND e.archived_at IS NULL
+                       AND e.archived_at IS NULL AND e.effective_to IS NULL
                     UNION ALL
                     SELECT p_node_id WHERE v_node_type = 'invoice') k
               JOIN crm.nodes c ON c.id = k.id
@@ -1783,22 +1791,31 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) RETURNS TABLE(orphans bigint, identity_mismatches bigint, duplicate_candidates bigint, computed_at timestamp with time zone)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-    SELECT q.orphans::bigint, q.identity_mismatches::bigint, q.duplicate_candidates::bigint, q.computed_at
+DECLARE
+    v_principals uuid[];
+    v_grants     jsonb;
+BEGIN
+    IF crm_private.role_is_admin(p_role) THEN
+        RETURN QUERY
+        SELECT q.orphans::bigint, q.identity_mismatches::bigint, q.duplicate_candidates::bigint, q.computed_at
+          FROM crm_private.account_quality q WHERE q.account_id = p_account_id;
+        RETURN;
+    END IF;
+    v_principals := crm_private.caller_principals(p_role);
+    v_grants := crm_private.grants_of(v_principals);
+    RETURN QUERY
+    SELECT q.orphans::bigint, q.identity_mismatches::bigint,
+           crm_private.visible_among(q.duplicate_others, v_principals, v_grants)::bigint, q.computed_at
       FROM crm_private.account_quality q
      WHERE q.account_id = p_account_id
-       AND (crm_private.role_is_admin(p_role)
-            OR EXISTS (SELECT 1 FROM crm.nodes n
-                        WHERE n.id = p_account_id
-                          AND (n.acl IS NULL
-                               OR n.acl && crm_private.caller_principals(p_role)
-                               OR crm_private.node_grant_match(crm_private.caller_grants(p_role), 'read',
-                                                               n.node_type, n.attrs, n.acl))))
+       AND crm_private.visible_among(ARRAY[p_account_id], v_principals, v_grants) = 1;
+END;
 $$;
 CREATE TABLE crm.assertions (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -1890,7 +1907,8 @@ CREATE TABLE crm_private.account_quality (
     orphans bigint DEFAULT 0 NOT NULL,
     identity_mismatches bigint DEFAULT 0 NOT NULL,
     duplicate_candidates bigint DEFAULT 0 NOT NULL,
-    computed_at timestamp with time zone DEFAULT now() NOT NULL
+    computed_at timestamp with time zone DEFAULT now() NOT NULL,
+    duplicate_others uuid[] DEFAULT '{}'::uuid[] NOT NULL
 );
 CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
  SELECT a.id AS account_id,
@@ -1932,7 +1950,7 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
            FROM ((crm.edges e
              JOIN crm.nodes c ON ((c.id = e.source_id)))
              JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
             sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
             sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
@@ -1941,7 +1959,7 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
              LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
              LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
              LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
      LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
             count(*) FILTER (WHERE x.in_term) AS active_contracts,
             min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
@@ -1964,7 +1982,7 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
                                     WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
                                     ELSE NULL::date
                                 END AS end_date) d) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
             sum(x.remaining) AS open_amount,
             count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
@@ -1981,7 +1999,7 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
                             WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
                             ELSE NULL::date
                         END AS due_date) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
      LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
            FROM (crm.event_participants p
              JOIN crm.events ev ON ((ev.id = p.event_id)))
@@ -2012,12 +2030,13 @@ CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
     COALESCE(q.orphans, (0)::bigint) AS orphans,
     COALESCE(q.identity_mismatches, (0)::bigint) AS identity_mismatches,
     COALESCE(q.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
+    COALESCE(q.duplicate_others, '{}'::uuid[]) AS duplicate_others,
     now() AS as_of,
     a.acl AS account_acl,
     ((NOT (EXISTS ( SELECT 1
            FROM (crm.edges e
              JOIN crm.nodes c ON ((c.id = e.source_id)))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])) AND (c.acl IS NOT NULL) AND (NOT (c.acl @> COALESCE(a.acl, '{}'::uuid[]))))))) AND (NOT (EXISTS ( SELECT 1
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])) AND (c.acl IS NOT NULL) AND (NOT (c.acl @> COALESCE(a.acl, '{}'::uuid[]))))))) AND (NOT (EXISTS ( SELECT 1
            FROM (crm.event_participants p
              JOIN crm.events ev ON ((ev.id = p.event_id)))
           WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()) AND (NOT (ev.acl @> COALESCE(a.acl, '{}'::uuid[])))))))) AS uniform
@@ -2034,6 +2053,7 @@ CREATE FUNCTION crm_private.accounts_360_stored(p_role name) RETURNS SETOF crm_p
     AS $$
 DECLARE
     v_principals uuid[];
+    v_grants     jsonb;
 BEGIN
     IF crm_private.role_is_admin(p_role) THEN
         RETURN QUERY SELECT b.* FROM crm_private.accounts_360_mv b;
@@ -2043,10 +2063,14 @@ BEGIN
     IF cardinality(v_principals) = 0 THEN
         RETURN;
     END IF;
+    v_grants := crm_private.grants_of(v_principals);
+    -- duplicate candidates: only the pairs whose other account the caller can see
     RETURN QUERY
-        SELECT b.*
+        SELECT r.*
           FROM crm.nodes a
           JOIN crm_private.accounts_360_mv b ON b.account_id = a.id
+         CROSS JOIN LATERAL jsonb_populate_record(b, jsonb_build_object(
+                    'duplicate_candidates', crm_private.visible_among(b.duplicate_others, v_principals, v_grants))) AS r
          WHERE a.node_type = 'org' AND a.archived_at IS NULL
            AND a.acl && v_principals
            AND b.uniform AND b.account_acl = a.acl
@@ -4662,6 +4686,14 @@ BEGIN
        AND (n.archived_at IS DISTINCT FROM o.archived_at OR n.effective_to IS DISTINCT FROM o.effective_to);
     IF v_ids IS NOT NULL THEN
         PERFORM crm_private.recompute_acl(v_ids);
+        -- the account a child left no longer counts it: its stored Account 360 row (which
+        -- does) is not served any more (crm_private.accounts_360_stored)
+        INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+        SELECT DISTINCT n.target_id, now()
+          FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE n.edge_type = 'owned_by'
+           AND (n.archived_at IS DISTINCT FROM o.archived_at OR n.effective_to IS DISTINCT FROM o.effective_to)
+        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     END IF;
     -- (member_of edges are changed by admins and crm360 only: see tg_edges__after_insert)
     IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN
@@ -5139,6 +5171,16 @@ CREATE FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type tex
            AND (jsonb_typeof(g -> (p_resource_type || '_types')) IS DISTINCT FROM 'array'
                 OR (g -> (p_resource_type || '_types')) ? p_type))
 $$;
+CREATE FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_grants jsonb) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT count(*)::integer
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_ids)
+       AND (n.acl IS NULL OR n.acl && p_principals
+            OR crm_private.node_grant_match(p_grants, 'read', n.node_type, n.attrs, n.acl))
+$$;
 CREATE FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) RETURNS SETOF uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5448,10 +5490,11 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
             accounts_360_stored.orphans,
             accounts_360_stored.identity_mismatches,
             accounts_360_stored.duplicate_candidates,
+            accounts_360_stored.duplicate_others,
             accounts_360_stored.as_of,
             accounts_360_stored.account_acl,
             accounts_360_stored.uniform
-           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, orphans, identity_mismatches, duplicate_candidates, as_of, account_acl, uniform)
+           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, orphans, identity_mismatches, duplicate_candidates, duplicate_others, as_of, account_acl, uniform)
         ), dv AS MATERIALIZED (
          SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
         )
@@ -6937,6 +6980,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_nodes__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_refuse_delete() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_grants jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.writable_edge_types() FROM PUBLIC;

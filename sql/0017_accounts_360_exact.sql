@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS crm_private.acl_changed_accounts (
 COMMENT ON TABLE crm_private.acl_changed_accounts IS
     'Accounts whose acl, or the acl of one of their children or events, changed (written by ACL maintenance: crm_private.propagate_acl, refresh_event_acl); crm_private.accounts_360_stored does not serve a stored row older than the change. Pruned by crm.refresh_account_views().';
 
+-- the duplicate partners of each account (not only their number): a caller is shown only the
+-- pairs whose other account they can see (a count of hidden look-alikes would tell them that a
+-- hidden account exists)
+ALTER TABLE crm_private.account_quality ADD COLUMN IF NOT EXISTS duplicate_others uuid[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN crm_private.account_quality.duplicate_others IS 'The other accounts of the duplicate-candidate pairs naming this account';
+
 -- ---------------------------------------------------------------- views
 -- the materialized view of 0011 (no account_acl/uniform) is replaced; running this file
 -- again changes nothing (its wrapper view is re-created by sql/views)
@@ -81,7 +87,7 @@ LEFT JOIN LATERAL (
       JOIN crm.nodes c ON c.id = e.source_id
       JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'ticket_status'
                            AND s.assertion_key = '' AND s.superseded_at IS NULL
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
        AND c.node_type = 'ticket' AND c.archived_at IS NULL
        AND s.claim ->> 'status' IN ('new', 'open', 'pending', 'hold')
 ) tk ON true
@@ -97,7 +103,7 @@ LEFT JOIN LATERAL (
                                 AND v.assertion_key = '' AND v.superseded_at IS NULL
       LEFT JOIN crm.assertions w ON w.subject_node_id = c.id AND w.assertion_type = 'win_probability'
                                 AND w.assertion_key = '' AND w.superseded_at IS NULL
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
        AND c.node_type = 'opportunity' AND c.archived_at IS NULL
        AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
        AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
@@ -123,7 +129,7 @@ LEFT JOIN LATERAL (
                          CASE WHEN pg_input_is_valid(c.properties ->> 'end_date', 'date')
                               THEN (c.properties ->> 'end_date')::date END AS end_date) d
       ) x
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
        AND c.node_type = 'contract' AND c.archived_at IS NULL
        AND s.claim ->> 'status' = 'active'
 ) ct ON true
@@ -143,7 +149,7 @@ LEFT JOIN LATERAL (
                  CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
                       THEN (c.properties ->> 'due_date')::date END AS due_date
       ) x
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
        AND c.node_type = 'invoice' AND c.archived_at IS NULL
        AND s.claim ->> 'status' = 'open'
 ) iv ON true
@@ -167,12 +173,13 @@ SELECT f.*,
        coalesce(q.orphans, 0)                        AS orphans,
        coalesce(q.identity_mismatches, 0)            AS identity_mismatches,
        coalesce(q.duplicate_candidates, 0)           AS duplicate_candidates,
+       coalesce(q.duplicate_others, '{}')            AS duplicate_others,
        now()                                         AS as_of,
        a.acl                                         AS account_acl,
        NOT EXISTS (SELECT 1
                      FROM crm.edges e
                      JOIN crm.nodes c ON c.id = e.source_id
-                    WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+                    WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
                       AND c.archived_at IS NULL AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice')
                       AND c.acl IS NOT NULL AND NOT (c.acl @> coalesce(a.acl, '{}')))
        AND NOT EXISTS (SELECT 1

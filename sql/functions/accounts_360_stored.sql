@@ -7,7 +7,8 @@
 -- (its principals overlap it), whose acl — and whose children's and events' acl
 -- (crm_private.acl_changed_accounts) — has not changed since the row was stored, and whose
 -- counted children are all visible to everyone who sees the account that way (uniform) —
--- the same children its row-level security would let it count. Everything else the caller
+-- the same children its row-level security would let it count; its duplicate_candidates count
+-- only the pairs whose other account it can see. Everything else the caller
 -- can see is left to the live computation. SECURITY DEFINER: the materialized view is granted
 -- to nobody; the acl overlap uses the GIN index on nodes.acl.
 CREATE OR REPLACE FUNCTION crm_private.accounts_360_stored(p_role name)
@@ -22,6 +23,7 @@ SET crm.purge = 'off'
 AS $$
 DECLARE
     v_principals uuid[];
+    v_grants     jsonb;
 BEGIN
     IF crm_private.role_is_admin(p_role) THEN
         RETURN QUERY SELECT b.* FROM crm_private.accounts_360_mv b;
@@ -31,10 +33,14 @@ BEGIN
     IF cardinality(v_principals) = 0 THEN
         RETURN;
     END IF;
+    v_grants := crm_private.grants_of(v_principals);
+    -- duplicate candidates: only the pairs whose other account the caller can see
     RETURN QUERY
-        SELECT b.*
+        SELECT r.*
           FROM crm.nodes a
           JOIN crm_private.accounts_360_mv b ON b.account_id = a.id
+         CROSS JOIN LATERAL jsonb_populate_record(b, jsonb_build_object(
+                    'duplicate_candidates', crm_private.visible_among(b.duplicate_others, v_principals, v_grants))) AS r
          WHERE a.node_type = 'org' AND a.archived_at IS NULL
            AND a.acl && v_principals
            AND b.uniform AND b.account_acl = a.acl

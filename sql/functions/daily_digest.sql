@@ -60,7 +60,7 @@ BEGIN
           CROSS JOIN troubled s
          WHERE s.source = 'salesforce' OR ta.external_source = s.source
             OR EXISTS (SELECT 1 FROM crm.edges e JOIN crm.nodes c ON c.id = e.source_id
-                        WHERE e.target_id = ta.account_id AND e.edge_type = 'owned_by'
+                        WHERE e.target_id = ta.account_id AND e.edge_type = 'owned_by' AND e.effective_to IS NULL
                           AND e.archived_at IS NULL AND c.external_source = s.source)
          GROUP BY ta.team_id, s.source
     ), dq AS (

@@ -52,7 +52,7 @@ BEGIN
         SELECT c.id, c.node_type, c.label, c.properties, c.created_at
           FROM crm.edges e
           JOIN crm.nodes c ON c.id = e.source_id
-         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+         WHERE e.target_id = v_id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
            AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice') AND c.archived_at IS NULL
     ), cur AS MATERIALIZED (
         SELECT a.subject_node_id, a.assertion_type, a.claim

@@ -94,7 +94,7 @@ BEGIN
                                  THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining
               FROM (SELECT e.source_id AS id FROM crm.edges e
                      WHERE v_node_type = 'org' AND e.target_id = p_node_id AND e.edge_type = 'owned_by'
-                       AND e.archived_at IS NULL
+                       AND e.archived_at IS NULL AND e.effective_to IS NULL
                     UNION ALL
                     SELECT p_node_id WHERE v_node_type = 'invoice') k
               JOIN crm.nodes c ON c.id = k.id

@@ -107,3 +107,42 @@ def test_access_change_after_refresh_applies_to_stored_rows_at_once(sec, db):
     assert rows("crm.accounts_360")[acme][0] == before - 1
     w.admin.execute("SELECT crm.refresh_account_views()")
     assert rows("crm.accounts_360") == rows("crm.accounts_360_live")
+
+
+def test_duplicate_counts_only_pairs_the_reader_can_see(sec):
+    """Finding 12, data quality — a duplicate-candidate pair of an account alice sees with one
+    she cannot see (same domain) must not show in her Account 360 counts: a count of hidden
+    look-alikes tells her that a hidden account exists. Property: for alice the pair count is
+    what crm.duplicate_candidates shows her (0), stored and live; an admin sees the pair."""
+    w = sec
+    w.login("adm", "crm_admin")
+    mine = w.node("org", "Dupe Holdings", ["Sales EMEA"], domain="dupe.example")
+    w.node("org", "Dupe Holdings GmbH", ["Support"], domain="dupe.example")
+    w.admin.execute("SELECT crm.refresh_account_views()")
+    alice = w.connect("alice")
+    assert alice.execute("SELECT count(*) FROM crm.duplicate_candidates WHERE %s IN (account_id, other_account_id)",
+                         (mine,)).fetchone()[0] == 0
+    for view in ("crm.accounts_360", "crm.accounts_360_live"):
+        assert alice.execute(f"SELECT duplicate_candidates FROM {view} WHERE account_id = %s",
+                             (mine,)).fetchone()[0] == 0, view
+        assert w.connect("adm").execute(f"SELECT duplicate_candidates FROM {view} WHERE account_id = %s",
+                                        (mine,)).fetchone()[0] == 1, view
+
+
+def test_a_child_counts_only_under_its_current_account(sec):
+    """An ended owned_by edge (effective_to set: re-parenting) no longer makes the child count
+    under its old account — in the live and the stored Account 360 alike."""
+    w = sec
+    w.login("adm", "crm_admin")
+    t = w.node("ticket", "moving ticket")
+    w.own(t, w.n["acme"])
+    w.admin.execute("INSERT INTO crm.assertions (assertion_type, subject_node_id, claim) "
+                    "VALUES ('ticket_status', %s, '{\"status\": \"open\"}')", (t,))
+    w.admin.execute("UPDATE crm.edges SET effective_to = now() WHERE source_id = %s AND edge_type = 'owned_by'", (t,))
+    w.own(t, w.n["globex"])
+    w.admin.execute("SELECT crm.refresh_account_views()")
+    adm = w.connect("adm")
+    for view in ("crm.accounts_360", "crm.accounts_360_live"):
+        counts = dict(adm.execute(f"SELECT account_id, open_tickets FROM {view} WHERE account_id = ANY(%s)",
+                                  ([w.n["acme"], w.n["globex"]],)).fetchall())
+        assert counts == {w.n["acme"]: 0, w.n["globex"]: 1}, (view, counts)

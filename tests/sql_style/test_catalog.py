@@ -194,7 +194,7 @@ EXPECTED_HELPERS = {
     "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "log_access_event",
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
 }
-NEVER = {"xact_lock", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
+NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
          "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare"}
 
 
