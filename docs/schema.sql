@@ -2223,14 +2223,14 @@ CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text
     AS $$
     SELECT crm_private.xact_lock(concat_ws('/', 'assertion', p_subject::text, p_assertion_type, p_key))
 $$;
-CREATE FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
+CREATE FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id uuid;
 BEGIN
-    IF p_body_ref IS NULL OR p_body IS NULL OR btrim(p_body) = '' THEN
+    IF p_artifact_id IS NULL OR p_body IS NULL OR btrim(p_body) = '' THEN
         RETURN NULL;
     END IF;
     INSERT INTO crm.artifacts (artifact_type, event_id, title, body, mime_type, content_hash)
@@ -6866,8 +6866,8 @@ REVOKE ALL ON FUNCTION crm_private.actor_principals() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) TO crm_writer;
-REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.attach_event_body(p_body_ref uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.caller_grants(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_grants(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.caller_principals(p_role name) FROM PUBLIC;

@@ -1,6 +1,6 @@
 -- 0016 security hardening (issue 11): what the access model needs in tables and registry
 -- data to hold against an ordinary login role acting as an attacker.
--- Sections: retired objects, tables, columns, registry data, backfill, grants.
+-- Sections: tables, columns, registry data, backfill, retired objects, grants.
 --
 -- * crm_private.instance_secret — a random secret only crm_owner can read. It binds a
 --   pooled service's crm.act_as() identity to one transaction without a transaction id
@@ -24,29 +24,6 @@
 --   only for a role the session may become) are dropped; the repeatable files re-create
 --   them and the views and policies that use them.
 SET LOCAL lock_timeout = '5s';
-
--- ---------------------------------------------------------------- retired objects
-DROP TRIGGER IF EXISTS tg_nodes__bulk_guard ON crm.nodes;
-DROP TRIGGER IF EXISTS tg_edges__bulk_guard ON crm.edges;
-DROP TRIGGER IF EXISTS tg_assertions__bulk_guard ON crm.assertions;
-DROP TRIGGER IF EXISTS tg_events__bulk_guard ON crm.events;
-DROP TRIGGER IF EXISTS tg_event_participants__bulk_guard ON crm.event_participants;
-DROP TRIGGER IF EXISTS tg_artifacts__bulk_guard ON crm.artifacts;
-DROP FUNCTION IF EXISTS crm_private.tg_bulk_guard();
-DROP FUNCTION IF EXISTS crm_private.bulk_apply_begin();
-DROP FUNCTION IF EXISTS crm_private.bulk_apply_end();
-DROP FUNCTION IF EXISTS crm_private.bulk_apply_ok();
-DROP TABLE IF EXISTS crm_private.bulk_apply_xacts;
-DROP FUNCTION IF EXISTS crm_private.session_actor() CASCADE;
-DROP FUNCTION IF EXISTS crm_private.event_recorded_by(uuid) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.event_visible_by_grants(uuid, uuid[], jsonb) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.visible_node_ids(text) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.account_quality_of(uuid) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.quality_items(timestamptz, timestamptz) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.source_freshness_at(timestamptz) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.sync_runs_between(timestamptz, timestamptz) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.log_access_event(text, text, jsonb, uuid[]) CASCADE;
-DROP FUNCTION IF EXISTS crm_private.log_restriction_events(uuid[], uuid[], boolean) CASCADE;
 
 -- ---------------------------------------------------------------- tables
 CREATE TABLE IF NOT EXISTS crm_private.instance_secret (
@@ -110,7 +87,12 @@ ON CONFLICT (sqlstate) DO NOTHING;
 
 -- ---------------------------------------------------------------- backfill: what events are about
 -- (the same rule as crm_private.refresh_event_acl, written out: migrations never call
--- repeatable functions)
+-- repeatable functions). As the tables' owner with row-level security not forced for the
+-- length of this transaction, so every row is reached whatever policies exist right now
+-- (nobody else sees the tables in this state: ALTER TABLE holds them until commit).
+ALTER TABLE crm.events NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm.event_participants NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm.artifacts NO FORCE ROW LEVEL SECURITY;
 SET LOCAL crm.acl_maintenance = 'on';
 WITH ranked AS (
     SELECT p.event_id, p.node_id, p.acl,
@@ -138,6 +120,34 @@ UPDATE crm.event_participants p SET event_acl = e.acl
 UPDATE crm.artifacts a SET acl = e.acl
   FROM crm.events e WHERE e.id = a.event_id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM e.acl;
 SET LOCAL crm.acl_maintenance = 'off';
+ALTER TABLE crm.events FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm.event_participants FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm.artifacts FORCE ROW LEVEL SECURITY;
+
+-- ---------------------------------------------------------------- retired objects (after the backfill:
+-- dropping them CASCADE drops the policies that use them until sql/rls re-creates them)
+DROP TRIGGER IF EXISTS tg_nodes__bulk_guard ON crm.nodes;
+DROP TRIGGER IF EXISTS tg_edges__bulk_guard ON crm.edges;
+DROP TRIGGER IF EXISTS tg_assertions__bulk_guard ON crm.assertions;
+DROP TRIGGER IF EXISTS tg_events__bulk_guard ON crm.events;
+DROP TRIGGER IF EXISTS tg_event_participants__bulk_guard ON crm.event_participants;
+DROP TRIGGER IF EXISTS tg_artifacts__bulk_guard ON crm.artifacts;
+DROP FUNCTION IF EXISTS crm_private.tg_bulk_guard();
+DROP FUNCTION IF EXISTS crm_private.bulk_apply_begin();
+DROP FUNCTION IF EXISTS crm_private.bulk_apply_end();
+DROP FUNCTION IF EXISTS crm_private.bulk_apply_ok();
+DROP TABLE IF EXISTS crm_private.bulk_apply_xacts;
+DROP FUNCTION IF EXISTS crm_private.session_actor() CASCADE;
+DROP FUNCTION IF EXISTS crm_private.event_recorded_by(uuid) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.event_visible_by_grants(uuid, uuid[], jsonb) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.visible_node_ids(text) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.account_quality_of(uuid) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.quality_items(timestamptz, timestamptz) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.source_freshness_at(timestamptz) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.sync_runs_between(timestamptz, timestamptz) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.log_access_event(text, text, jsonb, uuid[]) CASCADE;
+DROP FUNCTION IF EXISTS crm_private.log_restriction_events(uuid[], uuid[], boolean) CASCADE;
+
 
 -- ---------------------------------------------------------------- grants
 REVOKE ALL ON crm_private.instance_secret FROM PUBLIC;

@@ -187,3 +187,47 @@ def test_failing_repeatable_leaves_previous_versions(db, tmp_path):
     assert "zz_broken.sql" in e.value.message
     with psycopg.connect(db) as c:
         assert c.execute("SELECT to_regprocedure('crm.zz()')").fetchone()[0] is None
+
+
+def test_objects_owned_by_a_superuser_are_adopted_by_crm_owner(db):
+    """A database migrated by an earlier crm360 as a superuser (objects owned by it) is taken
+    over on the next migrate: every schema, table, view and function then belongs to
+    crm_owner, which is no superuser — a hijacked SECURITY DEFINER function never is one."""
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("ALTER TABLE crm.nodes OWNER TO postgres")
+        c.execute("ALTER FUNCTION crm.reconcile(text) OWNER TO postgres")
+        c.execute("ALTER FUNCTION crm_private.visible_node_ids(text, name) OWNER TO postgres")
+        c.execute("ALTER SCHEMA crm_private OWNER TO postgres")
+    Migrator(db, **quiet).migrate()
+    with psycopg.connect(db) as c:
+        left = c.execute("""
+            SELECT count(*) FROM (
+                SELECT relowner AS o FROM pg_class
+                 WHERE relnamespace::regnamespace::text IN ('crm', 'crm_raw', 'crm_private')
+                UNION ALL SELECT proowner FROM pg_proc
+                 WHERE pronamespace::regnamespace::text IN ('crm', 'crm_raw', 'crm_private')
+                UNION ALL SELECT nspowner FROM pg_namespace WHERE nspname IN ('crm', 'crm_raw', 'crm_private')) x
+             WHERE x.o <> 'crm_owner'::regrole""").fetchone()[0]
+        assert left == 0
+        assert c.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'crm_owner'").fetchone()[0] is False
+
+
+def test_bootstrap_without_privileges_fails_clearly_and_changes_nothing(server, empty_db):
+    """A login that may neither create roles nor administer crm_owner cannot bootstrap: migrate
+    stops at once with 42501 and a hint naming what a superuser must run; no crm360 schema is
+    created."""
+    role = f"nopriv_{empty_db[-8:]}"
+    with psycopg.connect(empty_db, autocommit=True) as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+        c.execute(f'GRANT CREATE ON DATABASE "{psycopg.conninfo.conninfo_to_dict(empty_db)["dbname"]}" TO "{role}"')
+    try:
+        dsn = psycopg.conninfo.make_conninfo(empty_db, user=role)
+        with pytest.raises(MigrationError) as e:
+            Migrator(dsn, **quiet).migrate()
+        assert e.value.sqlstate == "42501" and e.value.hint
+        with psycopg.connect(empty_db) as c:
+            assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'crm%'").fetchone()[0] == 0
+    finally:
+        with psycopg.connect(empty_db, autocommit=True) as c:
+            c.execute(f'DROP OWNED BY "{role}"')
+            c.execute(f'DROP ROLE "{role}"')

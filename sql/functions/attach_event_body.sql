@@ -1,12 +1,13 @@
--- crm_private.attach_event_body(p_body_ref, p_event_id, p_artifact_type, p_title, p_body)
+-- crm_private.attach_event_body(p_artifact_id, p_event_id, p_artifact_type, p_title, p_body)
 -- — store the text of an activity as an artifact of its event.
--- Guarantees: nothing happens for a NULL p_body_ref (the caller's "there is a body" marker)
+-- Guarantees: nothing happens for a NULL p_artifact_id (the caller's "there is a body" marker;
+-- the name is historical: the artifact's id is the database's)
 -- or a blank body; otherwise one artifact row with the sha256 of the body in content_hash,
 -- and the event's properties.body_ref set to the artifact's id. The id is assigned by the
 -- database (callers never choose ids: a primary-key conflict would tell them a hidden row
 -- exists). Returns the artifact id.
 CREATE OR REPLACE FUNCTION crm_private.attach_event_body(
-    p_body_ref      uuid,
+    p_artifact_id   uuid,
     p_event_id      uuid,
     p_artifact_type text,
     p_title         text,
@@ -19,7 +20,7 @@ AS $$
 DECLARE
     v_id uuid;
 BEGIN
-    IF p_body_ref IS NULL OR p_body IS NULL OR btrim(p_body) = '' THEN
+    IF p_artifact_id IS NULL OR p_body IS NULL OR btrim(p_body) = '' THEN
         RETURN NULL;
     END IF;
     INSERT INTO crm.artifacts (artifact_type, event_id, title, body, mime_type, content_hash)
