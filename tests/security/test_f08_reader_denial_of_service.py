@@ -1,0 +1,80 @@
+"""Finding 8: a crm_reader blocks reconciliation and code allocation, and burns codes."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.security.conftest import statement_timeout
+
+
+def _completes(conn: psycopg.Connection, query: str, params=None, within_ms: int = 2000) -> bool:
+    """Whether `query` completes (returns) within the time limit."""
+    with statement_timeout(conn, within_ms):
+        try:
+            conn.execute(query, params).fetchall()
+            return True
+        except psycopg.Error:
+            return False
+
+
+def _counter(admin: psycopg.Connection, prefix: str) -> int:
+    row = admin.execute("SELECT n FROM crm_private.code_counters WHERE prefix = %s "
+                        "AND yymm = to_char(now() AT TIME ZONE 'UTC', 'YYMM')", (prefix,)).fetchone()
+    return row[0] if row else 0
+
+
+def test_reader_cannot_hold_up_reconciliation(sec):
+    """Finding 8a — a crm_reader takes the advisory lock crm.reconcile serializes on
+    (hashtextextended('crm360/reconcile', 0)) and keeps it.
+    Property: a connector's crm.reconcile() still completes (within 3 s) while the reader
+    holds whatever it could take.
+    """
+    w = sec
+    w.login("conn", "crm_connector", user=False)
+    rita = w.connect("rita")
+    try:
+        rita.execute("SELECT pg_advisory_lock(hashtextextended('crm360/reconcile', 0))")
+    except psycopg.Error:
+        pass
+    done = _completes(w.connect("conn"), "SELECT * FROM crm.reconcile()", within_ms=3000)
+    assert done, "crm.reconcile() hangs while a reader holds its lock"
+
+
+def test_reader_cannot_burn_codes(sec):
+    """Finding 8b — codes are allocated for the deals, contacts and accounts writers
+    create. A crm_reader calls crm.generate_crm_code('OPP') 20 times.
+    Property: the OPP counter of the month (ground truth) does not move.
+    """
+    w = sec
+    before = _counter(w.admin, "OPP")
+    rita = w.connect("rita")
+    for _ in range(20):
+        try:
+            rita.execute("SELECT crm.generate_crm_code('OPP')")
+        except psycopg.Error:
+            pass
+    burned = _counter(w.admin, "OPP") - before
+    assert burned == 0, f"a reader burned {burned} OPP codes"
+
+
+@pytest.mark.parametrize("call", ["generate_crm_code", "create_opportunity"])
+def test_reader_open_transaction_does_not_block_writers(sec, call):
+    """Finding 8c — a crm_reader calls crm.generate_crm_code('OPP') and leaves its
+    transaction open (the counter row stays locked until it ends).
+    Property: a writer's crm.generate_crm_code('OPP') / crm.create_opportunity(...) still
+    completes (within 2 s).
+    """
+    w = sec
+    rita = w.connect("rita", autocommit=False)
+    try:
+        rita.execute("SELECT crm.generate_crm_code('OPP')")
+    except psycopg.Error:
+        rita.rollback()
+    query = {"generate_crm_code": "SELECT crm.generate_crm_code('OPP')",
+             "create_opportunity": "SELECT crm.create_opportunity('Blocked deal', 'PL-SALES', NULL)"}[call]
+    try:
+        done = _completes(w.connect("alice"), query)
+        assert done, f"a writer's {call} waits for a reader's open transaction"
+    finally:
+        rita.rollback()
