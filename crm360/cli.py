@@ -398,6 +398,71 @@ def reconcile_cmd(dsn, source, no_orphans, as_json):
         click.echo("nothing to reconcile")
 
 
+# ---------------------------------------------------------------- data quality
+@cli.group("quality", invoke_without_command=True)
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["duplicates", "orphans", "mismatches"]),
+              help="only this list (repeatable); default: all three")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="rows per list (default: 20 in tables, all with --csv/--json)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON: {kind: {total, rows: [flat objects]}}")
+@click.option("--csv", "as_csv", is_flag=True, help="print one list as CSV (needs exactly one --kind)")
+@dsn_option
+@click.pass_context
+@handle_errors
+def quality(ctx, kinds, limit, as_json, as_csv, dsn):
+    """The data-quality queue: duplicate candidates (most likely first, with score and reasons),
+    orphans (records with no account) and identity mismatches, with readable columns.
+
+    Orphans and mismatches are for admins and connectors; other roles see the duplicate pairs
+    among the accounts they may see. Merge a pair with `crm360 quality merge KEEP DROP`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from crm360 import quality as q
+    from crm360.db import connect
+
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    if as_csv and len(set(kinds)) != 1:
+        raise click.UsageError("--csv prints one list: add --kind duplicates, --kind orphans or --kind mismatches")
+    wanted = list(dict.fromkeys(kinds)) or list(q.KINDS)
+    if limit is None and not (as_json or as_csv):
+        limit = 20
+    with connect(resolve_dsn(dsn)) as conn:
+        sections = q.fetch(conn, wanted, limit, strict=bool(kinds))
+    if as_json:
+        click.echo(q.to_json(sections))
+    elif as_csv:
+        click.echo(q.to_csv(sections[0]), nl=False)
+    else:
+        q.render(console, sections)
+
+
+@quality.command("merge")
+@click.argument("keep")
+@click.argument("drop")
+@click.option("--reason", default=None, help="why (kept on the merged_into link and the nodes_merged event)")
+@click.option("--no-retry", is_flag=True, help="do not retry orphan records afterwards")
+@click.option("--json", "as_json", is_flag=True, help="print what happened as JSON")
+@dsn_option
+@handle_errors
+def quality_merge(keep, drop, reason, no_retry, as_json, dsn):
+    """Merge account DROP into account KEEP (crm.merge_nodes), then retry orphan records
+    (crm.reconcile_orphans()) — records that matched both accounts now resolve.
+
+    KEEP and DROP: an account id (uuid) or a Salesforce Account Id, as `crm360 quality`
+    shows them. Admins, and connectors for accounts of their sources. Exit 1 with the
+    SQLSTATE on bad input (P0002 unknown, 22023 same account or not an account, 42501 not allowed)."""
+    import json
+
+    from crm360 import quality as q
+
+    result = q.merge(resolve_dsn(dsn), keep, drop, reason=reason, retry_orphans=not no_retry)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        q.render_merge(console, result)
+
+
 # ------------------------------------------------------------------------ users
 @cli.group()
 def user():

@@ -15,9 +15,9 @@ AS $$
         UNION ALL
         SELECT 'identity_mismatch', m.account_id, m.detected_at, m.source, m.evidence FROM crm.identity_mismatches m
         UNION ALL
-        SELECT 'duplicate_candidate', d.account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
-        UNION ALL
-        SELECT 'duplicate_candidate', d.other_account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
+        SELECT 'duplicate_candidate', x.account_id, d.detected_at, d.source, d.evidence
+          FROM crm.duplicate_candidates d       -- evaluated once, a row for each of the two accounts
+          CROSS JOIN LATERAL (VALUES (d.account_id), (d.other_account_id)) AS x (account_id)
     )
     SELECT i.kind, i.account_id, i.detected_at, i.source, i.evidence
       FROM items i

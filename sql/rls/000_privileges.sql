@@ -67,7 +67,8 @@ BEGIN
         SELECT * FROM (VALUES
             -- the read API
             ('crm', 'crm_reader', ARRAY['current_actor', 'daily_digest', 'get_account_summary', 'recent_activity',
-                                        'resolve_account', 'resolve_node_id', 'team_id', 'timeline']),
+                                        'resolve_account', 'resolve_node_id', 'team_id', 'timeline',
+                                        'normalize_org_name']),   -- crm.duplicate_candidates calls it as the caller
             -- what policies, views and invoker functions call as the caller (answers only about the caller)
             ('crm_private', 'crm_reader', ARRAY['actor_is_admin', 'actor_principals', 'actor_grants', 'actor_has_grants',
                                                 'actor_can_read_assertion_type', 'actor_of', 'acting_user',
