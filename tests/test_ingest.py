@@ -171,9 +171,16 @@ def test_orphans_listed_then_resolved_when_the_crm_account_arrives(loaded, db):
 
 def test_duplicates_and_identity_drift_are_listed(loaded, db, tmp_path):
     c = loaded
-    dups = c.execute("SELECT account_id, other_account_id, kind, evidence FROM crm.duplicate_candidates").fetchall()
-    names = {(d[3]["account"]["name"], d[3]["other"]["name"], d[2]) for d in dups}
-    assert names in ({("Globex", "Globex, Inc.", "similar_name")}, {("Globex, Inc.", "Globex", "similar_name")})
+    # "Globex" (globex.com) and "Globex, Inc." (globex-corp.example): the same name apart from the
+    # legal form, but two different websites — two companies, not a candidate (issue 12; the
+    # rules and the planted duplicates are tested in tests/test_quality.py)
+    dups = c.execute("SELECT account_name, other_name, kind FROM crm.duplicate_candidates").fetchall()
+    assert dups == []
+    c.execute("UPDATE crm.nodes SET properties = properties - 'domain' - 'website' WHERE external_id = '001000000000GL2'")
+    dups = c.execute("SELECT account_name, other_name, kind, reasons FROM crm.duplicate_candidates").fetchall()
+    assert [tuple(sorted(d[:2])) + (d[2],) for d in dups] == [("Globex", "Globex, Inc.", "similar_name")]
+    assert dups[0][3] == "names differ only by legal form (none vs inc); only one has a domain (globex.com)" or \
+        dups[0][3] == "names differ only by legal form (inc vs none); only one has a domain (globex.com)"
     mism = c.execute("SELECT account_id, kind, source, evidence FROM crm.identity_mismatches").fetchall()
     initech, acme = node(c, "salesforce", "Account", INITECH), node(c, "salesforce", "Account", ACME)
     assert [(m[0], m[1], m[2]) for m in mism] == [(initech, "crm_id_vs_domain", "zendesk")]   # the CRM id wins
