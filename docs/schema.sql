@@ -1159,6 +1159,9 @@ CREATE FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text DEFAULT 
     AS $$
     SELECT crm_private.merge_nodes_as(p_keep, p_drop, p_reason, current_user)
 $$;
+CREATE FUNCTION crm.normalize_org_name(p_name text, p_strip_legal_form boolean DEFAULT true) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN NULLIF(regexp_replace(CASE WHEN ((p_name ~ '^[a-z0-9]+( [a-z0-9]+)*$'::text) AND (p_name !~ '^the '::text)) THEN p_name ELSE regexp_replace(btrim(regexp_replace(regexp_replace(replace(translate(replace(replace(replace(replace(lower(regexp_replace("normalize"(p_name, 'NFKD'::text), '[\u0300-\u036f]'::text, ''::text, 'g'::text)), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'œ'::text, 'oe'::text), 'þ'::text, 'th'::text), 'øłđðħıŧ'::text, 'olddhit'::text), '&'::text, ' and '::text), '[./''’`´]'::text, ''::text, 'g'::text), '[\s!-/:-@\[-`{-~\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u3000-\u303f]+'::text, ' '::text, 'g'::text)), '^the '::text, ''::text) END, CASE WHEN p_strip_legal_form THEN '(?: (?:inc|incorporated|corp|corporation|co|company|cie|llc|llp|lp|ltd|limited|plc|gmbh|mbh|ag|kg|kgaa|ohg|ug|se|sa|sas|sarl|srl|spa|sl|bv|nv|ab|as|asa|aps|oy|oyj|pty|pte|kk|ltda|and|und|et))+$'::text ELSE '$'::text END, ''::text), ''::text);
 CREATE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal erasure request'::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2766,9 +2769,9 @@ CREATE FUNCTION crm_private.quality_items_all(p_from timestamp with time zone DE
         UNION ALL
         SELECT 'identity_mismatch', m.account_id, m.detected_at, m.source, m.evidence FROM crm.identity_mismatches m
         UNION ALL
-        SELECT 'duplicate_candidate', d.account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
-        UNION ALL
-        SELECT 'duplicate_candidate', d.other_account_id, d.detected_at, d.source, d.evidence FROM crm.duplicate_candidates d
+        SELECT 'duplicate_candidate', x.account_id, d.detected_at, d.source, d.evidence
+          FROM crm.duplicate_candidates d       -- evaluated once, a row for each of the two accounts
+          CROSS JOIN LATERAL (VALUES (d.account_id), (d.other_account_id)) AS x (account_id)
     )
     SELECT i.kind, i.account_id, i.detected_at, i.source, i.evidence
       FROM items i
@@ -5749,57 +5752,230 @@ CREATE VIEW crm.current_assertions WITH (security_invoker='true') AS
    FROM crm.assertions a
   WHERE (superseded_at IS NULL);
 CREATE VIEW crm.duplicate_candidates WITH (security_invoker='true') AS
- WITH accts AS (
+ WITH named AS MATERIALIZED (
          SELECT n.id,
             n.label,
             n.external_source,
             n.external_id,
             n.updated_at,
-            (n.properties ->> 'domain'::text) AS domain,
-            btrim(regexp_replace(regexp_replace(lower(n.label), '[^a-z0-9 ]+'::text, ' '::text, 'g'::text), '\m(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sarl|bv|plc|corp|corporation|co|company|the)\M'::text, ' '::text, 'g'::text)) AS norm
+            crm_private.normalize_domain(COALESCE(NULLIF((n.properties ->> 'domain'::text), ''::text), (n.properties ->> 'website'::text))) AS domain,
+            crm.normalize_org_name(n.label, false) AS plain
            FROM crm.nodes n
           WHERE ((n.node_type = 'org'::text) AND (n.archived_at IS NULL))
-        ), normed AS (
-         SELECT a.id,
-            a.label,
-            a.external_source,
-            a.external_id,
-            a.updated_at,
-            a.domain,
-            a.norm,
-            regexp_replace(a.norm, '\s+'::text, ' '::text, 'g'::text) AS name_key,
-            "left"(replace(a.norm, ' '::text, ''::text), 3) AS block
-           FROM accts a
+        ), keyed AS MATERIALIZED (
+         SELECT k.id,
+            k.label,
+            k.external_source,
+            k.external_id,
+            k.updated_at,
+            k.domain,
+            k.plain,
+            k.name_key,
+            replace(k.name_key, ' '::text, ''::text) AS compact,
+            btrim(regexp_replace(k.name_key, '[^0-9]+'::text, ' '::text, 'g'::text)) AS numbers,
+            btrim(substr(k.plain, (length(k.name_key) + 1))) AS legal_form
+           FROM ( SELECT a.id,
+                    a.label,
+                    a.external_source,
+                    a.external_id,
+                    a.updated_at,
+                    a.domain,
+                    a.plain,
+                    crm.normalize_org_name(a.plain) AS name_key
+                   FROM named a
+                 OFFSET 0) k
+        ), crowded_domains AS (
+         SELECT k.domain
+           FROM keyed k
+          WHERE (k.domain IS NOT NULL)
+          GROUP BY k.domain
+         HAVING (count(*) > 10)
+        ), crowded_names AS (
+         SELECT k.compact
+           FROM keyed k
+          WHERE (k.compact IS NOT NULL)
+          GROUP BY k.compact
+         HAVING (count(*) > 10)
+        ), typo_keys AS (
+         SELECT k.id,
+            (k.domain IS NULL) AS no_domain,
+            x.block
+           FROM ((keyed k
+             CROSS JOIN LATERAL ( VALUES (k.name_key,length(k.name_key)), (k.name_key,(length(k.name_key) - 1)), (NULLIF(k.plain, k.name_key),length(k.plain)), (NULLIF(k.plain, k.name_key),(length(k.plain) - 1))) f(s, n))
+             CROSS JOIN LATERAL unnest(ARRAY[hashtextextended(concat_ws('|'::text, k.numbers, f.n, 't', "left"(f.s, 1), "right"(f.s, ((f.n - (f.n / 2)) - 1))), (0)::bigint), hashtextextended(concat_ws('|'::text, k.numbers, f.n, 'h', "left"(f.s, (f.n / 2)), "right"(f.s, 2)), (0)::bigint), hashtextextended(concat_ws('|'::text, k.numbers, f.n, 'e', "left"(f.s, (f.n - 3))), (0)::bigint)]) x(block))
+          WHERE ((length(k.compact) >= 7) AND (f.s IS NOT NULL))
         ), pairs AS (
-         SELECT a.id AS account_id,
-            b.id AS other_id,
-            'same_domain'::text AS kind,
-            a.domain AS block_key,
-            NULL::real AS similarity,
-            a.*::record AS a,
-            b.*::record AS b
-           FROM (normed a
-             JOIN normed b ON (((b.domain = a.domain) AND (a.id < b.id))))
-          WHERE (a.domain IS NOT NULL)
-        UNION ALL
+         SELECT a.id AS a_id,
+            b.id AS b_id
+           FROM (keyed a
+             JOIN keyed b ON ((((b.domain COLLATE "C") = (a.domain COLLATE "C")) AND (b.id > a.id))))
+          WHERE (NOT (a.domain IN ( SELECT c.domain
+                   FROM crowded_domains c)))
+        UNION
          SELECT a.id,
-            b.id,
-            'similar_name'::text,
-            a.block,
-            extensions.similarity(a.name_key, b.name_key) AS similarity,
-            a.*::record AS a,
-            b.*::record AS b
-           FROM (normed a
-             JOIN normed b ON (((b.block = a.block) AND (a.id < b.id))))
-          WHERE ((a.block <> ''::text) AND ((a.domain IS NULL) OR (b.domain IS NULL) OR (a.domain <> b.domain)) AND (extensions.similarity(a.name_key, b.name_key) >= (0.6)::double precision))
+            b.id
+           FROM (keyed a
+             JOIN keyed b ON ((((b.compact COLLATE "C") = (a.compact COLLATE "C")) AND (b.id > a.id))))
+          WHERE (NOT (a.compact IN ( SELECT c.compact
+                   FROM crowded_names c)))
+        UNION
+         SELECT LEAST(a.id, b.id) AS "least",
+            GREATEST(a.id, b.id) AS "greatest"
+           FROM (typo_keys a
+             JOIN typo_keys b ON (((b.block = a.block) AND (b.id <> a.id))))
+          WHERE a.no_domain
+        ), judged AS (
+         SELECT a.id AS a_id,
+            a.label AS a_label,
+            a.external_source AS a_source,
+            a.external_id AS a_external_id,
+            a.domain AS a_domain,
+            a.plain AS a_plain,
+            a.legal_form AS a_legal,
+            a.updated_at AS a_updated,
+            b.id AS b_id,
+            b.label AS b_label,
+            b.external_source AS b_source,
+            b.external_id AS b_external_id,
+            b.domain AS b_domain,
+            b.plain AS b_plain,
+            b.legal_form AS b_legal,
+            b.updated_at AS b_updated,
+            a.compact,
+            (COALESCE((a.domain = b.domain), false) AND (NOT (a.domain IN ( SELECT c.domain
+                   FROM crowded_domains c)))) AS same_domain,
+            (COALESCE((a.compact = b.compact), false) AND (NOT (a.compact IN ( SELECT c.compact
+                   FROM crowded_names c)))) AS same_name,
+            ((a.domain IS NULL) OR (b.domain IS NULL) OR (a.domain = b.domain)) AS domains_agree,
+            (NOT (a.numbers IS DISTINCT FROM b.numbers)) AS same_numbers,
+            COALESCE(extensions.similarity(a.name_key, b.name_key), (0)::real) AS sim,
+                CASE
+                    WHEN ((a.compact <> b.compact) AND (a.numbers = b.numbers) AND (LEAST(length(a.compact), length(b.compact)) >= 8)) THEN ( SELECT COALESCE(bool_or(
+                            CASE
+                                WHEN (length(t.s2) > length(t.s1)) THEN (((t.p + t.s) >= length(t.s1)) AND (t.p > 0) AND (substr(t.s2, t.p, 1) <> ' '::text))
+                                WHEN ((t.p + t.s) = (length(t.s1) - 1)) THEN ((t.p > 0) AND (substr(t.s1, t.p, 1) <> ' '::text))
+                                WHEN ((t.p + t.s) = (length(t.s1) - 2)) THEN ((t.p > 0) AND (substr(t.s1, t.p, 1) <> ' '::text) AND (substr(t.s1, (t.p + 1), 1) = substr(t.s2, (t.p + 2), 1)) AND (substr(t.s1, (t.p + 2), 1) = substr(t.s2, (t.p + 1), 1)))
+                                ELSE false
+                            END), false) AS "coalesce"
+                       FROM ( SELECT o.s1,
+                                o.s2,
+                                ps.p,
+                                ps.s
+                               FROM ((( VALUES (a.name_key,b.name_key), (a.plain,b.plain)) v(x, y)
+                                 CROSS JOIN LATERAL ( SELECT
+ CASE
+  WHEN (length(v.x) <= length(v.y)) THEN v.x
+  ELSE v.y
+ END AS s1,
+ CASE
+  WHEN (length(v.x) <= length(v.y)) THEN v.y
+  ELSE v.x
+ END AS s2) o)
+                                 CROSS JOIN LATERAL ( SELECT (count(*) FILTER (WHERE ("left"(o.s1, i.i) = "left"(o.s2, i.i))))::integer AS p,
+                                        (count(*) FILTER (WHERE ("right"(o.s1, i.i) = "right"(o.s2, i.i))))::integer AS s
+                                       FROM generate_series(1, length(o.s1)) i(i)) ps)
+                              WHERE ((v.x <> v.y) AND (abs((length(v.x) - length(v.y))) <= 1))) t)
+                    ELSE false
+                END AS one_typo
+           FROM ((pairs p
+             JOIN keyed a ON ((a.id = p.a_id)))
+             JOIN keyed b ON ((b.id = p.b_id)))
+        ), described AS (
+         SELECT s.a_id,
+            s.a_label,
+            s.a_source,
+            s.a_external_id,
+            s.a_domain,
+            s.a_plain,
+            s.a_legal,
+            s.a_updated,
+            s.b_id,
+            s.b_label,
+            s.b_source,
+            s.b_external_id,
+            s.b_domain,
+            s.b_plain,
+            s.b_legal,
+            s.b_updated,
+            s.compact,
+            s.same_domain,
+            s.same_name,
+            s.domains_agree,
+            s.same_numbers,
+            s.sim,
+            s.one_typo,
+                CASE
+                    WHEN s.same_domain THEN 'same_domain'::text
+                    ELSE 'similar_name'::text
+                END AS kind,
+            (round(
+                CASE
+                    WHEN (s.same_domain AND s.same_name) THEN
+                    CASE
+                        WHEN (s.a_plain = s.b_plain) THEN 1.00
+                        ELSE 0.98
+                    END
+                    WHEN (s.same_domain AND s.one_typo) THEN 0.95
+                    WHEN s.same_domain THEN (0.50 + (0.40 * (s.sim)::numeric))
+                    WHEN s.same_name THEN
+                    CASE
+                        WHEN ((s.a_domain IS NULL) AND (s.b_domain IS NULL)) THEN 0.85
+                        ELSE 0.90
+                    END
+                    ELSE
+                    CASE
+                        WHEN ((s.a_domain IS NULL) AND (s.b_domain IS NULL)) THEN 0.75
+                        ELSE 0.80
+                    END
+                END, 2))::numeric(3,2) AS score,
+            concat_ws('; '::text,
+                CASE
+                    WHEN s.same_domain THEN ('same domain '::text || s.a_domain)
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN (s.a_label = s.b_label) THEN 'identical names'::text
+                    WHEN (s.a_plain = s.b_plain) THEN 'names differ only by case, punctuation or accents'::text
+                    WHEN (s.same_name AND (s.a_legal = s.b_legal)) THEN 'names differ only by spacing, case or punctuation'::text
+                    WHEN s.same_name THEN format('names differ only by legal form (%s vs %s)'::text, COALESCE(NULLIF(s.a_legal, ''::text), 'none'::text), COALESCE(NULLIF(s.b_legal, ''::text), 'none'::text))
+                    WHEN s.one_typo THEN format('names one typo apart (similarity %s)'::text, to_char(s.sim, 'FM0.00'::text))
+                    WHEN (NOT s.same_numbers) THEN format('different names (similarity %s, numbers differ)'::text, to_char(s.sim, 'FM0.00'::text))
+                    ELSE format('different names (similarity %s)'::text, to_char(s.sim, 'FM0.00'::text))
+                END,
+                CASE
+                    WHEN s.same_domain THEN NULL::text
+                    WHEN ((s.a_domain IS NULL) AND (s.b_domain IS NULL)) THEN 'neither has a domain'::text
+                    WHEN ((s.a_domain IS NULL) OR (s.b_domain IS NULL)) THEN (('only one has a domain ('::text || COALESCE(s.a_domain, s.b_domain)) || ')'::text)
+                    ELSE (('same domain '::text || s.a_domain) || ' (shared by more than 10 accounts)'::text)
+                END) AS reasons
+           FROM judged s
+          WHERE (s.same_domain OR (s.domains_agree AND (s.same_name OR s.one_typo)))
         )
- SELECT account_id,
-    other_id AS other_account_id,
-    GREATEST((a).updated_at, (b).updated_at) AS detected_at,
-    COALESCE((a).external_source, 'crm360'::text) AS source,
+ SELECT a_id AS account_id,
+    b_id AS other_account_id,
+    GREATEST(a_updated, b_updated) AS detected_at,
+    COALESCE(a_source, 'crm360'::text) AS source,
     kind,
-    jsonb_strip_nulls(jsonb_build_object('kind', kind, 'block', block_key, 'similarity', round((similarity)::numeric, 3), 'account', jsonb_build_object('id', (a).id, 'name', (a).label, 'domain', (a).domain, 'external_id', (a).external_id), 'other', jsonb_build_object('id', (b).id, 'name', (b).label, 'domain', (b).domain, 'external_id', (b).external_id))) AS evidence
-   FROM pairs p;
+    jsonb_strip_nulls(jsonb_build_object('kind', kind, 'block',
+        CASE
+            WHEN same_domain THEN a_domain
+            ELSE compact
+        END, 'similarity', round((sim)::numeric, 3), 'score', score, 'reasons', reasons, 'account', jsonb_build_object('id', a_id, 'name', a_label, 'domain', a_domain, 'external_id', a_external_id), 'other', jsonb_build_object('id', b_id, 'name', b_label, 'domain', b_domain, 'external_id', b_external_id))) AS evidence,
+    a_label AS account_name,
+    b_label AS other_name,
+    a_domain AS domain,
+    b_domain AS other_domain,
+    score,
+    reasons,
+        CASE
+            WHEN (a_source = 'salesforce'::text) THEN a_external_id
+            ELSE NULL::text
+        END AS account_crm_id,
+        CASE
+            WHEN (b_source = 'salesforce'::text) THEN b_external_id
+            ELSE NULL::text
+        END AS other_crm_id
+   FROM described d;
 CREATE TABLE crm.edge_types (
     edge_type text NOT NULL,
     description text NOT NULL,
@@ -6732,6 +6908,8 @@ GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_connector;
 GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.normalize_org_name(p_name text, p_strip_legal_form boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.normalize_org_name(p_name text, p_strip_legal_form boolean) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) FROM PUBLIC;
