@@ -325,8 +325,8 @@ def find_account(conn: psycopg.Connection, ref: str) -> dict:
     except ValueError:
         node_id = None
     if node_id is not None:
-        row = conn.execute("SELECT id, node_type, label, external_id, archived_at FROM crm.nodes WHERE id = %s",
-                           (node_id,)).fetchone()
+        row = conn.execute("SELECT id, node_type, label, CASE WHEN external_source = 'salesforce' THEN external_id END, "
+                           "archived_at FROM crm.nodes WHERE id = %s", (node_id,)).fetchone()
     else:
         if not text.isalnum() or len(text) not in (15, 18):
             raise CrmError(f"{ref!r} is neither an account id (uuid) nor a Salesforce Account Id",
@@ -381,15 +381,15 @@ def render_merge(console: Console, r: MergeResult) -> None:
     k, d = r.keep, r.drop
     kref, dref = account_ref(k["id"], k["crm_id"]), account_ref(d["id"], d["crm_id"])
     if r.merged:
-        console.print(f"Merged {d['name']} ({dref}) into {k['name']} ({kref}): {r.children_moved} record(s) it "
-                      f"owned, its activity, assertions and source links now belong to {k['name']}; "
-                      f"{d['name']} is archived with a merged_into link.", highlight=False)
+        console.print(f"Merged {d['name']} ({dref}) into {k['name']} ({kref}): {plural(r.children_moved, 'record')} "
+                      f"it owned, its activity, assertions and source links now belong to {k['name']}; "
+                      f"{d['name']} is archived with a merged_into link.", highlight=False, markup=False)
     else:
         console.print(f"Nothing to merge: {d['name']} ({dref}) was merged into {k['name']} ({kref}) before.",
-                      highlight=False)
+                      highlight=False, markup=False)
     if r.retried or r.orphans_before is not None:
         applied = sum(x.get("applied") or 0 for x in r.retried)
-        line = f"Orphans retried: {applied} record(s) applied"
+        line = f"Orphans retried: {plural(applied, 'record')} applied"
         if r.orphans_before is not None and r.orphans_after is not None:
             line += f"; orphans {r.orphans_before} → {r.orphans_after}"
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)

@@ -5803,7 +5803,8 @@ CREATE VIEW crm.duplicate_candidates WITH (security_invoker='true') AS
            FROM ((keyed k
              CROSS JOIN LATERAL ( VALUES (k.name_key,length(k.name_key)), (k.name_key,(length(k.name_key) - 1)), (NULLIF(k.plain, k.name_key),length(k.plain)), (NULLIF(k.plain, k.name_key),(length(k.plain) - 1))) f(s, n))
              CROSS JOIN LATERAL unnest(ARRAY[hashtextextended(concat_ws('|'::text, k.numbers, f.n, 't', "left"(f.s, 1), "right"(f.s, ((f.n - (f.n / 2)) - 1))), (0)::bigint), hashtextextended(concat_ws('|'::text, k.numbers, f.n, 'h', "left"(f.s, (f.n / 2)), "right"(f.s, 2)), (0)::bigint), hashtextextended(concat_ws('|'::text, k.numbers, f.n, 'e', "left"(f.s, (f.n - 3))), (0)::bigint)]) x(block))
-          WHERE ((length(k.compact) >= 7) AND (f.s IS NOT NULL))
+          WHERE ((length(k.compact) >= 7) AND (f.s IS NOT NULL) AND (NOT (k.compact IN ( SELECT c.compact
+                   FROM crowded_names c))))
         ), pairs AS (
          SELECT a.id AS a_id,
             b.id AS b_id

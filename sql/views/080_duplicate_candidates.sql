@@ -57,6 +57,7 @@ WITH named AS MATERIALIZED (
           hashtextextended(concat_ws('|', k.numbers, f.n, 'h', left(f.s, f.n / 2), right(f.s, 2)), 0),
           hashtextextended(concat_ws('|', k.numbers, f.n, 'e', left(f.s, f.n - 3)), 0)]) AS x (block)
      WHERE length(k.compact) >= 7 AND f.s IS NOT NULL
+       AND k.compact NOT IN (SELECT c.compact FROM crowded_names c)   -- 5,000 "Unknown Customer": no block
 ), pairs AS (          -- candidate generation (blocking); the rules are applied below
     SELECT a.id AS a_id, b.id AS b_id
       FROM keyed a JOIN keyed b ON b.domain COLLATE "C" = a.domain COLLATE "C" AND b.id > a.id
@@ -170,7 +171,7 @@ COMMENT ON COLUMN crm.duplicate_candidates.account_name IS 'Name (label) of acco
 COMMENT ON COLUMN crm.duplicate_candidates.other_name IS 'Name (label) of other_account_id';
 COMMENT ON COLUMN crm.duplicate_candidates.domain IS 'Normalized domain of account_id (NULL when it has none)';
 COMMENT ON COLUMN crm.duplicate_candidates.other_domain IS 'Normalized domain of other_account_id (NULL when it has none)';
-COMMENT ON COLUMN crm.duplicate_candidates.score IS 'How likely the pair is one company, 0..1: same domain and same normalized name 1.00 (0.98 when only the legal form differs); same domain and near-identical name 0.95; same domain, other name 0.50 + 0.40 x name similarity; same normalized name 0.90 (0.85 when neither has a domain); names one typo apart 0.80 (0.75 when neither has a domain)';
+COMMENT ON COLUMN crm.duplicate_candidates.score IS 'How likely the pair is one company, 0..1: same domain and same normalized name 1.00 (0.98 when the names differ by legal form or spacing); same domain and names one typo apart 0.95; same domain, other name 0.50 + 0.40 x name similarity; same normalized name 0.90 (0.85 when neither has a domain); names one typo apart 0.80 (0.75 when neither has a domain)';
 COMMENT ON COLUMN crm.duplicate_candidates.reasons IS 'Why the pair is listed, readable, e.g. "same domain acme.com; names differ only by case, punctuation or accents" or "names differ only by legal form (inc vs none); only one has a domain (globex.com)"';
 COMMENT ON COLUMN crm.duplicate_candidates.account_crm_id IS 'Salesforce Account Id of account_id (NULL when it does not come from the CRM); accepted by `crm360 quality merge`';
 COMMENT ON COLUMN crm.duplicate_candidates.other_crm_id IS 'Salesforce Account Id of other_account_id (NULL when it does not come from the CRM)';
