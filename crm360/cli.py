@@ -95,11 +95,19 @@ def db_url():
 
 @db.command("psql", context_settings={"ignore_unknown_options": True})
 @click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--user", "login", default=None, metavar="LOGIN",
+              help="connect as this login role instead (e.g. a rep made with `crm360 user add`)")
 @dsn_option
 @handle_errors
-def db_psql(psql_args, dsn):
-    """Open psql (the server's own) on the database."""
+def db_psql(psql_args, login, dsn):
+    """Open psql (the server's own) on the database; other arguments go to psql."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
     url = resolve_dsn(dsn)
+    if login:
+        params = conninfo_to_dict(url)
+        params["user"] = login
+        url = make_conninfo(**params)
     psql = server.bin_dir() / "psql"
     sys.exit(subprocess.call([str(psql), url, *psql_args]))
 

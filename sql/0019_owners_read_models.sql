@@ -43,8 +43,6 @@ COMMENT ON COLUMN crm_private.read_models.data_changed_at IS 'When reconciliatio
 
 ALTER TABLE crm_private.view_refreshes ADD COLUMN IF NOT EXISTS refreshed_seq bigint NOT NULL DEFAULT 0;
 COMMENT ON COLUMN crm_private.view_refreshes.refreshed_seq IS 'crm_private.read_models.change_seq read just before the last refresh started: the changes it covers';
-COMMENT ON TABLE crm_private.view_refreshes IS
-    'When each materialized read model was last refreshed, how long it took and which changes it covers (refreshed_seq; one row per materialized view). Written by crm_private.refresh_read_model.';
 
 -- (crm_private.rc_refresh_stats gained a parameter with a default: the old signature would make
 -- calls ambiguous; sql/functions re-creates it)
@@ -79,7 +77,7 @@ DO $$
 BEGIN
     IF to_regclass('crm_private.accounts_360_mv') IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-                        WHERE a.attrelid = 'crm_private.accounts_360_mv'::regclass AND a.attname = 'owner_name') THEN
+                        WHERE a.attrelid = to_regclass('crm_private.accounts_360_mv') AND a.attname = 'owner_name') THEN
         DROP MATERIALIZED VIEW crm_private.accounts_360_mv CASCADE;
         DROP VIEW crm_private.accounts_360_facts CASCADE;
     END IF;

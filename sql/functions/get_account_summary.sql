@@ -119,11 +119,7 @@ BEGIN
                              THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
                CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
                     THEN (c.properties ->> 'due_date')::date END AS due_date,
-               -- the due moment, as crm_private.accounts_360_facts defines it
-               CASE WHEN pg_input_is_valid(c.properties ->> 'due_at', 'timestamptz')
-                    THEN (c.properties ->> 'due_at')::timestamptz
-                    WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
-                    THEN ((c.properties ->> 'due_date')::date + 1)::timestamp AT TIME ZONE 'UTC' END AS due_at
+               crm_private.invoice_due_at(c.properties) AS due_at
           FROM kids c
           JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
          WHERE c.node_type = 'invoice' AND s.claim ->> 'status' = 'open'

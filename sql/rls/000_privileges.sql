@@ -78,7 +78,7 @@ BEGIN
                                                 'claim_problems', 'raise_not_visible', 'require_admin',
                                                 'normalize_domain', 'resolve_account_id', 'source_group',
                                                 'scope_list', 'caller_sources', 'sources_of',
-                                                'accounts_360_stored', 'node_by_key', 'read_model_status']),
+                                                'accounts_360_stored', 'node_by_key', 'read_model_status', 'invoice_due_at']),
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',
