@@ -231,12 +231,15 @@ def describe_evidence(kind: str, ev: dict | None, account_id: Any = None) -> str
 
 
 def render_candidates(console: Console, e: Ambiguous) -> None:
+    """The candidates, with the id to pass never cut (the CRM id, else the account id; every id
+    with --json), readable at 80 columns."""
     t = Table(title=e.message)
-    for c in ("account id", "name", "domain", "CRM id", "match", "score"):
-        t.add_column(c)
+    t.add_column("id to pass", no_wrap=True, overflow="fold", min_width=18)
+    for c in ("name", "domain", "match"):
+        t.add_column(c, overflow="fold")
     for m in e.candidates:
-        t.add_row(str(m["account_id"]), m["name"], m["domain"] or "", m["crm_id"] or "", m["match_kind"],
-                  str(m["score"]))
+        t.add_row(m["crm_id"] or str(m["account_id"]), m["name"], m["domain"] or "",
+                  f"{m['match_kind'].replace('_', ' ')} {float(m['score']):.2f}")
     console.print(t)
 
 
