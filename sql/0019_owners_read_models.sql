@@ -58,6 +58,14 @@ VALUES ('crm_private.opportunities_active_mv', 'crm.opportunities_active',
 ON CONFLICT (read_model) DO UPDATE
    SET public_view = EXCLUDED.public_view, inputs = EXCLUDED.inputs, refresh_order = EXCLUDED.refresh_order;
 
+-- the teams ingestion created for the ownership mapping (before 0019 they were recognisable
+-- only by their description): crm_private.sync_owner_teams maintains the members of these only
+UPDATE crm.nodes n
+   SET attrs = n.attrs || '{"ownership_mapping": "per_owner"}'
+ WHERE n.node_type = 'team' AND n.external_source = 'crm360_team'
+   AND n.properties ->> 'description' = 'created by ingestion (ownership mapping)'
+   AND NOT n.attrs ? 'ownership_mapping';
+
 -- data ingested before owners were kept: its last applied Salesforce versions are applied
 -- again by the next reconcile (owner edges, owner-team memberships; nothing else changes)
 UPDATE crm_raw.records r

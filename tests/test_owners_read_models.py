@@ -418,3 +418,48 @@ def test_invoice_is_overdue_at_its_due_moment(world):
     timeline = {r[0] for r in w.admin.execute(
         "SELECT about_label FROM crm.timeline(%s) WHERE event_type = 'invoice_overdue'", (acct,))}
     assert timeline == {"due_1min_ago", "date_only_yesterday"}
+
+
+# ------------------------------------------------------------- memberships cannot be forged
+def test_reassigning_an_account_in_crm360_makes_nobody_a_team_member(db, conn, logins, tmp_path):
+    """A writer may re-assign an account they can write (assigned_to is customer data), but team
+    membership follows only the OwnerId of the applied Salesforce record: the new assignee does
+    not join the account's team, even after the next Salesforce load."""
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    logins.add("bruno", "writer", email="bruno@ourco.example")
+    logins.add("carl", "reader", name="Carl Outsider", email=f"carl.{logins.suffix}@ourco.example")
+    carl_u = conn.execute("SELECT user_id FROM crm.logins WHERE login_role = %s", (logins.name("carl"),)).fetchone()[0]
+    bruno = logins.connect("bruno")
+    globex = node(conn, "salesforce", "Account", GLOBEX)
+    with bruno.transaction():
+        bruno.execute("UPDATE crm.edges SET effective_to = now() WHERE source_id = %s AND edge_type = 'assigned_to' "
+                      "AND effective_to IS NULL", (globex,))
+        bruno.execute("INSERT INTO crm.edges (edge_type, source_id, target_id, properties) VALUES "
+                      "('assigned_to', %s, %s, '{\"role\": \"owner\", \"managed_by\": \"ownership_mapping\"}')",
+                      (globex, carl_u))
+    assert owner_of(conn, globex) == carl_u                        # the re-assignment itself is allowed
+    ingest(db, "salesforce", "Account", write(tmp_path / "initech_touched.csv",
+           "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+           f"{INITECH},Initech,initech.example,United States,{BRUNO},2024-06-01T00:00:00Z,false\n"))
+    assert memberships(conn, carl_u) == set()
+    assert account_names(logins.connect("carl")) == set()
+
+
+def test_a_crm_user_named_like_an_admin_team_does_not_join_it(db, conn, logins, tmp_path):
+    """The per-owner team is found by name; when an admin's team has that name, ingestion may
+    restrict the account to it (the CRM is canonical for accounts) but never makes the owner a
+    member of it: that would show them everything else restricted to the admin's team."""
+    team = conn.execute("SELECT crm.create_team('Sales EMEA')").fetchone()[0]
+    secret = conn.execute("INSERT INTO crm.nodes (node_type, label, properties, restricted_to) VALUES "
+                          "('org', 'EMEA Secret Deal Co', '{\"name\": \"EMEA Secret Deal Co\"}', %s) RETURNING id",
+                          ([team],)).fetchone()[0]
+    ingest(db, "salesforce", "User", write(tmp_path / "users.csv", "Id,Name,Email,IsActive,LastModifiedDate\n"
+           "005000000000EVE,Sales EMEA,eve@ourco.example,true,2024-03-01T09:00:00Z\n"))
+    ingest(db, "salesforce", "Account", write(tmp_path / "accounts.csv",
+           "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+           "001000000000EVE,Eve Corp,eve.example,Germany,005000000000EVE,2024-03-01T09:00:00Z,false\n"))
+    eve_u = node(conn, "salesforce", "User", "005000000000EVE")
+    assert memberships(conn, eve_u) == set()
+    logins.add("eve", "reader", email="eve@ourco.example")
+    assert secret not in {r[0] for r in logins.connect("eve").execute("SELECT id FROM crm.nodes")}

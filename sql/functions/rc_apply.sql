@@ -232,10 +232,13 @@ BEGIN
                      coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
                END
          WHERE s.kind = 'account' AND s.ok;
-        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+        -- (attrs.ownership_mapping marks the teams ingestion made: only their members are
+        -- maintained by crm_private.sync_owner_teams — an admin's team of the same name is used
+        -- as it is, its members stay the admins' call)
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, attrs)
         SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
                jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
-               'crm360_team', lower(btrim(s.team_name))
+               'crm360_team', lower(btrim(s.team_name)), jsonb_build_object('ownership_mapping', v_mode)
           FROM pg_temp.rc_stage s
          WHERE s.team_name IS NOT NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t

@@ -1,8 +1,12 @@
 -- crm_private.sync_owner_teams() — the memberships of the per-owner ownership mapping.
 -- Guarantees: with crm_raw.ownership_mapping.mode = 'per_owner', the CRM owner of every live
--- account (assigned_to role owner -> a live, not deactivated user) is a member of the team
--- ingestion restricted that account to (attrs.ingest_team): a rep's login sees the accounts
--- they own right after ingestion. Memberships this function made carry
+-- account — the OwnerId of its applied Salesforce record, i.e. that Salesforce user (live, not
+-- deactivated); never the assigned_to edge, which writers may change — is a member of the team
+-- ingestion restricted that account to (attrs.ingest_team) when ingestion created that team
+-- (attrs.ownership_mapping): a rep's login sees the accounts they own right after ingestion.
+-- A team an admin created is never joined this way, even when the CRM names an owner after
+-- it (a Salesforce user called like an admin team must not become its member and see
+-- everything restricted to it). Memberships this function made carry
 -- properties.managed_by = 'ownership_mapping'; it ends (effective_to = now(), history kept,
 -- logged as membership_removed) exactly those that are no longer wanted — the user owns no
 -- live account of that team any more, was deactivated (IsActive false) or archived, or the
@@ -25,17 +29,22 @@ DECLARE
     v_mode text;
 BEGIN
     SELECT m.mode INTO v_mode FROM crm_raw.ownership_mapping m;
+    -- the owner comes from the applied Salesforce record itself (OwnerId -> the Salesforce
+    -- user), never from the assigned_to edge: writers may re-assign an account they can write,
+    -- and that must not make anybody a member of a team
     WITH desired AS (
-        SELECT DISTINCT e.target_id AS user_id, t.id AS team_id
-          FROM crm.nodes a
-          JOIN crm.edges e ON e.source_id = a.id AND e.edge_type = 'assigned_to' AND e.archived_at IS NULL
-                          AND e.effective_to IS NULL AND e.properties ->> 'role' = 'owner'
-          JOIN crm.nodes u ON u.id = e.target_id AND u.node_type = 'user' AND u.archived_at IS NULL
+        SELECT DISTINCT uns.node_id AS user_id, t.id AS team_id
+          FROM crm.node_sources ans
+          JOIN crm_raw.records r ON r.id = ans.last_record_id
+          JOIN crm.nodes a ON a.id = ans.node_id AND a.node_type = 'org' AND a.archived_at IS NULL
+          JOIN crm.node_sources uns ON uns.source = 'salesforce' AND uns.object = 'User'
+                                   AND uns.external_id = btrim(r.payload ->> 'OwnerId')
+          JOIN crm.nodes u ON u.id = uns.node_id AND u.node_type = 'user' AND u.archived_at IS NULL
                           AND coalesce(u.properties ->> 'active', 'true') <> 'false'
           JOIN crm.nodes t ON t.id = (a.attrs ->> 'ingest_team')::uuid AND t.node_type = 'team'
-                          AND t.archived_at IS NULL
+                          AND t.archived_at IS NULL AND t.attrs ->> 'ownership_mapping' = 'per_owner'
          WHERE coalesce(v_mode, 'none') = 'per_owner'
-           AND a.node_type = 'org' AND a.archived_at IS NULL AND a.attrs ? 'ingest_team'
+           AND ans.source = 'salesforce' AND ans.object = 'Account'
     ), ending AS (
         UPDATE crm.edges m SET effective_to = now()
          WHERE m.edge_type = 'member_of' AND m.properties ->> 'managed_by' = 'ownership_mapping'
