@@ -105,6 +105,17 @@ def _money(x: Any) -> str:
     return f"{float(x):,.2f}"
 
 
+def short_money(x: Any) -> str:
+    """1234567 -> '1.2M', 467000 -> '467k', None -> 'hidden' (a value the caller may not read)."""
+    if x is None:
+        return "hidden"
+    v = float(x)
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:,.1f}{unit}" if abs(v) < div * 100 else f"{v / div:,.0f}{unit}"
+    return f"{v:,.0f}"
+
+
 def _d(x: Any) -> str:
     if x is None:
         return "—"
@@ -114,11 +125,12 @@ def _d(x: Any) -> str:
 STATUS_STYLE = {"fresh": "green", "stale": "yellow", "failed": "red", "never": "magenta"}
 
 
-def render(console: Console, data: dict) -> None:
+def render(console: Console, data: dict, *, activity_limit: int = 20) -> None:
     s = data["summary"]
     a = s["account"]
     head = f"[bold]{a['name']}[/bold]  {a.get('domain') or ''}  CRM id {a.get('crm_id') or '—'}\n" \
-           f"owner {a.get('owner') or '—'} · team {a.get('team') or '—'} · id {a['id']}"
+           f"owner {a.get('owner') or '—'}{' <' + a['owner_email'] + '>' if a.get('owner_email') else ''}" \
+           f" · team {a.get('team') or '—'}\nid {a['id']}"
     if a.get("merged_from"):
         head += f"\n(merged from {a['merged_from']})"
     console.print(Panel(head, title="Account 360", expand=False))
@@ -169,10 +181,12 @@ def render(console: Console, data: dict) -> None:
                        "yes" if x["in_term"] else "no")
         console.print(ct)
     if data["recent_activity"]:
-        at = Table(title="Recent activity (30 days)")
+        shown = data["recent_activity"][:activity_limit]
+        more = len(data["recent_activity"]) - len(shown)
+        at = Table(title=f"Recent activity (30 days{f', latest {len(shown)} of {len(shown) + more}' if more else ''})")
         for c in ("when", "source", "type", "summary"):
             at.add_column(c)
-        for x in data["recent_activity"][:20]:
+        for x in shown:
             at.add_row(_d(x["occurred_at"]), x["source"], x["event_type"], (x["summary"] or "")[:70])
         console.print(at)
     ft = Table(title="Sources (last synced)")
@@ -184,56 +198,118 @@ def render(console: Console, data: dict) -> None:
                    f"[{STATUS_STYLE.get(st, 'white')}]{st}[/]")
     console.print(ft)
     dq = s["data_quality"]
-    console.print(f"Data quality: {dq['orphans']} orphan(s), {dq['identity_mismatches']} identity mismatch(es), "
-                  f"{dq['duplicate_candidates']} duplicate candidate(s)", highlight=False)
+    console.print(f"Data quality: {_plural(dq['orphans'], 'orphan')}, "
+                  f"{_plural(dq['identity_mismatches'], 'identity mismatch', 'identity mismatches')}, "
+                  f"{_plural(dq['duplicate_candidates'], 'duplicate candidate')}", highlight=False)
     flags = [f for f in data["data_quality"] if f["detected_at"] is not None]
     if flags:
         qt = Table(title="Data-quality flags")
-        for c in ("kind", "source", "detected", "evidence"):
+        for c in ("kind", "source", "what"):
             qt.add_column(c)
         for f in flags[:15]:
-            qt.add_row(f["kind"], f["source"] or "", _d(f["detected_at"]),
-                       json.dumps(f["evidence"], default=str)[:80])
+            qt.add_row(f["kind"].replace("_", " "), f["source"] or "", describe_evidence(f["kind"], f["evidence"], a["id"]))
         console.print(qt)
 
 
+def describe_evidence(kind: str, ev: dict | None, account_id: Any = None) -> str:
+    """One readable line for a data-quality item's evidence (no raw JSON)."""
+    if not ev:
+        return "(evidence for admins and connectors)"
+    if kind == "duplicate_candidate":
+        a, o = ev.get("account") or {}, ev.get("other") or {}
+        other = a if str(o.get("id")) == str(account_id) else o
+        why = ev.get("reasons") or str(ev.get("kind", "")).replace("_", " ")
+        score = ev.get("score", ev.get("similarity"))
+        return (f"{other.get('name')} ({other.get('domain') or 'no domain'}): {why}"
+                + (f", score {float(score):.2f}" if score is not None else ""))
+    if kind == "identity_mismatch":
+        if ev.get("crm_id"):
+            return (f"record {ev.get('record_id')}: CRM id {ev['crm_id']} and domain "
+                    f"{', '.join(ev.get('domains') or [])} name different accounts (the CRM id wins)")
+        return str(ev.get("reason") or ev.get("kind") or "account changed between syncs")
+    return str(ev.get("reason") or ev.get("kind") or "")
+
+
 def render_candidates(console: Console, e: Ambiguous) -> None:
+    """The candidates, with the id to pass never cut (the CRM id, else the account id; every id
+    with --json), readable at 80 columns."""
     t = Table(title=e.message)
-    for c in ("account id", "name", "domain", "CRM id", "match", "score"):
-        t.add_column(c)
+    t.add_column("id to pass", no_wrap=True, overflow="fold", min_width=18)
+    for c in ("name", "domain", "match"):
+        t.add_column(c, overflow="fold")
     for m in e.candidates:
-        t.add_row(str(m["account_id"]), m["name"], m["domain"] or "", m["crm_id"] or "", m["match_kind"],
-                  str(m["score"]))
+        t.add_row(m["crm_id"] or str(m["account_id"]), m["name"], m["domain"] or "",
+                  f"{m['match_kind'].replace('_', ' ')} {float(m['score']):.2f}")
     console.print(t)
 
 
 # --------------------------------------------------------------------------- digest
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _every(interval: Any) -> str:
+    """A PostgreSQL interval as people say it: '01:00:00' -> 'hour', '1 day' -> 'day', '2 days' -> '2 days'."""
+    if not interval:
+        return "—"
+    text = str(interval).strip()
+    parts = []
+    for chunk in text.split():
+        if ":" in chunk:
+            h, m, sec = (int(float(x)) for x in (chunk.split(":") + ["0", "0"])[:3])
+            parts += [(h, "hour"), (m, "minute"), (sec, "second")]
+    days = [(int(x), "day") for x, u in zip(text.split(), text.split()[1:], strict=False) if u.startswith("day")]
+    parts = [p for p in days + parts if p[0]]
+    if len(parts) == 1 and parts[0][0] == 1:
+        return parts[0][1]
+    return ", ".join(_plural(n, unit) for n, unit in parts) or text
+
+
+def _first_line(error: str | None) -> str:
+    """The first line of an error (parsers add a caret block below it)."""
+    return (error or "").strip().splitlines()[0] if error and error.strip() else ""
+
+
 def digest_text(d: dict) -> list[tuple[str, str]]:
-    """(title, markdown body) per section of the digest, Slack mrkdwn-compatible."""
+    """(title, markdown body) per section of the digest, Slack mrkdwn-compatible. A failing
+    source is reported once per team (its error once, in the Platform section)."""
     out: list[tuple[str, str]] = []
     for t in d["teams"]:
         lines = []
+        failing = set()
         for f in t["connector_failures"]:
-            lines.append(f"• :x: *{f['source']}/{f['object']}* failed {f['runs']}× "
-                         f"({f['accounts_affected']} of your accounts){': ' + f['error'] if f.get('error') else ''}")
+            failing.add((f["source"], f["object"]))
+            lines.append(f"• :x: *{f['source']}/{f['object']}* failed {_plural(f['runs'], 'time')} "
+                         f"({f['accounts_affected']} of your accounts; error under Platform)")
         for s in t["stale_sources"]:
-            lines.append(f"• :warning: *{s['source']}/{s['object']}* is {s['status']} — last success "
-                         f"{_d(s['last_success_at'])}, expected every {s['expected_interval'] or '—'} "
+            if (s["source"], s["object"]) in failing:
+                continue
+            lines.append(f"• :warning: *{s['source']}/{s['object']}* is {s['status']} — last sync "
+                         f"{_d(s['last_success_at'])}, expected every {_every(s['expected_interval'])} "
                          f"({s['accounts_affected']} of your accounts)")
         dq = (t["new_orphans"], t["new_identity_mismatches"], t["new_duplicate_candidates"])
         if any(dq):
-            lines.append(f"• new: {dq[0]} orphan(s), {dq[1]} identity mismatch(es), {dq[2]} duplicate candidate(s)")
+            lines.append(f"• new: {_plural(dq[0], 'orphan')}, {_plural(dq[1], 'identity mismatch', 'identity mismatches')}, "
+                         f"{_plural(dq[2], 'duplicate candidate')}")
             for i in t["items"][:5]:
-                lines.append(f"    – {i['kind']} · {i['account'] or '—'} · {i['source']}")
-        out.append((f"{t['team']} ({t['accounts']} accounts)", "\n".join(lines) or "all clear"))
+                lines.append(f"    – {i['kind'].replace('_', ' ')} · {i['account'] or '—'} · {i['source']}")
+        out.append((f"{t['team']} ({_plural(t['accounts'], 'account')})", "\n".join(lines) or "all clear"))
     u = d["unassigned"]
     if u["new_orphans"] or u["new_identity_mismatches"] or u["new_duplicate_candidates"]:
         out.append(("Unassigned (no account or no team)",
-                    f"{u['new_orphans']} orphan(s), {u['new_identity_mismatches']} identity mismatch(es), "
-                    f"{u['new_duplicate_candidates']} duplicate candidate(s)"))
+                    f"{_plural(u['new_orphans'], 'orphan')}, "
+                    f"{_plural(u['new_identity_mismatches'], 'identity mismatch', 'identity mismatches')}, "
+                    f"{_plural(u['new_duplicate_candidates'], 'duplicate candidate')}"))
     p = d["platform"]
-    lines = [f"• :x: {f['source']}/{f['object']} failed {f['runs']}×" for f in p["connector_failures"]]
-    lines += [f"• :warning: {s['source']}/{s['object']} {s['status']}" for s in p["stale_sources"]]
+    lines = []
+    failing = set()
+    for f in p["connector_failures"]:
+        failing.add((f["source"], f["object"]))
+        err = _first_line(f.get("error"))
+        lines.append(f"• :x: {f['source']}/{f['object']} failed {_plural(f['runs'], 'time')}" + (f": {err}" if err else ""))
+    lines += [f"• :warning: {s['source']}/{s['object']} {s['status']} — last sync {_d(s['last_success_at'])}, "
+              f"expected every {_every(s['expected_interval'])}"
+              for s in p["stale_sources"] if (s["source"], s["object"]) not in failing]
     out.append(("Platform", "\n".join(lines) or "all connectors healthy"))
     return out
 
@@ -251,9 +327,17 @@ def slack_payload(d: dict) -> dict:
     return {"text": text, "blocks": blocks[:50]}
 
 
-def render_digest(console: Console, d: dict) -> None:
+def render_digest(console: Console, d: dict, *, max_teams: int | None = None) -> None:
+    """Print the digest; with max_teams, only that many team sections (the rest counted)."""
     console.print(Panel(f"crm360 data digest for {d['day']} (as of {_d(d['as_of'])})", expand=False))
-    for title, body in digest_text(d):
+    sections = digest_text(d)
+    n_teams = len(d["teams"])
+    for k, (title, body) in enumerate(sections):
+        if max_teams is not None and max_teams <= k < n_teams:
+            if k == max_teams:
+                console.print(f"… {_plural(n_teams - max_teams, 'more team')} (crm360 digest shows every team)",
+                              highlight=False)
+            continue
         console.print(f"[bold]{title}[/bold]")
         console.print(body, markup=False, highlight=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import subprocess
 import sys
@@ -94,11 +95,19 @@ def db_url():
 
 @db.command("psql", context_settings={"ignore_unknown_options": True})
 @click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--user", "login", default=None, metavar="LOGIN",
+              help="connect as this login role instead (e.g. a rep made with `crm360 user add`)")
 @dsn_option
 @handle_errors
-def db_psql(psql_args, dsn):
-    """Open psql (the server's own) on the database."""
+def db_psql(psql_args, login, dsn):
+    """Open psql (the server's own) on the database; other arguments go to psql."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
     url = resolve_dsn(dsn)
+    if login:
+        params = conninfo_to_dict(url)
+        params["user"] = login
+        url = make_conninfo(**params)
     psql = server.bin_dir() / "psql"
     sys.exit(subprocess.call([str(psql), url, *psql_args]))
 
@@ -338,14 +347,18 @@ def _print_reconcile(rows: list[dict]) -> None:
 @click.option("--full-refresh/--incremental", "full_refresh", default=None,
               help="the files are the complete set (missing contracts/invoices are removed); default: the object's setting (clm, stripe: full refresh)")
 @click.option("--no-reconcile", is_flag=True, help="only land the raw records (crm_raw.records); reconcile later")
+@click.option("--no-refresh", is_flag=True, help="do not refresh the read models afterwards (crm360 refresh does)")
 @click.option("--json", "as_json", is_flag=True, help="print the run summary as JSON")
 @handle_errors
-def ingest(source, object_name, files, dsn, full_refresh, no_reconcile, as_json):
-    """Land FILE… (CSV, JSON, NDJSON; .gz; - for stdin) of SOURCE OBJECT and reconcile.
+def ingest(source, object_name, files, dsn, full_refresh, no_reconcile, no_refresh, as_json):
+    """Land FILE… (CSV, JSON, NDJSON; .gz; - for stdin) of SOURCE OBJECT, reconcile, and
+    refresh the read models the run made stale (CONCURRENTLY: readers are never blocked).
 
-    Exit codes: 0 everything landed and applied (orphans are listed, not errors); 3 some
-    records were rejected (kept in crm_raw.records with their reason, the rest applied);
-    1 the run failed (a file cannot be read: CR040, or a database error); 2 usage error.
+    Exit codes: 0 everything landed and applied (orphans are listed, not errors; a replay of
+    records already ingested is "unchanged", even when some of them were rejected before);
+    3 records this run delivered for the first time were rejected (kept in crm_raw.records
+    with their reason, the rest applied); 1 the run failed (a file cannot be read: CR040, or a
+    database error); 2 usage error.
     """
     import json as json_mod
 
@@ -356,46 +369,111 @@ def ingest(source, object_name, files, dsn, full_refresh, no_reconcile, as_json)
     with _progress(show) as progress:
         task = progress.add_task(f"{source} {object_name}", total=None) if progress else None
         summary = ingest_files(url, source, object_name, list(files), full_refresh=full_refresh,
-                               reconcile=not no_reconcile,
+                               reconcile=not no_reconcile, refresh=not no_refresh,
                                on_progress=(lambda n: progress.advance(task, n)) if progress else None)
     if as_json:
         click.echo(json_mod.dumps(summary, indent=2, default=str))
     else:
-        click.echo(f"run {summary['run_id']} {summary['source']} {summary['object']}: {summary['status']} — "
-                   f"received {summary['received']}, new versions {summary['landed']}, "
-                   f"unchanged {summary['duplicates']}, applied {summary['applied']}, "
-                   f"orphans {summary['orphans']}, rejected {summary['rejected']}")
+        for line in _describe_run(summary):
+            click.echo(line)
         _print_reconcile(summary["reconcile"])
-        for r in summary["first_rejections"]:
+        _print_read_models(summary.get("read_models") or [])
+        for r in summary["first_rejections"] if summary["new_rejected"] else []:
             err_console.print(f"rejected {r['external_id'] or '(no key)'}: {r['reason']}", markup=False,
                               highlight=False)
-    if summary["rejected"]:
+    if summary["new_rejected"]:
         if not as_json:
-            err_console.print(f"{summary['rejected']} record(s) rejected [CR041]: "
+            err_console.print(f"{summary['new_rejected']} new record(s) rejected [CR041]: "
                               "SELECT reason, payload FROM crm_raw.records WHERE status = 'rejected'",
                               markup=False, highlight=False)
         sys.exit(EXIT_REJECTED)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _describe_run(s: dict) -> list[str]:
+    """What `crm360 ingest` prints about a run: new data first, a replay as "unchanged"."""
+    head = f"run {s['run_id']} {s['source']} {s['object']}: {s['status']}"
+    if s["received"] and not s["landed"]:
+        note = (f" ({_plural(s['rejected'], 'record')} rejected before: "
+                "SELECT reason FROM crm_raw.records WHERE status = 'rejected')" if s["rejected"] else "")
+        return [f"{head} — unchanged: all {_plural(s['received'], 'record')} identical to what was "
+                f"already ingested{note}"]
+    return [f"{head} — received {s['received']:,}, new {s['landed']:,}, unchanged {s['unchanged']:,}; "
+            f"applied {s['new_applied']:,}, rejected {s['new_rejected']:,}, orphans {s['orphans']:,}"]
+
+
+def _print_read_models(rows: list[dict]) -> None:
+    if not rows:
+        return
+    if "error" in rows[0]:
+        err_console.print(f"read models not refreshed [{rows[0].get('sqlstate')}]: {rows[0]['error']} — "
+                          "run `crm360 refresh`", markup=False, highlight=False)
+        return
+    done = [r for r in rows if r["refreshed"]]
+    if done:
+        click.echo("refreshed " + ", ".join(f"{r['public_view']} ({r['duration_ms'] / 1000:.1f} s)" for r in done))
 
 
 @cli.command("reconcile")
 @dsn_option
 @click.option("--source", default=None, help="only this source (salesforce, zendesk, clm, stripe)")
 @click.option("--no-orphans", is_flag=True, help="do not retry orphan records")
+@click.option("--no-refresh", is_flag=True, help="do not refresh the read models afterwards")
 @click.option("--json", "as_json", is_flag=True, help="print the counts as JSON")
 @handle_errors
-def reconcile_cmd(dsn, source, no_orphans, as_json):
-    """Apply pending raw records to the graph (crm.reconcile), then retry orphans."""
+def reconcile_cmd(dsn, source, no_orphans, no_refresh, as_json):
+    """Apply pending raw records to the graph (crm.reconcile), retry orphans, then refresh the
+    read models that became stale (crm.refresh_read_models)."""
     import json as json_mod
 
     from crm360.connectors import reconcile
 
-    rows = reconcile(resolve_dsn(dsn), source, orphans=not no_orphans)
+    out = reconcile(resolve_dsn(dsn), source, orphans=not no_orphans, refresh=not no_refresh)
     if as_json:
-        click.echo(json_mod.dumps(rows, indent=2))
-    elif rows:
-        _print_reconcile(rows)
+        click.echo(json_mod.dumps(out, indent=2, default=str))
+        return
+    if out["reconcile"]:
+        _print_reconcile(out["reconcile"])
     else:
         click.echo("nothing to reconcile")
+    _print_read_models(out["read_models"])
+
+
+@cli.command("refresh")
+@dsn_option
+@click.option("--all", "all_", is_flag=True, help="refresh every read model, stale or not")
+@click.option("--max-age", default=None, metavar="INTERVAL",
+              help="also refresh read models older than this (e.g. '15 minutes'): covers writes made through the API")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@handle_errors
+def refresh_cmd(dsn, all_, max_age, as_json):
+    """Refresh the materialized read models that are stale (crm.refresh_read_models):
+    reconciliation applied data they read since their last refresh. CONCURRENTLY: readers are
+    never blocked. Exit 1 when the refresh failed."""
+    import json as json_mod
+
+    from crm360.connectors import refresh_read_models
+    from crm360.db import connect
+
+    with connect(resolve_dsn(dsn)) as conn:
+        rows = refresh_read_models(conn, all_=all_, max_age=max_age)
+    if rows and "error" in rows[0]:
+        raise CrmError(rows[0]["error"], sqlstate=rows[0].get("sqlstate"),
+                       hint="admins and connectors may refresh; see crm.read_models")
+    if as_json:
+        click.echo(json_mod.dumps(rows, indent=2, default=str))
+        return
+    t = Table(title="Read models")
+    for col in ("read model", "refreshed", "as of (UTC)", "s", "why"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["public_view"], "yes" if r["refreshed"] else "no",
+                  r["as_of"].astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S") if r["as_of"] else "never",
+                  f"{r['duration_ms'] / 1000:.1f}" if r["duration_ms"] is not None else "", r["reason"])
+    console.print(t)
 
 
 # ---------------------------------------------------------------- data quality
@@ -479,8 +557,9 @@ def _kinds_help() -> str:
 @click.option("--role", "kind", required=True,
               type=click.Choice(list(KINDS)),
               help="reader (BI, analysts), writer, service (pooled, crm.act_as), connector, admin")
-@click.option("--name", default=None, help="the CRM user's name (required for reader, writer, admin)")
-@click.option("--email", default=None, help="the CRM user's email")
+@click.option("--name", default=None, help="the CRM user's name: creates the user when no CRM user has --email")
+@click.option("--email", default=None, help="the CRM user's email: maps the login to the live user with it (e.g. a "
+              "Salesforce user from ingestion)")
 @click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
 @click.option("--password-env", metavar="VAR", default=None,
               help="read the password from environment variable VAR (never on the command line)")
@@ -501,7 +580,9 @@ def user_add(login, kind, name, email, password_stdin, password_env, sources, st
              lock_timeout, existing, as_json, dsn):
     """Create login role LOGIN for a crm360 user, in one transaction: CREATE ROLE ... LOGIN,
     GRANT crm_<role>, per-login session timeouts (ALTER ROLE ... SET), then the CRM user mapped
-    to it (reader, writer, admin) or the connector's sources. Nothing is left half-done.
+    to it (reader, writer, admin: the live user with --email, e.g. the Salesforce user ingestion
+    created for a rep, else a new one named --name) or the connector's sources. Nothing is left
+    half-done.
 
     Defaults (statement / idle in transaction / lock timeout) — """
     import json
@@ -516,8 +597,9 @@ def user_add(login, kind, name, email, password_stdin, password_env, sources, st
     if not k.crm_user and (name or email):
         raise click.UsageError(f"--name/--email create a CRM user: a {kind} login is not one "
                                "(reader, writer and admin logins are)")
-    if k.crm_user and not existing and not (name and name.strip()):
-        raise click.UsageError(f"--name is required for a {kind} login (it creates the CRM user the login is)")
+    if k.crm_user and not existing and not (name and name.strip()) and not (email and email.strip()):
+        raise click.UsageError(f"a {kind} login is a CRM user: give --email (maps the CRM user with that email, "
+                               "e.g. the Salesforce user ingestion created) or --name (creates one)")
     if kind != "connector" and sources:
         raise click.UsageError("--source applies to connector logins only")
     if kind == "connector" and not sources:

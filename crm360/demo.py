@@ -63,27 +63,25 @@ def _connectors():
 
 def ingest(dsn: str, out: Path, console: Console) -> None:
     connectors = _connectors()
-    t = Table(title="Ingestion (crm360.connectors.ingest_files: COPY into crm_raw, then crm.reconcile)")
-    for c in ("source", "object", "status", "landed", "rejected", "applied", "orphans", "s"):
-        t.add_column(c, justify="right" if c not in ("source", "object", "status") else "left")
-
-    def row(source, obj, res, secs):
-        t.add_row(source, obj, str(res.get("status", "")), *(str(res.get(k, "")) for k in
-                  ("landed", "rejected", "applied", "orphans")), f"{secs:.1f}")
-
+    t = Table(title="Ingestion: COPY into crm_raw, crm.reconcile, refresh (crm360 ingest)")
+    for c in ("source object", "new", "applied", "rejected", "orphans", "s"):
+        t.add_column(c, justify="left" if c == "source object" else "right", no_wrap=True)
+    failed = []
     for source, obj, files in demo_data.INGEST_PLAN:
         t1 = time.monotonic()
         res = connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
-        row(source, obj, res, time.monotonic() - t1)
+        t.add_row(f"{source} {obj}", f"{res['landed']:,}", f"{res['new_applied']:,}", f"{res['new_rejected']:,}",
+                  f"{res['orphans']:,}", f"{time.monotonic() - t1:.1f}")
     source, obj, files = demo_data.BROKEN
     t1 = time.monotonic()
     try:
-        res = connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
-        row(source, obj, res, time.monotonic() - t1)
+        connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
     except Exception as e:  # the planted failed run: the file cannot be parsed at all
-        t.add_row(source, obj, f"[red]failed (planted): {str(e).splitlines()[0][:60]}[/red]", "", "", "", "",
-                  f"{time.monotonic() - t1:.1f}")
+        failed.append((f"{source} {obj}", str(e).splitlines()[0]))
+        t.add_row(f"{source} {obj}", "[red]failed[/red]", "", "", "", f"{time.monotonic() - t1:.1f}")
     console.print(t)
+    for what, why in failed:
+        console.print(f"[red]planted failure[/red] {what}: {why}", highlight=False)
     with psycopg.connect(dsn) as conn:
         for s, o, interval in demo_data.SCHEDULES:
             conn.execute("UPDATE crm_raw.source_schedules SET expected_interval = %s::interval "
@@ -97,19 +95,87 @@ def ingest(dsn: str, out: Path, console: Console) -> None:
                   "to show a stale source")
 
 
-def quality_report(conn: psycopg.Connection, console: Console) -> None:
-    t = Table(title="Data-quality report")
-    for c in ("kind", "source", "account", "detected", "evidence"):
-        t.add_column(c)
-    total = {}
-    for kind, rel in (("orphan", "crm.orphans"), ("identity mismatch", "crm.identity_mismatches"),
-                      ("duplicate candidate", "crm.duplicate_candidates")):
-        total[kind] = conn.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
-        for r in conn.execute(f"SELECT q.source, a.label, q.detected_at, q.evidence FROM {rel} q "
-                              "LEFT JOIN crm.nodes a ON a.id = q.account_id ORDER BY q.detected_at DESC LIMIT 4"):
-            t.add_row(kind, r[0], r[1] or "—", str(r[2])[:16], json.dumps(r[3], default=str)[:70])
+# The two reps the demo gives a login (Salesforce users 0 and 1 own the showcase account and
+# its planted duplicate): the README tells a DBA to do exactly this, `crm360 user add`.
+REPS = (("demo_ana", 0), ("demo_ben", 1))
+SEES_SQL = """
+SELECT count(*), coalesce(sum(open_tickets), 0), sum(pipeline_value), coalesce(sum(arr), 0),
+       coalesce(sum(overdue_invoices), 0), count(*) FILTER (WHERE crm_id = %s)
+  FROM crm.accounts_360
+"""
+
+
+def _rep_logins(conn: psycopg.Connection, manifest: dict, console: Console) -> list[tuple[str, str, str]]:
+    """Login roles for two reps, mapped by email to the Salesforce users ingestion created, and
+    a read grant on the deal values their team sees (crm.access_grants). [(login, name, email)];
+    [] when the connecting role may not create roles (the demo then shows the admin's view only)."""
+    from crm360 import users
+
+    made = []
+    for login, k in REPS:
+        email = manifest["planted"]["reps"][k]["email"]
+        row = conn.execute("SELECT label, properties ->> 'email' FROM crm.nodes WHERE node_type = 'user' "
+                           "AND archived_at IS NULL AND lower(properties ->> 'email') = lower(%s)", (email,)).fetchone()
+        if row is None:
+            continue
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (login,)).fetchone()
+            users.add_user(conn, login, "writer", email=email, existing=exists is not None)
+            conn.execute("""
+                INSERT INTO crm.access_grants (grantee, grant_type, resource_type, access_level, scope)
+                SELECT %(team)s, 'team', 'assertion', 'read', '{"assertion_type": "deal_value"}'::jsonb
+                 WHERE NOT EXISTS (SELECT 1 FROM crm.access_grants g WHERE g.grantee = %(team)s
+                                      AND g.scope ->> 'assertion_type' = 'deal_value' AND g.revoked_at IS NULL)""",
+                         {"team": row[0]})
+        except psycopg.Error as e:
+            console.print(f"[yellow]no rep logins[/yellow] ({e.sqlstate}: {str(e).splitlines()[0]}) — the "
+                          "connecting role needs CREATEROLE and crm_admin for this part", highlight=False)
+            return []
+        made.append((login, row[0], row[1]))
+    return made
+
+
+def _sees(conn: psycopg.Connection, crm_id: str, role: str | None = None) -> tuple:
+    with conn.transaction():
+        if role:
+            # the rep's own login, in this session (trusted only because we may SET ROLE to it)
+            conn.execute(psycopg.sql.SQL("SET LOCAL ROLE {}").format(psycopg.sql.Identifier(role)))
+        return conn.execute(SEES_SQL, (crm_id,)).fetchone()
+
+
+def rep_vs_admin(conn: psycopg.Connection, manifest: dict, console: Console) -> None:
+    reps = _rep_logins(conn, manifest, console)
+    if not reps:
+        return
+    showcase = manifest["planted"]["showcase_account"]
+    t = Table(title="Who sees what: the same crm.accounts_360, as each login")
+    for c in ("login", "accounts", "open tickets", "pipeline", "ARR", "overdue", "Acme"):
+        t.add_column(c, justify="left" if c == "login" else "right", no_wrap=c != "login")
+    rows = [("you (admin)", None)] + [(f"{login} (rep)", login) for login, _name, _ in reps]
+    for label, role in rows:
+        n, tickets, pipeline, arr, overdue, acme = _sees(conn, showcase, role)
+        t.add_row(label, f"{n:,}", f"{tickets:,}", account360.short_money(pipeline),
+                  account360.short_money(arr), f"{overdue:,}", "yes" if acme else "no")
     console.print(t)
-    console.print("totals: " + ", ".join(f"{v} {k}(s)" for k, v in total.items()), highlight=False)
+    login = reps[0][0]
+    console.print(f"Logins made with [bold]crm360 user add {login} --role writer --email {reps[0][2]}[/bold].\n"
+                  f"Try it: [bold]crm360 db psql --user {login} -c 'SELECT name, open_tickets, arr FROM "
+                  "crm.accounts_360'[/bold]", highlight=False)
+
+
+def quality_report(conn: psycopg.Connection, console: Console) -> None:
+    try:
+        from crm360 import quality
+    except ImportError:
+        quality = None
+    if quality is not None and hasattr(quality, "render_report"):
+        quality.render_report(conn, console, limit=4)
+        return
+    totals = {kind: conn.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+              for kind, rel in (("orphan", "crm.orphans"), ("identity mismatch", "crm.identity_mismatches"),
+                                ("duplicate candidate", "crm.duplicate_candidates"))}
+    console.print("Data quality: " + ", ".join(f"{v:,} {k}{'' if v == 1 else 's'}" for k, v in totals.items())
+                  + " (crm.orphans, crm.identity_mismatches, crm.duplicate_candidates)", highlight=False)
 
 
 def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_of: dt.date | None = None,
@@ -121,8 +187,8 @@ def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_o
     console.print(f"  {len(result.applied)} migration(s) applied, {len(result.repeatables)} repeatable files applied")
     out = out or demo_dir(seed)
     manifest, fresh = ensure_files(out, seed, accounts, as_of)
-    counts = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items())
-    console.print(f"  export files {'written' if fresh else 'reused'} in {out}: {counts}", highlight=False)
+    console.print(f"  export files {'written' if fresh else 'reused'} in {out}: {len(manifest['files'])} files, "
+                  f"{sum(manifest['counts'].values()):,} records", highlight=False)
 
     if _connectors() is None:
         console.print("[yellow]Ingestion is not installed yet[/yellow] (crm360.connectors.ingest_files, issue 5): "
@@ -142,16 +208,17 @@ def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_o
         loaded = conn.execute("SELECT count(*) FROM crm.nodes WHERE external_source = 'salesforce' "
                               "AND external_id = %s", (showcase,)).fetchone()[0]
     if loaded:
-        console.print("  demo data already loaded: ingestion skipped (re-running is a no-op)")
+        console.print("  demo data already loaded: ingestion skipped (unchanged; re-running is a no-op)")
     else:
         ingest(dsn, out, console)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SELECT crm.refresh_crm_views()")
-        conn.execute("SELECT crm.refresh_account_views()")
+        # ingestion refreshed what it changed; the simulated stale source and a re-run: catch up
+        conn.execute("SELECT * FROM crm.refresh_read_models()")
         acct = conn.execute("SELECT id FROM crm.nodes WHERE external_source = 'salesforce' AND external_id = %s "
                             "AND node_type = 'org'", (showcase,)).fetchone()
         if acct:
-            account360.render(console, account360.fetch(conn, acct[0]))
+            account360.render(console, account360.fetch(conn, acct[0]), activity_limit=8)
+        rep_vs_admin(conn, manifest, console)
         quality_report(conn, console)
-        account360.render_digest(console, conn.execute("SELECT crm.daily_digest()").fetchone()[0])
+        account360.render_digest(console, conn.execute("SELECT crm.daily_digest()").fetchone()[0], max_teams=2)
     console.print(f"done in {time.monotonic() - t0:.1f}s")

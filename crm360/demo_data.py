@@ -33,7 +33,7 @@ import json
 import random
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 PREFIXES = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Soylent", "Tyrell",
@@ -177,6 +177,15 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
                      "StageName": stage, "Amount": float(rng.randrange(5, 300) * 1000), "CloseDate": close.isoformat(),
                      "Probability": float(prob), "IsClosed": closed, "IsWon": stage == "Closed Won",
                      "OwnerId": a["OwnerId"], "LastModifiedDate": sf_dt(past(60, 0.2)), "IsDeleted": False})
+    # the showcase account: two open deals closing soon
+    for k, (name, stage, prob, amount, days) in enumerate([("Acme Corp — Platform renewal 2027", "Negotiation", 75, 240000.0, 40),
+                                                            ("Acme Corp — EU expansion", "Proposal", 50, 95000.0, 75)]):
+        oid = sf_id("006", 90_000 + k)
+        opps.append({"attributes": {"type": "Opportunity", "url": f"/services/data/v59.0/sobjects/Opportunity/{oid}"},
+                     "Id": oid, "AccountId": dup_a["Id"], "Name": name, "StageName": stage, "Amount": amount,
+                     "CloseDate": (as_of + dt.timedelta(days=days)).isoformat(), "Probability": float(prob),
+                     "IsClosed": False, "IsWon": False, "OwnerId": dup_a["OwnerId"],
+                     "LastModifiedDate": sf_dt(past(5, 0.5)), "IsDeleted": False})
     write_json(out / "salesforce" / "Opportunity.json", {"totalSize": len(opps), "done": True, "records": opps})
     opps_by_acct: dict[str, list[dict]] = {}
     for o in opps:
@@ -203,6 +212,15 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
                       "Subject": {"Email": "Email: follow-up", "Call": "Call: check-in", "Task": "Prepare proposal"}[sub],
                       "Description": "", "ActivityDate": day.isoformat(), "Status": "Completed", "TaskSubtype": sub,
                       "OwnerId": a["OwnerId"], "LastModifiedDate": sf_dt(dt.datetime.combine(day, dt.time(17), tzinfo=dt.UTC))})
+    # the showcase account: a pricing review last week, a QBR yesterday, a renewal call next week
+    acme_contacts = per_acct.get(dup_a["Id"]) or [None]
+    for k, (subject, days) in enumerate([("Pricing review", 6), ("QBR", 1), ("Renewal call", -5)]):
+        start = now - dt.timedelta(days=days)
+        events.append({"Id": sf_id("00U", 90_000 + k), "WhatId": opps[-2]["Id"],
+                       "WhoId": acme_contacts[k % len(acme_contacts)]["Id"] if acme_contacts[0] else None,
+                       "Subject": subject, "Description": "Renewal 2027: scope, pricing, the open outage.",
+                       "StartDateTime": sf_dt(start), "EndDateTime": sf_dt(start + dt.timedelta(minutes=45)),
+                       "OwnerId": dup_a["OwnerId"], "LastModifiedDate": sf_dt(min(start, now))})
     write_csv(out / "salesforce" / "Event.csv",
               ["Id", "WhatId", "WhoId", "Subject", "Description", "StartDateTime", "EndDateTime", "OwnerId",
                "LastModifiedDate"], events)
@@ -218,7 +236,7 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
             continue
         zid = 360000000000 + i
         # most carry the CRM id; some only a matching domain (matched by domain)
-        ext = a["Id"] if i % 7 else None
+        ext = a["Id"] if i % 7 or a is dup_a else None   # acme.com is shared by the planted duplicate
         orgs.append({"url": f"https://demo.zendesk.com/api/v2/organizations/{zid}.json", "id": zid, "name": a["Name"],
                      "domain_names": [a["_domain"]], "external_id": ext, "tags": [],
                      "created_at": zd_dt(past(700, 400)), "updated_at": zd_dt(past(300, 30))})
@@ -287,6 +305,26 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
                              "author_id": tickets[-1]["requester_id"] if k % 2 == 0 else tickets[-1]["assignee_id"],
                              "body": rng.choice(COMMENTS), "public": True,
                              "created_at": zd_dt(min(now, created + dt.timedelta(hours=6 * (k + 1))))})
+    # the showcase account (Acme Corp): open and urgent tickets, recent ones
+    acme_org = zorg_by_acct[dup_a["Id"]]
+    acme_people = requesters.get(acme_org) or [agents[0]["id"]]
+    for k, (subject, status, priority, days) in enumerate([
+            ("Production outage: API returns 500", "open", "urgent", 1.5),
+            ("SSO login fails for EU users", "open", "high", 4),
+            ("Export fails with timeout", "pending", "high", 9),
+            ("Invoice shows wrong VAT", "new", "normal", 0.4),
+            ("Feature request: audit log export", "hold", "low", 21)]):
+        tid = 190000 + k
+        created = now - dt.timedelta(days=days)
+        tickets.append({"url": f"https://demo.zendesk.com/api/v2/tickets/{tid}.json", "id": tid, "subject": subject,
+                        "description": "Reported by the customer's IT team.", "status": status, "priority": priority,
+                        "type": "incident" if priority in ("urgent", "high") else "question",
+                        "requester_id": acme_people[k % len(acme_people)], "organization_id": acme_org,
+                        "assignee_id": agents[k % len(agents)]["id"], "tags": ["showcase"],
+                        "created_at": zd_dt(created), "updated_at": zd_dt(min(now, created + dt.timedelta(hours=3)))})
+        comments.append({"id": 990000000 + k, "ticket_id": tid, "author_id": tickets[-1]["requester_id"],
+                         "body": "We need this fixed before the renewal call.", "public": True,
+                         "created_at": zd_dt(min(now, created + dt.timedelta(hours=1)))})
     half = len(tickets) // 2
     write_json(out / "zendesk" / "tickets-1.json",
                {"tickets": tickets[:half], "after_cursor": "MTcwMDAwMDAwMC4w", "after_url":
@@ -309,11 +347,20 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
             status = ("draft" if eff > as_of and k == 2 else "terminated" if rng.random() < 0.04
                       else "active" if end >= as_of else rng.choice(["expired", "expired", "active"]))
             contracts.append({"contract_id": f"CLM-{seed % 1000:03d}-{i:04d}-{k}", "title": f"{a['Name']} MSA {eff.year}",
-                              "account_id": a["Id"] if (i + k) % 13 else "", "counterparty_name": a["Name"],
+                              "account_id": a["Id"] if (i + k) % 13 or a is dup_a else "", "counterparty_name": a["Name"],
                               "counterparty_domain": a["_domain"], "status": status,
                               "effective_date": eff.isoformat(), "end_date": end.isoformat(),
                               "annual_value": f"{rng.randrange(10, 400) * 500:.2f}", "currency": "USD",
                               "auto_renew": rng.random() < 0.6, "updated_at": zd_dt(past(60, 3))})
+    # the showcase account: an active platform contract renewing in 45 days, an active support plan
+    for k, (title, eff_days, years, value) in enumerate([("Acme Corp Platform MSA", 320, 1, "240000.00"),
+                                                         ("Acme Corp Premium Support", 200, 2, "60000.00")]):
+        eff = as_of - dt.timedelta(days=eff_days)
+        contracts.append({"contract_id": f"CLM-{seed % 1000:03d}-ACME-{k}", "title": title, "account_id": dup_a["Id"],
+                          "counterparty_name": dup_a["Name"], "counterparty_domain": dup_a["_domain"],
+                          "status": "active", "effective_date": eff.isoformat(),
+                          "end_date": (eff + dt.timedelta(days=365 * years - 1)).isoformat(), "annual_value": value,
+                          "currency": "USD", "auto_renew": k == 1, "updated_at": zd_dt(past(30, 3))})
     contracts.append({"contract_id": f"CLM-{seed % 1000:03d}-9999-0", "title": "Consulting agreement (unknown party)",
                       "account_id": "", "counterparty_name": "J. Doe Consulting", "counterparty_domain": "hotmail.com",
                       "status": "active", "effective_date": (as_of - dt.timedelta(days=40)).isoformat(),
@@ -331,7 +378,7 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
             continue
         cid = "cus_" + sf_id("cus", i)[3:17]
         billing = (per_acct.get(a["Id"]) or [{"Email": f"billing@{a['_domain']}"}])[0]["Email"].lower()
-        meta = {"salesforce_account_id": a["Id"]} if i % 6 else {}   # some only match by email domain
+        meta = {"salesforce_account_id": a["Id"]} if i % 6 or a is dup_a else {}   # some only match by email domain
         cust = {"id": cid, "object": "customer", "email": billing, "name": a["Name"], "metadata": meta,
                 "created": int(past(800, 300).timestamp()), "currency": "usd", "livemode": False}
         customers.append(cust)
@@ -361,6 +408,17 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
                              "amount_paid": paid, "amount_remaining": 0 if status in ("paid", "void") else amount - paid,
                              "currency": "usd", "created": int(created.timestamp()), "due_date": int(due.timestamp()),
                              "metadata": {}, "livemode": False})
+    # the showcase account: one invoice overdue by 12 days, one open and not yet due
+    acme_cust = cust_by_acct[dup_a["Id"]]
+    for k, (due_days, amount) in enumerate([(-12, 6_000_000), (18, 2_000_000)]):
+        n_inv += 1
+        due = now + dt.timedelta(days=due_days)
+        invoices.append({"id": "in_" + sf_id("in", n_inv)[2:16], "object": "invoice",
+                         "number": f"ACME-{as_of.year}-{k + 1:03d}", "customer": acme_cust["id"],
+                         "customer_email": acme_cust["email"], "status": "open", "amount_due": amount,
+                         "amount_paid": 0, "amount_remaining": amount, "currency": "usd",
+                         "created": int((due - dt.timedelta(days=30)).timestamp()), "due_date": int(due.timestamp()),
+                         "metadata": {}, "livemode": False})
     (out / "stripe" / "invoices.ndjson").write_text(
         "".join(json.dumps(x, separators=(",", ":")) + "\n" for x in invoices), encoding="utf-8")
 
@@ -382,6 +440,8 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
             "failed_run": "zendesk/ticket_comments-broken.json (truncated JSON)",
             "stale_source": "clm/contracts: last successful run set 3 days back by `crm360 demo` (daily schedule)",
             "showcase_account": dup_a["Id"],
+            "reps": [{"name": u["Name"], "email": u["Email"], "owns_showcase": u["Id"] == dup_a["OwnerId"]}
+                     for u in users[:2]],
         },
         "files": files,
     }

@@ -6,7 +6,9 @@ Guarantees
   statement_timeout / idle_in_transaction_session_timeout / lock_timeout (PostgreSQL applies
   role settings only to the role that logs in, never to members of a group role, so every
   login gets its own), then the CRM side: reader/writer/admin get a CRM user mapped to the
-  login (crm.create_user), a connector its sources (crm.allow_source), a service nothing.
+  login — the live CRM user with the given email when there is one (the Salesforce user
+  ingestion created for a rep: their first session shows their accounts), else a new one
+  (crm.create_user) — a connector its sources (crm.allow_source), a service nothing.
   Any error rolls everything back: no role, grant, setting or user is left behind.
 - A password never travels in clear text: it is hashed on the client with the server's
   password_encryption (libpq PQencryptPasswordConn, as psql's \\password does), so the
@@ -95,9 +97,23 @@ def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | Non
                 "SELECT l.user_id, u.label, u.properties ->> 'email' FROM crm.logins l "
                 "JOIN crm.nodes u ON u.id = l.user_id AND u.archived_at IS NULL WHERE l.login_role = %s",
                 (login,)).fetchone()
-        if k.crm_user and mapped is None and not (name and name.strip()):
-            raise CrmError(f"a {kind} login is a CRM user: --name is required", sqlstate="22023",
-                           hint=f"crm360 user add {login} --role {kind} --name 'Full Name' --email you@example.com")
+        existing_user = None
+        if k.crm_user and mapped is None and email and email.strip():
+            # the CRM user ingestion (or an admin) already created for this person: map, never duplicate
+            found = conn.execute(
+                "SELECT id, label, properties ->> 'email' FROM crm.nodes WHERE node_type = 'user' "
+                "AND archived_at IS NULL AND lower(properties ->> 'email') = lower(%s) ORDER BY created_at, id",
+                (email.strip(),)).fetchall()
+            if len(found) > 1:
+                raise CrmError(f'{len(found)} live CRM users have the email "{email.strip()}"', sqlstate="21000",
+                               hint="map the login by id: SELECT crm.map_login(login, '<user uuid>'::uuid)")
+            existing_user = found[0] if found else None
+        if k.crm_user and mapped is None and existing_user is None and not (name and name.strip()):
+            raise CrmError(f"a {kind} login is a CRM user: --name is required"
+                           + (f' (no CRM user has the email "{email.strip()}" yet)' if email and email.strip() else ""),
+                           sqlstate="22023",
+                           hint=f"crm360 user add {login} --role {kind} --email you@example.com maps the login to the "
+                                "CRM user ingestion created for that email; --name 'Full Name' creates a new one")
         if kind == "connector" and not sources:
             raise CrmError("a connector login needs at least one --source (or '*' for every source)",
                            sqlstate="22023",
@@ -123,7 +139,12 @@ def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | Non
             conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(setting),
                                                                      sql.Literal(str(value))))
         if k.crm_user:
-            if mapped is None:
+            if mapped is None and existing_user is not None:
+                conn.execute("SELECT crm.map_login(%s, %s::uuid)", (login, existing_user[0]))
+                mapped = existing_user
+                done["user_created"] = False
+                done["user_found_by_email"] = True
+            elif mapped is None:
                 uid = conn.execute("SELECT crm.create_user(%s, %s, %s)",
                                    (name.strip(), email, login)).fetchone()[0]
                 mapped = conn.execute("SELECT id, label, properties ->> 'email' FROM crm.nodes WHERE id = %s",
@@ -150,8 +171,9 @@ def describe(done: dict) -> list[str]:
              "set " + ", ".join(f"{k} = {v}" for k, v in done["settings"].items()) + f" for {login}"]
     if done["user_id"]:
         who = done["user_name"] + (f" <{done['email']}>" if done["email"] else "")
-        lines.append(f"{'created' if done.get('user_created') else 'kept'} CRM user {who} "
-                     f"({done['user_id']}) mapped to {login}")
+        how = ("created" if done.get("user_created") else
+               "found (by email)" if done.get("user_found_by_email") else "kept")
+        lines.append(f"{how} CRM user {who} ({done['user_id']}) mapped to {login}")
     if done["sources"]:
         lines.append(f"allowed sources: {', '.join(done['sources'])}")
     return lines

@@ -57,7 +57,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 import psycopg
@@ -319,13 +319,20 @@ class Oracle:
             oldest_open_ticket_at=min((self.created_at[n] for n, _ in tickets), default=None),
             high_priority_open_tickets=sum(c["priority"] == "high" for _, c in tickets),
             active_opportunities=len(opps),
-            pipeline_value=sum(Decimal(c["value"]) for c in values) if values else None,
-            weighted_pipeline_value=sum(weighted) if weighted else None,
-            arr=sum(Decimal(c["annual"]) for c in contracts), active_contracts=len(contracts),
+            # money has 2 decimals; deal values are 0 without active deals, None only when hidden
+            pipeline_value=money(sum(Decimal(c["value"]) for c in values)) if self.reads_deal_value(u) else None,
+            weighted_pipeline_value=money(sum(weighted)) if self.reads_deal_value(u) else None,
+            arr=money(sum(Decimal(c["annual"]) for c in contracts)), active_contracts=len(contracts),
             next_renewal_date=RENEWAL if any(c["renewal"] for c in contracts) else None,
-            open_invoices=len(invoices), open_invoice_amount=sum(Decimal(c["remaining"]) for c in invoices),
-            overdue_invoices=len(overdue), overdue_invoice_amount=sum(Decimal(c["remaining"]) for c in overdue),
+            open_invoices=len(invoices), open_invoice_amount=money(sum(Decimal(c["remaining"]) for c in invoices)),
+            overdue_invoices=len(overdue),
+            overdue_invoice_amount=money(sum(Decimal(c["remaining"]) for c in overdue)),
             last_touch_at=max(touches, default=None))
+
+
+def money(x) -> Decimal:
+    """numeric(18,2) as PostgreSQL rounds it (half away from zero)."""
+    return Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 # One round trip per identity: every surface, rows as jsonb.

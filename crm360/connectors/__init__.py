@@ -3,8 +3,10 @@
 `ingest_files(dsn, source, object, paths)` opens a sync run (`crm_raw.start_run`), streams
 every file through `COPY` into a temporary table (`pg_temp.crm_stage`), lands it with ONE
 set-based `crm_raw.land_staged` call per file (COPY FROM is refused on RLS tables), then —
-unless told not to — runs `crm.reconcile(source)` and `crm.reconcile_orphans()`, and closes
-the run (`crm_raw.finish_run`). All decisions about what the data means are SQL.
+unless told not to — runs `crm.reconcile(source)` and `crm.reconcile_orphans()`, closes
+the run (`crm_raw.finish_run`) and refreshes the read models the run made stale
+(`crm.refresh_read_models()`, CONCURRENTLY: readers are never blocked). All decisions about
+what the data means are SQL.
 
 A file that cannot be read at all fails the run (sync_runs.status = failed, the error
 recorded, nothing of the run landed) and raises CrmError with SQLSTATE CR040.
@@ -20,10 +22,11 @@ from psycopg.types.json import Jsonb
 from crm360.connectors.formats import FileContext, SourceFileError, display_name, read_records
 from crm360.db import CrmError, connect
 
-__all__ = ["ingest_files", "SourceFileError"]
+__all__ = ["ingest_files", "reconcile", "refresh_read_models", "SourceFileError"]
 
 STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS crm_stage (ord bigint, payload text, error text)"
 RECONCILE_COLUMNS = ("source", "object", "applied", "rejected", "orphans", "skipped", "removed")
+REFRESH_COLUMNS = ("read_model", "public_view", "refreshed", "as_of", "duration_ms", "reason")
 # Landing and reconciliation work in temporary tables (pg_temp.crm_stage, crm_private.rc_prepare).
 # With PostgreSQL's default 8 MB of temp buffers a batch of ~30k records spills them to disk on
 # every pass (measured: reconcile 17% slower). temp_buffers can only be raised before the
@@ -59,7 +62,7 @@ def _land_file(conn: psycopg.Connection, run_id: int, source: str, obj: str, pat
 
 def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  # noqa: A002 - the documented name
                  full_refresh: bool | None = None, reconcile: bool = True,
-                 retry_orphans: bool | None = None,
+                 retry_orphans: bool | None = None, refresh: bool = True,
                  on_progress: Callable[[int], None] | None = None) -> dict:
     """Land `paths` (files, `.gz`, or `-` for stdin) as one sync run of `source`/`object`.
 
@@ -67,8 +70,10 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
     `reconcile` (per source object counts). full_refresh None = the object's default
     (CLM and Stripe: full refresh). `retry_orphans` None = retry every orphan only after a
     Salesforce Account load (new canonical accounts are what orphans wait for; seed 000:
-    "reconcile orphans nightly" — `crm360 reconcile` retries them too). Raises CrmError
-    (CR040) when a file cannot be read.
+    "reconcile orphans nightly" — `crm360 reconcile` retries them too). With `refresh` (and
+    reconcile), the read models the run made stale are refreshed after the run is closed:
+    `read_models` lists them (`{"error": ...}` when the refresh could not run — the data is
+    in, `crm360 refresh` retries). Raises CrmError (CR040) when a file cannot be read.
     """
     if not paths:
         raise CrmError("no input files", sqlstate="22023", hint="pass one or more files, or - for stdin")
@@ -99,18 +104,34 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
             conn.commit()
         summary = conn.execute("SELECT crm_raw.finish_run(%s)", (run_id,)).fetchone()[0]
         conn.commit()
+        summary["read_models"] = refresh_read_models(conn) if reconcile and refresh else []
     summary["files"] = files
     summary["reconcile"] = [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rec]
     return summary
 
 
-def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True) -> list[dict]:
-    """Run crm.reconcile(source) (and crm.reconcile_orphans()); per source object counts."""
+def refresh_read_models(conn: psycopg.Connection, *, all_: bool = False, max_age: str | None = None) -> list[dict]:
+    """crm.refresh_read_models() in its own transaction: one dict per read model. A failure
+    (another refresh holding the view past lock_timeout, a missing privilege) is returned as
+    `[{"error": ..., "sqlstate": ...}]`, never raised: the data is applied either way."""
+    try:
+        rows = conn.execute("SELECT * FROM crm.refresh_read_models(%s, %s::interval)", (all_, max_age)).fetchall()
+        conn.commit()
+    except psycopg.Error as e:
+        conn.rollback()
+        return [{"error": str(e).splitlines()[0] if str(e) else type(e).__name__, "sqlstate": e.sqlstate}]
+    return [dict(zip(REFRESH_COLUMNS, r, strict=True)) for r in rows]
+
+
+def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True, refresh: bool = True) -> dict:
+    """Run crm.reconcile(source) (and crm.reconcile_orphans()), then refresh the read models
+    that became stale. Returns {"reconcile": per source object counts, "read_models": ...}."""
     with _connect_for_load(dsn) as conn:
         rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
         if orphans:
             rows += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
         conn.commit()
-    return [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rows]
+        read_models = refresh_read_models(conn) if refresh else []
+    return {"reconcile": [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rows], "read_models": read_models}
 
 

@@ -3,7 +3,10 @@
 -- by the caller); otherwise its counters are recounted from the records it delivered
 -- (last_seen_run_id), status is succeeded, or partial when any record was rejected, and the
 -- source object's cursor moves forward (never back) to cursor_after (the source's own cursor
--- or the newest source_updated_at). Returns a JSON summary with the first rejection reasons.
+-- or the newest source_updated_at). Returns a JSON summary with the first rejection reasons;
+-- applied/rejected count every record the run delivered (a replay re-delivers them), while
+-- new_applied/new_rejected count only the versions this run landed first, and unchanged the
+-- records identical to a version already landed (a replay: everything unchanged).
 -- Errors: P0002 unknown run.
 CREATE OR REPLACE FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text DEFAULT NULL)
 RETURNS jsonb
@@ -14,6 +17,8 @@ DECLARE
     v_run     crm_raw.sync_runs%ROWTYPE;
     v_counts  record;
     v_reasons jsonb;
+    v_new_applied  bigint := 0;
+    v_new_rejected bigint := 0;
 BEGIN
     SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -27,9 +32,13 @@ BEGIN
         SELECT count(*) FILTER (WHERE x.status = 'applied') AS applied,
                count(*) FILTER (WHERE x.status = 'orphan') AS orphans,
                count(*) FILTER (WHERE x.status = 'rejected') AS rejected,
-               max(x.source_updated_at) AS newest
+               max(x.source_updated_at) AS newest,
+               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'applied') AS new_applied,
+               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'rejected') AS new_rejected
           INTO v_counts
           FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
+        v_new_applied := v_counts.new_applied;
+        v_new_rejected := v_counts.new_rejected;
         UPDATE crm_raw.sync_runs r
            SET applied = v_counts.applied, orphans = v_counts.orphans,
                rejected = greatest(r.rejected, v_counts.rejected),
@@ -58,9 +67,11 @@ BEGIN
         'full_refresh', v_run.full_refresh, 'received', v_run.received, 'landed', v_run.landed,
         'duplicates', v_run.duplicates, 'rejected', v_run.rejected, 'applied', v_run.applied,
         'orphans', v_run.orphans, 'cursor_before', v_run.cursor_before, 'cursor_after', v_run.cursor_after,
+        'new_applied', v_new_applied, 'new_rejected', v_new_rejected,
+        'unchanged', coalesce(v_run.duplicates, 0),
         'error', v_run.error, 'first_rejections', coalesce(v_reasons, '[]'));
 END;
 $$;
 
 COMMENT ON FUNCTION crm_raw.finish_run(bigint, text) IS
-$c$Close a sync run: failed with p_error, else succeeded (partial when records were rejected) with counts recounted from its records, and move the object's cursor forward. Returns a JSON summary (counts, status, cursor, first rejection reasons). Errors: P0002 unknown run. Example: SELECT crm_raw.finish_run(42);$c$;
+$c$Close a sync run: failed with p_error, else succeeded (partial when records were rejected) with counts recounted from its records, and move the object's cursor forward. Returns a JSON summary (counts incl. new_applied/new_rejected/unchanged, status, cursor, first rejection reasons). Errors: P0002 unknown run. Example: SELECT crm_raw.finish_run(42);$c$;

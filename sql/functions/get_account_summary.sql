@@ -12,7 +12,8 @@
 --   open/overdue invoices, last touch = meeting/phone_call/email in the past).
 -- * sources: one entry per freshness group (crm, tickets, clm, billing) from
 --   crm.source_freshness: last_synced_at = the oldest last success among the group's objects,
---   status = the worst of them (failed > stale > never > fresh; never when nothing is known).
+--   status = the worst of them (failed > stale > never > partial > fresh; never when nothing is
+--   known); read_models_stale = a read model they feed is older than the data applied.
 -- * data_quality: live counts of crm.orphans, crm.identity_mismatches, crm.duplicate_candidates
 --   rows naming the account (by account_id), as the caller; NULL counts + "unavailable" when
 --   the caller may not read those relations.
@@ -37,13 +38,24 @@ BEGIN
     SELECT jsonb_build_object(
                'id', a.id, 'crm_id', CASE WHEN a.external_source = 'salesforce' THEN a.external_id END,
                'name', coalesce(a.properties ->> 'name', a.label), 'domain', a.properties ->> 'domain',
-               'owner', own.label,
+               'owner', coalesce(ow.owner_name, clm.label),
+               'owner_email', CASE WHEN ow.owner_name IS NOT NULL THEN ow.owner_email ELSE clm.properties ->> 'email' END,
                'team', (SELECT string_agg(t.label, ', ' ORDER BY t.label) FROM crm.nodes t
                          WHERE t.id = ANY (a.restricted_to) AND t.node_type = 'team'),
                'archived_at', a.archived_at,
                'merged_from', CASE WHEN a.id <> p_account_id THEN p_account_id END)
       INTO v_account
-      FROM crm.nodes a LEFT JOIN crm.nodes own ON own.id = a.claimed_by
+      FROM crm.nodes a
+      -- the owner as crm_private.accounts_360_facts defines it: the CRM owner, else the claimer
+      LEFT JOIN LATERAL (
+          SELECT u.label AS owner_name, u.properties ->> 'email' AS owner_email
+            FROM crm.edges e
+            JOIN crm.nodes u ON u.id = e.target_id AND u.node_type = 'user'
+           WHERE e.source_id = a.id AND e.edge_type = 'assigned_to' AND e.archived_at IS NULL
+             AND e.effective_to IS NULL AND e.properties ->> 'role' = 'owner'
+           ORDER BY e.effective_from DESC NULLS LAST, e.id
+           LIMIT 1) ow ON true
+      LEFT JOIN crm.nodes clm ON clm.id = a.claimed_by AND ow.owner_name IS NULL
      WHERE a.id = v_id;
 
     -- the account's children and their current state: ONE statement (row-level security
@@ -106,7 +118,8 @@ BEGIN
                         CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
                              THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
                CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
-                    THEN (c.properties ->> 'due_date')::date END AS due_date
+                    THEN (c.properties ->> 'due_date')::date END AS due_date,
+               crm_private.invoice_due_at(c.properties) AS due_at
           FROM kids c
           JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
          WHERE c.node_type = 'invoice' AND s.claim ->> 'status' = 'open'
@@ -128,15 +141,18 @@ BEGIN
            FROM t),
         (SELECT jsonb_build_object(
                'count', count(*),
-               'pipeline_value', sum(o.amount),
-               'weighted_value', sum(o.amount * o.probability),
+               -- 0 without active deals; NULL only when the caller may not read deal values
+               'pipeline_value', CASE WHEN crm_private.actor_can_read_assertion_type('deal_value')
+                                      THEN round(coalesce(sum(o.amount), 0), 2) END,
+               'weighted_value', CASE WHEN crm_private.actor_can_read_assertion_type('deal_value')
+                                      THEN round(coalesce(sum(o.amount * o.probability), 0), 2) END,
                'items', coalesce(jsonb_agg(jsonb_build_object(
                             'id', o.id, 'name', o.name, 'stage', o.stage, 'value', o.amount,
                             'currency', o.currency, 'probability', o.probability, 'close_date', o.close_date)
                         ORDER BY o.close_date NULLS LAST, o.name, o.id), '[]'::jsonb))
            FROM o),
         (SELECT jsonb_build_object(
-               'amount', coalesce(sum(k.annual_value) FILTER (WHERE k.in_term), 0),
+               'amount', round(coalesce(sum(k.annual_value) FILTER (WHERE k.in_term), 0), 2),
                'active_contracts', count(*) FILTER (WHERE k.in_term),
                'next_renewal_date', min(k.end_date) FILTER (WHERE k.end_date >= v_today),
                'definition', 'sum of annual_value of contracts with status active and effective_date <= today <= end_date',
@@ -147,14 +163,17 @@ BEGIN
            FROM k),
         (SELECT jsonb_build_object(
                'open_count', count(*),
-               'open_amount', coalesce(sum(i.remaining), 0),
-               'overdue_count', count(*) FILTER (WHERE i.due_date < v_today),
-               'overdue_amount', coalesce(sum(i.remaining) FILTER (WHERE i.due_date < v_today), 0),
+               'open_amount', round(coalesce(sum(i.remaining), 0), 2),
+               'overdue_count', count(*) FILTER (WHERE i.due_at <= now()),
+               'overdue_amount', round(coalesce(sum(i.remaining) FILTER (WHERE i.due_at <= now()), 0), 2),
                'items', coalesce(jsonb_agg(jsonb_build_object(
                             'id', i.id, 'number', i.number, 'amount_remaining', i.remaining,
-                            'currency', i.currency, 'due_date', i.due_date,
-                            'overdue', coalesce(i.due_date < v_today, false),
-                            'days_overdue', CASE WHEN i.due_date < v_today THEN v_today - i.due_date END)
+                            'currency', i.currency, 'due_date', i.due_date, 'due_at', i.due_at,
+                            'overdue', coalesce(i.due_at <= now(), false),
+                            -- calendar days (UTC) past the due date
+                            'days_overdue', CASE WHEN i.due_at <= now()
+                                                 THEN (now() AT TIME ZONE 'UTC')::date
+                                                      - coalesce(i.due_date, (i.due_at AT TIME ZONE 'UTC')::date) END)
                         ORDER BY i.due_date NULLS LAST, i.number), '[]'::jsonb))
            FROM i)
       INTO v_tickets, v_opps, v_arr, v_inv;
@@ -176,16 +195,18 @@ BEGIN
     SELECT jsonb_agg(jsonb_build_object(
                'group', g.grp, 'source', g.src,
                'last_synced_at', f.last_synced_at, 'last_attempt_at', f.last_attempt_at,
-               'status', coalesce(f.status, 'never'), 'overdue', coalesce(f.overdue, false))
+               'status', coalesce(f.status, 'never'), 'overdue', coalesce(f.overdue, false),
+               'read_models_stale', coalesce(f.read_models_stale, false))
            ORDER BY g.ord)
       INTO v_sources
       FROM (VALUES ('crm', 'salesforce', 1), ('tickets', 'zendesk', 2), ('clm', 'clm', 3),
                    ('billing', 'stripe', 4)) AS g (grp, src, ord)
       LEFT JOIN LATERAL (
           SELECT min(sf.last_success_at) AS last_synced_at, max(sf.last_attempt_at) AS last_attempt_at,
-                 bool_or(sf.overdue) AS overdue,
-                 (ARRAY['fresh', 'never', 'stale', 'failed'])[
-                     max(CASE sf.status WHEN 'failed' THEN 4 WHEN 'stale' THEN 3 WHEN 'never' THEN 2 ELSE 1 END)]
+                 bool_or(sf.overdue) AS overdue, bool_or(sf.read_models_stale) AS read_models_stale,
+                 (ARRAY['fresh', 'partial', 'never', 'stale', 'failed'])[
+                     max(CASE sf.status WHEN 'failed' THEN 5 WHEN 'stale' THEN 4 WHEN 'never' THEN 3
+                                        WHEN 'partial' THEN 2 ELSE 1 END)]
                      AS status
             FROM crm.source_freshness sf WHERE sf.freshness_group = g.grp) f ON true;
 
@@ -212,4 +233,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.get_account_summary(uuid) IS
-$c$The high-level picture of one account across CRM, ticketing, contracts and billing (seed 000 GetAccountSummary), read live as the caller: account (name, domain, owner, team), open_tickets (count, high_priority, oldest_open_age_days, the 5 most urgent with subject/status/priority/age), active_opportunities (count, pipeline_value, weighted_value, items with stage/value/close_date; values NULL without a deal_value grant), arr (amount, active_contracts, next_renewal_date, definition, contracts: the active-status contracts with in_term), invoices (open/overdue counts and amounts, items), last_touch (meeting/call/email: at, type, days_since), sources (per crm/tickets/clm/billing: last_synced_at, status fresh|stale|failed|never), data_quality (live counts of orphans, identity mismatches, duplicate candidates). Touches only the account's subgraph. An id merged away resolves to the kept account (account.merged_from). Errors: 22023 NULL id; P0002 not an account, not found or not visible (the same error). Example: SELECT crm.get_account_summary('6f1c...'::uuid);$c$;
+$c$The high-level picture of one account across CRM, ticketing, contracts and billing (seed 000 GetAccountSummary), read live as the caller: account (name, domain, owner, owner_email, team), open_tickets (count, high_priority, oldest_open_age_days, the 5 most urgent with subject/status/priority/age), active_opportunities (count, pipeline_value, weighted_value, items with stage/value/close_date; pipeline 0 without active deals, values NULL without a deal_value grant), arr (amount, active_contracts, next_renewal_date, definition, contracts: the active-status contracts with in_term), invoices (open/overdue counts and amounts, items; overdue once the due moment due_at has passed), last_touch (meeting/call/email: at, type, days_since), sources (per crm/tickets/clm/billing: last_synced_at, status fresh|partial|stale|failed|never, read_models_stale), data_quality (live counts of orphans, identity mismatches, duplicate candidates). Touches only the account's subgraph. An id merged away resolves to the kept account (account.merged_from). Errors: 22023 NULL id; P0002 not an account, not found or not visible (the same error). Example: SELECT crm.get_account_summary('6f1c...'::uuid);$c$;

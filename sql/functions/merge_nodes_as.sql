@@ -135,6 +135,8 @@ BEGIN
             coalesce(crm_private.actor_of(p_role)::text, session_user::text));
     INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_keep, 'subject'), (v_event, p_drop, 'merged');
     PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
+    -- every read model may count either node: stale until refreshed
+    PERFORM crm_private.mark_read_models_changed(NULL);
     RETURN true;
 END;
 $$;

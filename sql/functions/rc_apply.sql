@@ -10,7 +10,8 @@
 --   unknown is not overridden by a domain; a person already known keeps its account;
 --   unresolved rows are orphans (status orphan, the evidence in reason/match);
 -- * nodes are found through crm.node_sources, people also through any of their email
---   channels, else created once per key (OPP codes allocated with one counter update);
+--   channels, Salesforce users also as the CRM user an admin created with the same email
+--   (not linked to a Salesforce user yet), else created once per key (OPP codes allocated with one counter update);
 --   properties change only when different; the CRM wins for people, other sources only
 --   fill missing properties; nodes archived by their source are restored when it delivers
 --   them again; IsDeleted/void archive (after linking), logged as node_archived;
@@ -18,7 +19,9 @@
 --   ingestion set before): children inherit through owned_by;
 -- * children and people get exactly one live owned_by edge (re-parented when the account
 --   changes: the old edge is archived), people employs/has_channel edges, tickets filed,
---   opportunities assigned_to their owner and pipeline_member of PL-SFDC;
+--   accounts, contacts and opportunities assigned_to (role owner) their Salesforce owner
+--   (a new user becomes the owner of what named it before it arrived), opportunities
+--   pipeline_member of PL-SFDC;
 -- * current-state claims are superseded only when they changed (history kept), each
 --   change that matters logged as an event (opportunity_created, stage_change,
 --   ticket_opened/status_changed/solved, contract_*, invoice_*) with the account as
@@ -149,6 +152,18 @@ BEGIN
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[c.external_source, c.external_id] = ARRAY['channel', 'email:' || s.email]
        AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL;
+    -- a Salesforce user is the CRM user an admin already created for the same person
+    -- (crm.create_user, `crm360 user add`: key crm360_user/<email>) when no Salesforce user
+    -- links it yet: the login mapped to it then sees what that user owns
+    UPDATE pg_temp.rc_stage s SET node_id = u.id
+      FROM crm.nodes u
+     WHERE s.kind = 'user' AND s.node_id IS NULL AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND s.properties ->> 'email' IS NOT NULL
+       AND ARRAY[u.external_source, u.external_id] = ARRAY['crm360_user', s.properties ->> 'email']
+       AND u.external_id IS NOT NULL AND u.external_source <> 'internal'
+       AND u.node_type = 'user' AND u.archived_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM crm.node_sources ns
+                        WHERE ns.node_id = u.id AND ns.source = 'salesforce' AND ns.object = 'User');
     -- (source keys are matched as ARRAY[external_source, external_id]: the key indexes are on
     -- that expression, which is not leakproof, so a reader's own key lookups can never run
     -- as an index condition before row-level security — migration 0018)
@@ -217,10 +232,13 @@ BEGIN
                      coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
                END
          WHERE s.kind = 'account' AND s.ok;
-        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+        -- (attrs.ownership_mapping marks the teams ingestion made: only their members are
+        -- maintained by crm_private.sync_owner_teams — an admin's team of the same name is used
+        -- as it is, its members stay the admins' call)
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, attrs)
         SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
                jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
-               'crm360_team', lower(btrim(s.team_name))
+               'crm360_team', lower(btrim(s.team_name)), jsonb_build_object('ownership_mapping', v_mode)
           FROM pg_temp.rc_stage s
          WHERE s.team_name IS NOT NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t
@@ -403,7 +421,23 @@ BEGIN
       JOIN crm.node_sources ns ON ns.source = s.refs -> 'owner' ->> 0 AND ns.object = s.refs -> 'owner' ->> 1
                               AND ns.external_id = s.refs -> 'owner' ->> 2
       JOIN crm.nodes u ON u.id = ns.node_id AND u.node_type IN ('user', 'person') AND u.archived_at IS NULL
-     WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'owner'
+     WHERE s.ok AND s.refs ? 'owner'
+       AND ((s.kind = 'child' AND s.node_type = 'opportunity') OR s.kind = 'account'
+            OR (s.kind = 'person' AND s.source = 'salesforce'))
+    UNION ALL
+    -- owners that arrive after what they own: a new Salesforce user becomes the owner of the
+    -- live accounts, contacts and opportunities whose applied record names it and that have
+    -- no owner yet (only new users: known ones were linked when those records were applied)
+    SELECT 'assigned_to', ns.node_id, s.node_id, '{"role": "owner"}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s
+      JOIN crm_raw.records r ON r.source = 'salesforce' AND r.object IN ('Account', 'Contact', 'Opportunity')
+                            AND r.status = 'applied' AND btrim(r.payload ->> 'OwnerId') = s.external_id
+      JOIN crm.node_sources ns ON ns.last_record_id = r.id
+      JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
+     WHERE s.ok AND s.is_new AND s.kind = 'user' AND s.source = 'salesforce'
+       AND NOT EXISTS (SELECT 1 FROM crm.edges o
+                        WHERE o.source_id = ns.node_id AND o.edge_type = 'assigned_to' AND o.archived_at IS NULL
+                          AND o.effective_to IS NULL AND o.properties ->> 'role' = 'owner')
     UNION ALL
     SELECT 'pipeline_member', s.node_id, v_pipeline, jsonb_build_object('entered_at', v_now), NULL
       FROM pg_temp.rc_stage s

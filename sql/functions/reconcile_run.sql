@@ -9,7 +9,10 @@
 -- sources p_role — the caller's current_user, passed by crm.reconcile, trusted only when the
 -- session may become it — is allowed (crm_private.sources_of: every source for admins,
 -- crm_raw.connector_sources for connectors): p_source NULL = all of those, a registered
--- source it is not allowed = 42501. Runs as crm_owner (SECURITY DEFINER) so restrictions can
+-- source it is not allowed = 42501; after Salesforce users or accounts were applied the
+-- per-owner team memberships are brought in line (crm_private.sync_owner_teams), and the read
+-- models fed by the objects that changed are marked stale (crm_private.mark_read_models_changed:
+-- crm.refresh_read_models() refreshes them). Runs as crm_owner (SECURITY DEFINER) so restrictions can
 -- be set; EXECUTE for crm_connector and crm_admin. Returns one row per source object that
 -- had work.
 CREATE OR REPLACE FUNCTION crm_private.reconcile_run(p_source text, p_role name)
@@ -28,6 +31,8 @@ DECLARE
     v_c   record;
     v_run bigint;
     v_removed bigint[];
+    v_changed text[] := '{}';
+    v_owners  boolean := false;
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -93,12 +98,24 @@ BEGIN
             PERFORM crm_private.rc_prepare();
             removed := crm_private.rc_remove_missing(v_so.source, v_so.object);
         END IF;
+        IF applied + removed > 0 THEN
+            v_changed := v_changed || (v_so.source || '/' || v_so.object);
+            v_owners := v_owners OR (v_so.source = 'salesforce' AND v_so.object IN ('User', 'Account'));
+        END IF;
         IF applied + rejected + orphans + skipped + removed > 0 THEN
             source := v_so.source;
             object := v_so.object;
             RETURN NEXT;
         END IF;
     END LOOP;
+    -- the owners of accounts in their per-owner teams (crm_raw.ownership_mapping)
+    IF v_owners THEN
+        PERFORM crm_private.sync_owner_teams();
+    END IF;
+    -- the read models fed by what was applied are stale until refreshed
+    IF cardinality(v_changed) > 0 THEN
+        PERFORM crm_private.mark_read_models_changed(v_changed);
+    END IF;
 END;
 $$;
 

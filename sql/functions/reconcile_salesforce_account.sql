@@ -1,6 +1,7 @@
 -- crm_private.reconcile_salesforce_account() — mapping of salesforce Account records (docs/graph_contract.md).
 -- Guarantees: one org node per Account Id, the canonical account (name, website, domain,
--- industry, country, annual_revenue); IsDeleted archives it; OwnerId/BillingCountry feed the
+-- industry, country, annual_revenue); IsDeleted archives it; OwnerId is kept as the account's
+-- owner (assigned_to role owner -> the Salesforce User) and, with BillingCountry, feeds the
 -- ownership -> team restriction (crm_raw.ownership_mapping).
 -- Stages the newest pending version per key into pg_temp.rc_stage (the common shape that
 -- crm_private.rc_apply writes to the graph, set-based). Returns the number of rows staged.
@@ -21,7 +22,9 @@ BEGIN
                               'industry', nullif(btrim(r.p ->> 'Industry'), ''), 'country', nullif(btrim(r.p ->> 'BillingCountry'), ''),
                               'annual_revenue', crm_private.rc_num(r.p -> 'AnnualRevenue')),
            coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), lower(nullif(btrim(r.p ->> 'BillingCountry'), ''))
+           NULL, NULL, NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), lower(nullif(btrim(r.p ->> 'BillingCountry'), ''))
       FROM crm_private.rc_pending('salesforce', 'Account') r;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;

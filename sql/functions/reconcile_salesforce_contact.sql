@@ -1,7 +1,8 @@
 -- crm_private.reconcile_salesforce_contact() — mapping of salesforce Contact records (docs/graph_contract.md).
 -- Guarantees: a person per normalized email (else per Contact Id), owned by the account of
 -- AccountId (the CRM is canonical: it moves the person's owned_by/employs); names derived
--- when missing; IsDeleted archives.
+-- when missing; OwnerId kept as the contact's owner (assigned_to role owner -> the Salesforce
+-- User); IsDeleted archives.
 -- Stages the newest pending version per key into pg_temp.rc_stage (the common shape that
 -- crm_private.rc_apply writes to the graph, set-based). Returns the number of rows staged.
 CREATE OR REPLACE FUNCTION crm_private.reconcile_salesforce_contact()
@@ -20,7 +21,9 @@ BEGIN
            jsonb_build_object('first_name', nm.n[1], 'last_name', nm.n[2], 'email', CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END,
                               'phone', nullif(btrim(r.p ->> 'Phone'), ''), 'title', nullif(btrim(r.p ->> 'Title'), ''), 'source', 'salesforce'),
            coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
-           nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, nullif(btrim(r.p ->> 'Phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, nullif(btrim(r.p ->> 'Phone'), ''),
+           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), NULL
       FROM crm_private.rc_pending('salesforce', 'Contact') r
       CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(r.p ->> 'FirstName', r.p ->> 'LastName', NULL,
                                                              r.p ->> 'Email', r.external_id) AS n

@@ -3,14 +3,17 @@
 -- failure too).
 -- Guarantees: one row per (source, object) that has a schedule in crm_raw.source_schedules or
 -- a run in crm_raw.sync_runs started at or before p_at; only runs visible at p_at count (a
--- run finishing later is still "running"). last_success_at = finished_at of the latest
--- SUCCEEDED run (partial runs do not count as a success). status:
---   failed — the latest finished run failed;
---   never  — no run ever succeeded;
---   stale  — overdue: a schedule exists and the last success is older than
---            expected_interval × 1.5 (the tolerance);
---   fresh  — otherwise.
--- overdue is also true when a scheduled object never succeeded. SECURITY DEFINER (readers
+-- run finishing later is still "running"). A sync is a run that succeeded or was partial
+-- (it applied what it could and kept the rejected rows with their reasons: real exports keep
+-- a bad row); only failed runs are failures. last_success_at = finished_at of the latest sync.
+-- status:
+--   failed  — the latest finished run failed;
+--   never   — no run ever synced;
+--   stale   — overdue: a schedule exists and the last sync is older than
+--             expected_interval × 1.5 (the tolerance);
+--   partial — the latest finished run was partial (rows_rejected says how many were rejected);
+--   fresh   — otherwise.
+-- overdue is also true when a scheduled object never synced. SECURITY DEFINER (readers
 -- have no access to crm_raw; sync-run metadata is not account data); the error text (it may
 -- quote source data) only when p_role (the caller's current_user, trusted only when the
 -- session may become it) is an admin or a connector not acting for a user
@@ -42,6 +45,7 @@ AS $$
                 WHEN ls.finished_at IS NULL THEN 'never'
                 WHEN sch.expected_interval IS NOT NULL
                      AND ls.finished_at < p_at - sch.expected_interval * 1.5 THEN 'stale'
+                WHEN lf.status = 'partial' THEN 'partial'
                 ELSE 'fresh' END,
            CASE WHEN crm_private.role_is_operator(p_role) THEN lf.error END,
            lf.rows_received::bigint, lf.rows_applied::bigint, lf.rows_rejected::bigint,
@@ -52,7 +56,7 @@ AS $$
       LEFT JOIN crm_raw.source_schedules sch ON sch.source = k.source AND sch.object = k.object
       LEFT JOIN LATERAL (
           SELECT r.finished_at FROM crm_raw.sync_runs r
-           WHERE r.source = k.source AND r.object = k.object AND r.status = 'succeeded'
+           WHERE r.source = k.source AND r.object = k.object AND r.status IN ('succeeded', 'partial')
              AND r.finished_at <= p_at
            ORDER BY r.finished_at DESC LIMIT 1) ls ON true
       LEFT JOIN LATERAL (
@@ -67,4 +71,4 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION crm_private.source_freshness_at(timestamptz, name) IS
-    'Connector health per source object as of p_at (status fresh|stale|failed|never, overdue = last success older than expected_interval x 1.5). Read it through crm.source_freshness.';
+    'Connector health per source object as of p_at (status fresh|partial|stale|failed|never; a partial run is a sync; overdue = last sync older than expected_interval x 1.5). Read it through crm.source_freshness.';

@@ -9,7 +9,7 @@
 --   every event about an account's child also has the account as participant (contract).
 -- * channel: crm.event_types.channel, else the event group. Derived rows: for an org (its
 --   open invoices) or an invoice, an open invoice past its due date is reported as
---   event_type invoice_overdue at due_date + 1 day (event_id NULL, never stored).
+--   event_type invoice_overdue at the due moment (crm_private.invoice_due_at; event_id NULL, never stored).
 -- * Filters: p_types (registered event types), p_channels (known channels), occurred_at in
 --   [p_from, p_to]; NULL = no filter. Each event once (even with several roles). Audit events
 --   (event groups access and system: restrictions, grants, archiving) are left out unless
@@ -84,11 +84,11 @@ BEGIN
        AND (p_to IS NULL OR ev.occurred_at <= p_to)
     UNION ALL
     SELECT x.at, coalesce(x.external_source, 'crm360'), 'invoice_overdue', 'billing',
-           'Invoice ' || x.label || ' overdue: ' || x.remaining::text || coalesce(' ' || x.currency, '')
-               || ' due ' || x.due_date::text,
+           'Invoice ' || x.label || ' overdue: ' || to_char(x.remaining, 'FM999G999G999G990D00')
+               || coalesce(' ' || x.currency, '') || ' due ' || to_char(x.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
            x.id, 'invoice', x.label, NULL::uuid
       FROM (SELECT c.id, c.label, c.external_source, c.properties ->> 'currency' AS currency,
-                   d.due_date, (d.due_date + 1)::timestamptz AS at,
+                   d.due_at, d.due_at AS at,
                    coalesce((s.claim ->> 'amount_remaining')::numeric,
                             CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
                                  THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining
@@ -100,12 +100,10 @@ BEGIN
               JOIN crm.nodes c ON c.id = k.id
               JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
                                    AND s.assertion_key = '' AND s.superseded_at IS NULL
-              CROSS JOIN LATERAL (
-                  SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
-                              THEN (c.properties ->> 'due_date')::date END AS due_date) d
+              CROSS JOIN LATERAL (SELECT crm_private.invoice_due_at(c.properties) AS due_at) d
              WHERE c.node_type = 'invoice' AND c.archived_at IS NULL
                AND s.claim ->> 'status' = 'open'
-               AND d.due_date < current_date) x
+               AND d.due_at <= now()) x
      WHERE (p_types IS NULL OR 'invoice_overdue' = ANY (p_types))
        AND (p_channels IS NULL OR 'billing' = ANY (p_channels))
        AND (p_from IS NULL OR x.at >= p_from)

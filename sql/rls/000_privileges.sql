@@ -79,7 +79,7 @@ BEGIN
                                                 'claim_problems', 'raise_not_visible', 'require_admin',
                                                 'normalize_domain', 'resolve_account_id', 'source_group',
                                                 'scope_list', 'caller_sources', 'sources_of',
-                                                'accounts_360_stored', 'node_by_key']),
+                                                'accounts_360_stored', 'node_by_key', 'read_model_status', 'invoice_due_at']),
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',
@@ -94,7 +94,7 @@ BEGIN
             ('crm', 'crm_service', ARRAY['act_as']),
             ('crm_private', 'crm_service', ARRAY['act_as_token']),
             ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
-                                           'refresh_crm_views']),
+                                           'refresh_crm_views', 'refresh_read_models']),
             ('crm_raw', 'crm_connector', ARRAY['start_run', 'land_staged', 'finish_run']),
             ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as',
                                                    'rc_ts']),   -- crm_raw.land_staged (inlined)
@@ -104,7 +104,7 @@ BEGIN
                                        'remove_user_from_team', 'restrict_access_to_team', 'restrict_access_to_user',
                                        'unrestrict_access_from_team', 'unrestrict_access_from_user', 'revoke_grant',
                                        'reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
-                                       'refresh_crm_views', 'allow_source', 'disallow_source']),
+                                       'refresh_crm_views', 'refresh_read_models', 'allow_source', 'disallow_source']),
             ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run']),
             ('crm_private', 'crm_admin', ARRAY['rc_ts']),
             ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as', 'log_access_event', 'log_restriction_events', 'principals_of',

@@ -14,13 +14,13 @@
 -- the one definition of the aggregates, crm_private.accounts_360_facts (migration 0017).
 CREATE OR REPLACE VIEW crm.accounts_360_live
 WITH (security_invoker = true) AS
-SELECT b.account_id, b.account_id_text, b.crm_id, b.name, b.domain, b.owner, b.team,
+SELECT b.account_id, b.account_id_text, b.crm_id, b.name, b.domain, b.owner_name, b.owner_email, b.team,
        b.open_tickets, b.oldest_open_ticket_at,
        round((extract(epoch FROM now() - b.oldest_open_ticket_at) / 86400)::numeric, 1) AS oldest_open_ticket_age_days,
        b.high_priority_open_tickets,
        b.active_opportunities,
-       b.pipeline_value AS pipeline_value,
-       b.weighted_pipeline_value AS weighted_pipeline_value,
+       CASE WHEN (SELECT crm_private.actor_can_read_assertion_type('deal_value')) THEN b.pipeline_value END AS pipeline_value,
+       CASE WHEN (SELECT crm_private.actor_can_read_assertion_type('deal_value')) THEN b.weighted_pipeline_value END AS weighted_pipeline_value,
        b.arr, b.active_contracts, b.next_renewal_date,
        b.open_invoices, b.open_invoice_amount, b.overdue_invoices, b.overdue_invoice_amount,
        b.last_touch_at,
@@ -43,7 +43,7 @@ WITH stored AS MATERIALIZED (
 ), dv AS MATERIALIZED (
     SELECT crm_private.actor_can_read_assertion_type('deal_value') AS ok
 )
-SELECT b.account_id, b.account_id_text, b.crm_id, b.name, b.domain, b.owner, b.team,
+SELECT b.account_id, b.account_id_text, b.crm_id, b.name, b.domain, b.owner_name, b.owner_email, b.team,
        b.open_tickets, b.oldest_open_ticket_at,
        round((extract(epoch FROM now() - b.oldest_open_ticket_at) / 86400)::numeric, 1) AS oldest_open_ticket_age_days,
        b.high_priority_open_tickets,
@@ -76,21 +76,22 @@ COMMENT ON COLUMN crm.accounts_360.account_id_text IS 'account_id as text (for B
 COMMENT ON COLUMN crm.accounts_360.crm_id IS 'The Salesforce Account Id (nodes.external_id when external_source = salesforce)';
 COMMENT ON COLUMN crm.accounts_360.name IS 'Account name';
 COMMENT ON COLUMN crm.accounts_360.domain IS 'Lower-case web domain of the account (no www.)';
-COMMENT ON COLUMN crm.accounts_360.owner IS 'Name of the user who owns (claimed) the account';
+COMMENT ON COLUMN crm.accounts_360.owner_name IS 'Name of the account''s owner: its owner in the CRM (Salesforce OwnerId -> user), else the user who claimed it in crm360';
+COMMENT ON COLUMN crm.accounts_360.owner_email IS 'Email of the owner (owner_name)';
 COMMENT ON COLUMN crm.accounts_360.team IS 'Names of the teams the account is restricted to, comma-separated, sorted';
 COMMENT ON COLUMN crm.accounts_360.open_tickets IS 'Tickets owned by the account whose current ticket_status is new, open, pending or hold';
 COMMENT ON COLUMN crm.accounts_360.oldest_open_ticket_at IS 'When the oldest open ticket was opened (properties.opened_at, else created_at)';
 COMMENT ON COLUMN crm.accounts_360.oldest_open_ticket_age_days IS 'Age in days (1 decimal) of the oldest open ticket, computed at read time';
 COMMENT ON COLUMN crm.accounts_360.high_priority_open_tickets IS 'Open tickets with priority high or urgent';
 COMMENT ON COLUMN crm.accounts_360.active_opportunities IS 'Live opportunities of the account not closed (is_closed false, stage not closed*/dead)';
-COMMENT ON COLUMN crm.accounts_360.pipeline_value IS 'Sum of the current deal_value amounts of the active opportunities (no currency conversion); NULL unless the caller may read deal_value (sensitive)';
-COMMENT ON COLUMN crm.accounts_360.weighted_pipeline_value IS 'Sum of deal_value amount x current win_probability over active opportunities (no probability = 0); NULL unless the caller may read deal_value';
+COMMENT ON COLUMN crm.accounts_360.pipeline_value IS 'Sum of the current deal_value amounts of the active opportunities, 2 decimals (no currency conversion); 0 when there are none; NULL only when the caller may not read deal_value (sensitive)';
+COMMENT ON COLUMN crm.accounts_360.weighted_pipeline_value IS 'Sum of deal_value amount x current win_probability over active opportunities (no probability = 0), 2 decimals; 0 when there are none; NULL only when the caller may not read deal_value';
 COMMENT ON COLUMN crm.accounts_360.arr IS 'Annual recurring revenue: sum of annual_value (claim, else properties) of the account''s contracts whose current contract_status is active AND effective_date <= today <= end_date (missing dates are open-ended). No currency conversion.';
 COMMENT ON COLUMN crm.accounts_360.active_contracts IS 'Number of contracts counted in arr';
 COMMENT ON COLUMN crm.accounts_360.next_renewal_date IS 'Earliest end_date >= today among the active contracts';
 COMMENT ON COLUMN crm.accounts_360.open_invoices IS 'Invoices whose current invoice_status is open';
 COMMENT ON COLUMN crm.accounts_360.open_invoice_amount IS 'Sum of amount_remaining of the open invoices (major units)';
-COMMENT ON COLUMN crm.accounts_360.overdue_invoices IS 'Open invoices with due_date < today';
+COMMENT ON COLUMN crm.accounts_360.overdue_invoices IS 'Open invoices whose due moment has passed (properties.due_at: Stripe due_date is a moment; else the end of due_date, UTC)';
 COMMENT ON COLUMN crm.accounts_360.overdue_invoice_amount IS 'Sum of amount_remaining of the overdue invoices';
 COMMENT ON COLUMN crm.accounts_360.last_touch_at IS 'Latest meeting, phone_call or email event in the past the account took part in (ticket comments and notes do not count)';
 COMMENT ON COLUMN crm.accounts_360.days_since_last_touch IS 'Days (1 decimal) since last_touch_at, computed at read time';
@@ -107,21 +108,22 @@ COMMENT ON COLUMN crm.accounts_360_live.account_id_text IS 'account_id as text (
 COMMENT ON COLUMN crm.accounts_360_live.crm_id IS 'The Salesforce Account Id (nodes.external_id when external_source = salesforce)';
 COMMENT ON COLUMN crm.accounts_360_live.name IS 'Account name';
 COMMENT ON COLUMN crm.accounts_360_live.domain IS 'Lower-case web domain of the account (no www.)';
-COMMENT ON COLUMN crm.accounts_360_live.owner IS 'Name of the user who owns (claimed) the account';
+COMMENT ON COLUMN crm.accounts_360_live.owner_name IS 'Name of the account''s owner: its owner in the CRM (Salesforce OwnerId -> user), else the user who claimed it in crm360';
+COMMENT ON COLUMN crm.accounts_360_live.owner_email IS 'Email of the owner (owner_name)';
 COMMENT ON COLUMN crm.accounts_360_live.team IS 'Names of the teams the account is restricted to, comma-separated, sorted';
 COMMENT ON COLUMN crm.accounts_360_live.open_tickets IS 'Tickets owned by the account whose current ticket_status is new, open, pending or hold';
 COMMENT ON COLUMN crm.accounts_360_live.oldest_open_ticket_at IS 'When the oldest open ticket was opened (properties.opened_at, else created_at)';
 COMMENT ON COLUMN crm.accounts_360_live.oldest_open_ticket_age_days IS 'Age in days (1 decimal) of the oldest open ticket, computed at read time';
 COMMENT ON COLUMN crm.accounts_360_live.high_priority_open_tickets IS 'Open tickets with priority high or urgent';
 COMMENT ON COLUMN crm.accounts_360_live.active_opportunities IS 'Live opportunities of the account not closed (is_closed false, stage not closed*/dead)';
-COMMENT ON COLUMN crm.accounts_360_live.pipeline_value IS 'Sum of the current deal_value amounts of the active opportunities (no currency conversion); NULL unless the caller may read deal_value (sensitive)';
-COMMENT ON COLUMN crm.accounts_360_live.weighted_pipeline_value IS 'Sum of deal_value amount x current win_probability over active opportunities (no probability = 0); NULL unless the caller may read deal_value';
+COMMENT ON COLUMN crm.accounts_360_live.pipeline_value IS 'Sum of the current deal_value amounts of the active opportunities, 2 decimals (no currency conversion); 0 when there are none; NULL only when the caller may not read deal_value (sensitive)';
+COMMENT ON COLUMN crm.accounts_360_live.weighted_pipeline_value IS 'Sum of deal_value amount x current win_probability over active opportunities (no probability = 0), 2 decimals; 0 when there are none; NULL only when the caller may not read deal_value';
 COMMENT ON COLUMN crm.accounts_360_live.arr IS 'Annual recurring revenue: sum of annual_value (claim, else properties) of the account''s contracts whose current contract_status is active AND effective_date <= today <= end_date (missing dates are open-ended). No currency conversion.';
 COMMENT ON COLUMN crm.accounts_360_live.active_contracts IS 'Number of contracts counted in arr';
 COMMENT ON COLUMN crm.accounts_360_live.next_renewal_date IS 'Earliest end_date >= today among the active contracts';
 COMMENT ON COLUMN crm.accounts_360_live.open_invoices IS 'Invoices whose current invoice_status is open';
 COMMENT ON COLUMN crm.accounts_360_live.open_invoice_amount IS 'Sum of amount_remaining of the open invoices (major units)';
-COMMENT ON COLUMN crm.accounts_360_live.overdue_invoices IS 'Open invoices with due_date < today';
+COMMENT ON COLUMN crm.accounts_360_live.overdue_invoices IS 'Open invoices whose due moment has passed (properties.due_at: Stripe due_date is a moment; else the end of due_date, UTC)';
 COMMENT ON COLUMN crm.accounts_360_live.overdue_invoice_amount IS 'Sum of amount_remaining of the overdue invoices';
 COMMENT ON COLUMN crm.accounts_360_live.last_touch_at IS 'Latest meeting, phone_call or email event in the past the account took part in (ticket comments and notes do not count)';
 COMMENT ON COLUMN crm.accounts_360_live.days_since_last_touch IS 'Days (1 decimal) since last_touch_at, computed at read time';

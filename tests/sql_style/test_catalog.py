@@ -182,7 +182,7 @@ READER_HELPERS = {
     "visible_node_ids", "account_quality_of", "quality_items", "source_freshness_at", "sync_runs_between",
     "node_visible", "node_grant_match", "type_grant_match", "acl_norm", "acl_maintenance", "derive_label",
     "claim_problems", "raise_not_visible", "require_admin", "normalize_domain", "resolve_account_id",
-    "source_group", "scope_list", "accounts_360_stored", "node_by_key"}
+    "source_group", "scope_list", "accounts_360_stored", "node_by_key", "read_model_status", "invoice_due_at"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock"}
@@ -195,7 +195,8 @@ EXPECTED_HELPERS = {
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
 }
 NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
-         "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare"}
+         "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare", "sync_owner_teams",
+         "mark_read_models_changed", "refresh_read_model"}
 
 
 def test_internal_helpers_execute_only_where_needed(conn):
