@@ -520,12 +520,14 @@ def quality(ctx, kinds, limit, as_json, as_csv, dsn):
 @click.argument("drop")
 @click.option("--reason", default=None, help="why (kept on the merged_into link and the nodes_merged event)")
 @click.option("--no-retry", is_flag=True, help="do not retry orphan records afterwards")
+@click.option("--no-refresh", is_flag=True, help="do not refresh the read models afterwards (crm360 refresh later)")
 @click.option("--json", "as_json", is_flag=True, help="print what happened as JSON")
 @dsn_option
 @handle_errors
-def quality_merge(keep, drop, reason, no_retry, as_json, dsn):
+def quality_merge(keep, drop, reason, no_retry, no_refresh, as_json, dsn):
     """Merge account DROP into account KEEP (crm.merge_nodes), then retry orphan records
-    (crm.reconcile_orphans()) — records that matched both accounts now resolve.
+    (crm.reconcile_orphans()) — records that matched both accounts now resolve — and refresh
+    the read models the merge made stale (crm.refresh_read_models()).
 
     KEEP and DROP: an account id (uuid) or a Salesforce Account Id, as `crm360 quality`
     shows them. Admins, and connectors for accounts of their sources. Exit 1 with the
@@ -534,7 +536,8 @@ def quality_merge(keep, drop, reason, no_retry, as_json, dsn):
 
     from crm360 import quality as q
 
-    result = q.merge(resolve_dsn(dsn), keep, drop, reason=reason, retry_orphans=not no_retry)
+    result = q.merge(resolve_dsn(dsn), keep, drop, reason=reason, retry_orphans=not no_retry,
+                     refresh=not no_refresh)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:

@@ -305,6 +305,7 @@ class MergeResult:
     orphans_before: int | None
     orphans_after: int | None
     retried: list[dict] = field(default_factory=list)
+    read_models: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"keep": {k: _jsonable(v) for k, v in self.keep.items()},
@@ -313,7 +314,8 @@ class MergeResult:
                 "orphans_before": self.orphans_before, "orphans_after": self.orphans_after,
                 "orphans_resolved": (self.orphans_before - self.orphans_after
                                      if self.orphans_before is not None and self.orphans_after is not None else None),
-                "reconcile": self.retried}
+                "reconcile": self.retried,
+                "read_models": [{k: _jsonable(v) for k, v in x.items()} for x in self.read_models]}
 
 
 def find_account(conn: psycopg.Connection, ref: str) -> dict:
@@ -348,10 +350,12 @@ def find_account(conn: psycopg.Connection, ref: str) -> dict:
 
 
 def merge(dsn: str, keep_ref: str, drop_ref: str, *, reason: str | None = None, retry_orphans: bool = True,
-          connect=psycopg.connect) -> MergeResult:
+          refresh: bool = True, connect=psycopg.connect) -> MergeResult:
     """Merge account DROP into KEEP (crm.merge_nodes) and commit, then retry every orphan
     (crm.reconcile_orphans()): records that were ambiguous between the two accounts, or
-    matched the dropped one, now resolve."""
+    matched the dropped one, now resolve; then refresh the read models the merge made stale
+    (crm.refresh_read_models(), as `crm360 reconcile` does; a failure there is reported, the
+    merge stands)."""
     with connect(dsn) as conn:
         keep, drop = find_account(conn, keep_ref), find_account(conn, drop_ref)
         if keep["id"] == drop["id"]:
@@ -366,14 +370,18 @@ def merge(dsn: str, keep_ref: str, drop_ref: str, *, reason: str | None = None, 
                               (keep["id"], drop["id"], reason or "crm360 quality merge")).fetchone()[0]
         conn.commit()
     result = MergeResult(keep, drop, merged, children if merged else 0, before, before)
-    if retry_orphans:
-        with connect(dsn) as conn:
+    with connect(dsn) as conn:
+        if retry_orphans:
             cur = conn.execute("SELECT * FROM crm.reconcile_orphans()")
             cols = [d.name for d in cur.description]
             result.retried = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
             conn.commit()
             if can_orphans:
                 result.orphans_after = conn.execute("SELECT count(*) FROM crm.orphans").fetchone()[0]
+                conn.commit()
+        if refresh:
+            from crm360.connectors import refresh_read_models
+            result.read_models = refresh_read_models(conn)
     return result
 
 
@@ -393,3 +401,10 @@ def render_merge(console: Console, r: MergeResult) -> None:
         if r.orphans_before is not None and r.orphans_after is not None:
             line += f"; orphans {r.orphans_before} → {r.orphans_after}"
         console.print(line, highlight=False, markup=False)
+    failed = [x for x in r.read_models if x.get("error")]
+    done = [x["public_view"] or x["read_model"] for x in r.read_models if x.get("refreshed")]
+    if failed:
+        console.print(f"Read models not refreshed: {failed[0]['error']} [{failed[0].get('sqlstate')}] — "
+                      "run crm360 refresh", highlight=False, markup=False)
+    elif done:
+        console.print(f"Read models refreshed: {', '.join(done)}", highlight=False, markup=False)

@@ -764,13 +764,24 @@ BEGIN
     SELECT jsonb_build_object(
                'id', a.id, 'crm_id', CASE WHEN a.external_source = 'salesforce' THEN a.external_id END,
                'name', coalesce(a.properties ->> 'name', a.label), 'domain', a.properties ->> 'domain',
-               'owner', own.label,
+               'owner', coalesce(ow.owner_name, clm.label),
+               'owner_email', CASE WHEN ow.owner_name IS NOT NULL THEN ow.owner_email ELSE clm.properties ->> 'email' END,
                'team', (SELECT string_agg(t.label, ', ' ORDER BY t.label) FROM crm.nodes t
                          WHERE t.id = ANY (a.restricted_to) AND t.node_type = 'team'),
                'archived_at', a.archived_at,
                'merged_from', CASE WHEN a.id <> p_account_id THEN p_account_id END)
       INTO v_account
-      FROM crm.nodes a LEFT JOIN crm.nodes own ON own.id = a.claimed_by
+      FROM crm.nodes a
+      -- the owner as crm_private.accounts_360_facts defines it: the CRM owner, else the claimer
+      LEFT JOIN LATERAL (
+          SELECT u.label AS owner_name, u.properties ->> 'email' AS owner_email
+            FROM crm.edges e
+            JOIN crm.nodes u ON u.id = e.target_id AND u.node_type = 'user'
+           WHERE e.source_id = a.id AND e.edge_type = 'assigned_to' AND e.archived_at IS NULL
+             AND e.effective_to IS NULL AND e.properties ->> 'role' = 'owner'
+           ORDER BY e.effective_from DESC NULLS LAST, e.id
+           LIMIT 1) ow ON true
+      LEFT JOIN crm.nodes clm ON clm.id = a.claimed_by AND ow.owner_name IS NULL
      WHERE a.id = v_id;
     -- the account's children and their current state: ONE statement (row-level security
     -- computes the caller's principals once per statement and table, not once per section)
@@ -832,7 +843,8 @@ BEGIN
                         CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
                              THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
                CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
-                    THEN (c.properties ->> 'due_date')::date END AS due_date
+                    THEN (c.properties ->> 'due_date')::date END AS due_date,
+               crm_private.invoice_due_at(c.properties) AS due_at
           FROM kids c
           JOIN cur s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
          WHERE c.node_type = 'invoice' AND s.claim ->> 'status' = 'open'
@@ -854,15 +866,18 @@ BEGIN
            FROM t),
         (SELECT jsonb_build_object(
                'count', count(*),
-               'pipeline_value', sum(o.amount),
-               'weighted_value', sum(o.amount * o.probability),
+               -- 0 without active deals; NULL only when the caller may not read deal values
+               'pipeline_value', CASE WHEN crm_private.actor_can_read_assertion_type('deal_value')
+                                      THEN round(coalesce(sum(o.amount), 0), 2) END,
+               'weighted_value', CASE WHEN crm_private.actor_can_read_assertion_type('deal_value')
+                                      THEN round(coalesce(sum(o.amount * o.probability), 0), 2) END,
                'items', coalesce(jsonb_agg(jsonb_build_object(
                             'id', o.id, 'name', o.name, 'stage', o.stage, 'value', o.amount,
                             'currency', o.currency, 'probability', o.probability, 'close_date', o.close_date)
                         ORDER BY o.close_date NULLS LAST, o.name, o.id), '[]'::jsonb))
            FROM o),
         (SELECT jsonb_build_object(
-               'amount', coalesce(sum(k.annual_value) FILTER (WHERE k.in_term), 0),
+               'amount', round(coalesce(sum(k.annual_value) FILTER (WHERE k.in_term), 0), 2),
                'active_contracts', count(*) FILTER (WHERE k.in_term),
                'next_renewal_date', min(k.end_date) FILTER (WHERE k.end_date >= v_today),
                'definition', 'sum of annual_value of contracts with status active and effective_date <= today <= end_date',
@@ -873,14 +888,17 @@ BEGIN
            FROM k),
         (SELECT jsonb_build_object(
                'open_count', count(*),
-               'open_amount', coalesce(sum(i.remaining), 0),
-               'overdue_count', count(*) FILTER (WHERE i.due_date < v_today),
-               'overdue_amount', coalesce(sum(i.remaining) FILTER (WHERE i.due_date < v_today), 0),
+               'open_amount', round(coalesce(sum(i.remaining), 0), 2),
+               'overdue_count', count(*) FILTER (WHERE i.due_at <= now()),
+               'overdue_amount', round(coalesce(sum(i.remaining) FILTER (WHERE i.due_at <= now()), 0), 2),
                'items', coalesce(jsonb_agg(jsonb_build_object(
                             'id', i.id, 'number', i.number, 'amount_remaining', i.remaining,
-                            'currency', i.currency, 'due_date', i.due_date,
-                            'overdue', coalesce(i.due_date < v_today, false),
-                            'days_overdue', CASE WHEN i.due_date < v_today THEN v_today - i.due_date END)
+                            'currency', i.currency, 'due_date', i.due_date, 'due_at', i.due_at,
+                            'overdue', coalesce(i.due_at <= now(), false),
+                            -- calendar days (UTC) past the due date
+                            'days_overdue', CASE WHEN i.due_at <= now()
+                                                 THEN (now() AT TIME ZONE 'UTC')::date
+                                                      - coalesce(i.due_date, (i.due_at AT TIME ZONE 'UTC')::date) END)
                         ORDER BY i.due_date NULLS LAST, i.number), '[]'::jsonb))
            FROM i)
       INTO v_tickets, v_opps, v_arr, v_inv;
@@ -900,16 +918,18 @@ BEGIN
     SELECT jsonb_agg(jsonb_build_object(
                'group', g.grp, 'source', g.src,
                'last_synced_at', f.last_synced_at, 'last_attempt_at', f.last_attempt_at,
-               'status', coalesce(f.status, 'never'), 'overdue', coalesce(f.overdue, false))
+               'status', coalesce(f.status, 'never'), 'overdue', coalesce(f.overdue, false),
+               'read_models_stale', coalesce(f.read_models_stale, false))
            ORDER BY g.ord)
       INTO v_sources
       FROM (VALUES ('crm', 'salesforce', 1), ('tickets', 'zendesk', 2), ('clm', 'clm', 3),
                    ('billing', 'stripe', 4)) AS g (grp, src, ord)
       LEFT JOIN LATERAL (
           SELECT min(sf.last_success_at) AS last_synced_at, max(sf.last_attempt_at) AS last_attempt_at,
-                 bool_or(sf.overdue) AS overdue,
-                 (ARRAY['fresh', 'never', 'stale', 'failed'])[
-                     max(CASE sf.status WHEN 'failed' THEN 4 WHEN 'stale' THEN 3 WHEN 'never' THEN 2 ELSE 1 END)]
+                 bool_or(sf.overdue) AS overdue, bool_or(sf.read_models_stale) AS read_models_stale,
+                 (ARRAY['fresh', 'partial', 'never', 'stale', 'failed'])[
+                     max(CASE sf.status WHEN 'failed' THEN 5 WHEN 'stale' THEN 4 WHEN 'never' THEN 3
+                                        WHEN 'partial' THEN 2 ELSE 1 END)]
                      AS status
             FROM crm.source_freshness sf WHERE sf.freshness_group = g.grp) f ON true;
     -- data quality: the snapshot taken by crm.refresh_account_views (the issue views scan whole
@@ -1134,6 +1154,39 @@ BEGIN
     RETURN v_event;
 END;
 $$;
+CREATE FUNCTION crm.map_login(p_login name, p_user text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids uuid[];
+BEGIN
+    PERFORM crm_private.require_admin('map logins');
+    IF p_user IS NULL OR btrim(p_user) = '' THEN
+        RAISE EXCEPTION 'the user to map is empty' USING ERRCODE = '22023', HINT = 'pass the user''s email or id';
+    END IF;
+    IF pg_input_is_valid(btrim(p_user), 'uuid') THEN
+        PERFORM crm.map_login(p_login, btrim(p_user)::uuid);
+        RETURN btrim(p_user)::uuid;
+    END IF;
+    SELECT array_agg(n.id ORDER BY n.created_at, n.id) INTO v_ids
+      FROM crm.nodes n
+     WHERE n.node_type = 'user' AND n.archived_at IS NULL
+       AND lower(n.properties ->> 'email') = lower(btrim(p_user));
+    IF v_ids IS NULL THEN
+        RAISE EXCEPTION 'no live CRM user has the email "%"', btrim(p_user)
+            USING ERRCODE = 'P0002',
+                  HINT = 'ingest the CRM users first (crm360 ingest salesforce User ...), or create one: crm.create_user(name, email, login)';
+    END IF;
+    IF cardinality(v_ids) > 1 THEN
+        RAISE EXCEPTION '% live CRM users have the email "%"', cardinality(v_ids), btrim(p_user)
+            USING ERRCODE = '21000', DETAIL = 'users: ' || array_to_string(v_ids, ', '),
+                  HINT = 'map by id: SELECT crm.map_login(login, ''<user uuid>''::uuid)';
+    END IF;
+    PERFORM crm.map_login(p_login, v_ids[1]);
+    RETURN v_ids[1];
+END;
+$$;
 CREATE FUNCTION crm.map_login(p_login name, p_user_id uuid) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1200,53 +1253,28 @@ CREATE FUNCTION crm.reconcile_orphans() RETURNS TABLE(source text, object text, 
     SELECT * FROM crm_private.reconcile_orphans_run(current_user)
 $$;
 CREATE FUNCTION crm.refresh_account_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-#variable_conflict use_column
-DECLARE
-    v_view  constant text := 'crm_private.accounts_360_mv';
-    v_start timestamptz := clock_timestamp();
-    v_ms    numeric;
-BEGIN
-    DELETE FROM crm_private.account_quality;
-    INSERT INTO crm_private.account_quality (account_id, orphans, identity_mismatches, duplicate_candidates, computed_at)
-    SELECT x.account_id,
-           count(*) FILTER (WHERE x.kind = 'orphan'),
-           count(*) FILTER (WHERE x.kind = 'mismatch'),
-           count(*) FILTER (WHERE x.kind = 'duplicate'),
-           v_start
-      FROM (SELECT q.account_id,
-                   CASE q.kind WHEN 'identity_mismatch' THEN 'mismatch' WHEN 'duplicate_candidate' THEN 'duplicate'
-                               ELSE q.kind END AS kind
-              FROM crm_private.quality_items_all() q WHERE q.account_id IS NOT NULL) x
-     GROUP BY x.account_id;
-    -- the partners themselves: callers are shown only the pairs whose other account they see
-    UPDATE crm_private.account_quality q SET duplicate_others = d.others
-      FROM (SELECT p.account_id, array_agg(DISTINCT p.other ORDER BY p.other) AS others
-              FROM (SELECT c.account_id, c.other_account_id AS other FROM crm.duplicate_candidates c
-                    UNION ALL
-                    SELECT c.other_account_id, c.account_id FROM crm.duplicate_candidates c) p
-             GROUP BY p.account_id) d
-     WHERE d.account_id = q.account_id;
-    REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
-    -- ACL changes the refreshed rows already reflect
-    DELETE FROM crm_private.acl_changed_accounts c WHERE c.changed_at < v_start;
-    v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
-    INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms)
-    VALUES (v_view, v_start, v_ms)
-    ON CONFLICT ON CONSTRAINT view_refreshes_pkey
-    DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at, duration_ms = EXCLUDED.duration_ms;
-    view_name := v_view;
-    refreshed_at := v_start;
-    duration_ms := v_ms;
-    RETURN NEXT;
-END;
+    SELECT f.read_model, f.as_of, f.duration_ms
+      FROM crm_private.refresh_read_model('crm_private.accounts_360_mv') f
 $$;
 CREATE FUNCTION crm.refresh_crm_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT f.read_model, f.as_of, f.duration_ms
+      FROM unnest(ARRAY['crm_private.opportunities_active_mv', 'crm_private.contacts_directory_mv']) WITH ORDINALITY AS v(name, ord)
+     CROSS JOIN LATERAL crm_private.refresh_read_model(v.name) f
+     ORDER BY v.ord
+$$;
+CREATE FUNCTION crm.refresh_read_models(p_all boolean DEFAULT false, p_max_age interval DEFAULT NULL::interval) RETURNS TABLE(read_model text, public_view text, refreshed boolean, as_of timestamp with time zone, duration_ms numeric, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
@@ -1255,21 +1283,38 @@ CREATE FUNCTION crm.refresh_crm_views() RETURNS TABLE(view_name text, refreshed_
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_view  text;
-    v_start timestamptz;
-    v_ms    numeric;
+    v_r record;
+    v_f record;
 BEGIN
-    FOREACH v_view IN ARRAY ARRAY['crm_private.opportunities_active_mv', 'crm_private.contacts_directory_mv'] LOOP
-        v_start := clock_timestamp();
-        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', v_view);
-        v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
-        INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms)
-        VALUES (v_view, v_start, v_ms)
-        ON CONFLICT ON CONSTRAINT view_refreshes_pkey
-        DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at, duration_ms = EXCLUDED.duration_ms;
-        view_name := v_view;
-        refreshed_at := v_start;
-        duration_ms := v_ms;
+    IF p_max_age < interval '0' THEN
+        RAISE EXCEPTION 'p_max_age must not be negative' USING ERRCODE = '22023', HINT = 'e.g. interval ''15 minutes''';
+    END IF;
+    FOR v_r IN
+        SELECT m.read_model, m.public_view, v.refreshed_at,
+               CASE WHEN coalesce(p_all, false) THEN 'requested (all)'
+                    WHEN v.refreshed_at IS NULL THEN 'never refreshed'
+                    WHEN m.change_seq > v.refreshed_seq
+                        THEN format('data applied at %s after its last refresh', m.data_changed_at)
+                    WHEN p_max_age IS NOT NULL AND v.refreshed_at < now() - p_max_age
+                        THEN format('older than %s', p_max_age) END AS why
+          FROM crm_private.read_models m
+          LEFT JOIN crm_private.view_refreshes v ON v.view_name = m.read_model
+         ORDER BY m.refresh_order, m.read_model
+    LOOP
+        read_model := v_r.read_model;
+        public_view := v_r.public_view;
+        IF v_r.why IS NULL THEN
+            refreshed := false;
+            as_of := v_r.refreshed_at;
+            duration_ms := NULL;
+            reason := 'up to date';
+        ELSE
+            SELECT * INTO v_f FROM crm_private.refresh_read_model(v_r.read_model);
+            refreshed := true;
+            as_of := v_f.as_of;
+            duration_ms := v_f.duration_ms;
+            reason := v_r.why;
+        END IF;
         RETURN NEXT;
     END LOOP;
 END;
@@ -1713,11 +1758,11 @@ BEGIN
        AND (p_to IS NULL OR ev.occurred_at <= p_to)
     UNION ALL
     SELECT x.at, coalesce(x.external_source, 'crm360'), 'invoice_overdue', 'billing',
-           'Invoice ' || x.label || ' overdue: ' || x.remaining::text || coalesce(' ' || x.currency, '')
-               || ' due ' || x.due_date::text,
+           'Invoice ' || x.label || ' overdue: ' || to_char(x.remaining, 'FM999G999G999G990D00')
+               || coalesce(' ' || x.currency, '') || ' due ' || to_char(x.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
            x.id, 'invoice', x.label, NULL::uuid
       FROM (SELECT c.id, c.label, c.external_source, c.properties ->> 'currency' AS currency,
-                   d.due_date, (d.due_date + 1)::timestamptz AS at,
+                   d.due_at, d.due_at AS at,
                    coalesce((s.claim ->> 'amount_remaining')::numeric,
                             CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
                                  THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining
@@ -1729,12 +1774,10 @@ BEGIN
               JOIN crm.nodes c ON c.id = k.id
               JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
                                    AND s.assertion_key = '' AND s.superseded_at IS NULL
-              CROSS JOIN LATERAL (
-                  SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
-                              THEN (c.properties ->> 'due_date')::date END AS due_date) d
+              CROSS JOIN LATERAL (SELECT crm_private.invoice_due_at(c.properties) AS due_at) d
              WHERE c.node_type = 'invoice' AND c.archived_at IS NULL
                AND s.claim ->> 'status' = 'open'
-               AND d.due_date < current_date) x
+               AND d.due_at <= now()) x
      WHERE (p_types IS NULL OR 'invoice_overdue' = ANY (p_types))
        AND (p_channels IS NULL OR 'billing' = ANY (p_channels))
        AND (p_from IS NULL OR x.at >= p_from)
@@ -1922,24 +1965,35 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
         END AS crm_id,
     COALESCE((a.properties ->> 'name'::text), a.label) AS name,
     (a.properties ->> 'domain'::text) AS domain,
-    own.label AS owner,
+    COALESCE(ow.owner_name, clm.label) AS owner_name,
+        CASE
+            WHEN (ow.owner_name IS NOT NULL) THEN ow.owner_email
+            ELSE (clm.properties ->> 'email'::text)
+        END AS owner_email,
     tm.team,
     COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
     tk.oldest_open_at AS oldest_open_ticket_at,
     COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
     COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
-    op.pipeline_value,
-    op.weighted_pipeline_value,
-    COALESCE(ct.arr, (0)::numeric) AS arr,
+    (COALESCE(op.pipeline_value, (0)::numeric))::numeric(18,2) AS pipeline_value,
+    (COALESCE(op.weighted_pipeline_value, (0)::numeric))::numeric(18,2) AS weighted_pipeline_value,
+    (COALESCE(ct.arr, (0)::numeric))::numeric(18,2) AS arr,
     COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
     ct.next_renewal_date,
     COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
-    COALESCE(iv.open_amount, (0)::numeric) AS open_invoice_amount,
+    (COALESCE(iv.open_amount, (0)::numeric))::numeric(18,2) AS open_invoice_amount,
     COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
-    COALESCE(iv.overdue_amount, (0)::numeric) AS overdue_invoice_amount,
+    (COALESCE(iv.overdue_amount, (0)::numeric))::numeric(18,2) AS overdue_invoice_amount,
     lt.last_touch_at
-   FROM (((((((crm.nodes a
-     LEFT JOIN crm.nodes own ON ((own.id = a.claimed_by)))
+   FROM ((((((((crm.nodes a
+     LEFT JOIN LATERAL ( SELECT u.label AS owner_name,
+            (u.properties ->> 'email'::text) AS owner_email
+           FROM (crm.edges e
+             JOIN crm.nodes u ON (((u.id = e.target_id) AND (u.node_type = 'user'::text))))
+          WHERE ((e.source_id = a.id) AND (e.edge_type = 'assigned_to'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND ((e.properties ->> 'role'::text) = 'owner'::text))
+          ORDER BY e.effective_from DESC NULLS LAST, e.id
+         LIMIT 1) ow ON (true))
+     LEFT JOIN crm.nodes clm ON (((clm.id = a.claimed_by) AND (ow.owner_name IS NULL))))
      LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
            FROM crm.nodes t
           WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
@@ -1988,8 +2042,8 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
           WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
             sum(x.remaining) AS open_amount,
-            count(*) FILTER (WHERE (x.due_date < CURRENT_DATE)) AS overdue_invoices,
-            COALESCE(sum(x.remaining) FILTER (WHERE (x.due_date < CURRENT_DATE)), (0)::numeric) AS overdue_amount
+            count(*) FILTER (WHERE (x.due_at <= now())) AS overdue_invoices,
+            COALESCE(sum(x.remaining) FILTER (WHERE (x.due_at <= now())), (0)::numeric) AS overdue_amount
            FROM (((crm.edges e
              JOIN crm.nodes c ON ((c.id = e.source_id)))
              JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
@@ -1999,9 +2053,10 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
                             ELSE NULL::numeric
                         END, (0)::numeric) AS remaining,
                         CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
-                            ELSE NULL::date
-                        END AS due_date) x)
+                            WHEN pg_input_is_valid((c.properties ->> 'due_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'due_at'::text))::timestamp with time zone
+                            WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN (((((c.properties ->> 'due_date'::text))::date + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)
+                            ELSE NULL::timestamp with time zone
+                        END AS due_at) x)
           WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
      LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
            FROM (crm.event_participants p
@@ -2014,7 +2069,8 @@ CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
     f.crm_id,
     f.name,
     f.domain,
-    f.owner,
+    f.owner_name,
+    f.owner_email,
     f.team,
     f.open_tickets,
     f.oldest_open_ticket_at,
@@ -2342,6 +2398,9 @@ CREATE FUNCTION crm_private.grants_of(p_principals uuid[]) RETURNS jsonb
      WHERE g.revoked_at IS NULL
        AND g.grantee_id = ANY (p_principals)
 $$;
+CREATE FUNCTION crm_private.invoice_due_at(p_properties jsonb) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE WHEN pg_input_is_valid((p_properties ->> 'due_at'::text), 'timestamptz'::text) THEN ((p_properties ->> 'due_at'::text))::timestamp with time zone WHEN pg_input_is_valid((p_properties ->> 'due_date'::text), 'date'::text) THEN (((((p_properties ->> 'due_date'::text))::date + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text) ELSE NULL::timestamp with time zone END;
 CREATE FUNCTION crm_private.lock_opportunity(p_opp_id uuid) RETURNS crm.nodes
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2441,6 +2500,18 @@ CREATE FUNCTION crm_private.login_user(p_role name) RETURNS uuid
       FROM crm.logins l
       JOIN crm.nodes u ON u.id = l.user_id AND u.archived_at IS NULL
      WHERE l.login_role = p_role
+$$;
+CREATE FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH m AS (
+        UPDATE crm_private.read_models r
+           SET change_seq = r.change_seq + 1, data_changed_at = now()
+         WHERE p_inputs IS NULL OR r.inputs IS NULL OR r.inputs && p_inputs
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM m
 $$;
 CREATE FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2553,6 +2624,8 @@ BEGIN
             coalesce(crm_private.actor_of(p_role)::text, session_user::text));
     INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (v_event, p_keep, 'subject'), (v_event, p_drop, 'merged');
     PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
+    -- every read model may count either node: stale until refreshed
+    PERFORM crm_private.mark_read_models_changed(NULL);
     RETURN true;
 END;
 $$;
@@ -2904,6 +2977,18 @@ BEGIN
        AND s.reject_reason IS NULL AND s.skip_reason IS NULL
        AND ARRAY[c.external_source, c.external_id] = ARRAY['channel', 'email:' || s.email]
        AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL;
+    -- a Salesforce user is the CRM user an admin already created for the same person
+    -- (crm.create_user, `crm360 user add`: key crm360_user/<email>) when no Salesforce user
+    -- links it yet: the login mapped to it then sees what that user owns
+    UPDATE pg_temp.rc_stage s SET node_id = u.id
+      FROM crm.nodes u
+     WHERE s.kind = 'user' AND s.node_id IS NULL AND s.reject_reason IS NULL AND s.skip_reason IS NULL
+       AND s.properties ->> 'email' IS NOT NULL
+       AND ARRAY[u.external_source, u.external_id] = ARRAY['crm360_user', s.properties ->> 'email']
+       AND u.external_id IS NOT NULL AND u.external_source <> 'internal'
+       AND u.node_type = 'user' AND u.archived_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM crm.node_sources ns
+                        WHERE ns.node_id = u.id AND ns.source = 'salesforce' AND ns.object = 'User');
     -- (source keys are matched as ARRAY[external_source, external_id]: the key indexes are on
     -- that expression, which is not leakproof, so a reader's own key lookups can never run
     -- as an index condition before row-level security — migration 0018)
@@ -2969,10 +3054,13 @@ BEGIN
                      coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
                END
          WHERE s.kind = 'account' AND s.ok;
-        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+        -- (attrs.ownership_mapping marks the teams ingestion made: only their members are
+        -- maintained by crm_private.sync_owner_teams — an admin's team of the same name is used
+        -- as it is, its members stay the admins' call)
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, attrs)
         SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
                jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
-               'crm360_team', lower(btrim(s.team_name))
+               'crm360_team', lower(btrim(s.team_name)), jsonb_build_object('ownership_mapping', v_mode)
           FROM pg_temp.rc_stage s
          WHERE s.team_name IS NOT NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t
@@ -3144,7 +3232,23 @@ BEGIN
       JOIN crm.node_sources ns ON ns.source = s.refs -> 'owner' ->> 0 AND ns.object = s.refs -> 'owner' ->> 1
                               AND ns.external_id = s.refs -> 'owner' ->> 2
       JOIN crm.nodes u ON u.id = ns.node_id AND u.node_type IN ('user', 'person') AND u.archived_at IS NULL
-     WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'owner'
+     WHERE s.ok AND s.refs ? 'owner'
+       AND ((s.kind = 'child' AND s.node_type = 'opportunity') OR s.kind = 'account'
+            OR (s.kind = 'person' AND s.source = 'salesforce'))
+    UNION ALL
+    -- owners that arrive after what they own: a new Salesforce user becomes the owner of the
+    -- live accounts, contacts and opportunities whose applied record names it and that have
+    -- no owner yet (only new users: known ones were linked when those records were applied)
+    SELECT 'assigned_to', ns.node_id, s.node_id, '{"role": "owner"}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s
+      JOIN crm_raw.records r ON r.source = 'salesforce' AND r.object IN ('Account', 'Contact', 'Opportunity')
+                            AND r.status = 'applied' AND btrim(r.payload ->> 'OwnerId') = s.external_id
+      JOIN crm.node_sources ns ON ns.last_record_id = r.id
+      JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
+     WHERE s.ok AND s.is_new AND s.kind = 'user' AND s.source = 'salesforce'
+       AND NOT EXISTS (SELECT 1 FROM crm.edges o
+                        WHERE o.source_id = ns.node_id AND o.edge_type = 'assigned_to' AND o.archived_at IS NULL
+                          AND o.effective_to IS NULL AND o.properties ->> 'role' = 'owner')
     UNION ALL
     SELECT 'pipeline_member', s.node_id, v_pipeline, jsonb_build_object('entered_at', v_now), NULL
       FROM pg_temp.rc_stage s
@@ -3556,7 +3660,7 @@ BEGIN
     ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
 END;
 $$;
-CREATE FUNCTION crm_private.rc_refresh_stats() RETURNS text[]
+CREATE FUNCTION crm_private.rc_refresh_stats(p_min_fraction numeric DEFAULT 1) RETURNS text[]
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3577,7 +3681,7 @@ BEGIN
                  WHERE (s.schemaname, s.relname) IN (('crm', 'nodes'), ('crm', 'edges'), ('crm', 'node_sources'),
                                                      ('crm', 'assertions'), ('crm', 'events'),
                                                      ('crm', 'event_participants'), ('crm_raw', 'records'))) x
-         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_live_tup)
+         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_live_tup * p_min_fraction)
     LOOP
         EXECUTE format('ANALYZE %I.%I', v_rel.schemaname, v_rel.relname);
         PERFORM pg_catalog.set_config(format('crm.rc_stats_%s_%s', v_rel.schemaname, v_rel.relname),
@@ -3714,6 +3818,20 @@ BEGIN
     RETURN v_n;
 END;
 $$;
+CREATE FUNCTION crm_private.read_model_status() RETURNS TABLE(read_model text, materialized_view text, as_of timestamp with time zone, refresh_duration_ms numeric, data_changed_at timestamp with time zone, stale boolean, inputs text[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT m.public_view, m.read_model, v.refreshed_at, v.duration_ms, m.data_changed_at,
+           v.refreshed_at IS NULL OR m.change_seq > v.refreshed_seq,
+           m.inputs
+      FROM crm_private.read_models m
+      LEFT JOIN crm_private.view_refreshes v ON v.view_name = m.read_model
+     ORDER BY m.refresh_order, m.read_model
+$$;
 CREATE FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3826,6 +3944,8 @@ DECLARE
     v_c   record;
     v_run bigint;
     v_removed bigint[];
+    v_changed text[] := '{}';
+    v_owners  boolean := false;
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -3889,12 +4009,24 @@ BEGIN
             PERFORM crm_private.rc_prepare();
             removed := crm_private.rc_remove_missing(v_so.source, v_so.object);
         END IF;
+        IF applied + removed > 0 THEN
+            v_changed := v_changed || (v_so.source || '/' || v_so.object);
+            v_owners := v_owners OR (v_so.source = 'salesforce' AND v_so.object IN ('User', 'Account'));
+        END IF;
         IF applied + rejected + orphans + skipped + removed > 0 THEN
             source := v_so.source;
             object := v_so.object;
             RETURN NEXT;
         END IF;
     END LOOP;
+    -- the owners of accounts in their per-owner teams (crm_raw.ownership_mapping)
+    IF v_owners THEN
+        PERFORM crm_private.sync_owner_teams();
+    END IF;
+    -- the read models fed by what was applied are stale until refreshed
+    IF cardinality(v_changed) > 0 THEN
+        PERFORM crm_private.mark_read_models_changed(v_changed);
+    END IF;
 END;
 $$;
 CREATE FUNCTION crm_private.reconcile_salesforce_account() RETURNS integer
@@ -3913,7 +4045,9 @@ BEGIN
                               'industry', nullif(btrim(r.p ->> 'Industry'), ''), 'country', nullif(btrim(r.p ->> 'BillingCountry'), ''),
                               'annual_revenue', crm_private.rc_num(r.p -> 'AnnualRevenue')),
            coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), lower(nullif(btrim(r.p ->> 'BillingCountry'), ''))
+           NULL, NULL, NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), lower(nullif(btrim(r.p ->> 'BillingCountry'), ''))
       FROM crm_private.rc_pending('salesforce', 'Account') r;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -3934,7 +4068,9 @@ BEGIN
            jsonb_build_object('first_name', nm.n[1], 'last_name', nm.n[2], 'email', CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END,
                               'phone', nullif(btrim(r.p ->> 'Phone'), ''), 'title', nullif(btrim(r.p ->> 'Title'), ''), 'source', 'salesforce'),
            coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
-           nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, nullif(btrim(r.p ->> 'Phone'), ''), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, CASE WHEN nullif(btrim(r.p ->> 'Email'), '') ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN lower(nullif(btrim(r.p ->> 'Email'), '')) END, nullif(btrim(r.p ->> 'Phone'), ''),
+           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           NULL, NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), NULL
       FROM crm_private.rc_pending('salesforce', 'Contact') r
       CROSS JOIN LATERAL (SELECT crm_private.rc_person_name(r.p ->> 'FirstName', r.p ->> 'LastName', NULL,
                                                              r.p ->> 'Email', r.external_id) AS n
@@ -4248,6 +4384,66 @@ BEGIN
      WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
 END;
 $$;
+CREATE FUNCTION crm_private.refresh_read_model(p_read_model text) RETURNS TABLE(read_model text, as_of timestamp with time zone, duration_ms numeric)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_seq   bigint;
+    v_start timestamptz;
+    v_ms    numeric;
+BEGIN
+    SELECT r.change_seq INTO v_seq FROM crm_private.read_models r WHERE r.read_model = p_read_model;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown read model "%"', p_read_model
+            USING ERRCODE = '22023',
+                  HINT = 'read models: ' || (SELECT string_agg(r.read_model, ', ' ORDER BY r.refresh_order)
+                                               FROM crm_private.read_models r);
+    END IF;
+    v_start := clock_timestamp();
+    -- statistics that a load just made wrong would turn the refresh into nested loops
+    PERFORM crm_private.rc_refresh_stats(0.1);
+    IF p_read_model = 'crm_private.accounts_360_mv' THEN
+        DELETE FROM crm_private.account_quality;
+        INSERT INTO crm_private.account_quality (account_id, orphans, identity_mismatches, duplicate_candidates, computed_at)
+        SELECT x.account_id,
+               count(*) FILTER (WHERE x.kind = 'orphan'),
+               count(*) FILTER (WHERE x.kind = 'mismatch'),
+               count(*) FILTER (WHERE x.kind = 'duplicate'),
+               v_start
+          FROM (SELECT q.account_id,
+                       CASE q.kind WHEN 'identity_mismatch' THEN 'mismatch' WHEN 'duplicate_candidate' THEN 'duplicate'
+                                   ELSE q.kind END AS kind
+                  FROM crm_private.quality_items_all() q WHERE q.account_id IS NOT NULL) x
+         GROUP BY x.account_id;
+        -- the partners themselves: callers are shown only the pairs whose other account they see
+        UPDATE crm_private.account_quality q SET duplicate_others = d.others
+          FROM (SELECT p.account_id, array_agg(DISTINCT p.other ORDER BY p.other) AS others
+                  FROM (SELECT x.account_id, x.other
+                          FROM crm.duplicate_candidates c   -- one scan of the view, both directions
+                          CROSS JOIN LATERAL (VALUES (c.account_id, c.other_account_id),
+                                                     (c.other_account_id, c.account_id)) AS x (account_id, other)) p
+                 GROUP BY p.account_id) d
+         WHERE d.account_id = q.account_id;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
+        -- ACL changes the refreshed rows already reflect
+        DELETE FROM crm_private.acl_changed_accounts c WHERE c.changed_at < v_start;
+    ELSE
+        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', p_read_model::regclass);
+    END IF;
+    v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
+    INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms, refreshed_seq)
+    VALUES (p_read_model, v_start, v_ms, v_seq)
+    ON CONFLICT (view_name) DO UPDATE
+       SET refreshed_at = EXCLUDED.refreshed_at, duration_ms = EXCLUDED.duration_ms,
+           refreshed_seq = greatest(r.refreshed_seq, EXCLUDED.refreshed_seq);
+    read_model := p_read_model;
+    as_of := v_start;
+    duration_ms := v_ms;
+    RETURN NEXT;
+END;
+$$;
 CREATE FUNCTION crm_private.require_admin(p_what text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4346,6 +4542,7 @@ CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p
                 WHEN ls.finished_at IS NULL THEN 'never'
                 WHEN sch.expected_interval IS NOT NULL
                      AND ls.finished_at < p_at - sch.expected_interval * 1.5 THEN 'stale'
+                WHEN lf.status = 'partial' THEN 'partial'
                 ELSE 'fresh' END,
            CASE WHEN crm_private.role_is_operator(p_role) THEN lf.error END,
            lf.rows_received::bigint, lf.rows_applied::bigint, lf.rows_rejected::bigint,
@@ -4356,7 +4553,7 @@ CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p
       LEFT JOIN crm_raw.source_schedules sch ON sch.source = k.source AND sch.object = k.object
       LEFT JOIN LATERAL (
           SELECT r.finished_at FROM crm_raw.sync_runs r
-           WHERE r.source = k.source AND r.object = k.object AND r.status = 'succeeded'
+           WHERE r.source = k.source AND r.object = k.object AND r.status IN ('succeeded', 'partial')
              AND r.finished_at <= p_at
            ORDER BY r.finished_at DESC LIMIT 1) ls ON true
       LEFT JOIN LATERAL (
@@ -4402,6 +4599,54 @@ BEGIN
         RETURN v_all;
     END IF;
     RETURN v_some;
+END;
+$$;
+CREATE FUNCTION crm_private.sync_owner_teams() RETURNS TABLE(added integer, ended integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_mode text;
+BEGIN
+    SELECT m.mode INTO v_mode FROM crm_raw.ownership_mapping m;
+    -- the owner comes from the applied Salesforce record itself (OwnerId -> the Salesforce
+    -- user), never from the assigned_to edge: writers may re-assign an account they can write,
+    -- and that must not make anybody a member of a team
+    WITH desired AS (
+        SELECT DISTINCT uns.node_id AS user_id, t.id AS team_id
+          FROM crm.node_sources ans
+          JOIN crm_raw.records r ON r.id = ans.last_record_id
+          JOIN crm.nodes a ON a.id = ans.node_id AND a.node_type = 'org' AND a.archived_at IS NULL
+          JOIN crm.node_sources uns ON uns.source = 'salesforce' AND uns.object = 'User'
+                                   AND uns.external_id = btrim(r.payload ->> 'OwnerId')
+          JOIN crm.nodes u ON u.id = uns.node_id AND u.node_type = 'user' AND u.archived_at IS NULL
+                          AND coalesce(u.properties ->> 'active', 'true') <> 'false'
+          JOIN crm.nodes t ON t.id = (a.attrs ->> 'ingest_team')::uuid AND t.node_type = 'team'
+                          AND t.archived_at IS NULL AND t.attrs ->> 'ownership_mapping' = 'per_owner'
+         WHERE coalesce(v_mode, 'none') = 'per_owner'
+           AND ans.source = 'salesforce' AND ans.object = 'Account'
+    ), ending AS (
+        UPDATE crm.edges m SET effective_to = now()
+         WHERE m.edge_type = 'member_of' AND m.properties ->> 'managed_by' = 'ownership_mapping'
+           AND m.archived_at IS NULL AND m.effective_to IS NULL
+           AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.user_id = m.source_id AND d.team_id = m.target_id)
+        RETURNING 1
+    ), adding AS (
+        INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+        SELECT 'member_of', d.user_id, d.team_id,
+               '{"managed_by": "ownership_mapping", "added_by": "crm360 ingestion (owner of the team''s accounts)"}'::jsonb,
+               now()
+          FROM desired d
+         WHERE NOT EXISTS (SELECT 1 FROM crm.edges m
+                            WHERE m.edge_type = 'member_of' AND m.source_id = d.user_id AND m.target_id = d.team_id
+                              AND m.archived_at IS NULL AND m.effective_to IS NULL)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM adding)::integer, (SELECT count(*) FROM ending)::integer INTO added, ended;
+    RETURN NEXT;
 END;
 $$;
 CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) RETURNS TABLE(source text, object text, started_at timestamp with time zone, finished_at timestamp with time zone, status text, error text, rows_received bigint, rows_rejected bigint)
@@ -5260,6 +5505,8 @@ DECLARE
     v_run     crm_raw.sync_runs%ROWTYPE;
     v_counts  record;
     v_reasons jsonb;
+    v_new_applied  bigint := 0;
+    v_new_rejected bigint := 0;
 BEGIN
     SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -5273,9 +5520,13 @@ BEGIN
         SELECT count(*) FILTER (WHERE x.status = 'applied') AS applied,
                count(*) FILTER (WHERE x.status = 'orphan') AS orphans,
                count(*) FILTER (WHERE x.status = 'rejected') AS rejected,
-               max(x.source_updated_at) AS newest
+               max(x.source_updated_at) AS newest,
+               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'applied') AS new_applied,
+               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'rejected') AS new_rejected
           INTO v_counts
           FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
+        v_new_applied := v_counts.new_applied;
+        v_new_rejected := v_counts.new_rejected;
         UPDATE crm_raw.sync_runs r
            SET applied = v_counts.applied, orphans = v_counts.orphans,
                rejected = greatest(r.rejected, v_counts.rejected),
@@ -5304,6 +5555,8 @@ BEGIN
         'full_refresh', v_run.full_refresh, 'received', v_run.received, 'landed', v_run.landed,
         'duplicates', v_run.duplicates, 'rejected', v_run.rejected, 'applied', v_run.applied,
         'orphans', v_run.orphans, 'cursor_before', v_run.cursor_before, 'cursor_after', v_run.cursor_after,
+        'new_applied', v_new_applied, 'new_rejected', v_new_rejected,
+        'unchanged', coalesce(v_run.duplicates, 0),
         'error', v_run.error, 'first_rejections', coalesce(v_reasons, '[]'));
 END;
 $$;
@@ -5431,15 +5684,22 @@ CREATE VIEW crm.accounts_360_live WITH (security_invoker='true') AS
     b.crm_id,
     b.name,
     b.domain,
-    b.owner,
+    b.owner_name,
+    b.owner_email,
     b.team,
     b.open_tickets,
     b.oldest_open_ticket_at,
     round((EXTRACT(epoch FROM (now() - b.oldest_open_ticket_at)) / (86400)::numeric), 1) AS oldest_open_ticket_age_days,
     b.high_priority_open_tickets,
     b.active_opportunities,
-    b.pipeline_value,
-    b.weighted_pipeline_value,
+        CASE
+            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN b.pipeline_value
+            ELSE NULL::numeric
+        END AS pipeline_value,
+        CASE
+            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN b.weighted_pipeline_value
+            ELSE NULL::numeric
+        END AS weighted_pipeline_value,
     b.arr,
     b.active_contracts,
     b.next_renewal_date,
@@ -5474,7 +5734,8 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
             accounts_360_stored.crm_id,
             accounts_360_stored.name,
             accounts_360_stored.domain,
-            accounts_360_stored.owner,
+            accounts_360_stored.owner_name,
+            accounts_360_stored.owner_email,
             accounts_360_stored.team,
             accounts_360_stored.open_tickets,
             accounts_360_stored.oldest_open_ticket_at,
@@ -5497,7 +5758,7 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
             accounts_360_stored.as_of,
             accounts_360_stored.account_acl,
             accounts_360_stored.uniform
-           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, orphans, identity_mismatches, duplicate_candidates, duplicate_others, as_of, account_acl, uniform)
+           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner_name, owner_email, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, orphans, identity_mismatches, duplicate_candidates, duplicate_others, as_of, account_acl, uniform)
         ), dv AS MATERIALIZED (
          SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
         )
@@ -5506,7 +5767,8 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
     b.crm_id,
     b.name,
     b.domain,
-    b.owner,
+    b.owner_name,
+    b.owner_email,
     b.team,
     b.open_tickets,
     b.oldest_open_ticket_at,
@@ -5555,7 +5817,8 @@ UNION ALL
     l.crm_id,
     l.name,
     l.domain,
-    l.owner,
+    l.owner_name,
+    l.owner_email,
     l.team,
     l.open_tickets,
     l.oldest_open_ticket_at,
@@ -6347,22 +6610,41 @@ CREATE VIEW crm.orphans WITH (security_invoker='true') AS
    FROM crm_raw.records r
   WHERE (status = 'orphan'::text)
   ORDER BY source, object, external_id, source_updated_at DESC NULLS LAST, id DESC;
+CREATE VIEW crm.read_models WITH (security_invoker='true') AS
+ SELECT read_model,
+    materialized_view,
+    as_of,
+    refresh_duration_ms,
+    data_changed_at,
+    stale,
+        CASE
+            WHEN (stale AND (as_of IS NOT NULL) AND (data_changed_at IS NOT NULL)) THEN (data_changed_at - as_of)
+            ELSE NULL::interval
+        END AS behind_by,
+    COALESCE(array_to_string(inputs, ', '::text), 'every source object'::text) AS inputs
+   FROM crm_private.read_model_status() s(read_model, materialized_view, as_of, refresh_duration_ms, data_changed_at, stale, inputs);
 CREATE VIEW crm.source_freshness WITH (security_invoker='true') AS
- SELECT source,
-    object,
-    freshness_group,
-    status,
-    overdue,
-    last_success_at,
-    last_attempt_at,
-    last_run_status,
-    last_error,
-    rows_received,
-    rows_applied,
-    rows_rejected,
-    expected_interval,
-    (expected_interval * (1.5)::double precision) AS overdue_after
-   FROM crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue);
+ SELECT f.source,
+    f.object,
+    f.freshness_group,
+    f.status,
+    f.overdue,
+    f.last_success_at,
+    f.last_attempt_at,
+    f.last_run_status,
+    f.last_error,
+    f.rows_received,
+    f.rows_applied,
+    f.rows_rejected,
+    f.expected_interval,
+    (f.expected_interval * (1.5)::double precision) AS overdue_after,
+    rm.read_models_as_of,
+    COALESCE(rm.read_models_stale, false) AS read_models_stale
+   FROM (crm_private.source_freshness_at(now(), CURRENT_USER) f(source, object, freshness_group, last_success_at, last_attempt_at, last_run_status, status, last_error, rows_received, rows_applied, rows_rejected, expected_interval, overdue)
+     LEFT JOIN LATERAL ( SELECT min(r.as_of) AS read_models_as_of,
+            bool_or(r.stale) AS read_models_stale
+           FROM crm_private.read_model_status() r(read_model, materialized_view, as_of, refresh_duration_ms, data_changed_at, stale, inputs)
+          WHERE ((r.inputs IS NULL) OR (((f.source || '/'::text) || f.object) = ANY (r.inputs)))) rm ON (true));
 CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
  WITH RECURSIVE direct AS (
          SELECT e.id AS edge_id,
@@ -6426,10 +6708,19 @@ CREATE TABLE crm_private.instance_secret (
     CONSTRAINT instance_secret_secret_check CHECK ((length(secret) >= 64)),
     CONSTRAINT instance_secret_singleton_check CHECK (singleton)
 );
+CREATE TABLE crm_private.read_models (
+    read_model text NOT NULL,
+    public_view text NOT NULL,
+    inputs text[],
+    refresh_order integer DEFAULT 100 NOT NULL,
+    change_seq bigint DEFAULT 0 NOT NULL,
+    data_changed_at timestamp with time zone
+);
 CREATE TABLE crm_private.view_refreshes (
     view_name text NOT NULL,
     refreshed_at timestamp with time zone NOT NULL,
     duration_ms numeric NOT NULL,
+    refreshed_seq bigint DEFAULT 0 NOT NULL,
     CONSTRAINT view_refreshes_duration_ms_check CHECK ((duration_ms >= (0)::numeric))
 );
 CREATE TABLE crm_raw.connector_sources (
@@ -6573,6 +6864,8 @@ ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.instance_secret
     ADD CONSTRAINT instance_secret_pkey PRIMARY KEY (singleton);
+ALTER TABLE ONLY crm_private.read_models
+    ADD CONSTRAINT read_models_pkey PRIMARY KEY (read_model);
 ALTER TABLE ONLY crm_private.view_refreshes
     ADD CONSTRAINT view_refreshes_pkey PRIMARY KEY (view_name);
 ALTER TABLE ONLY crm_raw.connector_sources
@@ -6904,6 +7197,8 @@ REVOKE ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p
 GRANT ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text, p_duration_minutes integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.log_note(p_body text, p_participant_ids uuid[], p_category text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.map_login(p_login name, p_user text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) FROM PUBLIC;
@@ -6927,6 +7222,9 @@ GRANT ALL ON FUNCTION crm.refresh_account_views() TO crm_admin;
 REVOKE ALL ON FUNCTION crm.refresh_crm_views() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_connector;
 GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_admin;
+REVOKE ALL ON FUNCTION crm.refresh_read_models(p_all boolean, p_max_age interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.refresh_read_models(p_all boolean, p_max_age interval) TO crm_connector;
+GRANT ALL ON FUNCTION crm.refresh_read_models(p_all boolean, p_max_age interval) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.release(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
@@ -7062,6 +7360,8 @@ GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb)
 REVOKE ALL ON FUNCTION crm_private.event_about_of(p_event_id uuid, OUT about uuid[], OUT acl uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.invoice_due_at(p_properties jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.invoice_due_at(p_properties jsonb) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) FROM PUBLIC;
@@ -7069,6 +7369,7 @@ GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, 
 REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_admin;
@@ -7098,12 +7399,14 @@ REVOKE ALL ON FUNCTION crm_private.rc_num(p_value jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_pending(p_source text, p_object text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_name text, p_email text, p_fallback text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_prepare() FROM PUBLIC;
-REVOKE ALL ON FUNCTION crm_private.rc_refresh_stats() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_refresh_stats(p_min_fraction numeric) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.rc_write_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.read_model_status() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.read_model_status() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.recompute_acl(p_node_ids uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_clm_contract() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) FROM PUBLIC;
@@ -7125,6 +7428,7 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket_comment() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.refresh_read_model(p_read_model text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
@@ -7140,6 +7444,7 @@ REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.sync_owner_teams() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__audit() FROM PUBLIC;
@@ -7224,6 +7529,7 @@ GRANT SELECT ON TABLE crm.opportunities_active_live TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunity_stage_history TO crm_reader;
 GRANT SELECT ON TABLE crm.orphans TO crm_connector;
 GRANT SELECT ON TABLE crm.orphans TO crm_admin;
+GRANT SELECT ON TABLE crm.read_models TO crm_reader;
 GRANT SELECT ON TABLE crm.source_freshness TO crm_reader;
 GRANT SELECT ON TABLE crm.team_memberships TO crm_reader;
 GRANT SELECT ON TABLE crm_raw.connector_sources TO crm_connector;

@@ -48,9 +48,10 @@ BEGIN
         -- the partners themselves: callers are shown only the pairs whose other account they see
         UPDATE crm_private.account_quality q SET duplicate_others = d.others
           FROM (SELECT p.account_id, array_agg(DISTINCT p.other ORDER BY p.other) AS others
-                  FROM (SELECT c.account_id, c.other_account_id AS other FROM crm.duplicate_candidates c
-                        UNION ALL
-                        SELECT c.other_account_id, c.account_id FROM crm.duplicate_candidates c) p
+                  FROM (SELECT x.account_id, x.other
+                          FROM crm.duplicate_candidates c   -- one scan of the view, both directions
+                          CROSS JOIN LATERAL (VALUES (c.account_id, c.other_account_id),
+                                                     (c.other_account_id, c.account_id)) AS x (account_id, other)) p
                  GROUP BY p.account_id) d
          WHERE d.account_id = q.account_id;
         REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
