@@ -103,20 +103,23 @@ SELECT
     coalesce(ow.owner_name, clm.label)               AS owner_name,
     CASE WHEN ow.owner_name IS NOT NULL THEN ow.owner_email ELSE clm.properties ->> 'email' END AS owner_email,
     tm.team                                          AS team,
-    coalesce(tk.open_tickets, 0)                     AS open_tickets,
-    tk.oldest_open_at                                AS oldest_open_ticket_at,
-    coalesce(tk.high_priority, 0)                    AS high_priority_open_tickets,
-    coalesce(op.active_opportunities, 0)             AS active_opportunities,
-    coalesce(op.pipeline_value, 0)::numeric(18,2)    AS pipeline_value,
-    coalesce(op.weighted_pipeline_value, 0)::numeric(18,2) AS weighted_pipeline_value,
-    coalesce(ct.arr, 0)::numeric(18,2)               AS arr,
-    coalesce(ct.active_contracts, 0)                 AS active_contracts,
-    ct.next_renewal_date,
-    coalesce(iv.open_invoices, 0)                    AS open_invoices,
-    coalesce(iv.open_amount, 0)::numeric(18,2)       AS open_invoice_amount,
-    coalesce(iv.overdue_invoices, 0)                 AS overdue_invoices,
-    coalesce(iv.overdue_amount, 0)::numeric(18,2)    AS overdue_invoice_amount,
-    lt.last_touch_at
+    coalesce(k.open_tickets, 0)                      AS open_tickets,
+    k.oldest_open_at                                 AS oldest_open_ticket_at,
+    coalesce(k.high_priority, 0)                     AS high_priority_open_tickets,
+    coalesce(k.active_opportunities, 0)              AS active_opportunities,
+    coalesce(k.pipeline_value, 0)::numeric(18,2)     AS pipeline_value,
+    coalesce(k.weighted_pipeline_value, 0)::numeric(18,2) AS weighted_pipeline_value,
+    coalesce(k.arr, 0)::numeric(18,2)                AS arr,
+    coalesce(k.active_contracts, 0)                  AS active_contracts,
+    k.next_renewal_date,
+    coalesce(k.open_invoices, 0)                     AS open_invoices,
+    coalesce(k.open_amount, 0)::numeric(18,2)        AS open_invoice_amount,
+    coalesce(k.overdue_invoices, 0)                  AS overdue_invoices,
+    coalesce(k.overdue_amount, 0)::numeric(18,2)     AS overdue_invoice_amount,
+    lt.last_touch_at,
+    -- for the materialized view (crm_private.accounts_360_mv.uniform): every child and touch
+    -- event counted above is visible to whoever sees the account through its acl
+    coalesce(k.uniform, true) AND coalesce(lt.uniform, true) AS counted_rows_uniform
 FROM crm.nodes a
 -- the owner: the CRM owner (assigned_to role owner, kept by ingestion from Salesforce OwnerId),
 -- else whoever claimed the account in crm360
@@ -135,88 +138,87 @@ LEFT JOIN LATERAL (
       FROM crm.nodes t
      WHERE t.id = ANY (a.restricted_to) AND t.node_type = 'team'
 ) tm ON true
+-- the account's children, ONE pass over its owned_by edges (index edges_target) with each
+-- child's current state claim (index assertions_current_node), every measure a FILTER:
+--   open ticket      — ticket_status new, open, pending or hold;
+--   active deal      — not is_closed, deal_stage not closed* or dead (none = active);
+--   ARR              — contract_status active and effective_date <= today <= end_date
+--                      (missing dates are open-ended); next renewal = earliest end_date
+--                      >= today among active-status contracts;
+--   open invoice     — invoice_status open; overdue once its due moment has passed
+--                      (properties.due_at, else the end of due_date in UTC: the rule of
+--                      crm_private.invoice_due_at, written here because a materialized view
+--                      may not depend on a repeatable function)
 LEFT JOIN LATERAL (
-    SELECT count(*) AS open_tickets,
-           min(CASE WHEN pg_input_is_valid(c.properties ->> 'opened_at', 'timestamptz')
-                    THEN (c.properties ->> 'opened_at')::timestamptz ELSE c.created_at END) AS oldest_open_at,
-           count(*) FILTER (WHERE lower(coalesce(s.claim ->> 'priority', c.properties ->> 'priority'))
-                                  IN ('high', 'urgent')) AS high_priority
+    SELECT count(*) FILTER (WHERE x.open_ticket)                                  AS open_tickets,
+           min(x.opened_at) FILTER (WHERE x.open_ticket)                          AS oldest_open_at,
+           count(*) FILTER (WHERE x.open_ticket AND x.priority IN ('high', 'urgent')) AS high_priority,
+           count(*) FILTER (WHERE x.active_deal)                                  AS active_opportunities,
+           sum(x.amount) FILTER (WHERE x.active_deal)                             AS pipeline_value,
+           sum(x.amount * x.probability) FILTER (WHERE x.active_deal)             AS weighted_pipeline_value,
+           sum(x.annual_value) FILTER (WHERE x.in_term)                           AS arr,
+           count(*) FILTER (WHERE x.in_term)                                      AS active_contracts,
+           min(x.end_date) FILTER (WHERE x.active_contract AND x.end_date >= current_date) AS next_renewal_date,
+           count(*) FILTER (WHERE x.open_invoice)                                 AS open_invoices,
+           sum(x.remaining) FILTER (WHERE x.open_invoice)                         AS open_amount,
+           count(*) FILTER (WHERE x.open_invoice AND x.due_at <= now())           AS overdue_invoices,
+           sum(x.remaining) FILTER (WHERE x.open_invoice AND x.due_at <= now())   AS overdue_amount,
+           bool_and(x.counted IS NOT TRUE OR x.acl IS NULL OR x.acl @> coalesce(a.acl, '{}')) AS uniform
       FROM crm.edges e
       JOIN crm.nodes c ON c.id = e.source_id
-      JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'ticket_status'
-                           AND s.assertion_key = '' AND s.superseded_at IS NULL
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
-       AND c.node_type = 'ticket' AND c.archived_at IS NULL
-       AND s.claim ->> 'status' IN ('new', 'open', 'pending', 'hold')
-) tk ON true
-LEFT JOIN LATERAL (
-    SELECT count(*) AS active_opportunities,
-           sum((v.claim ->> 'amount')::numeric) AS pipeline_value,
-           sum((v.claim ->> 'amount')::numeric * (w.claim ->> 'probability')::numeric) AS weighted_pipeline_value
-      FROM crm.edges e
-      JOIN crm.nodes c ON c.id = e.source_id
-      LEFT JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'deal_stage'
-                                AND s.assertion_key = '' AND s.superseded_at IS NULL
-      LEFT JOIN crm.assertions v ON v.subject_node_id = c.id AND v.assertion_type = 'deal_value'
-                                AND v.assertion_key = '' AND v.superseded_at IS NULL
-      LEFT JOIN crm.assertions w ON w.subject_node_id = c.id AND w.assertion_type = 'win_probability'
-                                AND w.assertion_key = '' AND w.superseded_at IS NULL
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
-       AND c.node_type = 'opportunity' AND c.archived_at IS NULL
-       AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
-       AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
-                OR coalesce(s.claim ->> 'stage', '') = 'dead')
-) op ON true
-LEFT JOIN LATERAL (
-    SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
-           count(*) FILTER (WHERE x.in_term) AS active_contracts,
-           min(x.end_date) FILTER (WHERE x.end_date >= current_date) AS next_renewal_date
-      FROM crm.edges e
-      JOIN crm.nodes c ON c.id = e.source_id
-      JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'contract_status'
-                           AND s.assertion_key = '' AND s.superseded_at IS NULL
+      LEFT JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_key = '' AND s.superseded_at IS NULL
+                                AND s.assertion_type = CASE c.node_type WHEN 'ticket' THEN 'ticket_status'
+                                                                        WHEN 'opportunity' THEN 'deal_stage'
+                                                                        WHEN 'contract' THEN 'contract_status'
+                                                                        WHEN 'invoice' THEN 'invoice_status' END
+      LEFT JOIN crm.assertions v ON c.node_type = 'opportunity' AND v.subject_node_id = c.id
+                                AND v.assertion_type = 'deal_value' AND v.assertion_key = '' AND v.superseded_at IS NULL
+      LEFT JOIN crm.assertions w ON c.node_type = 'opportunity' AND w.subject_node_id = c.id
+                                AND w.assertion_type = 'win_probability' AND w.assertion_key = '' AND w.superseded_at IS NULL
       CROSS JOIN LATERAL (
-          SELECT d.end_date,
-                 coalesce((s.claim ->> 'annual_value')::numeric,
-                          CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
-                               THEN (c.properties ->> 'annual_value')::numeric END) AS annual_value,
-                 (d.effective_date IS NULL OR d.effective_date <= current_date)
-                 AND (d.end_date IS NULL OR d.end_date >= current_date) AS in_term
-            FROM (SELECT CASE WHEN pg_input_is_valid(c.properties ->> 'effective_date', 'date')
-                              THEN (c.properties ->> 'effective_date')::date END AS effective_date,
-                         CASE WHEN pg_input_is_valid(c.properties ->> 'end_date', 'date')
-                              THEN (c.properties ->> 'end_date')::date END AS end_date) d
-      ) x
-     WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
-       AND c.node_type = 'contract' AND c.archived_at IS NULL
-       AND s.claim ->> 'status' = 'active'
-) ct ON true
-LEFT JOIN LATERAL (
-    SELECT count(*) AS open_invoices,
-           sum(x.remaining) AS open_amount,
-           count(*) FILTER (WHERE x.due_at <= now()) AS overdue_invoices,
-           coalesce(sum(x.remaining) FILTER (WHERE x.due_at <= now()), 0) AS overdue_amount
-      FROM crm.edges e
-      JOIN crm.nodes c ON c.id = e.source_id
-      JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_type = 'invoice_status'
-                           AND s.assertion_key = '' AND s.superseded_at IS NULL
-      CROSS JOIN LATERAL (
-          SELECT coalesce((s.claim ->> 'amount_remaining')::numeric,
-                          CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
-                               THEN (c.properties ->> 'amount_remaining')::numeric END, 0) AS remaining,
-                 -- the due moment (Stripe due_date is a moment): properties.due_at, else the
-                 -- end of due_date in UTC; past due once it has passed
-                 CASE WHEN pg_input_is_valid(c.properties ->> 'due_at', 'timestamptz')
+          SELECT c.acl,
+                 c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice') AS counted,
+                 c.node_type = 'ticket' AND s.claim ->> 'status' IN ('new', 'open', 'pending', 'hold') AS open_ticket,
+                 CASE WHEN c.node_type = 'ticket'
+                      THEN CASE WHEN pg_input_is_valid(c.properties ->> 'opened_at', 'timestamptz')
+                                THEN (c.properties ->> 'opened_at')::timestamptz ELSE c.created_at END END AS opened_at,
+                 lower(coalesce(s.claim ->> 'priority', c.properties ->> 'priority')) AS priority,
+                 c.node_type = 'opportunity'
+                   AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
+                   AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
+                            OR coalesce(s.claim ->> 'stage', '') = 'dead') AS active_deal,
+                 (v.claim ->> 'amount')::numeric AS amount,
+                 (w.claim ->> 'probability')::numeric AS probability,
+                 c.node_type = 'contract' AND s.claim ->> 'status' = 'active' AS active_contract,
+                 c.node_type = 'contract' AND s.claim ->> 'status' = 'active'
+                   AND (d.effective_date IS NULL OR d.effective_date <= current_date)
+                   AND (d.end_date IS NULL OR d.end_date >= current_date) AS in_term,
+                 CASE WHEN c.node_type = 'contract'
+                      THEN coalesce((s.claim ->> 'annual_value')::numeric,
+                                    CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
+                                         THEN (c.properties ->> 'annual_value')::numeric END) END AS annual_value,
+                 d.end_date,
+                 c.node_type = 'invoice' AND s.claim ->> 'status' = 'open' AS open_invoice,
+                 CASE WHEN c.node_type = 'invoice'
+                      THEN coalesce((s.claim ->> 'amount_remaining')::numeric,
+                                    CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
+                                         THEN (c.properties ->> 'amount_remaining')::numeric END, 0) END AS remaining,
+                 CASE WHEN c.node_type <> 'invoice' THEN NULL
+                      WHEN pg_input_is_valid(c.properties ->> 'due_at', 'timestamptz')
                       THEN (c.properties ->> 'due_at')::timestamptz
                       WHEN pg_input_is_valid(c.properties ->> 'due_date', 'date')
                       THEN ((c.properties ->> 'due_date')::date + 1)::timestamp AT TIME ZONE 'UTC' END AS due_at
+            FROM (SELECT CASE WHEN c.node_type = 'contract' AND pg_input_is_valid(c.properties ->> 'effective_date', 'date')
+                              THEN (c.properties ->> 'effective_date')::date END AS effective_date,
+                         CASE WHEN c.node_type = 'contract' AND pg_input_is_valid(c.properties ->> 'end_date', 'date')
+                              THEN (c.properties ->> 'end_date')::date END AS end_date) d
       ) x
      WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
-       AND c.node_type = 'invoice' AND c.archived_at IS NULL
-       AND s.claim ->> 'status' = 'open'
-) iv ON true
+       AND c.archived_at IS NULL AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice')
+) k ON true
 LEFT JOIN LATERAL (
-    SELECT max(ev.occurred_at) AS last_touch_at
+    SELECT max(ev.occurred_at) AS last_touch_at,
+           bool_and(ev.acl @> coalesce(a.acl, '{}')) AS uniform
       FROM crm.event_participants p
       JOIN crm.events ev ON ev.id = p.event_id
      WHERE p.node_id = a.id
@@ -245,19 +247,7 @@ SELECT f.*,
        coalesce(q.duplicate_others, '{}')            AS duplicate_others,
        now()                                         AS as_of,
        a.acl                                         AS account_acl,
-       NOT EXISTS (SELECT 1
-                     FROM crm.edges e
-                     JOIN crm.nodes c ON c.id = e.source_id
-                    WHERE e.target_id = a.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL AND e.effective_to IS NULL
-                      AND c.archived_at IS NULL AND c.node_type IN ('ticket', 'opportunity', 'contract', 'invoice')
-                      AND c.acl IS NOT NULL AND NOT (c.acl @> coalesce(a.acl, '{}')))
-       AND NOT EXISTS (SELECT 1
-                         FROM crm.event_participants p
-                         JOIN crm.events ev ON ev.id = p.event_id
-                        WHERE p.node_id = a.id
-                          AND ev.event_type IN ('meeting', 'phone_call', 'email')
-                          AND ev.occurred_at <= now()
-                          AND NOT (ev.acl @> coalesce(a.acl, '{}')))  AS uniform
+       f.counted_rows_uniform                        AS uniform
   FROM crm_private.accounts_360_facts f
   JOIN crm.nodes a ON a.id = f.account_id
   LEFT JOIN crm_private.account_quality q ON q.account_id = f.account_id
