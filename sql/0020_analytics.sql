@@ -231,9 +231,9 @@ ALTER TABLE crm.events FORCE ROW LEVEL SECURITY;
 ALTER TABLE crm.node_sources FORCE ROW LEVEL SECURITY;
 ALTER TABLE crm_raw.records FORCE ROW LEVEL SECURITY;
 
+-- (the comments of 0004, unchanged: 0004 re-run on this shape writes the same)
 COMMENT ON MATERIALIZED VIEW crm_private.opportunities_active_mv IS
-    'Storage of crm.opportunities_active (seed 001 §6.1): one row per live opportunity not closed (Salesforce IsClosed) and not in a terminal stage, flat and typed for BI, with its account and close date. Refreshed by crm.refresh_crm_views(); never granted: read it through crm.opportunities_active.';
--- (the six comments of 0004, unchanged: 0004 re-run on this shape writes the same)
+    'Storage of crm.opportunities_active (seed 001 §6.1): one row per live opportunity not in a terminal stage. Refreshed by crm.refresh_crm_views(); never granted: read it through crm.opportunities_active.';
 COMMENT ON COLUMN crm_private.opportunities_active_mv.estimated_value IS 'properties.estimated_value as numeric (NULL when absent or not a number)';
 COMMENT ON COLUMN crm_private.opportunities_active_mv.stage_since IS 'When the current deal_stage assertion was made';
 COMMENT ON COLUMN crm_private.opportunities_active_mv.current_value IS 'Amount of the current deal_value assertion';

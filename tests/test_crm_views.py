@@ -9,9 +9,12 @@ import psycopg
 from tests.crm_helpers import opportunity, org, person, raises_sqlstate, val
 
 OA_COLS = ("node_id, label, code, name, estimated_value, teams, stage, pipeline, stage_since, current_value, "
-           "win_probability, primary_contact_name, primary_contact_id, assigned_to_name, assigned_to_id, created_at")
-CD_COLS = ("node_id, label, code, first_name, last_name, email, phone, title, organization, org_id, "
-           "current_contact_info, current_sentiment, created_at")
+           "win_probability, primary_contact_name, primary_contact_id, assigned_to_name, assigned_to_id, created_at, "
+           "node_id_text, account_id, account_id_text, account_name, close_date, currency, primary_contact_id_text, "
+           "assigned_to_email, assigned_to_id_text")
+CD_COLS = ("node_id, label, code, first_name, last_name, email, phone, title, organization, org_id, created_at, "
+           "node_id_text, org_id_text, contact_info_email, contact_info_phone, contact_info_address, "
+           "preferred_contact, sentiment, sentiment_confidence, sentiment_notes")
 
 
 def rows(conn, sql, params=None):
@@ -53,12 +56,14 @@ def test_read_models_match_live_views_and_expected_rows(conn):
     d = dict(zip([c.strip() for c in OA_COLS.split(",")], r, strict=True))
     assert d["node_id"] == g["deal"] and d["stage"] == "proposal" and d["pipeline"] == "PL-SALES"
     assert float(d["estimated_value"]) == 12000.5 and float(d["current_value"]) == 9000
-    assert float(d["win_probability"]) == 0.3 and d["teams"] == ["sales"]
+    assert float(d["win_probability"]) == 0.3 and d["teams"] == "sales" and d["currency"] == "USD"
     assert (d["primary_contact_id"], d["primary_contact_name"]) == (g["ana"], "Ana Silva")
     assert (d["assigned_to_id"], d["assigned_to_name"]) == (g["bo"], "Bo Berg")
+    assert d["node_id_text"] == str(g["deal"]) and d["account_id"] is None    # not owned by an account
     types = dict(rows(conn, "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                             "WHERE attrelid = 'crm.opportunities_active'::regclass AND attnum > 0"))
-    assert types["estimated_value"] == types["current_value"] == types["win_probability"] == "numeric"
+    assert types["estimated_value"] == types["current_value"] == "numeric(18,2)"
+    assert types["win_probability"] == "numeric(5,4)" and types["close_date"] == "date"
 
     cd = rows(conn, f"SELECT {CD_COLS} FROM crm.contacts_directory ORDER BY node_id")
     assert cd == rows(conn, f"SELECT {CD_COLS} FROM crm.contacts_directory_live ORDER BY node_id")
@@ -66,7 +71,10 @@ def test_read_models_match_live_views_and_expected_rows(conn):
     assert set(by_id) == {g["ana"], g["bo"]}
     ana = by_id[g["ana"]]
     assert ana[5] == "ana@acme.example" and ana[8] == "Acme" and ana[9] == g["acme"]
-    assert ana[10] == {"phone": "+1 555"} and ana[11] == {"stance": "positive"}
+    assert ana[12] == str(g["acme"]) and ana[14] == "+1 555" and ana[13] is None and ana[17] == "positive"
+    detail = rows(conn, "SELECT current_contact_info, current_sentiment FROM crm.contacts_directory_detail "
+                        "WHERE node_id = %s", (g["ana"],))
+    assert detail == [({"phone": "+1 555"}, {"stance": "positive"})]
     assert by_id[g["bo"]][8] is None
     # refresh log: one row per view, updated on every refresh
     first = dict(rows(conn, "SELECT view_name, refreshed_at FROM crm_private.view_refreshes"))

@@ -26,8 +26,6 @@ WITH adm AS MATERIALIZED (
     SELECT v.id FROM adm, crm_private.visible_node_ids('org', current_user) AS v(id) WHERE NOT adm.is_admin
 ), dv AS MATERIALIZED (
     SELECT crm_private.actor_can_read_assertion_type('deal_value') AS ok
-), refreshed AS MATERIALIZED (
-    SELECT r.refreshed_at FROM crm_private.view_refreshes r WHERE r.view_name = 'crm_private.opportunities_active_mv'
 )
 SELECT x.node_id, x.label, x.code, x.name, x.estimated_value, x.teams, x.stage, x.pipeline, x.stage_since,
        x.current_value, x.win_probability, x.primary_contact_name, x.primary_contact_id, x.assigned_to_name,
@@ -35,11 +33,10 @@ SELECT x.node_id, x.label, x.code, x.name, x.estimated_value, x.teams, x.stage, 
        x.node_id::text AS node_id_text,
        x.account_id, x.account_id::text AS account_id_text, x.account_name, x.close_date, x.currency,
        x.primary_contact_id::text AS primary_contact_id_text,
-       x.assigned_to_email, x.assigned_to_id::text AS assigned_to_id_text,
-       (SELECT refreshed_at FROM refreshed) AS as_of
+       x.assigned_to_email, x.assigned_to_id::text AS assigned_to_id_text
   FROM (SELECT mv.node_id, mv.label, mv.code, mv.name, mv.estimated_value, mv.teams, mv.stage, mv.pipeline,
                mv.stage_since,
-               CASE WHEN (SELECT ok FROM dv) THEN mv.current_value END AS current_value,
+               (CASE WHEN (SELECT ok FROM dv) THEN mv.current_value END)::numeric(18,2) AS current_value,
                mv.win_probability,
                CASE WHEN (SELECT is_admin FROM adm) OR mv.primary_contact_id IN (SELECT id FROM vis_person)
                     THEN mv.primary_contact_name END AS primary_contact_name,
@@ -66,7 +63,7 @@ SELECT x.node_id, x.label, x.code, x.name, x.estimated_value, x.teams, x.stage, 
                  WHERE NOT (SELECT is_admin FROM adm)) mv) x;
 
 COMMENT ON VIEW crm.opportunities_active IS
-    'Active opportunities as a flat CRM table (seed 001 §6.1): one row per live opportunity not closed (Salesforce IsClosed) and not in a terminal stage, with account, stage, value, win probability, close date, primary contact and owner. Flat and typed for BI; jsonb in crm.opportunities_detail. Materialized: as of the last crm.refresh_crm_views() (column as_of); crm.opportunities_active_live is always current; crm.opportunities lists every opportunity live.';
+    'Active opportunities as a flat CRM table (seed 001 §6.1): one row per live opportunity not closed (Salesforce IsClosed) and not in a terminal stage, with account, stage, value, win probability, close date, primary contact and owner. Flat and typed for BI; jsonb in crm.opportunities_detail. Materialized: as of the last crm.refresh_crm_views(); crm.opportunities_active_live is always current; crm.opportunities lists every opportunity live.';
 
 CREATE OR REPLACE VIEW crm.opportunities_active_live
 WITH (security_invoker = true) AS
@@ -101,8 +98,7 @@ SELECT
     val.claim ->> 'currency'               AS currency,
     pc.id::text                            AS primary_contact_id_text,
     owner.email                            AS assigned_to_email,
-    owner.id::text                         AS assigned_to_id_text,
-    now()                                  AS as_of
+    owner.id::text                         AS assigned_to_id_text
 FROM crm.nodes n
 LEFT JOIN crm.assertions stg
        ON stg.subject_node_id = n.id AND stg.assertion_type = 'deal_stage'
@@ -165,7 +161,7 @@ WHERE n.node_type = 'opportunity'
             stg.claim ->> 'stage' IN ('closed_won', 'closed_lost', 'dead')));
 
 COMMENT ON VIEW crm.opportunities_active_live IS
-    'Same rows and columns as crm.opportunities_active, computed from the base tables as the caller on every read (always current, slower at scale; as_of = now).';
+    'Same rows and columns as crm.opportunities_active, computed from the base tables as the caller on every read (always current, slower at scale).';
 
 DO $$
 DECLARE
@@ -198,7 +194,6 @@ COMMENT ON COLUMN %1$s.currency IS 'ISO currency of current_value (NULL with it)
 COMMENT ON COLUMN %1$s.primary_contact_id_text IS 'primary_contact_id as text';
 COMMENT ON COLUMN %1$s.assigned_to_email IS 'Email of the owner user';
 COMMENT ON COLUMN %1$s.assigned_to_id_text IS 'assigned_to_id as text';
-COMMENT ON COLUMN %1$s.as_of IS 'When the row was computed: the last crm.refresh_crm_views() (crm.opportunities_active) or now (crm.opportunities_active_live)';
 $f$, v_view);
     END LOOP;
 END

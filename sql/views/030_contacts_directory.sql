@@ -17,8 +17,6 @@ WITH adm AS MATERIALIZED (
     SELECT v.id FROM adm, crm_private.visible_node_ids('person', current_user) AS v(id) WHERE NOT adm.is_admin
 ), vis_org AS MATERIALIZED (
     SELECT v.id FROM adm, crm_private.visible_node_ids('org', current_user) AS v(id) WHERE NOT adm.is_admin
-), refreshed AS MATERIALIZED (
-    SELECT r.refreshed_at FROM crm_private.view_refreshes r WHERE r.view_name = 'crm_private.contacts_directory_mv'
 )
 SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.phone, mv.title,
        CASE WHEN (SELECT is_admin FROM adm) OR mv.org_id IN (SELECT id FROM vis_org)
@@ -40,8 +38,7 @@ SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.
        mv.current_sentiment ->> 'stance' AS sentiment,
        (CASE WHEN pg_input_is_valid(mv.current_sentiment ->> 'confidence', 'numeric(5,4)')
              THEN mv.current_sentiment ->> 'confidence' END)::numeric(5,4) AS sentiment_confidence,
-       mv.current_sentiment ->> 'notes' AS sentiment_notes,
-       (SELECT refreshed_at FROM refreshed) AS as_of
+       mv.current_sentiment ->> 'notes' AS sentiment_notes
   FROM (-- admins: the whole stored copy; everyone else: only their visible rows, fetched
         -- through the unique index on node_id (a rep's cost follows what they can see)
         SELECT m.* FROM crm_private.contacts_directory_mv m WHERE (SELECT is_admin FROM adm)
@@ -50,7 +47,7 @@ SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.
          WHERE NOT (SELECT is_admin FROM adm)) mv;
 
 COMMENT ON VIEW crm.contacts_directory IS
-    'Contacts directory (seed 001 §6.2): one row per live person with code, names, email, phone, title, current employer and the current contact_info and sentiment claims as columns. Flat and typed for BI; the claims as jsonb: crm.contacts_directory_detail. Materialized: as of the last crm.refresh_crm_views() (column as_of); crm.contacts_directory_live is always current.';
+    'Contacts directory (seed 001 §6.2): one row per live person with code, names, email, phone, title, current employer and the current contact_info and sentiment claims as columns. Flat and typed for BI; the claims as jsonb: crm.contacts_directory_detail. Materialized: as of the last crm.refresh_crm_views(); crm.contacts_directory_live is always current.';
 
 CREATE OR REPLACE VIEW crm.contacts_directory_live
 WITH (security_invoker = true) AS
@@ -79,8 +76,7 @@ SELECT
     sent.claim ->> 'stance'       AS sentiment,
     (CASE WHEN pg_input_is_valid(sent.claim ->> 'confidence', 'numeric(5,4)')
           THEN sent.claim ->> 'confidence' END)::numeric(5,4) AS sentiment_confidence,
-    sent.claim ->> 'notes'        AS sentiment_notes,
-    now()                         AS as_of
+    sent.claim ->> 'notes'        AS sentiment_notes
 FROM crm.nodes n
 LEFT JOIN LATERAL (
     SELECT o.id, o.label
@@ -104,7 +100,7 @@ WHERE n.node_type = 'person'
   AND n.archived_at IS NULL;
 
 COMMENT ON VIEW crm.contacts_directory_live IS
-    'Same rows and columns as crm.contacts_directory, computed from the base tables as the caller on every read (always current; as_of = now).';
+    'Same rows and columns as crm.contacts_directory, computed from the base tables as the caller on every read (always current).';
 
 DO $$
 DECLARE
@@ -132,7 +128,6 @@ COMMENT ON COLUMN %1$s.preferred_contact IS 'preferred_contact of the current co
 COMMENT ON COLUMN %1$s.sentiment IS 'stance of the current sentiment claim (e.g. positive, neutral, negative)';
 COMMENT ON COLUMN %1$s.sentiment_confidence IS 'confidence (0..1) of the current sentiment claim';
 COMMENT ON COLUMN %1$s.sentiment_notes IS 'notes of the current sentiment claim';
-COMMENT ON COLUMN %1$s.as_of IS 'When the row was computed: the last crm.refresh_crm_views() (crm.contacts_directory) or now (crm.contacts_directory_live)';
 $f$, v_view);
     END LOOP;
 END

@@ -72,9 +72,8 @@ SELECT o.id                                             AS opportunity_id,
   LEFT JOIN stages ps
          ON ps.pipeline = stg.claim ->> 'pipeline' AND ps.stage = stg.claim ->> 'stage'
  CROSS JOIN LATERAL (
-      SELECT CASE WHEN (SELECT ok FROM dv)
-                  THEN (CASE WHEN pg_input_is_valid(val.claim ->> 'amount', 'numeric(18,2)')
-                             THEN val.claim ->> 'amount' END)::numeric(18,2) END AS amount,
+      SELECT (CASE WHEN (SELECT ok FROM dv) AND pg_input_is_valid(val.claim ->> 'amount', 'numeric(18,2)')
+                   THEN val.claim ->> 'amount' END)::numeric(18,2) AS amount,
              (CASE WHEN pg_input_is_valid(wp.claim ->> 'probability', 'numeric(5,4)')
                    THEN wp.claim ->> 'probability' END)::numeric(5,4) AS probability,
              coalesce(o.properties ->> 'is_closed', 'false') IN ('true', '1')
