@@ -6,6 +6,7 @@ invoices, 8 meetings/calls/emails/notes; accounts restricted in blocks of 50 to 
 refreshes the read models, and reads the BI views through row-level security as
 * rep    — an ordinary LOGIN role (crm_reader) mapped to a user of one team: sees 50 accounts,
 * admin  — a LOGIN role in crm_admin (not a superuser: through the policies, sees everything),
+* superuser — no row-level security at all (the baseline for admin), up to --admin-max-accounts,
 with, for each view: count(*), a first page (ORDER BY ... LIMIT 50) and one account's rows.
 The rep's plain `SELECT count(*) FROM crm.nodes WHERE node_type = ...` (row-level security on
 the base table, no view) is measured as the baseline the view's overhead is judged against.
@@ -143,6 +144,7 @@ def main() -> int:
         roles = {"rep": rep_dsn}
         if n <= a.admin_max_accounts:
             roles["admin"] = dsn_for(base, db, user=ADMIN, password="bench")
+            roles["superuser"] = dsn_for(base, db)        # no row-level security: the baseline
         res = {}
         for who, dsn in roles.items():
             with psycopg.connect(dsn, autocommit=True) as c:
@@ -150,7 +152,7 @@ def main() -> int:
                     ts, rows = timed(c, q, (account,) if per_account else None, a.repeat)
                     res.setdefault(name, {})[who] = {"median_ms": round(statistics.median(ts), 2),
                                                      "p95_ms": round(pct(ts, 95), 2), "rows": rows}
-                    print(f"  {who:5} {name:45} {statistics.median(ts):9.2f} ms  rows {rows}", flush=True)
+                    print(f"  {who:9} {name:45} {statistics.median(ts):9.2f} ms  rows {rows}", flush=True)
         report["scales"][str(n)] = {**info, "queries": res}
         if not a.keep:
             with psycopg.connect(dsn_for(base, "postgres"), autocommit=True) as c:

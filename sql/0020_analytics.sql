@@ -205,7 +205,7 @@ LEFT JOIN LATERAL (
        AND ob.archived_at IS NULL
        AND ob.effective_to IS NULL
        AND a.node_type = 'org'
-     ORDER BY ob.effective_from DESC NULLS LAST, ob.created_at DESC, ob.id
+     ORDER BY coalesce(ob.effective_from, ob.created_at) DESC, ob.id DESC
      LIMIT 1
 ) acct ON true
 WHERE n.node_type = 'opportunity'

@@ -371,6 +371,20 @@ def test_rep_sees_only_their_rows_and_amounts_only_with_a_grant(world, db):
     assert ada.execute("SELECT count(*) FROM crm.tickets_detail").fetchone()[0] == \
         ada.execute("SELECT count(*) FROM crm.tickets").fetchone()[0] > 0
 
+    # an admin login acting for ada (crm360 account --as, pooled services) sees exactly what ada
+    # sees; not acting, it sees every row (as the DBA does)
+    w.login("ops", "crm_admin", "crm_service")
+    ops = w.connect("ops", autocommit=False)
+    for view in VIEWS_BY_ACCOUNT:
+        q = f"SELECT {key[view]}, account_id FROM crm.{view}"
+        with ops.transaction():
+            ops.execute("SET LOCAL ROLE crm_service")
+            ops.execute("SELECT crm.act_as(%s)", (w.users["ada"],))
+            acting = set(ops.execute(q).fetchall())
+        assert acting == set(ada.execute(q).fetchall()), view
+        with ops.transaction():
+            assert set(ops.execute(q).fetchall()) == set(w.admin.execute(q).fetchall()), view
+
     # deal values are sensitive: NULL for ada, everywhere, until her team holds a deal_value grant
     amounts = ("SELECT o.amount, o.currency, o.expected_amount, d.value_claim, a.current_value, a.currency "
                "FROM crm.opportunities o JOIN crm.opportunities_detail d USING (opportunity_id) "

@@ -26,6 +26,11 @@ GRANT USAGE ON SCHEMA crm_raw TO crm_connector, crm_admin;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm_private FROM PUBLIC, crm_reader, crm_writer, crm_service, crm_connector, crm_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm TO crm_reader;
+-- (that includes the flat analytics views for BI of issue 12 — security_invoker, so row-level
+-- security applies to every row they read; named here so a reviewer sees them granted)
+GRANT SELECT ON crm.tickets, crm.tickets_detail, crm.invoices, crm.invoices_detail, crm.contracts,
+      crm.contracts_detail, crm.opportunities, crm.opportunities_detail, crm.activities, crm.activities_detail,
+      crm.contacts_directory_detail TO crm_reader;
 -- the one definition of the Account 360 aggregates, read by crm.accounts_360_live as the
 -- caller (a security_invoker view: row-level security applies to every child it counts)
 GRANT SELECT ON crm_private.accounts_360_facts TO crm_reader;

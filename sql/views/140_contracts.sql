@@ -29,16 +29,41 @@ SELECT c.id                                             AS contract_id,
        CASE WHEN c.properties ->> 'auto_renew' IN ('true', 'false')
             THEN (c.properties ->> 'auto_renew')::boolean END AS auto_renew,
        st.asserted_at                                   AS status_since,
-       acct.id                                          AS account_id,
-       acct.id::text                                    AS account_id_text,
-       acct.name                                        AS account_name,
-       acct.crm_id                                      AS account_crm_id,
+       c.acct_id                                        AS account_id,
+       c.acct_id::text                                  AS account_id_text,
+       c.acct_name                                      AS account_name,
+       c.acct_crm_id                                    AS account_crm_id,
        c.created_at,
        c.updated_at
-  FROM (SELECT n.* FROM crm.nodes n
+  FROM (-- admins: every row, its account joined set-based (a filter on account_id starts from the
+        -- account); everyone else: their visible rows, each account looked up by index. Both
+        -- take the latest live owned_by edge to an org (the one-hop path to the account).
+        SELECT n.*, a.id AS acct_id, coalesce(a.properties ->> 'name', a.label) AS acct_name,
+               CASE WHEN a.external_source = 'salesforce' THEN a.external_id END AS acct_crm_id
+          FROM crm.nodes n
+          LEFT JOIN (crm.edges ob JOIN crm.nodes a ON a.id = ob.target_id AND a.node_type = 'org')
+                 ON ob.source_id = n.id AND ob.edge_type = 'owned_by'
+                AND ob.archived_at IS NULL AND ob.effective_to IS NULL
+                AND NOT EXISTS (SELECT 1 FROM crm.edges o2
+                                 WHERE o2.source_id = ob.source_id AND o2.edge_type = 'owned_by'
+                                   AND o2.archived_at IS NULL AND o2.effective_to IS NULL
+                                   AND (coalesce(o2.effective_from, o2.created_at), o2.id)
+                                       > (coalesce(ob.effective_from, ob.created_at), ob.id)
+                                   AND EXISTS (SELECT 1 FROM crm.nodes a2
+                                                WHERE a2.id = o2.target_id AND a2.node_type = 'org'))
          WHERE (SELECT is_admin FROM adm) AND n.node_type = 'contract' AND n.archived_at IS NULL
         UNION ALL
-        SELECT n.* FROM vis JOIN crm.nodes n ON n.id = vis.id
+        SELECT n.*, acct.id, acct.name, acct.crm_id
+          FROM vis JOIN crm.nodes n ON n.id = vis.id
+          LEFT JOIN LATERAL (
+              SELECT a.id, coalesce(a.properties ->> 'name', a.label) AS name,
+                     CASE WHEN a.external_source = 'salesforce' THEN a.external_id END AS crm_id
+                FROM crm.edges ob
+                JOIN crm.nodes a ON a.id = ob.target_id
+               WHERE ob.source_id = n.id AND ob.edge_type = 'owned_by'
+                 AND ob.archived_at IS NULL AND ob.effective_to IS NULL AND a.node_type = 'org'
+               ORDER BY coalesce(ob.effective_from, ob.created_at) DESC, ob.id DESC
+               LIMIT 1) acct ON true
          WHERE NOT (SELECT is_admin FROM adm) AND n.node_type = 'contract' AND n.archived_at IS NULL) c
   LEFT JOIN crm.assertions st
          ON st.subject_node_id = c.id AND st.assertion_type = 'contract_status'
@@ -48,16 +73,7 @@ SELECT c.id                                             AS contract_id,
                   THEN (c.properties ->> 'effective_date')::date END AS effective_date,
              CASE WHEN pg_input_is_valid(c.properties ->> 'end_date', 'date')
                   THEN (c.properties ->> 'end_date')::date END AS end_date,
-             coalesce(st.claim ->> 'annual_value', c.properties ->> 'annual_value') AS annual_value) x
-  LEFT JOIN LATERAL (
-      SELECT a.id, coalesce(a.properties ->> 'name', a.label) AS name,
-             CASE WHEN a.external_source = 'salesforce' THEN a.external_id END AS crm_id
-        FROM crm.edges ob
-        JOIN crm.nodes a ON a.id = ob.target_id
-       WHERE ob.source_id = c.id AND ob.edge_type = 'owned_by'
-         AND ob.archived_at IS NULL AND ob.effective_to IS NULL AND a.node_type = 'org'
-       ORDER BY ob.effective_from DESC NULLS LAST, ob.created_at DESC, ob.id
-       LIMIT 1) acct ON true;
+             coalesce(st.claim ->> 'annual_value', c.properties ->> 'annual_value') AS annual_value) x;
 
 COMMENT ON VIEW crm.contracts IS
     'Contracts for BI: one row per live contract visible to the caller (contracts removed at source are archived, so not listed), with its current status, term, annual value, whether it counts in the ARR (is_in_term) and account. Flat and typed; jsonb in crm.contracts_detail. Live (no refresh needed).';

@@ -31,10 +31,10 @@ SELECT o.id                                             AS opportunity_id,
        coalesce(o.properties ->> 'name', o.label)       AS name,
        o.external_source                                AS source,
        o.external_id,
-       acct.id                                          AS account_id,
-       acct.id::text                                    AS account_id_text,
-       acct.name                                        AS account_name,
-       acct.crm_id                                      AS account_crm_id,
+       o.acct_id                                        AS account_id,
+       o.acct_id::text                                  AS account_id_text,
+       o.acct_name                                      AS account_name,
+       o.acct_crm_id                                    AS account_crm_id,
        stg.claim ->> 'stage'                            AS stage,
        stg.claim ->> 'pipeline'                         AS pipeline,
        stg.asserted_at                                  AS stage_since,
@@ -55,10 +55,35 @@ SELECT o.id                                             AS opportunity_id,
        CASE WHEN pg_input_is_valid(o.properties ->> 'created_at', 'timestamptz')
             THEN (o.properties ->> 'created_at')::timestamptz ELSE o.created_at END AS created_at,
        o.updated_at
-  FROM (SELECT n.* FROM crm.nodes n
+  FROM (-- admins: every row, its account joined set-based (a filter on account_id starts from the
+        -- account); everyone else: their visible rows, each account looked up by index. Both
+        -- take the latest live owned_by edge to an org (the one-hop path to the account).
+        SELECT n.*, a.id AS acct_id, coalesce(a.properties ->> 'name', a.label) AS acct_name,
+               CASE WHEN a.external_source = 'salesforce' THEN a.external_id END AS acct_crm_id
+          FROM crm.nodes n
+          LEFT JOIN (crm.edges ob JOIN crm.nodes a ON a.id = ob.target_id AND a.node_type = 'org')
+                 ON ob.source_id = n.id AND ob.edge_type = 'owned_by'
+                AND ob.archived_at IS NULL AND ob.effective_to IS NULL
+                AND NOT EXISTS (SELECT 1 FROM crm.edges o2
+                                 WHERE o2.source_id = ob.source_id AND o2.edge_type = 'owned_by'
+                                   AND o2.archived_at IS NULL AND o2.effective_to IS NULL
+                                   AND (coalesce(o2.effective_from, o2.created_at), o2.id)
+                                       > (coalesce(ob.effective_from, ob.created_at), ob.id)
+                                   AND EXISTS (SELECT 1 FROM crm.nodes a2
+                                                WHERE a2.id = o2.target_id AND a2.node_type = 'org'))
          WHERE (SELECT is_admin FROM adm) AND n.node_type = 'opportunity' AND n.archived_at IS NULL
         UNION ALL
-        SELECT n.* FROM vis JOIN crm.nodes n ON n.id = vis.id
+        SELECT n.*, acct.id, acct.name, acct.crm_id
+          FROM vis JOIN crm.nodes n ON n.id = vis.id
+          LEFT JOIN LATERAL (
+              SELECT a.id, coalesce(a.properties ->> 'name', a.label) AS name,
+                     CASE WHEN a.external_source = 'salesforce' THEN a.external_id END AS crm_id
+                FROM crm.edges ob
+                JOIN crm.nodes a ON a.id = ob.target_id
+               WHERE ob.source_id = n.id AND ob.edge_type = 'owned_by'
+                 AND ob.archived_at IS NULL AND ob.effective_to IS NULL AND a.node_type = 'org'
+               ORDER BY coalesce(ob.effective_from, ob.created_at) DESC, ob.id DESC
+               LIMIT 1) acct ON true
          WHERE NOT (SELECT is_admin FROM adm) AND n.node_type = 'opportunity' AND n.archived_at IS NULL) o
   LEFT JOIN crm.assertions stg
          ON stg.subject_node_id = o.id AND stg.assertion_type = 'deal_stage'
@@ -79,21 +104,12 @@ SELECT o.id                                             AS opportunity_id,
              coalesce(o.properties ->> 'is_closed', 'false') IN ('true', '1')
              OR coalesce(ps.terminal, stg.claim ->> 'stage' IN ('closed_won', 'closed_lost', 'dead'), false) AS is_closed) x
   LEFT JOIN LATERAL (
-      SELECT a.id, coalesce(a.properties ->> 'name', a.label) AS name,
-             CASE WHEN a.external_source = 'salesforce' THEN a.external_id END AS crm_id
-        FROM crm.edges ob
-        JOIN crm.nodes a ON a.id = ob.target_id
-       WHERE ob.source_id = o.id AND ob.edge_type = 'owned_by'
-         AND ob.archived_at IS NULL AND ob.effective_to IS NULL AND a.node_type = 'org'
-       ORDER BY ob.effective_from DESC NULLS LAST, ob.created_at DESC, ob.id
-       LIMIT 1) acct ON true
-  LEFT JOIN LATERAL (
       SELECT u.id, u.label, u.properties ->> 'email' AS email
         FROM crm.edges ae
         JOIN crm.nodes u ON u.id = ae.target_id
        WHERE ae.source_id = o.id AND ae.edge_type = 'assigned_to' AND ae.properties ->> 'role' = 'owner'
          AND ae.archived_at IS NULL AND ae.effective_to IS NULL AND u.archived_at IS NULL
-       ORDER BY ae.effective_from DESC NULLS LAST, ae.id
+       ORDER BY ae.effective_from DESC, ae.id
        LIMIT 1) own ON true;
 
 COMMENT ON VIEW crm.opportunities IS
