@@ -6,8 +6,9 @@ deal_value assertions, employs / primary_contact / assigned_to edges, materializ
 refreshed. Measured as a sales rep (crm_writer login mapped to the rep of team 1) vs as
 admin (crm_admin login; both non-superuser, both through RLS), with superuser as an extra
 baseline: count(*) and a first page (ORDER BY ... LIMIT 50) of crm.opportunities_active,
-crm.opportunities_active_live, crm.contacts_directory, crm.contacts_directory_live, and an
-account's children listing. Target: rep ≤ 1.5× admin on every path.
+crm.opportunities_active_live, crm.contacts_directory, crm.contacts_directory_live, an
+account's children listing, and the analytics views crm.opportunities and crm.tickets (issue 12).
+Target: rep ≤ 1.5× admin on every path.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ PATHS = [
     ("page crm.contacts_directory_live",
      "SELECT * FROM crm.contacts_directory_live ORDER BY last_name, first_name, node_id LIMIT 50", False),
     ("account children listing", CHILDREN, True),
+    # the flat analytics views of issue 12 (live, security_invoker)
+    ("count crm.opportunities", "SELECT count(*) FROM crm.opportunities", False),
+    ("page crm.opportunities", "SELECT * FROM crm.opportunities ORDER BY close_date, opportunity_id LIMIT 50", False),
+    ("count crm.tickets", "SELECT count(*) FROM crm.tickets", False),
+    ("page crm.tickets", "SELECT * FROM crm.tickets ORDER BY opened_at DESC, ticket_id LIMIT 50", False),
 ]
 
 

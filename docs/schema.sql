@@ -1971,21 +1971,22 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
             ELSE (clm.properties ->> 'email'::text)
         END AS owner_email,
     tm.team,
-    COALESCE(tk.open_tickets, (0)::bigint) AS open_tickets,
-    tk.oldest_open_at AS oldest_open_ticket_at,
-    COALESCE(tk.high_priority, (0)::bigint) AS high_priority_open_tickets,
-    COALESCE(op.active_opportunities, (0)::bigint) AS active_opportunities,
-    (COALESCE(op.pipeline_value, (0)::numeric))::numeric(18,2) AS pipeline_value,
-    (COALESCE(op.weighted_pipeline_value, (0)::numeric))::numeric(18,2) AS weighted_pipeline_value,
-    (COALESCE(ct.arr, (0)::numeric))::numeric(18,2) AS arr,
-    COALESCE(ct.active_contracts, (0)::bigint) AS active_contracts,
-    ct.next_renewal_date,
-    COALESCE(iv.open_invoices, (0)::bigint) AS open_invoices,
-    (COALESCE(iv.open_amount, (0)::numeric))::numeric(18,2) AS open_invoice_amount,
-    COALESCE(iv.overdue_invoices, (0)::bigint) AS overdue_invoices,
-    (COALESCE(iv.overdue_amount, (0)::numeric))::numeric(18,2) AS overdue_invoice_amount,
-    lt.last_touch_at
-   FROM ((((((((crm.nodes a
+    COALESCE(k.open_tickets, (0)::bigint) AS open_tickets,
+    k.oldest_open_at AS oldest_open_ticket_at,
+    COALESCE(k.high_priority, (0)::bigint) AS high_priority_open_tickets,
+    COALESCE(k.active_opportunities, (0)::bigint) AS active_opportunities,
+    (COALESCE(k.pipeline_value, (0)::numeric))::numeric(18,2) AS pipeline_value,
+    (COALESCE(k.weighted_pipeline_value, (0)::numeric))::numeric(18,2) AS weighted_pipeline_value,
+    (COALESCE(k.arr, (0)::numeric))::numeric(18,2) AS arr,
+    COALESCE(k.active_contracts, (0)::bigint) AS active_contracts,
+    k.next_renewal_date,
+    COALESCE(k.open_invoices, (0)::bigint) AS open_invoices,
+    (COALESCE(k.open_amount, (0)::numeric))::numeric(18,2) AS open_invoice_amount,
+    COALESCE(k.overdue_invoices, (0)::bigint) AS overdue_invoices,
+    (COALESCE(k.overdue_amount, (0)::numeric))::numeric(18,2) AS overdue_invoice_amount,
+    lt.last_touch_at,
+    (COALESCE(k.uniform, true) AND COALESCE(lt.uniform, true)) AS counted_rows_uniform
+   FROM (((((crm.nodes a
      LEFT JOIN LATERAL ( SELECT u.label AS owner_name,
             (u.properties ->> 'email'::text) AS owner_email
            FROM (crm.edges e
@@ -1997,68 +1998,85 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
            FROM crm.nodes t
           WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS open_tickets,
-            min(
-                CASE
-                    WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
-                    ELSE c.created_at
-                END) AS oldest_open_at,
-            count(*) FILTER (WHERE (lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text]))) AS high_priority
-           FROM ((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'ticket_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'ticket'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])))) tk ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS active_opportunities,
-            sum(((v.claim ->> 'amount'::text))::numeric) AS pipeline_value,
-            sum((((v.claim ->> 'amount'::text))::numeric * ((w.claim ->> 'probability'::text))::numeric)) AS weighted_pipeline_value
-           FROM ((((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'deal_stage'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-             LEFT JOIN crm.assertions v ON (((v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
-             LEFT JOIN crm.assertions w ON (((w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'opportunity'::text) AND (c.archived_at IS NULL) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text))))) op ON (true))
-     LEFT JOIN LATERAL ( SELECT sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
+     LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE x.open_ticket) AS open_tickets,
+            min(x.opened_at) FILTER (WHERE x.open_ticket) AS oldest_open_at,
+            count(*) FILTER (WHERE (x.open_ticket AND (x.priority = ANY (ARRAY['high'::text, 'urgent'::text])))) AS high_priority,
+            count(*) FILTER (WHERE x.active_deal) AS active_opportunities,
+            sum(x.amount) FILTER (WHERE x.active_deal) AS pipeline_value,
+            sum((x.amount * x.probability)) FILTER (WHERE x.active_deal) AS weighted_pipeline_value,
+            sum(x.annual_value) FILTER (WHERE x.in_term) AS arr,
             count(*) FILTER (WHERE x.in_term) AS active_contracts,
-            min(x.end_date) FILTER (WHERE (x.end_date >= CURRENT_DATE)) AS next_renewal_date
-           FROM (((crm.edges e
+            min(x.end_date) FILTER (WHERE (x.active_contract AND (x.end_date >= CURRENT_DATE))) AS next_renewal_date,
+            count(*) FILTER (WHERE x.open_invoice) AS open_invoices,
+            sum(x.remaining) FILTER (WHERE x.open_invoice) AS open_amount,
+            count(*) FILTER (WHERE (x.open_invoice AND (x.due_at <= now()))) AS overdue_invoices,
+            sum(x.remaining) FILTER (WHERE (x.open_invoice AND (x.due_at <= now()))) AS overdue_amount,
+            bool_and(((x.counted IS NOT TRUE) OR (x.acl IS NULL) OR (x.acl @> COALESCE(a.acl, '{}'::uuid[])))) AS uniform
+           FROM (((((crm.edges e
              JOIN crm.nodes c ON ((c.id = e.source_id)))
-             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'contract_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-             CROSS JOIN LATERAL ( SELECT d.end_date,
-                    COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
+             LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL) AND (s.assertion_type =
+                CASE c.node_type
+                    WHEN 'ticket'::text THEN 'ticket_status'::text
+                    WHEN 'opportunity'::text THEN 'deal_stage'::text
+                    WHEN 'contract'::text THEN 'contract_status'::text
+                    WHEN 'invoice'::text THEN 'invoice_status'::text
+                    ELSE NULL::text
+                END))))
+             LEFT JOIN crm.assertions v ON (((c.node_type = 'opportunity'::text) AND (v.subject_node_id = c.id) AND (v.assertion_type = 'deal_value'::text) AND (v.assertion_key = ''::text) AND (v.superseded_at IS NULL))))
+             LEFT JOIN crm.assertions w ON (((c.node_type = 'opportunity'::text) AND (w.subject_node_id = c.id) AND (w.assertion_type = 'win_probability'::text) AND (w.assertion_key = ''::text) AND (w.superseded_at IS NULL))))
+             CROSS JOIN LATERAL ( SELECT c.acl,
+                    (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])) AS counted,
+                    ((c.node_type = 'ticket'::text) AND ((s.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text]))) AS open_ticket,
                         CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
+                            WHEN (c.node_type = 'ticket'::text) THEN
+                            CASE
+                                WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
+                                ELSE c.created_at
+                            END
+                            ELSE NULL::timestamp with time zone
+                        END AS opened_at,
+                    lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) AS priority,
+                    ((c.node_type = 'opportunity'::text) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text)))) AS active_deal,
+                    ((v.claim ->> 'amount'::text))::numeric AS amount,
+                    ((w.claim ->> 'probability'::text))::numeric AS probability,
+                    ((c.node_type = 'contract'::text) AND ((s.claim ->> 'status'::text) = 'active'::text)) AS active_contract,
+                    ((c.node_type = 'contract'::text) AND ((s.claim ->> 'status'::text) = 'active'::text) AND ((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term,
+                        CASE
+                            WHEN (c.node_type = 'contract'::text) THEN COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
+                            CASE
+                                WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
+                                ELSE NULL::numeric
+                            END)
                             ELSE NULL::numeric
-                        END) AS annual_value,
-                    (((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term
-                   FROM ( SELECT
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
-                                    ELSE NULL::date
-                                END AS effective_date,
-                                CASE
-                                    WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
-                                    ELSE NULL::date
-                                END AS end_date) d) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'contract'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'active'::text))) ct ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS open_invoices,
-            sum(x.remaining) AS open_amount,
-            count(*) FILTER (WHERE (x.due_at <= now())) AS overdue_invoices,
-            COALESCE(sum(x.remaining) FILTER (WHERE (x.due_at <= now())), (0)::numeric) AS overdue_amount
-           FROM (((crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-             JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_type = 'invoice_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL))))
-             CROSS JOIN LATERAL ( SELECT COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
+                        END AS annual_value,
+                    d.end_date,
+                    ((c.node_type = 'invoice'::text) AND ((s.claim ->> 'status'::text) = 'open'::text)) AS open_invoice,
                         CASE
-                            WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
+                            WHEN (c.node_type = 'invoice'::text) THEN COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
+                            CASE
+                                WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
+                                ELSE NULL::numeric
+                            END, (0)::numeric)
                             ELSE NULL::numeric
-                        END, (0)::numeric) AS remaining,
+                        END AS remaining,
                         CASE
+                            WHEN (c.node_type <> 'invoice'::text) THEN NULL::timestamp with time zone
                             WHEN pg_input_is_valid((c.properties ->> 'due_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'due_at'::text))::timestamp with time zone
                             WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN (((((c.properties ->> 'due_date'::text))::date + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)
                             ELSE NULL::timestamp with time zone
-                        END AS due_at) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.node_type = 'invoice'::text) AND (c.archived_at IS NULL) AND ((s.claim ->> 'status'::text) = 'open'::text))) iv ON (true))
-     LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at
+                        END AS due_at
+                   FROM ( SELECT
+                                CASE
+                                    WHEN ((c.node_type = 'contract'::text) AND pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text)) THEN ((c.properties ->> 'effective_date'::text))::date
+                                    ELSE NULL::date
+                                END AS effective_date,
+                                CASE
+                                    WHEN ((c.node_type = 'contract'::text) AND pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text)) THEN ((c.properties ->> 'end_date'::text))::date
+                                    ELSE NULL::date
+                                END AS end_date) d) x)
+          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])))) k ON (true))
+     LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at,
+            bool_and((ev.acl @> COALESCE(a.acl, '{}'::uuid[]))) AS uniform
            FROM (crm.event_participants p
              JOIN crm.events ev ON ((ev.id = p.event_id)))
           WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
@@ -2086,19 +2104,14 @@ CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
     f.overdue_invoices,
     f.overdue_invoice_amount,
     f.last_touch_at,
+    f.counted_rows_uniform,
     COALESCE(q.orphans, (0)::bigint) AS orphans,
     COALESCE(q.identity_mismatches, (0)::bigint) AS identity_mismatches,
     COALESCE(q.duplicate_candidates, (0)::bigint) AS duplicate_candidates,
     COALESCE(q.duplicate_others, '{}'::uuid[]) AS duplicate_others,
     now() AS as_of,
     a.acl AS account_acl,
-    ((NOT (EXISTS ( SELECT 1
-           FROM (crm.edges e
-             JOIN crm.nodes c ON ((c.id = e.source_id)))
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])) AND (c.acl IS NOT NULL) AND (NOT (c.acl @> COALESCE(a.acl, '{}'::uuid[]))))))) AND (NOT (EXISTS ( SELECT 1
-           FROM (crm.event_participants p
-             JOIN crm.events ev ON ((ev.id = p.event_id)))
-          WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()) AND (NOT (ev.acl @> COALESCE(a.acl, '{}'::uuid[])))))))) AS uniform
+    f.counted_rows_uniform AS uniform
    FROM ((crm_private.accounts_360_facts f
      JOIN crm.nodes a ON ((a.id = f.account_id)))
      LEFT JOIN crm_private.account_quality q ON ((q.account_id = f.account_id)))
@@ -3329,9 +3342,10 @@ BEGIN
     END IF;
     v_ids := NULL;
     -- ------------------------------------------------------------ current-state claims
-    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties)
+    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties,
+                                    event_times)
     SELECT DISTINCT ON (s.node_id, a.key) s.node_id, a.key, a.value, s.record_id, s.source, s.account_id,
-           coalesce(s.source_time, v_now), s.old_properties
+           coalesce(s.source_time, v_now), s.old_properties, s.event_times
       FROM pg_temp.rc_stage s
      CROSS JOIN LATERAL jsonb_each(s.assertions) AS a
      WHERE s.ok AND s.node_id IS NOT NULL AND s.kind = 'child'
@@ -3377,8 +3391,13 @@ BEGIN
      WHERE c.assertion_type = 'ticket_status' AND f.target_id = c.node_id AND f.edge_type = 'filed'
        AND f.archived_at IS NULL AND f.effective_to IS NULL;
     TRUNCATE pg_temp.rc_events;
+    -- an event is dated when it happened at the source, where the record says so (the
+    -- mapping's event_times: opportunity_created at CreatedDate, ticket_opened at created_at,
+    -- invoice_issued/paid/voided at Stripe's status_transitions or created, contract_signed
+    -- at signed_at or effective_date, contract_expired after end_date); else at the record's
+    -- source time (its cursor field: LastModifiedDate, updated_at, created)
     INSERT INTO pg_temp.rc_events (id, event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
-    SELECT c.event_id, c.event_type, c.occurred_at,
+    SELECT c.event_id, c.event_type, coalesce((c.event_times ->> c.event_type)::timestamptz, c.occurred_at),
            format('%s: %s', n.label, coalesce(c.claim ->> 'stage', c.claim ->> 'status')),
            jsonb_strip_nulls(CASE WHEN c.assertion_type = 'deal_stage'
                 THEN jsonb_build_object('from_stage', c.old_claim ->> 'stage', 'to_stage', c.claim ->> 'stage', 'source', c.source)
@@ -3579,6 +3598,7 @@ BEGIN
         artifact_type     text,
         owner_id          text,
         country           text,
+        event_times       jsonb,              -- event_type -> when it happened at the source (see rc_apply)
         crm_account       uuid,
         ref_account       uuid,
         domain_account    uuid,
@@ -3609,7 +3629,7 @@ BEGIN
         ALTER COLUMN match SET STATISTICS 0, ALTER COLUMN old_properties SET STATISTICS 0,
         ALTER COLUMN refs SET STATISTICS 0, ALTER COLUMN assertions SET STATISTICS 0,
         ALTER COLUMN acct_ref SET STATISTICS 0, ALTER COLUMN acct_domains SET STATISTICS 0,
-        ALTER COLUMN free_mail SET STATISTICS 0;
+        ALTER COLUMN free_mail SET STATISTICS 0, ALTER COLUMN event_times SET STATISTICS 0;
     CREATE INDEX ON pg_temp.rc_stage (node_id);
     CREATE TEMP TABLE rc_edges (
         edge_type  text NOT NULL,
@@ -3632,7 +3652,8 @@ BEGIN
         account_id     uuid,
         occurred_at    timestamptz,
         properties     jsonb,
-        requester_id   uuid
+        requester_id   uuid,
+        event_times    jsonb
     ) ON COMMIT DROP;
     CREATE TEMP TABLE rc_events (
         id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -3655,7 +3676,7 @@ BEGIN
         ALTER COLUMN body SET STATISTICS 0;
     ALTER TABLE pg_temp.rc_changes
         ALTER COLUMN claim SET STATISTICS 0, ALTER COLUMN old_claim SET STATISTICS 0,
-        ALTER COLUMN properties SET STATISTICS 0;
+        ALTER COLUMN properties SET STATISTICS 0, ALTER COLUMN event_times SET STATISTICS 0;
     ALTER TABLE pg_temp.rc_new_events ALTER COLUMN acl SET STATISTICS 0;
     ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
 END;
@@ -3896,9 +3917,9 @@ CREATE FUNCTION crm_private.reconcile_clm_contract() RETURNS integer
 DECLARE
     v_n integer;
 BEGIN
-    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country, event_times)
     SELECT r.id, 'clm', 'contracts', r.external_id, 'child', r.source_updated_at,
-           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('draft', 'active', 'expired', 'terminated') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NULL THEN 'missing status' END, crm_private.rc_check('effective_date', r.p -> 'effective_date', 'date'), crm_private.rc_check('end_date', r.p -> 'end_date', 'date'), crm_private.rc_check('annual_value', r.p -> 'annual_value', 'numeric'), crm_private.rc_check('auto_renew', r.p -> 'auto_renew', 'boolean'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz')), ''),
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('draft', 'active', 'expired', 'terminated') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NULL THEN 'missing status' END, crm_private.rc_check('effective_date', r.p -> 'effective_date', 'date'), crm_private.rc_check('end_date', r.p -> 'end_date', 'date'), crm_private.rc_check('annual_value', r.p -> 'annual_value', 'numeric'), crm_private.rc_check('auto_renew', r.p -> 'auto_renew', 'boolean'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz'), crm_private.rc_check('signed_at', r.p -> 'signed_at', 'timestamptz')), ''),
            'contract', 'clm', r.external_id, coalesce(nullif(btrim(r.p ->> 'title'), ''), nullif(btrim(r.p ->> 'counterparty_name'), ''), 'Contract ' || r.external_id),
            jsonb_build_object('title', coalesce(nullif(btrim(r.p ->> 'title'), ''), nullif(btrim(r.p ->> 'counterparty_name'), ''), 'Contract ' || r.external_id),
                               'counterparty_name', nullif(btrim(r.p ->> 'counterparty_name'), ''),
@@ -3911,7 +3932,15 @@ BEGIN
            NULL, NULL, NULL,
            jsonb_build_object('contract_status', jsonb_strip_nulls(jsonb_build_object(
                'status', lower(nullif(btrim(r.p ->> 'status'), '')), 'annual_value', crm_private.rc_num(r.p -> 'annual_value')))),
-           NULL, NULL, NULL, NULL, NULL
+           NULL, NULL, NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object(
+               'contract_signed', coalesce(crm_private.rc_ts(r.p -> 'signed_at'),
+                                           least(CASE WHEN pg_input_is_valid(r.p ->> 'effective_date', 'date')
+                                                      THEN (r.p ->> 'effective_date')::date::timestamp AT TIME ZONE 'UTC' END,
+                                                 r.source_updated_at)),
+               'contract_expired', least(CASE WHEN pg_input_is_valid(r.p ->> 'end_date', 'date')
+                                              THEN ((r.p ->> 'end_date')::date + 1)::timestamp AT TIME ZONE 'UTC' END,
+                                         r.source_updated_at)))
       FROM crm_private.rc_pending('clm', 'contracts') r;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -4114,12 +4143,13 @@ CREATE FUNCTION crm_private.reconcile_salesforce_opportunity() RETURNS integer
 DECLARE
     v_n integer;
 BEGIN
-    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country, event_times)
     SELECT r.id, 'salesforce', 'Opportunity', r.external_id, 'child', r.source_updated_at,
-           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'Name'), '') IS NULL THEN 'missing Name' END, crm_private.rc_check('Amount', r.p -> 'Amount', 'numeric'), crm_private.rc_check('Probability', r.p -> 'Probability', 'numeric'), CASE WHEN crm_private.rc_num(r.p -> 'Probability') NOT BETWEEN 0 AND 100 THEN format('Probability out of range: %s', r.p ->> 'Probability') END, CASE WHEN crm_private.rc_num(r.p -> 'Amount') < 0 THEN format('negative Amount: %s', r.p ->> 'Amount') END, CASE WHEN nullif(btrim(r.p ->> 'CurrencyIsoCode'), '') !~* '^[a-z]{3}$' THEN format('unknown CurrencyIsoCode %s', r.p ->> 'CurrencyIsoCode') END, crm_private.rc_check('CloseDate', r.p -> 'CloseDate', 'date'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz'), crm_private.rc_check('IsDeleted', r.p -> 'IsDeleted', 'boolean'), crm_private.rc_check('IsClosed', r.p -> 'IsClosed', 'boolean'), crm_private.rc_check('IsWon', r.p -> 'IsWon', 'boolean')), ''),
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'Name'), '') IS NULL THEN 'missing Name' END, crm_private.rc_check('Amount', r.p -> 'Amount', 'numeric'), crm_private.rc_check('Probability', r.p -> 'Probability', 'numeric'), CASE WHEN crm_private.rc_num(r.p -> 'Probability') NOT BETWEEN 0 AND 100 THEN format('Probability out of range: %s', r.p ->> 'Probability') END, CASE WHEN crm_private.rc_num(r.p -> 'Amount') < 0 THEN format('negative Amount: %s', r.p ->> 'Amount') END, CASE WHEN nullif(btrim(r.p ->> 'CurrencyIsoCode'), '') !~* '^[a-z]{3}$' THEN format('unknown CurrencyIsoCode %s', r.p ->> 'CurrencyIsoCode') END, crm_private.rc_check('CloseDate', r.p -> 'CloseDate', 'date'), crm_private.rc_check('LastModifiedDate', r.p -> 'LastModifiedDate', 'timestamptz'), crm_private.rc_check('CreatedDate', r.p -> 'CreatedDate', 'timestamptz'), crm_private.rc_check('IsDeleted', r.p -> 'IsDeleted', 'boolean'), crm_private.rc_check('IsClosed', r.p -> 'IsClosed', 'boolean'), crm_private.rc_check('IsWon', r.p -> 'IsWon', 'boolean')), ''),
            'opportunity', 'salesforce', r.external_id, nullif(btrim(r.p ->> 'Name'), ''),
            jsonb_build_object('name', nullif(btrim(r.p ->> 'Name'), ''), 'close_date', CASE WHEN pg_input_is_valid(r.p ->> 'CloseDate', 'date') THEN (r.p ->> 'CloseDate')::date::text END,
-                              'is_closed', crm_private.rc_bool(r.p -> 'IsClosed'), 'is_won', crm_private.rc_bool(r.p -> 'IsWon')),
+                              'is_closed', crm_private.rc_bool(r.p -> 'IsClosed'), 'is_won', crm_private.rc_bool(r.p -> 'IsWon'),
+                              'created_at', to_char(crm_private.rc_ts(r.p -> 'CreatedDate') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
            coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
            nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, NULL, NULL,
            jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
@@ -4130,7 +4160,8 @@ BEGIN
                    'amount', crm_private.rc_num(r.p -> 'Amount'), 'currency', upper(coalesce(nullif(btrim(r.p ->> 'CurrencyIsoCode'), ''), 'USD'))) END,
                'win_probability', CASE WHEN crm_private.rc_num(r.p -> 'Probability') IS NOT NULL THEN jsonb_build_object(
                    'probability', crm_private.rc_num(r.p -> 'Probability') / 100) END)),
-           NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), NULL
+           NULL, NULL, NULL, nullif(btrim(r.p ->> 'OwnerId'), ''), NULL,
+           jsonb_strip_nulls(jsonb_build_object('opportunity_created', crm_private.rc_ts(r.p -> 'CreatedDate')))
       FROM crm_private.rc_pending('salesforce', 'Opportunity') r;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -4216,15 +4247,16 @@ CREATE FUNCTION crm_private.reconcile_stripe_invoice() RETURNS integer
 DECLARE
     v_n integer;
 BEGIN
-    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country, event_times)
     SELECT r.id, 'stripe', 'invoices', r.external_id, 'child', r.source_updated_at,
-           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('draft', 'open', 'paid', 'uncollectible', 'void') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NULL THEN 'missing status' END, crm_private.rc_check('amount_due', r.p -> 'amount_due', 'integer'), crm_private.rc_check('amount_paid', r.p -> 'amount_paid', 'integer'), crm_private.rc_check('amount_remaining', r.p -> 'amount_remaining', 'integer'), crm_private.rc_check('created', r.p -> 'created', 'unix'), crm_private.rc_check('due_date', r.p -> 'due_date', 'unix'), crm_private.rc_check('currency', r.p -> 'currency', 'string'), crm_private.rc_check('metadata', r.p -> 'metadata', 'object'), CASE WHEN jsonb_typeof(r.p -> 'customer') NOT IN ('string', 'object', 'null') THEN format('wrong JSON type in customer: %s', jsonb_typeof(r.p -> 'customer')) END), ''),
+           nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('draft', 'open', 'paid', 'uncollectible', 'void') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NULL THEN 'missing status' END, crm_private.rc_check('amount_due', r.p -> 'amount_due', 'integer'), crm_private.rc_check('amount_paid', r.p -> 'amount_paid', 'integer'), crm_private.rc_check('amount_remaining', r.p -> 'amount_remaining', 'integer'), crm_private.rc_check('created', r.p -> 'created', 'unix'), crm_private.rc_check('due_date', r.p -> 'due_date', 'unix'), crm_private.rc_check('currency', r.p -> 'currency', 'string'), crm_private.rc_check('metadata', r.p -> 'metadata', 'object'), crm_private.rc_check('status_transitions', r.p -> 'status_transitions', 'object'), CASE WHEN jsonb_typeof(r.p -> 'customer') NOT IN ('string', 'object', 'null') THEN format('wrong JSON type in customer: %s', jsonb_typeof(r.p -> 'customer')) END), ''),
            'invoice', 'stripe', r.external_id, r.external_id,
            jsonb_build_object('number', r.external_id, 'stripe_id', nullif(btrim(r.p ->> 'id'), ''), 'currency', upper(nullif(btrim(r.p ->> 'currency'), '')),
                               'amount_due', crm_private.rc_num(r.p -> 'amount_due') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END,
                               'amount_paid', crm_private.rc_num(r.p -> 'amount_paid') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END,
                               'amount_remaining', crm_private.rc_num(r.p -> 'amount_remaining') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END,
                               'due_date', (crm_private.rc_ts(r.p -> 'due_date') AT TIME ZONE 'UTC')::date::text,
+                              'due_at', to_char(crm_private.rc_ts(r.p -> 'due_date') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                               'issued_at', to_char(crm_private.rc_ts(r.p -> 'created') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
            lower(nullif(btrim(r.p ->> 'status'), '')) = 'void',
            CASE WHEN jsonb_typeof(r.p -> 'metadata') = 'object' THEN nullif(btrim(r.p -> 'metadata' ->> 'salesforce_account_id'), '') END,
@@ -4234,7 +4266,11 @@ BEGIN
            NULL, NULL, NULL,
            jsonb_build_object('invoice_status', jsonb_strip_nulls(jsonb_build_object(
                'status', lower(nullif(btrim(r.p ->> 'status'), '')), 'amount_remaining', crm_private.rc_num(r.p -> 'amount_remaining') / CASE WHEN lower(r.p ->> 'currency') IN ('bif','clp','djf','gnf','jpy','kmf','krw','mga','pyg','rwf','ugx','vnd','vuv','xaf','xof','xpf') THEN 1 ELSE 100 END))),
-           NULL, NULL, NULL, NULL, NULL
+           NULL, NULL, NULL, NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object(
+               'invoice_issued', coalesce(crm_private.rc_ts(r.p -> 'status_transitions' -> 'finalized_at'), crm_private.rc_ts(r.p -> 'created')),
+               'invoice_paid', crm_private.rc_ts(r.p -> 'status_transitions' -> 'paid_at'),
+               'invoice_voided', crm_private.rc_ts(r.p -> 'status_transitions' -> 'voided_at')))
       FROM crm_private.rc_pending('stripe', 'invoices') r;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -4268,7 +4304,7 @@ CREATE FUNCTION crm_private.reconcile_zendesk_ticket() RETURNS integer
 DECLARE
     v_n integer;
 BEGIN
-    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country)
+    INSERT INTO pg_temp.rc_stage (record_id, source, object, external_id, kind, source_time, reject_reason, node_type, node_source, node_key, label, properties, deleted, acct_crm_id, acct_ref, acct_domains, email, phone, refs, assertions, activity, body, artifact_type, owner_id, country, event_times)
     SELECT r.id, 'zendesk', 'tickets', r.external_id, 'child', r.source_updated_at,
            nullif(concat_ws('; ', CASE WHEN nullif(btrim(r.p ->> 'status'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'status'), '')) NOT IN ('new', 'open', 'pending', 'hold', 'solved', 'closed', 'deleted') THEN format('unknown status %s', r.p ->> 'status') END, CASE WHEN nullif(btrim(r.p ->> 'priority'), '') IS NOT NULL AND lower(nullif(btrim(r.p ->> 'priority'), '')) NOT IN ('low', 'normal', 'high', 'urgent') THEN format('unknown priority %s', r.p ->> 'priority') END, crm_private.rc_check('tags', r.p -> 'tags', 'array'), crm_private.rc_check('created_at', r.p -> 'created_at', 'timestamptz'), crm_private.rc_check('updated_at', r.p -> 'updated_at', 'timestamptz'), crm_private.rc_check('requester_id', r.p -> 'requester_id', 'integer'), crm_private.rc_check('organization_id', r.p -> 'organization_id', 'integer'), crm_private.rc_check('subject', r.p -> 'subject', 'string')), ''),
            'ticket', 'zendesk', r.external_id,
@@ -4285,7 +4321,8 @@ BEGIN
            jsonb_strip_nulls(jsonb_build_object('requester', CASE WHEN nullif(btrim(r.p ->> 'requester_id'), '') IS NOT NULL THEN jsonb_build_array('zendesk', 'users', nullif(btrim(r.p ->> 'requester_id'), '')) END)),
            CASE WHEN lower(nullif(btrim(r.p ->> 'status'), '')) <> 'deleted' THEN jsonb_build_object('ticket_status',
                 jsonb_strip_nulls(jsonb_build_object('status', lower(nullif(btrim(r.p ->> 'status'), '')), 'priority', lower(nullif(btrim(r.p ->> 'priority'), ''))))) ELSE '{}' END,
-           NULL, nullif(btrim(r.p ->> 'description'), ''), 'ticket_body', NULL, NULL
+           NULL, nullif(btrim(r.p ->> 'description'), ''), 'ticket_body', NULL, NULL,
+           jsonb_strip_nulls(jsonb_build_object('ticket_opened', crm_private.rc_ts(r.p -> 'created_at')))
       FROM crm_private.rc_pending('zendesk', 'tickets') r;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -5751,6 +5788,7 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
             accounts_360_stored.overdue_invoices,
             accounts_360_stored.overdue_invoice_amount,
             accounts_360_stored.last_touch_at,
+            accounts_360_stored.counted_rows_uniform,
             accounts_360_stored.orphans,
             accounts_360_stored.identity_mismatches,
             accounts_360_stored.duplicate_candidates,
@@ -5758,7 +5796,7 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
             accounts_360_stored.as_of,
             accounts_360_stored.account_acl,
             accounts_360_stored.uniform
-           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner_name, owner_email, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, orphans, identity_mismatches, duplicate_candidates, duplicate_others, as_of, account_acl, uniform)
+           FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner_name, owner_email, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, counted_rows_uniform, orphans, identity_mismatches, duplicate_candidates, duplicate_others, as_of, account_acl, uniform)
         ), dv AS MATERIALIZED (
          SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
         )
@@ -5847,6 +5885,192 @@ UNION ALL
    FROM crm.accounts_360_live l
   WHERE (NOT (l.account_id IN ( SELECT s.account_id
            FROM stored s)));
+CREATE TABLE crm.event_types (
+    event_type text NOT NULL,
+    description text NOT NULL,
+    event_group text DEFAULT 'crm'::text NOT NULL,
+    key_properties text[] DEFAULT '{}'::text[] NOT NULL,
+    channel text,
+    write_scope text DEFAULT 'member'::text NOT NULL,
+    CONSTRAINT event_types_channel_check CHECK ((channel ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT event_types_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT event_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
+);
+ALTER TABLE ONLY crm.event_types FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.node_types (
+    node_type text NOT NULL,
+    description text NOT NULL,
+    required_properties text[] DEFAULT '{}'::text[] NOT NULL,
+    optional_properties text[] DEFAULT '{}'::text[] NOT NULL,
+    access_checked boolean DEFAULT false NOT NULL,
+    code_prefix text,
+    claimable boolean DEFAULT false NOT NULL,
+    write_scope text DEFAULT 'member'::text NOT NULL,
+    CONSTRAINT node_types_code_prefix_check CHECK ((code_prefix ~ '^[A-Z]{2,5}$'::text)),
+    CONSTRAINT node_types_node_type_check CHECK ((node_type ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT node_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
+);
+ALTER TABLE ONLY crm.node_types FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm.activities WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT DISTINCT p.event_id AS id
+           FROM (((adm
+             CROSS JOIN crm.node_types t)
+             CROSS JOIN LATERAL crm_private.visible_node_ids(t.node_type, CURRENT_USER) v(id))
+             JOIN crm.event_participants p ON ((p.node_id = v.id)))
+          WHERE ((NOT adm.is_admin) AND t.access_checked)
+        )
+ SELECT ev.id AS event_id,
+    (ev.id)::text AS event_id_text,
+    ev.event_type,
+    COALESCE(et.channel, et.event_group) AS channel,
+    et.event_group,
+    COALESCE(ev.external_source, ev.actor_system, 'crm360'::text) AS source,
+    ev.occurred_at,
+    ev.recorded_at,
+    COALESCE(ev.summary, initcap(replace(ev.event_type, '_'::text, ' '::text))) AS summary,
+    ((ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now())) AS is_touch,
+    COALESCE(ap.id, ao.id) AS account_id,
+    (COALESCE(ap.id, ao.id))::text AS account_id_text,
+    COALESCE(ap.name, ao.name) AS account_name,
+    COALESCE(ap.crm_id, ao.crm_id) AS account_crm_id,
+    ab.id AS about_id,
+    (ab.id)::text AS about_id_text,
+    ab.node_type AS about_type,
+    ab.label AS about_name,
+    COALESCE(up.id, ur.id) AS user_id,
+    (COALESCE(up.id, ur.id))::text AS user_id_text,
+    COALESCE(up.label, ur.label) AS user_name
+   FROM ((((((( SELECT e.id,
+            e.event_type,
+            e.occurred_at,
+            e.recorded_at,
+            e.summary,
+            e.properties,
+            e.actor_system,
+            e.external_id,
+            e.external_source,
+            e.acl,
+            e.recorded_by,
+            e.about
+           FROM crm.events e
+          WHERE ( SELECT adm.is_admin
+                   FROM adm)
+        UNION ALL
+         SELECT e.id,
+            e.event_type,
+            e.occurred_at,
+            e.recorded_at,
+            e.summary,
+            e.properties,
+            e.actor_system,
+            e.external_id,
+            e.external_source,
+            e.acl,
+            e.recorded_by,
+            e.about
+           FROM (vis
+             JOIN crm.events e ON ((e.id = vis.id)))
+          WHERE (NOT ( SELECT adm.is_admin
+                   FROM adm))) ev
+     JOIN crm.event_types et ON (((et.event_type = ev.event_type) AND (et.event_group <> ALL (ARRAY['access'::text, 'system'::text])))))
+     LEFT JOIN LATERAL ( SELECT a.id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS crm_id
+           FROM (crm.event_participants p
+             JOIN crm.nodes a ON ((a.id = p.node_id)))
+          WHERE ((p.event_id = ev.id) AND (a.node_type = 'org'::text))
+          ORDER BY (p.role = 'account'::text) DESC, a.id
+         LIMIT 1) ap ON (true))
+     LEFT JOIN LATERAL ( SELECT a.id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS crm_id
+           FROM ((crm.event_participants p
+             JOIN crm.edges ob ON (((ob.source_id = p.node_id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL))))
+             JOIN crm.nodes a ON ((a.id = ob.target_id)))
+          WHERE ((ap.id IS NULL) AND (p.event_id = ev.id) AND (a.node_type = 'org'::text))
+          ORDER BY (p.role = 'subject'::text) DESC, a.id
+         LIMIT 1) ao ON (true))
+     LEFT JOIN LATERAL ( SELECT n.id,
+            n.node_type,
+            n.label
+           FROM (crm.event_participants p
+             JOIN crm.nodes n ON ((n.id = p.node_id)))
+          WHERE ((p.event_id = ev.id) AND (n.node_type <> ALL (ARRAY['user'::text, 'team'::text, 'pipeline'::text])))
+          ORDER BY
+                CASE p.role
+                    WHEN 'subject'::text THEN 0
+                    WHEN 'account'::text THEN 2
+                    ELSE 1
+                END, n.id
+         LIMIT 1) ab ON (true))
+     LEFT JOIN LATERAL ( SELECT u.id,
+            u.label
+           FROM (crm.event_participants p
+             JOIN crm.nodes u ON ((u.id = p.node_id)))
+          WHERE ((p.event_id = ev.id) AND (u.node_type = 'user'::text))
+          ORDER BY (p.role = 'owner'::text) DESC, u.id
+         LIMIT 1) up ON (true))
+     LEFT JOIN crm.nodes ur ON (((up.id IS NULL) AND (ev.external_source IS NULL) AND (ur.id = ev.recorded_by) AND (ur.node_type = 'user'::text))));
+CREATE VIEW crm.activities_detail WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT DISTINCT p.event_id AS id
+           FROM (((adm
+             CROSS JOIN crm.node_types t)
+             CROSS JOIN LATERAL crm_private.visible_node_ids(t.node_type, CURRENT_USER) v(id))
+             JOIN crm.event_participants p ON ((p.node_id = v.id)))
+          WHERE ((NOT adm.is_admin) AND t.access_checked)
+        )
+ SELECT ev.id AS event_id,
+    (ev.id)::text AS event_id_text,
+    ev.properties,
+    ( SELECT COALESCE(jsonb_agg(jsonb_build_object('node_id', n.id, 'node_type', n.node_type, 'role', p.role, 'label', n.label) ORDER BY p.role, n.label, n.id), '[]'::jsonb) AS "coalesce"
+           FROM (crm.event_participants p
+             JOIN crm.nodes n ON ((n.id = p.node_id)))
+          WHERE (p.event_id = ev.id)) AS participants
+   FROM (( SELECT e.id,
+            e.event_type,
+            e.occurred_at,
+            e.recorded_at,
+            e.summary,
+            e.properties,
+            e.actor_system,
+            e.external_id,
+            e.external_source,
+            e.acl,
+            e.recorded_by,
+            e.about
+           FROM crm.events e
+          WHERE ( SELECT adm.is_admin
+                   FROM adm)
+        UNION ALL
+         SELECT e.id,
+            e.event_type,
+            e.occurred_at,
+            e.recorded_at,
+            e.summary,
+            e.properties,
+            e.actor_system,
+            e.external_id,
+            e.external_source,
+            e.acl,
+            e.recorded_by,
+            e.about
+           FROM (vis
+             JOIN crm.events e ON ((e.id = vis.id)))
+          WHERE (NOT ( SELECT adm.is_admin
+                   FROM adm))) ev
+     JOIN crm.event_types et ON (((et.event_type = ev.event_type) AND (et.event_group <> ALL (ARRAY['access'::text, 'system'::text])))));
 CREATE TABLE crm.artifacts (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     artifact_type text NOT NULL,
@@ -5880,7 +6104,7 @@ CREATE TABLE crm.assertion_types (
     CONSTRAINT assertion_types_claim_properties_check CHECK ((jsonb_typeof(claim_properties) = 'object'::text))
 );
 ALTER TABLE ONLY crm.assertion_types FORCE ROW LEVEL SECURITY;
-CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
+CREATE VIEW crm_private.contacts_directory_rows WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,
     (n.properties ->> 'code'::text) AS code,
@@ -5891,9 +6115,25 @@ CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
     (n.properties ->> 'title'::text) AS title,
     org.label AS organization,
     org.id AS org_id,
+    n.created_at,
+    (ci.claim ->> 'email'::text) AS contact_info_email,
+    (ci.claim ->> 'phone'::text) AS contact_info_phone,
+        CASE jsonb_typeof((ci.claim -> 'address'::text))
+            WHEN 'object'::text THEN ( SELECT string_agg(a.value, ', '::text ORDER BY a.key) AS string_agg
+               FROM jsonb_each_text((ci.claim -> 'address'::text)) a(key, value)
+              WHERE (NULLIF(btrim(a.value), ''::text) IS NOT NULL))
+            ELSE ((ci.claim -> 'address'::text) #>> '{}'::text[])
+        END AS contact_info_address,
+    (ci.claim ->> 'preferred_contact'::text) AS preferred_contact,
+    (sent.claim ->> 'stance'::text) AS sentiment,
+    (
+        CASE
+            WHEN pg_input_is_valid((sent.claim ->> 'confidence'::text), 'numeric(5,4)'::text) THEN (sent.claim ->> 'confidence'::text)
+            ELSE NULL::text
+        END)::numeric(5,4) AS sentiment_confidence,
+    (sent.claim ->> 'notes'::text) AS sentiment_notes,
     ci.claim AS current_contact_info,
-    sent.claim AS current_sentiment,
-    n.created_at
+    sent.claim AS current_sentiment
    FROM (((crm.nodes n
      LEFT JOIN LATERAL ( SELECT o.id,
             o.label
@@ -5904,8 +6144,37 @@ CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
          LIMIT 1) org ON (true))
      LEFT JOIN crm.assertions ci ON (((ci.subject_node_id = n.id) AND (ci.assertion_type = 'contact_info'::text) AND (ci.assertion_key = ''::text) AND (ci.superseded_at IS NULL))))
      LEFT JOIN crm.assertions sent ON (((sent.subject_node_id = n.id) AND (sent.assertion_type = 'sentiment'::text) AND (sent.assertion_key = ''::text) AND (sent.superseded_at IS NULL))))
-  WHERE ((n.node_type = 'person'::text) AND (n.archived_at IS NULL))
+  WHERE ((n.node_type = 'person'::text) AND (n.archived_at IS NULL));
+CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
+ SELECT node_id,
+    label,
+    code,
+    first_name,
+    last_name,
+    email,
+    phone,
+    title,
+    organization,
+    org_id,
+    created_at,
+    contact_info_email,
+    contact_info_phone,
+    contact_info_address,
+    preferred_contact,
+    sentiment,
+    sentiment_confidence,
+    sentiment_notes,
+    current_contact_info,
+    current_sentiment
+   FROM crm_private.contacts_directory_rows
   WITH NO DATA;
+CREATE TABLE crm_private.view_refreshes (
+    view_name text NOT NULL,
+    refreshed_at timestamp with time zone NOT NULL,
+    duration_ms numeric NOT NULL,
+    refreshed_seq bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT view_refreshes_duration_ms_check CHECK ((duration_ms >= (0)::numeric))
+);
 CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barrier='true') AS
  WITH adm AS MATERIALIZED (
          SELECT crm_private.actor_is_admin() AS is_admin
@@ -5940,9 +6209,24 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
                FROM vis_org))) THEN org_id
             ELSE NULL::uuid
         END AS org_id,
-    current_contact_info,
-    current_sentiment,
-    created_at
+    created_at,
+    (node_id)::text AS node_id_text,
+        CASE
+            WHEN (( SELECT adm.is_admin
+               FROM adm) OR (org_id IN ( SELECT vis_org.id
+               FROM vis_org))) THEN (org_id)::text
+            ELSE NULL::text
+        END AS org_id_text,
+    contact_info_email,
+    contact_info_phone,
+    contact_info_address,
+    preferred_contact,
+    sentiment,
+    sentiment_confidence,
+    sentiment_notes,
+    ( SELECT r.refreshed_at
+           FROM crm_private.view_refreshes r
+          WHERE (r.view_name = 'crm_private.contacts_directory_mv'::text)) AS as_of
    FROM ( SELECT m.node_id,
             m.label,
             m.code,
@@ -5953,9 +6237,16 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
             m.title,
             m.organization,
             m.org_id,
+            m.created_at,
+            m.contact_info_email,
+            m.contact_info_phone,
+            m.contact_info_address,
+            m.preferred_contact,
+            m.sentiment,
+            m.sentiment_confidence,
+            m.sentiment_notes,
             m.current_contact_info,
-            m.current_sentiment,
-            m.created_at
+            m.current_sentiment
            FROM crm_private.contacts_directory_mv m
           WHERE ( SELECT adm.is_admin
                    FROM adm)
@@ -5970,38 +6261,251 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
             m.title,
             m.organization,
             m.org_id,
+            m.created_at,
+            m.contact_info_email,
+            m.contact_info_phone,
+            m.contact_info_address,
+            m.preferred_contact,
+            m.sentiment,
+            m.sentiment_confidence,
+            m.sentiment_notes,
             m.current_contact_info,
-            m.current_sentiment,
-            m.created_at
+            m.current_sentiment
            FROM (vis_person v
              JOIN crm_private.contacts_directory_mv m ON ((m.node_id = v.id)))
           WHERE (NOT ( SELECT adm.is_admin
                    FROM adm))) mv;
-CREATE VIEW crm.contacts_directory_live WITH (security_invoker='true') AS
+CREATE VIEW crm.contacts_directory_detail WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('person'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
  SELECT n.id AS node_id,
-    n.label,
-    (n.properties ->> 'code'::text) AS code,
-    (n.properties ->> 'first_name'::text) AS first_name,
-    (n.properties ->> 'last_name'::text) AS last_name,
-    (n.properties ->> 'email'::text) AS email,
-    (n.properties ->> 'phone'::text) AS phone,
-    (n.properties ->> 'title'::text) AS title,
-    org.label AS organization,
-    org.id AS org_id,
+    (n.id)::text AS node_id_text,
     ci.claim AS current_contact_info,
     sent.claim AS current_sentiment,
-    n.created_at
-   FROM (((crm.nodes n
-     LEFT JOIN LATERAL ( SELECT o.id,
-            o.label
-           FROM (crm.edges emp
-             JOIN crm.nodes o ON ((o.id = emp.source_id)))
-          WHERE ((emp.target_id = n.id) AND (emp.edge_type = 'employs'::text) AND (emp.archived_at IS NULL) AND (emp.effective_to IS NULL) AND (o.archived_at IS NULL))
-          ORDER BY emp.effective_from DESC, emp.id
-         LIMIT 1) org ON (true))
+    n.properties
+   FROM ((( SELECT x.id,
+            x.node_type,
+            x.label,
+            x.properties,
+            x.attrs,
+            x.external_id,
+            x.external_source,
+            x.restricted_to,
+            x.acl,
+            x.claimed_by,
+            x.created_at,
+            x.updated_at,
+            x.archived_at
+           FROM crm.nodes x
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (x.node_type = 'person'::text) AND (x.archived_at IS NULL))
+        UNION ALL
+         SELECT x.id,
+            x.node_type,
+            x.label,
+            x.properties,
+            x.attrs,
+            x.external_id,
+            x.external_source,
+            x.restricted_to,
+            x.acl,
+            x.claimed_by,
+            x.created_at,
+            x.updated_at,
+            x.archived_at
+           FROM (vis
+             JOIN crm.nodes x ON ((x.id = vis.id)))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (x.node_type = 'person'::text) AND (x.archived_at IS NULL))) n
      LEFT JOIN crm.assertions ci ON (((ci.subject_node_id = n.id) AND (ci.assertion_type = 'contact_info'::text) AND (ci.assertion_key = ''::text) AND (ci.superseded_at IS NULL))))
-     LEFT JOIN crm.assertions sent ON (((sent.subject_node_id = n.id) AND (sent.assertion_type = 'sentiment'::text) AND (sent.assertion_key = ''::text) AND (sent.superseded_at IS NULL))))
-  WHERE ((n.node_type = 'person'::text) AND (n.archived_at IS NULL));
+     LEFT JOIN crm.assertions sent ON (((sent.subject_node_id = n.id) AND (sent.assertion_type = 'sentiment'::text) AND (sent.assertion_key = ''::text) AND (sent.superseded_at IS NULL))));
+CREATE VIEW crm.contacts_directory_live WITH (security_invoker='true') AS
+ SELECT node_id,
+    label,
+    code,
+    first_name,
+    last_name,
+    email,
+    phone,
+    title,
+    organization,
+    org_id,
+    created_at,
+    (node_id)::text AS node_id_text,
+    (org_id)::text AS org_id_text,
+    contact_info_email,
+    contact_info_phone,
+    contact_info_address,
+    preferred_contact,
+    sentiment,
+    sentiment_confidence,
+    sentiment_notes,
+    now() AS as_of
+   FROM crm_private.contacts_directory_rows r;
+CREATE VIEW crm.contracts WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('contract'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT c.id AS contract_id,
+    (c.id)::text AS contract_id_text,
+    COALESCE((c.properties ->> 'title'::text), c.label) AS title,
+    c.external_source AS source,
+    c.external_id,
+    (c.properties ->> 'counterparty_name'::text) AS counterparty_name,
+    (st.claim ->> 'status'::text) AS status,
+    COALESCE(((st.claim ->> 'status'::text) = 'active'::text), false) AS is_active,
+    COALESCE((((st.claim ->> 'status'::text) = 'active'::text) AND ((x.effective_date IS NULL) OR (x.effective_date <= CURRENT_DATE)) AND ((x.end_date IS NULL) OR (x.end_date >= CURRENT_DATE))), false) AS is_in_term,
+    (
+        CASE
+            WHEN pg_input_is_valid(x.annual_value, 'numeric(18,2)'::text) THEN x.annual_value
+            ELSE NULL::text
+        END)::numeric(18,2) AS annual_value,
+    (c.properties ->> 'currency'::text) AS currency,
+    x.effective_date,
+    x.end_date,
+    (x.end_date - CURRENT_DATE) AS days_to_end,
+        CASE
+            WHEN ((c.properties ->> 'auto_renew'::text) = ANY (ARRAY['true'::text, 'false'::text])) THEN ((c.properties ->> 'auto_renew'::text))::boolean
+            ELSE NULL::boolean
+        END AS auto_renew,
+    st.asserted_at AS status_since,
+    c.acct_id AS account_id,
+    (c.acct_id)::text AS account_id_text,
+    c.acct_name AS account_name,
+    c.acct_crm_id AS account_crm_id,
+    c.created_at,
+    c.updated_at
+   FROM ((( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            a.id AS acct_id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS acct_name,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS acct_crm_id
+           FROM (crm.nodes n
+             LEFT JOIN (crm.edges ob
+             JOIN crm.nodes a ON (((a.id = ob.target_id) AND (a.node_type = 'org'::text)))) ON (((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm.edges o2
+                  WHERE ((o2.source_id = ob.source_id) AND (o2.edge_type = 'owned_by'::text) AND (o2.archived_at IS NULL) AND (o2.effective_to IS NULL) AND (ROW(COALESCE(o2.effective_from, o2.created_at), o2.id) > ROW(COALESCE(ob.effective_from, ob.created_at), ob.id)) AND (EXISTS ( SELECT 1
+                           FROM crm.nodes a2
+                          WHERE ((a2.id = o2.target_id) AND (a2.node_type = 'org'::text)))))))))))
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'contract'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            acct.id,
+            acct.name,
+            acct.crm_id
+           FROM ((vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+             LEFT JOIN LATERAL ( SELECT a.id,
+                    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+                        CASE
+                            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                            ELSE NULL::text
+                        END AS crm_id
+                   FROM (crm.edges ob
+                     JOIN crm.nodes a ON ((a.id = ob.target_id)))
+                  WHERE ((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (a.node_type = 'org'::text))
+                  ORDER BY COALESCE(ob.effective_from, ob.created_at) DESC, ob.id DESC
+                 LIMIT 1) acct ON (true))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'contract'::text) AND (n.archived_at IS NULL))) c
+     LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'contract_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN pg_input_is_valid((c.properties ->> 'effective_date'::text), 'date'::text) THEN ((c.properties ->> 'effective_date'::text))::date
+                    ELSE NULL::date
+                END AS effective_date,
+                CASE
+                    WHEN pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text) THEN ((c.properties ->> 'end_date'::text))::date
+                    ELSE NULL::date
+                END AS end_date,
+            COALESCE((st.claim ->> 'annual_value'::text), (c.properties ->> 'annual_value'::text)) AS annual_value) x);
+CREATE VIEW crm.contracts_detail WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('contract'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT c.id AS contract_id,
+    (c.id)::text AS contract_id_text,
+    st.claim AS status_claim,
+    c.properties,
+    c.attrs
+   FROM (( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM crm.nodes n
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'contract'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM (vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'contract'::text) AND (n.archived_at IS NULL))) c
+     LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'contract_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))));
 CREATE VIEW crm.current_assertions WITH (security_invoker='true') AS
  SELECT id,
     assertion_type,
@@ -6260,18 +6764,6 @@ CREATE TABLE crm.error_codes (
     CONSTRAINT error_codes_sqlstate_check CHECK ((sqlstate ~ '^[0-9A-Z]{5}$'::text))
 );
 ALTER TABLE ONLY crm.error_codes FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.event_types (
-    event_type text NOT NULL,
-    description text NOT NULL,
-    event_group text DEFAULT 'crm'::text NOT NULL,
-    key_properties text[] DEFAULT '{}'::text[] NOT NULL,
-    channel text,
-    write_scope text DEFAULT 'member'::text NOT NULL,
-    CONSTRAINT event_types_channel_check CHECK ((channel ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT event_types_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT event_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
-);
-ALTER TABLE ONLY crm.event_types FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm_raw.records (
     id bigint NOT NULL,
     source text NOT NULL,
@@ -6330,6 +6822,177 @@ UNION ALL
     jsonb_build_object('record_id', a.id, 'previous_record_id', a.previous_record_id, 'previous_account_id', a.previous_account_id, 'account_id', a.account_id, 'match', a.match) AS evidence
    FROM applied a
   WHERE ((a.rn_desc = 1) AND (a.previous_account_id IS NOT NULL) AND (a.previous_account_id <> a.account_id));
+CREATE VIEW crm.invoices WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('invoice'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT c.id AS invoice_id,
+    (c.id)::text AS invoice_id_text,
+    COALESCE((c.properties ->> 'number'::text), c.label) AS number,
+    c.external_source AS source,
+    c.external_id,
+    (c.properties ->> 'stripe_id'::text) AS stripe_id,
+    (st.claim ->> 'status'::text) AS status,
+    COALESCE(((st.claim ->> 'status'::text) = 'open'::text), false) AS is_open,
+    COALESCE((((st.claim ->> 'status'::text) = 'open'::text) AND (x.due_at <= now())), false) AS is_overdue,
+        CASE
+            WHEN (((st.claim ->> 'status'::text) = 'open'::text) AND (x.due_at <= now())) THEN (floor((EXTRACT(epoch FROM (now() - x.due_at)) / (86400)::numeric)))::integer
+            ELSE NULL::integer
+        END AS days_overdue,
+    (c.properties ->> 'currency'::text) AS currency,
+    (
+        CASE
+            WHEN pg_input_is_valid((c.properties ->> 'amount_due'::text), 'numeric(18,2)'::text) THEN (c.properties ->> 'amount_due'::text)
+            ELSE NULL::text
+        END)::numeric(18,2) AS amount_due,
+    (
+        CASE
+            WHEN pg_input_is_valid((c.properties ->> 'amount_paid'::text), 'numeric(18,2)'::text) THEN (c.properties ->> 'amount_paid'::text)
+            ELSE NULL::text
+        END)::numeric(18,2) AS amount_paid,
+    (
+        CASE
+            WHEN pg_input_is_valid(x.remaining, 'numeric(18,2)'::text) THEN x.remaining
+            ELSE NULL::text
+        END)::numeric(18,2) AS amount_remaining,
+        CASE
+            WHEN pg_input_is_valid((c.properties ->> 'issued_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'issued_at'::text))::timestamp with time zone
+            ELSE c.created_at
+        END AS issued_at,
+        CASE
+            WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN ((c.properties ->> 'due_date'::text))::date
+            ELSE NULL::date
+        END AS due_date,
+    x.due_at,
+    st.asserted_at AS status_since,
+    c.acct_id AS account_id,
+    (c.acct_id)::text AS account_id_text,
+    c.acct_name AS account_name,
+    c.acct_crm_id AS account_crm_id,
+    c.created_at,
+    c.updated_at
+   FROM ((( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            a.id AS acct_id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS acct_name,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS acct_crm_id
+           FROM (crm.nodes n
+             LEFT JOIN (crm.edges ob
+             JOIN crm.nodes a ON (((a.id = ob.target_id) AND (a.node_type = 'org'::text)))) ON (((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm.edges o2
+                  WHERE ((o2.source_id = ob.source_id) AND (o2.edge_type = 'owned_by'::text) AND (o2.archived_at IS NULL) AND (o2.effective_to IS NULL) AND (ROW(COALESCE(o2.effective_from, o2.created_at), o2.id) > ROW(COALESCE(ob.effective_from, ob.created_at), ob.id)) AND (EXISTS ( SELECT 1
+                           FROM crm.nodes a2
+                          WHERE ((a2.id = o2.target_id) AND (a2.node_type = 'org'::text)))))))))))
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'invoice'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            acct.id,
+            acct.name,
+            acct.crm_id
+           FROM ((vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+             LEFT JOIN LATERAL ( SELECT a.id,
+                    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+                        CASE
+                            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                            ELSE NULL::text
+                        END AS crm_id
+                   FROM (crm.edges ob
+                     JOIN crm.nodes a ON ((a.id = ob.target_id)))
+                  WHERE ((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (a.node_type = 'org'::text))
+                  ORDER BY COALESCE(ob.effective_from, ob.created_at) DESC, ob.id DESC
+                 LIMIT 1) acct ON (true))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'invoice'::text) AND (n.archived_at IS NULL))) c
+     LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'invoice_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN pg_input_is_valid((c.properties ->> 'due_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'due_at'::text))::timestamp with time zone
+                    WHEN pg_input_is_valid((c.properties ->> 'due_date'::text), 'date'::text) THEN (((((c.properties ->> 'due_date'::text))::date + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)
+                    ELSE NULL::timestamp with time zone
+                END AS due_at,
+            COALESCE((st.claim ->> 'amount_remaining'::text), (c.properties ->> 'amount_remaining'::text)) AS remaining) x);
+CREATE VIEW crm.invoices_detail WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('invoice'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT c.id AS invoice_id,
+    (c.id)::text AS invoice_id_text,
+    st.claim AS status_claim,
+    c.properties,
+    c.attrs
+   FROM (( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM crm.nodes n
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'invoice'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM (vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'invoice'::text) AND (n.archived_at IS NULL))) c
+     LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'invoice_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))));
 CREATE TABLE crm.logins (
     login_role name NOT NULL,
     user_id uuid NOT NULL,
@@ -6348,20 +7011,6 @@ CREATE TABLE crm.node_sources (
     last_record_id bigint
 );
 ALTER TABLE ONLY crm.node_sources FORCE ROW LEVEL SECURITY;
-CREATE TABLE crm.node_types (
-    node_type text NOT NULL,
-    description text NOT NULL,
-    required_properties text[] DEFAULT '{}'::text[] NOT NULL,
-    optional_properties text[] DEFAULT '{}'::text[] NOT NULL,
-    access_checked boolean DEFAULT false NOT NULL,
-    code_prefix text,
-    claimable boolean DEFAULT false NOT NULL,
-    write_scope text DEFAULT 'member'::text NOT NULL,
-    CONSTRAINT node_types_code_prefix_check CHECK ((code_prefix ~ '^[A-Z]{2,5}$'::text)),
-    CONSTRAINT node_types_node_type_check CHECK ((node_type ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT node_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
-);
-ALTER TABLE ONLY crm.node_types FORCE ROW LEVEL SECURITY;
 CREATE VIEW crm.open_tickets_on_active_opportunities WITH (security_invoker='true') AS
  SELECT opp.id AS opp_id,
     (opp.properties ->> 'code'::text) AS opp_code,
@@ -6387,32 +7036,199 @@ CREATE VIEW crm.open_tickets_on_active_opportunities WITH (security_invoker='tru
           WHERE ((p.node_type = 'pipeline'::text) AND ((p.properties ->> 'code'::text) = (stg.claim ->> 'pipeline'::text)) AND ((s.value ->> 'key'::text) = (stg.claim ->> 'stage'::text)))
           ORDER BY p.archived_at NULLS FIRST, p.created_at
          LIMIT 1), ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text]))))) AND (((ticket_stg.claim ->> 'status'::text) IS NULL) OR ((ticket_stg.claim ->> 'status'::text) <> ALL (ARRAY['solved'::text, 'closed'::text, 'resolved'::text]))));
-CREATE MATERIALIZED VIEW crm_private.opportunities_active_mv AS
+CREATE VIEW crm.opportunities WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('opportunity'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        ), dv AS MATERIALIZED (
+         SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
+        ), stages AS (
+         SELECT DISTINCT ON ((p.properties ->> 'code'::text), (s.value ->> 'key'::text)) (p.properties ->> 'code'::text) AS pipeline,
+            (s.value ->> 'key'::text) AS stage,
+            COALESCE(((s.value -> 'terminal'::text) = 'true'::jsonb), false) AS terminal
+           FROM (crm.nodes p
+             CROSS JOIN LATERAL jsonb_array_elements(
+                CASE
+                    WHEN (jsonb_typeof((p.properties -> 'stages'::text)) = 'array'::text) THEN (p.properties -> 'stages'::text)
+                    ELSE NULL::jsonb
+                END) s(value))
+          WHERE (p.node_type = 'pipeline'::text)
+          ORDER BY (p.properties ->> 'code'::text), (s.value ->> 'key'::text), p.archived_at NULLS FIRST, p.created_at
+        )
+ SELECT o.id AS opportunity_id,
+    (o.id)::text AS opportunity_id_text,
+    (o.properties ->> 'code'::text) AS code,
+    COALESCE((o.properties ->> 'name'::text), o.label) AS name,
+    o.external_source AS source,
+    o.external_id,
+    o.acct_id AS account_id,
+    (o.acct_id)::text AS account_id_text,
+    o.acct_name AS account_name,
+    o.acct_crm_id AS account_crm_id,
+    (stg.claim ->> 'stage'::text) AS stage,
+    (stg.claim ->> 'pipeline'::text) AS pipeline,
+    stg.asserted_at AS stage_since,
+    x.amount,
+        CASE
+            WHEN ( SELECT dv.ok
+               FROM dv) THEN (val.claim ->> 'currency'::text)
+            ELSE NULL::text
+        END AS currency,
+    x.probability,
+    ((x.amount * x.probability))::numeric(18,2) AS expected_amount,
+        CASE
+            WHEN pg_input_is_valid((o.properties ->> 'close_date'::text), 'date'::text) THEN ((o.properties ->> 'close_date'::text))::date
+            ELSE NULL::date
+        END AS close_date,
+    x.is_closed,
+        CASE
+            WHEN ((o.properties ->> 'is_won'::text) = ANY (ARRAY['true'::text, 'false'::text])) THEN ((o.properties ->> 'is_won'::text))::boolean
+            ELSE COALESCE(((stg.claim ->> 'stage'::text) = 'closed_won'::text), false)
+        END AS is_won,
+    (NOT x.is_closed) AS is_active,
+    own.id AS owner_id,
+    (own.id)::text AS owner_id_text,
+    own.label AS owner_name,
+    own.email AS owner_email,
+        CASE
+            WHEN pg_input_is_valid((o.properties ->> 'created_at'::text), 'timestamptz'::text) THEN ((o.properties ->> 'created_at'::text))::timestamp with time zone
+            ELSE o.created_at
+        END AS created_at,
+    o.updated_at
+   FROM ((((((( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            a.id AS acct_id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS acct_name,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS acct_crm_id
+           FROM (crm.nodes n
+             LEFT JOIN (crm.edges ob
+             JOIN crm.nodes a ON (((a.id = ob.target_id) AND (a.node_type = 'org'::text)))) ON (((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm.edges o2
+                  WHERE ((o2.source_id = ob.source_id) AND (o2.edge_type = 'owned_by'::text) AND (o2.archived_at IS NULL) AND (o2.effective_to IS NULL) AND (ROW(COALESCE(o2.effective_from, o2.created_at), o2.id) > ROW(COALESCE(ob.effective_from, ob.created_at), ob.id)) AND (EXISTS ( SELECT 1
+                           FROM crm.nodes a2
+                          WHERE ((a2.id = o2.target_id) AND (a2.node_type = 'org'::text)))))))))))
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            acct.id,
+            acct.name,
+            acct.crm_id
+           FROM ((vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+             LEFT JOIN LATERAL ( SELECT a.id,
+                    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+                        CASE
+                            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                            ELSE NULL::text
+                        END AS crm_id
+                   FROM (crm.edges ob
+                     JOIN crm.nodes a ON ((a.id = ob.target_id)))
+                  WHERE ((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (a.node_type = 'org'::text))
+                  ORDER BY COALESCE(ob.effective_from, ob.created_at) DESC, ob.id DESC
+                 LIMIT 1) acct ON (true))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL))) o
+     LEFT JOIN crm.assertions stg ON (((stg.subject_node_id = o.id) AND (stg.assertion_type = 'deal_stage'::text) AND (stg.assertion_key = ''::text) AND (stg.superseded_at IS NULL))))
+     LEFT JOIN crm.assertions val ON (((val.subject_node_id = o.id) AND (val.assertion_type = 'deal_value'::text) AND (val.assertion_key = ''::text) AND (val.superseded_at IS NULL))))
+     LEFT JOIN crm.assertions wp ON (((wp.subject_node_id = o.id) AND (wp.assertion_type = 'win_probability'::text) AND (wp.assertion_key = ''::text) AND (wp.superseded_at IS NULL))))
+     LEFT JOIN stages ps ON (((ps.pipeline = (stg.claim ->> 'pipeline'::text)) AND (ps.stage = (stg.claim ->> 'stage'::text)))))
+     CROSS JOIN LATERAL ( SELECT (
+                CASE
+                    WHEN (( SELECT dv.ok
+                       FROM dv) AND pg_input_is_valid((val.claim ->> 'amount'::text), 'numeric(18,2)'::text)) THEN (val.claim ->> 'amount'::text)
+                    ELSE NULL::text
+                END)::numeric(18,2) AS amount,
+            (
+                CASE
+                    WHEN pg_input_is_valid((wp.claim ->> 'probability'::text), 'numeric(5,4)'::text) THEN (wp.claim ->> 'probability'::text)
+                    ELSE NULL::text
+                END)::numeric(5,4) AS probability,
+            ((COALESCE((o.properties ->> 'is_closed'::text), 'false'::text) = ANY (ARRAY['true'::text, '1'::text])) OR COALESCE(ps.terminal, ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text])), false)) AS is_closed) x)
+     LEFT JOIN LATERAL ( SELECT u.id,
+            u.label,
+            (u.properties ->> 'email'::text) AS email
+           FROM (crm.edges ae
+             JOIN crm.nodes u ON ((u.id = ae.target_id)))
+          WHERE ((ae.source_id = o.id) AND (ae.edge_type = 'assigned_to'::text) AND ((ae.properties ->> 'role'::text) = 'owner'::text) AND (ae.archived_at IS NULL) AND (ae.effective_to IS NULL) AND (u.archived_at IS NULL))
+          ORDER BY ae.effective_from DESC, ae.id
+         LIMIT 1) own ON (true));
+CREATE VIEW crm_private.opportunities_active_rows WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,
     (n.properties ->> 'code'::text) AS code,
     (n.properties ->> 'name'::text) AS name,
+    (
         CASE
-            WHEN pg_input_is_valid((n.properties ->> 'estimated_value'::text), 'numeric'::text) THEN ((n.properties ->> 'estimated_value'::text))::numeric
-            ELSE NULL::numeric
-        END AS estimated_value,
-    (n.attrs -> 'teams'::text) AS teams,
+            WHEN pg_input_is_valid((n.properties ->> 'estimated_value'::text), 'numeric(18,2)'::text) THEN (n.properties ->> 'estimated_value'::text)
+            ELSE NULL::text
+        END)::numeric(18,2) AS estimated_value,
+    ( SELECT string_agg(tg.tag, ', '::text ORDER BY tg.tag) AS string_agg
+           FROM jsonb_array_elements_text(
+                CASE
+                    WHEN (jsonb_typeof((n.attrs -> 'teams'::text)) = 'array'::text) THEN (n.attrs -> 'teams'::text)
+                    ELSE NULL::jsonb
+                END) tg(tag)) AS teams,
     (stg.claim ->> 'stage'::text) AS stage,
     (stg.claim ->> 'pipeline'::text) AS pipeline,
     stg.asserted_at AS stage_since,
-    ((val.claim ->> 'amount'::text))::numeric AS current_value,
-    wp_a.probability AS win_probability,
+    (
+        CASE
+            WHEN pg_input_is_valid((val.claim ->> 'amount'::text), 'numeric(18,2)'::text) THEN (val.claim ->> 'amount'::text)
+            ELSE NULL::text
+        END)::numeric(18,2) AS current_value,
+    (
+        CASE
+            WHEN pg_input_is_valid((wp.claim ->> 'probability'::text), 'numeric(5,4)'::text) THEN (wp.claim ->> 'probability'::text)
+            ELSE NULL::text
+        END)::numeric(5,4) AS win_probability,
     pc.label AS primary_contact_name,
     pc.id AS primary_contact_id,
     owner.label AS assigned_to_name,
     owner.id AS assigned_to_id,
-    n.created_at
-   FROM (((((crm.nodes n
+    n.created_at,
+    acct.id AS account_id,
+    acct.name AS account_name,
+        CASE
+            WHEN pg_input_is_valid((n.properties ->> 'close_date'::text), 'date'::text) THEN ((n.properties ->> 'close_date'::text))::date
+            ELSE NULL::date
+        END AS close_date,
+    (val.claim ->> 'currency'::text) AS currency,
+    owner.email AS assigned_to_email
+   FROM ((((((crm.nodes n
      LEFT JOIN crm.assertions stg ON (((stg.subject_node_id = n.id) AND (stg.assertion_type = 'deal_stage'::text) AND (stg.assertion_key = ''::text) AND (stg.superseded_at IS NULL))))
      LEFT JOIN crm.assertions val ON (((val.subject_node_id = n.id) AND (val.assertion_type = 'deal_value'::text) AND (val.assertion_key = ''::text) AND (val.superseded_at IS NULL))))
-     LEFT JOIN LATERAL ( SELECT ((wp.claim ->> 'probability'::text))::numeric AS probability
-           FROM crm.assertions wp
-          WHERE ((wp.subject_node_id = n.id) AND (wp.assertion_type = 'win_probability'::text) AND (wp.assertion_key = ''::text) AND (wp.superseded_at IS NULL))) wp_a ON (true))
+     LEFT JOIN crm.assertions wp ON (((wp.subject_node_id = n.id) AND (wp.assertion_type = 'win_probability'::text) AND (wp.assertion_key = ''::text) AND (wp.superseded_at IS NULL))))
      LEFT JOIN LATERAL ( SELECT pc_n.id,
             pc_n.label
            FROM (crm.edges pc_e
@@ -6421,18 +7237,49 @@ CREATE MATERIALIZED VIEW crm_private.opportunities_active_mv AS
           ORDER BY pc_e.created_at, pc_e.id
          LIMIT 1) pc ON (true))
      LEFT JOIN LATERAL ( SELECT own_n.id,
-            own_n.label
+            own_n.label,
+            (own_n.properties ->> 'email'::text) AS email
            FROM (crm.edges own_e
              JOIN crm.nodes own_n ON ((own_n.id = own_e.target_id)))
           WHERE ((own_e.source_id = n.id) AND (own_e.edge_type = 'assigned_to'::text) AND ((own_e.properties ->> 'role'::text) = 'owner'::text) AND (own_e.archived_at IS NULL) AND (own_e.effective_to IS NULL) AND (own_n.archived_at IS NULL))
           ORDER BY own_e.effective_from DESC, own_e.id
          LIMIT 1) owner ON (true))
-  WHERE ((n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL) AND (((stg.claim ->> 'stage'::text) IS NULL) OR (NOT COALESCE(( SELECT COALESCE(((s.value -> 'terminal'::text) = 'true'::jsonb), false) AS "coalesce"
+     LEFT JOIN LATERAL ( SELECT a.id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS name
+           FROM (crm.edges ob
+             JOIN crm.nodes a ON ((a.id = ob.target_id)))
+          WHERE ((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (a.node_type = 'org'::text))
+          ORDER BY COALESCE(ob.effective_from, ob.created_at) DESC, ob.id DESC
+         LIMIT 1) acct ON (true))
+  WHERE ((n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL) AND (COALESCE((n.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (((stg.claim ->> 'stage'::text) IS NULL) OR (NOT COALESCE(( SELECT COALESCE(((s.value -> 'terminal'::text) = 'true'::jsonb), false) AS "coalesce"
            FROM (crm.nodes p
              CROSS JOIN LATERAL jsonb_array_elements((p.properties -> 'stages'::text)) s(value))
           WHERE ((p.node_type = 'pipeline'::text) AND ((p.properties ->> 'code'::text) = (stg.claim ->> 'pipeline'::text)) AND ((s.value ->> 'key'::text) = (stg.claim ->> 'stage'::text)))
           ORDER BY p.archived_at NULLS FIRST, p.created_at
-         LIMIT 1), ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text]))))))
+         LIMIT 1), ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text]))))));
+CREATE MATERIALIZED VIEW crm_private.opportunities_active_mv AS
+ SELECT node_id,
+    label,
+    code,
+    name,
+    estimated_value,
+    teams,
+    stage,
+    pipeline,
+    stage_since,
+    current_value,
+    win_probability,
+    primary_contact_name,
+    primary_contact_id,
+    assigned_to_name,
+    assigned_to_id,
+    created_at,
+    account_id,
+    account_name,
+    close_date,
+    currency,
+    assigned_to_email
+   FROM crm_private.opportunities_active_rows
   WITH NO DATA;
 CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_barrier='true') AS
  WITH adm AS MATERIALIZED (
@@ -6452,6 +7299,13 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
            FROM adm,
             crm_private.visible_node_ids('user'::text, CURRENT_USER) v(id)
           WHERE (NOT adm.is_admin)
+        ), vis_org AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('org'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        ), dv AS MATERIALIZED (
+         SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
         )
  SELECT node_id,
     label,
@@ -6462,122 +7316,224 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
     stage,
     pipeline,
     stage_since,
-        CASE
-            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN current_value
-            ELSE NULL::numeric
-        END AS current_value,
+    current_value,
     win_probability,
-        CASE
-            WHEN (( SELECT adm.is_admin
-               FROM adm) OR (primary_contact_id IN ( SELECT vis_person.id
-               FROM vis_person))) THEN primary_contact_name
-            ELSE NULL::text
-        END AS primary_contact_name,
-        CASE
-            WHEN (( SELECT adm.is_admin
-               FROM adm) OR (primary_contact_id IN ( SELECT vis_person.id
-               FROM vis_person))) THEN primary_contact_id
-            ELSE NULL::uuid
-        END AS primary_contact_id,
-        CASE
-            WHEN (( SELECT adm.is_admin
-               FROM adm) OR (assigned_to_id IN ( SELECT vis_person.id
-               FROM vis_person))) THEN assigned_to_name
-            ELSE NULL::text
-        END AS assigned_to_name,
-        CASE
-            WHEN (( SELECT adm.is_admin
-               FROM adm) OR (assigned_to_id IN ( SELECT vis_person.id
-               FROM vis_person))) THEN assigned_to_id
-            ELSE NULL::uuid
-        END AS assigned_to_id,
-    created_at
-   FROM ( SELECT m.node_id,
-            m.label,
-            m.code,
-            m.name,
-            m.estimated_value,
-            m.teams,
-            m.stage,
-            m.pipeline,
-            m.stage_since,
-            m.current_value,
-            m.win_probability,
-            m.primary_contact_name,
-            m.primary_contact_id,
-            m.assigned_to_name,
-            m.assigned_to_id,
-            m.created_at
-           FROM crm_private.opportunities_active_mv m
-          WHERE ( SELECT adm.is_admin
-                   FROM adm)
-        UNION ALL
-         SELECT m.node_id,
-            m.label,
-            m.code,
-            m.name,
-            m.estimated_value,
-            m.teams,
-            m.stage,
-            m.pipeline,
-            m.stage_since,
-            m.current_value,
-            m.win_probability,
-            m.primary_contact_name,
-            m.primary_contact_id,
-            m.assigned_to_name,
-            m.assigned_to_id,
-            m.created_at
-           FROM (vis_opp v
-             JOIN crm_private.opportunities_active_mv m ON ((m.node_id = v.id)))
-          WHERE (NOT ( SELECT adm.is_admin
-                   FROM adm))) mv;
+    primary_contact_name,
+    primary_contact_id,
+    assigned_to_name,
+    assigned_to_id,
+    created_at,
+    (node_id)::text AS node_id_text,
+    account_id,
+    (account_id)::text AS account_id_text,
+    account_name,
+    close_date,
+    currency,
+    (primary_contact_id)::text AS primary_contact_id_text,
+    assigned_to_email,
+    (assigned_to_id)::text AS assigned_to_id_text,
+    ( SELECT r.refreshed_at
+           FROM crm_private.view_refreshes r
+          WHERE (r.view_name = 'crm_private.opportunities_active_mv'::text)) AS as_of
+   FROM ( SELECT mv.node_id,
+            mv.label,
+            mv.code,
+            mv.name,
+            mv.estimated_value,
+            mv.teams,
+            mv.stage,
+            mv.pipeline,
+            mv.stage_since,
+            (
+                CASE
+                    WHEN ( SELECT dv.ok
+                       FROM dv) THEN mv.current_value
+                    ELSE NULL::numeric
+                END)::numeric(18,2) AS current_value,
+            mv.win_probability,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.primary_contact_id IN ( SELECT vis_person.id
+                       FROM vis_person))) THEN mv.primary_contact_name
+                    ELSE NULL::text
+                END AS primary_contact_name,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.primary_contact_id IN ( SELECT vis_person.id
+                       FROM vis_person))) THEN mv.primary_contact_id
+                    ELSE NULL::uuid
+                END AS primary_contact_id,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.assigned_to_id IN ( SELECT vis_person.id
+                       FROM vis_person))) THEN mv.assigned_to_name
+                    ELSE NULL::text
+                END AS assigned_to_name,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.assigned_to_id IN ( SELECT vis_person.id
+                       FROM vis_person))) THEN mv.assigned_to_id
+                    ELSE NULL::uuid
+                END AS assigned_to_id,
+            mv.created_at,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.account_id IN ( SELECT vis_org.id
+                       FROM vis_org))) THEN mv.account_id
+                    ELSE NULL::uuid
+                END AS account_id,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.account_id IN ( SELECT vis_org.id
+                       FROM vis_org))) THEN mv.account_name
+                    ELSE NULL::text
+                END AS account_name,
+            mv.close_date,
+                CASE
+                    WHEN ( SELECT dv.ok
+                       FROM dv) THEN mv.currency
+                    ELSE NULL::text
+                END AS currency,
+                CASE
+                    WHEN (( SELECT adm.is_admin
+                       FROM adm) OR (mv.assigned_to_id IN ( SELECT vis_person.id
+                       FROM vis_person))) THEN mv.assigned_to_email
+                    ELSE NULL::text
+                END AS assigned_to_email
+           FROM ( SELECT m.node_id,
+                    m.label,
+                    m.code,
+                    m.name,
+                    m.estimated_value,
+                    m.teams,
+                    m.stage,
+                    m.pipeline,
+                    m.stage_since,
+                    m.current_value,
+                    m.win_probability,
+                    m.primary_contact_name,
+                    m.primary_contact_id,
+                    m.assigned_to_name,
+                    m.assigned_to_id,
+                    m.created_at,
+                    m.account_id,
+                    m.account_name,
+                    m.close_date,
+                    m.currency,
+                    m.assigned_to_email
+                   FROM crm_private.opportunities_active_mv m
+                  WHERE ( SELECT adm.is_admin
+                           FROM adm)
+                UNION ALL
+                 SELECT m.node_id,
+                    m.label,
+                    m.code,
+                    m.name,
+                    m.estimated_value,
+                    m.teams,
+                    m.stage,
+                    m.pipeline,
+                    m.stage_since,
+                    m.current_value,
+                    m.win_probability,
+                    m.primary_contact_name,
+                    m.primary_contact_id,
+                    m.assigned_to_name,
+                    m.assigned_to_id,
+                    m.created_at,
+                    m.account_id,
+                    m.account_name,
+                    m.close_date,
+                    m.currency,
+                    m.assigned_to_email
+                   FROM (vis_opp v
+                     JOIN crm_private.opportunities_active_mv m ON ((m.node_id = v.id)))
+                  WHERE (NOT ( SELECT adm.is_admin
+                           FROM adm))) mv) x;
 CREATE VIEW crm.opportunities_active_live WITH (security_invoker='true') AS
- SELECT n.id AS node_id,
-    n.label,
-    (n.properties ->> 'code'::text) AS code,
-    (n.properties ->> 'name'::text) AS name,
+ SELECT node_id,
+    label,
+    code,
+    name,
+    estimated_value,
+    teams,
+    stage,
+    pipeline,
+    stage_since,
+    current_value,
+    win_probability,
+    primary_contact_name,
+    primary_contact_id,
+    assigned_to_name,
+    assigned_to_id,
+    created_at,
+    (node_id)::text AS node_id_text,
+    account_id,
+    (account_id)::text AS account_id_text,
+    account_name,
+    close_date,
+    currency,
+    (primary_contact_id)::text AS primary_contact_id_text,
+    assigned_to_email,
+    (assigned_to_id)::text AS assigned_to_id_text,
+    now() AS as_of
+   FROM crm_private.opportunities_active_rows r;
+CREATE VIEW crm.opportunities_detail WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('opportunity'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT o.id AS opportunity_id,
+    (o.id)::text AS opportunity_id_text,
+    stg.claim AS stage_claim,
         CASE
-            WHEN pg_input_is_valid((n.properties ->> 'estimated_value'::text), 'numeric'::text) THEN ((n.properties ->> 'estimated_value'::text))::numeric
-            ELSE NULL::numeric
-        END AS estimated_value,
-    (n.attrs -> 'teams'::text) AS teams,
-    (stg.claim ->> 'stage'::text) AS stage,
-    (stg.claim ->> 'pipeline'::text) AS pipeline,
-    stg.asserted_at AS stage_since,
-    ((val.claim ->> 'amount'::text))::numeric AS current_value,
-    wp_a.probability AS win_probability,
-    pc.label AS primary_contact_name,
-    pc.id AS primary_contact_id,
-    owner.label AS assigned_to_name,
-    owner.id AS assigned_to_id,
-    n.created_at
-   FROM (((((crm.nodes n
-     LEFT JOIN crm.assertions stg ON (((stg.subject_node_id = n.id) AND (stg.assertion_type = 'deal_stage'::text) AND (stg.assertion_key = ''::text) AND (stg.superseded_at IS NULL))))
-     LEFT JOIN crm.assertions val ON (((val.subject_node_id = n.id) AND (val.assertion_type = 'deal_value'::text) AND (val.assertion_key = ''::text) AND (val.superseded_at IS NULL))))
-     LEFT JOIN LATERAL ( SELECT ((wp.claim ->> 'probability'::text))::numeric AS probability
-           FROM crm.assertions wp
-          WHERE ((wp.subject_node_id = n.id) AND (wp.assertion_type = 'win_probability'::text) AND (wp.assertion_key = ''::text) AND (wp.superseded_at IS NULL))) wp_a ON (true))
-     LEFT JOIN LATERAL ( SELECT pc_n.id,
-            pc_n.label
-           FROM (crm.edges pc_e
-             JOIN crm.nodes pc_n ON ((pc_n.id = pc_e.target_id)))
-          WHERE ((pc_e.source_id = n.id) AND (pc_e.edge_type = 'primary_contact'::text) AND (pc_e.archived_at IS NULL) AND (pc_n.archived_at IS NULL))
-          ORDER BY pc_e.created_at, pc_e.id
-         LIMIT 1) pc ON (true))
-     LEFT JOIN LATERAL ( SELECT own_n.id,
-            own_n.label
-           FROM (crm.edges own_e
-             JOIN crm.nodes own_n ON ((own_n.id = own_e.target_id)))
-          WHERE ((own_e.source_id = n.id) AND (own_e.edge_type = 'assigned_to'::text) AND ((own_e.properties ->> 'role'::text) = 'owner'::text) AND (own_e.archived_at IS NULL) AND (own_e.effective_to IS NULL) AND (own_n.archived_at IS NULL))
-          ORDER BY own_e.effective_from DESC, own_e.id
-         LIMIT 1) owner ON (true))
-  WHERE ((n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL) AND (((stg.claim ->> 'stage'::text) IS NULL) OR (NOT COALESCE(( SELECT COALESCE(((s.value -> 'terminal'::text) = 'true'::jsonb), false) AS "coalesce"
-           FROM (crm.nodes p
-             CROSS JOIN LATERAL jsonb_array_elements((p.properties -> 'stages'::text)) s(value))
-          WHERE ((p.node_type = 'pipeline'::text) AND ((p.properties ->> 'code'::text) = (stg.claim ->> 'pipeline'::text)) AND ((s.value ->> 'key'::text) = (stg.claim ->> 'stage'::text)))
-          ORDER BY p.archived_at NULLS FIRST, p.created_at
-         LIMIT 1), ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text]))))));
+            WHEN ( SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS actor_can_read_assertion_type) THEN val.claim
+            ELSE NULL::jsonb
+        END AS value_claim,
+    wp.claim AS probability_claim,
+    o.properties,
+    o.attrs
+   FROM (((( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM crm.nodes n
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM (vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'opportunity'::text) AND (n.archived_at IS NULL))) o
+     LEFT JOIN crm.assertions stg ON (((stg.subject_node_id = o.id) AND (stg.assertion_type = 'deal_stage'::text) AND (stg.assertion_key = ''::text) AND (stg.superseded_at IS NULL))))
+     LEFT JOIN crm.assertions val ON (((val.subject_node_id = o.id) AND (val.assertion_type = 'deal_value'::text) AND (val.assertion_key = ''::text) AND (val.superseded_at IS NULL))))
+     LEFT JOIN crm.assertions wp ON (((wp.subject_node_id = o.id) AND (wp.assertion_type = 'win_probability'::text) AND (wp.assertion_key = ''::text) AND (wp.superseded_at IS NULL))));
 CREATE VIEW crm.opportunity_stage_history WITH (security_invoker='true') AS
  SELECT o.id AS opportunity_id,
     (o.properties ->> 'code'::text) AS opportunity_code,
@@ -6688,6 +7644,165 @@ CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
      JOIN crm.nodes t ON ((t.id = c.team_id)))
      LEFT JOIN crm.nodes v ON ((v.id = c.via_team_id)))
      LEFT JOIN crm.nodes a ON (((a.id)::text = c.added_by)));
+CREATE VIEW crm.tickets WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('ticket'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT c.id AS ticket_id,
+    (c.id)::text AS ticket_id_text,
+    c.external_source AS source,
+    c.external_id,
+    COALESCE((c.properties ->> 'subject'::text), c.label) AS subject,
+    (st.claim ->> 'status'::text) AS status,
+    lower(COALESCE((st.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) AS priority,
+    (c.properties ->> 'ticket_type'::text) AS ticket_type,
+        CASE
+            WHEN (jsonb_typeof((c.properties -> 'tags'::text)) = 'array'::text) THEN ( SELECT string_agg(tg.tag, ', '::text ORDER BY tg.tag) AS string_agg
+               FROM jsonb_array_elements_text((c.properties -> 'tags'::text)) tg(tag))
+            ELSE NULL::text
+        END AS tags,
+    COALESCE(((st.claim ->> 'status'::text) = ANY (ARRAY['new'::text, 'open'::text, 'pending'::text, 'hold'::text])), false) AS is_open,
+    COALESCE((lower(COALESCE((st.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) = ANY (ARRAY['high'::text, 'urgent'::text])), false) AS is_high_priority,
+        CASE
+            WHEN pg_input_is_valid((c.properties ->> 'opened_at'::text), 'timestamptz'::text) THEN ((c.properties ->> 'opened_at'::text))::timestamp with time zone
+            ELSE c.created_at
+        END AS opened_at,
+    st.asserted_at AS status_since,
+    c.acct_id AS account_id,
+    (c.acct_id)::text AS account_id_text,
+    c.acct_name AS account_name,
+    c.acct_crm_id AS account_crm_id,
+    req.id AS requester_id,
+    (req.id)::text AS requester_id_text,
+    req.label AS requester_name,
+    req.email AS requester_email,
+    c.created_at,
+    c.updated_at
+   FROM ((( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            a.id AS acct_id,
+            COALESCE((a.properties ->> 'name'::text), a.label) AS acct_name,
+                CASE
+                    WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                    ELSE NULL::text
+                END AS acct_crm_id
+           FROM (crm.nodes n
+             LEFT JOIN (crm.edges ob
+             JOIN crm.nodes a ON (((a.id = ob.target_id) AND (a.node_type = 'org'::text)))) ON (((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm.edges o2
+                  WHERE ((o2.source_id = ob.source_id) AND (o2.edge_type = 'owned_by'::text) AND (o2.archived_at IS NULL) AND (o2.effective_to IS NULL) AND (ROW(COALESCE(o2.effective_from, o2.created_at), o2.id) > ROW(COALESCE(ob.effective_from, ob.created_at), ob.id)) AND (EXISTS ( SELECT 1
+                           FROM crm.nodes a2
+                          WHERE ((a2.id = o2.target_id) AND (a2.node_type = 'org'::text)))))))))))
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'ticket'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at,
+            acct.id,
+            acct.name,
+            acct.crm_id
+           FROM ((vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+             LEFT JOIN LATERAL ( SELECT a.id,
+                    COALESCE((a.properties ->> 'name'::text), a.label) AS name,
+                        CASE
+                            WHEN (a.external_source = 'salesforce'::text) THEN a.external_id
+                            ELSE NULL::text
+                        END AS crm_id
+                   FROM (crm.edges ob
+                     JOIN crm.nodes a ON ((a.id = ob.target_id)))
+                  WHERE ((ob.source_id = n.id) AND (ob.edge_type = 'owned_by'::text) AND (ob.archived_at IS NULL) AND (ob.effective_to IS NULL) AND (a.node_type = 'org'::text))
+                  ORDER BY COALESCE(ob.effective_from, ob.created_at) DESC, ob.id DESC
+                 LIMIT 1) acct ON (true))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'ticket'::text) AND (n.archived_at IS NULL))) c
+     LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'ticket_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))))
+     LEFT JOIN LATERAL ( SELECT p.id,
+            p.label,
+            (p.properties ->> 'email'::text) AS email
+           FROM (crm.edges f
+             JOIN crm.nodes p ON ((p.id = f.source_id)))
+          WHERE ((f.target_id = c.id) AND (f.edge_type = 'filed'::text) AND (f.archived_at IS NULL) AND (f.effective_to IS NULL))
+          ORDER BY f.created_at DESC, f.id
+         LIMIT 1) req ON (true));
+CREATE VIEW crm.tickets_detail WITH (security_invoker='true') AS
+ WITH adm AS MATERIALIZED (
+         SELECT crm_private.actor_is_admin() AS is_admin
+        ), vis AS MATERIALIZED (
+         SELECT v.id
+           FROM adm,
+            crm_private.visible_node_ids('ticket'::text, CURRENT_USER) v(id)
+          WHERE (NOT adm.is_admin)
+        )
+ SELECT c.id AS ticket_id,
+    (c.id)::text AS ticket_id_text,
+    (c.properties ->> 'description'::text) AS description,
+    (c.properties -> 'tags'::text) AS tags,
+    st.claim AS status_claim,
+    c.properties,
+    c.attrs
+   FROM (( SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM crm.nodes n
+          WHERE (( SELECT adm.is_admin
+                   FROM adm) AND (n.node_type = 'ticket'::text) AND (n.archived_at IS NULL))
+        UNION ALL
+         SELECT n.id,
+            n.node_type,
+            n.label,
+            n.properties,
+            n.attrs,
+            n.external_id,
+            n.external_source,
+            n.restricted_to,
+            n.acl,
+            n.claimed_by,
+            n.created_at,
+            n.updated_at,
+            n.archived_at
+           FROM (vis
+             JOIN crm.nodes n ON ((n.id = vis.id)))
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (n.node_type = 'ticket'::text) AND (n.archived_at IS NULL))) c
+     LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'ticket_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))));
 CREATE TABLE crm_private.acl_changed_accounts (
     account_id uuid NOT NULL,
     changed_at timestamp with time zone DEFAULT now() NOT NULL
@@ -6715,13 +7830,6 @@ CREATE TABLE crm_private.read_models (
     refresh_order integer DEFAULT 100 NOT NULL,
     change_seq bigint DEFAULT 0 NOT NULL,
     data_changed_at timestamp with time zone
-);
-CREATE TABLE crm_private.view_refreshes (
-    view_name text NOT NULL,
-    refreshed_at timestamp with time zone NOT NULL,
-    duration_ms numeric NOT NULL,
-    refreshed_seq bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT view_refreshes_duration_ms_check CHECK ((duration_ms >= (0)::numeric))
 );
 CREATE TABLE crm_raw.connector_sources (
     login_role name NOT NULL,
@@ -6923,6 +8031,7 @@ CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code)
 CREATE INDEX idx_cd_name ON crm_private.contacts_directory_mv USING btree (last_name, first_name);
 CREATE UNIQUE INDEX idx_cd_node ON crm_private.contacts_directory_mv USING btree (node_id);
 CREATE INDEX idx_cd_org ON crm_private.contacts_directory_mv USING btree (org_id);
+CREATE INDEX idx_oa_account ON crm_private.opportunities_active_mv USING btree (account_id);
 CREATE INDEX idx_oa_code ON crm_private.opportunities_active_mv USING btree (code);
 CREATE UNIQUE INDEX idx_oa_node ON crm_private.opportunities_active_mv USING btree (node_id);
 CREATE INDEX idx_oa_owner ON crm_private.opportunities_active_mv USING btree (assigned_to_id);
@@ -7487,6 +8596,12 @@ GRANT SELECT ON TABLE crm.access_grants TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.access_grants TO crm_admin;
 GRANT SELECT ON TABLE crm.accounts_360_live TO crm_reader;
 GRANT SELECT ON TABLE crm.accounts_360 TO crm_reader;
+GRANT SELECT ON TABLE crm.event_types TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_types TO crm_admin;
+GRANT SELECT ON TABLE crm.node_types TO crm_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE crm.node_types TO crm_admin;
+GRANT SELECT ON TABLE crm.activities TO crm_reader;
+GRANT SELECT ON TABLE crm.activities_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.artifacts TO crm_reader;
 GRANT DELETE ON TABLE crm.artifacts TO crm_writer;
 GRANT INSERT(artifact_type),UPDATE(artifact_type) ON TABLE crm.artifacts TO crm_writer;
@@ -7503,35 +8618,42 @@ GRANT INSERT(archived_at),UPDATE(archived_at) ON TABLE crm.artifacts TO crm_writ
 GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.artifacts TO crm_writer;
 GRANT SELECT ON TABLE crm.assertion_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertion_types TO crm_admin;
+GRANT SELECT ON TABLE crm_private.contacts_directory_rows TO crm_reader;
 GRANT SELECT ON TABLE crm.contacts_directory TO crm_reader;
+GRANT SELECT ON TABLE crm.contacts_directory_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.contacts_directory_live TO crm_reader;
+GRANT SELECT ON TABLE crm.contracts TO crm_reader;
+GRANT SELECT ON TABLE crm.contracts_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.current_assertions TO crm_reader;
 GRANT SELECT ON TABLE crm.duplicate_candidates TO crm_reader;
 GRANT SELECT ON TABLE crm.edge_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.edge_types TO crm_admin;
 GRANT SELECT ON TABLE crm.error_codes TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.error_codes TO crm_admin;
-GRANT SELECT ON TABLE crm.event_types TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_types TO crm_admin;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_connector;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_admin;
 GRANT SELECT ON TABLE crm.identity_mismatches TO crm_connector;
 GRANT SELECT ON TABLE crm.identity_mismatches TO crm_admin;
+GRANT SELECT ON TABLE crm.invoices TO crm_reader;
+GRANT SELECT ON TABLE crm.invoices_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.logins TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.logins TO crm_admin;
 GRANT SELECT ON TABLE crm.node_sources TO crm_reader;
 GRANT INSERT,UPDATE ON TABLE crm.node_sources TO crm_admin;
-GRANT SELECT ON TABLE crm.node_types TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.node_types TO crm_admin;
 GRANT SELECT ON TABLE crm.open_tickets_on_active_opportunities TO crm_reader;
+GRANT SELECT ON TABLE crm.opportunities TO crm_reader;
+GRANT SELECT ON TABLE crm_private.opportunities_active_rows TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunities_active TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunities_active_live TO crm_reader;
+GRANT SELECT ON TABLE crm.opportunities_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunity_stage_history TO crm_reader;
 GRANT SELECT ON TABLE crm.orphans TO crm_connector;
 GRANT SELECT ON TABLE crm.orphans TO crm_admin;
 GRANT SELECT ON TABLE crm.read_models TO crm_reader;
 GRANT SELECT ON TABLE crm.source_freshness TO crm_reader;
 GRANT SELECT ON TABLE crm.team_memberships TO crm_reader;
+GRANT SELECT ON TABLE crm.tickets TO crm_reader;
+GRANT SELECT ON TABLE crm.tickets_detail TO crm_reader;
 GRANT SELECT ON TABLE crm_raw.connector_sources TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.connector_sources TO crm_admin;
 GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_connector;

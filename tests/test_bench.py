@@ -49,6 +49,7 @@ def test_suite_writes_json(server, tmp_path, monkeypatch, suite):
                      "contacts_directory_live"):
             assert f"count crm.{view}" in names and f"page crm.{view}" in names
         assert "account children listing" in names
+        assert {"count crm.opportunities", "page crm.opportunities", "count crm.tickets", "page crm.tickets"} <= names
         # the rep sees a strict subset of what the admin sees
         by = {(m["name"], m["role"]): m for m in on_disk["measurements"]}
         assert 0 < by[("count crm.opportunities_active", "rep")]["rows"] < \

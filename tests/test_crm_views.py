@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import psycopg
 
 from tests.crm_helpers import opportunity, org, person, raises_sqlstate, val
 
 OA_COLS = ("node_id, label, code, name, estimated_value, teams, stage, pipeline, stage_since, current_value, "
-           "win_probability, primary_contact_name, primary_contact_id, assigned_to_name, assigned_to_id, created_at")
-CD_COLS = ("node_id, label, code, first_name, last_name, email, phone, title, organization, org_id, "
-           "current_contact_info, current_sentiment, created_at")
+           "win_probability, primary_contact_name, primary_contact_id, assigned_to_name, assigned_to_id, created_at, "
+           "node_id_text, account_id, account_id_text, account_name, close_date, currency, primary_contact_id_text, "
+           "assigned_to_email, assigned_to_id_text")
+CD_COLS = ("node_id, label, code, first_name, last_name, email, phone, title, organization, org_id, created_at, "
+           "node_id_text, org_id_text, contact_info_email, contact_info_phone, contact_info_address, "
+           "preferred_contact, sentiment, sentiment_confidence, sentiment_notes")
 
 
 def rows(conn, sql, params=None):
@@ -53,12 +57,14 @@ def test_read_models_match_live_views_and_expected_rows(conn):
     d = dict(zip([c.strip() for c in OA_COLS.split(",")], r, strict=True))
     assert d["node_id"] == g["deal"] and d["stage"] == "proposal" and d["pipeline"] == "PL-SALES"
     assert float(d["estimated_value"]) == 12000.5 and float(d["current_value"]) == 9000
-    assert float(d["win_probability"]) == 0.3 and d["teams"] == ["sales"]
+    assert float(d["win_probability"]) == 0.3 and d["teams"] == "sales" and d["currency"] == "USD"
     assert (d["primary_contact_id"], d["primary_contact_name"]) == (g["ana"], "Ana Silva")
     assert (d["assigned_to_id"], d["assigned_to_name"]) == (g["bo"], "Bo Berg")
+    assert d["node_id_text"] == str(g["deal"]) and d["account_id"] is None    # not owned by an account
     types = dict(rows(conn, "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                             "WHERE attrelid = 'crm.opportunities_active'::regclass AND attnum > 0"))
-    assert types["estimated_value"] == types["current_value"] == types["win_probability"] == "numeric"
+    assert types["estimated_value"] == types["current_value"] == "numeric(18,2)"
+    assert types["win_probability"] == "numeric(5,4)" and types["close_date"] == "date"
 
     cd = rows(conn, f"SELECT {CD_COLS} FROM crm.contacts_directory ORDER BY node_id")
     assert cd == rows(conn, f"SELECT {CD_COLS} FROM crm.contacts_directory_live ORDER BY node_id")
@@ -66,13 +72,24 @@ def test_read_models_match_live_views_and_expected_rows(conn):
     assert set(by_id) == {g["ana"], g["bo"]}
     ana = by_id[g["ana"]]
     assert ana[5] == "ana@acme.example" and ana[8] == "Acme" and ana[9] == g["acme"]
-    assert ana[10] == {"phone": "+1 555"} and ana[11] == {"stance": "positive"}
+    assert ana[12] == str(g["acme"]) and ana[14] == "+1 555" and ana[13] is None and ana[17] == "positive"
+    detail = rows(conn, "SELECT current_contact_info, current_sentiment FROM crm.contacts_directory_detail "
+                        "WHERE node_id = %s", (g["ana"],))
+    assert detail == [({"phone": "+1 555"}, {"stance": "positive"})]
     assert by_id[g["bo"]][8] is None
     # refresh log: one row per view, updated on every refresh
     first = dict(rows(conn, "SELECT view_name, refreshed_at FROM crm_private.view_refreshes"))
     conn.execute("SELECT crm.refresh_crm_views()")
     second = dict(rows(conn, "SELECT view_name, refreshed_at FROM crm_private.view_refreshes"))
-    assert set(first) == set(second) and all(second[k] > first[k] for k in first)
+    crm_views = {"crm_private.opportunities_active_mv", "crm_private.contacts_directory_mv"}
+    assert set(first) == set(second) and crm_views <= set(first)
+    assert all(second[k] > first[k] for k in crm_views)
+    assert all(second[k] == first[k] for k in set(first) - crm_views)
+    # the wrappers say when their stored rows were computed
+    assert {r[0] for r in rows(conn, "SELECT as_of FROM crm.contacts_directory")} == \
+        {second["crm_private.contacts_directory_mv"]}
+    assert {r[0] for r in rows(conn, "SELECT as_of FROM crm.opportunities_active")} <= \
+        {second["crm_private.opportunities_active_mv"]}
     # after the employment ends, the directory shows no organization
     conn.execute("SELECT crm.end_employment(%s, %s)", (g["acme"], g["ana"]))
     conn.execute("SELECT crm.refresh_crm_views()")
@@ -151,13 +168,17 @@ def test_refresh_function_is_definer_with_pinned_search_path_and_not_public(conn
     for mv in ("crm_private.opportunities_active_mv", "crm_private.contacts_directory_mv"):
         assert val(conn, "SELECT relacl FROM pg_class WHERE oid = %s::regclass", (mv,)) is None or \
             not val(conn, "SELECT has_table_privilege('public', %s, 'SELECT')", (mv,))
-    # MVs reference base tables only (no repeatable views): re-applying views cannot drop them
+    # MVs reference base tables and their own migration-made definition only (no repeatable
+    # view of sql/views): re-applying the views cannot drop them
     deps = rows(conn, """SELECT DISTINCT c.relname FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
                            JOIN pg_class c ON c.oid = d.refobjid
                           WHERE r.ev_class IN ('crm_private.opportunities_active_mv'::regclass,
                                                'crm_private.contacts_directory_mv'::regclass)
-                            AND c.oid <> r.ev_class AND c.relkind <> 'r'""")
-    assert deps == []
+                            AND c.oid <> r.ev_class AND c.relkind <> 'r'
+                          ORDER BY 1""")
+    assert deps == [("contacts_directory_rows",), ("opportunities_active_rows",)]
+    views_sql = "".join(p.read_text() for p in (Path(__file__).resolve().parent.parent / "sql" / "views").glob("*.sql"))
+    assert "VIEW crm_private." not in views_sql
 
 
 def test_every_crm_view_has_a_comment_and_only_mv_wrappers_are_definer_views(conn):

@@ -25,7 +25,9 @@
 -- * current-state claims are superseded only when they changed (history kept), each
 --   change that matters logged as an event (opportunity_created, stage_change,
 --   ticket_opened/status_changed/solved, contract_*, invoice_*) with the account as
---   participant; activities become events with participants; replays write nothing;
+--   participant, dated at the source time the mapping gives for the event (event_times:
+--   creation, finalization, signature ...), else at the record's source time;
+--   activities become events with participants; replays write nothing;
 -- * crm.node_sources links every applied record to its node; crm_raw.records gets status,
 --   reason, node_id, account_id and match; older pending versions of the same keys are
 --   marked as superseded.
@@ -522,9 +524,10 @@ BEGIN
     v_ids := NULL;
 
     -- ------------------------------------------------------------ current-state claims
-    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties)
+    INSERT INTO pg_temp.rc_changes (node_id, assertion_type, claim, record_id, source, account_id, occurred_at, properties,
+                                    event_times)
     SELECT DISTINCT ON (s.node_id, a.key) s.node_id, a.key, a.value, s.record_id, s.source, s.account_id,
-           coalesce(s.source_time, v_now), s.old_properties
+           coalesce(s.source_time, v_now), s.old_properties, s.event_times
       FROM pg_temp.rc_stage s
      CROSS JOIN LATERAL jsonb_each(s.assertions) AS a
      WHERE s.ok AND s.node_id IS NOT NULL AND s.kind = 'child'
@@ -574,8 +577,13 @@ BEGIN
        AND f.archived_at IS NULL AND f.effective_to IS NULL;
 
     TRUNCATE pg_temp.rc_events;
+    -- an event is dated when it happened at the source, where the record says so (the
+    -- mapping's event_times: opportunity_created at CreatedDate, ticket_opened at created_at,
+    -- invoice_issued/paid/voided at Stripe's status_transitions or created, contract_signed
+    -- at signed_at or effective_date, contract_expired after end_date); else at the record's
+    -- source time (its cursor field: LastModifiedDate, updated_at, created)
     INSERT INTO pg_temp.rc_events (id, event_type, occurred_at, summary, properties, external_source, external_id, parts, roles)
-    SELECT c.event_id, c.event_type, c.occurred_at,
+    SELECT c.event_id, c.event_type, coalesce((c.event_times ->> c.event_type)::timestamptz, c.occurred_at),
            format('%s: %s', n.label, coalesce(c.claim ->> 'stage', c.claim ->> 'status')),
            jsonb_strip_nulls(CASE WHEN c.assertion_type = 'deal_stage'
                 THEN jsonb_build_object('from_stage', c.old_claim ->> 'stage', 'to_stage', c.claim ->> 'stage', 'source', c.source)

@@ -50,6 +50,7 @@ BEGIN
         artifact_type     text,
         owner_id          text,
         country           text,
+        event_times       jsonb,              -- event_type -> when it happened at the source (see rc_apply)
         crm_account       uuid,
         ref_account       uuid,
         domain_account    uuid,
@@ -80,7 +81,7 @@ BEGIN
         ALTER COLUMN match SET STATISTICS 0, ALTER COLUMN old_properties SET STATISTICS 0,
         ALTER COLUMN refs SET STATISTICS 0, ALTER COLUMN assertions SET STATISTICS 0,
         ALTER COLUMN acct_ref SET STATISTICS 0, ALTER COLUMN acct_domains SET STATISTICS 0,
-        ALTER COLUMN free_mail SET STATISTICS 0;
+        ALTER COLUMN free_mail SET STATISTICS 0, ALTER COLUMN event_times SET STATISTICS 0;
     CREATE INDEX ON pg_temp.rc_stage (node_id);
     CREATE TEMP TABLE rc_edges (
         edge_type  text NOT NULL,
@@ -103,7 +104,8 @@ BEGIN
         account_id     uuid,
         occurred_at    timestamptz,
         properties     jsonb,
-        requester_id   uuid
+        requester_id   uuid,
+        event_times    jsonb
     ) ON COMMIT DROP;
     CREATE TEMP TABLE rc_events (
         id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -126,7 +128,7 @@ BEGIN
         ALTER COLUMN body SET STATISTICS 0;
     ALTER TABLE pg_temp.rc_changes
         ALTER COLUMN claim SET STATISTICS 0, ALTER COLUMN old_claim SET STATISTICS 0,
-        ALTER COLUMN properties SET STATISTICS 0;
+        ALTER COLUMN properties SET STATISTICS 0, ALTER COLUMN event_times SET STATISTICS 0;
     ALTER TABLE pg_temp.rc_new_events ALTER COLUMN acl SET STATISTICS 0;
     ALTER TABLE pg_temp.rc_parts ALTER COLUMN acl SET STATISTICS 0;
 END;

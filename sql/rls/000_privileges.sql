@@ -26,9 +26,16 @@ GRANT USAGE ON SCHEMA crm_raw TO crm_connector, crm_admin;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA crm_private FROM PUBLIC, crm_reader, crm_writer, crm_service, crm_connector, crm_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm TO crm_reader;
--- the one definition of the Account 360 aggregates, read by crm.accounts_360_live as the
+-- (that includes the flat analytics views for BI of issue 12 — security_invoker, so row-level
+-- security applies to every row they read; named here so a reviewer sees them granted)
+GRANT SELECT ON crm.tickets, crm.tickets_detail, crm.invoices, crm.invoices_detail, crm.contracts,
+      crm.contracts_detail, crm.opportunities, crm.opportunities_detail, crm.activities, crm.activities_detail,
+      crm.contacts_directory_detail TO crm_reader;
+-- the one definition of each read model (the Account 360 aggregates, the active
+-- opportunities, the contacts directory), read by the _live twins as the
 -- caller (a security_invoker view: row-level security applies to every child it counts)
-GRANT SELECT ON crm_private.accounts_360_facts TO crm_reader;
+GRANT SELECT ON crm_private.accounts_360_facts, crm_private.opportunities_active_rows,
+      crm_private.contacts_directory_rows TO crm_reader;
 -- Writers write the graph, but never choose a row's id: ids are assigned by the database
 -- (column privileges: every column but id). A caller-chosen id that collides with a hidden
 -- row would answer "it exists" with a primary-key violation; now the statement is refused

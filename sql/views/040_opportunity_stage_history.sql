@@ -34,3 +34,12 @@ COMMENT ON COLUMN crm.opportunity_stage_history.entered_at IS 'When the deal ent
 COMMENT ON COLUMN crm.opportunity_stage_history.left_at IS 'When the deal left the stage (superseded_at); NULL for the current stage';
 COMMENT ON COLUMN crm.opportunity_stage_history.time_in_stage IS 'left_at (or now() for the current stage) minus entered_at';
 COMMENT ON COLUMN crm.opportunity_stage_history.changed_by IS 'actor_system of the stage_change event (NULL for the initial stage)';
+COMMENT ON COLUMN crm.opportunity_stage_history.opportunity_id IS 'The opportunity (node) id';
+COMMENT ON COLUMN crm.opportunity_stage_history.opportunity_code IS 'Opportunity code OPP-YYMM-NNNN';
+COMMENT ON COLUMN crm.opportunity_stage_history.opportunity_name IS 'Opportunity name';
+COMMENT ON COLUMN crm.opportunity_stage_history.pipeline IS 'Code of the pipeline of the stage';
+COMMENT ON COLUMN crm.opportunity_stage_history.stage IS 'The stage key';
+COMMENT ON COLUMN crm.opportunity_stage_history.reason IS 'Reason given for the stage change, when any';
+COMMENT ON COLUMN crm.opportunity_stage_history.is_current IS 'true for the stage the deal is in now';
+COMMENT ON COLUMN crm.opportunity_stage_history.assertion_id IS 'The deal_stage assertion of this row';
+COMMENT ON COLUMN crm.opportunity_stage_history.source_event_id IS 'The stage_change event that recorded the stage (NULL for the initial stage)';

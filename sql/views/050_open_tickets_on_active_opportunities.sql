@@ -53,3 +53,13 @@ WHERE opp.node_type = 'opportunity'
 COMMENT ON VIEW crm.open_tickets_on_active_opportunities IS
     'Open support tickets filed by the primary/secondary contacts of active opportunities (seed 001 §8): one row per (opportunity, contact role, ticket). Open = current ticket_status not solved/closed/resolved, or none yet.';
 COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.contact_role IS 'primary_contact or secondary_contact';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.opp_id IS 'The active opportunity (node) id';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.opp_code IS 'Opportunity code OPP-YYMM-NNNN';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.opp_name IS 'Opportunity name';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.opp_stage IS 'Current deal_stage of the opportunity';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.contact_id IS 'The contact (person) who filed the ticket';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.contact_name IS 'Name of the contact';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.ticket_id IS 'The open ticket (node) id';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.ticket_title IS 'Ticket subject (label)';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.ticket_status IS 'Current ticket_status (NULL: none yet, counted as open)';
+COMMENT ON COLUMN crm.open_tickets_on_active_opportunities.ticket_status_since IS 'When the ticket entered its current status (when crm360 recorded it)';

@@ -36,3 +36,12 @@ COMMENT ON VIEW crm.team_memberships IS
     'Current team memberships, direct and inherited through nested teams, with since-when (effective_from) and by whom (the acting user recorded on the member_of edge). History: crm.edges member_of rows with effective_to, and the membership_added/removed events.';
 COMMENT ON COLUMN crm.team_memberships.is_direct IS 'true: a member_of edge links member and team; false: inherited through via_team';
 COMMENT ON COLUMN crm.team_memberships.added_by IS 'CRM user id (or login role) that added the direct membership';
+COMMENT ON COLUMN crm.team_memberships.member_id IS 'The member: a user or a (nested) team';
+COMMENT ON COLUMN crm.team_memberships.member_type IS 'user or team';
+COMMENT ON COLUMN crm.team_memberships.member_name IS 'Name of the member';
+COMMENT ON COLUMN crm.team_memberships.team_id IS 'The team';
+COMMENT ON COLUMN crm.team_memberships.team_name IS 'Name of the team';
+COMMENT ON COLUMN crm.team_memberships.via_team_id IS 'For an inherited membership: the team the member is directly in (NULL when direct)';
+COMMENT ON COLUMN crm.team_memberships.via_team_name IS 'Name of via_team_id';
+COMMENT ON COLUMN crm.team_memberships.since IS 'Since when (effective_from of the membership; the later one along a nested path)';
+COMMENT ON COLUMN crm.team_memberships.added_by_name IS 'Name of the user who added the direct membership';

@@ -21,3 +21,8 @@ COMMENT ON VIEW crm.orphans IS
 COMMENT ON COLUMN crm.orphans.account_id IS 'Always NULL: an orphan has no account yet (column shared with the other data-quality views)';
 COMMENT ON COLUMN crm.orphans.detected_at IS 'When reconciliation last found the record unresolvable';
 COMMENT ON COLUMN crm.orphans.evidence IS 'reason, match (CRM id tried, reference, domains and how many accounts they matched, free-mail domains ignored), run and receive time';
+COMMENT ON COLUMN crm.orphans.source IS 'Source system (salesforce, zendesk, clm, stripe)';
+COMMENT ON COLUMN crm.orphans.object IS 'Source object (tickets, invoices, ...)';
+COMMENT ON COLUMN crm.orphans.external_id IS 'The record''s key in its source';
+COMMENT ON COLUMN crm.orphans.record_id IS 'crm_raw.records id of the newest orphan version';
+COMMENT ON COLUMN crm.orphans.reason IS 'Why no account could be resolved';

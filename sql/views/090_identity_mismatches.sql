@@ -39,3 +39,6 @@ COMMENT ON COLUMN crm.identity_mismatches.account_id IS 'The account the record 
 COMMENT ON COLUMN crm.identity_mismatches.detected_at IS 'When the newest version was applied';
 COMMENT ON COLUMN crm.identity_mismatches.kind IS 'crm_id_vs_domain or account_changed';
 COMMENT ON COLUMN crm.identity_mismatches.evidence IS 'Record ids and the accounts each signal points to';
+COMMENT ON COLUMN crm.identity_mismatches.source IS 'Source system of the record';
+COMMENT ON COLUMN crm.identity_mismatches.object IS 'Source object of the record';
+COMMENT ON COLUMN crm.identity_mismatches.external_id IS 'The record''s key in its source';
