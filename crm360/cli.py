@@ -415,6 +415,14 @@ def _print_read_models(rows: list[dict]) -> None:
     done = [r for r in rows if r["refreshed"]]
     if done:
         click.echo("refreshed " + ", ".join(f"{r['public_view']} ({r['duration_ms'] / 1000:.1f} s)" for r in done))
+    for r in rows:
+        if _refresh_failed(r):
+            err_console.print(f"{r['public_view']} not refreshed: {r['reason']} — it stays stale "
+                              "(crm.read_models); run `crm360 refresh`", markup=False, highlight=False)
+
+
+def _refresh_failed(row: dict) -> bool:
+    return not row.get("refreshed") and str(row.get("reason") or "").startswith("failed")
 
 
 @cli.command("reconcile")
@@ -452,7 +460,8 @@ def reconcile_cmd(dsn, source, no_orphans, no_refresh, as_json):
 def refresh_cmd(dsn, all_, max_age, as_json):
     """Refresh the materialized read models that are stale (crm.refresh_read_models):
     reconciliation applied data they read since their last refresh. CONCURRENTLY: readers are
-    never blocked. Exit 1 when the refresh failed."""
+    never blocked. Exit 1 when a read model could not be refreshed (each one is refreshed on its
+    own: the others are)."""
     import json as json_mod
 
     from crm360.connectors import refresh_read_models
@@ -465,6 +474,8 @@ def refresh_cmd(dsn, all_, max_age, as_json):
                        hint="admins and connectors may refresh; see crm.read_models")
     if as_json:
         click.echo(json_mod.dumps(rows, indent=2, default=str))
+        if any(_refresh_failed(r) for r in rows):
+            raise SystemExit(1)
         return
     t = Table(title="Read models")
     for col in ("read model", "refreshed", "as of (UTC)", "s", "why"):
@@ -474,6 +485,8 @@ def refresh_cmd(dsn, all_, max_age, as_json):
                   r["as_of"].astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S") if r["as_of"] else "never",
                   f"{r['duration_ms'] / 1000:.1f}" if r["duration_ms"] is not None else "", r["reason"])
     console.print(t)
+    if any(_refresh_failed(r) for r in rows):
+        raise SystemExit(1)
 
 
 # ---------------------------------------------------------------- data quality

@@ -1280,6 +1280,7 @@ CREATE FUNCTION crm.refresh_read_models(p_all boolean DEFAULT false, p_max_age i
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
+    SET lock_timeout TO '2min'
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -1309,11 +1310,19 @@ BEGIN
             duration_ms := NULL;
             reason := 'up to date';
         ELSE
-            SELECT * INTO v_f FROM crm_private.refresh_read_model(v_r.read_model);
-            refreshed := true;
-            as_of := v_f.as_of;
-            duration_ms := v_f.duration_ms;
-            reason := v_r.why;
+            BEGIN
+                SELECT * INTO v_f FROM crm_private.refresh_read_model(v_r.read_model);
+                refreshed := true;
+                as_of := v_f.as_of;
+                duration_ms := v_f.duration_ms;
+                reason := v_r.why;
+            EXCEPTION WHEN OTHERS THEN
+                refreshed := false;
+                as_of := v_r.refreshed_at;
+                duration_ms := NULL;
+                reason := format('failed (%s): %s', SQLSTATE, SQLERRM);
+                RAISE WARNING 'refresh of % failed (%): %', v_r.read_model, SQLSTATE, SQLERRM;
+            END;
         END IF;
         RETURN NEXT;
     END LOOP;
@@ -1975,15 +1984,15 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
     k.oldest_open_at AS oldest_open_ticket_at,
     COALESCE(k.high_priority, (0)::bigint) AS high_priority_open_tickets,
     COALESCE(k.active_opportunities, (0)::bigint) AS active_opportunities,
-    (COALESCE(k.pipeline_value, (0)::numeric))::numeric(18,2) AS pipeline_value,
-    (COALESCE(k.weighted_pipeline_value, (0)::numeric))::numeric(18,2) AS weighted_pipeline_value,
-    (COALESCE(k.arr, (0)::numeric))::numeric(18,2) AS arr,
+    (COALESCE(k.pipeline_value, (0)::numeric))::numeric(38,2) AS pipeline_value,
+    (COALESCE(k.weighted_pipeline_value, (0)::numeric))::numeric(38,2) AS weighted_pipeline_value,
+    (COALESCE(k.arr, (0)::numeric))::numeric(38,2) AS arr,
     COALESCE(k.active_contracts, (0)::bigint) AS active_contracts,
     k.next_renewal_date,
     COALESCE(k.open_invoices, (0)::bigint) AS open_invoices,
-    (COALESCE(k.open_amount, (0)::numeric))::numeric(18,2) AS open_invoice_amount,
+    (COALESCE(k.open_amount, (0)::numeric))::numeric(38,2) AS open_invoice_amount,
     COALESCE(k.overdue_invoices, (0)::bigint) AS overdue_invoices,
-    (COALESCE(k.overdue_amount, (0)::numeric))::numeric(18,2) AS overdue_invoice_amount,
+    (COALESCE(k.overdue_amount, (0)::numeric))::numeric(38,2) AS overdue_invoice_amount,
     lt.last_touch_at,
     (COALESCE(k.uniform, true) AND COALESCE(lt.uniform, true)) AS counted_rows_uniform
    FROM (((((crm.nodes a
@@ -2037,14 +2046,24 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
                         END AS opened_at,
                     lower(COALESCE((s.claim ->> 'priority'::text), (c.properties ->> 'priority'::text))) AS priority,
                     ((c.node_type = 'opportunity'::text) AND (COALESCE((c.properties ->> 'is_closed'::text), 'false'::text) <> ALL (ARRAY['true'::text, '1'::text])) AND (NOT ((COALESCE(lower((s.claim ->> 'stage'::text)), ''::text) ~~ 'closed%'::text) OR (COALESCE((s.claim ->> 'stage'::text), ''::text) = 'dead'::text)))) AS active_deal,
-                    ((v.claim ->> 'amount'::text))::numeric AS amount,
-                    ((w.claim ->> 'probability'::text))::numeric AS probability,
+                        CASE
+                            WHEN pg_input_is_valid((v.claim ->> 'amount'::text), 'numeric(18,2)'::text) THEN ((v.claim ->> 'amount'::text))::numeric
+                            ELSE NULL::numeric
+                        END AS amount,
+                        CASE
+                            WHEN pg_input_is_valid((w.claim ->> 'probability'::text), 'numeric(5,4)'::text) THEN ((w.claim ->> 'probability'::text))::numeric
+                            ELSE NULL::numeric
+                        END AS probability,
                     ((c.node_type = 'contract'::text) AND ((s.claim ->> 'status'::text) = 'active'::text)) AS active_contract,
                     ((c.node_type = 'contract'::text) AND ((s.claim ->> 'status'::text) = 'active'::text) AND ((d.effective_date IS NULL) OR (d.effective_date <= CURRENT_DATE)) AND ((d.end_date IS NULL) OR (d.end_date >= CURRENT_DATE))) AS in_term,
                         CASE
-                            WHEN (c.node_type = 'contract'::text) THEN COALESCE(((s.claim ->> 'annual_value'::text))::numeric,
+                            WHEN (c.node_type = 'contract'::text) THEN COALESCE(
                             CASE
-                                WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
+                                WHEN pg_input_is_valid((s.claim ->> 'annual_value'::text), 'numeric(18,2)'::text) THEN ((s.claim ->> 'annual_value'::text))::numeric
+                                ELSE NULL::numeric
+                            END,
+                            CASE
+                                WHEN pg_input_is_valid((c.properties ->> 'annual_value'::text), 'numeric(18,2)'::text) THEN ((c.properties ->> 'annual_value'::text))::numeric
                                 ELSE NULL::numeric
                             END)
                             ELSE NULL::numeric
@@ -2052,9 +2071,13 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
                     d.end_date,
                     ((c.node_type = 'invoice'::text) AND ((s.claim ->> 'status'::text) = 'open'::text)) AS open_invoice,
                         CASE
-                            WHEN (c.node_type = 'invoice'::text) THEN COALESCE(((s.claim ->> 'amount_remaining'::text))::numeric,
+                            WHEN (c.node_type = 'invoice'::text) THEN COALESCE(
                             CASE
-                                WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
+                                WHEN pg_input_is_valid((s.claim ->> 'amount_remaining'::text), 'numeric(18,2)'::text) THEN ((s.claim ->> 'amount_remaining'::text))::numeric
+                                ELSE NULL::numeric
+                            END,
+                            CASE
+                                WHEN pg_input_is_valid((c.properties ->> 'amount_remaining'::text), 'numeric(18,2)'::text) THEN ((c.properties ->> 'amount_remaining'::text))::numeric
                                 ELSE NULL::numeric
                             END, (0)::numeric)
                             ELSE NULL::numeric
@@ -2841,9 +2864,15 @@ DECLARE
     v_full boolean := crm_private.role_is_operator(p_role);
 BEGIN
     RETURN QUERY
+    WITH vis AS MATERIALIZED (
+        SELECT v.id FROM crm_private.visible_node_ids('org', p_role) AS v(id) WHERE NOT v_full
+    )
     SELECT i.kind, i.account_id, i.detected_at, i.source, CASE WHEN v_full THEN i.evidence END
       FROM crm_private.quality_items_all(p_from, p_to) i
-     WHERE v_full OR i.account_id IN (SELECT crm_private.visible_node_ids('org', p_role));
+     WHERE v_full
+        OR (i.account_id IN (SELECT vis.id FROM vis)
+            AND (i.kind <> 'duplicate_candidate'
+                 OR (i.evidence ->> 'partner_account_id')::uuid IN (SELECT vis.id FROM vis)));
 END;
 $$;
 CREATE FUNCTION crm_private.quality_items_all(p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(kind text, account_id uuid, detected_at timestamp with time zone, source text, evidence jsonb)
@@ -2855,9 +2884,11 @@ CREATE FUNCTION crm_private.quality_items_all(p_from timestamp with time zone DE
         UNION ALL
         SELECT 'identity_mismatch', m.account_id, m.detected_at, m.source, m.evidence FROM crm.identity_mismatches m
         UNION ALL
-        SELECT 'duplicate_candidate', x.account_id, d.detected_at, d.source, d.evidence
+        SELECT 'duplicate_candidate', x.account_id, d.detected_at, d.source,
+               d.evidence || jsonb_build_object('partner_account_id', x.partner_id)
           FROM crm.duplicate_candidates d       -- evaluated once, a row for each of the two accounts
-          CROSS JOIN LATERAL (VALUES (d.account_id), (d.other_account_id)) AS x (account_id)
+          CROSS JOIN LATERAL (VALUES (d.account_id, d.other_account_id),
+                                     (d.other_account_id, d.account_id)) AS x (account_id, partner_id)
     )
     SELECT i.kind, i.account_id, i.detected_at, i.source, i.evidence
       FROM items i
@@ -3057,25 +3088,50 @@ BEGIN
     SELECT m.mode, m.default_team INTO v_mode, v_default_team FROM crm_raw.ownership_mapping m;
     v_mode := coalesce(v_mode, 'none');
     IF v_mode <> 'none' THEN
+        -- per_owner: each Salesforce owner has a team of their own, found by the owner's
+        -- Salesforce User Id (attrs.salesforce_owner_id), never by name: two users called the
+        -- same, or a user called like an admin's team, never share a team
+        UPDATE pg_temp.rc_stage s
+           SET team_id = (SELECT t.id FROM crm.nodes t
+                           WHERE t.node_type = 'team' AND t.archived_at IS NULL
+                             AND t.attrs ->> 'ownership_mapping' = 'per_owner'
+                             AND t.attrs ->> 'salesforce_owner_id' = s.owner_id
+                           ORDER BY t.created_at, t.id LIMIT 1)
+         WHERE v_mode = 'per_owner' AND s.kind = 'account' AND s.ok AND s.owner_id IS NOT NULL;
         UPDATE pg_temp.rc_stage s
            SET team_name = CASE
                  WHEN v_mode = 'per_owner' AND s.owner_id IS NOT NULL THEN
-                     coalesce((SELECT u.label FROM crm.node_sources ns JOIN crm.nodes u ON u.id = ns.node_id
-                                WHERE ns.source = 'salesforce' AND ns.object = 'User' AND ns.external_id = s.owner_id),
-                              'Salesforce owner ' || s.owner_id)
+                     btrim(coalesce((SELECT u.label FROM crm.node_sources ns JOIN crm.nodes u ON u.id = ns.node_id
+                                      WHERE ns.source = 'salesforce' AND ns.object = 'User' AND ns.external_id = s.owner_id),
+                                    'Salesforce owner ' || s.owner_id))
                  WHEN v_mode = 'per_region' THEN
                      coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
                END
-         WHERE s.kind = 'account' AND s.ok;
+         WHERE s.kind = 'account' AND s.ok AND s.team_id IS NULL;
+        -- a new owner's team is named after them, with their Salesforce id appended when that
+        -- name is taken (by an admin's team or another owner's) or shared by two new owners
+        UPDATE pg_temp.rc_stage s
+           SET team_name = s.team_name || ' (' || s.owner_id || ')'
+         WHERE v_mode = 'per_owner' AND s.kind = 'account' AND s.ok AND s.team_id IS NULL
+           AND s.owner_id IS NOT NULL AND s.team_name IS NOT NULL
+           AND (EXISTS (SELECT 1 FROM crm.nodes t
+                         WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(s.team_name)]
+                           AND t.external_id IS NOT NULL AND t.external_source <> 'internal')
+                OR EXISTS (SELECT 1 FROM pg_temp.rc_stage o
+                            WHERE o.kind = 'account' AND o.ok AND o.team_id IS NULL
+                              AND o.owner_id IS NOT NULL AND o.owner_id <> s.owner_id
+                              AND lower(o.team_name) = lower(s.team_name)));
         -- (attrs.ownership_mapping marks the teams ingestion made: only their members are
         -- maintained by crm_private.sync_owner_teams — an admin's team of the same name is used
-        -- as it is, its members stay the admins' call)
+        -- as it is with per_region, its members stay the admins' call)
         INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, attrs)
         SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
                jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
-               'crm360_team', lower(btrim(s.team_name)), jsonb_build_object('ownership_mapping', v_mode)
+               'crm360_team', lower(btrim(s.team_name)),
+               jsonb_strip_nulls(jsonb_build_object('ownership_mapping', v_mode,
+                                                    'salesforce_owner_id', CASE WHEN v_mode = 'per_owner' THEN s.owner_id END))
           FROM pg_temp.rc_stage s
-         WHERE s.team_name IS NOT NULL AND s.ok
+         WHERE s.team_name IS NOT NULL AND s.team_id IS NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t
                             WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
                               AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL)
@@ -3083,7 +3139,7 @@ BEGIN
         ON CONFLICT DO NOTHING;
         UPDATE pg_temp.rc_stage s SET team_id = t.id
           FROM crm.nodes t
-         WHERE s.team_name IS NOT NULL
+         WHERE s.team_name IS NOT NULL AND s.team_id IS NULL
            AND ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
            AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL;
     END IF;
@@ -3181,6 +3237,19 @@ BEGIN
        AND (n.properties IS DISTINCT FROM x.props
             OR (x.label IS NOT NULL AND n.label IS DISTINCT FROM x.label)
             OR (x.restore AND n.attrs ->> 'archived_by' = 'source'));
+    -- an admin-created user a Salesforce user adopted keeps what the admin gave it (name,
+    -- email, its crm360 key), but follows Salesforce's IsActive: a deactivated owner loses the
+    -- memberships ingestion manages (crm_private.sync_owner_teams)
+    UPDATE crm.nodes n
+       SET properties = n.properties || jsonb_build_object('active', x.active),
+           updated_at = now()   -- bulk
+      FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.properties -> 'active' AS active
+              FROM pg_temp.rc_stage s
+             WHERE s.ok AND NOT s.is_new AND s.kind = 'user' AND s.source = 'salesforce'
+               AND jsonb_typeof(s.properties -> 'active') = 'boolean'
+             ORDER BY s.node_id, s.record_id DESC) x
+     WHERE n.id = x.node_id AND n.node_type = 'user' AND n.external_source = 'crm360_user'
+       AND n.properties -> 'active' IS DISTINCT FROM x.active;
     IF v_mode <> 'none' THEN
         -- replaces only the restriction ingestion set before; the trigger recomputes the ACL
         -- of the account and its owned_by descendants and logs the change
@@ -3251,14 +3320,18 @@ BEGIN
     UNION ALL
     -- owners that arrive after what they own: a new Salesforce user becomes the owner of the
     -- live accounts, contacts and opportunities whose applied record names it and that have
-    -- no owner yet (only new users: known ones were linked when those records were applied)
+    -- no owner yet (only new or just adopted users: known ones were linked when those records
+    -- were applied)
     SELECT 'assigned_to', ns.node_id, s.node_id, '{"role": "owner"}'::jsonb, 'source'
       FROM pg_temp.rc_stage s
       JOIN crm_raw.records r ON r.source = 'salesforce' AND r.object IN ('Account', 'Contact', 'Opportunity')
                             AND r.status = 'applied' AND btrim(r.payload ->> 'OwnerId') = s.external_id
       JOIN crm.node_sources ns ON ns.last_record_id = r.id
       JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
-     WHERE s.ok AND s.is_new AND s.kind = 'user' AND s.source = 'salesforce'
+     WHERE s.ok AND s.kind = 'user' AND s.source = 'salesforce'
+       AND (s.is_new
+            -- (or an admin-created user this Salesforce user adopted: its records came first too)
+            OR EXISTS (SELECT 1 FROM crm.nodes un WHERE un.id = s.node_id AND un.external_source = 'crm360_user'))
        AND NOT EXISTS (SELECT 1 FROM crm.edges o
                         WHERE o.source_id = ns.node_id AND o.edge_type = 'assigned_to' AND o.archived_at IS NULL
                           AND o.effective_to IS NULL AND o.properties ->> 'role' = 'owner')
@@ -4649,22 +4722,20 @@ DECLARE
     v_mode text;
 BEGIN
     SELECT m.mode INTO v_mode FROM crm_raw.ownership_mapping m;
-    -- the owner comes from the applied Salesforce record itself (OwnerId -> the Salesforce
-    -- user), never from the assigned_to edge: writers may re-assign an account they can write,
-    -- and that must not make anybody a member of a team
     WITH desired AS (
-        SELECT DISTINCT uns.node_id AS user_id, t.id AS team_id
-          FROM crm.node_sources ans
-          JOIN crm_raw.records r ON r.id = ans.last_record_id
-          JOIN crm.nodes a ON a.id = ans.node_id AND a.node_type = 'org' AND a.archived_at IS NULL
+        SELECT DISTINCT u.id AS user_id, t.id AS team_id
+          FROM crm.nodes t
           JOIN crm.node_sources uns ON uns.source = 'salesforce' AND uns.object = 'User'
-                                   AND uns.external_id = btrim(r.payload ->> 'OwnerId')
+                                   AND uns.external_id = t.attrs ->> 'salesforce_owner_id'
           JOIN crm.nodes u ON u.id = uns.node_id AND u.node_type = 'user' AND u.archived_at IS NULL
                           AND coalesce(u.properties ->> 'active', 'true') <> 'false'
-          JOIN crm.nodes t ON t.id = (a.attrs ->> 'ingest_team')::uuid AND t.node_type = 'team'
-                          AND t.archived_at IS NULL AND t.attrs ->> 'ownership_mapping' = 'per_owner'
          WHERE coalesce(v_mode, 'none') = 'per_owner'
-           AND ans.source = 'salesforce' AND ans.object = 'Account'
+           AND t.node_type = 'team' AND t.archived_at IS NULL
+           AND t.attrs ->> 'ownership_mapping' = 'per_owner'
+           AND EXISTS (SELECT 1 FROM crm.nodes a
+                        WHERE a.node_type = 'org' AND a.archived_at IS NULL
+                          AND a.restricted_to @> ARRAY[t.id]
+                          AND a.attrs ->> 'ingest_team' = t.id::text)
     ), ending AS (
         UPDATE crm.edges m SET effective_to = now()
          WHERE m.edge_type = 'member_of' AND m.properties ->> 'managed_by' = 'ownership_mapping'
@@ -5548,6 +5619,11 @@ BEGIN
     SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'sync run % does not exist', p_run_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_run.status <> 'running' THEN
+        RAISE EXCEPTION 'sync run % is already finished (%)', p_run_id, v_run.status
+              USING ERRCODE = '55000',
+                    HINT = 'A run is finished once; start a new run (crm_raw.start_run) to deliver the records again.';
     END IF;
     IF p_error IS NOT NULL THEN
         UPDATE crm_raw.sync_runs r SET status = 'failed', error = p_error, finished_at = now()
@@ -8371,7 +8447,6 @@ GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id 
 REVOKE ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) TO crm_reader;
 GRANT SELECT ON TABLE crm.assertions TO crm_reader;
-GRANT DELETE ON TABLE crm.assertions TO crm_writer;
 GRANT INSERT(assertion_type),UPDATE(assertion_type) ON TABLE crm.assertions TO crm_writer;
 GRANT INSERT(subject_node_id),UPDATE(subject_node_id) ON TABLE crm.assertions TO crm_writer;
 GRANT INSERT(subject_edge_id),UPDATE(subject_edge_id) ON TABLE crm.assertions TO crm_writer;
@@ -8385,7 +8460,6 @@ GRANT INSERT(source_event_id),UPDATE(source_event_id) ON TABLE crm.assertions TO
 GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.assertions TO crm_writer;
 GRANT INSERT(sensitive),UPDATE(sensitive) ON TABLE crm.assertions TO crm_writer;
 GRANT SELECT ON TABLE crm.edges TO crm_reader;
-GRANT DELETE ON TABLE crm.edges TO crm_writer;
 GRANT INSERT(edge_type),UPDATE(edge_type) ON TABLE crm.edges TO crm_writer;
 GRANT INSERT(source_id),UPDATE(source_id) ON TABLE crm.edges TO crm_writer;
 GRANT INSERT(target_id),UPDATE(target_id) ON TABLE crm.edges TO crm_writer;
@@ -8398,9 +8472,13 @@ GRANT INSERT(archived_at),UPDATE(archived_at) ON TABLE crm.edges TO crm_writer;
 GRANT INSERT(source_acl),UPDATE(source_acl) ON TABLE crm.edges TO crm_writer;
 GRANT INSERT(target_acl),UPDATE(target_acl) ON TABLE crm.edges TO crm_writer;
 GRANT SELECT ON TABLE crm.event_participants TO crm_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE crm.event_participants TO crm_writer;
+GRANT INSERT ON TABLE crm.event_participants TO crm_writer;
+GRANT UPDATE(event_id) ON TABLE crm.event_participants TO crm_writer;
+GRANT UPDATE(node_id) ON TABLE crm.event_participants TO crm_writer;
+GRANT UPDATE(role) ON TABLE crm.event_participants TO crm_writer;
+GRANT UPDATE(acl) ON TABLE crm.event_participants TO crm_writer;
+GRANT UPDATE(event_acl) ON TABLE crm.event_participants TO crm_writer;
 GRANT SELECT ON TABLE crm.events TO crm_reader;
-GRANT DELETE ON TABLE crm.events TO crm_writer;
 GRANT INSERT(event_type),UPDATE(event_type) ON TABLE crm.events TO crm_writer;
 GRANT INSERT(occurred_at),UPDATE(occurred_at) ON TABLE crm.events TO crm_writer;
 GRANT INSERT(recorded_at),UPDATE(recorded_at) ON TABLE crm.events TO crm_writer;
@@ -8413,7 +8491,6 @@ GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.events TO crm_writer;
 GRANT INSERT(recorded_by),UPDATE(recorded_by) ON TABLE crm.events TO crm_writer;
 GRANT INSERT(about),UPDATE(about) ON TABLE crm.events TO crm_writer;
 GRANT SELECT ON TABLE crm.nodes TO crm_reader;
-GRANT DELETE ON TABLE crm.nodes TO crm_writer;
 GRANT INSERT(node_type),UPDATE(node_type) ON TABLE crm.nodes TO crm_writer;
 GRANT INSERT(label),UPDATE(label) ON TABLE crm.nodes TO crm_writer;
 GRANT INSERT(properties),UPDATE(properties) ON TABLE crm.nodes TO crm_writer;
@@ -8603,7 +8680,6 @@ GRANT INSERT,DELETE,UPDATE ON TABLE crm.node_types TO crm_admin;
 GRANT SELECT ON TABLE crm.activities TO crm_reader;
 GRANT SELECT ON TABLE crm.activities_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.artifacts TO crm_reader;
-GRANT DELETE ON TABLE crm.artifacts TO crm_writer;
 GRANT INSERT(artifact_type),UPDATE(artifact_type) ON TABLE crm.artifacts TO crm_writer;
 GRANT INSERT(node_id),UPDATE(node_id) ON TABLE crm.artifacts TO crm_writer;
 GRANT INSERT(event_id),UPDATE(event_id) ON TABLE crm.artifacts TO crm_writer;
@@ -8630,8 +8706,36 @@ GRANT SELECT ON TABLE crm.edge_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.edge_types TO crm_admin;
 GRANT SELECT ON TABLE crm.error_codes TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.error_codes TO crm_admin;
-GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_connector;
-GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.records TO crm_admin;
+GRANT SELECT,INSERT ON TABLE crm_raw.records TO crm_connector;
+GRANT SELECT,INSERT ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(source) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(source) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(object) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(object) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(external_id) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(external_id) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(payload) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(payload) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(source_updated_at) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(source_updated_at) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(run_id) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(run_id) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(last_seen_run_id) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(last_seen_run_id) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(received_at) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(received_at) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(status) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(status) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(reason) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(reason) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(applied_at) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(applied_at) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(node_id) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(node_id) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(account_id) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(account_id) ON TABLE crm_raw.records TO crm_admin;
+GRANT UPDATE(match) ON TABLE crm_raw.records TO crm_connector;
+GRANT UPDATE(match) ON TABLE crm_raw.records TO crm_admin;
 GRANT SELECT ON TABLE crm.identity_mismatches TO crm_connector;
 GRANT SELECT ON TABLE crm.identity_mismatches TO crm_admin;
 GRANT SELECT ON TABLE crm.invoices TO crm_reader;
@@ -8656,8 +8760,20 @@ GRANT SELECT ON TABLE crm.tickets TO crm_reader;
 GRANT SELECT ON TABLE crm.tickets_detail TO crm_reader;
 GRANT SELECT ON TABLE crm_raw.connector_sources TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.connector_sources TO crm_admin;
-GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_connector;
-GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.cursors TO crm_admin;
+GRANT SELECT,INSERT ON TABLE crm_raw.cursors TO crm_connector;
+GRANT SELECT,INSERT ON TABLE crm_raw.cursors TO crm_admin;
+GRANT UPDATE(source) ON TABLE crm_raw.cursors TO crm_connector;
+GRANT UPDATE(source) ON TABLE crm_raw.cursors TO crm_admin;
+GRANT UPDATE(object) ON TABLE crm_raw.cursors TO crm_connector;
+GRANT UPDATE(object) ON TABLE crm_raw.cursors TO crm_admin;
+GRANT UPDATE(cursor_value) ON TABLE crm_raw.cursors TO crm_connector;
+GRANT UPDATE(cursor_value) ON TABLE crm_raw.cursors TO crm_admin;
+GRANT UPDATE(source_updated_at) ON TABLE crm_raw.cursors TO crm_connector;
+GRANT UPDATE(source_updated_at) ON TABLE crm_raw.cursors TO crm_admin;
+GRANT UPDATE(run_id) ON TABLE crm_raw.cursors TO crm_connector;
+GRANT UPDATE(run_id) ON TABLE crm_raw.cursors TO crm_admin;
+GRANT UPDATE(updated_at) ON TABLE crm_raw.cursors TO crm_connector;
+GRANT UPDATE(updated_at) ON TABLE crm_raw.cursors TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.free_mail_domains TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.free_mail_domains TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.ownership_mapping TO crm_connector;
@@ -8668,5 +8784,39 @@ GRANT SELECT ON TABLE crm_raw.source_objects TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.source_objects TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.source_schedules TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.source_schedules TO crm_admin;
-GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.sync_runs TO crm_connector;
-GRANT SELECT,INSERT,UPDATE ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT SELECT,INSERT ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT SELECT,INSERT ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(source) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(source) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(object) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(object) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(started_at) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(started_at) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(landed_at) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(landed_at) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(finished_at) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(finished_at) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(status) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(status) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(full_refresh) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(full_refresh) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(files) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(files) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(received) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(received) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(landed) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(landed) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(duplicates) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(duplicates) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(rejected) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(rejected) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(applied) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(applied) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(orphans) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(orphans) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(error) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(error) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(cursor_before) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(cursor_before) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(cursor_after) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(cursor_after) ON TABLE crm_raw.sync_runs TO crm_admin;

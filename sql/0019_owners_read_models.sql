@@ -10,7 +10,9 @@
 --   the counter each refresh covered (refreshed_seq): a read model is stale while
 --   change_seq > refreshed_seq. crm.refresh_read_models() refreshes the stale ones.
 -- * The Account 360 (crm_private.accounts_360_facts, its materialized view): owner_name and
---   owner_email (the CRM owner, else the claimer) replace owner; money as numeric(18,2);
+--   owner_email (the CRM owner, else the claimer) replace owner; money as numeric(38,2) (sums of
+--   amounts that each fit numeric(18,2): no overflow however many; a larger amount is not
+--   counted — one absurd value must not stop every refresh);
 --   pipeline_value and weighted_pipeline_value are 0 without active deals (the wrappers show
 --   NULL only to callers who may not read deal values); an invoice is overdue once its due
 --   moment has passed (properties.due_at, else the end of due_date in UTC).
@@ -65,6 +67,23 @@ UPDATE crm.nodes n
  WHERE n.node_type = 'team' AND n.external_source = 'crm360_team'
    AND n.properties ->> 'description' = 'created by ingestion (ownership mapping)'
    AND NOT n.attrs ? 'ownership_mapping';
+-- ... and each such team is its owner's: attrs.salesforce_owner_id, the one Salesforce OwnerId
+-- of the accounts it restricts (a team two owners shared because they had the same name gets
+-- none: sync_owner_teams then maintains nobody's membership of it, and the next sync of those
+-- accounts moves each to its owner's own team)
+UPDATE crm.nodes t
+   SET attrs = t.attrs || jsonb_build_object('salesforce_owner_id', x.owner_id)
+  FROM (SELECT (a.attrs ->> 'ingest_team')::uuid AS team_id,
+               min(btrim(r.payload ->> 'OwnerId')) AS owner_id,
+               count(DISTINCT btrim(r.payload ->> 'OwnerId')) AS owners
+          FROM crm.nodes a
+          JOIN crm.node_sources ns ON ns.node_id = a.id AND ns.source = 'salesforce' AND ns.object = 'Account'
+          JOIN crm_raw.records r ON r.id = ns.last_record_id
+         WHERE a.node_type = 'org' AND a.attrs ? 'ingest_team'
+           AND nullif(btrim(r.payload ->> 'OwnerId'), '') IS NOT NULL
+         GROUP BY 1) x
+ WHERE t.id = x.team_id AND x.owners = 1 AND t.node_type = 'team'
+   AND t.attrs ->> 'ownership_mapping' = 'per_owner' AND NOT t.attrs ? 'salesforce_owner_id';
 
 -- data ingested before owners were kept: its last applied Salesforce versions are applied
 -- again by the next reconcile (owner edges, owner-team memberships; nothing else changes)
@@ -107,15 +126,15 @@ SELECT
     k.oldest_open_at                                 AS oldest_open_ticket_at,
     coalesce(k.high_priority, 0)                     AS high_priority_open_tickets,
     coalesce(k.active_opportunities, 0)              AS active_opportunities,
-    coalesce(k.pipeline_value, 0)::numeric(18,2)     AS pipeline_value,
-    coalesce(k.weighted_pipeline_value, 0)::numeric(18,2) AS weighted_pipeline_value,
-    coalesce(k.arr, 0)::numeric(18,2)                AS arr,
+    coalesce(k.pipeline_value, 0)::numeric(38,2)     AS pipeline_value,
+    coalesce(k.weighted_pipeline_value, 0)::numeric(38,2) AS weighted_pipeline_value,
+    coalesce(k.arr, 0)::numeric(38,2)                AS arr,
     coalesce(k.active_contracts, 0)                  AS active_contracts,
     k.next_renewal_date,
     coalesce(k.open_invoices, 0)                     AS open_invoices,
-    coalesce(k.open_amount, 0)::numeric(18,2)        AS open_invoice_amount,
+    coalesce(k.open_amount, 0)::numeric(38,2)        AS open_invoice_amount,
     coalesce(k.overdue_invoices, 0)                  AS overdue_invoices,
-    coalesce(k.overdue_amount, 0)::numeric(18,2)     AS overdue_invoice_amount,
+    coalesce(k.overdue_amount, 0)::numeric(38,2)     AS overdue_invoice_amount,
     lt.last_touch_at,
     -- for the materialized view (crm_private.accounts_360_mv.uniform): every child and touch
     -- event counted above is visible to whoever sees the account through its acl
@@ -187,21 +206,23 @@ LEFT JOIN LATERAL (
                    AND coalesce(c.properties ->> 'is_closed', 'false') NOT IN ('true', '1')
                    AND NOT (coalesce(lower(s.claim ->> 'stage'), '') LIKE 'closed%'
                             OR coalesce(s.claim ->> 'stage', '') = 'dead') AS active_deal,
-                 (v.claim ->> 'amount')::numeric AS amount,
-                 (w.claim ->> 'probability')::numeric AS probability,
+                 CASE WHEN pg_input_is_valid(v.claim ->> 'amount', 'numeric(18,2)') THEN (v.claim ->> 'amount')::numeric END AS amount,
+                 CASE WHEN pg_input_is_valid(w.claim ->> 'probability', 'numeric(5,4)') THEN (w.claim ->> 'probability')::numeric END AS probability,
                  c.node_type = 'contract' AND s.claim ->> 'status' = 'active' AS active_contract,
                  c.node_type = 'contract' AND s.claim ->> 'status' = 'active'
                    AND (d.effective_date IS NULL OR d.effective_date <= current_date)
                    AND (d.end_date IS NULL OR d.end_date >= current_date) AS in_term,
                  CASE WHEN c.node_type = 'contract'
-                      THEN coalesce((s.claim ->> 'annual_value')::numeric,
-                                    CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric')
+                      THEN coalesce(CASE WHEN pg_input_is_valid(s.claim ->> 'annual_value', 'numeric(18,2)')
+                                         THEN (s.claim ->> 'annual_value')::numeric END,
+                                    CASE WHEN pg_input_is_valid(c.properties ->> 'annual_value', 'numeric(18,2)')
                                          THEN (c.properties ->> 'annual_value')::numeric END) END AS annual_value,
                  d.end_date,
                  c.node_type = 'invoice' AND s.claim ->> 'status' = 'open' AS open_invoice,
                  CASE WHEN c.node_type = 'invoice'
-                      THEN coalesce((s.claim ->> 'amount_remaining')::numeric,
-                                    CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric')
+                      THEN coalesce(CASE WHEN pg_input_is_valid(s.claim ->> 'amount_remaining', 'numeric(18,2)')
+                                         THEN (s.claim ->> 'amount_remaining')::numeric END,
+                                    CASE WHEN pg_input_is_valid(c.properties ->> 'amount_remaining', 'numeric(18,2)')
                                          THEN (c.properties ->> 'amount_remaining')::numeric END, 0) END AS remaining,
                  CASE WHEN c.node_type <> 'invoice' THEN NULL
                       WHEN pg_input_is_valid(c.properties ->> 'due_at', 'timestamptz')

@@ -61,10 +61,13 @@ class Logins:
         self.made.append(login)
         return done
 
-    def connect(self, base: str) -> psycopg.Connection:
+    def dsn(self, base: str) -> str:
         params = conninfo_to_dict(self.db)
         params.update(user=self.name(base), password=PASSWORD)
-        return psycopg.connect(make_conninfo(**params), autocommit=True)
+        return make_conninfo(**params)
+
+    def connect(self, base: str) -> psycopg.Connection:
+        return psycopg.connect(self.dsn(base), autocommit=True)
 
     def drop(self):
         for login in self.made:
@@ -446,10 +449,10 @@ def test_reassigning_an_account_in_crm360_makes_nobody_a_team_member(db, conn, l
     assert account_names(logins.connect("carl")) == set()
 
 
-def test_a_crm_user_named_like_an_admin_team_does_not_join_it(db, conn, logins, tmp_path):
-    """The per-owner team is found by name; when an admin's team has that name, ingestion may
-    restrict the account to it (the CRM is canonical for accounts) but never makes the owner a
-    member of it: that would show them everything else restricted to the admin's team."""
+def test_a_crm_user_named_like_an_admin_team_gets_a_team_of_their_own(db, conn, logins, tmp_path):
+    """Per-owner teams are the owner's (by Salesforce User Id), never found by name: an owner
+    called like an admin's team gets their own team (the name with their id appended), their
+    accounts are restricted to it, and they see nothing restricted to the admin's team."""
     team = conn.execute("SELECT crm.create_team('Sales EMEA')").fetchone()[0]
     secret = conn.execute("INSERT INTO crm.nodes (node_type, label, properties, restricted_to) VALUES "
                           "('org', 'EMEA Secret Deal Co', '{\"name\": \"EMEA Secret Deal Co\"}', %s) RETURNING id",
@@ -460,6 +463,199 @@ def test_a_crm_user_named_like_an_admin_team_does_not_join_it(db, conn, logins, 
            "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
            "001000000000EVE,Eve Corp,eve.example,Germany,005000000000EVE,2024-03-01T09:00:00Z,false\n"))
     eve_u = node(conn, "salesforce", "User", "005000000000EVE")
-    assert memberships(conn, eve_u) == set()
+    assert memberships(conn, eve_u) == {"Sales EMEA (005000000000EVE)"}
     logins.add("eve", "reader", email="eve@ourco.example")
-    assert secret not in {r[0] for r in logins.connect("eve").execute("SELECT id FROM crm.nodes")}
+    eve = logins.connect("eve")
+    assert secret not in {r[0] for r in eve.execute("SELECT id FROM crm.nodes")}
+    assert account_names(eve) == {"Eve Corp"}
+    # the admin's team restricts only what the admin put there
+    assert conn.execute("SELECT count(*) FROM crm.nodes WHERE restricted_to @> ARRAY[%s]::uuid[]",
+                        (team,)).fetchone()[0] == 1
+
+
+def test_two_owners_with_the_same_name_get_a_team_each(db, conn, logins, tmp_path):
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    ingest(db, "salesforce", "User", write(tmp_path / "ada2.csv", "Id,Name,Email,IsActive,LastModifiedDate\n"
+           "005000000000AA2,Ada Ackerman,ada.two@ourco.example,true,2024-03-02T09:00:00Z\n"))
+    ingest(db, "salesforce", "Account", write(tmp_path / "tiny.csv",
+           "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+           "001000000000TNY,Tiny Newco,tiny.example,Germany,005000000000AA2,2024-03-02T09:00:00Z,false\n"))
+    ada_u, ada2_u = node(conn, "salesforce", "User", ADA), node(conn, "salesforce", "User", "005000000000AA2")
+    assert memberships(conn, ada_u) == {"Ada Ackerman"}
+    assert memberships(conn, ada2_u) == {"Ada Ackerman (005000000000AA2)"}
+    logins.add("ada", "reader", email="ada@ourco.example")
+    logins.add("ada2", "reader", email="ada.two@ourco.example")
+    assert account_names(logins.connect("ada")) == {"Acme Corp"}
+    assert account_names(logins.connect("ada2")) == {"Tiny Newco"}
+
+
+def test_a_connector_editing_raw_payloads_makes_nobody_a_team_member(db, conn, logins, tmp_path):
+    """Who belongs to an owner team comes from the team (its owner's Salesforce User Id) and the
+    links reconciliation made, never from a raw payload: a connector rewriting the OwnerId of
+    an applied record and then loading anything does not put Bruno into Ada's team."""
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    logins.add("conny", "connector", sources=("salesforce",))
+    logins.add("bruno", "reader", email="bruno@ourco.example")
+    bruno_before = account_names(logins.connect("bruno"))
+    acme = node(conn, "salesforce", "Account", ACME)
+    conny = logins.connect("conny")
+    record = conn.execute("SELECT last_record_id FROM crm.node_sources WHERE node_id = %s AND source = 'salesforce'",
+                          (acme,)).fetchone()[0]
+    changed = conny.execute(
+        "UPDATE crm_raw.records r SET payload = jsonb_set(r.payload, '{OwnerId}', to_jsonb(%s::text)) "
+        "WHERE r.id = %s", (BRUNO, record)).rowcount
+    assert changed == 1
+    ingest_files(logins.dsn("conny"), "salesforce", "User", [str(write(tmp_path / "u.csv",
+                 "Id,Name,Email,IsActive,LastModifiedDate\n"
+                 f"{BRUNO},Bruno Bauer,bruno@ourco.example,true,2024-07-01T09:00:00Z\n"))])
+    assert memberships(conn, node(conn, "salesforce", "User", BRUNO)) == {"Bruno Bauer"}
+    assert account_names(logins.connect("bruno")) == bruno_before and "Acme Corp" not in bruno_before
+
+
+def test_adopted_user_follows_salesforce_is_active(db, conn, logins, tmp_path):
+    """An admin-created user a Salesforce user adopted (same email) keeps the admin's name and
+    key, but a deactivation in Salesforce ends the memberships ingestion gave it."""
+    done = logins.add("zed", "reader", name="Zed (crm360)", email="zed@ourco.example")
+    ingest(db, "salesforce", "Account", write(tmp_path / "zacct.csv",
+           "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+           "001000000000ZED,Zed Customer,zed.example,Germany,005000000000ZED,2024-03-01T09:00:00Z,false\n"))
+    ingest(db, "salesforce", "User", write(tmp_path / "zed.csv", "Id,Name,Email,IsActive,LastModifiedDate\n"
+           "005000000000ZED,Zed Rep,zed@ourco.example,true,2024-03-01T09:00:00Z\n"))
+    zed_u = node(conn, "salesforce", "User", "005000000000ZED")
+    assert str(zed_u) == done["user_id"]
+    zacct = node(conn, "salesforce", "Account", "001000000000ZED")
+    assert owner_of(conn, zacct) == zed_u               # the owner arrived after (adopted): still the owner
+    zed = logins.connect("zed")
+    assert account_names(zed) == {"Zed Customer"}
+    ingest(db, "salesforce", "User", write(tmp_path / "zed_off.csv", "Id,Name,Email,IsActive,LastModifiedDate\n"
+           "005000000000ZED,Zed Rep,zed@ourco.example,false,2024-04-01T09:00:00Z\n"))
+    assert memberships(conn, zed_u) == set()
+    assert account_names(zed) == set()
+    assert conn.execute("SELECT label FROM crm.nodes WHERE id = %s", (zed_u,)).fetchone()[0] == "Zed (crm360)"
+
+
+def test_a_rep_does_not_learn_of_a_hidden_look_alike(db, conn, logins, tmp_path):
+    """A duplicate pair is shown to a rep only when they can see both accounts: not in
+    crm.duplicate_candidates, not in the quality items behind the digest and `crm360 account`."""
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    ingest(db, "salesforce", "Account", write(tmp_path / "lookalike.csv",
+           "Id,Name,Website,BillingCountry,OwnerId,LastModifiedDate,IsDeleted\n"
+           f"001000000000AC2,ACME Corp.,acme.com,Germany,{BRUNO},2024-03-06T09:00:00Z,false\n"))
+    acme, acme2 = node(conn, "salesforce", "Account", ACME), node(conn, "salesforce", "Account", "001000000000AC2")
+    q = ("SELECT account_id FROM crm_private.quality_items(NULL, NULL, current_user) "
+         "WHERE kind = 'duplicate_candidate'")
+    assert {r[0] for r in conn.execute(q)} >= {acme, acme2}          # the pair exists (admin view)
+    logins.add("ada", "reader", email="ada@ourco.example")
+    ada = logins.connect("ada")
+    assert account_names(ada) == {"Acme Corp"}
+    assert ada.execute(q).fetchall() == []
+    assert ada.execute("SELECT count(*) FROM crm.duplicate_candidates").fetchone()[0] == 0
+    digest = ada.execute("SELECT crm.daily_digest()").fetchone()[0]
+    teams = digest["teams"]
+    assert teams and all(t["new_duplicate_candidates"] == 0 for t in teams), teams
+    assert digest["unassigned"]["new_duplicate_candidates"] == 0
+    # an admin's digest has the pair
+    admin = conn.execute("SELECT crm.daily_digest()").fetchone()[0]
+    assert sum(t["new_duplicate_candidates"] for t in admin["teams"]) + \
+        admin["unassigned"]["new_duplicate_candidates"] >= 2
+
+
+def test_a_finished_run_stays_finished(db, conn, logins):
+    logins.add("conny", "connector", sources=("salesforce",))
+    conny = logins.connect("conny")
+    run = conny.execute("SELECT crm_raw.start_run('salesforce', 'Account')").fetchone()[0]
+    conny.execute("SELECT crm_raw.finish_run(%s, 'export failed')", (run,))
+    with pytest.raises(psycopg.Error) as e:
+        conny.execute("SELECT crm_raw.finish_run(%s)", (run,))
+    assert e.value.sqlstate == "55000"
+    assert conn.execute("SELECT status FROM crm_raw.sync_runs WHERE id = %s", (run,)).fetchone()[0] == "failed"
+
+
+# ------------------------------------------------------------------ what a writer cannot break
+def test_writers_and_connectors_cannot_lock_the_core_tables(db, conn, logins):
+    """LOCK TABLE beyond ROW EXCLUSIVE needs a table-wide UPDATE, DELETE or TRUNCATE: nobody but
+    crm_owner holds one on the graph or the landing tables, so no login can stall readers,
+    reconciliation or refreshes by holding a strong lock in an open transaction."""
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    logins.add("bruno", "writer", email="bruno@ourco.example")
+    logins.add("conny", "connector", sources=("salesforce",))
+    logins.add("adam", "admin", name="Adam Admin")
+    core = ["crm.nodes", "crm.edges", "crm.events", "crm.event_participants", "crm.assertions", "crm.artifacts"]
+    raw = ["crm_raw.records", "crm_raw.sync_runs", "crm_raw.cursors"]
+    for who, tables in (("bruno", core), ("conny", core + raw), ("adam", core + raw)):
+        c = logins.connect(who)
+        pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        for table in tables:
+            for mode in ("SHARE", "EXCLUSIVE", "ACCESS EXCLUSIVE"):
+                c.execute("BEGIN")
+                try:
+                    c.execute(f"LOCK TABLE {table} IN {mode} MODE NOWAIT")
+                except psycopg.Error:
+                    pass
+                held = conn.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND relation = %s::regclass "
+                                    "AND mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')",
+                                    (pid, table)).fetchone()[0]
+                c.execute("ROLLBACK")
+                assert held == 0, (who, table, mode)
+    # what a writer can hold (ROW EXCLUSIVE and row locks, by writing) never stops a refresh
+    bruno = logins.connect("bruno")
+    with bruno.transaction():
+        assert bruno.execute("UPDATE crm.nodes SET label = label WHERE id = %s",
+                             (node(conn, "salesforce", "Account", GLOBEX),)).rowcount == 1
+        conny = logins.connect("conny")
+        conny.execute("SET statement_timeout = '60s'")
+        rows = conny.execute("SELECT refreshed FROM crm.refresh_read_models(true)").fetchall()
+        assert rows and all(r[0] for r in rows)
+
+
+def test_absurd_deal_values_never_stop_a_refresh(db, conn, logins, tmp_path):
+    """Sums are numeric(38,2) over amounts that each fit numeric(18,2) (larger ones are not
+    counted): a writer's huge values on their own deals cannot make every refresh fail."""
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    ingest(db, "salesforce", "Opportunity", write(tmp_path / "og2.csv",
+           "Id,AccountId,Name,StageName,Amount,CloseDate,Probability,IsClosed,IsWon,OwnerId,LastModifiedDate,IsDeleted\n"
+           f"006000000000OG2,{GLOBEX},Globex Phase 2,Prospecting,1000,2024-10-30,10,false,false,{BRUNO},"
+           "2024-03-06T12:00:00.000Z,false\n"))
+    logins.add("bruno", "writer", email="bruno@ourco.example")
+    logins.add("conny", "connector", sources=("salesforce",))
+    conn.execute("INSERT INTO crm.access_grants (grantee, grant_type, resource_type, access_level, scope) "
+                 "VALUES ('Bruno Bauer', 'team', 'assertion', 'read', '{\"assertion_type\": \"deal_value\"}')")
+    bruno, conny = logins.connect("bruno"), logins.connect("conny")
+    og1, og2 = (node(conn, "salesforce", "Opportunity", x) for x in ("006000000000OG1", "006000000000OG2"))
+    globex = node(conn, "salesforce", "Account", GLOBEX)
+
+    def pipeline(view):
+        return conn.execute(f"SELECT pipeline_value FROM {view} WHERE account_id = %s", (globex,)).fetchone()[0]
+
+    for opp in (og1, og2):                         # each fits numeric(18,2); their sum does not
+        bruno.execute("SELECT crm.set_deal_value(%s, 9000000000000000, 'USD')", (opp,))
+    rows = conny.execute("SELECT read_model, refreshed, reason FROM crm.refresh_read_models(true)").fetchall()
+    assert all(r[1] for r in rows), rows
+    assert pipeline("crm.accounts_360") == pipeline("crm.accounts_360_live") == 18000000000000000
+    bruno.execute("SELECT crm.set_deal_value(%s, 1e20, 'USD')", (og1,))
+    rows = conny.execute("SELECT read_model, refreshed, reason FROM crm.refresh_read_models(true)").fetchall()
+    assert all(r[1] for r in rows), rows
+    assert pipeline("crm.accounts_360") == pipeline("crm.accounts_360_live") == 9000000000000000
+
+
+def test_a_failing_read_model_is_rolled_back_alone(db, conn):
+    for source, obj, f in SALESFORCE:
+        ingest(db, source, obj, f)
+    with conn.transaction(force_rollback=True):
+        conn.execute("ALTER TABLE crm_private.view_refreshes ADD CONSTRAINT test_refuse_cd "
+                     "CHECK (view_name <> 'crm_private.contacts_directory_mv') NOT VALID")
+        before = dict(conn.execute("SELECT view_name, refreshed_at FROM crm_private.view_refreshes").fetchall())
+        rows = {r[0]: r[1:] for r in conn.execute(
+            "SELECT read_model, refreshed, as_of, reason FROM crm.refresh_read_models(true)")}
+        failed = rows.pop("crm_private.contacts_directory_mv")
+        assert failed[0] is False and failed[2].startswith("failed (23514)") and failed[1] == before[
+            "crm_private.contacts_directory_mv"]
+        assert all(r[0] for r in rows.values()) and len(rows) == 2
+        after = dict(conn.execute("SELECT view_name, refreshed_at FROM crm_private.view_refreshes").fetchall())
+        assert after["crm_private.contacts_directory_mv"] == before["crm_private.contacts_directory_mv"]
+        assert all(after[k] > before[k] for k in rows)

@@ -7,7 +7,10 @@
 -- applied/rejected count every record the run delivered (a replay re-delivers them), while
 -- new_applied/new_rejected count only the versions this run landed first, and unchanged the
 -- records identical to a version already landed (a replay: everything unchanged).
--- Errors: P0002 unknown run.
+-- A run is finished once: a run that is no longer running (succeeded, partial or failed) is
+-- refused, so a failure can never be turned into a success after the fact (freshness and the
+-- digest keep showing it).
+-- Errors: P0002 unknown run; 55000 run already finished.
 CREATE OR REPLACE FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -23,6 +26,11 @@ BEGIN
     SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'sync run % does not exist', p_run_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_run.status <> 'running' THEN
+        RAISE EXCEPTION 'sync run % is already finished (%)', p_run_id, v_run.status
+              USING ERRCODE = '55000',
+                    HINT = 'A run is finished once; start a new run (crm_raw.start_run) to deliver the records again.';
     END IF;
     IF p_error IS NOT NULL THEN
         UPDATE crm_raw.sync_runs r SET status = 'failed', error = p_error, finished_at = now()
@@ -74,4 +82,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_raw.finish_run(bigint, text) IS
-$c$Close a sync run: failed with p_error, else succeeded (partial when records were rejected) with counts recounted from its records, and move the object's cursor forward. Returns a JSON summary (counts incl. new_applied/new_rejected/unchanged, status, cursor, first rejection reasons). Errors: P0002 unknown run. Example: SELECT crm_raw.finish_run(42);$c$;
+$c$Close a sync run: failed with p_error, else succeeded (partial when records were rejected) with counts recounted from its records, and move the object's cursor forward. Returns a JSON summary (counts incl. new_applied/new_rejected/unchanged, status, cursor, first rejection reasons). Errors: P0002 unknown run; 55000 run already finished. Example: SELECT crm_raw.finish_run(42);$c$;

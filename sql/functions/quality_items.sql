@@ -3,7 +3,9 @@
 -- [p_from, p_to) (NULL bounds = unbounded). A duplicate pair yields one row for each of its two
 -- accounts. Admin and connector sessions get every row with its evidence; other sessions only
 -- rows about accounts they can see (crm_private.visible_node_ids), without the raw evidence
--- (which may quote source payloads) — orphans have no account, so members never see them.
+-- (which may quote source payloads) — orphans have no account, so members never see them,
+-- and a duplicate pair only when they can see both accounts (as crm.duplicate_candidates
+-- shows them: that an account has a look-alike they cannot see is not theirs to know).
 -- An admin or connector role acting for a user through crm.act_as is that user here.
 -- SECURITY DEFINER because crm.orphans / crm.identity_mismatches read crm_raw; the rows come
 -- from crm_private.quality_items_all (crm360's own, full view).
@@ -21,9 +23,15 @@ DECLARE
     v_full boolean := crm_private.role_is_operator(p_role);
 BEGIN
     RETURN QUERY
+    WITH vis AS MATERIALIZED (
+        SELECT v.id FROM crm_private.visible_node_ids('org', p_role) AS v(id) WHERE NOT v_full
+    )
     SELECT i.kind, i.account_id, i.detected_at, i.source, CASE WHEN v_full THEN i.evidence END
       FROM crm_private.quality_items_all(p_from, p_to) i
-     WHERE v_full OR i.account_id IN (SELECT crm_private.visible_node_ids('org', p_role));
+     WHERE v_full
+        OR (i.account_id IN (SELECT vis.id FROM vis)
+            AND (i.kind <> 'duplicate_candidate'
+                 OR (i.evidence ->> 'partner_account_id')::uuid IN (SELECT vis.id FROM vis)));
 END;
 $$;
 

@@ -224,25 +224,50 @@ BEGIN
     SELECT m.mode, m.default_team INTO v_mode, v_default_team FROM crm_raw.ownership_mapping m;
     v_mode := coalesce(v_mode, 'none');
     IF v_mode <> 'none' THEN
+        -- per_owner: each Salesforce owner has a team of their own, found by the owner's
+        -- Salesforce User Id (attrs.salesforce_owner_id), never by name: two users called the
+        -- same, or a user called like an admin's team, never share a team
+        UPDATE pg_temp.rc_stage s
+           SET team_id = (SELECT t.id FROM crm.nodes t
+                           WHERE t.node_type = 'team' AND t.archived_at IS NULL
+                             AND t.attrs ->> 'ownership_mapping' = 'per_owner'
+                             AND t.attrs ->> 'salesforce_owner_id' = s.owner_id
+                           ORDER BY t.created_at, t.id LIMIT 1)
+         WHERE v_mode = 'per_owner' AND s.kind = 'account' AND s.ok AND s.owner_id IS NOT NULL;
         UPDATE pg_temp.rc_stage s
            SET team_name = CASE
                  WHEN v_mode = 'per_owner' AND s.owner_id IS NOT NULL THEN
-                     coalesce((SELECT u.label FROM crm.node_sources ns JOIN crm.nodes u ON u.id = ns.node_id
-                                WHERE ns.source = 'salesforce' AND ns.object = 'User' AND ns.external_id = s.owner_id),
-                              'Salesforce owner ' || s.owner_id)
+                     btrim(coalesce((SELECT u.label FROM crm.node_sources ns JOIN crm.nodes u ON u.id = ns.node_id
+                                      WHERE ns.source = 'salesforce' AND ns.object = 'User' AND ns.external_id = s.owner_id),
+                                    'Salesforce owner ' || s.owner_id))
                  WHEN v_mode = 'per_region' THEN
                      coalesce((SELECT rt.team_name FROM crm_raw.region_teams rt WHERE rt.country = s.country), v_default_team)
                END
-         WHERE s.kind = 'account' AND s.ok;
+         WHERE s.kind = 'account' AND s.ok AND s.team_id IS NULL;
+        -- a new owner's team is named after them, with their Salesforce id appended when that
+        -- name is taken (by an admin's team or another owner's) or shared by two new owners
+        UPDATE pg_temp.rc_stage s
+           SET team_name = s.team_name || ' (' || s.owner_id || ')'
+         WHERE v_mode = 'per_owner' AND s.kind = 'account' AND s.ok AND s.team_id IS NULL
+           AND s.owner_id IS NOT NULL AND s.team_name IS NOT NULL
+           AND (EXISTS (SELECT 1 FROM crm.nodes t
+                         WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(s.team_name)]
+                           AND t.external_id IS NOT NULL AND t.external_source <> 'internal')
+                OR EXISTS (SELECT 1 FROM pg_temp.rc_stage o
+                            WHERE o.kind = 'account' AND o.ok AND o.team_id IS NULL
+                              AND o.owner_id IS NOT NULL AND o.owner_id <> s.owner_id
+                              AND lower(o.team_name) = lower(s.team_name)));
         -- (attrs.ownership_mapping marks the teams ingestion made: only their members are
         -- maintained by crm_private.sync_owner_teams — an admin's team of the same name is used
-        -- as it is, its members stay the admins' call)
+        -- as it is with per_region, its members stay the admins' call)
         INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, attrs)
         SELECT DISTINCT ON (lower(btrim(s.team_name))) 'team', btrim(s.team_name),
                jsonb_build_object('name', btrim(s.team_name), 'description', 'created by ingestion (ownership mapping)'),
-               'crm360_team', lower(btrim(s.team_name)), jsonb_build_object('ownership_mapping', v_mode)
+               'crm360_team', lower(btrim(s.team_name)),
+               jsonb_strip_nulls(jsonb_build_object('ownership_mapping', v_mode,
+                                                    'salesforce_owner_id', CASE WHEN v_mode = 'per_owner' THEN s.owner_id END))
           FROM pg_temp.rc_stage s
-         WHERE s.team_name IS NOT NULL AND s.ok
+         WHERE s.team_name IS NOT NULL AND s.team_id IS NULL AND s.ok
            AND NOT EXISTS (SELECT 1 FROM crm.nodes t
                             WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
                               AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL)
@@ -250,7 +275,7 @@ BEGIN
         ON CONFLICT DO NOTHING;
         UPDATE pg_temp.rc_stage s SET team_id = t.id
           FROM crm.nodes t
-         WHERE s.team_name IS NOT NULL
+         WHERE s.team_name IS NOT NULL AND s.team_id IS NULL
            AND ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(btrim(s.team_name))]
            AND t.external_id IS NOT NULL AND t.external_source <> 'internal' AND t.archived_at IS NULL;
     END IF;
@@ -356,6 +381,20 @@ BEGIN
             OR (x.label IS NOT NULL AND n.label IS DISTINCT FROM x.label)
             OR (x.restore AND n.attrs ->> 'archived_by' = 'source'));
 
+    -- an admin-created user a Salesforce user adopted keeps what the admin gave it (name,
+    -- email, its crm360 key), but follows Salesforce's IsActive: a deactivated owner loses the
+    -- memberships ingestion manages (crm_private.sync_owner_teams)
+    UPDATE crm.nodes n
+       SET properties = n.properties || jsonb_build_object('active', x.active),
+           updated_at = now()   -- bulk
+      FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.properties -> 'active' AS active
+              FROM pg_temp.rc_stage s
+             WHERE s.ok AND NOT s.is_new AND s.kind = 'user' AND s.source = 'salesforce'
+               AND jsonb_typeof(s.properties -> 'active') = 'boolean'
+             ORDER BY s.node_id, s.record_id DESC) x
+     WHERE n.id = x.node_id AND n.node_type = 'user' AND n.external_source = 'crm360_user'
+       AND n.properties -> 'active' IS DISTINCT FROM x.active;
+
     IF v_mode <> 'none' THEN
         -- replaces only the restriction ingestion set before; the trigger recomputes the ACL
         -- of the account and its owned_by descendants and logs the change
@@ -429,14 +468,18 @@ BEGIN
     UNION ALL
     -- owners that arrive after what they own: a new Salesforce user becomes the owner of the
     -- live accounts, contacts and opportunities whose applied record names it and that have
-    -- no owner yet (only new users: known ones were linked when those records were applied)
+    -- no owner yet (only new or just adopted users: known ones were linked when those records
+    -- were applied)
     SELECT 'assigned_to', ns.node_id, s.node_id, '{"role": "owner"}'::jsonb, 'source'
       FROM pg_temp.rc_stage s
       JOIN crm_raw.records r ON r.source = 'salesforce' AND r.object IN ('Account', 'Contact', 'Opportunity')
                             AND r.status = 'applied' AND btrim(r.payload ->> 'OwnerId') = s.external_id
       JOIN crm.node_sources ns ON ns.last_record_id = r.id
       JOIN crm.nodes n ON n.id = ns.node_id AND n.archived_at IS NULL
-     WHERE s.ok AND s.is_new AND s.kind = 'user' AND s.source = 'salesforce'
+     WHERE s.ok AND s.kind = 'user' AND s.source = 'salesforce'
+       AND (s.is_new
+            -- (or an admin-created user this Salesforce user adopted: its records came first too)
+            OR EXISTS (SELECT 1 FROM crm.nodes un WHERE un.id = s.node_id AND un.external_source = 'crm360_user'))
        AND NOT EXISTS (SELECT 1 FROM crm.edges o
                         WHERE o.source_id = ns.node_id AND o.edge_type = 'assigned_to' AND o.archived_at IS NULL
                           AND o.effective_to IS NULL AND o.properties ->> 'role' = 'owner')

@@ -8,8 +8,12 @@
 -- readers are never blocked. One row per read model: refreshed or not, its as_of, the
 -- duration and why. Call it after crm.reconcile() (the CLI does: `crm360 ingest`,
 -- `crm360 reconcile`, `crm360 refresh`). SECURITY DEFINER (crm_owner owns the materialized
--- views); EXECUTE for crm_admin and crm_connector. Errors: 22023 negative p_max_age;
--- 55P03 when another session's refresh of the same view outlasts the caller's lock_timeout.
+-- views); EXECUTE for crm_admin and crm_connector.
+-- Each read model is refreshed in a subtransaction: one that fails (e.g. 55P03 when a lock
+-- is not granted within lock_timeout, pinned here to 2 minutes so a scheduled call never
+-- waits forever) is rolled back alone, reported with refreshed = false and reason
+-- 'failed (SQLSTATE): message', stays stale, and the others are still refreshed.
+-- Errors: 22023 negative p_max_age.
 CREATE OR REPLACE FUNCTION crm.refresh_read_models(p_all boolean DEFAULT false, p_max_age interval DEFAULT NULL)
 RETURNS TABLE (read_model text, public_view text, refreshed boolean, as_of timestamptz,
                duration_ms numeric, reason text)
@@ -19,6 +23,7 @@ SET search_path = pg_catalog, pg_temp
 SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
+SET lock_timeout = '2min'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -48,11 +53,19 @@ BEGIN
             duration_ms := NULL;
             reason := 'up to date';
         ELSE
-            SELECT * INTO v_f FROM crm_private.refresh_read_model(v_r.read_model);
-            refreshed := true;
-            as_of := v_f.as_of;
-            duration_ms := v_f.duration_ms;
-            reason := v_r.why;
+            BEGIN
+                SELECT * INTO v_f FROM crm_private.refresh_read_model(v_r.read_model);
+                refreshed := true;
+                as_of := v_f.as_of;
+                duration_ms := v_f.duration_ms;
+                reason := v_r.why;
+            EXCEPTION WHEN OTHERS THEN
+                refreshed := false;
+                as_of := v_r.refreshed_at;
+                duration_ms := NULL;
+                reason := format('failed (%s): %s', SQLSTATE, SQLERRM);
+                RAISE WARNING 'refresh of % failed (%): %', v_r.read_model, SQLSTATE, SQLERRM;
+            END;
         END IF;
         RETURN NEXT;
     END LOOP;
@@ -60,4 +73,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.refresh_read_models(boolean, interval) IS
-$c$Refresh the materialized read models (crm.accounts_360, crm.opportunities_active, crm.contacts_directory) that are stale: reconciliation applied data they read since their last refresh, never refreshed, older than p_max_age, or all with p_all. CONCURRENTLY: readers are never blocked. Returns one row per read model (refreshed, as_of, duration_ms, reason). Admins and connectors. Errors: 22023 negative p_max_age; 55P03 lock timeout behind another refresh. Examples: SELECT * FROM crm.refresh_read_models(); SELECT * FROM crm.refresh_read_models(p_max_age => '15 minutes');$c$;
+$c$Refresh the materialized read models (crm.accounts_360, crm.opportunities_active, crm.contacts_directory) that are stale: reconciliation applied data they read since their last refresh, never refreshed, older than p_max_age, or all with p_all. CONCURRENTLY: readers are never blocked. Returns one row per read model (refreshed, as_of, duration_ms, reason). Admins and connectors. A read model whose refresh fails (e.g. 55P03 after a 2-minute lock wait) is rolled back alone and reported with refreshed = false, reason 'failed (SQLSTATE): message'; the others are refreshed. Errors: 22023 negative p_max_age. Examples: SELECT * FROM crm.refresh_read_models(); SELECT * FROM crm.refresh_read_models(p_max_age => '15 minutes');$c$;

@@ -1,16 +1,18 @@
 -- crm_private.sync_owner_teams() — the memberships of the per-owner ownership mapping.
--- Guarantees: with crm_raw.ownership_mapping.mode = 'per_owner', the CRM owner of every live
--- account — the OwnerId of its applied Salesforce record, i.e. that Salesforce user (live, not
--- deactivated); never the assigned_to edge, which writers may change — is a member of the team
--- ingestion restricted that account to (attrs.ingest_team) when ingestion created that team
--- (attrs.ownership_mapping): a rep's login sees the accounts they own right after ingestion.
--- A team an admin created is never joined this way, even when the CRM names an owner after
--- it (a Salesforce user called like an admin team must not become its member and see
--- everything restricted to it). Memberships this function made carry
+-- Guarantees: with crm_raw.ownership_mapping.mode = 'per_owner', every team ingestion made
+-- for a Salesforce owner (attrs.ownership_mapping = 'per_owner', attrs.salesforce_owner_id =
+-- that User Id; crm_private.rc_apply) that restricts at least one live account has exactly
+-- one member this function maintains: the user reconciliation linked to that Salesforce User
+-- Id (crm.node_sources), while it is live and not deactivated (IsActive false). A rep's login
+-- mapped to that user sees the accounts they own right after ingestion. Who the owner is
+-- comes only from the team itself and crm.node_sources — never from a raw payload (which a
+-- connector can edit) nor from the assigned_to edge (which writers can change), and never by
+-- name: a user called like another owner or like an admin's team joins neither. A team an
+-- admin created is never joined this way. Memberships this function made carry
 -- properties.managed_by = 'ownership_mapping'; it ends (effective_to = now(), history kept,
--- logged as membership_removed) exactly those that are no longer wanted — the user owns no
--- live account of that team any more, was deactivated (IsActive false) or archived, or the
--- mode is no longer per_owner — and never touches memberships admins made
+-- logged as membership_removed) exactly those that are no longer wanted — the team restricts
+-- no live account any more or was archived, the user was deactivated or archived, the mode
+-- is no longer per_owner — and never touches memberships admins made
 -- (crm.add_user_to_team; with per_region, teams are managed by admins). New memberships are
 -- logged as membership_added. Set-based: one statement. Called by
 -- crm_private.reconcile_run after Salesforce users or accounts were applied; SECURITY DEFINER
@@ -29,22 +31,20 @@ DECLARE
     v_mode text;
 BEGIN
     SELECT m.mode INTO v_mode FROM crm_raw.ownership_mapping m;
-    -- the owner comes from the applied Salesforce record itself (OwnerId -> the Salesforce
-    -- user), never from the assigned_to edge: writers may re-assign an account they can write,
-    -- and that must not make anybody a member of a team
     WITH desired AS (
-        SELECT DISTINCT uns.node_id AS user_id, t.id AS team_id
-          FROM crm.node_sources ans
-          JOIN crm_raw.records r ON r.id = ans.last_record_id
-          JOIN crm.nodes a ON a.id = ans.node_id AND a.node_type = 'org' AND a.archived_at IS NULL
+        SELECT DISTINCT u.id AS user_id, t.id AS team_id
+          FROM crm.nodes t
           JOIN crm.node_sources uns ON uns.source = 'salesforce' AND uns.object = 'User'
-                                   AND uns.external_id = btrim(r.payload ->> 'OwnerId')
+                                   AND uns.external_id = t.attrs ->> 'salesforce_owner_id'
           JOIN crm.nodes u ON u.id = uns.node_id AND u.node_type = 'user' AND u.archived_at IS NULL
                           AND coalesce(u.properties ->> 'active', 'true') <> 'false'
-          JOIN crm.nodes t ON t.id = (a.attrs ->> 'ingest_team')::uuid AND t.node_type = 'team'
-                          AND t.archived_at IS NULL AND t.attrs ->> 'ownership_mapping' = 'per_owner'
          WHERE coalesce(v_mode, 'none') = 'per_owner'
-           AND ans.source = 'salesforce' AND ans.object = 'Account'
+           AND t.node_type = 'team' AND t.archived_at IS NULL
+           AND t.attrs ->> 'ownership_mapping' = 'per_owner'
+           AND EXISTS (SELECT 1 FROM crm.nodes a
+                        WHERE a.node_type = 'org' AND a.archived_at IS NULL
+                          AND a.restricted_to @> ARRAY[t.id]
+                          AND a.attrs ->> 'ingest_team' = t.id::text)
     ), ending AS (
         UPDATE crm.edges m SET effective_to = now()
          WHERE m.edge_type = 'member_of' AND m.properties ->> 'managed_by' = 'ownership_mapping'
@@ -68,4 +68,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.sync_owner_teams() IS
-    'Per-owner ownership mapping: makes the CRM owner of each live account a member of the account''s ingestion team and ends the memberships it made that are no longer wanted (history kept). Called by reconciliation.';
+    'Per-owner ownership mapping: makes the Salesforce user each ingestion-made owner team belongs to (attrs.salesforce_owner_id) its member while it owns live accounts and is active, and ends the memberships it made that are no longer wanted (history kept). Called by reconciliation.';

@@ -40,10 +40,17 @@ GRANT SELECT ON crm_private.accounts_360_facts, crm_private.opportunities_active
 -- (column privileges: every column but id). A caller-chosen id that collides with a hidden
 -- row would answer "it exists" with a primary-key violation; now the statement is refused
 -- for naming the column, whether or not such a row exists.
-GRANT DELETE ON crm.nodes, crm.edges, crm.events, crm.event_participants, crm.assertions, crm.artifacts TO crm_writer;
-GRANT INSERT, UPDATE ON crm.event_participants TO crm_writer;
-REVOKE INSERT, UPDATE ON crm.nodes, crm.edges, crm.events, crm.assertions, crm.artifacts FROM crm_writer;
+-- Nor do they hold a table-wide UPDATE or DELETE on any core table: either would let them
+-- LOCK TABLE ... IN ACCESS EXCLUSIVE MODE and stall every reader, reconciliation and refresh
+-- for as long as they keep a transaction open (PostgreSQL allows the stronger lock modes to
+-- any holder of table-level UPDATE, DELETE or TRUNCATE; column privileges do not count).
+-- Rows are never deleted anyway (archive instead; crm_private.tg_refuse_delete): DELETE is
+-- granted to nobody, and UPDATE only column by column.
+REVOKE DELETE, TRUNCATE ON crm.nodes, crm.edges, crm.events, crm.event_participants, crm.assertions, crm.artifacts
+    FROM crm_reader, crm_writer, crm_service, crm_connector, crm_admin;
+REVOKE INSERT, UPDATE ON crm.nodes, crm.edges, crm.events, crm.assertions, crm.artifacts, crm.event_participants FROM crm_writer;
 REVOKE INSERT (id), UPDATE (id) ON crm.nodes, crm.edges, crm.events, crm.assertions, crm.artifacts FROM crm_writer;
+GRANT INSERT ON crm.event_participants TO crm_writer;
 DO $$
 DECLARE
     v_table regclass;
@@ -56,6 +63,11 @@ BEGIN
            AND a.attgenerated = '';
         EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON %s TO crm_writer', v_cols, v_cols, v_table);
     END LOOP;
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = 'crm.event_participants'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attgenerated = '';
+    EXECUTE format('GRANT UPDATE (%s) ON crm.event_participants TO crm_writer', v_cols);
 END
 $$;
 GRANT INSERT, UPDATE, DELETE ON crm.node_types, crm.edge_types, crm.assertion_types, crm.event_types,
@@ -143,7 +155,24 @@ $$;
 -- for the sources it is allowed: crm_raw.connector_sources, in the row policies);
 -- reconciliation and merges run as the owner (SECURITY DEFINER) and are callable by
 -- connectors and admins only; the data-quality views that read crm_raw are theirs too.
-GRANT SELECT, INSERT, UPDATE ON crm_raw.records, crm_raw.sync_runs, crm_raw.cursors TO crm_connector, crm_admin;
+-- (UPDATE column by column: a table-wide UPDATE would let a connector lock the landing
+-- tables exclusively, see above)
+REVOKE UPDATE, DELETE, TRUNCATE ON crm_raw.records, crm_raw.sync_runs, crm_raw.cursors FROM crm_connector, crm_admin;
+GRANT SELECT, INSERT ON crm_raw.records, crm_raw.sync_runs, crm_raw.cursors TO crm_connector, crm_admin;
+DO $$
+DECLARE
+    v_table regclass;
+    v_cols  text;
+BEGIN
+    FOREACH v_table IN ARRAY ARRAY['crm_raw.records', 'crm_raw.sync_runs', 'crm_raw.cursors']::regclass[] LOOP
+        SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'id'
+           AND a.attgenerated = '';
+        EXECUTE format('GRANT UPDATE (%s) ON %s TO crm_connector, crm_admin', v_cols, v_table);
+    END LOOP;
+END
+$$;
 GRANT SELECT ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
       crm_raw.ownership_mapping, crm_raw.region_teams, crm_raw.connector_sources TO crm_connector;
 GRANT SELECT, INSERT, UPDATE, DELETE ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,

@@ -26,14 +26,12 @@ def test_squatted_key_does_not_capture_the_ingested_record(sec, squat):
     creates, before the first sync, a node with the key the connector will deliver later
     (Acme's Salesforce Account Id, or Jane Doe's email) restricted to her own team. Then
     the normal ingest runs (Salesforce User, Account, Contact as a crm_connector login).
-    Acme is owned by Ada Ackerman: the per_owner mapping restricts it to the team
-    "Ada Ackerman", of which alice is a member.
+    Acme is owned by Ada Ackerman: the per_owner mapping restricts it to Ada's own team
+    (attrs.salesforce_owner_id = her User Id), to which an admin then adds alice.
     Property: both records are ingested; afterwards eve sees neither the ingested account
     nor Jane Doe, and alice (the rightful team) sees both.
     """
     w = sec
-    w.team("Ada Ackerman")             # the per_owner team of Acme's owner (005000000000AAA)
-    w.join("alice", "Ada Ackerman")
     w.login("conn", "crm_connector", user=False)
     w.admin.execute("SELECT crm.allow_source(%s, '*')", (w.role_name("conn"),))   # README: connectors get their sources
     node_type, source, key, props = SQUATS[squat]
@@ -43,6 +41,9 @@ def test_squatted_key_does_not_capture_the_ingested_record(sec, squat):
     connector = dsn_of(w, "conn")
     for obj in ("User", "Account", "Contact"):
         ingest(connector, "salesforce", obj, f"salesforce/{obj}.csv")
+    ada_team = w.admin.execute("SELECT id FROM crm.nodes WHERE node_type = 'team' "
+                               "AND attrs ->> 'salesforce_owner_id' = '005000000000AAA'").fetchone()[0]
+    w.admin.execute("SELECT crm.add_user_to_team(%s, %s)", (w.users["alice"], ada_team))
     acme = _node_of(w.admin, "salesforce", "Account", ACME_SF_ID)
     jane = _node_of(w.admin, "salesforce", "Contact", "003000000000JD1")
     seen_by_eve, seen_by_alice = visible(eve), visible(w.connect("alice"))
