@@ -470,8 +470,11 @@ def refresh_cmd(dsn, all_, max_age, as_json):
     with connect(resolve_dsn(dsn)) as conn:
         rows = refresh_read_models(conn, all_=all_, max_age=max_age)
     if rows and "error" in rows[0]:
-        raise CrmError(rows[0]["error"], sqlstate=rows[0].get("sqlstate"),
-                       hint="admins and connectors may refresh; see crm.read_models")
+        state = rows[0].get("sqlstate")
+        hint = ("admins and connectors may refresh; everyone may read crm.read_models" if state == "42501"
+                else "--max-age takes a PostgreSQL interval, e.g. '15 minutes'" if state in ("22007", "22023", "22015")
+                else "see crm.read_models")
+        raise CrmError(rows[0]["error"], sqlstate=state, hint=hint)
     if as_json:
         click.echo(json_mod.dumps(rows, indent=2, default=str))
         if any(_refresh_failed(r) for r in rows):
