@@ -250,13 +250,15 @@ BEGIN
            SET team_name = s.team_name || ' (' || s.owner_id || ')'
          WHERE v_mode = 'per_owner' AND s.kind = 'account' AND s.ok AND s.team_id IS NULL
            AND s.owner_id IS NOT NULL AND s.team_name IS NOT NULL
-           AND (EXISTS (SELECT 1 FROM crm.nodes t
-                         WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(s.team_name)]
-                           AND t.external_id IS NOT NULL AND t.external_source <> 'internal')
-                OR EXISTS (SELECT 1 FROM pg_temp.rc_stage o
-                            WHERE o.kind = 'account' AND o.ok AND o.team_id IS NULL
-                              AND o.owner_id IS NOT NULL AND o.owner_id <> s.owner_id
-                              AND lower(o.team_name) = lower(s.team_name)));
+           AND (lower(s.team_name) IN (SELECT lower(o.team_name)          -- (once, hashed)
+                                         FROM pg_temp.rc_stage o
+                                        WHERE o.kind = 'account' AND o.ok AND o.team_id IS NULL
+                                          AND o.owner_id IS NOT NULL AND o.team_name IS NOT NULL
+                                        GROUP BY lower(o.team_name)
+                                       HAVING count(DISTINCT o.owner_id) > 1)
+                OR EXISTS (SELECT 1 FROM crm.nodes t
+                            WHERE ARRAY[t.external_source, t.external_id] = ARRAY['crm360_team', lower(s.team_name)]
+                              AND t.external_id IS NOT NULL AND t.external_source <> 'internal'));
         -- (attrs.ownership_mapping marks the teams ingestion made: only their members are
         -- maintained by crm_private.sync_owner_teams — an admin's team of the same name is used
         -- as it is with per_region, its members stay the admins' call)
