@@ -1,10 +1,10 @@
 """API reference of the `crm` schema's functions, generated from their COMMENT ON FUNCTION.
 
 `generate_api_reference(dsn)` renders one Markdown section per function (signature, then
-the comment). The README keeps the generated text between the markers below; a test checks
+the comment). docs/api.md keeps the generated text between the markers below; a test checks
 that it is up to date. Regenerate with:
 
-    python -m crm360.apidoc --dsn postgresql://... --write README.md
+    python -m crm360.apidoc --dsn postgresql://... --write docs/api.md
 """
 
 from __future__ import annotations

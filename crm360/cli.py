@@ -563,7 +563,7 @@ def quality_merge(keep, drop, reason, no_retry, no_refresh, as_json, dsn):
 # ------------------------------------------------------------------------ users
 @cli.group()
 def user():
-    """Create and list the login roles of crm360 users (README "Logins")."""
+    """Create and list the login roles of crm360 users (docs/security.md, "Logins")."""
 
 
 def _kinds_help() -> str:

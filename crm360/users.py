@@ -1,4 +1,4 @@
-"""`crm360 user`: create and list the login roles of crm360 users (README "Logins").
+"""`crm360 user`: create and list the login roles of crm360 users (docs/security.md, "Logins").
 
 Guarantees
 - `add_user` runs as the connecting DBA in ONE transaction: CREATE ROLE ... LOGIN (an existing
@@ -38,7 +38,7 @@ class Kind:
     purpose: str
 
 
-# Session defaults per kind (README "Logins"). "0" = no limit.
+# Session defaults per kind (docs/security.md, "Logins"). "0" = no limit.
 KINDS: dict[str, Kind] = {
     "reader": Kind("crm_reader", "60s", "5min", "10s", True, "analysts, BI tools: read as the mapped user"),
     "writer": Kind("crm_writer", "30s", "2min", "5s", True, "people and apps writing as the mapped user"),

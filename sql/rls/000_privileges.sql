@@ -1,4 +1,4 @@
--- Privileges of the crm360 roles (README "Security model"). Re-applied on every migrate.
+-- Privileges of the crm360 roles (docs/security.md). Re-applied on every migrate.
 -- Tables: crm_reader reads, crm_writer writes the graph, crm_admin manages the registry,
 -- logins and grants; crm_connector lands raw rows (crm_raw) and runs reconciliation.
 -- Everything is owned by crm_owner (NOLOGIN, not a superuser), which is what SECURITY
