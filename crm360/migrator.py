@@ -9,8 +9,9 @@ Guarantees
   migrators at once never both apply one file.
 - A sha256 is recorded per applied numbered file; if an applied file changed afterwards,
   migrate refuses before applying anything and names the file.
-- Then every file in `sql/functions`, `sql/views`, `sql/rls` (in that order, by name)
-  is re-applied in ONE transaction; a failure leaves the previous versions in place.
+- Then every file in `sql/functions` (by domain folder, in FUNCTION_DOMAINS order, then by
+  name), `sql/views`, `sql/rls` (by name) is re-applied in ONE transaction; a failure leaves
+  the previous versions in place.
 - No crm360 object is owned by a superuser: before anything else the bootstrap
   (`sql/bootstrap/roles.sql`, as the connecting DBA) creates the NOLOGIN, non-superuser owner
   role `crm_owner` and the crm roles; every numbered migration and every repeatable file
@@ -33,6 +34,9 @@ import psycopg
 from crm360.db import CrmError, connect, to_yoyo_url
 
 REPEATABLE_DIRS = ("functions", "views", "rls")
+# sql/functions/<domain>/<name>.sql, one function per file, applied domain by domain in this
+# order (a LANGUAGE sql body is checked when created: what it calls must exist already)
+FUNCTION_DOMAINS = ("core", "access", "crm", "ingest", "quality", "read_models", "account360")
 MIN_SERVER = 160000
 REQUIRED_EXTENSIONS = {"vector": "0.7.0", "pg_trgm": "1.4"}
 EXTENSION_SCHEMA = "extensions"
@@ -135,6 +139,19 @@ class Migrator:
     def repeatable_files(self) -> list[tuple[str, Path]]:
         out = []
         for d in REPEATABLE_DIRS:
+            if d == "functions":
+                root = self.sql_path / d
+                loose = sorted(p.name for p in root.glob("*.sql"))
+                unknown = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in FUNCTION_DOMAINS)
+                if loose or unknown:
+                    raise MigrationError(
+                        f"sql/functions: {', '.join(loose + unknown)} outside the domain folders", sqlstate="58000",
+                        hint=f"put each function file in one of sql/functions/{{{','.join(FUNCTION_DOMAINS)}}}/ "
+                             "(a new domain also goes into crm360.migrator.FUNCTION_DOMAINS)")
+                for dom in FUNCTION_DOMAINS:
+                    for p in sorted((root / dom).glob("*.sql")):
+                        out.append((f"{d}/{dom}/{p.name}", p))
+                continue
             for p in sorted((self.sql_path / d).glob("*.sql")):
                 out.append((f"{d}/{p.name}", p))
         return out

@@ -70,7 +70,7 @@ def test_cli_reports_up_to_date_and_status(db):
     r = runner.invoke(cli, ["migrate", "--dsn", db, "--status"], terminal_width=200)
     assert r.exit_code == 0, r.output
     assert "0003_core" in r.output and "applied" in r.output
-    assert "functions/supersede_assertion.sql" in r.output
+    assert "functions/core/supersede_assertion.sql" in r.output
     sha = Migrator(db).status()[1][0].sha256[:16]
     assert sha in r.output
 
@@ -180,7 +180,7 @@ def test_extension_in_wrong_schema_is_explained(empty_db):
 
 def test_failing_repeatable_leaves_previous_versions(db, tmp_path):
     tree = copy_sql_tree(tmp_path)
-    (tree / "functions" / "zz_broken.sql").write_text("CREATE OR REPLACE FUNCTION crm.zz() RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT * FROM no_such_table;\n")
+    (tree / "functions" / "account360" / "zz_broken.sql").write_text("CREATE OR REPLACE FUNCTION crm.zz() RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT * FROM no_such_table;\n")
     with pytest.raises(MigrationError) as e:
         Migrator(db, sql_path=tree, **quiet).migrate()
     assert e.value.sqlstate == "42P01"
@@ -231,3 +231,15 @@ def test_bootstrap_without_privileges_fails_clearly_and_changes_nothing(server, 
         with psycopg.connect(empty_db, autocommit=True) as c:
             c.execute(f'DROP OWNED BY "{role}"')
             c.execute(f'DROP ROLE "{role}"')
+
+
+def test_function_files_live_in_their_domain_folder(db, tmp_path):
+    """sql/functions/<domain>/<name>.sql: a loose file or an unknown folder is refused before
+    anything is applied, with the folders to use."""
+    tree = copy_sql_tree(tmp_path)
+    (tree / "functions" / "loose.sql").write_text("CREATE OR REPLACE FUNCTION crm.loose() RETURNS int LANGUAGE sql AS 'SELECT 1';\n")
+    with pytest.raises(MigrationError) as e:
+        Migrator(db, sql_path=tree, **quiet).migrate()
+    assert "loose.sql" in e.value.message and "core" in e.value.hint
+    with psycopg.connect(db) as c:
+        assert c.execute("SELECT to_regprocedure('crm.loose()')").fetchone()[0] is None

@@ -256,7 +256,7 @@ def test_every_numbered_migration_sets_lock_timeout():
 
 def test_repeatable_files_do_not_live_in_migrations():
     # Migrations never call repeatable functions: a numbered file must not SELECT crm.<fn>(...).
-    fns = {p.stem for p in (sql_dir() / "functions").glob("*.sql")}
+    fns = {p.stem for p in (sql_dir() / "functions").rglob("*.sql")}
     for p in sorted(sql_dir().glob("[0-9]*.sql")):
         # calls inside string literals (COMMENT ON ... IS '...') and comments do not count
         text = re.sub(r"'(?:[^']|'')*'", "''", re.sub(r"--[^\n]*", "", p.read_text()))
