@@ -50,6 +50,7 @@ OWNER_ROLE = "crm_owner"
 # as the connecting DBA (they cannot be edited any more: their checksums are recorded).
 PRIVILEGED_MIGRATIONS = {"0001_foundation", "0005_access_control"}
 PRIVILEGED_MARKER = "-- crm360: runs as the DBA"
+BOOTSTRAP_LOCK = 0x63726D333630  # advisory lock key ("crm360") serialising concurrent bootstraps
 
 
 class MigrationError(CrmError):
@@ -321,6 +322,9 @@ class Migrator:
                 with conn.transaction():
                     conn.execute("SET LOCAL lock_timeout = '10s'")
                     conn.execute("SET LOCAL client_min_messages = warning")
+                    # two migrators at once: one bootstrap at a time (concurrent GRANTs on the
+                    # same catalog row fail with "tuple concurrently updated")
+                    conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (BOOTSTRAP_LOCK,))
                     conn.execute(self._bootstrap_sql("roles.sql"))
                     conn.execute(self._bootstrap_sql("adopt.sql"))
             except psycopg.Error as e:
