@@ -139,6 +139,10 @@ def test_non_superuser_is_refused_before_any_change_then_installs_after_the_boot
         assert catalog(server.dsn(db2)) == before2
         run_bootstrap_as_superuser(server, db2, dba2)
         assert "0005_access_control" in Migrator(dsn2, **quiet).migrate().applied
+        # its owner rolls it all back and forward again, still without superuser
+        r = CliRunner().invoke(cli, ["rollback", "--dsn", dsn2, "--all", "--yes"])
+        assert r.exit_code == 0, r.output
+        assert "0001_foundation" in Migrator(dsn2, **quiet).migrate().applied
         # both stay migratable by their owners (a re-run changes nothing)
         for dsn in (dsn1, dsn2):
             again = Migrator(dsn, **quiet).migrate()
