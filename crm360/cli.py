@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import subprocess
 import sys
 
@@ -32,11 +33,12 @@ def handle_errors(fn):
         try:
             return fn(*args, **kwargs)
         except CrmError as e:
-            err_console.print(e.render(), style="red", markup=False, highlight=False)
+            # soft_wrap: never break a line of a hint (it may hold SQL to copy)
+            err_console.print(e.render(), style="red", markup=False, highlight=False, soft_wrap=True)
             sys.exit(1)
         except psycopg.Error as e:
             err_console.print(CrmError.from_psycopg(e).render(), style="red", markup=False,
-                              highlight=False)
+                              highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper
@@ -113,24 +115,58 @@ def db_psql(psql_args, login, dsn):
 
 
 # --------------------------------------------------------------------- migrate
+# Exit codes of `migrate --status` and `migrate --dry-run` (docs/operations.md):
+EXIT_UP_TO_DATE = 0   # nothing to apply
+EXIT_ERROR = 1        # an error (connection, privileges, server), printed as ERROR [SQLSTATE]
+EXIT_PENDING = 3      # pending migrations, or repeatable files new or changed since last applied
+EXIT_MODIFIED = 4     # an applied migration file was edited: migrate would refuse (CR900)
+
+
+def _status_exit_code(st) -> int:
+    if st.modified:
+        return EXIT_MODIFIED
+    return EXIT_UP_TO_DATE if st.up_to_date else EXIT_PENDING
+
+
 @cli.command()
 @dsn_option
-@click.option("--status", "show_status", is_flag=True, help="list applied/pending migrations and repeatable files")
+@click.option("--status", "show_status", is_flag=True,
+              help="read-only: applied, pending and modified migrations; repeatable files as counts. "
+                   "Exit 0 up to date, 3 something to apply, 4 an applied file was modified, 1 error")
+@click.option("--dry-run", is_flag=True,
+              help="read-only: run the prechecks (server, extensions, privileges) and print what migrate "
+                   "would run; exit codes as --status")
+@click.option("--json", "as_json", is_flag=True, help="with --status or --dry-run: machine-readable JSON")
+@click.option("--verbose", "-v", is_flag=True,
+              help="with --status or --dry-run: list every repeatable file and show sha256s")
+@click.option("--print-bootstrap", is_flag=True,
+              help="print the SQL a superuser runs once so the installing role migrates without superuser "
+                   "(does not connect)")
+@click.option("--owner", default=None, metavar="ROLE",
+              help="with --print-bootstrap: the installing role (default: the user of --dsn, $PGUSER, "
+                   "or the OS user)")
 @click.option("--break-lock", is_flag=True, help="remove a stale migration lock left by a crashed migrator")
 @click.option("--lock-timeout", default=300, show_default=True, help="seconds to wait for another migrator")
 @handle_errors
-def migrate(dsn, show_status, break_lock, lock_timeout):
+def migrate(dsn, show_status, dry_run, as_json, verbose, print_bootstrap, owner, break_lock, lock_timeout):
     """Apply pending numbered migrations, then re-apply functions, views and policies."""
     from crm360.migrator import Migrator
 
+    if print_bootstrap:
+        click.echo(_bootstrap_script(dsn, owner), nl=False)
+        return
     m = Migrator(resolve_dsn(dsn), lock_timeout=lock_timeout, echo=click.echo)
     if break_lock:
         m.break_lock()
         click.echo("migration lock removed")
         return
-    if show_status:
-        _print_status(m)
-        return
+    if show_status or dry_run:
+        st = m.plan() if dry_run else m.inspect()
+        if as_json:
+            click.echo(json.dumps(_status_json(m, st, verbose, dry_run), indent=2))
+        else:
+            _print_status(m, st, verbose, dry_run)
+        sys.exit(_status_exit_code(st))
     result = m.migrate()
     changed = result.repeatables_changed
     if not result.applied and not changed:
@@ -141,36 +177,124 @@ def migrate(dsn, show_status, break_lock, lock_timeout):
                    f"{len(changed)} of {len(result.repeatables)} repeatable files new or changed.")
 
 
-def _print_status(m) -> None:
-    migrations, repeatables = m.status()
-    t = Table(title="Numbered migrations", show_lines=False)
-    for col in ("migration", "state", "applied at (UTC)", "sha256", "rollback"):
-        t.add_column(col)
-    for i in migrations:
-        state = "MODIFIED" if i.modified else ("applied" if i.applied else "pending")
-        t.add_row(i.id, state, i.applied_at or "", i.sha256[:16], "yes" if i.has_rollback else "no")
-    console.print(t)
-    r = Table(title="Repeatable files (re-applied on every migrate)")
-    for col in ("file", "state", "sha256"):
-        r.add_column(col)
-    for x in repeatables:
-        r.add_row(x.name, x.state, x.sha256[:16])
-    console.print(r)
-    pending = sum(1 for i in migrations if not i.applied)
-    console.print(f"{len(migrations) - pending} applied, {pending} pending")
+def _bootstrap_script(dsn: str | None, owner: str | None) -> str:
+    """The bootstrap SQL for the role and database named by --owner / the DSN, without connecting."""
+    import getpass
+    import os
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    from crm360.migrator import Migrator
+
+    params = conninfo_to_dict(dsn) if dsn else {}
+    owner = owner or params.get("user") or os.environ.get("PGUSER") or getpass.getuser()
+    database = params.get("dbname") or os.environ.get("PGDATABASE") or (params.get("user") if dsn else None)
+    database = database or (owner if dsn else server.DB_NAME)
+    return Migrator("").bootstrap_script(owner, database)
+
+
+def _runs_as(m, info) -> str:
+    return "the connecting role" if m.privileged(info.path) else "crm_owner"
+
+
+def _status_json(m, st, verbose: bool, dry_run: bool) -> dict:
+    counts = st.repeatable_counts()
+    reps: dict = dict(counts)
+    reps["changed_files"] = [r.name for r in st.repeatables if r.state == "changed"]
+    reps["new_files"] = [r.name for r in st.repeatables if r.state == "new"]
+    if verbose:
+        reps["files"] = [{"name": r.name, "state": r.state, "sha256": r.sha256,
+                          "recorded_sha256": r.recorded_sha256} for r in st.repeatables]
+    out = {
+        "database": st.database, "user": st.user, "up_to_date": st.up_to_date,
+        "exit_code": _status_exit_code(st),
+        "summary": {"applied": sum(1 for i in st.migrations if i.applied and not i.modified),
+                    "pending": len(st.pending), "modified": len(st.modified)},
+        "migrations": [{"id": i.id, "file": i.path.name, "state": i.state, "applied_at": i.applied_at,
+                        "sha256": i.sha256, "recorded_sha256": i.recorded_sha256,
+                        "rollback": i.has_rollback, "runs_as": _runs_as(m, i)} for i in st.migrations],
+        "repeatables": reps,
+    }
+    if dry_run:
+        out["dry_run"] = True
+        out["would_refuse"] = [i.id for i in st.modified]
+        out["would_apply"] = [] if st.modified else [i.id for i in st.pending]
+        out["would_reapply_repeatables"] = 0 if st.modified else counts["total"]
+    return out
+
+
+def _print_status(m, st, verbose: bool, dry_run: bool) -> None:
+    """Short plain lines (never truncated): one per numbered migration, repeatables as counts."""
+    counts = st.repeatable_counts()
+    n_applied = sum(1 for i in st.migrations if i.applied)
+    click.echo(f"database {st.database} (as {st.user}): {n_applied} applied, {len(st.pending)} pending, "
+               f"{len(st.modified)} modified")
+    width = max((len(i.id) for i in st.migrations), default=10)
+    for i in st.migrations:
+        line = f"  {i.id:<{width}}  {i.state:<8}  {i.applied_at or '':<26}"
+        if verbose:
+            line += f"  sha256 {i.sha256[:16]}  rollback {'yes' if i.has_rollback else 'no'}"
+        click.echo(line.rstrip())
+    click.echo(f"repeatable files: {counts['total']} ({counts['unchanged']} unchanged, "
+               f"{counts['changed']} changed, {counts['new']} new)"
+               + ("" if verbose or not counts["total"] else "; --verbose lists them"))
+    if verbose:
+        rwidth = max((len(r.name) for r in st.repeatables), default=10)
+        for r in st.repeatables:
+            click.echo(f"  {r.name:<{rwidth}}  {r.state:<9}  sha256 {r.sha256[:16]}")
+    if st.modified:
+        click.echo(f"MODIFIED after being applied: {', '.join(i.path.name for i in st.modified)} — migrate "
+                   "refuses (CR900): restore the file(s) and put the change in a new migration (exit 4)")
+        return
+    if dry_run:
+        click.echo(f"dry run: prechecks passed for {st.user}; nothing has been changed")
+        if st.pending:
+            click.echo(f"migrate would apply {len(st.pending)} migration(s), each in its own transaction:")
+            for i in st.pending:
+                click.echo(f"  {i.path.name:<{width + 4}}  as {_runs_as(m, i)}")
+        click.echo(f"migrate would re-apply all {counts['total']} repeatable files in one transaction "
+                   f"({counts['changed']} changed, {counts['new']} new)")
+    if st.up_to_date:
+        click.echo("up to date (exit 0)")
+    else:
+        click.echo(f"to apply: {len(st.pending)} migration(s), {counts['changed'] + counts['new']} repeatable "
+                   "file(s) new or changed — run `crm360 migrate` (exit 3)")
 
 
 @cli.command()
 @dsn_option
 @click.option("--count", default=1, show_default=True, help="how many migrations to roll back")
-@click.option("--all", "all_", is_flag=True, help="roll back every applied migration")
+@click.option("--all", "all_", is_flag=True, help="roll back every applied migration (needs --yes)")
+@click.option("--yes", is_flag=True,
+              help="confirm a rollback that drops crm360's schemas and all their data (--all, or one that "
+                   "reaches 0001_foundation)")
 @handle_errors
-def rollback(dsn, count, all_):
-    """Roll back the most recently applied numbered migration(s)."""
+def rollback(dsn, count, all_, yes):
+    """Roll back the most recently applied numbered migration(s).
+
+    --all (or any rollback that reaches 0001_foundation) drops the schemas crm, crm_raw and
+    crm_private with every row in them; without --yes it only says what it would drop and exits 2.
+    """
     from crm360.migrator import Migrator
 
     m = Migrator(resolve_dsn(dsn), echo=click.echo)
-    done = m.rollback(10**6 if all_ else count)
+    n = 10**6 if all_ else count
+    if not yes:
+        applied = [i for i in m.inspect().migrations if i.applied]
+        applied.sort(key=lambda i: (i.applied_at or "", i.id), reverse=True)
+        todo = applied[:n]
+        if todo and (all_ or any(i.id == "0001_foundation" for i in todo)):
+            what = ("rollback --all" if all_ else f"rollback --count {count}")
+            err_console.print(
+                f"refusing without --yes: {what} would roll back {len(todo)} migration(s) "
+                f"({', '.join(i.id for i in todo) or 'none applied'})"
+                + (" and DROP the schemas crm, crm_raw and crm_private with every table, view, function and "
+                   "row in them (all CRM data; 0001_foundation.rollback.sql). The roles and the extensions "
+                   "stay." if any(i.id == "0001_foundation" for i in todo) else ".")
+                + f"\nRun `crm360 rollback {'--all' if all_ else f'--count {count}'} --yes` to do it.",
+                style="red", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(2)
+    done = m.rollback(n)
     click.echo(f"rolled back {len(done)} migration(s)" + (": " + ", ".join(done) if done else ""))
     if done:
         click.echo("run `crm360 migrate` to re-apply; repeatable files are re-applied then.")

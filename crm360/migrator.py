@@ -20,6 +20,14 @@ Guarantees
   `-- crm360: runs as the DBA`), after which `sql/bootstrap/adopt.sql` hands what they
   created to crm_owner. adopt.sql also runs at the start of every migrate, so a database
   migrated by an earlier crm360 as a superuser is taken over by crm_owner.
+- Without superuser: before anything is changed, `sql/bootstrap/precheck.sql` (one read-only
+  SELECT) lists every privilege the connecting role lacks for this run (extensions, roles,
+  ADMIN on them, SET ROLE crm_owner, CREATE on the database and schemas, ownership of the
+  bookkeeping tables). If anything is missing, migrate refuses (42501), names each item and
+  prints the script a superuser runs once (`bootstrap_script`, from sql/bootstrap/superuser.sql;
+  `crm360 migrate --print-bootstrap`).
+- `status()` and `plan()` (--status, --dry-run) are strictly read-only: one READ ONLY
+  transaction that reads yoyo's table and the checksums if they exist, and creates nothing.
 """
 
 from __future__ import annotations
@@ -46,10 +54,19 @@ OWNER_ROLE = "crm_owner"
 # as the connecting DBA (they cannot be edited any more: their checksums are recorded).
 PRIVILEGED_MIGRATIONS = {"0001_foundation", "0005_access_control"}
 PRIVILEGED_MARKER = "-- crm360: runs as the DBA"
+BOOTSTRAP_LOCK = 0x63726D333630  # advisory lock key ("crm360") serialising concurrent bootstraps
 
 
 class MigrationError(CrmError):
     pass
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def sql_dir() -> Path:
@@ -87,6 +104,10 @@ class MigrationInfo:
     def modified(self) -> bool:
         return self.applied and self.recorded_sha256 is not None and self.recorded_sha256 != self.sha256
 
+    @property
+    def state(self) -> str:
+        return "modified" if self.modified else ("applied" if self.applied else "pending")
+
 
 @dataclass
 class RepeatableInfo:
@@ -100,6 +121,38 @@ class RepeatableInfo:
         if self.recorded_sha256 is None:
             return "new"
         return "unchanged" if self.recorded_sha256 == self.sha256 else "changed"
+
+
+@dataclass
+class Status:
+    """What the database holds compared with the SQL tree (read without changing anything)."""
+
+    migrations: list[MigrationInfo]
+    repeatables: list[RepeatableInfo]
+    user: str = ""
+    database: str = ""
+
+    @property
+    def pending(self) -> list[MigrationInfo]:
+        return [i for i in self.migrations if not i.applied]
+
+    @property
+    def modified(self) -> list[MigrationInfo]:
+        return [i for i in self.migrations if i.modified]
+
+    @property
+    def repeatables_to_apply(self) -> list[RepeatableInfo]:
+        return [r for r in self.repeatables if r.state != "unchanged"]
+
+    def repeatable_counts(self) -> dict[str, int]:
+        out = {"total": len(self.repeatables), "unchanged": 0, "changed": 0, "new": 0}
+        for r in self.repeatables:
+            out[r.state] += 1
+        return out
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending and not self.modified and not self.repeatables_to_apply
 
 
 @dataclass
@@ -157,9 +210,15 @@ class Migrator:
         return out
 
     # -- checks ----------------------------------------------------------------
-    def precheck(self) -> None:
-        """Refuse (changing nothing) when the server cannot host crm360."""
-        with connect(self.dsn, autocommit=True) as conn:
+    def _read_only(self) -> psycopg.Connection:
+        conn = connect(self.dsn)
+        conn.read_only = True
+        return conn
+
+    def precheck(self) -> Status:
+        """Refuse (changing nothing) when the server cannot host crm360 or the connecting role
+        lacks a privilege this run needs. Reads in one READ ONLY transaction; returns the status."""
+        with self._read_only() as conn, conn.transaction():
             num = conn.info.server_version
             ver = conn.execute("SHOW server_version").fetchone()[0]
             if num < MIN_SERVER:
@@ -167,6 +226,23 @@ class Migrator:
                     f"PostgreSQL {ver} is too old: crm360 needs PostgreSQL 16 or newer",
                     sqlstate="0A000", hint="use the embedded server (omit --dsn) or upgrade the server")
             rows = conn.execute(self.extensions_sql, (list(REQUIRED_EXTENSIONS),)).fetchall()
+            self._check_extensions(rows, num, ver)
+            st = self._read_status(conn)
+            missing = self.missing_privileges(conn, st)
+        if missing:
+            items = "\n".join(f"  - {problem}" + ("" if fix.startswith("(") else f"\n      fix: {fix}")
+                              for problem, fix in missing)
+            raise MigrationError(
+                f"role {st.user} lacks {len(missing)} privilege(s) to migrate database {st.database}; "
+                "nothing has been changed",
+                sqlstate="42501",
+                detail=f"missing:\n{items}",
+                hint=f"a superuser runs this once, connected to database {st.database} (`crm360 migrate "
+                     f"--print-bootstrap --owner {st.user} --dsn <this database>` prints it), then migrate "
+                     f"again as {st.user}:\n\n{self.bootstrap_script(st.user, st.database)}")
+        return st
+
+    def _check_extensions(self, rows, num: int, ver: str) -> None:
         found = {r[0]: r for r in rows}
         for name, minimum in REQUIRED_EXTENSIONS.items():
             if name not in found:
@@ -194,6 +270,64 @@ class Migrator:
                     hint=f"CREATE SCHEMA IF NOT EXISTS {EXTENSION_SCHEMA}; "
                          f"ALTER EXTENSION {name} SET SCHEMA {EXTENSION_SCHEMA};")
 
+    def missing_privileges(self, conn: psycopg.Connection, st: Status) -> list[tuple[str, str]]:
+        """(problem, fix) for every privilege the connecting role lacks (sql/bootstrap/precheck.sql)."""
+        applied = {i.id for i in st.migrations if i.applied}
+        query = self._bootstrap_sql("precheck.sql")
+        for mid in PRIVILEGED_MIGRATIONS:
+            if mid not in applied:
+                query = query.replace(f"/*needs_{mid[:4]}*/false", "true")
+        return [(r[0], r[1]) for r in conn.execute(query).fetchall()]
+
+    def bootstrap_script(self, owner: str, database: str) -> str:
+        """The SQL a superuser runs once (per database) so `owner` can migrate without superuser."""
+        text = self._bootstrap_sql("superuser.sql")
+        def body(name: str) -> str:  # the included file without its comment lines
+            return "\n".join(line for line in self._bootstrap_sql(name).strip().splitlines()
+                             if not line.lstrip().startswith("--"))
+
+        for token, value in (("{{roles.sql}}", body("roles.sql")), ("{{adopt.sql}}", body("adopt.sql")),
+                             ("{{owner_literal}}", quote_literal(owner)),
+                             ("{{database_literal}}", quote_literal(database)),
+                             ("{{owner}}", quote_ident(owner)),
+                             ("{{database}}", quote_ident(database))):
+            text = text.replace(token, value)
+        return text
+
+    def _read_status(self, conn: psycopg.Connection) -> Status:
+        """Applied migrations and recorded checksums, read without creating anything: a table
+        the migrator has not made yet simply means nothing is recorded."""
+        user, database, yoyo_table, sums_table = conn.execute(
+            "SELECT current_user, current_database(), to_regclass('_yoyo_migration')::text, "
+            f"to_regclass('{CHECKSUM_TABLE}')::text").fetchone()
+        applied_at: dict[str, str] = {}
+        rec: dict[tuple[str, str], str] = {}
+        if yoyo_table:
+            applied_at = {r[0]: str(r[1]) for r in conn.execute(
+                f"SELECT migration_id, applied_at_utc FROM {yoyo_table}").fetchall()}
+        if sums_table:
+            rec = {(r[0], r[1]): r[2] for r in conn.execute(
+                f"SELECT kind, name, sha256 FROM {sums_table}").fetchall()}
+        infos = []
+        for m in self._migrations():
+            p = Path(m.path)
+            infos.append(MigrationInfo(
+                id=m.id, path=p, sha256=sha256_file(p), applied=m.id in applied_at,
+                applied_at=applied_at.get(m.id), recorded_sha256=rec.get(("migration", m.id)),
+                has_rollback=p.with_name(p.stem + ".rollback.sql").exists()))
+        reps = [RepeatableInfo(n, p, sha256_file(p), rec.get(("repeatable", n)))
+                for n, p in self.repeatable_files()]
+        return Status(infos, reps, user, database)
+
+    def inspect(self) -> Status:
+        """The status, read in one READ ONLY transaction (creates nothing, locks nothing)."""
+        with self._read_only() as conn, conn.transaction():
+            return self._read_status(conn)
+
+    def plan(self) -> Status:
+        """What `migrate` would do (--dry-run): the prechecks, then the status; read-only."""
+        return self.precheck()
+
     # -- owner role ----------------------------------------------------------------
     def _bootstrap_sql(self, name: str) -> str:
         return (self.sql_path / "bootstrap" / name).read_text(encoding="utf-8")
@@ -205,6 +339,9 @@ class Migrator:
                 with conn.transaction():
                     conn.execute("SET LOCAL lock_timeout = '10s'")
                     conn.execute("SET LOCAL client_min_messages = warning")
+                    # two migrators at once: one bootstrap at a time (concurrent GRANTs on the
+                    # same catalog row fail with "tuple concurrently updated")
+                    conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (BOOTSTRAP_LOCK,))
                     conn.execute(self._bootstrap_sql("roles.sql"))
                     conn.execute(self._bootstrap_sql("adopt.sql"))
             except psycopg.Error as e:
@@ -299,9 +436,9 @@ class Migrator:
 
     # -- public operations -------------------------------------------------------
     def status(self) -> tuple[list[MigrationInfo], list[RepeatableInfo]]:
-        backend = self._backend()
-        self._ensure_checksum_table(backend)
-        return self._collect(backend)
+        """Read-only (see inspect)."""
+        st = self.inspect()
+        return st.migrations, st.repeatables
 
     def migrate(self) -> MigrateResult:
         self.precheck()

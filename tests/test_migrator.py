@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from crm360 import server as embedded
 from crm360.cli import cli
 from crm360.migrator import AVAILABLE_EXTENSIONS_SQL, MigrationError, Migrator, sql_dir
+from tests.test_install_without_superuser import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 quiet = {"echo": lambda s: None}
@@ -70,6 +72,11 @@ def test_cli_reports_up_to_date_and_status(db):
     r = runner.invoke(cli, ["migrate", "--dsn", db, "--status"], terminal_width=200)
     assert r.exit_code == 0, r.output
     assert "0003_core" in r.output and "applied" in r.output
+    assert "functions/core/supersede_assertion.sql" not in r.output   # short: repeatables as counts
+    n = len(Migrator(db).status()[1])
+    assert f"repeatable files: {n} ({n} unchanged, 0 changed, 0 new)" in r.output
+    r = runner.invoke(cli, ["migrate", "--dsn", db, "--status", "--verbose"], terminal_width=200)
+    assert r.exit_code == 0, r.output
     assert "functions/core/supersede_assertion.sql" in r.output
     sha = Migrator(db).status()[1][0].sha256[:16]
     assert sha in r.output
@@ -243,3 +250,126 @@ def test_function_files_live_in_their_domain_folder(db, tmp_path):
     assert "loose.sql" in e.value.message and "core" in e.value.hint
     with psycopg.connect(db) as c:
         assert c.execute("SELECT to_regprocedure('crm.loose()')").fetchone()[0] is None
+
+
+# ----------------------------------------------------------------- issue 13.2: the CLI
+def numbered_ids() -> list[str]:
+    return [p.stem for p in sorted(sql_dir().glob("[0-9]*.sql")) if not p.name.endswith(".rollback.sql")]
+
+
+def bookkeeping(dsn: str) -> list:
+    with psycopg.connect(dsn) as c:
+        return (c.execute("SELECT kind, name, sha256, applied_at FROM public._crm360_checksums ORDER BY 1, 2").fetchall()
+                + c.execute("SELECT count(*) FROM _yoyo_log").fetchall())
+
+
+def test_status_and_dry_run_are_read_only_on_a_fresh_database(empty_db):
+    before = catalog(empty_db)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["migrate", "--dsn", empty_db, "--status"])
+    assert r.exit_code == 3, r.output
+    assert f"0 applied, {len(numbered_ids())} pending" in r.output and "exit 3" in r.output
+    r = runner.invoke(cli, ["migrate", "--dsn", empty_db, "--status", "--json"])
+    assert r.exit_code == 3, r.output
+    data = json.loads(r.output)
+    assert [m["id"] for m in data["migrations"]] == numbered_ids()
+    assert {m["state"] for m in data["migrations"]} == {"pending"}
+    assert data["summary"] == {"applied": 0, "pending": len(numbered_ids()), "modified": 0}
+    assert data["repeatables"]["new"] == data["repeatables"]["total"] > 100
+    assert data["up_to_date"] is False and data["exit_code"] == 3
+    r = runner.invoke(cli, ["migrate", "--dsn", empty_db, "--dry-run"])
+    assert r.exit_code == 3, r.output
+    assert "0001_foundation.sql" in r.output and "as the connecting role" in r.output
+    assert "0003_core.sql" in r.output and "nothing has been changed" in r.output
+    r = runner.invoke(cli, ["migrate", "--dsn", empty_db, "--dry-run", "--json"])
+    assert r.exit_code == 3
+    assert json.loads(r.output)["would_apply"] == numbered_ids()
+    assert Migrator(empty_db).status()[0][0].state == "pending"
+    assert catalog(empty_db) == before
+    assert not table_exists(empty_db, "yoyo_lock") and not table_exists(empty_db, "public._crm360_checksums")
+
+
+def test_status_and_dry_run_are_read_only_on_a_migrated_database(db):
+    before, rows = catalog(db), bookkeeping(db)
+    runner = CliRunner()
+    for args in (["--status"], ["--status", "--json"], ["--status", "--verbose"], ["--dry-run"],
+                 ["--dry-run", "--json", "--verbose"]):
+        r = runner.invoke(cli, ["migrate", "--dsn", db, *args])
+        assert r.exit_code == 0, (args, r.output)
+    data = json.loads(runner.invoke(cli, ["migrate", "--dsn", db, "--status", "--json", "--verbose"]).output)
+    assert data["up_to_date"] is True and data["exit_code"] == 0
+    assert {m["state"] for m in data["migrations"]} == {"applied"}
+    assert data["repeatables"]["unchanged"] == data["repeatables"]["total"] == len(data["repeatables"]["files"])
+    assert catalog(db) == before and bookkeeping(db) == rows
+
+
+def test_status_exit_codes_pending_changed_and_modified(db):
+    runner = CliRunner()
+    with psycopg.connect(db, autocommit=True) as c:
+        # a repeatable file changed since it was applied, and one never applied: exit 3
+        c.execute("UPDATE public._crm360_checksums SET sha256 = 'x' WHERE kind = 'repeatable' "
+                  "AND name = 'functions/core/supersede_assertion.sql'")
+        c.execute("DELETE FROM public._crm360_checksums WHERE kind = 'repeatable' AND name = 'rls/nodes.sql'")
+    r = runner.invoke(cli, ["migrate", "--dsn", db, "--status", "--json"])
+    assert r.exit_code == 3
+    reps = json.loads(r.output)["repeatables"]
+    assert (reps["changed"], reps["new"]) == (1, 1)
+    assert reps["changed_files"] == ["functions/core/supersede_assertion.sql"] and reps["new_files"] == ["rls/nodes.sql"]
+    r = runner.invoke(cli, ["migrate", "--dsn", db, "--status"])
+    assert r.exit_code == 3 and "1 changed, 1 new" in r.output
+    # an applied migration file edited after it was applied (recorded sha256 differs): exit 4
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("UPDATE public._crm360_checksums SET sha256 = 'x' WHERE kind = 'migration' "
+                  "AND name = '0002_type_registry'")
+    r = runner.invoke(cli, ["migrate", "--dsn", db, "--status", "--json"])
+    assert r.exit_code == 4
+    data = json.loads(r.output)
+    assert [m["id"] for m in data["migrations"] if m["state"] == "modified"] == ["0002_type_registry"]
+    assert data["summary"]["modified"] == 1
+    r = runner.invoke(cli, ["migrate", "--dsn", db, "--dry-run"])
+    assert r.exit_code == 4 and "0002_type_registry.sql" in r.output and "CR900" in r.output
+    # a pending migration: exit 3, and --dry-run names it without running it (0002's checksum is
+    # forgotten, so it is no longer "modified": migrate would record the file's current one)
+    with psycopg.connect(db, autocommit=True) as c:
+        c.execute("DELETE FROM public._crm360_checksums WHERE kind = 'migration' AND name = '0002_type_registry'")
+        c.execute("DELETE FROM _yoyo_migration WHERE migration_id = %s", (numbered_ids()[-1],))
+    before = catalog(db)
+    r = runner.invoke(cli, ["migrate", "--dsn", db, "--dry-run"])
+    assert r.exit_code == 3, r.output
+    assert f"{numbered_ids()[-1]}.sql" in r.output and "would apply 1 migration(s)" in r.output
+    assert catalog(db) == before
+
+
+def test_status_names_are_never_truncated(db, tmp_path):
+    r = CliRunner().invoke(cli, ["migrate", "--dsn", db, "--status", "--verbose"], terminal_width=40)
+    assert r.exit_code == 0
+    for mid in numbered_ids():
+        assert f"  {mid} " in r.output
+    for name, _ in Migrator(db).repeatable_files():
+        assert f"  {name} " in r.output
+
+
+def test_rollback_all_needs_yes(db):
+    before = catalog(db)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["rollback", "--dsn", db, "--all"])
+    assert r.exit_code == 2
+    assert "--yes" in r.output and "0001_foundation" in r.output and numbered_ids()[-1] in r.output
+    assert "DROP the schemas crm, crm_raw and crm_private" in r.output
+    r = runner.invoke(cli, ["rollback", "--dsn", db, "--count", "100"])   # reaches 0001 too
+    assert r.exit_code == 2 and "--yes" in r.output
+    assert catalog(db) == before
+    r = runner.invoke(cli, ["rollback", "--dsn", db, "--all", "--yes"])
+    assert r.exit_code == 0, r.output
+    assert not table_exists(db, "crm.nodes")
+    r = runner.invoke(cli, ["rollback", "--dsn", db, "--all"])   # nothing left: nothing to confirm
+    assert r.exit_code == 0 and "rolled back 0 migration(s)" in r.output
+
+
+def test_print_bootstrap_does_not_connect():
+    r = CliRunner().invoke(cli, ["migrate", "--print-bootstrap", "--owner", 'we"ird',
+                                 "--dsn", "postgresql://nobody@192.0.2.1:1/shop?connect_timeout=1"])
+    assert r.exit_code == 0, r.output
+    assert 'GRANT crm_owner TO "we""ird" WITH INHERIT TRUE, SET TRUE;' in r.output
+    assert "IF current_database() <> 'shop' THEN" in r.output
+    assert r.output.rstrip().endswith("COMMIT;")

@@ -11,8 +11,10 @@
 --   this database (CREATE ON DATABASE);
 -- * an existing crm_owner that has been given SUPERUSER, BYPASSRLS, CREATEROLE, CREATEDB,
 --   REPLICATION or LOGIN is refused (42501): crm360 will not hand its functions to it.
--- Idempotent. Needs CREATEROLE (or superuser) the first time; afterwards only ADMIN on
--- crm_owner (which the role that created it has).
+-- Idempotent, and each grant and comment is made only when missing. Needs a superuser the first
+-- time on a cluster (the SET privileges on parameters below); afterwards a DBA that may
+-- SET ROLE crm_owner runs it without changing anything (sql/bootstrap/precheck.sql lists what
+-- a role lacks, `crm360 migrate --print-bootstrap` the SQL a superuser runs for it).
 DO $bootstrap$
 DECLARE
     v_role text;
@@ -37,19 +39,37 @@ BEGIN
 END
 $bootstrap$;
 
-GRANT crm_reader TO crm_writer;
-GRANT crm_writer TO crm_service;
-GRANT crm_writer TO crm_admin;
-GRANT crm_reader TO crm_connector;
-GRANT crm_admin TO crm_owner;
+-- Each membership is granted only when missing: roles are cluster-wide, and a second database's
+-- DBA (no ADMIN on these roles) must be able to run this file after the first one did.
+DO $bootstrap$
+DECLARE
+    v_pair text[];
+BEGIN
+    FOREACH v_pair SLICE 1 IN ARRAY ARRAY[['crm_reader', 'crm_writer'], ['crm_writer', 'crm_service'],
+                                          ['crm_writer', 'crm_admin'], ['crm_reader', 'crm_connector'],
+                                          ['crm_admin', 'crm_owner']] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                        WHERE m.roleid = v_pair[1]::regrole AND m.member = v_pair[2]::regrole) THEN
+            EXECUTE format('GRANT %I TO %I', v_pair[1], v_pair[2]);
+        END IF;
+    END LOOP;
+END
+$bootstrap$;
 
--- the migrating role may SET ROLE crm_owner (a superuser needs no grant, but it is harmless)
+-- the migrating role may SET ROLE crm_owner and has its privileges (a superuser needs no grant);
+-- crm_owner may create schemas in this database. Each only when missing, so a DBA who got them
+-- from the superuser bootstrap (`crm360 migrate --print-bootstrap`) needs no ADMIN or grant option.
 DO $bootstrap$
 BEGIN
-    IF NOT pg_catalog.pg_has_role(current_user, 'crm_owner', 'SET') THEN
-        EXECUTE format('GRANT crm_owner TO %I', current_user);
+    IF NOT (pg_catalog.pg_has_role(current_user, 'crm_owner', 'SET')
+            AND pg_catalog.pg_has_role(current_user, 'crm_owner', 'USAGE')) THEN
+        EXECUTE format('GRANT crm_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
     END IF;
-    EXECUTE format('GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %I TO crm_owner', current_database());
+    IF NOT (pg_catalog.has_database_privilege('crm_owner', current_database(), 'CREATE')
+            AND pg_catalog.has_database_privilege('crm_owner', current_database(), 'CONNECT')
+            AND pg_catalog.has_database_privilege('crm_owner', current_database(), 'TEMPORARY')) THEN
+        EXECUTE format('GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %I TO crm_owner', current_database());
+    END IF;
 END
 $bootstrap$;
 
@@ -75,4 +95,11 @@ BEGIN
 END
 $bootstrap$;
 
-COMMENT ON ROLE crm_owner IS 'crm360: owns every crm360 schema, table, view and function (NOLOGIN, not a superuser); the migrator switches to it';
+-- COMMENT ON ROLE needs CREATEROLE and ADMIN on the role: only when there is no comment yet.
+DO $bootstrap$
+BEGIN
+    IF pg_catalog.shobj_description('crm_owner'::regrole, 'pg_authid') IS NULL THEN
+        COMMENT ON ROLE crm_owner IS 'crm360: owns every crm360 schema, table, view and function (NOLOGIN, not a superuser); the migrator switches to it';
+    END IF;
+END
+$bootstrap$;
