@@ -112,6 +112,7 @@ def db_start(listen, port, socket_only, restart):
         want.port = port
         if listen is None and not socket_only and not want.listen:
             want.listen = "127.0.0.1"
+    restarted = False
     if st.running and server.running_differs(st, want):
         if not restart:
             raise CrmError(f"the embedded server is running with {server.Settings(st.listen, st.port).describe()}; "
@@ -119,13 +120,21 @@ def db_start(listen, port, socket_only, restart):
                            detail="nothing was changed",
                            hint="add --restart (disconnects every session), or `crm360 db stop` first")
         server.stop(pgdata)
+        restarted = True
         st = server.status(pgdata)
     if st.running:
         if want != saved or not (pgdata / server.SETTINGS_FILE).exists():
             server.save_settings(pgdata, want)
         click.echo(f"already running (pid {st.pid}) in {st.data_dir}")
     else:
-        st = server.start(pgdata, want)
+        try:
+            st = server.start(pgdata, want)
+        except CrmError as e:
+            if not restarted:
+                raise
+            server.start(pgdata, saved)        # back as it was: nothing half-done
+            e.hint = (e.hint or "") + f"; the server runs again with {saved.describe()}"
+            raise
         click.echo(f"started (pid {st.pid}) in {st.data_dir}")
     click.echo(_listening(st))
     click.echo(st.url())

