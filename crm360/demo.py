@@ -40,7 +40,7 @@ SELECT n.nspname AS schema,
 # schemas, the migrator's bookkeeping in public, extensions) and data the demo itself loaded.
 CRM360_SCHEMAS = ("crm", "crm_raw", "crm_private", "extensions")
 FOREIGN_RELATIONS_SQL = r"""
-SELECT format('%I.%I', n.nspname, c.relname)
+SELECT format('%%I.%%I', n.nspname, c.relname)
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
