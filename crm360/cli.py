@@ -456,6 +456,8 @@ class Phases:
     elapsed time; finished phases are ticked. Does nothing when disabled (not a TTY, --json).
     `phase(name)` starts a phase (ending the previous one), `advance(n)` counts records."""
 
+    KEEP = 6
+
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self._p = None
@@ -464,9 +466,12 @@ class Phases:
     def __enter__(self) -> Phases:
         if self.enabled:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.table import Column
 
             self._p = Progress(SpinnerColumn(finished_text="[green]✓[/green]"),
-                               TextColumn("{task.description}"), TextColumn("{task.fields[count]}"),
+                               TextColumn("{task.description}", table_column=Column(
+                                   no_wrap=True, overflow="ellipsis", max_width=44)),
+                               TextColumn("{task.fields[count]}"),
                                TimeElapsedColumn(), console=err_console, transient=True)
             self._p.__enter__()
         return self
@@ -481,6 +486,8 @@ class Phases:
         if self._p is None:
             return
         self._finish()
+        for old in self._p.task_ids[:-(self.KEEP - 1)]:     # the last few phases stay in view
+            self._p.remove_task(old)
         self._task = self._p.add_task(name, total=None, count="")
 
     def advance(self, n: int) -> None:

@@ -89,7 +89,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
         try:
             conn.execute(STAGE_DDL)
             for path in paths:
-                phase(f"land {source} {object}: {display_name(path)}")
+                phase(f"land {display_name(path)}")
                 files.append(_land_file(conn, run_id, source, object, path, on_progress))
             conn.commit()
         except BaseException as e:
