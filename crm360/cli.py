@@ -7,6 +7,7 @@ import functools
 import json
 import subprocess
 import sys
+from typing import NoReturn
 
 import click
 import psycopg
@@ -25,21 +26,37 @@ dsn_option = click.option(
     help="libpq connection string or URL; default: the embedded server")
 
 
+def fail(e: CrmError, as_json: bool = False) -> NoReturn:
+    """Print an error and exit with its code: under --json as {"error": {sqlstate, message,
+    detail, hint}} on stdout (where the command's JSON goes), else SQLSTATE, message, DETAIL and
+    HINT lines on stderr."""
+    if as_json:
+        click.echo(json.dumps({"error": e.as_dict()}, indent=2, default=str))
+    else:
+        # soft_wrap: never break a line of a hint (it may hold SQL to copy)
+        err_console.print(e.render(), style="red", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(e.exit_code)
+
+
 def handle_errors(fn):
-    """Show database and domain errors as SQLSTATE + message + detail + hint, exit 1."""
+    """Show database and domain errors as SQLSTATE + message + detail + hint and exit 1 (or the
+    error's own code). Under the command's --json the error is JSON on stdout, for scripts —
+    usage errors found by the command itself too (exit 2)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        as_json = bool(kwargs.get("as_json"))
         try:
             return fn(*args, **kwargs)
         except CrmError as e:
-            # soft_wrap: never break a line of a hint (it may hold SQL to copy)
-            err_console.print(e.render(), style="red", markup=False, highlight=False, soft_wrap=True)
-            sys.exit(1)
+            fail(e, as_json)
         except psycopg.Error as e:
-            err_console.print(CrmError.from_psycopg(e).render(), style="red", markup=False,
-                              highlight=False, soft_wrap=True)
-            sys.exit(1)
+            fail(CrmError.from_psycopg(e), as_json)
+        except click.UsageError as e:
+            if not as_json:
+                raise
+            cmd = e.ctx.command_path if e.ctx else "crm360"
+            fail(CrmError(e.format_message(), hint=f"{cmd} --help", exit_code=e.exit_code), True)
 
     return wrapper
 
@@ -56,17 +73,74 @@ def db():
     """Manage the embedded PostgreSQL server (data dir ./.crm360/pgdata or $CRM360_DATA_DIR)."""
 
 
+def _listening(st) -> str:
+    tcp = (f"; TCP {st.listen} port {st.port} (scram-sha-256 passwords)" if st.listen
+           else " (no TCP)")
+    return f"listening: Unix socket in {st.socket_dir}{tcp}"
+
+
 @db.command("start")
+@click.option("--listen", metavar="ADDR", default=None,
+              help="also serve TCP on ADDR: an IP address, a host name, a comma-separated list, "
+                   "or '*' (every address); kept for later starts")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="the port (TCP and socket name; default 5432); kept for later starts; "
+                   "--port without --listen listens on 127.0.0.1")
+@click.option("--socket-only", is_flag=True, help="serve the Unix socket only again (the default); kept")
+@click.option("--restart", is_flag=True,
+              help="restart a running server to apply other settings (disconnects every session)")
 @handle_errors
-def db_start():
-    """Initialise (first time) and start the embedded server."""
-    st = server.status()
+def db_start(listen, port, socket_only, restart):
+    """Initialise (first time) and start the embedded server.
+
+    By default it serves a Unix socket in the data dir only (mode 0700: this OS user).
+    With --listen/--port it also serves TCP, where every login needs a password
+    (scram-sha-256): give one with `crm360 user add … --password-stdin` or
+    `crm360 user password LOGIN --password-stdin`; `crm360 db url --tcp --user LOGIN` prints
+    the URL for a BI tool. The settings are kept in <data dir>/crm360-server.json: a later
+    `db start` without options keeps them. See docs/connecting.md."""
+    if socket_only and listen:
+        raise click.UsageError("give --listen or --socket-only, not both")
+    pgdata = server.data_dir()
+    st = server.status(pgdata)
+    saved = server.load_settings(pgdata) if st.initialized else server.Settings()
+    want = server.Settings(saved.listen, saved.port)
+    if listen is not None:
+        want.listen = server.check_listen(listen)
+    if socket_only:
+        want.listen = None
+    if port is not None:
+        want.port = port
+        if listen is None and not socket_only and not want.listen:
+            want.listen = "127.0.0.1"
+    restarted = False
+    if st.running and server.running_differs(st, want):
+        if not restart:
+            raise CrmError(f"the embedded server is running with {server.Settings(st.listen, st.port).describe()}; "
+                           f"{want.describe()} needs a restart", sqlstate="55000",
+                           detail="nothing was changed",
+                           hint="add --restart (disconnects every session), or `crm360 db stop` first")
+        server.stop(pgdata)
+        restarted = True
+        st = server.status(pgdata)
     if st.running:
+        if want != saved or not (pgdata / server.SETTINGS_FILE).exists():
+            server.save_settings(pgdata, want)
         click.echo(f"already running (pid {st.pid}) in {st.data_dir}")
     else:
-        st = server.start()
+        try:
+            st = server.start(pgdata, want)
+        except CrmError as e:
+            if not restarted:
+                raise
+            server.start(pgdata, saved)        # back as it was: nothing half-done
+            e.hint = (e.hint or "") + f"; the server runs again with {saved.describe()}"
+            raise
         click.echo(f"started (pid {st.pid}) in {st.data_dir}")
+    click.echo(_listening(st))
     click.echo(st.url())
+    if st.listen:
+        click.echo(f"for BI tools: crm360 db url --tcp --user LOGIN  ({st.tcp_url()})")
 
 
 @db.command("stop")
@@ -81,18 +155,41 @@ def db_status():
     """Show whether the embedded server is running (exit 3 if it is not)."""
     st = server.status()
     if st.running:
-        click.echo(f"running (pid {st.pid}) data dir {st.data_dir}\n{st.url()}")
+        click.echo(f"running (pid {st.pid}) data dir {st.data_dir}\n{_listening(st)}\n{st.url()}")
     else:
         state = "stopped" if st.initialized else "not initialised"
-        click.echo(f"{state}: data dir {st.data_dir}")
+        kept = f"; starts with {st.settings.describe()}" if st.initialized else ""
+        click.echo(f"{state}: data dir {st.data_dir}{kept}")
         sys.exit(3)
 
 
 @db.command("url")
+@click.option("--tcp", is_flag=True, help="the TCP URL, for BI tools and clients running as other OS "
+              "users or elsewhere (needs `db start --listen`)")
+@click.option("--user", "login", default=None, metavar="LOGIN",
+              help="put this login in the URL (the password is never printed: the client asks for it)")
 @handle_errors
-def db_url():
-    """Print the connection URL of the embedded server (starting it if needed)."""
-    click.echo(resolve_dsn(None))
+def db_url(tcp, login):
+    """Print the connection URL of the embedded server (starting it if it is stopped).
+
+    Without --tcp: the Unix-socket URL (user postgres, the superuser, unless --user)."""
+    st = server.status()
+    if not st.initialized:
+        from crm360.db import no_database_error
+
+        raise no_database_error(st.data_dir)
+    if not st.running:
+        err_console.print(f"crm360: starting the embedded PostgreSQL server in {st.data_dir} ...",
+                          markup=False, highlight=False)
+        st = server.start(st.data_dir)
+    if not tcp:
+        click.echo(st.url(user=login or "postgres"))
+        return
+    if not st.listen:
+        raise CrmError("the embedded server does not listen on TCP", sqlstate="55000",
+                       hint="crm360 db start --listen 127.0.0.1 --port 5433 --restart "
+                            "(or --listen '*' for other machines)")
+    click.echo(st.tcp_url(user=login))
 
 
 @db.command("psql", context_settings={"ignore_unknown_options": True})
@@ -306,16 +403,33 @@ def rollback(dsn, count, all_, yes):
 @click.option("--seed", default=42, show_default=True, help="seed of the demo world (same seed, same files)")
 @click.option("--accounts", default=200, show_default=True, help="number of accounts to generate")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="the demo's today (default: today)")
+@click.option("--force", is_flag=True,
+              help="write the demo into a database that holds other data (see docs/connecting.md)")
 @handle_errors
-def demo(dsn, seed, accounts, as_of):
+def demo(dsn, seed, accounts, as_of, force):
     """Start, migrate, write the demo world as native export files (./.crm360/demo/SEED), ingest,
-    reconcile, refresh, and print the 360 of one account, the data-quality report and the digest."""
+    reconcile, refresh, and print the 360 of one account, the data-quality report and the digest.
+
+    Without --dsn/DATABASE_URL it creates the embedded server here when there is none. It
+    refuses (exit 1, nothing written) a database that holds anything but crm360 and its demo
+    data — tables of other schemas, or crm360 data the demo did not load — unless --force."""
     import datetime as dt
 
     from crm360 import demo as demo_mod
+    from crm360.db import connect
 
-    demo_mod.run(resolve_dsn(dsn), console, seed=seed, accounts=accounts,
-                 as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    url = resolve_dsn(dsn, create=True)
+    if not force:
+        with connect(url) as conn:
+            why = demo_mod.foreign_reason(conn)
+        if why:
+            raise CrmError("this database is not empty and not a crm360 demo database: "
+                           "the demo would mix invented accounts into it", sqlstate="55000", detail=why,
+                           hint="point --dsn/DATABASE_URL at an empty database (createdb crm360_demo), unset "
+                                "DATABASE_URL to use the embedded server, or add --force")
+    demo_mod.run(url, console, seed=seed, accounts=accounts,
+                 as_of=dt.date.fromisoformat(as_of) if as_of else None,
+                 progress=_phases(sys.stderr.isatty()))
 
 
 # --------------------------------------------------------------------- account 360
@@ -346,9 +460,10 @@ def account(name_or_id, as_json, as_user, days, dsn):
             match = account360.resolve(conn, name_or_id)
         except account360.Ambiguous as e:
             if as_json:
-                click.echo(json.dumps({"error": "ambiguous", "candidates": e.candidates}, default=str, indent=2))
-            else:
-                account360.render_candidates(err_console, e)
+                fail(CrmError(f"{len(e.candidates)} accounts match {name_or_id!r}", sqlstate="21000",
+                              hint="give the account id or CRM id of one of the candidates", exit_code=2,
+                              extra={"candidates": e.candidates}), True)
+            account360.render_candidates(err_console, e)
             sys.exit(2)
         data = account360.fetch(conn, match["account_id"], days)
     if as_json:
@@ -392,8 +507,8 @@ def digest(day, webhook, as_json, tries, backoff, timeout, dsn):
     if result.ok:
         click.echo(f"digest for {d['day']} {result.message} after {result.attempts} attempt(s)")
         return
-    err_console.print(f"ERROR: {result.message}", style="red", markup=False, highlight=False)
-    sys.exit(1)
+    raise CrmError(result.message,
+                   hint="check the webhook URL; --tries/--backoff/--timeout tune the retries")
 
 
 # ----------------------------------------------------------------------- bench
@@ -440,16 +555,81 @@ def bench(suite, scale, dsn, out_dir, keep):
 EXIT_REJECTED = 3
 
 
-def _progress(enabled: bool):
-    """A rich progress counter on a terminal, nothing otherwise (context manager + callback)."""
-    import contextlib
+class InputFile(click.Path):
+    """An input file of `crm360 ingest`: it must exist and open for reading (or be - for stdin),
+    checked before anything is recorded: a usage error (exit 2) naming the path, no sync run."""
 
-    if not enabled:
-        return contextlib.nullcontext(None)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    def __init__(self):
+        super().__init__(exists=True, dir_okay=False, readable=True, allow_dash=True)
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"),
-                    TimeElapsedColumn(), console=err_console, transient=True)
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        if value != "-":
+            try:
+                with open(value, "rb") as f:
+                    f.read(1)
+            except OSError as e:
+                self.fail(f"{click.format_filename(value)!r}: {e.strerror or e}", param, ctx)
+        return value
+
+
+class Phases:
+    """Progress by phase on a terminal (stderr): each phase by name (land FILE, reconcile
+    SOURCE, retry orphans, refresh read models) with its record count when it has one and its
+    elapsed time; finished phases are ticked. Does nothing when disabled (not a TTY, --json).
+    `phase(name)` starts a phase (ending the previous one), `advance(n)` counts records."""
+
+    KEEP = 6
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._p = None
+        self._task = None
+
+    def __enter__(self) -> Phases:
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.table import Column
+
+            self._p = Progress(SpinnerColumn(finished_text="[green]✓[/green]"),
+                               TextColumn("{task.description}", table_column=Column(
+                                   no_wrap=True, overflow="ellipsis", max_width=44)),
+                               TextColumn("{task.fields[count]}"),
+                               TimeElapsedColumn(), console=err_console, transient=True)
+            self._p.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._finish()
+        if self._p is not None:
+            self._p.__exit__(*exc)
+            self._p = None
+
+    def phase(self, name: str) -> None:
+        if self._p is None:
+            return
+        self._finish()
+        for old in self._p.task_ids[:-(self.KEEP - 1)]:     # the last few phases stay in view
+            self._p.remove_task(old)
+        self._task = self._p.add_task(name, total=None, count="")
+
+    def advance(self, n: int) -> None:
+        if self._p is None or self._task is None:
+            return
+        self._p.advance(self._task, n)
+        done = int(self._p.tasks[-1].completed)
+        self._p.update(self._task, count=f"{done:,} records")
+
+    def _finish(self) -> None:
+        if self._p is not None and self._task is not None:
+            done = self._p.tasks[-1].completed or 1
+            self._p.update(self._task, total=done, completed=done)
+            self._p.stop_task(self._task)
+            self._task = None
+
+
+def _phases(enabled: bool) -> Phases:
+    return Phases(enabled)
 
 
 def _print_reconcile(rows: list[dict]) -> None:
@@ -466,7 +646,7 @@ def _print_reconcile(rows: list[dict]) -> None:
 @cli.command()
 @click.argument("source")
 @click.argument("object_name", metavar="OBJECT")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, type=InputFile())
 @dsn_option
 @click.option("--full-refresh/--incremental", "full_refresh", default=None,
               help="the files are the complete set (missing contracts/invoices are removed); default: the object's setting (clm, stripe: full refresh)")
@@ -481,20 +661,19 @@ def ingest(source, object_name, files, dsn, full_refresh, no_reconcile, no_refre
     Exit codes: 0 everything landed and applied (orphans are listed, not errors; a replay of
     records already ingested is "unchanged", even when some of them were rejected before);
     3 records this run delivered for the first time were rejected (kept in crm_raw.records
-    with their reason, the rest applied); 1 the run failed (a file cannot be read: CR040, or a
-    database error); 2 usage error.
+    with their reason, the rest applied); 1 the run failed (a file cannot be parsed: CR040,
+    or a database error); 2 usage error, e.g. a FILE that does not exist or cannot be opened
+    (checked first: nothing is recorded, no sync run).
     """
     import json as json_mod
 
     from crm360.connectors import ingest_files
 
     url = resolve_dsn(dsn)
-    show = not as_json and sys.stderr.isatty()
-    with _progress(show) as progress:
-        task = progress.add_task(f"{source} {object_name}", total=None) if progress else None
+    with _phases(not as_json and sys.stderr.isatty()) as ph:
         summary = ingest_files(url, source, object_name, list(files), full_refresh=full_refresh,
                                reconcile=not no_reconcile, refresh=not no_refresh,
-                               on_progress=(lambda n: progress.advance(task, n)) if progress else None)
+                               on_progress=ph.advance, on_phase=ph.phase)
     if as_json:
         click.echo(json_mod.dumps(summary, indent=2, default=str))
     else:
@@ -563,7 +742,9 @@ def reconcile_cmd(dsn, source, no_orphans, no_refresh, as_json):
 
     from crm360.connectors import reconcile
 
-    out = reconcile(resolve_dsn(dsn), source, orphans=not no_orphans, refresh=not no_refresh)
+    url = resolve_dsn(dsn)
+    with _phases(not as_json and sys.stderr.isatty()) as ph:
+        out = reconcile(url, source, orphans=not no_orphans, refresh=not no_refresh, on_phase=ph.phase)
     if as_json:
         click.echo(json_mod.dumps(out, indent=2, default=str))
         return
@@ -591,7 +772,8 @@ def refresh_cmd(dsn, all_, max_age, as_json):
     from crm360.connectors import refresh_read_models
     from crm360.db import connect
 
-    with connect(resolve_dsn(dsn)) as conn:
+    with connect(resolve_dsn(dsn)) as conn, _phases(not as_json and sys.stderr.isatty()) as ph:
+        ph.phase("refresh read models")
         rows = refresh_read_models(conn, all_=all_, max_age=max_age)
     if rows and "error" in rows[0]:
         state = rows[0].get("sqlstate")
@@ -695,6 +877,23 @@ def _kinds_help() -> str:
                      for n, k in KINDS.items())
 
 
+def _read_password(password_stdin: bool, password_env: str | None) -> str | None:
+    """The password from the first line of stdin or from an environment variable; None when
+    neither is asked for. Never from the command line (it would show in ps and shell history)."""
+    import os
+
+    if password_stdin and password_env:
+        raise click.UsageError("give the password with --password-stdin or --password-env, not both")
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise click.UsageError(f"environment variable {password_env} is not set")
+        return password
+    return None
+
+
 @user.command("add")
 @click.argument("login")
 @click.option("--role", "kind", required=True,
@@ -729,7 +928,6 @@ def user_add(login, kind, name, email, password_stdin, password_env, sources, st
 
     Defaults (statement / idle in transaction / lock timeout) — """
     import json
-    import os
 
     from crm360 import users
     from crm360.db import connect
@@ -747,13 +945,7 @@ def user_add(login, kind, name, email, password_stdin, password_env, sources, st
         raise click.UsageError("--source applies to connector logins only")
     if kind == "connector" and not sources:
         raise click.UsageError("a connector login needs at least one --source (or --source '*' for every source)")
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif password_env:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise click.UsageError(f"environment variable {password_env} is not set")
+    password = _read_password(password_stdin, password_env)
     settings = {"statement_timeout": statement_timeout, "idle_in_transaction_session_timeout": idle_timeout,
                 "lock_timeout": lock_timeout}
     with connect(resolve_dsn(dsn), autocommit=True) as conn:
@@ -767,6 +959,35 @@ def user_add(login, kind, name, email, password_stdin, password_env, sources, st
 
 
 user_add.help += _kinds_help() + "."
+
+
+@user.command("password")
+@click.argument("login")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
+@click.option("--password-env", metavar="VAR", default=None,
+              help="read the password from environment variable VAR (never on the command line)")
+@click.option("--none", "remove", is_flag=True, help="remove the password (the login cannot log in over TCP then)")
+@click.option("--json", "as_json", is_flag=True, help="print what was done as JSON")
+@dsn_option
+@handle_errors
+def user_password(login, password_stdin, password_env, remove, as_json, dsn):
+    """Set the password of crm360 login LOGIN (hashed with SCRAM-SHA-256 on this machine: the
+    server and its logs never see it). Logins need one to connect over TCP, e.g. a BI tool
+    through `crm360 db start --listen` (docs/connecting.md)."""
+    from crm360 import users
+    from crm360.db import connect
+
+    if remove and (password_stdin or password_env):
+        raise click.UsageError("--none removes the password: do not give one")
+    password = None if remove else _read_password(password_stdin, password_env)
+    if password is None and not remove:
+        raise click.UsageError("give the password with --password-stdin or --password-env VAR (or --none)")
+    with connect(resolve_dsn(dsn), autocommit=True) as conn, conn.transaction():
+        done = users.set_password(conn, login, password)
+    if as_json:
+        click.echo(json.dumps(done, indent=2))
+    else:
+        click.echo(f"{'set' if done['password'] else 'removed'} the password of login {login}")
 
 
 @user.command("list")

@@ -1,7 +1,9 @@
 """Connection resolution and error rendering shared by every command.
 
 Order: an explicit `--dsn`, else `$DATABASE_URL`, else the embedded server (started if
-it is not running — and we say so on stderr).
+it is not running — and we say so on stderr). Only `crm360 db start` and `crm360 demo`
+create a new embedded server; every other command refuses when there is none
+(`NoDatabase`), saying where it looked.
 """
 
 from __future__ import annotations
@@ -18,12 +20,19 @@ class CrmError(Exception):
     """An error to show the user: message, optional SQLSTATE, detail and hint."""
 
     def __init__(self, message: str, *, sqlstate: str | None = None, detail: str | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, exit_code: int = 1, extra: dict | None = None):
         super().__init__(message)
         self.message = message
         self.sqlstate = sqlstate
         self.detail = detail
         self.hint = hint
+        self.exit_code = exit_code      # what the CLI exits with (1; 2 for usage-like errors)
+        self.extra = extra or {}        # more fields of the JSON error object (e.g. candidates)
+
+    def as_dict(self) -> dict:
+        """The `error` object of the CLI's JSON errors: {"error": as_dict()}."""
+        return {"sqlstate": self.sqlstate, "message": self.message, "detail": self.detail,
+                "hint": self.hint, **self.extra}
 
     @classmethod
     def from_psycopg(cls, e: psycopg.Error) -> CrmError:
@@ -43,8 +52,21 @@ class CrmError(Exception):
         return "\n".join(lines)
 
 
-def resolve_dsn(dsn: str | None = None, *, quiet: bool = False) -> str:
-    """Return the DSN to use, starting the embedded server when none is configured."""
+def no_database_error(data_dir) -> CrmError:
+    where = ("$CRM360_DATA_DIR" if os.environ.get("CRM360_DATA_DIR") else
+             "./.crm360/pgdata: the default, relative to the current directory")
+    return CrmError(
+        "no database: no --dsn, no DATABASE_URL, and no embedded server in "
+        f"{data_dir} ({where})",
+        hint="run `crm360 demo` (creates the embedded server here and loads the demo) or "
+             "`crm360 db start` (an empty one); or cd to the directory holding .crm360/, set "
+             "CRM360_DATA_DIR to an existing data dir, or pass --dsn / set DATABASE_URL")
+
+
+def resolve_dsn(dsn: str | None = None, *, quiet: bool = False, create: bool = False) -> str:
+    """Return the DSN to use, starting the embedded server when none is configured. A data
+    dir that was never initialised is created only with `create` (db start, demo); otherwise
+    CrmError says where we looked and how to fix it."""
     if dsn:
         return dsn
     env = os.environ.get("DATABASE_URL")
@@ -53,6 +75,8 @@ def resolve_dsn(dsn: str | None = None, *, quiet: bool = False) -> str:
     from crm360 import server
 
     st = server.status()
+    if not st.initialized and not create:
+        raise no_database_error(st.data_dir)
     if not st.running:
         if not quiet:
             print(f"crm360: starting the embedded PostgreSQL server in {st.data_dir} ...", file=sys.stderr)

@@ -36,6 +36,56 @@ SELECT n.nspname AS schema,
 """
 
 
+# What `crm360 demo` may write into: an empty database, or one holding only crm360 (its
+# schemas, the migrator's bookkeeping in public, extensions) and data the demo itself loaded.
+CRM360_SCHEMAS = ("crm", "crm_raw", "crm_private", "extensions")
+FOREIGN_RELATIONS_SQL = r"""
+SELECT format('%%I.%%I', n.nspname, c.relname)
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND n.nspname <> ALL (%(ours)s || ARRAY['pg_catalog', 'information_schema', 'pg_toast'])
+   AND n.nspname !~ '^pg_(toast_)?temp_'
+   AND NOT (n.nspname = 'public' AND (c.relname LIKE '\_yoyo\_%%' OR c.relname LIKE 'yoyo\_%%'
+                                      OR c.relname LIKE '\_crm360\_%%'))
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY 1
+"""
+
+
+def demo_file_names() -> set[str]:
+    return {Path(f).name for _s, _o, files in [*demo_data.INGEST_PLAN, demo_data.BROKEN] for f in files}
+
+
+def foreign_reason(conn: psycopg.Connection) -> str | None:
+    """Why `crm360 demo` must not write into this database (None: it may). "Foreign" means:
+    a table, view or sequence outside crm360's schemas (crm, crm_raw, crm_private, extensions)
+    and the migrator's bookkeeping in public — e.g. an application's or an ELT tool's schema; or
+    crm360 data the demo did not load: unless the demo's showcase account is there, sync runs
+    of other files than the demo's, or accounts while no sync run exists (made through the API)."""
+    other = [r[0] for r in conn.execute(FOREIGN_RELATIONS_SQL, {"ours": list(CRM360_SCHEMAS)})]
+    if other:
+        more = f" and {len(other) - 5} more" if len(other) > 5 else ""
+        return f"it has {len(other)} table(s)/view(s) outside crm360's schemas: {', '.join(other[:5])}{more}"
+    if conn.execute("SELECT to_regclass('crm_raw.sync_runs') IS NULL OR to_regclass('crm.nodes') IS NULL").fetchone()[0]:
+        return None
+    # the demo's showcase account has the same Salesforce id whatever the seed
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM crm.nodes WHERE node_type = 'org' AND external_source = 'salesforce' "
+                    "AND external_id = %s)", (demo_data.sf_id("001", 10_001),)).fetchone()[0]:
+        return None
+    runs = conn.execute("SELECT f, count(*) OVER () FROM (SELECT DISTINCT unnest(files) AS f FROM crm_raw.sync_runs) "
+                        "x WHERE f <> ALL (%s) ORDER BY f LIMIT 3", (sorted(demo_file_names()),)).fetchall()
+    if runs:
+        return (f"it holds crm360 data the demo did not load: sync runs of {runs[0][1]} other file(s), e.g. "
+                + ", ".join(r[0] for r in runs))
+    orgs = conn.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org' AND NOT EXISTS "
+                        "(SELECT 1 FROM crm_raw.sync_runs)").fetchone()[0]
+    if orgs:
+        return f"it holds {orgs:,} account(s) and no sync run of the demo's files"
+    return None
+
+
 def demo_dir(seed: int) -> Path:
     return Path(".crm360") / "demo" / str(seed)
 
@@ -61,24 +111,29 @@ def _connectors():
     return connectors if hasattr(connectors, "ingest_files") else None
 
 
-def ingest(dsn: str, out: Path, console: Console) -> None:
+def ingest(dsn: str, out: Path, console: Console, progress=None) -> None:
+    """Ingest the demo files; `progress` (crm360.cli.Phases) shows the phases live on a TTY."""
+    import contextlib
+
     connectors = _connectors()
     t = Table(title="Ingestion: COPY into crm_raw, crm.reconcile, refresh (crm360 ingest)")
     for c in ("source object", "new", "applied", "rejected", "orphans", "s"):
         t.add_column(c, justify="left" if c == "source object" else "right", no_wrap=True)
     failed = []
-    for source, obj, files in demo_data.INGEST_PLAN:
+    with progress if progress is not None else contextlib.nullcontext(None) as ph:
+        hooks = {"on_phase": ph.phase, "on_progress": ph.advance} if ph is not None else {}
+        for source, obj, files in demo_data.INGEST_PLAN:
+            t1 = time.monotonic()
+            res = connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True, **hooks)
+            t.add_row(f"{source} {obj}", f"{res['landed']:,}", f"{res['new_applied']:,}", f"{res['new_rejected']:,}",
+                      f"{res['orphans']:,}", f"{time.monotonic() - t1:.1f}")
+        source, obj, files = demo_data.BROKEN
         t1 = time.monotonic()
-        res = connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
-        t.add_row(f"{source} {obj}", f"{res['landed']:,}", f"{res['new_applied']:,}", f"{res['new_rejected']:,}",
-                  f"{res['orphans']:,}", f"{time.monotonic() - t1:.1f}")
-    source, obj, files = demo_data.BROKEN
-    t1 = time.monotonic()
-    try:
-        connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True)
-    except Exception as e:  # the planted failed run: the file cannot be parsed at all
-        failed.append((f"{source} {obj}", str(e).splitlines()[0]))
-        t.add_row(f"{source} {obj}", "[red]failed[/red]", "", "", "", f"{time.monotonic() - t1:.1f}")
+        try:
+            connectors.ingest_files(dsn, source, obj, [out / f for f in files], reconcile=True, **hooks)
+        except Exception as e:  # the planted failed run: the file cannot be parsed at all
+            failed.append((f"{source} {obj}", str(e).splitlines()[0]))
+            t.add_row(f"{source} {obj}", "[red]failed[/red]", "", "", "", f"{time.monotonic() - t1:.1f}")
     console.print(t)
     for what, why in failed:
         console.print(f"[red]planted failure[/red] {what}: {why}", highlight=False)
@@ -179,7 +234,8 @@ def quality_report(conn: psycopg.Connection, console: Console) -> None:
 
 
 def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_of: dt.date | None = None,
-        out: Path | None = None) -> None:
+        out: Path | None = None, progress=None) -> None:
+    """`progress`: a crm360.cli.Phases (not entered) showing the ingestion phases on a TTY."""
     t0 = time.monotonic()
     as_of = as_of or dt.date.today()
     console.print("[bold]crm360 demo[/bold] — migrating")
@@ -210,7 +266,7 @@ def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_o
     if loaded:
         console.print("  demo data already loaded: ingestion skipped (unchanged; re-running is a no-op)")
     else:
-        ingest(dsn, out, console)
+        ingest(dsn, out, console, progress)
     with psycopg.connect(dsn, autocommit=True) as conn:
         # ingestion refreshed what it changed; the simulated stale source and a re-run: catch up
         conn.execute("SELECT * FROM crm.refresh_read_models()")

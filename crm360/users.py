@@ -161,6 +161,32 @@ def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | Non
     return done
 
 
+def set_password(conn: psycopg.Connection, login: str, password: str | None) -> dict:
+    """Set (or, with None, remove) the password of crm360 login `login` — a LOGIN role that is a
+    member of a crm role — hashed on the client as in `add_user`. A role that is not a crm360
+    login is refused (42704 unknown, 22023 not a crm login): this is not a general ALTER ROLE."""
+    role = _role(conn, login)
+    if role is None:
+        raise CrmError(f'role "{login}" does not exist', sqlstate="42704",
+                       hint="create it with: crm360 user add LOGIN --role reader --name NAME --password-stdin")
+    groups = [r[0] for r in conn.execute(
+        "SELECT g.rolname::text FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid "
+        "WHERE m.member = %s AND g.rolname = ANY (%s) ORDER BY 1", (role[0], list(CRM_GROUPS)))]
+    if not role[1] or not groups:
+        raise CrmError(f'role "{login}" is not a crm360 login (a LOGIN role that is a member of a crm role)',
+                       sqlstate="22023", hint="see crm360 user list; make it one with crm360 user add --existing")
+    ident = sql.Identifier(login)
+    if password is None:
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD NULL").format(ident))
+    else:
+        if password == "":
+            raise CrmError("the password is empty", sqlstate="22023",
+                           hint="use --none to remove the password (no login over TCP then)")
+        secret = conn.pgconn.encrypt_password(password.encode(), login.encode()).decode()
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(secret)))
+    return {"login": login, "crm_roles": groups, "password": password is not None}
+
+
 def describe(done: dict) -> list[str]:
     """The lines `crm360 user add` prints."""
     login = done["login"]

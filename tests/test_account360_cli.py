@@ -119,7 +119,7 @@ def test_account_command_ambiguous_and_not_found(a360, db):
     assert r.exit_code == 2 and "3 accounts match 'acme'" in r.output   # + the planted duplicate
     r = run("account", "--dsn", db, "--json", "acme")
     assert r.exit_code == 2
-    assert {c["name"] for c in json.loads(r.output)["candidates"]} == {"ACME Corp.", "Acme Industries",
+    assert {c["name"] for c in json.loads(r.output)["error"]["candidates"]} == {"ACME Corp.", "Acme Industries",
                                                                      "Acme Duplicate Holdings"}
     r = run("account", "--dsn", db, "no such company zzz")
     assert r.exit_code == 1 and "P0002" in r.output

@@ -319,7 +319,7 @@ def test_cli_exit_codes_json_summary_gz_and_stdin(db, conn, tmp_path):
     assert r.exit_code == 3, r.output                                       # rejected records
     assert "rejected" in r.output
     r = runner.invoke(cli, ["ingest", "clm", "contracts", str(tmp_path / "missing.csv"), "--dsn", db])
-    assert r.exit_code == 1 and "CR040" in r.output
+    assert r.exit_code == 2 and "missing.csv" in r.output          # a usage error: no run recorded
     bad = tmp_path / "broken.json"
     bad.write_text('{"tickets": [{"id": 1, "subject": "x"}, {"id": 2,')
     r = runner.invoke(cli, ["ingest", "zendesk", "tickets", str(bad), "--dsn", db])

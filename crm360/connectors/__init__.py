@@ -63,7 +63,8 @@ def _land_file(conn: psycopg.Connection, run_id: int, source: str, obj: str, pat
 def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  # noqa: A002 - the documented name
                  full_refresh: bool | None = None, reconcile: bool = True,
                  retry_orphans: bool | None = None, refresh: bool = True,
-                 on_progress: Callable[[int], None] | None = None) -> dict:
+                 on_progress: Callable[[int], None] | None = None,
+                 on_phase: Callable[[str], None] | None = None) -> dict:
     """Land `paths` (files, `.gz`, or `-` for stdin) as one sync run of `source`/`object`.
 
     Returns the run summary (crm_raw.finish_run) plus `files` (per-file landing counts) and
@@ -74,7 +75,10 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
     reconcile), the read models the run made stale are refreshed after the run is closed:
     `read_models` lists them (`{"error": ...}` when the refresh could not run — the data is
     in, `crm360 refresh` retries). Raises CrmError (CR040) when a file cannot be read.
+    `on_phase(name)` is told when each phase starts (land FILE, reconcile SOURCE, retry
+    orphans, refresh read models); `on_progress(n)` counts the records landed.
     """
+    phase = on_phase or (lambda name: None)
     if not paths:
         raise CrmError("no input files", sqlstate="22023", hint="pass one or more files, or - for stdin")
     with _connect_for_load(dsn) as conn:
@@ -85,6 +89,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
         try:
             conn.execute(STAGE_DDL)
             for path in paths:
+                phase(f"land {display_name(path)}")
                 files.append(_land_file(conn, run_id, source, object, path, on_progress))
             conn.commit()
         except BaseException as e:
@@ -98,12 +103,16 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
             raise
         rec = []
         if reconcile:
+            phase(f"reconcile {source}")
             rec = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
             if retry_orphans or (retry_orphans is None and (source, object) == ("salesforce", "Account")):
+                phase("retry orphans")
                 rec += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
             conn.commit()
         summary = conn.execute("SELECT crm_raw.finish_run(%s)", (run_id,)).fetchone()[0]
         conn.commit()
+        if reconcile and refresh:
+            phase("refresh read models")
         summary["read_models"] = refresh_read_models(conn) if reconcile and refresh else []
     summary["files"] = files
     summary["reconcile"] = [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rec]
@@ -123,14 +132,21 @@ def refresh_read_models(conn: psycopg.Connection, *, all_: bool = False, max_age
     return [dict(zip(REFRESH_COLUMNS, r, strict=True)) for r in rows]
 
 
-def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True, refresh: bool = True) -> dict:
+def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True, refresh: bool = True,
+              on_phase: Callable[[str], None] | None = None) -> dict:
     """Run crm.reconcile(source) (and crm.reconcile_orphans()), then refresh the read models
-    that became stale. Returns {"reconcile": per source object counts, "read_models": ...}."""
+    that became stale. Returns {"reconcile": per source object counts, "read_models": ...}.
+    `on_phase(name)` is told when each phase starts."""
+    phase = on_phase or (lambda name: None)
     with _connect_for_load(dsn) as conn:
+        phase(f"reconcile {source or 'every source'}")
         rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
         if orphans:
+            phase("retry orphans")
             rows += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
         conn.commit()
+        if refresh:
+            phase("refresh read models")
         read_models = refresh_read_models(conn) if refresh else []
     return {"reconcile": [dict(zip(RECONCILE_COLUMNS, r, strict=True)) for r in rows], "read_models": read_models}
 
