@@ -907,6 +907,9 @@ def _read_password(password_stdin: bool, password_env: str | None) -> str | None
               help="read the password from environment variable VAR (never on the command line)")
 @click.option("--source", "sources", multiple=True, metavar="SRC",
               help="connector: a source it may land and reconcile (repeatable; '*' = every source)")
+@click.option("--elt-schema", default=None, metavar="SCHEMA",
+              help="connector: create SCHEMA and SCHEMA_staging owned by the login, for an ELT tool (dlt's "
+                   "dataset_name) to load into (docs/elt.md)")
 @click.option("--statement-timeout", default=None, metavar="DURATION",
               help="statement_timeout of the login (default per role; 0 = none)")
 @click.option("--idle-timeout", default=None, metavar="DURATION",
@@ -918,8 +921,8 @@ def _read_password(password_stdin: bool, password_env: str | None) -> str | None
 @click.option("--json", "as_json", is_flag=True, help="print what was done as JSON")
 @dsn_option
 @handle_errors
-def user_add(login, kind, name, email, password_stdin, password_env, sources, statement_timeout, idle_timeout,
-             lock_timeout, existing, as_json, dsn):
+def user_add(login, kind, name, email, password_stdin, password_env, sources, elt_schema, statement_timeout,
+             idle_timeout, lock_timeout, existing, as_json, dsn):
     """Create login role LOGIN for a crm360 user, in one transaction: CREATE ROLE ... LOGIN,
     GRANT crm_<role>, per-login session timeouts (ALTER ROLE ... SET), then the CRM user mapped
     to it (reader, writer, admin: the live user with --email, e.g. the Salesforce user ingestion
@@ -945,12 +948,14 @@ def user_add(login, kind, name, email, password_stdin, password_env, sources, st
         raise click.UsageError("--source applies to connector logins only")
     if kind == "connector" and not sources:
         raise click.UsageError("a connector login needs at least one --source (or --source '*' for every source)")
+    if kind != "connector" and elt_schema:
+        raise click.UsageError("--elt-schema applies to connector logins only")
     password = _read_password(password_stdin, password_env)
     settings = {"statement_timeout": statement_timeout, "idle_in_transaction_session_timeout": idle_timeout,
                 "lock_timeout": lock_timeout}
     with connect(resolve_dsn(dsn), autocommit=True) as conn:
         done = users.add_user(conn, login, kind, name=name, email=email, password=password, sources=sources,
-                              settings=settings, existing=existing)
+                              settings=settings, existing=existing, elt_schema=elt_schema)
     if as_json:
         click.echo(json.dumps(done, indent=2))
     else:

@@ -9,6 +9,10 @@ Guarantees
   login — the live CRM user with the given email when there is one (the Salesforce user
   ingestion created for a rep: their first session shows their accounts), else a new one
   (crm.create_user) — a connector its sources (crm.allow_source), a service nothing.
+- `elt_schema` (connectors, docs/elt.md): the schema an ELT tool (dlt) loads into and its
+  `<schema>_staging` twin (dlt's merge/replace staging dataset) are created OWNED BY the login,
+  so the loader needs no CREATE on the database and can never touch crm360's schemas; an
+  existing schema is accepted only when the login already owns it (42501 otherwise).
   Any error rolls everything back: no role, grant, setting or user is left behind.
 - A password never travels in clear text: it is hashed on the client with the server's
   password_encryption (libpq PQencryptPasswordConn, as psql's \\password does), so the
@@ -62,7 +66,8 @@ def _role(conn: psycopg.Connection, login: str):
 
 def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | None = None,
              email: str | None = None, password: str | None = None, sources: tuple[str, ...] = (),
-             settings: dict[str, str] | None = None, existing: bool = False) -> dict:
+             settings: dict[str, str] | None = None, existing: bool = False,
+             elt_schema: str | None = None) -> dict:
     """Create (or, with `existing`, complete) the login `login` of kind `kind`; return what was
     done. Raises CrmError (nothing written) on bad input; psycopg errors also roll back."""
     if kind not in KINDS:
@@ -74,7 +79,13 @@ def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | Non
     values = {**defaults(kind), **{s: v for s, v in (settings or {}).items() if v is not None}}
     done: dict = {"login": login, "kind": kind, "crm_role": k.group, "created": False,
                   "password": password is not None, "settings": values, "user_id": None,
-                  "user_name": None, "email": None, "sources": []}
+                  "user_name": None, "email": None, "sources": [], "elt_schemas": []}
+    if elt_schema is not None and kind != "connector":
+        raise CrmError("an ELT schema belongs to a connector login", sqlstate="22023",
+                       hint="crm360 user add LOADER --role connector --source SRC --elt-schema dlt_SRC")
+    if elt_schema is not None and (not elt_schema.strip() or elt_schema.startswith("pg_")):
+        raise CrmError(f'"{elt_schema}" is not a schema name an ELT tool may own', sqlstate="22023",
+                       hint="e.g. dlt_zendesk (dlt's dataset_name)")
     ident = sql.Identifier(login)
     with conn.transaction():
         role = _role(conn, login)
@@ -158,6 +169,17 @@ def add_user(conn: psycopg.Connection, login: str, kind: str, *, name: str | Non
                 conn.execute("SELECT crm.allow_source(%s, %s)", (login, src))
             done["sources"] = sorted(r[0] for r in conn.execute(
                 "SELECT source FROM crm_raw.connector_sources WHERE login_role = %s", (login,)))
+        if elt_schema is not None:
+            for schema in (elt_schema, f"{elt_schema}_staging"):
+                owner = conn.execute("SELECT nspowner::regrole::text FROM pg_catalog.pg_namespace "
+                                     "WHERE nspname = %s", (schema,)).fetchone()
+                if owner is None:
+                    conn.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(schema), ident))
+                elif owner[0] != ident.as_string(conn):
+                    raise CrmError(f'schema "{schema}" exists and belongs to {owner[0]}', sqlstate="42501",
+                                   hint="an ELT tool loads into a schema of its own: pick another --elt-schema "
+                                        "(dlt's dataset_name)")
+                done["elt_schemas"].append(schema)
     return done
 
 
@@ -202,6 +224,9 @@ def describe(done: dict) -> list[str]:
         lines.append(f"{how} CRM user {who} ({done['user_id']}) mapped to {login}")
     if done["sources"]:
         lines.append(f"allowed sources: {', '.join(done['sources'])}")
+    if done.get("elt_schemas"):
+        lines.append(f"ELT schemas owned by {login}: {', '.join(done['elt_schemas'])} "
+                     "(land with crm_raw.land_from, docs/elt.md)")
     return lines
 
 

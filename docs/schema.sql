@@ -2396,6 +2396,55 @@ $$;
 CREATE FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN COALESCE(NULLIF(btrim(p_label), ''::text), NULLIF(btrim((p_properties ->> 'name'::text)), ''::text), NULLIF(btrim(concat_ws(' '::text, (p_properties ->> 'first_name'::text), (p_properties ->> 'last_name'::text))), ''::text), NULLIF(btrim((p_properties ->> 'subject'::text)), ''::text), NULLIF(btrim((p_properties ->> 'title'::text)), ''::text), NULLIF(btrim((p_properties ->> 'number'::text)), ''::text), NULLIF(btrim((p_properties ->> 'value'::text)), ''::text), (p_properties ->> 'code'::text));
+CREATE FUNCTION crm_private.elt_payload(p_row jsonb, p_unflatten boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_out  jsonb;
+    v_key  text;
+    v_val  jsonb;
+    v_path text[];
+    i      integer;
+BEGIN
+    IF p_row IS NULL OR jsonb_typeof(p_row) <> 'object' THEN
+        RETURN p_row;
+    END IF;
+    SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) INTO v_out
+      FROM jsonb_each(p_row) e
+     WHERE jsonb_typeof(e.value) <> 'null'
+       AND e.key !~ '^_(dlt|airbyte|fivetran)_'
+       AND NOT (coalesce(p_unflatten, true) AND strpos(e.key, '__') > 0);
+    IF NOT coalesce(p_unflatten, true) THEN
+        RETURN v_out;
+    END IF;
+    FOR v_key, v_val IN
+        SELECT e.key, e.value FROM jsonb_each(p_row) e
+         WHERE strpos(e.key, '__') > 0 AND jsonb_typeof(e.value) <> 'null'
+           AND e.key !~ '^_(dlt|airbyte|fivetran)_'
+         ORDER BY e.key
+    LOOP
+        v_key := regexp_replace(v_key, '__v_(text|bigint|double|bool|timestamp|decimal|json|date|time|binary|wei)$', '');
+        v_path := string_to_array(v_key, '__');
+        IF array_position(v_path, '') IS NOT NULL THEN
+            -- a leading, trailing or tripled underscore: not dlt's separator, keep the key
+            IF NOT v_out ? v_key THEN
+                v_out := v_out || jsonb_build_object(v_key, v_val);
+            END IF;
+            CONTINUE;
+        END IF;
+        FOR i IN 1 .. cardinality(v_path) - 1 LOOP
+            IF jsonb_typeof(v_out #> v_path[1:i]) IS DISTINCT FROM 'object' THEN
+                v_out := jsonb_set(v_out, v_path[1:i], '{}'::jsonb, true);
+            END IF;
+        END LOOP;
+        IF v_out #> v_path IS NULL THEN
+            v_out := jsonb_set(v_out, v_path, v_val, true);
+        END IF;
+    END LOOP;
+    RETURN v_out;
+END;
+$_$;
 CREATE FUNCTION crm_private.event_about_of(p_event_id uuid, OUT about uuid[], OUT acl uuid[]) RETURNS record
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5675,6 +5724,154 @@ BEGIN
         'error', v_run.error, 'first_rejections', coalesce(v_reasons, '[]'));
 END;
 $$;
+CREATE FUNCTION crm_raw.land_from(p_source text, p_object text, p_relation regclass, p_payload_column name DEFAULT NULL::name, p_full_refresh boolean DEFAULT NULL::boolean, p_unflatten boolean DEFAULT true, p_reconcile boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $_$
+DECLARE
+    v_rel      record;
+    v_relname  text;
+    v_loads_rel regclass;
+    v_has_load boolean;
+    v_has_id   boolean;
+    v_mode     text;
+    v_full     boolean;
+    v_run      bigint;
+    v_loads    text[] := '{}';
+    v_filter   text := 'true';
+    v_payload  text;
+    v_untrusted text;
+    v_child    record;
+    v_found    boolean;
+    v_summary  jsonb;
+BEGIN
+    IF p_source IS NULL OR p_object IS NULL OR p_relation IS NULL THEN
+        RAISE EXCEPTION 'source, object and relation are required'
+            USING ERRCODE = '22023',
+                  HINT = $h$SELECT crm_raw.land_from('zendesk', 'tickets', 'dlt_zendesk.tickets'::regclass)$h$;
+    END IF;
+    IF NOT (p_source = ANY (crm_private.caller_sources())) THEN
+        RAISE EXCEPTION 'role % may not land source %', current_user, p_source
+            USING ERRCODE = '42501',
+                  HINT = format('an admin allows it: SELECT crm.allow_source(%L, %L)', current_user, p_source);
+    END IF;
+    SELECT c.oid, c.relkind, c.relname, n.nspname, c.relowner, c.relnamespace INTO v_rel
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = p_relation;
+    IF NOT FOUND OR v_rel.relkind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION 'relation % is not a table or view', p_relation
+            USING ERRCODE = '22023', HINT = 'pass the loader''s table (or a view over it)';
+    END IF;
+    v_relname := format('%I.%I', v_rel.nspname, v_rel.relname);
+    IF NOT pg_catalog.has_table_privilege(p_relation, 'SELECT') THEN
+        RAISE EXCEPTION 'role % cannot read %', current_user, v_relname
+            USING ERRCODE = '42501',
+                  HINT = format('the loader grants it: GRANT USAGE ON SCHEMA %I TO %I; GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I',
+                                v_rel.nspname, current_user, v_rel.nspname, current_user);
+    END IF;
+    IF p_payload_column IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = p_relation AND a.attname = p_payload_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'relation % has no column %', v_relname, p_payload_column
+            USING ERRCODE = '42703', HINT = 'Airbyte: _airbyte_data; omit p_payload_column to land each row as the record';
+    END IF;
+    v_has_load := EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = p_relation
+                             AND a.attname = '_dlt_load_id' AND a.attnum > 0 AND NOT a.attisdropped);
+    v_has_id := EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = p_relation
+                           AND a.attname = '_dlt_id' AND a.attnum > 0 AND NOT a.attisdropped);
+    IF v_has_load THEN
+        v_loads_rel := pg_catalog.to_regclass(format('%I._dlt_loads', v_rel.nspname));
+    END IF;
+    -- reading a relation must not run another role's code as the caller: views (and their
+    -- functions), materialized views, foreign tables and row-level security policies do
+    SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ') INTO v_untrusted
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE (c.oid = p_relation OR c.oid = v_loads_rel
+            OR (v_has_id AND c.relnamespace = v_rel.relnamespace AND c.relkind IN ('r', 'p')
+                AND left(c.relname, length(v_rel.relname) + 2) = v_rel.relname || '__'))
+       AND NOT pg_catalog.pg_has_role(current_user, c.relowner, 'MEMBER')
+       AND (c.relkind NOT IN ('r', 'p') OR c.relrowsecurity);
+    IF v_untrusted IS NOT NULL THEN
+        RAISE EXCEPTION 'reading % would run code of its owner as role %', v_untrusted, current_user
+            USING ERRCODE = '42501',
+                  DETAIL = 'a view, materialized or foreign table, or a table with row-level security owned by a role you are not a member of',
+                  HINT = 'call crm_raw.land_from as the loader login (grant it crm_connector and the source), or land from its plain tables';
+    END IF;
+    IF v_loads_rel IS NOT NULL AND NOT pg_catalog.has_table_privilege(v_loads_rel, 'SELECT') THEN
+        RAISE EXCEPTION 'role % cannot read %', current_user, v_loads_rel
+            USING ERRCODE = '42501', HINT = format('GRANT SELECT ON %s TO %I', v_loads_rel, current_user);
+    END IF;
+    v_mode := CASE WHEN v_loads_rel IS NOT NULL THEN 'dlt'
+                   WHEN p_payload_column IS NOT NULL THEN 'payload_column' ELSE 'rows' END;
+    v_run := crm_raw.start_run(p_source, p_object, p_full_refresh, ARRAY[v_relname]);
+    SELECT r.full_refresh INTO v_full FROM crm_raw.sync_runs r WHERE r.id = v_run;
+    IF v_mode = 'dlt' THEN
+        EXECUTE format('SELECT coalesce(array_agg(l.load_id::text ORDER BY l.load_id), ''{}'') FROM %I._dlt_loads l '
+                       'WHERE l.status = 0 AND NOT EXISTS (SELECT 1 FROM crm_raw.elt_loads e WHERE e.source = $1 '
+                       'AND e.object = $2 AND e.relation = $3 AND e.load_id = l.load_id::text)', v_rel.nspname)
+           INTO v_loads USING p_source, p_object, v_relname;
+        v_filter := CASE WHEN v_full
+                         THEN format('t._dlt_load_id::text IN (SELECT l.load_id::text FROM %I._dlt_loads l WHERE l.status = 0)',
+                                     v_rel.nspname)
+                         ELSE 't._dlt_load_id::text = ANY ($1)' END;
+    END IF;
+    -- nested lists dlt split into child tables would be lost: refuse
+    IF v_has_id AND p_payload_column IS NULL THEN
+        FOR v_child IN
+            SELECT c.oid::regclass AS rel, format('%I.%I', v_rel.nspname, c.relname) AS name
+              FROM pg_catalog.pg_class c
+             WHERE c.relnamespace = v_rel.relnamespace AND c.relkind IN ('r', 'p')
+               AND left(c.relname, length(v_rel.relname) + 2) = v_rel.relname || '__'
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid
+                              AND a.attname = '_dlt_parent_id' AND a.attnum > 0 AND NOT a.attisdropped)
+        LOOP
+            IF pg_catalog.has_table_privilege(v_child.rel, 'SELECT') THEN
+                EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s AS c JOIN %I.%I AS t ON t._dlt_id = c._dlt_parent_id WHERE %s)',
+                               v_child.name, v_rel.nspname, v_rel.relname, v_filter)
+                   INTO v_found USING v_loads;
+            ELSE
+                v_found := true;
+            END IF;
+            IF v_found THEN
+                RAISE EXCEPTION 'dlt split nested lists of % into the child table %', v_relname, v_child.name
+                    USING ERRCODE = 'CR043',
+                          DETAIL = 'landing the parent rows alone would lose those fields',
+                          HINT = 'load the resource with max_table_nesting=0 (nested data kept as json), see docs/elt.md';
+            END IF;
+        END LOOP;
+    END IF;
+    v_payload := CASE WHEN p_payload_column IS NOT NULL THEN format('(t.%I)::text', p_payload_column)
+                      ELSE 'crm_private.elt_payload(pg_catalog.to_jsonb(t), $2)::text' END;
+    DROP TABLE IF EXISTS pg_temp.crm_stage;
+    CREATE TEMP TABLE crm_stage (ord bigint, payload text, error text, load_id text) ON COMMIT DROP;
+    EXECUTE format('INSERT INTO pg_temp.crm_stage (ord, payload, error, load_id) '
+                   'SELECT row_number() OVER (), %s, NULL, %s FROM %I.%I AS t WHERE %s',
+                   v_payload, CASE WHEN v_has_load THEN 't._dlt_load_id::text' ELSE 'NULL' END,
+                   v_rel.nspname, v_rel.relname, v_filter)
+       USING v_loads, coalesce(p_unflatten, true);
+    PERFORM crm_raw.land_staged(v_run, '{}'::jsonb);
+    IF v_mode = 'dlt' THEN
+        INSERT INTO crm_raw.elt_loads (source, object, relation, load_id, run_id, rows_read)
+        SELECT p_source, p_object, v_relname, l.load_id, v_run,
+               (SELECT count(*) FROM pg_temp.crm_stage s WHERE s.load_id = l.load_id)
+          FROM unnest(v_loads) AS l(load_id)
+        ON CONFLICT (source, object, relation, load_id) DO NOTHING;
+    END IF;
+    DROP TABLE pg_temp.crm_stage;
+    IF coalesce(p_reconcile, false) THEN
+        PERFORM crm.reconcile(p_source);
+    END IF;
+    v_summary := crm_raw.finish_run(v_run);
+    RETURN v_summary || jsonb_build_object(
+        'relation', v_relname, 'mode', v_mode, 'loads', to_jsonb(v_loads),
+        'note', CASE WHEN v_mode = 'dlt' AND cardinality(v_loads) = 0 AND NOT v_full
+                     THEN 'unchanged: no dlt load completed since the last land_from'
+                     WHEN (v_summary ->> 'landed')::integer = 0
+                     THEN format('unchanged: all %s rows identical to what was already landed', v_summary ->> 'received')
+                END);
+END;
+$_$;
 CREATE FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(received integer, landed integer, duplicates integer, rejected integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7925,6 +8122,19 @@ CREATE TABLE crm_raw.cursors (
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 ALTER TABLE ONLY crm_raw.cursors FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.elt_loads (
+    source text NOT NULL,
+    object text NOT NULL,
+    relation text NOT NULL,
+    load_id text NOT NULL,
+    run_id bigint NOT NULL,
+    rows_read integer DEFAULT 0 NOT NULL,
+    landed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT elt_loads_load_id_check CHECK ((btrim(load_id) <> ''::text)),
+    CONSTRAINT elt_loads_relation_check CHECK ((btrim(relation) <> ''::text)),
+    CONSTRAINT elt_loads_rows_read_check CHECK ((rows_read >= 0))
+);
+ALTER TABLE ONLY crm_raw.elt_loads FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm_raw.free_mail_domains (
     pattern text NOT NULL,
     CONSTRAINT free_mail_domains_pattern_check CHECK (((pattern = lower(pattern)) AND (btrim(pattern) <> ''::text)))
@@ -8058,6 +8268,8 @@ ALTER TABLE ONLY crm_raw.connector_sources
     ADD CONSTRAINT connector_sources_pkey PRIMARY KEY (login_role, source);
 ALTER TABLE ONLY crm_raw.cursors
     ADD CONSTRAINT cursors_pkey PRIMARY KEY (source, object);
+ALTER TABLE ONLY crm_raw.elt_loads
+    ADD CONSTRAINT elt_loads_pkey PRIMARY KEY (source, object, relation, load_id);
 ALTER TABLE ONLY crm_raw.free_mail_domains
     ADD CONSTRAINT free_mail_domains_pkey PRIMARY KEY (pattern);
 ALTER TABLE ONLY crm_raw.ownership_mapping
@@ -8115,6 +8327,7 @@ CREATE UNIQUE INDEX idx_oa_node ON crm_private.opportunities_active_mv USING btr
 CREATE INDEX idx_oa_owner ON crm_private.opportunities_active_mv USING btree (assigned_to_id);
 CREATE INDEX idx_oa_stage ON crm_private.opportunities_active_mv USING btree (stage);
 CREATE INDEX cursors_run ON crm_raw.cursors USING btree (run_id);
+CREATE INDEX elt_loads_run ON crm_raw.elt_loads USING btree (run_id);
 CREATE INDEX records_account ON crm_raw.records USING btree (account_id) WHERE (account_id IS NOT NULL);
 CREATE INDEX records_last_seen_run ON crm_raw.records USING btree (last_seen_run_id);
 CREATE INDEX records_node ON crm_raw.records USING btree (node_id) WHERE (node_id IS NOT NULL);
@@ -8191,6 +8404,10 @@ ALTER TABLE ONLY crm_raw.cursors
     ADD CONSTRAINT cursors_run_id_fkey FOREIGN KEY (run_id) REFERENCES crm_raw.sync_runs(id);
 ALTER TABLE ONLY crm_raw.cursors
     ADD CONSTRAINT cursors_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
+ALTER TABLE ONLY crm_raw.elt_loads
+    ADD CONSTRAINT elt_loads_run_id_fkey FOREIGN KEY (run_id) REFERENCES crm_raw.sync_runs(id);
+ALTER TABLE ONLY crm_raw.elt_loads
+    ADD CONSTRAINT elt_loads_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
 ALTER TABLE ONLY crm_raw.records
     ADD CONSTRAINT records_source_object_fkey FOREIGN KEY (source, object) REFERENCES crm_raw.source_objects(source, object);
 ALTER TABLE ONLY crm_raw.source_schedules
@@ -8294,11 +8511,15 @@ ALTER TABLE crm_raw.cursors ENABLE ROW LEVEL SECURITY;
 CREATE POLICY cursors_insert ON crm_raw.cursors FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 CREATE POLICY cursors_select ON crm_raw.cursors FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 CREATE POLICY cursors_update ON crm_raw.cursors FOR UPDATE TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[]))) WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+ALTER TABLE crm_raw.elt_loads ENABLE ROW LEVEL SECURITY;
+CREATE POLICY elt_loads_insert ON crm_raw.elt_loads FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY elt_loads_select ON crm_raw.elt_loads FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 ALTER TABLE crm_raw.free_mail_domains ENABLE ROW LEVEL SECURITY;
 CREATE POLICY free_mail_domains_admin ON crm_raw.free_mail_domains TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY free_mail_domains_select ON crm_raw.free_mail_domains FOR SELECT TO crm_connector USING (true);
 CREATE POLICY owner_all ON crm_raw.connector_sources TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.cursors TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.elt_loads TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.free_mail_domains TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.ownership_mapping TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.records TO crm_owner USING (true) WITH CHECK (true);
@@ -8545,6 +8766,9 @@ REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.elt_payload(p_row jsonb, p_unflatten boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.elt_payload(p_row jsonb, p_unflatten boolean) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.elt_payload(p_row jsonb, p_unflatten boolean) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.event_about_of(p_event_id uuid, OUT about uuid[], OUT acl uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) TO crm_admin;
@@ -8665,6 +8889,9 @@ REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_raw.land_from(p_source text, p_object text, p_relation regclass, p_payload_column name, p_full_refresh boolean, p_unflatten boolean, p_reconcile boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_raw.land_from(p_source text, p_object text, p_relation regclass, p_payload_column name, p_full_refresh boolean, p_unflatten boolean, p_reconcile boolean) TO crm_connector;
+GRANT ALL ON FUNCTION crm_raw.land_from(p_source text, p_object text, p_relation regclass, p_payload_column name, p_full_refresh boolean, p_unflatten boolean, p_reconcile boolean) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb) TO crm_connector;
 GRANT ALL ON FUNCTION crm_raw.land_staged(p_run_id bigint, p_context jsonb) TO crm_admin;
@@ -8776,6 +9003,8 @@ GRANT UPDATE(run_id) ON TABLE crm_raw.cursors TO crm_connector;
 GRANT UPDATE(run_id) ON TABLE crm_raw.cursors TO crm_admin;
 GRANT UPDATE(updated_at) ON TABLE crm_raw.cursors TO crm_connector;
 GRANT UPDATE(updated_at) ON TABLE crm_raw.cursors TO crm_admin;
+GRANT SELECT,INSERT ON TABLE crm_raw.elt_loads TO crm_connector;
+GRANT SELECT,INSERT ON TABLE crm_raw.elt_loads TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.free_mail_domains TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.free_mail_domains TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.ownership_mapping TO crm_connector;

@@ -114,9 +114,10 @@ BEGIN
             ('crm_private', 'crm_service', ARRAY['act_as_token']),
             ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
                                            'refresh_crm_views', 'refresh_read_models']),
-            ('crm_raw', 'crm_connector', ARRAY['start_run', 'land_staged', 'finish_run']),
+            ('crm_raw', 'crm_connector', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
             ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as',
-                                                   'rc_ts']),   -- crm_raw.land_staged (inlined)
+                                                   'rc_ts',          -- crm_raw.land_staged (inlined)
+                                                   'elt_payload']),  -- crm_raw.land_from (invoker)
             -- the admin API, and what it calls: helpers answering for any principal are admin-only
             ('crm', 'crm_admin', ARRAY['access_report', 'add_user_to_team', 'create_pipeline', 'create_team',
                                        'create_user', 'map_login', 'unmap_login', 'purge_node',
@@ -124,8 +125,8 @@ BEGIN
                                        'unrestrict_access_from_team', 'unrestrict_access_from_user', 'revoke_grant',
                                        'reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
                                        'refresh_crm_views', 'refresh_read_models', 'allow_source', 'disallow_source']),
-            ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run']),
-            ('crm_private', 'crm_admin', ARRAY['rc_ts']),
+            ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
+            ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload']),
             ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as', 'log_access_event', 'log_restriction_events', 'principals_of',
                                                'grants_of', 'purge_node_data'])
         ) AS g(nsp, grantee, names)
@@ -173,6 +174,10 @@ BEGIN
     END LOOP;
 END
 $$;
+-- ELT landing (crm_raw.land_from runs as the caller): which dlt loads were landed, read and
+-- recorded by connectors (their sources, row policies) and admins; nobody updates or deletes
+REVOKE UPDATE, DELETE, TRUNCATE ON crm_raw.elt_loads FROM crm_connector, crm_admin;
+GRANT SELECT, INSERT ON crm_raw.elt_loads TO crm_connector, crm_admin;
 GRANT SELECT ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
       crm_raw.ownership_mapping, crm_raw.region_teams, crm_raw.connector_sources TO crm_connector;
 GRANT SELECT, INSERT, UPDATE, DELETE ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,

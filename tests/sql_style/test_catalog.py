@@ -190,8 +190,11 @@ EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,
     "crm_writer": WRITER_HELPERS,
     "crm_service": WRITER_HELPERS | {"act_as_token"},
-    "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts"},
-    "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "log_access_event",
+    # elt_payload: crm_raw.land_from (invoker) builds each record from the loader's row with it
+    "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts",
+                                       "elt_payload"},
+    "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "elt_payload",
+                                   "log_access_event",
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
 }
 NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
