@@ -13,10 +13,10 @@ It returns a dict with at least ``suite``, ``scale``, ``measurements`` (a list o
 ``notes`` are optional. The runner adds machine info, the PostgreSQL version, the git commit
 and a timestamp, writes ``<out>/<suite>-<UTC timestamp>.json`` and prints a table.
 
-Extension point: add the suite to :data:`SUITES` (name → importable module path), or call
-:func:`register_suite` at run time. ``benchmarks/ingest_bench.py`` and
-``benchmarks/account360_bench.py`` are registered already and are picked up as soon as
-they exist (the checkout root must be on sys.path, as it is when run from the checkout).
+Every benchmark lives in ``benchmarks/`` (suites and stand-alone scripts, with their results
+in ``benchmarks/RESULTS.md`` and ``benchmarks/out/``); this module is only the CLI's runner,
+so suites run from a checkout (the checkout root is put on sys.path). Extension point: add the
+suite to :data:`SUITES` (name → importable module path), or call :func:`register_suite`.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 #: suite name → module path. A module must define ``run(dsn, scale, out_dir) -> dict``.
 SUITES: dict[str, str] = {
-    "core": "crm360.bench_core",
-    "access": "crm360.bench_access",
-    "ingest": "benchmarks.ingest_bench",          # written separately
-    "account360": "benchmarks.account360_bench",  # written separately
+    "core": "benchmarks.core_bench",
+    "access": "benchmarks.access_bench",
+    "ingest": "benchmarks.ingest_bench",
+    "account360": "benchmarks.account360_bench",
 }
 
 #: password given to the login roles the suites create (cluster-wide roles, dropped at the end)

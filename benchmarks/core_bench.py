@@ -20,8 +20,8 @@ import time
 import psycopg
 from psycopg.types.json import Jsonb
 
+from benchmarks.bench_data import OPEN_STAGES, PIPELINE_CODE, build_graph
 from crm360 import bench
-from crm360.bench_data import OPEN_STAGES, PIPELINE_CODE, build_graph
 
 DB = "crm360_bench_core"
 REP, ADMIN = "crm360_bench_core_rep", "crm360_bench_core_admin"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import psycopg
 
+from benchmarks.bench_data import build_graph
 from crm360 import bench
-from crm360.bench_data import build_graph
 
 DB = "crm360_bench_access"
 REP, ADMIN = "crm360_bench_access_rep", "crm360_bench_access_admin"
