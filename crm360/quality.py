@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crm360.db import CrmError
+from crm360.db import connect as db_connect
 
 KINDS = ("duplicates", "orphans", "mismatches")
 RELATION = {"duplicates": "crm.duplicate_candidates", "orphans": "crm.orphans",
@@ -350,7 +351,7 @@ def find_account(conn: psycopg.Connection, ref: str) -> dict:
 
 
 def merge(dsn: str, keep_ref: str, drop_ref: str, *, reason: str | None = None, retry_orphans: bool = True,
-          refresh: bool = True, connect=psycopg.connect) -> MergeResult:
+          refresh: bool = True, connect=db_connect) -> MergeResult:
     """Merge account DROP into KEEP (crm.merge_nodes) and commit, then retry every orphan
     (crm.reconcile_orphans()): records that were ambiguous between the two accounts, or
     matched the dropped one, now resolve; then refresh the read models the merge made stale
