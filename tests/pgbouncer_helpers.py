@@ -29,6 +29,11 @@ PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 NOBODY = 65534
 # what the docs recommend for crm360 services (and what the f07 tests call "documented")
 DOCUMENTED_RESET = "server_reset_query = DISCARD ALL\nserver_reset_query_always = 1\n"
+# DISCARD ALL without DISCARD PLANS (which makes every pooled transaction re-plan every query of
+# crm360's plpgsql functions): what crm.act_as needs gone — temporary objects, WITH HOLD cursors,
+# session settings — is gone all the same
+LEAN_RESET_QUERY = ("CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; "
+                    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES")
 
 
 def pgbouncer_missing() -> str | None:
@@ -79,10 +84,11 @@ class Bouncer:
         self.stop()
 
 
-def start_pgbouncer(server_dsn: str, users: dict[str, str], *, reset: bool = True, pool_size: int = 2,
+def start_pgbouncer(server_dsn: str, users: dict[str, str], *, reset: bool | str = True, pool_size: int = 2,
                     max_client_conn: int = 100, timeout: float = 10) -> Bouncer:
     """pgbouncer in transaction mode in front of the database of `server_dsn` (host: a Unix
-    socket directory or a TCP host), for the logins in `users` ({login: password or ''})."""
+    socket directory or a TCP host), for the logins in `users` ({login: password or ''}).
+    reset: True = DISCARD ALL, False = none (pgbouncer's default), a string = that reset query."""
     server = conninfo_to_dict(server_dsn)
     host, port = str(server.get("host", "localhost")), server.get("port", "5432")
     work = Path(tempfile.mkdtemp(prefix="crm360-pgbouncer-"))
@@ -103,7 +109,8 @@ max_client_conn = {max_client_conn}
 logfile = {work}/pgbouncer.log
 pidfile = {work}/pgbouncer.pid
 ignore_startup_parameters = extra_float_digits,options
-""" + (DOCUMENTED_RESET if reset else ""))
+""" + (f"server_reset_query = {reset}\nserver_reset_query_always = 1\n" if isinstance(reset, str)
+       else DOCUMENTED_RESET if reset else ""))
     cmd = [PGBOUNCER, str(work / "pgbouncer.ini")]
     if os.geteuid() == 0:
         owner = os.stat(host) if host.startswith("/") else None

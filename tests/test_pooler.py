@@ -35,7 +35,7 @@ from crm360.cli import cli
 from crm360.connectors import ingest_files, reconcile, refresh_read_models
 from crm360.db import connect
 from tests.access_helpers import PASSWORD, World
-from tests.pgbouncer_helpers import pgbouncer_missing, start_pgbouncer
+from tests.pgbouncer_helpers import LEAN_RESET_QUERY, pgbouncer_missing, start_pgbouncer
 from tests.test_ingest import BASE, FIX
 
 ORGS = "SELECT id FROM crm.nodes WHERE node_type = 'org'"
@@ -308,3 +308,50 @@ def test_cli_account_as_and_user_add_through_pgbouncer(bouncer):
     params.update(user=login, password="pooled-secret")
     with psycopg.connect(**params) as c:
         assert {r[0] for r in c.execute(ORGS)} == {acc["C1"], acc["C2"]}
+
+
+@pytest.mark.parametrize("reset", ["documented", "lean"])
+def test_the_documented_resets_leave_nothing_for_the_next_client(world, db, reset):
+    """Both resets the docs offer — DISCARD ALL, and the lean one without DISCARD PLANS (which
+    costs pooled services most of their throughput: benchmarks/RESULTS.md) — leave the next client
+    of a server session nothing of the previous one: temp table, temp function, WITH HOLD
+    cursor, session settings (incl. copied identity), prepared statement, session role; and
+    crm.act_as works for it (no CR034)."""
+    why = pgbouncer_missing()
+    if why:
+        pytest.skip(why)
+    w = world
+    _logins(w)
+    w.team("T")
+    w.login("rep", "crm_reader")
+    w.join("rep", "T")
+    acct = w.node("org", "Visible", ["T"])
+    secret = w.node("org", "Hidden")
+    role = w.role_name("svc")
+    with start_pgbouncer(db, {role: PASSWORD}, reset=True if reset == "documented" else LEAN_RESET_QUERY,
+                         pool_size=1) as b:
+        c1, c2 = connect(b.dsn(role)), connect(b.dsn(role))
+        c1.execute("SELECT crm.act_as(%s)", (w.users["boss"],))
+        c1.execute("CREATE TEMP TABLE leak AS SELECT id FROM crm.nodes WHERE node_type = 'org'")
+        c1.execute("CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        c1.execute("DECLARE held CURSOR WITH HOLD FOR SELECT id FROM crm.nodes WHERE node_type = 'org'")
+        c1.execute("SELECT set_config('work_mem', '77MB', false), "
+                   "set_config('crm.act_as_user', current_setting('crm.act_as_user'), false), "
+                   "set_config('crm.act_as_token', current_setting('crm.act_as_token'), false)")
+        c1.execute("PREPARE p AS SELECT 1")
+        c1.execute("SET SESSION ROLE crm_service")
+        pid = c1.execute("SELECT pg_backend_pid()").fetchone()[0]
+        c1.commit()
+        assert c2.execute("SELECT pg_backend_pid()").fetchone()[0] == pid        # the same server session
+        assert c2.execute("SELECT current_user, current_setting('work_mem'), "
+                          "current_setting('crm.act_as_user', true), crm.current_actor()").fetchone()[:2] == (
+            role, w.admin.execute("SELECT current_setting('work_mem')").fetchone()[0])
+        assert c2.execute("SELECT crm.current_actor()").fetchone()[0] is None
+        assert c2.execute("SELECT count(*) FROM pg_catalog.pg_class WHERE relpersistence = 't'").fetchone()[0] == 0
+        assert c2.execute("SELECT count(*) FROM pg_catalog.pg_cursors").fetchone()[0] == 0
+        assert c2.execute("SELECT count(*) FROM pg_catalog.pg_prepared_statements").fetchone()[0] == 0
+        assert c2.execute("SELECT crm.act_as(%s)", (w.users["rep"],)).fetchone()[0] == w.users["rep"]
+        assert {r[0] for r in c2.execute(ORGS)} == {acct} and secret != acct
+        c2.commit()
+        c1.close()
+        c2.close()
