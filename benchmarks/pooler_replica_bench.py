@@ -151,7 +151,7 @@ def main() -> int:
     if why:
         print(why, file=sys.stderr)
         return 2
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     n = a.accounts
     print(f"building {n} accounts ...", file=sys.stderr)
     _rep_dsn, info = build(a.dsn, n, a.tickets)
