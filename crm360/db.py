@@ -4,6 +4,13 @@ Order: an explicit `--dsn`, else `$DATABASE_URL`, else the embedded server (star
 it is not running — and we say so on stderr). Only `crm360 db start` and `crm360 demo`
 create a new embedded server; every other command refuses when there is none
 (`NoDatabase`), saying where it looked.
+
+Every connection crm360's own code opens (`connect`) works through a transaction-mode
+pooler (pgbouncer, DESIGN §9): no server-side prepared statements (psycopg prepares a
+query on its fifth execution by default; through pgbouncer the next transaction may run on
+another server session, where `_pg3_0` does not exist or already exists), and no session
+state — settings are `SET LOCAL`, temporary tables `ON COMMIT DROP`, locks transaction-level.
+See docs/operations-pooling-replicas.md.
 """
 
 from __future__ import annotations
@@ -87,6 +94,10 @@ def resolve_dsn(dsn: str | None = None, *, quiet: bool = False, create: bool = F
 
 
 def connect(dsn: str, **kwargs) -> psycopg.Connection:
+    """psycopg.connect(dsn) that is safe through a transaction-mode pooler: server-side
+    prepared statements are off unless the caller passes `prepare_threshold` itself.
+    (crm360's commands run each statement a handful of times: preparing them gains nothing.)"""
+    kwargs.setdefault("prepare_threshold", None)
     try:
         return psycopg.connect(dsn, **kwargs)
     except psycopg.OperationalError as e:

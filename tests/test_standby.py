@@ -358,3 +358,81 @@ def test_act_as_on_a_streaming_hot_standby(replicated):
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         svc.execute("UPDATE crm.nodes SET label = 'x' WHERE id = %s", (n["acme"],))
     svc.rollback()
+
+
+def test_bi_reader_and_read_models_refreshed_on_the_primary_on_a_hot_standby(replicated):
+    """On a streaming hot standby: a BI reader login (crm_reader, mapped to bob) sees only its
+    rows through the flat BI views; read models refreshed on the PRIMARY (crm360's own
+    refresh_read_models, as `crm360 refresh --all` runs it) reach the standby by replication —
+    as_of moves on the standby, and the new rows appear there for the user who may see them,
+    both for a service acting for that user and for a login, and not for anyone else."""
+    from crm360.connectors import refresh_read_models
+
+    w, standby, dbname = replicated
+    monitor = psycopg.connect(standby.dsn(dbname), autocommit=True)
+    w.conns.append(monitor)
+    n = build_world(w)
+    wait_for_replay(w.admin, monitor)
+
+    def on_standby(name: str) -> psycopg.Connection:
+        c = psycopg.connect(standby.dsn(dbname, user=w.role_name(name), password=PASSWORD), autocommit=True)
+        w.conns.append(c)
+        return c
+
+    alice, bob = w.users["alice"], w.users["bob"]
+    bi = on_standby("bob")                       # the BI tool's login: crm_reader, mapped to bob
+    assert bi.execute("SELECT pg_is_in_recovery(), crm.current_actor()").fetchone() == (True, bob)
+    assert ids(bi, "SELECT ticket_id FROM crm.tickets") == {n["umbrella_ticket"]}
+    assert ids(bi, "SELECT opportunity_id FROM crm.opportunities") == set()
+    assert ids(bi, "SELECT account_id FROM crm.accounts_360") == {n["umbrella"]}
+    assert bi.execute("SELECT count(*) FROM crm.nodes WHERE node_type IN ('org', 'opportunity', 'ticket')"
+                      ).fetchone()[0] == 2
+    as_of = dict(monitor.execute("SELECT read_model, as_of FROM crm.read_models").fetchall())
+    assert as_of["crm.accounts_360"] is not None and as_of["crm.opportunities_active"] is not None
+
+    # on the primary: a new account for Sales EMEA with an opportunity — live views show it on
+    # the standby as soon as it is replayed; the stored read models only after a refresh
+    n["hooli"] = w.node("org", "Hooli", ["Sales EMEA"])
+    n["hooli_opp"] = w.node("opportunity", "hooli_opp")
+    w.own(n["hooli_opp"], n["hooli"])
+    wait_for_replay(w.admin, monitor)
+    svc = on_standby("svc")
+    svc.autocommit = False
+    svc.execute("SELECT crm.act_as(%s)", (alice,))
+    assert n["hooli"] in ids(svc, ORGS)
+    assert n["hooli_opp"] in ids(svc, "SELECT opportunity_id FROM crm.opportunities")
+    rows = dict(svc.execute("SELECT account_id, as_of FROM crm.accounts_360").fetchall())
+    now = svc.execute("SELECT now()").fetchone()[0]
+    # stored rows are as of the last refresh; an account new since then is computed live (as_of = now)
+    stored = rows[n["acme"]]
+    assert set(rows) == {n["acme"], n["globex"], n["hooli"]}
+    assert rows[n["globex"]] == stored and abs((stored - as_of["crm.accounts_360"]).total_seconds()) < 1
+    assert rows[n["hooli"]] == now > stored
+    assert n["hooli_opp"] not in ids(svc, OPPORTUNITIES)                # stored only: as of the last refresh
+    assert n["hooli_opp"] in ids(svc, "SELECT node_id FROM crm.opportunities_active_live")
+    svc.rollback()
+
+    # refreshed on the primary (writes go to the primary: on the standby each read model's refresh
+    # fails with 25006 and is reported, nothing changes)
+    with psycopg.connect(standby.dsn(dbname)) as su:
+        on_replica = refresh_read_models(su, all_=True)
+    assert on_replica and all(not m["refreshed"] and "25006" in m["reason"] for m in on_replica), on_replica
+    with psycopg.connect(w.admin.info.dsn, autocommit=False) as primary:
+        models = refresh_read_models(primary, all_=True)
+    assert models and all(m.get("refreshed") for m in models), models
+    primary_as_of = dict(w.admin.execute("SELECT read_model, as_of FROM crm.read_models").fetchall())
+    wait_for_replay(w.admin, monitor)
+    moved = dict(monitor.execute("SELECT read_model, as_of FROM crm.read_models").fetchall())
+    assert moved == primary_as_of
+    assert all(moved[k] > as_of[k] for k in as_of), (as_of, moved)
+
+    svc.execute("SELECT crm.act_as(%s)", (alice,))
+    rows = dict(svc.execute("SELECT account_id, as_of FROM crm.accounts_360").fetchall())
+    assert set(rows) == {n["acme"], n["globex"], n["hooli"]}
+    assert len(set(rows.values())) == 1 and rows[n["acme"]] > stored       # all stored, as of the new refresh
+    assert abs((rows[n["acme"]] - moved["crm.accounts_360"]).total_seconds()) < 1
+    assert ids(svc, OPPORTUNITIES) == {n["acme_opp"], n["globex_opp"], n["hooli_opp"]}
+    svc.rollback()
+    assert_sees(on_standby("alice"), n, {"acme", "globex", "hooli"}, alice)
+    assert ids(bi, ACCOUNTS_360) == {n["umbrella"]}                      # the BI login: still its own only
+    assert ids(bi, OPPORTUNITIES) == set()

@@ -24,22 +24,39 @@ from crm360.db import CrmError, connect
 
 __all__ = ["ingest_files", "reconcile", "refresh_read_models", "SourceFileError"]
 
-STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS crm_stage (ord bigint, payload text, error text)"
+# ON COMMIT DROP: nothing of a load outlives its transaction (through a transaction-mode pooler
+# the next transaction may run on another server session, and a leftover temporary table makes
+# crm.act_as refuse the pooled connection, CR034).
+STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS crm_stage (ord bigint, payload text, error text) ON COMMIT DROP"
 RECONCILE_COLUMNS = ("source", "object", "applied", "rejected", "orphans", "skipped", "removed")
 REFRESH_COLUMNS = ("read_model", "public_view", "refreshed", "as_of", "duration_ms", "reason")
 # Landing and reconciliation work in temporary tables (pg_temp.crm_stage, crm_private.rc_prepare).
 # With PostgreSQL's default 8 MB of temp buffers a batch of ~30k records spills them to disk on
-# every pass (measured: reconcile 17% slower). temp_buffers can only be raised before the
-# session's first temporary table, hence right after connecting; never lowered.
+# every pass (measured: reconcile 17% slower). temp_buffers can only be changed before the
+# session's first temporary table; after that PostgreSQL refuses any other value (22023).
 TEMP_BUFFERS = "256MB"
+# Raised for the current transaction only (is_local = true), first thing in every transaction
+# that creates temporary tables — never at session level, which a transaction-mode pooler
+# cannot keep (the next transaction may run on another server session) and which fails on a
+# server session whose temporary buffers are already in use at another size. There it is
+# skipped (the exception block rolls the attempt back): the load runs with the buffers the
+# session has. The first temporary table of a fresh server session fixes its buffers at
+# 256 MB for the session's life. A pooled loader can set it per login instead:
+# ALTER ROLE loader SET temp_buffers = '256MB' (applies to every server session of the login).
+RAISE_TEMP_BUFFERS = f"""DO $tb$
+BEGIN
+    IF pg_catalog.pg_size_bytes(pg_catalog.current_setting('temp_buffers'))
+       < pg_catalog.pg_size_bytes('{TEMP_BUFFERS}') THEN
+        PERFORM pg_catalog.set_config('temp_buffers', '{TEMP_BUFFERS}', true);
+    END IF;
+EXCEPTION WHEN invalid_parameter_value THEN
+    NULL;   -- this server session's temporary buffers are already allocated
+END
+$tb$"""
 
 
 def _connect_for_load(dsn: str) -> psycopg.Connection:
-    conn = connect(dsn)
-    conn.execute("SELECT set_config('temp_buffers', %s, false) "
-                 "WHERE pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes(%s)",
-                 (TEMP_BUFFERS, TEMP_BUFFERS))
-    return conn
+    return connect(dsn)
 
 
 def _land_file(conn: psycopg.Connection, run_id: int, source: str, obj: str, path: str,
@@ -87,6 +104,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
         conn.commit()
         files = []
         try:
+            conn.execute(RAISE_TEMP_BUFFERS)
             conn.execute(STAGE_DDL)
             for path in paths:
                 phase(f"land {display_name(path)}")
@@ -104,6 +122,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
         rec = []
         if reconcile:
             phase(f"reconcile {source}")
+            conn.execute(RAISE_TEMP_BUFFERS)
             rec = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
             if retry_orphans or (retry_orphans is None and (source, object) == ("salesforce", "Account")):
                 phase("retry orphans")
@@ -140,6 +159,7 @@ def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True, refr
     phase = on_phase or (lambda name: None)
     with _connect_for_load(dsn) as conn:
         phase(f"reconcile {source or 'every source'}")
+        conn.execute(RAISE_TEMP_BUFFERS)
         rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
         if orphans:
             phase("retry orphans")
