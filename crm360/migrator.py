@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from crm360.db import CrmError, connect, to_yoyo_url
 
@@ -67,6 +68,15 @@ def quote_ident(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def pin_search_path(dsn: str) -> str:
+    """The migrator's connections search `public` only (pg_catalog is searched first anyway):
+    never `"$user"` — a schema named after the connecting role (anyone with CREATE on the
+    database can make one) would otherwise capture yoyo's tables and unqualified calls."""
+    params = conninfo_to_dict(dsn)
+    params["options"] = (params.get("options", "") + " -c search_path=public").strip()
+    return make_conninfo(**params)
 
 
 def sql_dir() -> Path:
@@ -179,7 +189,7 @@ class Migrator:
     def __init__(self, dsn: str, *, sql_path: Path | None = None,
                  echo: Callable[[str], None] = print, lock_timeout: int = 300,
                  extensions_sql: str = AVAILABLE_EXTENSIONS_SQL):
-        self.dsn = dsn
+        self.dsn = pin_search_path(dsn)
         self.sql_path = Path(sql_path) if sql_path else sql_dir()
         self.echo = echo
         self.lock_timeout = lock_timeout
@@ -229,6 +239,7 @@ class Migrator:
             self._check_extensions(rows, num, ver)
             st = self._read_status(conn)
             missing = self.missing_privileges(conn, st)
+            self._check_bookkeeping_is_safe(conn)
         if missing:
             items = "\n".join(f"  - {problem}" + ("" if fix.startswith("(") else f"\n      fix: {fix}")
                               for problem, fix in missing)
@@ -241,6 +252,28 @@ class Migrator:
                      f"--print-bootstrap --owner {st.user} --dsn <this database>` prints it), then migrate "
                      f"again as {st.user}:\n\n{self.bootstrap_script(st.user, st.database)}")
         return st
+
+    @staticmethod
+    def _check_bookkeeping_is_safe(conn: psycopg.Connection) -> None:
+        """A superuser writes the migrator's bookkeeping tables (yoyo's, the checksums): if
+        another role owns them, its triggers, rules, policies or column defaults would run as
+        the superuser. Refuse; the installing role migrates its own database."""
+        rows = conn.execute("""
+            SELECT c.oid::regclass::text, pg_catalog.pg_get_userbyid(c.relowner)
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_roles me ON me.rolname = current_user AND me.rolsuper
+              JOIN pg_catalog.pg_roles o ON o.oid = c.relowner AND NOT o.rolsuper
+             WHERE c.oid IN (pg_catalog.to_regclass('public._yoyo_migration'), pg_catalog.to_regclass('public._yoyo_log'),
+                             pg_catalog.to_regclass('public._yoyo_version'), pg_catalog.to_regclass('public.yoyo_lock'),
+                             pg_catalog.to_regclass('public._crm360_checksums'))""").fetchall()
+        if rows:
+            owners = sorted({r[1] for r in rows})
+            raise MigrationError(
+                f"the migrator's bookkeeping tables belong to {', '.join(owners)}: a superuser does not "
+                "write tables another role controls (their triggers or defaults would run as the superuser)",
+                sqlstate="42501", detail="tables: " + ", ".join(r[0] for r in rows) + "; nothing has been changed",
+                hint=f"run crm360 migrate as {owners[0]} (the installing role), or, after checking them, "
+                     f"ALTER TABLE ... OWNER TO a superuser")
 
     def _check_extensions(self, rows, num: int, ver: str) -> None:
         found = {r[0]: r for r in rows}

@@ -5784,18 +5784,23 @@ BEGIN
         v_loads_rel := pg_catalog.to_regclass(format('%I._dlt_loads', v_rel.nspname));
     END IF;
     -- reading a relation must not run another role's code as the caller: views (and their
-    -- functions), materialized views, foreign tables and row-level security policies do
+    -- functions), materialized views, foreign tables and row-level security policies do, and
+    -- so does a column of a type that is not built in (its output function, or a cast its
+    -- owner defined, e.g. to json, runs when the row becomes a payload)
     SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ') INTO v_untrusted
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE (c.oid = p_relation OR c.oid = v_loads_rel
             OR (v_has_id AND c.relnamespace = v_rel.relnamespace AND c.relkind IN ('r', 'p')
                 AND left(c.relname, length(v_rel.relname) + 2) = v_rel.relname || '__'))
        AND NOT pg_catalog.pg_has_role(current_user, c.relowner, 'MEMBER')
-       AND (c.relkind NOT IN ('r', 'p') OR c.relrowsecurity);
+       AND (c.relkind NOT IN ('r', 'p') OR c.relrowsecurity
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                          AND a.atttypid >= 16384));          -- FirstNormalObjectId: not built in
     IF v_untrusted IS NOT NULL THEN
         RAISE EXCEPTION 'reading % would run code of its owner as role %', v_untrusted, current_user
             USING ERRCODE = '42501',
-                  DETAIL = 'a view, materialized or foreign table, or a table with row-level security owned by a role you are not a member of',
+                  DETAIL = 'a view, materialized or foreign table, a table with row-level security, or a table with a column of a type that is not built in, owned by a role you are not a member of',
                   HINT = 'call crm_raw.land_from as the loader login (grant it crm_connector and the source), or land from its plain tables';
     END IF;
     IF v_loads_rel IS NOT NULL AND NOT pg_catalog.has_table_privilege(v_loads_rel, 'SELECT') THEN

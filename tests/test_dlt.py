@@ -104,6 +104,28 @@ def loader(server, db, conn, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def logins_admin(server, db, conn):
+    """An admin LOGIN made as the docs tell a DBA (crm360 user add ... --role admin)."""
+    made, conns = [], []
+
+    def make():
+        login = f"adm_{uuid.uuid4().hex[:8]}"
+        users.add_user(conn, login, "admin", name="Ada Admin", email=f"{login}@ourco.example", password=PASSWORD)
+        made.append(login)
+        c = psycopg.connect(server.dsn(psycopg.conninfo.conninfo_to_dict(db)["dbname"], user=login, password=PASSWORD))
+        conns.append(c)
+        return c
+    try:
+        yield make
+    finally:
+        for c in conns:
+            c.close()
+        for login in made:
+            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(login)))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
+
+
+@pytest.fixture
 def accounts(db):
     """The CRM account and the Zendesk organizations the tickets belong to (file connectors)."""
     ingest_files(db, "salesforce", "Account", [str(FIX / "salesforce" / "Account.csv")])
@@ -338,3 +360,36 @@ def test_elt_schema_must_be_the_loaders_own(conn):
     with pytest.raises(users.CrmError) as e:
         users.add_user(conn, f"x_{uuid.uuid4().hex[:8]}", "reader", name="R", elt_schema="dlt_x")
     assert e.value.sqlstate == "22023"
+
+
+def test_a_loaders_type_never_runs_as_the_admin_who_lands_its_table(loader, conn, logins_admin):
+    """A column of the loader's own type with the loader's cast to json would run the loader's
+    function as whoever calls land_from (an admin): such a table of another role is refused,
+    and the function never runs — observed from what it would have logged."""
+    lc = psycopg.connect(loader.dsn, autocommit=True)
+    try:
+        lc.execute("CREATE TABLE dlt_zendesk.who_ran (who text)")
+        lc.execute("GRANT INSERT ON dlt_zendesk.who_ran TO PUBLIC")
+        lc.execute("CREATE TYPE dlt_zendesk.evil AS ENUM ('x')")
+        lc.execute("""CREATE FUNCTION dlt_zendesk.evil_json(dlt_zendesk.evil) RETURNS json LANGUAGE plpgsql AS $$
+                      BEGIN INSERT INTO dlt_zendesk.who_ran VALUES (current_user); RETURN '"x"'::json; END $$""")
+        lc.execute("CREATE CAST (dlt_zendesk.evil AS json) WITH FUNCTION dlt_zendesk.evil_json(dlt_zendesk.evil)")
+        lc.execute("CREATE TABLE dlt_zendesk.evil_tickets (id bigint, subject text, updated_at timestamptz, "
+                   "tag dlt_zendesk.evil)")
+        lc.execute("INSERT INTO dlt_zendesk.evil_tickets VALUES (1, 's', now(), 'x')")
+        lc.execute("GRANT USAGE ON SCHEMA dlt_zendesk TO PUBLIC")
+        lc.execute("GRANT SELECT ON dlt_zendesk.evil_tickets TO PUBLIC")
+        admin = logins_admin()
+        with pytest.raises(psycopg.Error) as e:
+            admin.execute("SELECT crm_raw.land_from('zendesk', 'tickets', 'dlt_zendesk.evil_tickets'::regclass)")
+        assert sqlstate_of(e) == "42501"
+        admin.rollback()
+        assert lc.execute("SELECT count(*) FROM dlt_zendesk.who_ran").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM crm_raw.connector_sources WHERE source = '*' "
+                            "AND login_role = %s", (loader.login,)).fetchone()[0] == 0
+        # the loader landing its own table runs only its own code, as itself
+        s = lc.execute("SELECT crm_raw.land_from('zendesk', 'tickets', 'dlt_zendesk.evil_tickets'::regclass)").fetchone()[0]
+        assert s["landed"] == 1
+        assert {r[0] for r in lc.execute("SELECT who FROM dlt_zendesk.who_ran")} == {loader.login}
+    finally:
+        lc.close()

@@ -178,3 +178,60 @@ def test_non_superuser_is_refused_before_any_change_then_installs_after_the_boot
                 assert c.execute("SELECT crm.current_actor() IS NOT NULL").fetchone()[0]
             with psycopg.connect(server.dsn(db, user=lonely, password=PASSWORD)) as c:
                 assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'org'").fetchone()[0] == 0
+
+
+TROJAN = """
+CREATE FUNCTION {schema}.format(text, {argtype}) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        EXECUTE pg_catalog.format('ALTER ROLE %I SUPERUSER', {owner});
+    END IF;
+    RETURN pg_catalog.format($1, $2);
+END $f$;
+"""
+
+
+def is_superuser(server, role: str) -> bool:
+    with psycopg.connect(server.dsn("postgres")) as su:
+        return su.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (role,)).fetchone()[0]
+
+
+def test_the_bootstrap_never_calls_what_the_database_owner_planted(server):
+    """The owner of a database (its public schema) plants public.format(text, name) — a closer
+    match than pg_catalog.format(text, VARIADIC "any") — and a schema crm the adopt step would
+    walk, before a superuser runs the printed bootstrap: the superuser's run never calls it."""
+    with owned_databases(server, 1) as (pairs, _):
+        db, role = pairs[0]
+        with psycopg.connect(server.dsn(db, user=role, password=PASSWORD), autocommit=True) as owner:
+            owner.execute("CREATE SCHEMA crm")
+            owner.execute("CREATE FUNCTION crm.bait() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+            for argtype in ("name", "regprocedure", "regclass", "text"):
+                owner.execute(TROJAN.format(schema="public", argtype=argtype, owner=sql.Literal(role).as_string(owner)))
+        run_bootstrap_as_superuser(server, db, role)
+        assert not is_superuser(server, role)
+
+
+def test_migrate_as_a_superuser_never_runs_a_crm_owner_members_code(server):
+    """A member of crm_owner (another database's installer) can create schemas in this one:
+    one named after the superuser would come first in its default search_path. The migrator
+    searches public only, so neither yoyo's tables nor the bootstrap's calls land there."""
+    with owned_databases(server, 2) as (pairs, _):
+        (db1, role1), (db2, role2) = pairs
+        run_bootstrap_as_superuser(server, db1, role1)
+        Migrator(server.dsn(db1, user=role1, password=PASSWORD), **quiet).migrate()
+        run_bootstrap_as_superuser(server, db2, role2)      # role2 is now a member of crm_owner
+        su_name = conninfo_su = psycopg.conninfo.conninfo_to_dict(server.dsn(db1)).get("user", "postgres")
+        with psycopg.connect(server.dsn(db1, user=role2, password=PASSWORD), autocommit=True) as attacker:
+            attacker.execute("SET ROLE crm_owner")
+            attacker.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(su_name)))
+            for argtype in ("name", "regprocedure", "regclass", "text"):
+                attacker.execute(TROJAN.format(schema=sql.Identifier(su_name).as_string(attacker), argtype=argtype,
+                                               owner=sql.Literal(role2).as_string(attacker)))
+        assert conninfo_su
+        # the superuser migrates db1 — refused or not, the attacker gains nothing
+        with contextlib.suppress(MigrationError):
+            Migrator(server.dsn(db1), **quiet).migrate()
+        assert not is_superuser(server, role2)
+        with psycopg.connect(server.dsn(db1)) as su:
+            assert su.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = %s", (su_name,)).fetchone()[0] == 0

@@ -20,12 +20,14 @@ DECLARE
     v_role text;
     v_bad  text;
 BEGIN
+    -- only pg_catalog: nothing a role can create in another schema is ever called here
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOREACH v_role IN ARRAY ARRAY['crm_owner', 'crm_reader', 'crm_writer', 'crm_service', 'crm_connector', 'crm_admin'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_role) THEN
-            EXECUTE format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', v_role);
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', v_role);
         END IF;
     END LOOP;
-    SELECT string_agg(x, ', ') INTO v_bad
+    SELECT pg_catalog.string_agg(x, ', ') INTO v_bad
       FROM pg_catalog.pg_roles r,
            LATERAL (VALUES (CASE WHEN r.rolsuper THEN 'SUPERUSER' END), (CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END),
                            (CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END), (CASE WHEN r.rolcreatedb THEN 'CREATEDB' END),
@@ -45,12 +47,14 @@ DO $bootstrap$
 DECLARE
     v_pair text[];
 BEGIN
+    -- only pg_catalog: nothing a role can create in another schema is ever called here
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOREACH v_pair SLICE 1 IN ARRAY ARRAY[['crm_reader', 'crm_writer'], ['crm_writer', 'crm_service'],
                                           ['crm_writer', 'crm_admin'], ['crm_reader', 'crm_connector'],
                                           ['crm_admin', 'crm_owner']] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
                         WHERE m.roleid = v_pair[1]::regrole AND m.member = v_pair[2]::regrole) THEN
-            EXECUTE format('GRANT %I TO %I', v_pair[1], v_pair[2]);
+            EXECUTE pg_catalog.format('GRANT %I TO %I', v_pair[1], v_pair[2]);
         END IF;
     END LOOP;
 END
@@ -61,14 +65,16 @@ $bootstrap$;
 -- from the superuser bootstrap (`crm360 migrate --print-bootstrap`) needs no ADMIN or grant option.
 DO $bootstrap$
 BEGIN
+    -- only pg_catalog: nothing a role can create in another schema is ever called here
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF NOT (pg_catalog.pg_has_role(current_user, 'crm_owner', 'SET')
             AND pg_catalog.pg_has_role(current_user, 'crm_owner', 'USAGE')) THEN
-        EXECUTE format('GRANT crm_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
+        EXECUTE pg_catalog.format('GRANT crm_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
     END IF;
     IF NOT (pg_catalog.has_database_privilege('crm_owner', current_database(), 'CREATE')
             AND pg_catalog.has_database_privilege('crm_owner', current_database(), 'CONNECT')
             AND pg_catalog.has_database_privilege('crm_owner', current_database(), 'TEMPORARY')) THEN
-        EXECUTE format('GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %I TO crm_owner', current_database());
+        EXECUTE pg_catalog.format('GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %I TO crm_owner', current_database());
     END IF;
 END
 $bootstrap$;
@@ -82,6 +88,8 @@ DO $bootstrap$
 DECLARE
     v_param text;
 BEGIN
+    -- only pg_catalog: nothing a role can create in another schema is ever called here
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOREACH v_param IN ARRAY ARRAY['crm.bulk_apply', 'crm.acl_maintenance', 'crm.purge'] LOOP
         IF NOT pg_catalog.has_parameter_privilege('crm_owner', v_param, 'SET') THEN
             IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
@@ -89,7 +97,7 @@ BEGIN
                     USING ERRCODE = '42501',
                           HINT = 'a superuser runs once: GRANT SET ON PARAMETER crm.bulk_apply, crm.acl_maintenance, crm.purge TO crm_owner';
             END IF;
-            EXECUTE format('GRANT SET ON PARAMETER %s TO crm_owner', v_param);
+            EXECUTE pg_catalog.format('GRANT SET ON PARAMETER %s TO crm_owner', v_param);
         END IF;
     END LOOP;
 END
@@ -98,6 +106,8 @@ $bootstrap$;
 -- COMMENT ON ROLE needs CREATEROLE and ADMIN on the role: only when there is no comment yet.
 DO $bootstrap$
 BEGIN
+    -- only pg_catalog: nothing a role can create in another schema is ever called here
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF pg_catalog.shobj_description('crm_owner'::regrole, 'pg_authid') IS NULL THEN
         COMMENT ON ROLE crm_owner IS 'crm360: owns every crm360 schema, table, view and function (NOLOGIN, not a superuser); the migrator switches to it';
     END IF;

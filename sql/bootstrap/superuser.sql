@@ -6,6 +6,9 @@
 -- second database of the same cluster, run the script printed for that database and its
 -- installing role (the roles part is then a no-op; the extensions are per database).
 BEGIN;
+-- only pg_catalog: a function or table someone planted in public, or in a schema named after
+-- the superuser, is never called or written here
+SET LOCAL search_path = pg_catalog, pg_temp;
 
 DO $bootstrap$
 BEGIN
@@ -42,10 +45,10 @@ DECLARE
     v_table regclass;
 BEGIN
     IF NOT pg_catalog.has_database_privilege({{owner_literal}}, current_database(), 'CREATE') THEN
-        EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), {{owner_literal}});
+        EXECUTE pg_catalog.format('GRANT CREATE ON DATABASE %I TO %I', current_database(), {{owner_literal}});
     END IF;
     IF to_regnamespace('public') IS NOT NULL AND NOT pg_catalog.has_schema_privilege({{owner_literal}}, 'public', 'CREATE') THEN
-        EXECUTE format('GRANT CREATE ON SCHEMA public TO %I', {{owner_literal}});
+        EXECUTE pg_catalog.format('GRANT CREATE ON SCHEMA public TO %I', {{owner_literal}});
     END IF;
     FOR v_table IN
         SELECT c.oid::regclass
@@ -55,7 +58,7 @@ BEGIN
                          to_regclass('public._crm360_checksums'))
            AND NOT pg_catalog.pg_has_role({{owner_literal}}, c.relowner, 'USAGE')
     LOOP
-        EXECUTE format('ALTER TABLE %s OWNER TO %I', v_table, {{owner_literal}});
+        EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', v_table, {{owner_literal}});
     END LOOP;
 END
 $bootstrap$;
