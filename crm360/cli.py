@@ -581,8 +581,9 @@ class Phases:
 
     KEEP = 6
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, unit: str = "records"):
         self.enabled = enabled
+        self.unit = unit
         self._p = None
         self._task = None
 
@@ -618,7 +619,7 @@ class Phases:
             return
         self._p.advance(self._task, n)
         done = int(self._p.tasks[-1].completed)
-        self._p.update(self._task, count=f"{done:,} records")
+        self._p.update(self._task, count=f"{done:,} {self.unit}")
 
     def _finish(self) -> None:
         if self._p is not None and self._task is not None:
@@ -1028,6 +1029,182 @@ def user_list(as_json, dsn):
     console.print(t)
     if not rows:
         console.print("no login role is a member of a crm role yet: crm360 user add LOGIN --role reader --name NAME")
+
+
+# --------------------------------------------------------------------------- embed, mcp, search
+@cli.command()
+@click.option("--provider", type=click.Choice(["wordllama", "openai"]), default="wordllama", show_default=True,
+              help="wordllama: offline, 256-d, weights in the wheel; openai: an OpenAI-compatible HTTP endpoint")
+@click.option("--base-url", default=None, metavar="URL", envvar="OPENAI_BASE_URL", show_envvar=True,
+              help="--provider openai: the API base, e.g. https://api.openai.com/v1 (POST URL/embeddings)")
+@click.option("--model", default=None, metavar="NAME",
+              help="--provider openai: the model (default text-embedding-3-small)")
+@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 10000),
+              help="chunks per provider call and per transaction")
+@click.option("--timeout", default=60.0, show_default=True, help="--provider openai: seconds per HTTP request")
+@click.option("--json", "as_json", is_flag=True, help="print the run summary as JSON")
+@dsn_option
+@handle_errors
+def embed(provider, base_url, model, batch, timeout, as_json, dsn):
+    """Embed every text chunk that has no embedding for the provider's model yet
+    (crm_private.chunks_to_embed -> provider -> crm_private.store_embeddings), BATCH at a time.
+    Incremental: a second run embeds 0. The model name is recorded per chunk."""
+    import json as json_mod
+
+    from crm360 import embeddings
+    from crm360.db import connect
+
+    if provider == "wordllama" and (base_url and not click.get_current_context().get_parameter_source(
+            "base_url").name == "ENVIRONMENT"):
+        raise click.UsageError("--base-url is for --provider openai")
+    prov = embeddings.get_provider(provider, base_url=base_url if provider == "openai" else None,
+                                   model=model, timeout=timeout)
+    with connect(resolve_dsn(dsn), autocommit=True) as conn, \
+            _phases(not as_json and sys.stderr.isatty()) as ph:
+        ph.unit = "chunks"
+        ph.phase(f"embed with {prov.model}")
+        summary = embeddings.embed_pending(conn, prov, batch=batch, on_progress=ph.advance)
+    if as_json:
+        click.echo(json_mod.dumps(summary, indent=2))
+    elif summary["embedded"] == 0:
+        click.echo(f"nothing to embed: every chunk already has a {summary['model']} embedding")
+    else:
+        click.echo(f"embedded {summary['embedded']:,} chunk(s) with {summary['model']} "
+                   f"({summary['dim']}-d) in {summary['seconds']:.1f} s "
+                   f"({summary['chunks_per_second']:,.0f} chunks/s, {summary['batches']} batch(es))")
+
+
+@cli.command("mcp")
+@click.option("--as", "as_user", default=None, metavar="USER",
+              help="answer as this CRM user (id or email): SET LOCAL ROLE crm_service + crm.act_as in each "
+                   "transaction; without it, as the DSN's login role")
+@click.option("--account", default=None, metavar="NAME_OR_ID",
+              help="the account the session starts on (the switch_account tool changes it)")
+@dsn_option
+@handle_errors
+def mcp_cmd(as_user, account, dsn):
+    """Serve the Account assistant's tools over MCP (stdio) for an AI client: resolve_account,
+    switch_account, get_account_summary, search_in_account, recent_activity, timeline — read-only,
+    scoped to one account per session, with the identity of the connecting user.
+    See docs/assistant.md for the client configuration."""
+    try:
+        import mcp  # noqa: F401
+    except ImportError as e:
+        raise CrmError("crm360 mcp needs the MCP SDK, which is not installed",
+                       hint="pip install 'crm360[mcp]'") from e
+    from crm360 import assistant
+
+    assistant.serve(resolve_dsn(dsn, quiet=True), as_user=as_user, account=account)
+
+
+def _clip(text, width: int) -> str:
+    t = " ".join(str(text or "").split())
+    return t if len(t) <= width else t[: max(0, width - 1)] + "…"
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--account", default=None, metavar="NAME_OR_ID",
+              help="search only this account's subgraph (crm.search_in_account, hybrid when embeddings exist)")
+@click.option("--type", "types", multiple=True, metavar="TYPE",
+              help="without --account: only these node types (repeatable), e.g. --type ticket")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--as", "as_user", default=None, metavar="USER",
+              help="search as this CRM user (id or email): SET LOCAL ROLE crm_service + crm.act_as")
+@click.option("--json", "as_json", is_flag=True, help="print JSON (for scripts) instead of a table")
+@dsn_option
+@handle_errors
+def search(query, account, types, limit, as_user, as_json, dsn):
+    """Search accounts, contacts, deals, tickets and notes (crm.search), or within one account
+    (--account: crm.search_in_account, text + vector when the chunks have embeddings of the
+    default model). Only what the caller (or --as USER) may see."""
+    import json as json_mod
+
+    from crm360 import account360, embeddings
+    from crm360.db import connect
+
+    if account and types:
+        raise click.UsageError("--type is for the search across accounts (without --account)")
+    mode = "text"
+    match = None
+    with connect(resolve_dsn(dsn)) as conn, conn.transaction():
+        if as_user:
+            account360.act_as(conn, as_user)
+        if account:
+            try:
+                match = account360.resolve(conn, account)
+            except account360.Ambiguous as e:
+                if as_json:
+                    fail(CrmError(f"{len(e.candidates)} accounts match {account!r}", sqlstate="21000",
+                                  hint="give the account id or CRM id of one of the candidates", exit_code=2,
+                                  extra={"candidates": e.candidates}), True)
+                account360.render_candidates(err_console, e)
+                sys.exit(2)
+            emb = None
+            prov = embeddings.default_provider() if embeddings.wordllama_available() else None
+            if prov is not None and embeddings.account_has_embeddings(conn, prov.model, match["account_id"]):
+                from pgvector.psycopg import register_vector_info
+                from psycopg.types import TypeInfo
+
+                register_vector_info(conn, TypeInfo.fetch(conn, "extensions.vector"))
+                import numpy as np
+
+                emb = np.asarray(prov.embed([query])[0], dtype=np.float32)
+                mode = f"hybrid ({prov.model})"
+            cur = conn.execute("SELECT * FROM crm.search_in_account(%s, %s, %s, %s)",
+                               (match["account_id"], query, emb, limit))
+        else:
+            cur = conn.execute("SELECT * FROM crm.search(%s, %s, %s)", (query, list(types) or None, limit))
+        cols = [d.name for d in cur.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    for r in rows:
+        r.pop("embedding", None)
+    if as_json:
+        out = {"query": query, "mode": mode, "results": rows}
+        if match:
+            out["account"] = {k: match[k] for k in ("account_id", "name", "domain", "crm_id")}
+        click.echo(json_mod.dumps(out, indent=2, default=str))
+        return
+    _print_search(query, rows, match, mode)
+
+
+def _print_search(query: str, rows: list[dict], match: dict | None, mode: str) -> None:
+    """One block per hit, fitting 80 columns: kind · title · when, then a snippet line and the
+    citation (source record)."""
+    where = f" in {match['name']}" if match else ""
+    if not rows:
+        click.echo(f"no results for {query!r}{where}")
+        return
+    console.print(f"[bold]{len(rows)} result(s) for {query!r}{where}[/bold] ({mode})", highlight=False)
+    width = min(console.width or 80, 100)
+
+    def pick(r, *names):
+        for n in names:
+            if r.get(n) not in (None, ""):
+                return r[n]
+        return None
+
+    for i, r in enumerate(rows, 1):
+        kind = pick(r, "kind", "node_type", "type") or ""
+        title = pick(r, "title", "label", "name", "subject") or ""
+        when = pick(r, "occurred_at", "updated_at")
+        score = pick(r, "score", "rank")
+        head = f"{i:>2}. [{kind}] " if kind else f"{i:>2}. "
+        tail = (f"  {str(when)[:10]}" if when else "") + (f"  {float(score):.2f}" if score is not None else "")
+        console.print(head + _clip(title, max(10, width - len(head) - len(tail))) + tail,
+                      markup=False, highlight=False)
+        body = pick(r, "snippet", "headline", "body", "summary", "text")
+        if body:
+            console.print("    " + _clip(body, width - 4), markup=False, highlight=False)
+        src = pick(r, "source")
+        rec = pick(r, "source_record", "external_id")
+        acct = pick(r, "account_name")
+        ref = " · ".join(x for x in (
+            str(acct) if acct and not match else None,
+            f"{src} {rec}" if src or rec else None,
+            f"node {pick(r, 'node_id', 'id')}" if pick(r, "node_id", "id") else None) if x)
+        if ref:
+            console.print("    " + _clip(ref, width - 4), style="dim", markup=False, highlight=False)
 
 
 def main():
