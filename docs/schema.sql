@@ -1545,6 +1545,90 @@ BEGIN
     RETURN false;
 END;
 $$;
+CREATE FUNCTION crm.search(p_query text, p_types text[] DEFAULT NULL::text[], p_limit integer DEFAULT 20) RETURNS TABLE(node_id uuid, node_type text, label text, account_id uuid, account_name text, score numeric, matched text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT s.node_id, s.node_type, s.label, s.account_id, s.account_name, s.score, s.matched
+      FROM crm_private.search_nodes(p_query, p_types, p_limit, current_user) s
+$$;
+CREATE FUNCTION crm.search_in_account(p_account_id uuid, p_query text, p_query_embedding extensions.vector DEFAULT NULL::extensions.vector, p_limit integer DEFAULT 10) RETURNS TABLE(chunk_id bigint, node_id uuid, event_id uuid, kind text, title text, snippet text, occurred_at timestamp with time zone, source text, source_record text, score double precision, branches text[])
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_id   uuid;
+    v_q    text := btrim(coalesce(p_query, ''));
+    v_fold text;
+    v_tsq  tsquery;
+    v_k    integer;
+    v_dims integer;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
+        RAISE EXCEPTION 'p_limit must be between 1 and 100, got %', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = 'CR044', HINT = 'the default is 10';
+    END IF;
+    IF v_q = '' AND p_query_embedding IS NULL THEN
+        RAISE EXCEPTION 'the search text must not be blank without a query embedding' USING ERRCODE = 'CR044',
+            HINT = 'pass words to search for, or an embedding of the question';
+    END IF;
+    v_id := crm_private.resolve_account_id(p_account_id);
+    v_k := 2 * p_limit;
+    v_fold := crm_private.search_fold(v_q);
+    IF v_q <> '' THEN
+        v_tsq := websearch_to_tsquery('english'::regconfig, v_q) || websearch_to_tsquery('simple'::regconfig, v_q);
+    END IF;
+    v_dims := extensions.vector_dims(p_query_embedding);
+    RETURN QUERY
+    WITH acct AS MATERIALIZED (
+        -- the account's chunks the caller may see (index chunks_account, then the policy)
+        SELECT c.id, c.node_id, c.event_id, c.kind, c.title, c.body, c.occurred_at, c.source, c.source_record,
+               c.tsv, c.embedding
+          FROM crm.chunks c
+         WHERE c.account_id = v_id
+    ), fts AS (
+        SELECT a.id, row_number() OVER (ORDER BY extensions_rank DESC, a.occurred_at DESC NULLS LAST, a.id) AS rk
+          FROM (SELECT a.*, ts_rank_cd(a.tsv, v_tsq) AS extensions_rank FROM acct a
+                 WHERE v_tsq IS NOT NULL AND a.tsv @@ v_tsq) a
+         ORDER BY rk LIMIT v_k
+    ), trgm AS (
+        SELECT t.id, row_number() OVER (ORDER BY t.sim DESC, t.occurred_at DESC NULLS LAST, t.id) AS rk
+          FROM (SELECT a.id, a.occurred_at,
+                       extensions.word_similarity(v_fold, crm_private.search_fold(coalesce(a.title, '') || ' ' || a.body)) AS sim
+                  FROM acct a WHERE v_fold <> '') t
+         WHERE t.sim >= 0.3
+         ORDER BY rk LIMIT v_k
+    ), vec AS (
+        SELECT a.id, row_number() OVER (ORDER BY a.embedding OPERATOR(extensions.<=>) p_query_embedding,
+                                                 a.occurred_at DESC NULLS LAST, a.id) AS rk
+          FROM acct a
+         WHERE p_query_embedding IS NOT NULL AND a.embedding IS NOT NULL
+           AND extensions.vector_dims(a.embedding) = v_dims
+         ORDER BY rk LIMIT v_k
+    ), fused AS (
+        SELECT b.id, sum(1.0::double precision / (60 + b.rk)) AS score,
+               array_agg(b.branch ORDER BY b.branch) AS branches
+          FROM (SELECT f.id, f.rk, 'fts'::text AS branch FROM fts f
+                UNION ALL SELECT t.id, t.rk, 'trigram' FROM trgm t
+                UNION ALL SELECT v.id, v.rk, 'vector' FROM vec v) b
+         GROUP BY b.id
+    ), top AS (
+        SELECT f.id, f.score, f.branches, a.occurred_at
+          FROM fused f JOIN acct a ON a.id = f.id
+         ORDER BY f.score DESC, a.occurred_at DESC NULLS LAST, f.id
+         LIMIT p_limit
+    )
+    SELECT a.id, a.node_id, a.event_id, a.kind, a.title,
+           CASE WHEN v_tsq IS NOT NULL
+                THEN ts_headline('english'::regconfig, a.body, v_tsq,
+                                 'StartSel=**, StopSel=**, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "')
+                ELSE left(a.body, 240) END,
+           a.occurred_at, a.source, a.source_record, t.score, t.branches
+      FROM top t JOIN acct a ON a.id = t.id
+     ORDER BY t.score DESC, t.occurred_at DESC NULLS LAST, t.id;
+END;
+$$;
 CREATE FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2373,6 +2457,97 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
                     AND (((n.acl IS NULL OR n.acl && crm_private.actor_principals())
                           AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
                          OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
+$$;
+CREATE FUNCTION crm_private.chunk_text(p_text text, p_size integer DEFAULT 800, p_overlap integer DEFAULT 100) RETURNS TABLE(chunk_no integer, body text)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_text text := btrim(p_text, E' \t\r\n');
+    v_len  integer;
+    v_pos  integer := 1;
+    v_win  text;
+    v_half text;
+    v_cut  integer;
+    v_p    integer;
+    v_next integer;
+    v_no   integer := 0;
+BEGIN
+    IF p_size IS NULL OR p_size < 50 OR p_overlap IS NULL OR p_overlap < 0 OR p_overlap >= p_size / 2 THEN
+        RAISE EXCEPTION 'chunk size must be >= 50 and overlap in 0..size/2, got % and %', p_size, p_overlap
+            USING ERRCODE = 'CR044', HINT = 'the defaults are 800 and 100';
+    END IF;
+    IF v_text IS NULL OR v_text = '' THEN
+        RETURN;
+    END IF;
+    v_len := length(v_text);
+    LOOP
+        IF v_len - v_pos + 1 <= p_size THEN
+            chunk_no := v_no + 1;
+            body := btrim(substr(v_text, v_pos), E' \t\r\n');
+            IF body <> '' THEN
+                RETURN NEXT;
+            END IF;
+            RETURN;
+        END IF;
+        v_win := substr(v_text, v_pos, p_size);
+        -- search the second half of the window, backwards (reversed text, reversed pattern)
+        v_half := reverse(substr(v_win, p_size / 2 + 1));
+        v_p := regexp_instr(v_half, '\s[.!?]|\n');
+        IF v_p = 0 THEN
+            v_p := regexp_instr(v_half, '\s');
+        END IF;
+        IF v_p = 0 THEN
+            v_cut := p_size;                            -- no boundary: hard cut
+        ELSE
+            v_cut := p_size - v_p;                      -- up to the boundary character (exclusive)
+        END IF;
+        body := btrim(substr(v_text, v_pos, v_cut), E' \t\r\n');
+        IF body <> '' THEN
+            v_no := v_no + 1;
+            chunk_no := v_no;
+            RETURN NEXT;
+        END IF;
+        -- next start: p_overlap before the cut, then forward to the next word start
+        v_next := v_pos + v_cut - p_overlap;
+        v_p := regexp_instr(substr(v_text, v_next, p_overlap), '\s\S');
+        IF v_p > 0 THEN
+            v_next := v_next + v_p;
+        END IF;
+        v_pos := greatest(v_next, v_pos + 1);
+    END LOOP;
+END;
+$$;
+CREATE FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) RETURNS TABLE(chunk_id bigint, body text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    IF p_model IS NULL OR btrim(p_model) = '' THEN
+        RAISE EXCEPTION 'the embedding model must not be blank' USING ERRCODE = 'CR044',
+            HINT = 'pass the model name the embeddings are stored under, e.g. ''bge-small-en-v1.5''';
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
+        RAISE EXCEPTION 'p_limit must be between 1 and 10000, got %', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = 'CR044', HINT = 'ask again for the next batch';
+    END IF;
+    RETURN QUERY
+        SELECT k.id, k.title_body FROM (
+            SELECT c.id, CASE WHEN c.title IS NOT NULL AND c.chunk_no = 1 THEN c.title || E'\n\n' || c.body
+                              ELSE c.body END AS title_body
+              FROM crm.chunks c
+             WHERE c.embedding IS NULL
+            UNION ALL
+            SELECT c.id, CASE WHEN c.title IS NOT NULL AND c.chunk_no = 1 THEN c.title || E'\n\n' || c.body
+                              ELSE c.body END
+              FROM crm.chunks c
+             WHERE c.embedding IS NOT NULL AND c.embedding_model <> p_model) k
+         ORDER BY k.id
+         LIMIT p_limit;
+END;
 $$;
 CREATE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) RETURNS TABLE(missing text, bad text, rule_ok boolean)
     LANGUAGE sql IMMUTABLE
@@ -4099,6 +4274,7 @@ DECLARE
     v_removed bigint[];
     v_changed text[] := '{}';
     v_owners  boolean := false;
+    v_touched uuid[] := '{}';
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -4157,6 +4333,12 @@ BEGIN
             END CASE;
             SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
             applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
+            -- what may carry search text (tickets, and the events of activities/comments)
+            IF v_c.applied > 0 THEN
+                v_touched := v_touched || ARRAY(SELECT s.node_id FROM pg_temp.rc_stage s
+                                                 WHERE s.ok AND s.node_id IS NOT NULL
+                                                   AND (s.node_type = 'ticket' OR s.kind = 'activity'));
+            END IF;
         END IF;
         IF v_so.full_refresh AND v_so.object IN ('contracts', 'invoices') THEN
             PERFORM crm_private.rc_prepare();
@@ -4175,6 +4357,10 @@ BEGIN
     -- the owners of accounts in their per-owner teams (crm_raw.ownership_mapping)
     IF v_owners THEN
         PERFORM crm_private.sync_owner_teams();
+    END IF;
+    -- search chunks of the texts that arrived or changed (incremental; docs/search.md)
+    IF cardinality(v_touched) > 0 THEN
+        PERFORM crm_private.refresh_chunks(v_touched);
     END IF;
     -- the read models fed by what was applied are stale until refreshed
     IF cardinality(v_changed) > 0 THEN
@@ -4505,6 +4691,115 @@ BEGIN
     RETURN v_n;
 END;
 $_$;
+CREATE FUNCTION crm_private.refresh_chunks(p_node_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_all boolean := p_node_ids IS NULL;
+    v_n   integer := 0;
+    v_k   integer;
+BEGIN
+    IF NOT v_all AND cardinality(p_node_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- the source texts in scope, one row per origin (a CTE per statement would be evaluated
+    -- twice; an array of composite rows is private to this call, unlike a temp table)
+    WITH src AS (
+        -- (1) ticket descriptions
+        SELECT 'description/' || n.id AS origin, n.id AS node_id, NULL::uuid AS event_id, NULL::uuid AS artifact_id,
+               'ticket_description'::text AS kind, n.label AS title, n.properties ->> 'description' AS text,
+               coalesce(CASE WHEN pg_input_is_valid(n.properties ->> 'created_at', 'timestamptz')
+                             THEN (n.properties ->> 'created_at')::timestamptz END, n.created_at) AS occurred_at,
+               coalesce(n.external_source, 'crm360') AS source, n.external_id AS source_record,
+               (SELECT e.target_id FROM crm.edges e JOIN crm.nodes o ON o.id = e.target_id AND o.node_type = 'org'
+                 WHERE e.source_id = n.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+                   AND e.effective_to IS NULL
+                 ORDER BY e.created_at DESC LIMIT 1) AS account_id
+          FROM crm.nodes n
+         WHERE n.node_type = 'ticket' AND n.archived_at IS NULL
+           AND btrim(coalesce(n.properties ->> 'description', '')) <> ''
+           AND (v_all OR n.id = ANY (p_node_ids))
+        UNION ALL
+        -- (2) artifact bodies: on an event (visible with the event) or on a node
+        SELECT 'artifact/' || a.id, coalesce(ev.subject_id, ev.account_id, a.node_id, ev.any_id), a.event_id, a.id,
+               CASE a.artifact_type
+                    WHEN 'ticket_comment' THEN 'ticket_comment' WHEN 'ticket_body' THEN 'ticket_description'
+                    WHEN 'meeting_notes' THEN 'meeting_note' WHEN 'call_notes' THEN 'call_note'
+                    WHEN 'email_body' THEN 'email'
+                    ELSE CASE ev.event_type WHEN 'ticket_comment' THEN 'ticket_comment' WHEN 'meeting' THEN 'meeting_note'
+                                            WHEN 'phone_call' THEN 'call_note' WHEN 'email' THEN 'email'
+                                            ELSE 'note' END END,
+               coalesce(a.title, ev.summary), a.body,
+               coalesce(ev.occurred_at, a.created_at),
+               coalesce(ev.external_source, ev.actor_system, 'crm360'), ev.external_id,
+               coalesce(ev.account_id,
+                        (SELECT CASE WHEN o.node_type = 'org' THEN o.id END FROM crm.nodes o
+                          WHERE o.id = coalesce(ev.subject_id, a.node_id)),
+                        (SELECT e.target_id FROM crm.edges e JOIN crm.nodes o ON o.id = e.target_id AND o.node_type = 'org'
+                          WHERE e.source_id = coalesce(ev.subject_id, a.node_id) AND e.edge_type = 'owned_by'
+                            AND e.archived_at IS NULL AND e.effective_to IS NULL
+                          ORDER BY e.created_at DESC LIMIT 1))
+          FROM crm.artifacts a
+          LEFT JOIN LATERAL (
+              SELECT e.event_type, e.summary, e.occurred_at, e.external_source, e.external_id, e.actor_system,
+                     (SELECT p.node_id FROM crm.event_participants p
+                       WHERE p.event_id = e.id AND p.role = 'subject' ORDER BY p.node_id LIMIT 1) AS subject_id,
+                     (SELECT p.node_id FROM crm.event_participants p JOIN crm.nodes o ON o.id = p.node_id
+                       WHERE p.event_id = e.id AND p.role = 'account' AND o.node_type = 'org'
+                       ORDER BY p.node_id LIMIT 1) AS account_id,
+                     (SELECT p.node_id FROM crm.event_participants p
+                       WHERE p.event_id = e.id ORDER BY p.node_id LIMIT 1) AS any_id
+                FROM crm.events e WHERE e.id = a.event_id) ev ON a.event_id IS NOT NULL
+         WHERE a.archived_at IS NULL AND btrim(coalesce(a.body, '')) <> ''
+           AND (v_all OR a.node_id = ANY (p_node_ids) OR a.event_id = ANY (p_node_ids)
+                OR a.event_id IN (SELECT p.event_id FROM crm.event_participants p
+                                   WHERE p.node_id = ANY (p_node_ids) AND p.role = 'subject'))
+    ), cut AS (
+        SELECT s.origin, s.node_id, s.event_id, s.artifact_id, s.kind, s.title, s.occurred_at, s.source,
+               s.source_record, s.account_id, c.chunk_no, c.body,
+               encode(sha256(convert_to(s.kind || E'\x1f' || coalesce(s.title, '') || E'\x1f' || c.body, 'UTF8')), 'hex') AS h
+          FROM src s
+         CROSS JOIN LATERAL crm_private.chunk_text(s.text) c
+         WHERE s.node_id IS NOT NULL
+    ), gone AS (
+        -- chunks in scope whose (origin, chunk_no) is no longer produced
+        DELETE FROM crm.chunks k
+         WHERE (v_all OR k.node_id = ANY (p_node_ids) OR k.event_id = ANY (p_node_ids)
+                OR k.origin IN (SELECT c.origin FROM cut c)
+                OR k.event_id IN (SELECT p.event_id FROM crm.event_participants p
+                                   WHERE p.node_id = ANY (p_node_ids) AND p.role = 'subject'))
+           AND NOT EXISTS (SELECT 1 FROM cut c WHERE c.origin = k.origin AND c.chunk_no = k.chunk_no)
+        RETURNING 1
+    ), up AS (
+        INSERT INTO crm.chunks AS k (account_id, node_id, event_id, artifact_id, origin, kind, title, body, chunk_no,
+                                     occurred_at, source, source_record, content_hash)
+        SELECT c.account_id, c.node_id, c.event_id, c.artifact_id, c.origin, c.kind, c.title, c.body, c.chunk_no,
+               c.occurred_at, c.source, c.source_record, c.h
+          FROM cut c
+        ON CONFLICT (origin, chunk_no) DO UPDATE
+           SET account_id = excluded.account_id, node_id = excluded.node_id, event_id = excluded.event_id,
+               artifact_id = excluded.artifact_id, kind = excluded.kind, title = excluded.title,
+               body = excluded.body, occurred_at = excluded.occurred_at, source = excluded.source,
+               source_record = excluded.source_record, content_hash = excluded.content_hash,
+               embedding = CASE WHEN k.content_hash = excluded.content_hash THEN k.embedding END,
+               embedding_model = CASE WHEN k.content_hash = excluded.content_hash THEN k.embedding_model END,
+               updated_at = CASE WHEN k.content_hash = excluded.content_hash THEN k.updated_at ELSE now() END
+         WHERE (k.account_id, k.node_id, k.event_id, k.artifact_id, k.kind, k.title, k.occurred_at, k.source,
+                k.source_record, k.content_hash)
+               IS DISTINCT FROM
+               (excluded.account_id, excluded.node_id, excluded.event_id, excluded.artifact_id, excluded.kind,
+                excluded.title, excluded.occurred_at, excluded.source, excluded.source_record, excluded.content_hash)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;
+    v_n := v_n + v_k;
+    RETURN v_n;
+END;
+$$;
 CREATE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4682,6 +4977,131 @@ CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
              ELSE NULL
            END
 $$;
+CREATE FUNCTION crm_private.search_fold(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN lower(replace(replace(replace(replace(replace(translate(p_text, 'ÀÁÂÃÄÅàáâãäåĀāĂăĄąÇçĆćĈĉĊċČčĎďĐđÈÉÊËèéêëĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħÌÍÎÏìíîïĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłÑñŃńŅņŇňÒÓÔÕÖØòóôõöøŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųŴŵÝýÿŶŷŸŹźŻżŽžðÐþÞ'::text, 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzzddtt'::text), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'Æ'::text, 'ae'::text), 'œ'::text, 'oe'::text), 'Œ'::text, 'oe'::text));
+CREATE FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) RETURNS TABLE(node_id uuid, node_type text, label text, account_id uuid, account_name text, score numeric, matched text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_q      text := btrim(p_query);
+    v_fold   text;
+    v_lower  text;
+    v_domain text;
+    v_uuid   uuid;
+    v_types  text[];
+    v_bad    text;
+    v_admin  boolean := crm_private.role_is_admin(p_role);
+    v_princ  uuid[];
+    v_grants jsonb;
+BEGIN
+    IF v_q IS NULL OR v_q = '' THEN
+        RAISE EXCEPTION 'the search text must not be blank' USING ERRCODE = 'CR044',
+            HINT = 'search by name, email, domain, CRM id, opportunity code or ticket id';
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
+        RAISE EXCEPTION 'p_limit must be between 1 and 100, got %', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = 'CR044', HINT = 'the default is 20';
+    END IF;
+    -- types: the seed's names (account, contact, opportunity, ticket) or crm360's node types
+    SELECT string_agg(coalesce(t, 'NULL'), ', ') INTO v_bad
+      FROM unnest(p_types) t
+     WHERE t IS NULL OR t NOT IN ('account', 'org', 'contact', 'person', 'opportunity', 'ticket');
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown search type(s): %', v_bad USING ERRCODE = 'CR044',
+            HINT = 'types: account (org), contact (person), opportunity, ticket';
+    END IF;
+    SELECT coalesce(array_agg(DISTINCT CASE t WHEN 'account' THEN 'org' WHEN 'contact' THEN 'person' ELSE t END),
+                    '{org,person,opportunity,ticket}')
+      INTO v_types FROM unnest(p_types) t;
+    IF NOT v_admin THEN
+        v_princ := crm_private.caller_principals(p_role);
+        v_grants := crm_private.grants_of(v_princ);
+    END IF;
+    v_fold := crm_private.search_fold(v_q);
+    v_lower := lower(v_q);
+    -- a domain: from an email address, a URL or the text itself
+    v_domain := CASE WHEN v_lower LIKE '%@%' THEN split_part(v_lower, '@', 2) ELSE v_lower END;
+    v_domain := regexp_replace(v_domain, '^[a-z][a-z0-9+.-]*://', '');
+    v_domain := regexp_replace(split_part(split_part(v_domain, '/', 1), ':', 1), '^www\.', '');
+    IF v_domain !~ '^[a-z0-9-]+(\.[a-z0-9-]+)+$' THEN
+        v_domain := NULL;
+    END IF;
+    IF pg_input_is_valid(v_q, 'uuid') THEN
+        v_uuid := v_q::uuid;
+    END IF;
+    RETURN QUERY
+    WITH cand AS (
+        -- each branch is one index probe; the literal node_type lists let the partial indexes apply
+        SELECT n.id, 1.0::numeric AS score, 'id'::text AS why
+          FROM crm.nodes n WHERE n.id = v_uuid
+        UNION ALL
+        SELECT n.id, 1.0, CASE WHEN n.node_type = 'ticket' THEN 'ticket_id' ELSE 'crm_id' END
+          FROM crm.nodes n
+         WHERE n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.external_id = ANY (ARRAY[v_q, ltrim(v_q, '#')])
+        UNION ALL
+        SELECT n.id, 1.0, 'code'
+          FROM crm.nodes n WHERE n.properties @> jsonb_build_object('code', upper(v_q))
+        UNION ALL
+        SELECT n.id, 0.95, 'exact_name'
+          FROM crm.nodes n
+         WHERE n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
+           AND crm_private.search_fold(n.label) = v_fold
+        UNION ALL
+        SELECT n.id, 0.95, 'email'
+          FROM crm.nodes n WHERE n.properties @> jsonb_build_object('email', v_lower)
+        UNION ALL
+        SELECT n.id, 0.9, 'domain'
+          FROM crm.nodes n WHERE v_domain IS NOT NULL AND n.properties @> jsonb_build_object('domain', v_domain)
+        UNION ALL
+        SELECT n.id,
+               round(0.85 * greatest(extensions.similarity(crm_private.search_fold(n.label), v_fold),
+                                     extensions.word_similarity(v_fold, crm_private.search_fold(n.label)))::numeric, 3),
+               'similar_name'
+          FROM crm.nodes n
+         WHERE n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
+           AND (crm_private.search_fold(n.label) OPERATOR(extensions.%) v_fold
+                OR v_fold OPERATOR(extensions.<%) crm_private.search_fold(n.label))
+        UNION ALL
+        SELECT n.id,
+               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
+                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
+               'similar_email'
+          FROM crm.nodes n
+         WHERE n.node_type = 'person' AND n.archived_at IS NULL
+           AND (lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
+                OR v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email'))
+    ), best AS (
+        SELECT DISTINCT ON (c.id) c.id, c.score, c.why FROM cand c ORDER BY c.id, c.score DESC, c.why
+    ), vis AS (
+        -- the explicit visibility filter (the nodes policy's rules for p_role), on candidates only
+        SELECT n.id, n.node_type, n.label, b.score, b.why
+          FROM best b JOIN crm.nodes n ON n.id = b.id
+         WHERE n.node_type = ANY (v_types) AND n.archived_at IS NULL
+           AND (v_admin OR n.acl IS NULL OR n.acl && v_princ
+                OR (v_grants <> '[]'::jsonb AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl)))
+    )
+    SELECT v.id, v.node_type, v.label, acc.id, acc.label, v.score, v.why
+      FROM vis v
+      LEFT JOIN LATERAL (
+          SELECT o.id, o.label FROM crm.nodes o
+           WHERE o.id = CASE WHEN v.node_type = 'org' THEN v.id ELSE
+                            (SELECT e.target_id FROM crm.edges e JOIN crm.nodes t ON t.id = e.target_id AND t.node_type = 'org'
+                              WHERE e.source_id = v.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
+                                AND e.effective_to IS NULL
+                              ORDER BY e.created_at DESC LIMIT 1) END
+             AND (v_admin OR o.acl IS NULL OR o.acl && v_princ
+                  OR (v_grants <> '[]'::jsonb AND crm_private.node_grant_match(v_grants, 'read', o.node_type, o.attrs, o.acl)))
+      ) acc ON true
+     ORDER BY v.score DESC, v.label, v.id
+     LIMIT p_limit;
+END;
+$_$;
 CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) RETURNS TABLE(source text, object text, freshness_group text, last_success_at timestamp with time zone, last_attempt_at timestamp with time zone, last_run_status text, status text, last_error text, rows_received bigint, rows_applied bigint, rows_rejected bigint, expected_interval interval, overdue boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4760,6 +5180,40 @@ BEGIN
         RETURN v_all;
     END IF;
     RETURN v_some;
+END;
+$$;
+CREATE FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    IF p_model IS NULL OR btrim(p_model) = '' THEN
+        RAISE EXCEPTION 'the embedding model must not be blank' USING ERRCODE = 'CR044',
+            HINT = 'the same model name as passed to crm_private.chunks_to_embed';
+    END IF;
+    IF p_chunk_ids IS NULL OR p_embeddings IS NULL
+       OR cardinality(p_chunk_ids) <> cardinality(p_embeddings)
+       OR array_position(p_chunk_ids, NULL) IS NOT NULL OR array_position(p_embeddings, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'p_chunk_ids and p_embeddings must be arrays of the same length without NULLs'
+            USING ERRCODE = 'CR044', HINT = 'p_embeddings[i] is the embedding of chunk p_chunk_ids[i]';
+    END IF;
+    IF (SELECT count(DISTINCT extensions.vector_dims(v)) FROM unnest(p_embeddings) v) > 1 THEN
+        RAISE EXCEPTION 'the embeddings of one call must have the same dimension'
+            USING ERRCODE = 'CR044', HINT = 'one model gives one dimension';
+    END IF;
+    IF (SELECT count(DISTINCT i) FROM unnest(p_chunk_ids) i) <> cardinality(p_chunk_ids) THEN
+        RAISE EXCEPTION 'a chunk id appears twice' USING ERRCODE = 'CR044', HINT = 'one embedding per chunk';
+    END IF;
+    UPDATE crm.chunks c SET embedding = x.v, embedding_model = p_model
+      FROM unnest(p_chunk_ids, p_embeddings) AS x(id, v)
+     WHERE c.id = x.id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
 END;
 $$;
 CREATE FUNCTION crm_private.sync_owner_teams() RETURNS TABLE(added integer, ended integer)
@@ -6384,6 +6838,41 @@ CREATE TABLE crm.assertion_types (
     CONSTRAINT assertion_types_claim_properties_check CHECK ((jsonb_typeof(claim_properties) = 'object'::text))
 );
 ALTER TABLE ONLY crm.assertion_types FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.chunks (
+    id bigint NOT NULL,
+    account_id uuid,
+    node_id uuid NOT NULL,
+    event_id uuid,
+    artifact_id uuid,
+    origin text NOT NULL,
+    kind text NOT NULL,
+    title text,
+    body text NOT NULL,
+    chunk_no integer NOT NULL,
+    occurred_at timestamp with time zone,
+    source text NOT NULL,
+    source_record text,
+    tsv tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('english'::regconfig, COALESCE(title, ''::text)), 'A'::"char") || setweight(to_tsvector('english'::regconfig, body), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, ((COALESCE(title, ''::text) || ' '::text) || body)), 'D'::"char"))) STORED,
+    embedding extensions.vector,
+    embedding_model text,
+    content_hash text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT chunks_body_check CHECK ((btrim(body) <> ''::text)),
+    CONSTRAINT chunks_chunk_no_check CHECK ((chunk_no >= 1)),
+    CONSTRAINT chunks_embedding_pair CHECK (((embedding IS NULL) = (embedding_model IS NULL))),
+    CONSTRAINT chunks_kind_check CHECK ((kind = ANY (ARRAY['ticket_description'::text, 'ticket_comment'::text, 'meeting_note'::text, 'call_note'::text, 'email'::text, 'note'::text]))),
+    CONSTRAINT chunks_origin_check CHECK ((btrim(origin) <> ''::text))
+);
+ALTER TABLE ONLY crm.chunks FORCE ROW LEVEL SECURITY;
+ALTER TABLE crm.chunks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.chunks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE VIEW crm_private.contacts_directory_rows WITH (security_invoker='true') AS
  SELECT n.id AS node_id,
     n.label,
@@ -8233,6 +8722,10 @@ ALTER TABLE ONLY crm.assertion_types
     ADD CONSTRAINT assertion_types_pkey PRIMARY KEY (assertion_type);
 ALTER TABLE ONLY crm.assertions
     ADD CONSTRAINT assertions_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm.chunks
+    ADD CONSTRAINT chunks_origin_no UNIQUE (origin, chunk_no);
+ALTER TABLE ONLY crm.chunks
+    ADD CONSTRAINT chunks_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm.edge_types
     ADD CONSTRAINT edge_types_pkey PRIMARY KEY (edge_type);
 ALTER TABLE ONLY crm.edges
@@ -8299,6 +8792,12 @@ CREATE INDEX assertions_source_event ON crm.assertions USING btree (source_event
 CREATE INDEX assertions_subject_edge ON crm.assertions USING btree (subject_edge_id) WHERE (subject_edge_id IS NOT NULL);
 CREATE INDEX assertions_subject_node ON crm.assertions USING btree (subject_node_id, assertion_type, asserted_at);
 CREATE UNIQUE INDEX assertions_superseded_by ON crm.assertions USING btree (superseded_by) WHERE (superseded_by IS NOT NULL);
+CREATE INDEX chunks_account ON crm.chunks USING btree (account_id, occurred_at DESC);
+CREATE INDEX chunks_artifact ON crm.chunks USING btree (artifact_id) WHERE (artifact_id IS NOT NULL);
+CREATE INDEX chunks_event ON crm.chunks USING btree (event_id) WHERE (event_id IS NOT NULL);
+CREATE INDEX chunks_node ON crm.chunks USING btree (node_id);
+CREATE INDEX chunks_tsv ON crm.chunks USING gin (tsv);
+CREATE INDEX chunks_unembedded ON crm.chunks USING btree (id) WHERE (embedding IS NULL);
 CREATE UNIQUE INDEX edges_open_unique ON crm.edges USING btree (edge_type, source_id, target_id) WHERE ((archived_at IS NULL) AND (effective_to IS NULL));
 CREATE INDEX edges_source ON crm.edges USING btree (source_id, edge_type);
 CREATE INDEX edges_target ON crm.edges USING btree (target_id, edge_type);
@@ -8316,6 +8815,9 @@ CREATE INDEX nodes_org_domain ON crm.nodes USING btree (((properties ->> 'domain
 CREATE INDEX nodes_org_label_trgm ON crm.nodes USING gin (label extensions.gin_trgm_ops) WHERE (node_type = 'org'::text);
 CREATE INDEX nodes_properties ON crm.nodes USING gin (properties jsonb_path_ops);
 CREATE INDEX nodes_removed_at_source ON crm.nodes USING btree (id) WHERE ((archived_at IS NOT NULL) AND (attrs ? 'removed_at_source'::text));
+CREATE INDEX nodes_search_email_trgm ON crm.nodes USING gin (lower((properties ->> 'email'::text)) extensions.gin_trgm_ops) WHERE ((node_type = 'person'::text) AND (archived_at IS NULL));
+CREATE INDEX nodes_search_external_id ON crm.nodes USING btree (external_id) WHERE ((external_id IS NOT NULL) AND (archived_at IS NULL));
+CREATE INDEX nodes_search_label_trgm ON crm.nodes USING gin (lower(replace(replace(replace(replace(replace(translate(label, 'ÀÁÂÃÄÅàáâãäåĀāĂăĄąÇçĆćĈĉĊċČčĎďĐđÈÉÊËèéêëĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħÌÍÎÏìíîïĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłÑñŃńŅņŇňÒÓÔÕÖØòóôõöøŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųŴŵÝýÿŶŷŸŹźŻżŽžðÐþÞ'::text, 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzzddtt'::text), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'Æ'::text, 'ae'::text), 'œ'::text, 'oe'::text), 'Œ'::text, 'oe'::text)) extensions.gin_trgm_ops) WHERE ((node_type = ANY (ARRAY['org'::text, 'person'::text, 'opportunity'::text, 'ticket'::text])) AND (archived_at IS NULL));
 CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[external_source, external_id])) WHERE ((archived_at IS NULL) AND (external_id IS NOT NULL) AND (external_source <> 'internal'::text));
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
@@ -8383,6 +8885,14 @@ ALTER TABLE ONLY crm.assertions
     ADD CONSTRAINT assertions_subject_node_id_fkey FOREIGN KEY (subject_node_id) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.assertions
     ADD CONSTRAINT assertions_superseded_by_fkey FOREIGN KEY (superseded_by) REFERENCES crm.assertions(id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE ONLY crm.chunks
+    ADD CONSTRAINT chunks_account_id_fkey FOREIGN KEY (account_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.chunks
+    ADD CONSTRAINT chunks_artifact_id_fkey FOREIGN KEY (artifact_id) REFERENCES crm.artifacts(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.chunks
+    ADD CONSTRAINT chunks_event_id_fkey FOREIGN KEY (event_id) REFERENCES crm.events(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.chunks
+    ADD CONSTRAINT chunks_node_id_fkey FOREIGN KEY (node_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
 ALTER TABLE ONLY crm.edges
     ADD CONSTRAINT edges_edge_type_fkey FOREIGN KEY (edge_type) REFERENCES crm.edge_types(edge_type);
 ALTER TABLE ONLY crm.edges
@@ -8449,6 +8959,16 @@ CREATE POLICY assertions_select ON crm.assertions FOR SELECT TO crm_reader, crm_
 CREATE POLICY assertions_update ON crm.assertions FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(subject_node_id) OR ((subject_edge_id IS NOT NULL) AND (EXISTS ( SELECT 1
    FROM crm.edges e
   WHERE (e.id = assertions.subject_edge_id)))) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'write'::text, assertion_type)) AND ((NOT sensitive) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'read'::text, assertion_type)))));
+ALTER TABLE crm.chunks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY chunks_select ON crm.chunks FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR
+CASE
+    WHEN (event_id IS NOT NULL) THEN (EXISTS ( SELECT 1
+       FROM crm.events e
+      WHERE (e.id = chunks.event_id)))
+    ELSE (EXISTS ( SELECT 1
+       FROM crm.nodes n
+      WHERE (n.id = chunks.node_id)))
+END));
 ALTER TABLE crm.edge_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY edge_types_admin ON crm.edge_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY edge_types_select ON crm.edge_types FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -8499,6 +9019,7 @@ CREATE POLICY owner_all ON crm.access_grants TO crm_owner USING (true) WITH CHEC
 CREATE POLICY owner_all ON crm.artifacts TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.assertion_types TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.assertions TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.chunks TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.edge_types TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.edges TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.error_codes TO crm_owner USING (true) WITH CHECK (true);
@@ -8654,6 +9175,10 @@ REVOKE ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uui
 GRANT ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.search(p_query text, p_types text[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.search(p_query text, p_types text[], p_limit integer) TO crm_reader;
+REVOKE ALL ON FUNCTION crm.search_in_account(p_account_id uuid, p_query text, p_query_embedding extensions.vector, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.search_in_account(p_account_id uuid, p_query text, p_query_embedding extensions.vector, p_limit integer) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) FROM PUBLIC;
@@ -8767,6 +9292,10 @@ REVOKE ALL ON FUNCTION crm_private.caller_sources() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_sources() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.chunk_text(p_text text, p_size integer, p_overlap integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) FROM PUBLIC;
@@ -8844,6 +9373,8 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_organization() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_ticket_comment() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.refresh_chunks(p_node_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.refresh_chunks(p_node_ids uuid[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_read_model(p_read_model text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
@@ -8855,12 +9386,19 @@ REVOKE ALL ON FUNCTION crm_private.role_is_operator(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_trusted(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.scope_list(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_fold(p_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_fold(p_text text) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.sync_owner_teams() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;
@@ -8928,6 +9466,7 @@ GRANT INSERT(archived_at),UPDATE(archived_at) ON TABLE crm.artifacts TO crm_writ
 GRANT INSERT(acl),UPDATE(acl) ON TABLE crm.artifacts TO crm_writer;
 GRANT SELECT ON TABLE crm.assertion_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.assertion_types TO crm_admin;
+GRANT SELECT ON TABLE crm.chunks TO crm_reader;
 GRANT SELECT ON TABLE crm_private.contacts_directory_rows TO crm_reader;
 GRANT SELECT ON TABLE crm.contacts_directory TO crm_reader;
 GRANT SELECT ON TABLE crm.contacts_directory_detail TO crm_reader;

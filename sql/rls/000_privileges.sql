@@ -87,7 +87,8 @@ BEGIN
             -- the read API
             ('crm', 'crm_reader', ARRAY['current_actor', 'daily_digest', 'get_account_summary', 'recent_activity',
                                         'resolve_account', 'resolve_node_id', 'team_id', 'timeline',
-                                        'normalize_org_name']),   -- crm.duplicate_candidates calls it as the caller
+                                        'normalize_org_name',     -- crm.duplicate_candidates calls it as the caller
+                                        'search', 'search_in_account']),
             -- what policies, views and invoker functions call as the caller (answers only about the caller)
             ('crm_private', 'crm_reader', ARRAY['actor_is_admin', 'actor_principals', 'actor_grants', 'actor_has_grants',
                                                 'actor_can_read_assertion_type', 'actor_of', 'acting_user',
@@ -98,7 +99,9 @@ BEGIN
                                                 'claim_problems', 'raise_not_visible', 'require_admin',
                                                 'normalize_domain', 'resolve_account_id', 'source_group',
                                                 'scope_list', 'caller_sources', 'sources_of',
-                                                'accounts_360_stored', 'node_by_key', 'read_model_status', 'invoice_due_at']),
+                                                'accounts_360_stored', 'node_by_key', 'read_model_status', 'invoice_due_at',
+                                                'search_nodes',   -- crm.search (answers only for the caller)
+                                                'search_fold']),  -- crm.search_in_account (inlined)
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',
@@ -127,6 +130,9 @@ BEGIN
                                        'refresh_crm_views', 'refresh_read_models', 'allow_source', 'disallow_source']),
             ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
             ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload']),
+            -- search (issue 14): the embedder's two calls; the chunk backfill is the admin's
+            ('crm_private', 'crm_connector', ARRAY['chunks_to_embed', 'store_embeddings']),
+            ('crm_private', 'crm_admin', ARRAY['chunks_to_embed', 'store_embeddings', 'refresh_chunks']),
             ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as', 'log_access_event', 'log_restriction_events', 'principals_of',
                                                'grants_of', 'purge_node_data'])
         ) AS g(nsp, grantee, names)
@@ -185,3 +191,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON crm_raw.source_objects, crm_raw.source_s
 GRANT INSERT, UPDATE ON crm.node_sources TO crm_admin;
 REVOKE SELECT ON crm.orphans, crm.identity_mismatches FROM crm_reader;
 GRANT SELECT ON crm.orphans, crm.identity_mismatches TO crm_connector, crm_admin;
+
+-- search chunks (issue 14): read under row-level security (GRANT SELECT above, crm_reader);
+-- written only by crm_owner (crm_private.refresh_chunks, crm_private.store_embeddings)
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON crm.chunks FROM crm_reader, crm_writer, crm_service, crm_connector, crm_admin;

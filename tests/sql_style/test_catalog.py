@@ -182,7 +182,10 @@ READER_HELPERS = {
     "visible_node_ids", "account_quality_of", "quality_items", "source_freshness_at", "sync_runs_between",
     "node_visible", "node_grant_match", "type_grant_match", "acl_norm", "acl_maintenance", "derive_label",
     "claim_problems", "raise_not_visible", "require_admin", "normalize_domain", "resolve_account_id",
-    "source_group", "scope_list", "accounts_360_stored", "node_by_key", "read_model_status", "invoice_due_at"}
+    "source_group", "scope_list", "accounts_360_stored", "node_by_key", "read_model_status", "invoice_due_at",
+    # crm.search's definer helper (answers only for the caller's trusted role) and the fold
+    # crm.search_in_account inlines (a pure function)
+    "search_nodes", "search_fold"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock"}
@@ -191,15 +194,17 @@ EXPECTED_HELPERS = {
     "crm_writer": WRITER_HELPERS,
     "crm_service": WRITER_HELPERS | {"act_as_token"},
     # elt_payload: crm_raw.land_from (invoker) builds each record from the loader's row with it
+    # chunks_to_embed / store_embeddings: the embedder (issue 14) reads chunk text and stores vectors
     "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts",
-                                       "elt_payload"},
+                                       "elt_payload", "chunks_to_embed", "store_embeddings"},
     "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "elt_payload",
                                    "log_access_event",
-                                   "log_restriction_events", "principals_of", "grants_of", "purge_node_data"},
+                                   "log_restriction_events", "principals_of", "grants_of", "purge_node_data",
+                                   "chunks_to_embed", "store_embeddings", "refresh_chunks"},
 }
 NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
          "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare", "sync_owner_teams",
-         "mark_read_models_changed", "refresh_read_model"}
+         "mark_read_models_changed", "refresh_read_model", "chunk_text"}
 
 
 def test_internal_helpers_execute_only_where_needed(conn):

@@ -12,7 +12,8 @@
 -- source it is not allowed = 42501; after Salesforce users or accounts were applied the
 -- per-owner team memberships are brought in line (crm_private.sync_owner_teams), and the read
 -- models fed by the objects that changed are marked stale (crm_private.mark_read_models_changed:
--- crm.refresh_read_models() refreshes them). Runs as crm_owner (SECURITY DEFINER) so restrictions can
+-- crm.refresh_read_models() refreshes them); the search chunks of the tickets and activities
+-- applied are refreshed (crm_private.refresh_chunks). Runs as crm_owner (SECURITY DEFINER) so restrictions can
 -- be set; EXECUTE for crm_connector and crm_admin. Returns one row per source object that
 -- had work.
 CREATE OR REPLACE FUNCTION crm_private.reconcile_run(p_source text, p_role name)
@@ -33,6 +34,7 @@ DECLARE
     v_removed bigint[];
     v_changed text[] := '{}';
     v_owners  boolean := false;
+    v_touched uuid[] := '{}';
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -93,6 +95,12 @@ BEGIN
             END CASE;
             SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
             applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
+            -- what may carry search text (tickets, and the events of activities/comments)
+            IF v_c.applied > 0 THEN
+                v_touched := v_touched || ARRAY(SELECT s.node_id FROM pg_temp.rc_stage s
+                                                 WHERE s.ok AND s.node_id IS NOT NULL
+                                                   AND (s.node_type = 'ticket' OR s.kind = 'activity'));
+            END IF;
         END IF;
         IF v_so.full_refresh AND v_so.object IN ('contracts', 'invoices') THEN
             PERFORM crm_private.rc_prepare();
@@ -111,6 +119,10 @@ BEGIN
     -- the owners of accounts in their per-owner teams (crm_raw.ownership_mapping)
     IF v_owners THEN
         PERFORM crm_private.sync_owner_teams();
+    END IF;
+    -- search chunks of the texts that arrived or changed (incremental; docs/search.md)
+    IF cardinality(v_touched) > 0 THEN
+        PERFORM crm_private.refresh_chunks(v_touched);
     END IF;
     -- the read models fed by what was applied are stale until refreshed
     IF cardinality(v_changed) > 0 THEN
