@@ -219,14 +219,9 @@ class Session:
         if p is None or not embeddings.account_has_embeddings(conn, p.model, account.id):
             return None
         if not self._vector_registered:
-            from pgvector.psycopg import register_vector_info
-            from psycopg.types import TypeInfo
-
-            register_vector_info(conn, TypeInfo.fetch(conn, "extensions.vector"))
+            embeddings.register(conn)
             self._vector_registered = True
-        import numpy as np
-
-        return np.asarray(p.embed([query])[0], dtype=np.float32)
+        return embeddings.query_vector(p, query)
 
 
 def _rows(cur: psycopg.Cursor) -> list[dict]:

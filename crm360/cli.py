@@ -1143,13 +1143,8 @@ def search(query, account, types, limit, as_user, as_json, dsn):
             emb = None
             prov = embeddings.default_provider() if embeddings.wordllama_available() else None
             if prov is not None and embeddings.account_has_embeddings(conn, prov.model, match["account_id"]):
-                from pgvector.psycopg import register_vector_info
-                from psycopg.types import TypeInfo
-
-                register_vector_info(conn, TypeInfo.fetch(conn, "extensions.vector"))
-                import numpy as np
-
-                emb = np.asarray(prov.embed([query])[0], dtype=np.float32)
+                embeddings.register(conn)
+                emb = embeddings.query_vector(prov, query)
                 mode = f"hybrid ({prov.model})"
             cur = conn.execute("SELECT * FROM crm.search_in_account(%s, %s, %s, %s)",
                                (match["account_id"], query, emb, limit))
@@ -1195,7 +1190,13 @@ def _print_search(query: str, rows: list[dict], match: dict | None, mode: str) -
                       markup=False, highlight=False)
         body = pick(r, "snippet", "headline", "body", "summary", "text")
         if body:
-            console.print("    " + _clip(body, width - 4), markup=False, highlight=False)
+            # crm.search_in_account marks the matched words **like this**: bold on a terminal
+            import re
+
+            from rich.markup import escape
+
+            clipped = _clip(body, width - 4 + 4 * str(body).count("**") // 2)
+            console.print("    " + re.sub(r"\*\*(.+?)\*\*", r"[bold]\1[/bold]", escape(clipped)), highlight=False)
         src = pick(r, "source")
         rec = pick(r, "source_record", "external_id")
         acct = pick(r, "account_name")

@@ -180,12 +180,19 @@ def default_provider() -> Provider | None:
 
 # --------------------------------------------------------------------------- database side
 def register(conn: psycopg.Connection) -> None:
-    """Register pgvector's psycopg adapter (the vector type lives in schema `extensions`)."""
-    from pgvector.psycopg import register_vector
+    """Register pgvector's psycopg adapter on `conn` (the vector type lives in schema
+    `extensions`, which is not on crm360's search_path: looked up by its qualified name).
+    Safe inside a transaction; no session state."""
+    from pgvector.psycopg.vector import register_vector_info
+    from psycopg.types import TypeInfo
 
-    with conn.transaction():
-        conn.execute("SET LOCAL search_path = extensions, pg_catalog")
-        register_vector(conn)
+    register_vector_info(conn, TypeInfo.fetch(conn, "extensions.vector"))
+
+
+def query_vector(provider: Provider, text: str):
+    import numpy as np
+
+    return np.asarray(provider.embed([text])[0], dtype=np.float32)
 
 
 def embed_pending(conn: psycopg.Connection, provider: Provider, *, batch: int = DEFAULT_BATCH,
