@@ -233,6 +233,32 @@ def quality_report(conn: psycopg.Connection, console: Console) -> None:
                   + " (crm.orphans, crm.identity_mismatches, crm.duplicate_candidates)", highlight=False)
 
 
+DEMO_QUERY = "renewal outage"
+
+
+def search_showcase(conn: psycopg.Connection, account_id, console: Console) -> None:
+    """End of the demo: a search in the featured account (crm.search_in_account) — hybrid when
+    `crm360 embed` has embedded the chunks with the default model, else text only (the demo
+    does not embed: ~15k chunks would add seconds; `crm360 embed` does it)."""
+    if not conn.execute("SELECT to_regprocedure('crm.search_in_account(uuid, text, extensions.vector, integer)') "
+                        "IS NOT NULL").fetchone()[0]:
+        return
+    from crm360 import embeddings
+    from crm360.cli import _print_search
+
+    emb, mode = None, "text only — run `crm360 embed` for hybrid search"
+    prov = embeddings.default_provider()
+    if prov is not None and embeddings.account_has_embeddings(conn, prov.model, account_id):
+        embeddings.register(conn)
+        emb, mode = embeddings.query_vector(prov, DEMO_QUERY), f"hybrid ({prov.model})"
+    name = conn.execute("SELECT label FROM crm.nodes WHERE id = %s", (account_id,)).fetchone()[0]
+    cur = conn.execute("SELECT * FROM crm.search_in_account(%s, %s, %s, 5)", (account_id, DEMO_QUERY, emb))
+    cols = [d.name for d in cur.description]
+    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    console.print(f"\n[bold]crm360 search {DEMO_QUERY!r} --account {name!r}[/bold]", highlight=False)
+    _print_search(DEMO_QUERY, rows, {"name": name}, mode)
+
+
 def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_of: dt.date | None = None,
         out: Path | None = None, progress=None) -> None:
     """`progress`: a crm360.cli.Phases (not entered) showing the ingestion phases on a TTY."""
@@ -277,4 +303,6 @@ def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_o
         rep_vs_admin(conn, manifest, console)
         quality_report(conn, console)
         account360.render_digest(console, conn.execute("SELECT crm.daily_digest()").fetchone()[0], max_teams=2)
+        if acct:
+            search_showcase(conn, acct[0], console)
     console.print(f"done in {time.monotonic() - t0:.1f}s")
