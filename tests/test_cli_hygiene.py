@@ -54,6 +54,8 @@ CALLS = {
     ("user", "add"): ["user", "add", "someone", "--role", "reader", "--name", "Some One"],
     ("user", "list"): ["user", "list"],
     ("user", "password"): ["user", "password", "someone", "--password-stdin"],
+    ("embed",): ["embed"],
+    ("search",): ["search", "acme"],
 }
 
 
