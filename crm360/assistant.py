@@ -123,7 +123,24 @@ class Session:
     @contextlib.contextmanager
     def tx(self) -> Iterator[psycopg.Connection]:
         """One transaction as the session's identity (a read-only one: the tools never write)."""
-        with self._lock, self.conn.transaction():
+        with self._lock, contextlib.ExitStack() as stack:
+            for attempt in (1, 2):
+                if self.conn.closed or self.conn.broken:
+                    # the server restarted, a pooler or the network dropped us: reconnect (same
+                    # DSN, same --as: the identity is set again in each transaction anyway)
+                    self.conn = connect(self.dsn, autocommit=True)
+                    self._vector_registered = False
+                try:
+                    conn = stack.enter_context(self._tx())
+                    break
+                except psycopg.OperationalError:
+                    if attempt == 2 or not self.conn.broken:
+                        raise
+            yield conn
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[psycopg.Connection]:
+        with self.conn.transaction():
             self.conn.execute("SET TRANSACTION READ ONLY")
             if self.as_user:
                 account360.act_as(self.conn, self.as_user)

@@ -201,3 +201,20 @@ def test_embed_json_errors(chunks, db):
     assert r.exit_code == 2 and "--provider openai" in json.loads(r.output)["error"]["message"]
     r = run("embed", "--dsn", "postgresql://nobody@127.0.0.1:9/x", "--json")
     assert r.exit_code == 1 and "cannot connect" in json.loads(r.output)["error"]["message"]
+
+
+def test_embed_runs_as_a_connector_login_and_is_refused_to_a_reader(chunks, world, db):
+    """chunks_to_embed/store_embeddings are granted to crm_admin and crm_connector only: the
+    embedder runs as such a login (created as docs/security.md tells a DBA); a reader gets a
+    JSON error (42501), nothing stored."""
+    from crm360 import users
+
+    login = world.role_name("embedder")
+    users.add_user(world.admin, login, "connector", sources=("*",), password=fx.PASSWORD)
+    world.roles.append(login)
+    r = run("embed", "--dsn", fx.login_dsn(world, "embedder"), "--json", "--batch", "4")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["embedded"] == 7
+    r = run("embed", "--dsn", fx.login_dsn(world, "rep_emea"), "--json")
+    assert r.exit_code == 1
+    assert json.loads(r.output)["error"]["sqlstate"] == "42501"
