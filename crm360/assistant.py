@@ -1,4 +1,5 @@
 """The Account assistant's MCP server (`crm360 mcp`, seed 000 "AI"; docs/assistant.md).
+Needs the `mcp` extra (imported only by `crm360 mcp`).
 
 One chat session = one account. The server, not the model, enforces it:
 
@@ -27,6 +28,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from crm360 import account360
@@ -70,6 +74,8 @@ class SwitchResult(BaseModel):
     account: AccountRef
     previous: AccountRef | None
     message: str
+    confirmed_by_user: bool | None = Field(
+        None, description="true: the user confirmed in the client (elicitation); null: the client cannot ask")
     citations: list[Citation]
 
 
@@ -87,6 +93,12 @@ class RowsResult(BaseModel):
     citations: list[Citation]
 
 
+class ConfirmSwitch(BaseModel):
+    """What the user answers when the server asks to confirm a switch (MCP elicitation)."""
+
+    switch: bool = Field(description="switch the assistant to the other account")
+
+
 # --------------------------------------------------------------------------- session
 def _jsonable(x: Any) -> Any:
     return json.loads(json.dumps(x, default=str))
@@ -99,8 +111,10 @@ class OutOfScope(CrmError):
 class Session:
     """The state of one assistant session: a connection, the identity, the bound account."""
 
-    def __init__(self, dsn: str, *, as_user: str | None = None, account: str | None = None):
+    def __init__(self, dsn: str, *, as_user: str | None = None, account: str | None = None,
+                 locked: bool = False):
         self.dsn = dsn
+        self.locked = locked
         self.as_user = as_user
         self.conn = connect(dsn, autocommit=True)
         self._lock = threading.Lock()
@@ -248,9 +262,6 @@ def _rows(cur: psycopg.Cursor) -> list[dict]:
 
 # --------------------------------------------------------------------------- the server
 def build_server(session: Session):
-    from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ToolError
-    from mcp.types import ToolAnnotations
 
     def who() -> str:
         return (f"CRM user {session.as_user} (through crm_service)" if session.as_user
@@ -299,17 +310,41 @@ def build_server(session: Session):
                              citations=cites)
 
     @mcp.tool(annotations=ro("Switch the session to another account"))
-    @guard
-    def switch_account(account: str) -> SwitchResult:
+    async def switch_account(account: str, ctx: Context) -> SwitchResult:
         """Bind this chat session to another account (name, domain, CRM id or account id). Call it
         only when the user explicitly asks to switch context; every other tool then works on that
-        account only."""
-        ref, prev = session.switch(account)
-        with session.tx() as conn:
-            cites = session.cite_nodes(conn, [ref.id])
-        return SwitchResult(account=ref, previous=prev, citations=cites,
+        account only. When the client supports it, the user is asked to confirm the switch."""
+        try:
+            with session.tx() as conn:
+                ref = session._resolve(conn, account)
+                cites = session.cite_nodes(conn, [ref.id])
+        except CrmError as e:
+            raise ToolError(e.message + (f" (hint: {e.hint})" if e.hint else "")) from e
+        except psycopg.Error as e:
+            ce = CrmError.from_psycopg(e)
+            raise ToolError(f"[{ce.sqlstate}] {ce.message}") from e
+        prev = session.account
+        if prev is not None and prev.id == ref.id:
+            return SwitchResult(account=ref, previous=prev, citations=cites,
+                                message=f"this session is already scoped to {ref.name}")
+        if session.locked and prev is not None:
+            raise ToolError(f"this session is locked to the account {prev.name} (crm360 mcp --lock): it cannot "
+                            "switch. Tell the user to start a new session for another account.")
+        caps = ctx.client_capabilities
+        confirmed = None
+        if caps is not None and getattr(caps, "elicitation", None) is not None:
+            # the user, not the model, decides: a prompt injection cannot click "accept"
+            answer = await ctx.elicit(
+                f"Switch the CRM assistant from {prev.name if prev else '(no account)'} to {ref.name}"
+                f"{' (' + ref.domain + ')' if ref.domain else ''}?", ConfirmSwitch)
+            confirmed = answer.action == "accept" and bool(getattr(answer.data, "switch", False))
+            if not confirmed:
+                raise ToolError(f"the user did not confirm switching to {ref.name}; the session stays on "
+                                f"{prev.name if prev else 'no account'}.")
+        session.account = ref
+        return SwitchResult(account=ref, previous=prev, citations=cites, confirmed_by_user=confirmed,
                             message=f"this session is now scoped to {ref.name}" +
-                                    (f" (was {prev.name})" if prev and prev.id != ref.id else ""))
+                                    (f" (was {prev.name})" if prev else ""))
 
     @mcp.tool(annotations=ro("Account summary"))
     @guard
@@ -396,8 +431,10 @@ def build_server(session: Session):
     return mcp
 
 
-def serve(dsn: str, *, as_user: str | None = None, account: str | None = None) -> None:
-    session = Session(dsn, as_user=as_user, account=account)
+def serve(dsn: str, *, as_user: str | None = None, account: str | None = None, locked: bool = False) -> None:
+    if locked and not account:
+        raise CrmError("--lock needs --account (the account the session is locked to)", exit_code=2)
+    session = Session(dsn, as_user=as_user, account=account, locked=locked)
     if session.bypasses_rls and not as_user:
         print(f"crm360 mcp: warning: the login role {session.role} bypasses row-level security — the "
               "assistant sees every account; connect as the person's own login or pass --as USER",

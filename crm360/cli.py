@@ -1080,9 +1080,10 @@ def embed(provider, base_url, model, batch, timeout, as_json, dsn):
                    "transaction; without it, as the DSN's login role")
 @click.option("--account", default=None, metavar="NAME_OR_ID",
               help="the account the session starts on (the switch_account tool changes it)")
+@click.option("--lock", is_flag=True, help="with --account: the session can never switch to another account")
 @dsn_option
 @handle_errors
-def mcp_cmd(as_user, account, dsn):
+def mcp_cmd(as_user, account, lock, dsn):
     """Serve the Account assistant's tools over MCP (stdio) for an AI client: resolve_account,
     switch_account, get_account_summary, search_in_account, recent_activity, timeline — read-only,
     scoped to one account per session, with the identity of the connecting user.
@@ -1094,7 +1095,7 @@ def mcp_cmd(as_user, account, dsn):
                        hint="pip install 'crm360[mcp]'") from e
     from crm360 import assistant
 
-    assistant.serve(resolve_dsn(dsn, quiet=True), as_user=as_user, account=account)
+    assistant.serve(resolve_dsn(dsn, quiet=True), as_user=as_user, account=account, locked=lock)
 
 
 def _clip(text, width: int) -> str:

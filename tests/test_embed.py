@@ -71,7 +71,7 @@ def run(*args):
 @pytest.fixture
 def chunks(world):
     n = fx.build(world)
-    fx.ensure_chunks_contract(world.admin)
+    assert fx.ensure_chunks_contract(world.admin)
     ids = [fx.add_chunk(world.admin, n["acme"], n["ticket"], f"Chunk {i}: the robot arm renewal, case {i}.",
                         title="Robot arm renewal question", record=f"ZD-{i}") for i in range(7)]
     world.n = n

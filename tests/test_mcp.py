@@ -24,22 +24,23 @@ TOOLS = {"resolve_account", "switch_account", "get_account_summary", "search_in_
 @pytest.fixture
 def aw(world):
     world.n = fx.build(world)
-    world.real_search = fx.ensure_chunks_contract(world.admin)
+    assert fx.ensure_chunks_contract(world.admin)
     world.n["chunk"] = fx.add_chunk(world.admin, world.n["acme"], world.n["ticket"], fx.INJECTION,
                                     title="Robot arm renewal question", kind="ticket_comment",
                                     event=world.n["ev_comment"], record="zc-1")
     return world
 
 
-def mcp_session(dsn: str, *args: str):
-    """Run the test body `fn(session)` against `crm360 mcp --dsn DSN ARGS` over stdio."""
+def mcp_session(dsn: str, *args: str, elicit=None):
+    """Run the test body `fn(session)` against `crm360 mcp --dsn DSN ARGS` over stdio; `elicit`:
+    the client's elicitation callback (the user answering the server's questions)."""
     params = StdioServerParameters(command=sys.executable, args=["-m", "crm360.cli", "mcp", "--dsn", dsn, *args],
                                    env={"PYTHONPATH": os.getcwd()}, cwd=os.getcwd())
 
     def run(fn):
         async def main():
             with open(os.devnull, "w") as devnull:
-                async with stdio_client(params, errlog=devnull) as (r, w), ClientSession(r, w) as s:
+                async with stdio_client(params, errlog=devnull) as (r, w), ClientSession(r, w, elicitation_callback=elicit) as s:
                     await s.initialize()
                     return await fn(s)
         return anyio.run(main)
@@ -112,11 +113,9 @@ def test_each_tool_answers_with_citations_and_other_accounts_are_refused(aw):
     assert len(o["timeline"]["rows"]) >= 2 and all(c["event_id"] for c in o["timeline"]["citations"])
     assert [r["summary"] for r in o["timeline_ticket"]["rows"]] == [fx.INJECTION]
 
-    if aw.real_search:
-        hits = o["search"]
-        assert hits["rows"] and all(c["node_id"] or c["event_id"] for c in hits["citations"])
-    else:
-        assert "error" in o["search"]        # crm.search_in_account not merged yet (wt-search)
+    hits = o["search"]
+    assert hits["rows"] and hits["note"] == "text only"        # nothing embedded yet
+    assert all(c["kind"] == "chunk" and c["node_id"] and c["source_record"] for c in hits["citations"])
 
     for k in ("other", "other_activity"):
         assert "this session is scoped to the account Acme Robotics" in o[k]["error"], o[k]
@@ -198,7 +197,6 @@ def test_search_in_account_hybrid_injection_is_data(aw):
 
     from crm360.cli import cli
 
-    assert aw.real_search, "crm.search_in_account comes from the search branch (merged)"
     r = CliRunner().invoke(cli, ["embed", "--dsn", aw.dsn, "--json"], catch_exceptions=False)
     assert r.exit_code == 0 and json.loads(r.output)["embedded"] >= 1
 
@@ -231,3 +229,41 @@ def test_session_survives_a_dropped_connection(aw):
     first, again, resolve = mcp_session(fx.login_dsn(aw, "rep_emea"), "--account", "Acme Robotics")(body)
     assert first["account"]["name"] == again["account"]["name"] == "Acme Robotics", again
     assert resolve["matches"] == []
+
+
+def user_answers(action: str, switch: bool, asked: list):
+    from mcp_types import ElicitResult
+
+    async def cb(context, params):
+        asked.append(params.message)
+        return ElicitResult(action=action, content={"switch": switch} if action == "accept" else None)
+    return cb
+
+
+def test_switch_asks_the_user_when_the_client_can(aw):
+    """With a client that supports elicitation, switch_account asks the user; a decline (or an
+    injected instruction the user never confirms) leaves the session where it was."""
+    async def body(s):
+        return {"switch": await call(s, "switch_account", account="Globex Industries"),
+                "still": await call(s, "get_account_summary")}
+    asked: list = []
+    o = mcp_session(aw.dsn, "--account", "Acme Robotics", elicit=user_answers("decline", False, asked))(body)
+    assert asked == ["Switch the CRM assistant from Acme Robotics to Globex Industries (globex.example)?"]
+    assert "the user did not confirm switching to Globex Industries" in o["switch"]["error"]
+    assert o["still"]["account"]["name"] == "Acme Robotics"
+    asked.clear()
+    o = mcp_session(aw.dsn, "--account", "Acme Robotics", elicit=user_answers("accept", False, asked))(body)
+    assert "did not confirm" in o["switch"]["error"] and o["still"]["account"]["name"] == "Acme Robotics"
+    o = mcp_session(aw.dsn, "--account", "Acme Robotics", elicit=user_answers("accept", True, asked))(body)
+    assert o["switch"]["confirmed_by_user"] is True and o["still"]["account"]["name"] == "Globex Industries"
+
+
+def test_locked_session_never_switches(aw):
+    async def body(s):
+        return {"switch": await call(s, "switch_account", account="Globex Industries"),
+                "same": await call(s, "switch_account", account="001ACME0001"),
+                "still": await call(s, "get_account_summary")}
+    o = mcp_session(aw.dsn, "--account", "Acme Robotics", "--lock")(body)
+    assert "locked to the account Acme Robotics" in o["switch"]["error"]
+    assert o["same"]["message"] == "this session is already scoped to Acme Robotics"
+    assert o["still"]["account"]["name"] == "Acme Robotics"
