@@ -362,15 +362,22 @@ def test_rep_never_sees_another_teams_chunk_on_any_path(sw):
                 sia(c, acc, "sso", q_vec)
             assert sqlstate_of(ex) == "P0002"
     assert sia(boss, n["globex"], "", q_vec, 3) <= globex_chunks
-    # a hidden event inside an account the rep can see: restricted to West only
-    hidden = add_text(a, "meeting_notes", "meeting", "Secret board discussion about the SSO renewal.",
-                      account=n["acme"], title="board")
-    a.execute("UPDATE crm.events SET acl = %s WHERE id = %s", ([sw.teams["West"]], hidden))
+    # a text in an account the rep can see, about a ticket the rep cannot see (another
+    # team's ticket; the event names acme as its account): the chunk is in acme's account,
+    # visible with its event only
+    hidden_ticket = sw.node("ticket", "West-only escalation", ["West"])
+    hidden = add_text(a, "ticket_comment", "ticket_comment", "Secret escalation about the SSO renewal pricing.",
+                      subject=hidden_ticket, account=n["acme"], title="secret")
     a.execute("SELECT crm_private.refresh_chunks(%s)", ([hidden],))
-    hid = a.execute("SELECT id FROM crm.chunks WHERE event_id = %s", (hidden,)).fetchone()[0]
-    if hidden not in {r[0] for r in erin.execute("SELECT id FROM crm.events")}:
-        assert hid not in table(erin)
-        assert hid not in sia(erin, n["acme"], "secret board sso renewal")
+    hid = a.execute("SELECT id, account_id FROM crm.chunks WHERE event_id = %s", (hidden,)).fetchone()
+    assert hid[1] == n["acme"]
+    assert hidden not in {r[0] for r in erin.execute("SELECT id FROM crm.events")}
+    assert hid[0] not in table(erin)
+    assert hid[0] not in sia(erin, n["acme"], "secret escalation sso renewal pricing")
+    a.execute("SELECT crm_private.store_embeddings('toy', %s, ARRAY['[1,0]']::extensions.vector[])", ([hid[0]],))
+    assert hid[0] not in sia(erin, n["acme"], "", q_vec)        # vector-only: the nearest chunk, yet hidden
+    assert hid[0] in table(walt) and hid[0] in table(sup)     # West's ticket; Support reads every ticket
+    assert hid[0] in sia(boss, n["acme"], "secret escalation")
 
 
 def test_unknown_account_and_bad_input(sw):
@@ -494,3 +501,20 @@ def test_hybrid_beats_each_branch_on_ndcg(sw):
     print("nDCG@10", mean, scores)
     assert mean["hybrid"] >= mean["text"] and mean["hybrid"] >= mean["vector"], (mean, scores)
     assert mean["hybrid"] > 0.8, (mean, scores)
+
+
+def test_merge_moves_chunks_to_the_kept_account(sw):
+    n, a = sw.n, sw.admin
+    dup = sw.node("org", "Acme Corp (duplicate)", ["East"])
+    t = sw.node("ticket", "Invoice wrong", description="The March invoice lists the wrong VAT number.")
+    sw.own(t, dup)
+    add_text(a, "ticket_comment", "ticket_comment", "Corrected VAT number sent to billing.", subject=t, account=dup)
+    add_text(a, "note", "note", "Duplicate account note about the VAT.", account=dup)
+    a.execute("SELECT crm_private.refresh_chunks()")
+    assert a.execute("SELECT count(*) FROM crm.chunks WHERE account_id = %s", (dup,)).fetchone()[0] == 3
+    assert sw.connect("boss").execute("SELECT crm.merge_nodes(%s, %s, 'duplicate')", (n["acme"], dup)).fetchone()[0]
+    assert a.execute("SELECT count(*) FROM crm.chunks WHERE account_id = %s", (dup,)).fetchone()[0] == 0
+    erin = sw.connect("erin")
+    got = erin.execute("SELECT kind FROM crm.search_in_account(%s, 'VAT number')", (dup,)).fetchall()  # old id
+    assert sorted(r[0] for r in got) == ["note", "ticket_comment", "ticket_description"]
+    assert a.execute("SELECT crm_private.refresh_chunks()").fetchone()[0] == 0
