@@ -2886,6 +2886,8 @@ BEGIN
     PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
     -- every read model may count either node: stale until refreshed
     PERFORM crm_private.mark_read_models_changed(NULL);
+    -- search chunks follow their texts to the keeper (account_id, node_id)
+    PERFORM crm_private.refresh_chunks(ARRAY[p_keep, p_drop]);
     RETURN true;
 END;
 $$;
@@ -4722,7 +4724,9 @@ BEGIN
           FROM crm.nodes n
          WHERE n.node_type = 'ticket' AND n.archived_at IS NULL
            AND btrim(coalesce(n.properties ->> 'description', '')) <> ''
-           AND (v_all OR n.id = ANY (p_node_ids))
+           AND (v_all OR n.id = ANY (p_node_ids)
+                OR n.id IN (SELECT e.source_id FROM crm.edges e
+                             WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'))
         UNION ALL
         -- (2) artifact bodies: on an event (visible with the event) or on a node
         SELECT 'artifact/' || a.id, coalesce(ev.subject_id, ev.account_id, a.node_id, ev.any_id), a.event_id, a.id,
@@ -4756,8 +4760,9 @@ BEGIN
                 FROM crm.events e WHERE e.id = a.event_id) ev ON a.event_id IS NOT NULL
          WHERE a.archived_at IS NULL AND btrim(coalesce(a.body, '')) <> ''
            AND (v_all OR a.node_id = ANY (p_node_ids) OR a.event_id = ANY (p_node_ids)
-                OR a.event_id IN (SELECT p.event_id FROM crm.event_participants p
-                                   WHERE p.node_id = ANY (p_node_ids) AND p.role = 'subject'))
+                OR a.event_id IN (SELECT p.event_id FROM crm.event_participants p WHERE p.node_id = ANY (p_node_ids))
+                OR a.node_id IN (SELECT e.source_id FROM crm.edges e
+                                  WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'))
     ), cut AS (
         SELECT s.origin, s.node_id, s.event_id, s.artifact_id, s.kind, s.title, s.occurred_at, s.source,
                s.source_record, s.account_id, c.chunk_no, c.body,
@@ -4769,9 +4774,7 @@ BEGIN
         -- chunks in scope whose (origin, chunk_no) is no longer produced
         DELETE FROM crm.chunks k
          WHERE (v_all OR k.node_id = ANY (p_node_ids) OR k.event_id = ANY (p_node_ids)
-                OR k.origin IN (SELECT c.origin FROM cut c)
-                OR k.event_id IN (SELECT p.event_id FROM crm.event_participants p
-                                   WHERE p.node_id = ANY (p_node_ids) AND p.role = 'subject'))
+                OR k.account_id = ANY (p_node_ids) OR k.origin IN (SELECT c.origin FROM cut c))
            AND NOT EXISTS (SELECT 1 FROM cut c WHERE c.origin = k.origin AND c.chunk_no = k.chunk_no)
         RETURNING 1
     ), up AS (
@@ -4989,10 +4992,12 @@ CREATE FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit i
     AS $_$
 #variable_conflict use_column
 DECLARE
-    v_q      text := btrim(p_query);
-    v_fold   text;
-    v_lower  text;
-    v_domain text;
+    -- the default collation, not the call's ("C", from p_role's type name): the expression
+    -- indexes are built with the default collation and match only clauses in it
+    v_q      text COLLATE "default" := btrim(p_query);
+    v_fold   text COLLATE "default";
+    v_lower  text COLLATE "default";
+    v_domain text COLLATE "default";
     v_uuid   uuid;
     v_types  text[];
     v_bad    text;
@@ -5068,14 +5073,25 @@ BEGIN
            AND (crm_private.search_fold(n.label) OPERATOR(extensions.%) v_fold
                 OR v_fold OPERATOR(extensions.<%) crm_private.search_fold(n.label))
         UNION ALL
+        -- emails: similarity (typos) and word similarity (a part: "jon.doe@acme") as two
+        -- branches, each one scan of the trigram index nodes_search_email_trgm
         SELECT n.id,
                round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
                                      extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
                'similar_email'
           FROM crm.nodes n
-         WHERE n.node_type = 'person' AND n.archived_at IS NULL
-           AND (lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
-                OR v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email'))
+         WHERE v_q !~ '\s'        -- an email has no white space
+           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
+        UNION ALL
+        SELECT n.id,
+               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
+                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
+               'similar_email'
+          FROM crm.nodes n
+         WHERE v_q !~ '\s'
+           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email')
     ), best AS (
         SELECT DISTINCT ON (c.id) c.id, c.score, c.why FROM cand c ORDER BY c.id, c.score DESC, c.why
     ), vis AS (

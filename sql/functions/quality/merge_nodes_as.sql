@@ -8,7 +8,7 @@
 -- source links (crm.node_sources) move, so lookups by the dropped node's source ids find the
 -- keeper; the dropped node is archived with a merged_into edge to the keeper (so
 -- crm.resolve_node_id(old id) = keeper) and a nodes_merged event is logged. Idempotent:
--- merging again returns false.
+-- merging again returns false. The search chunks of both follow (crm_private.refresh_chunks).
 -- Who (p_role: the caller's current_user, passed by crm.merge_nodes; trusted only when the
 -- session may become it): an admin (not acting for a user) merges any two customer-data nodes;
 -- a connector only nodes that came from sources it is allowed (every crm.node_sources link of
@@ -137,6 +137,8 @@ BEGIN
     PERFORM crm_private.recompute_acl(ARRAY[p_keep, p_drop]);
     -- every read model may count either node: stale until refreshed
     PERFORM crm_private.mark_read_models_changed(NULL);
+    -- search chunks follow their texts to the keeper (account_id, node_id)
+    PERFORM crm_private.refresh_chunks(ARRAY[p_keep, p_drop]);
     RETURN true;
 END;
 $$;

@@ -6,8 +6,10 @@
 -- meetings; kind from artifact_type, visible with the event) or on a node (visible with it).
 -- Guarantees:
 -- * p_node_ids NULL: every source (backfill, after the migration); else only the sources of
---   those ids — ticket ids, artifact node_ids, event ids, and the events whose subject is
---   one of them (a ticket's comments follow the ticket).
+--   those ids: the tickets among them or owned_by one of them, the artifacts on them, on
+--   their owned_by children or on their events (any participant role: a ticket's comments
+--   follow the ticket, an account's texts the account), the events among them — and the
+--   chunks that name one of them (node, event or account) are rebuilt or deleted.
 -- * A chunk whose kind, title and body are unchanged (content_hash) keeps its id and its
 --   embedding (its account, node, date and source record are updated in place); a changed
 --   chunk gets the new text and its embedding cleared (NULL: the embedder picks it up);
@@ -50,7 +52,9 @@ BEGIN
           FROM crm.nodes n
          WHERE n.node_type = 'ticket' AND n.archived_at IS NULL
            AND btrim(coalesce(n.properties ->> 'description', '')) <> ''
-           AND (v_all OR n.id = ANY (p_node_ids))
+           AND (v_all OR n.id = ANY (p_node_ids)
+                OR n.id IN (SELECT e.source_id FROM crm.edges e
+                             WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'))
         UNION ALL
         -- (2) artifact bodies: on an event (visible with the event) or on a node
         SELECT 'artifact/' || a.id, coalesce(ev.subject_id, ev.account_id, a.node_id, ev.any_id), a.event_id, a.id,
@@ -84,8 +88,9 @@ BEGIN
                 FROM crm.events e WHERE e.id = a.event_id) ev ON a.event_id IS NOT NULL
          WHERE a.archived_at IS NULL AND btrim(coalesce(a.body, '')) <> ''
            AND (v_all OR a.node_id = ANY (p_node_ids) OR a.event_id = ANY (p_node_ids)
-                OR a.event_id IN (SELECT p.event_id FROM crm.event_participants p
-                                   WHERE p.node_id = ANY (p_node_ids) AND p.role = 'subject'))
+                OR a.event_id IN (SELECT p.event_id FROM crm.event_participants p WHERE p.node_id = ANY (p_node_ids))
+                OR a.node_id IN (SELECT e.source_id FROM crm.edges e
+                                  WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'))
     ), cut AS (
         SELECT s.origin, s.node_id, s.event_id, s.artifact_id, s.kind, s.title, s.occurred_at, s.source,
                s.source_record, s.account_id, c.chunk_no, c.body,
@@ -97,9 +102,7 @@ BEGIN
         -- chunks in scope whose (origin, chunk_no) is no longer produced
         DELETE FROM crm.chunks k
          WHERE (v_all OR k.node_id = ANY (p_node_ids) OR k.event_id = ANY (p_node_ids)
-                OR k.origin IN (SELECT c.origin FROM cut c)
-                OR k.event_id IN (SELECT p.event_id FROM crm.event_participants p
-                                   WHERE p.node_id = ANY (p_node_ids) AND p.role = 'subject'))
+                OR k.account_id = ANY (p_node_ids) OR k.origin IN (SELECT c.origin FROM cut c))
            AND NOT EXISTS (SELECT 1 FROM cut c WHERE c.origin = k.origin AND c.chunk_no = k.chunk_no)
         RETURNING 1
     ), up AS (

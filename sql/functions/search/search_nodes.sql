@@ -27,10 +27,12 @@ SET crm.purge = 'off'
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_q      text := btrim(p_query);
-    v_fold   text;
-    v_lower  text;
-    v_domain text;
+    -- the default collation, not the call's ("C", from p_role's type name): the expression
+    -- indexes are built with the default collation and match only clauses in it
+    v_q      text COLLATE "default" := btrim(p_query);
+    v_fold   text COLLATE "default";
+    v_lower  text COLLATE "default";
+    v_domain text COLLATE "default";
     v_uuid   uuid;
     v_types  text[];
     v_bad    text;
@@ -107,14 +109,25 @@ BEGIN
            AND (crm_private.search_fold(n.label) OPERATOR(extensions.%) v_fold
                 OR v_fold OPERATOR(extensions.<%) crm_private.search_fold(n.label))
         UNION ALL
+        -- emails: similarity (typos) and word similarity (a part: "jon.doe@acme") as two
+        -- branches, each one scan of the trigram index nodes_search_email_trgm
         SELECT n.id,
                round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
                                      extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
                'similar_email'
           FROM crm.nodes n
-         WHERE n.node_type = 'person' AND n.archived_at IS NULL
-           AND (lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
-                OR v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email'))
+         WHERE v_q !~ '\s'        -- an email has no white space
+           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
+        UNION ALL
+        SELECT n.id,
+               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
+                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
+               'similar_email'
+          FROM crm.nodes n
+         WHERE v_q !~ '\s'
+           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email')
     ), best AS (
         SELECT DISTINCT ON (c.id) c.id, c.score, c.why FROM cand c ORDER BY c.id, c.score DESC, c.why
     ), vis AS (
