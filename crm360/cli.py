@@ -1039,7 +1039,7 @@ def user_list(as_json, dsn):
               help="--provider openai: the API base, e.g. https://api.openai.com/v1 (POST URL/embeddings)")
 @click.option("--model", default=None, metavar="NAME",
               help="--provider openai: the model (default text-embedding-3-small)")
-@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 10000),
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 10000),
               help="chunks per provider call and per transaction")
 @click.option("--timeout", default=60.0, show_default=True, help="--provider openai: seconds per HTTP request")
 @click.option("--json", "as_json", is_flag=True, help="print the run summary as JSON")

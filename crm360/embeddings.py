@@ -28,7 +28,7 @@ import psycopg
 
 from crm360.db import CrmError
 
-DEFAULT_BATCH = 256
+DEFAULT_BATCH = 1000
 WORDLLAMA_CONFIG = "l2_supercat"
 WORDLLAMA_DIM = 256
 
@@ -225,7 +225,9 @@ def embed_pending(conn: psycopg.Connection, provider: Provider, *, batch: int = 
 
         arrs = [np.asarray(v, dtype=np.float32) for v in vecs]
         with conn.transaction():
-            stored = conn.execute("SELECT crm_private.store_embeddings(%s, %s, %s)",
+            # %b: vectors in pgvector's binary format — parsing 256 floats as text on the server
+            # was ~80 % of the run (measured: 3.05 s text vs 0.69 s binary for 14,492 chunks)
+            stored = conn.execute("SELECT crm_private.store_embeddings(%s, %s, %b)",
                                   (provider.model, [r[0] for r in rows], arrs)).fetchone()[0]
         if not stored:
             # nothing stored for a non-empty batch: the next call would return the same chunks
