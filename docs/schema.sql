@@ -2418,6 +2418,7 @@ BEGIN
     RETURNING id INTO v_id;
     UPDATE crm.events e SET properties = e.properties || jsonb_build_object('body_ref', v_id)
      WHERE e.id = p_event_id;
+    PERFORM crm_private.refresh_event_chunks(p_event_id);   -- searchable at once (docs/search.md)
     RETURN v_id;
 END;
 $$;
@@ -4841,6 +4842,19 @@ BEGIN
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
      WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
+END;
+$$;
+CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    IF p_event_id IS NOT NULL THEN
+        PERFORM crm_private.refresh_chunks(ARRAY[p_event_id]);
+    END IF;
 END;
 $$;
 CREATE FUNCTION crm_private.refresh_read_model(p_read_model text) RETURNS TABLE(read_model text, as_of timestamp with time zone, duration_ms numeric)
@@ -9392,6 +9406,8 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_chunks(p_node_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.refresh_chunks(p_node_ids uuid[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.refresh_read_model(p_read_model text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;

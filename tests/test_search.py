@@ -518,3 +518,14 @@ def test_merge_moves_chunks_to_the_kept_account(sw):
     got = erin.execute("SELECT kind FROM crm.search_in_account(%s, 'VAT number')", (dup,)).fetchall()  # old id
     assert sorted(r[0] for r in got) == ["note", "ticket_comment", "ticket_description"]
     assert a.execute("SELECT crm_private.refresh_chunks()").fetchone()[0] == 0
+
+
+def test_a_note_logged_through_the_write_api_is_searchable_at_once(sw):
+    n = sw.n
+    erin = sw.connect("erin")
+    ev = erin.execute("SELECT crm.log_note('Customer prefers quarterly invoicing from July.', %s)",
+                      ([n["john"], n["acme"]],)).fetchone()[0]
+    rows = erin.execute("SELECT event_id, kind FROM crm.search_in_account(%s, 'quarterly invoicing')",
+                        (n["acme"],)).fetchall()
+    assert (ev, "note") in rows
+    assert ev not in {r[0] for r in sw.connect("walt").execute("SELECT event_id FROM crm.chunks")}

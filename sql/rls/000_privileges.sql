@@ -112,7 +112,8 @@ BEGIN
             -- what write policies, triggers and the write API call as the caller
             ('crm_private', 'crm_writer', ARRAY['can_write_node', 'writable_node_types', 'writable_edge_types',
                                                 'writable_event_types', 'lock_opportunity', 'attach_event_body',
-                                                'assertion_lock']),
+                                                'assertion_lock',
+                                                'refresh_event_chunks']),   -- attach_event_body (search chunks)
             ('crm', 'crm_service', ARRAY['act_as']),
             ('crm_private', 'crm_service', ARRAY['act_as_token']),
             ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',

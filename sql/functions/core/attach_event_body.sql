@@ -3,7 +3,8 @@
 -- Guarantees: nothing happens for a NULL p_artifact_id (the caller's "there is a body" marker;
 -- the name is historical: the artifact's id is the database's)
 -- or a blank body; otherwise one artifact row with the sha256 of the body in content_hash,
--- and the event's properties.body_ref set to the artifact's id. The id is assigned by the
+-- and the event's properties.body_ref set to the artifact's id; the text is chunked for
+-- search (crm_private.refresh_event_chunks). The id is assigned by the
 -- database (callers never choose ids: a primary-key conflict would tell them a hidden row
 -- exists). Returns the artifact id.
 CREATE OR REPLACE FUNCTION crm_private.attach_event_body(
@@ -29,6 +30,7 @@ BEGIN
     RETURNING id INTO v_id;
     UPDATE crm.events e SET properties = e.properties || jsonb_build_object('body_ref', v_id)
      WHERE e.id = p_event_id;
+    PERFORM crm_private.refresh_event_chunks(p_event_id);   -- searchable at once (docs/search.md)
     RETURN v_id;
 END;
 $$;
