@@ -1171,7 +1171,8 @@ def _print_search(query: str, rows: list[dict], match: dict | None, mode: str) -
     if not rows:
         click.echo(f"no results for {query!r}{where}")
         return
-    console.print(f"[bold]{len(rows)} result(s) for {query!r}{where}[/bold] ({mode})", highlight=False)
+    console.print(f"{len(rows)} result(s) for {query!r}{where}", style="bold", markup=False, highlight=False)
+    console.print(f"search: {mode}", style="dim", markup=False, highlight=False)
     width = min(console.width or 80, 100)
 
     def pick(r, *names):
@@ -1202,7 +1203,7 @@ def _print_search(query: str, rows: list[dict], match: dict | None, mode: str) -
         rec = pick(r, "source_record", "external_id")
         acct = pick(r, "account_name")
         ref = " · ".join(x for x in (
-            str(acct) if acct and not match else None,
+            str(acct) if acct and not match and acct != title else None,
             f"{src} {rec}" if src or rec else None,
             f"node {pick(r, 'node_id', 'id')}" if pick(r, "node_id", "id") else None) if x)
         if ref:

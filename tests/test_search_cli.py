@@ -49,7 +49,7 @@ def test_search_across_accounts_respects_identity(sw, db):
 def test_search_in_account_text_then_hybrid(sw, db):
     r = run("search", "renewal liability", "--account", "Acme Robotics", "--dsn", db)
     assert r.exit_code == 0, r.output
-    assert "in Acme Robotics" in r.output and "(text)" in r.output and "ZD-4711" in r.output
+    assert "in Acme Robotics" in r.output and "search: text" in r.output and "ZD-4711" in r.output
     assert "Globex" not in r.output
     assert all(len(line) <= 80 for line in r.output.splitlines()), r.output
     assert run("embed", "--dsn", db).exit_code == 0
