@@ -203,6 +203,11 @@ def embed_pending(conn: psycopg.Connection, provider: Provider, *, batch: int = 
     chunks_per_second, dim."""
     if batch < 1:
         raise CrmError("--batch must be at least 1", sqlstate="22023", exit_code=2)
+    missing = conn.execute("SELECT to_regprocedure('crm_private.chunks_to_embed(text, integer)') IS NULL "
+                           "OR to_regtype('extensions.vector') IS NULL").fetchone()[0]
+    if missing:
+        raise CrmError("this database has no text chunks to embed (crm.chunks, crm_private.chunks_to_embed)",
+                       sqlstate="42883", hint="crm360 migrate (migration 0022 adds search and the embedder's calls)")
     register(conn)
     t0 = time.perf_counter()
     embed_s = 0.0

@@ -218,3 +218,10 @@ def test_embed_runs_as_a_connector_login_and_is_refused_to_a_reader(chunks, worl
     r = run("embed", "--dsn", fx.login_dsn(world, "rep_emea"), "--json")
     assert r.exit_code == 1
     assert json.loads(r.output)["error"]["sqlstate"] == "42501"
+
+
+def test_embed_on_an_unmigrated_database_says_to_migrate(empty_db):
+    r = run("embed", "--dsn", empty_db, "--json")
+    assert r.exit_code == 1
+    err = json.loads(r.output)["error"]
+    assert err["sqlstate"] == "42883" and "crm360 migrate" in err["hint"]
