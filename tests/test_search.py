@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.types.json import Jsonb
 
 from tests.conftest import sqlstate_of
 
@@ -212,7 +211,7 @@ def test_chunk_text_sizes_overlap_and_boundaries(conn):
         assert body == body.strip()
         if no < len(rows):
             assert body.endswith(".")                        # ends on a sentence boundary
-    for (_, a), (_, b) in zip(rows, rows[1:]):
+    for (_, a), (_, b) in zip(rows, rows[1:], strict=False):
         overlap = next(k for k in range(min(len(a), len(b)), 0, -1) if a.endswith(b[:k]))
         assert 40 <= overlap <= 160, overlap                 # about 100 characters shared
         assert text.find(b[:20]) > 0 and (b[0].isalnum())    # starts at a word
@@ -418,7 +417,7 @@ def _account_with_chunks(sw, n_chunks: int, text_of, dims: int = 8, seed: int = 
     a = sw.admin
     for i in range(n_chunks):
         add_text(a, "note", "note", text_of(i), account=sw.n["acme"], title=f"note {i}",
-                 occurred_at=f"2024-01-01T00:00:00Z")
+                 occurred_at="2024-01-01T00:00:00Z")
     a.execute("SELECT crm_private.refresh_chunks()")
     rows = a.execute("SELECT id, account_id FROM crm.chunks ORDER BY id").fetchall()
     vecs = {r[0]: [rnd.gauss(0, 1) for _ in range(dims)] for r in rows}
@@ -428,7 +427,7 @@ def _account_with_chunks(sw, n_chunks: int, text_of, dims: int = 8, seed: int = 
 
 
 def _cos_dist(u, v):
-    return 1 - sum(x * y for x, y in zip(u, v)) / math.sqrt(sum(x * x for x in u) * sum(y * y for y in v))
+    return 1 - sum(x * y for x, y in zip(u, v, strict=True)) / math.sqrt(sum(x * x for x in u) * sum(y * y for y in v))
 
 
 def test_vector_top_k_is_exact_within_the_account(sw):
