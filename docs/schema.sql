@@ -1596,7 +1596,10 @@ BEGIN
         SELECT t.id, row_number() OVER (ORDER BY t.sim DESC, t.occurred_at DESC NULLS LAST, t.id) AS rk
           FROM (SELECT a.id, a.occurred_at,
                        extensions.word_similarity(v_fold, crm_private.search_fold(coalesce(a.title, '') || ' ' || a.body)) AS sim
-                  FROM acct a WHERE v_fold <> '') t
+                  FROM acct a
+                 -- typo tolerance is the fallback: only when full text found fewer than 2 x
+                 -- limit chunks (a one-time filter: otherwise no body is folded or compared)
+                 WHERE v_fold <> '' AND (SELECT count(*) FROM fts) < v_k) t
          WHERE t.sim >= 0.3
          ORDER BY rk LIMIT v_k
     ), vec AS (

@@ -8,7 +8,8 @@
 --   operator runs (@@, %, <=> are not leakproof, so they are evaluated after the policy).
 -- * Every branch reads the account's chunks only (B-tree chunks_account on account_id), never
 --   the whole table: fts (websearch_to_tsquery, english OR simple, ranked by ts_rank_cd),
---   trigram (word similarity of the folded query in the folded chunk, >= 0.3) and, when
+--   trigram (word similarity of the folded query in the folded chunk, >= 0.3; only as the
+--   typo fallback, when full text found fewer than 2 x limit chunks) and, when
 --   p_query_embedding is given, vector (exact cosine distance over the account's embedded
 --   chunks of the same dimension — no ANN index: exact, so recall is 1.0 by construction; an
 --   HNSW/IVFFlat scan filtered to one account afterwards can return fewer rows than asked,
@@ -73,7 +74,10 @@ BEGIN
         SELECT t.id, row_number() OVER (ORDER BY t.sim DESC, t.occurred_at DESC NULLS LAST, t.id) AS rk
           FROM (SELECT a.id, a.occurred_at,
                        extensions.word_similarity(v_fold, crm_private.search_fold(coalesce(a.title, '') || ' ' || a.body)) AS sim
-                  FROM acct a WHERE v_fold <> '') t
+                  FROM acct a
+                 -- typo tolerance is the fallback: only when full text found fewer than 2 x
+                 -- limit chunks (a one-time filter: otherwise no body is folded or compared)
+                 WHERE v_fold <> '' AND (SELECT count(*) FROM fts) < v_k) t
          WHERE t.sim >= 0.3
          ORDER BY rk LIMIT v_k
     ), vec AS (
