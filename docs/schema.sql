@@ -4855,7 +4855,9 @@ CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) RETURNS void
     SET "crm.purge" TO 'off'
     AS $$
 BEGIN
-    IF p_event_id IS NOT NULL THEN
+    -- events only (not any node or account id a writer passes: no rebuild of another
+    -- team's account on demand)
+    IF p_event_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.events e WHERE e.id = p_event_id) THEN
         PERFORM crm_private.refresh_chunks(ARRAY[p_event_id]);
     END IF;
 END;
@@ -8993,7 +8995,7 @@ CREATE POLICY assertions_update ON crm.assertions FOR UPDATE TO crm_writer USING
    FROM crm.edges e
   WHERE (e.id = assertions.subject_edge_id)))) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'write'::text, assertion_type)) AND ((NOT sensitive) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'read'::text, assertion_type)))));
 ALTER TABLE crm.chunks ENABLE ROW LEVEL SECURITY;
-CREATE POLICY chunks_select ON crm.chunks FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR
+CREATE POLICY chunks_select ON crm.chunks FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (
 CASE
     WHEN (event_id IS NOT NULL) THEN (EXISTS ( SELECT 1
        FROM crm.events e
@@ -9001,7 +9003,9 @@ CASE
     ELSE (EXISTS ( SELECT 1
        FROM crm.nodes n
       WHERE (n.id = chunks.node_id)))
-END));
+END AND ((account_id IS NULL) OR (EXISTS ( SELECT 1
+   FROM crm.nodes a
+  WHERE (a.id = chunks.account_id)))))));
 ALTER TABLE crm.edge_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY edge_types_admin ON crm.edge_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY edge_types_select ON crm.edge_types FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -9327,7 +9331,6 @@ REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.chunk_text(p_text text, p_size integer, p_overlap integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
@@ -9432,7 +9435,6 @@ GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.sync_owner_teams() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;

@@ -203,21 +203,26 @@ def test_embed_json_errors(chunks, db):
     assert r.exit_code == 1 and "cannot connect" in json.loads(r.output)["error"]["message"]
 
 
-def test_embed_runs_as_a_connector_login_and_is_refused_to_a_reader(chunks, world, db):
-    """chunks_to_embed/store_embeddings are granted to crm_admin and crm_connector only: the
-    embedder runs as such a login (created as docs/security.md tells a DBA); a reader gets a
-    JSON error (42501), nothing stored."""
+def test_embed_runs_as_an_admin_login_and_is_refused_to_connectors_and_readers(chunks, world, db):
+    """chunks_to_embed/store_embeddings read every text and write any chunk's vector: crm_admin
+    only. A connector — even one allowed every source — and a reader get a JSON error (42501),
+    nothing stored; the admin login (created as docs/security.md tells a DBA) embeds."""
     from crm360 import users
 
+    conn_login = world.role_name("embedder_conn")
+    users.add_user(world.admin, conn_login, "connector", sources=("*",), password=fx.PASSWORD)
+    world.roles.append(conn_login)
+    for who in ("embedder_conn", "rep_emea"):
+        r = run("embed", "--dsn", fx.login_dsn(world, who), "--json")
+        assert r.exit_code == 1, r.output
+        assert json.loads(r.output)["error"]["sqlstate"] == "42501"
+    assert world.admin.execute("SELECT count(*) FROM crm.chunks WHERE embedding IS NOT NULL").fetchone()[0] == 0
     login = world.role_name("embedder")
-    users.add_user(world.admin, login, "connector", sources=("*",), password=fx.PASSWORD)
+    users.add_user(world.admin, login, "admin", name="Embedder", email=f"{login}@example.com", password=fx.PASSWORD)
     world.roles.append(login)
     r = run("embed", "--dsn", fx.login_dsn(world, "embedder"), "--json", "--batch", "4")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["embedded"] == 7
-    r = run("embed", "--dsn", fx.login_dsn(world, "rep_emea"), "--json")
-    assert r.exit_code == 1
-    assert json.loads(r.output)["error"]["sqlstate"] == "42501"
 
 
 def test_embed_on_an_unmigrated_database_says_to_migrate(empty_db):

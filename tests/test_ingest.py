@@ -485,18 +485,26 @@ print(json.dumps({"received": n, "staged": staged,
 
 @pytest.mark.slow
 def test_streaming_a_million_lines_keeps_memory_flat(db, tmp_path):
+    """Flat: the client's peak memory for 1,000,000 lines is within 64 MB of its peak for
+    100,000 lines (a parser or COPY that held the file would add hundreds of MB), and under
+    400 MB in absolute terms (what the README promises is measured in RESULTS)."""
     import sys
 
-    path = tmp_path / "big.ndjson.gz"
-    with gzip.open(path, "wt", compresslevel=1) as f:
-        for i in range(1_000_000):
-            f.write(f'{{"id":"cus_{i}","email":"u{i}@c{i % 997}.example","metadata":{{}}}}\n')
-    r = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(path), db], capture_output=True, text=True,
-                       cwd=Path(__file__).resolve().parent.parent)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert out["received"] == 1_000_000 and out["staged"] == 1_000_000
-    assert out["maxrss_kb"] < 300 * 1024, out
+    def peak(n: int) -> int:
+        path = tmp_path / f"big{n}.ndjson.gz"
+        with gzip.open(path, "wt", compresslevel=1) as f:
+            for i in range(n):
+                f.write(f'{{"id":"cus_{i}","email":"u{i}@c{i % 997}.example","metadata":{{}}}}\n')
+        r = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(path), db], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parent.parent)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+        assert out["received"] == n and out["staged"] == n
+        return out["maxrss_kb"]
+
+    small, big = peak(100_000), peak(1_000_000)
+    assert big - small < 64 * 1024, (small, big)
+    assert big < 400 * 1024, (small, big)
 
 
 # The denormalised ACL copies must be what the triggers and crm_private.refresh_event_acl

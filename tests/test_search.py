@@ -281,14 +281,18 @@ def test_store_embeddings_bad_input(sw, args, code):
     assert sqlstate_of(e) == code
 
 
-def test_embedder_calls_are_for_admins_and_connectors_only(sw):
+def test_embedder_calls_are_for_admins_only(sw):
+    """chunks_to_embed hands out every text and store_embeddings writes any chunk's vector:
+    admins only — not a connector (allowed one source, it would read every source's texts and
+    could poison or hide any chunk in vector search), not a reader or writer."""
+    sw.login("adm", "crm_admin")
     sw.login("conn", "crm_connector", user=False)
-    c = sw.connect("conn")
-    assert c.execute("SELECT count(*) FROM crm_private.chunks_to_embed('toy', 10)").fetchone()[0] == 6
-    cid = c.execute("SELECT chunk_id FROM crm_private.chunks_to_embed('toy', 1)").fetchone()[0]
-    assert c.execute("SELECT crm_private.store_embeddings('toy', %s, ARRAY['[1,0]']::extensions.vector[])",
+    a = sw.connect("adm")
+    assert a.execute("SELECT count(*) FROM crm_private.chunks_to_embed('toy', 10)").fetchone()[0] == 6
+    cid = a.execute("SELECT chunk_id FROM crm_private.chunks_to_embed('toy', 1)").fetchone()[0]
+    assert a.execute("SELECT crm_private.store_embeddings('toy', %s, ARRAY['[1,0]']::extensions.vector[])",
                      ([cid],)).fetchone()[0] == 1
-    for name in ("erin", "walt", "rita", "sup"):
+    for name in ("conn", "erin", "walt", "rita", "sup"):
         r = sw.connect(name)
         for q in ("SELECT * FROM crm_private.chunks_to_embed('toy', 10)",
                   "SELECT crm_private.store_embeddings('toy', ARRAY[1::bigint], ARRAY['[1,0]']::extensions.vector[])",
@@ -299,6 +303,7 @@ def test_embedder_calls_are_for_admins_and_connectors_only(sw):
             with pytest.raises(psycopg.Error) as e:
                 r.execute(q)
             assert sqlstate_of(e) == "42501", (name, q)
+    assert a.execute("SELECT count(*) FROM crm.chunks WHERE embedding IS NOT NULL").fetchone()[0] == 1
 
 
 def test_reconciliation_chunks_ticket_texts_and_activities(db, conn):
@@ -344,9 +349,10 @@ def test_rep_never_sees_another_teams_chunk_on_any_path(sw):
     assert table(erin) == acme_chunks and table(walt) == globex_chunks
     assert table(boss) == acme_chunks | globex_chunks
     assert table(rita) == set()
-    # the grant-only user sees the tickets' texts (description and comments), not the meetings
-    sup_seen = {r[0] for r in sup.execute("SELECT kind FROM crm.chunks")}
-    assert sup_seen == {"ticket_description", "ticket_comment"}
+    # the grant-only user reads the tickets but not their accounts: a chunk names its account,
+    # so none of those chunks is shown (account_id would tell which tickets share a customer)
+    assert sup.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'ticket'").fetchone()[0] > 0
+    assert sup.execute("SELECT count(*) FROM crm.chunks WHERE account_id IS NOT NULL").fetchone()[0] == 0
     for c, own, other in ((erin, n["acme"], n["globex"]), (walt, n["globex"], n["acme"])):
         mine = acme_chunks if own == n["acme"] else globex_chunks
         for q, e in (("sso renewal pricing", None), ("", q_vec), ("sso", q_vec)):
@@ -375,7 +381,10 @@ def test_rep_never_sees_another_teams_chunk_on_any_path(sw):
     assert hid[0] not in sia(erin, n["acme"], "secret escalation sso renewal pricing")
     a.execute("SELECT crm_private.store_embeddings('toy', %s, ARRAY['[1,0]']::extensions.vector[])", ([hid[0]],))
     assert hid[0] not in sia(erin, n["acme"], "", q_vec)        # vector-only: the nearest chunk, yet hidden
-    assert hid[0] in table(walt) and hid[0] in table(sup)     # West's ticket; Support reads every ticket
+    # West sees its ticket's event, Support every ticket — but the chunk is filed under acme,
+    # which neither may see: it is not shown to them (its account_id would name acme)
+    assert hidden in {r[0] for r in walt.execute("SELECT id FROM crm.events")}
+    assert hid[0] not in table(walt) and hid[0] not in table(sup)
     assert hid[0] in sia(boss, n["acme"], "secret escalation")
 
 

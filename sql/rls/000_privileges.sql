@@ -132,7 +132,8 @@ BEGIN
             ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
             ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload']),
             -- search (issue 14): the embedder's two calls; the chunk backfill is the admin's
-            ('crm_private', 'crm_connector', ARRAY['chunks_to_embed', 'store_embeddings']),
+            -- (chunks_to_embed / store_embeddings: admins only — they read every text and write any
+            -- chunk's vector, which no per-source connector may)
             ('crm_private', 'crm_admin', ARRAY['chunks_to_embed', 'store_embeddings', 'refresh_chunks']),
             ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as', 'log_access_event', 'log_restriction_events', 'principals_of',
                                                'grants_of', 'purge_node_data'])

@@ -197,7 +197,7 @@ EXPECTED_HELPERS = {
     # elt_payload: crm_raw.land_from (invoker) builds each record from the loader's row with it
     # chunks_to_embed / store_embeddings: the embedder (issue 14) reads chunk text and stores vectors
     "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts",
-                                       "elt_payload", "chunks_to_embed", "store_embeddings"},
+                                       "elt_payload"},
     "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "elt_payload",
                                    "log_access_event",
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data",

@@ -2,8 +2,8 @@
 -- embedding from p_model (never embedded, text changed since, or embedded by another model),
 -- oldest first, at most p_limit (1..10000).
 -- Guarantees: SECURITY DEFINER (the embedder embeds every chunk, whoever may read it; it
--- only ever gets the text to embed, never who may see it); EXECUTE for crm_admin and
--- crm_connector only; crm360's flags pinned off. Errors: CR044 blank model or bad limit.
+-- only ever gets the text to embed, never who may see it); EXECUTE for crm_admin only
+-- (it hands out every text, so no per-source connector); crm360's flags pinned off. Errors: CR044 blank model or bad limit.
 CREATE OR REPLACE FUNCTION crm_private.chunks_to_embed(p_model text, p_limit int)
 RETURNS TABLE (chunk_id bigint, body text)
 LANGUAGE plpgsql
@@ -40,4 +40,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.chunks_to_embed(text, integer) IS
-    'The embedder''s queue: up to p_limit chunks (id, text to embed: the body, with the title before the first chunk of a text) without an embedding from p_model. Admins and connectors only. Example: SELECT * FROM crm_private.chunks_to_embed(''bge-small-en-v1.5'', 256);';
+    'The embedder''s queue: up to p_limit chunks (id, text to embed: the body, with the title before the first chunk of a text) without an embedding from p_model. Admins only. Example: SELECT * FROM crm_private.chunks_to_embed(''bge-small-en-v1.5'', 256);';

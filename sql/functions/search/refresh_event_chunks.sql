@@ -5,7 +5,7 @@
 -- graph as it is, whoever calls, so it can change nothing the graph does not say; returns
 -- nothing (no oracle on events the caller cannot see). SECURITY DEFINER (crm_owner writes
 -- crm.chunks); crm360's flags pinned off; EXECUTE for crm_writer (the write API runs as the
--- caller). NULL → no-op.
+-- caller). NULL or an id that is not an event → no-op.
 CREATE OR REPLACE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -16,7 +16,9 @@ SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
 BEGIN
-    IF p_event_id IS NOT NULL THEN
+    -- events only (not any node or account id a writer passes: no rebuild of another
+    -- team's account on demand)
+    IF p_event_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.events e WHERE e.id = p_event_id) THEN
         PERFORM crm_private.refresh_chunks(ARRAY[p_event_id]);
     END IF;
 END;

@@ -2,7 +2,7 @@
 -- vectors: p_embeddings[i] is the embedding of chunk p_chunk_ids[i] by p_model.
 -- Guarantees: set-based (one UPDATE); chunks that no longer exist are skipped (deleted since
 -- chunks_to_embed); returns the number of chunks updated. SECURITY DEFINER (crm_owner writes
--- crm.chunks; nobody else may); EXECUTE for crm_admin and crm_connector only; crm360's flags
+-- crm.chunks; nobody else may); EXECUTE for crm_admin only (any chunk's vector); crm360's flags
 -- pinned off. A chunk whose text changed after it was handed out is not protected here: the
 -- next refresh_chunks clears it again only when the text changes again — so call this soon
 -- after chunks_to_embed (the embedder does, batch by batch).
@@ -47,4 +47,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.store_embeddings(text, bigint[], extensions.vector[]) IS
-    'Stores embeddings from p_model for the given chunks (p_embeddings[i] for p_chunk_ids[i]); returns how many chunks were updated. Admins and connectors only. Example: SELECT crm_private.store_embeddings(''bge-small-en-v1.5'', ARRAY[1,2], ARRAY[''[0.1,0.2]'',''[0.3,0.1]'']::extensions.vector[]);';
+    'Stores embeddings from p_model for the given chunks (p_embeddings[i] for p_chunk_ids[i]); returns how many chunks were updated. Admins only. Example: SELECT crm_private.store_embeddings(''bge-small-en-v1.5'', ARRAY[1,2], ARRAY[''[0.1,0.2]'',''[0.3,0.1]'']::extensions.vector[]);';
