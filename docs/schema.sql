@@ -1562,6 +1562,8 @@ DECLARE
     v_q     text := btrim(coalesce(p_query, ''));
     v_tsq   tsquery;
     v_words text[];
+    v_emb   extensions.halfvec := p_query_embedding::extensions.halfvec;
+    v_owner boolean;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
         RAISE EXCEPTION 'p_limit must be between 1 and 100, got %', coalesce(p_limit::text, 'NULL')
@@ -1571,23 +1573,37 @@ BEGIN
         RAISE EXCEPTION 'the search text must not be blank without a query embedding' USING ERRCODE = 'CR044',
             HINT = 'pass words to search for, or an embedding of the question';
     END IF;
+    IF length(v_q) > 1000 THEN
+        RAISE EXCEPTION 'the search text is too long (% characters, at most 1,000)', length(v_q)
+            USING ERRCODE = 'CR044', HINT = 'search with a few words, or pass an embedding of the question';
+    END IF;
     v_id := crm_private.resolve_account_id(p_account_id);
     IF v_q <> '' THEN
         v_tsq := websearch_to_tsquery('english'::regconfig, v_q) || websearch_to_tsquery('simple'::regconfig, v_q);
         IF numnode(v_tsq) = 0 THEN
             v_tsq := NULL;
+        ELSIF numnode(v_tsq) > 64 THEN
+            RAISE EXCEPTION 'the search text has too many terms (% query nodes, at most 64)', numnode(v_tsq)
+                USING ERRCODE = 'CR044',
+                HINT = 'search with a few words (about 15 at most), or pass an embedding of the question';
         END IF;
-        -- the folded words of the query, for the typo fallback: 3+ characters, with a letter
-        -- (numbers and ids are not misspelt words: "16890" is close to a hundred other numbers)
-        SELECT array_agg(DISTINCT w) INTO v_words
-          FROM regexp_split_to_table(crm_private.search_fold(v_q), '[^[:alnum:]]+') w
-         WHERE length(w) >= 3 AND w ~ '[[:alpha:]]';
+        -- the folded words of the query, for the typo fallback
+        SELECT array_agg(w) INTO v_words
+          FROM (SELECT DISTINCT w FROM regexp_split_to_table(crm_private.search_fold(v_q), '[^[:alnum:]]+') w
+                 WHERE length(w) >= 3 AND w ~ '[[:alpha:]]' ORDER BY w LIMIT 8) x;
     END IF;
+    -- who decides: the owner's helper for callers whose visibility is an acl overlap (and
+    -- admins), the chunks policy (as the caller) for callers with node grants
+    v_owner := (SELECT crm_private.actor_is_admin()) OR NOT (SELECT crm_private.actor_has_grants('node'));
     RETURN QUERY
     WITH hits AS (
         SELECT h.chunk_id, h.branch, h.rk, h.occurred_at
-          FROM crm_private.search_chunks(v_id, v_tsq, v_words, p_query_embedding::extensions.halfvec,
-                                         2 * p_limit, current_user) h
+          FROM crm_private.search_chunks(v_id, v_tsq, v_words, v_emb, 2 * p_limit, current_user) h
+         WHERE v_owner
+        UNION ALL
+        SELECT h.chunk_id, h.branch, h.rk, h.occurred_at
+          FROM crm_private.search_branches(v_id, v_tsq, v_words, v_emb, 2 * p_limit, NULL) h
+         WHERE NOT v_owner
     ), top AS (
         SELECT h.chunk_id AS id, sum(1.0::double precision / (60 + h.rk)) AS score,
                array_agg(h.branch ORDER BY h.branch) AS branches, max(h.occurred_at) AS occurred_at
@@ -2436,28 +2452,34 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
                           AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
                          OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
 $$;
-CREATE FUNCTION crm_private.chunk_source_visible(p_event_id uuid, p_node_id uuid, p_principals uuid[], p_grants jsonb, p_actor uuid) RETURNS boolean
-    LANGUAGE sql STABLE
+CREATE FUNCTION crm_private.chunk_acl_of(p_event_id uuid, p_node_id uuid) RETURNS uuid[]
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT CASE WHEN p_event_id IS NOT NULL THEN
-                EXISTS (SELECT 1 FROM crm.events e
-                         WHERE e.id = p_event_id
-                           AND (e.acl && p_principals
-                                OR (p_grants <> '[]'::jsonb
-                                    AND EXISTS (SELECT 1 FROM crm.nodes n
-                                                 WHERE n.id = ANY (e.about)
-                                                   AND (n.acl IS NULL OR n.acl && p_principals
-                                                        OR crm_private.node_grant_match(p_grants, 'read', n.node_type,
-                                                                                        n.attrs, n.acl))))
-                                OR (e.about = '{}' AND p_actor IS NOT NULL AND e.recorded_by = p_actor)))
-           ELSE
-                EXISTS (SELECT 1 FROM crm.nodes n
-                         WHERE n.id = p_node_id
-                           AND (n.acl IS NULL OR n.acl && p_principals
-                                OR (p_grants <> '[]'::jsonb
-                                    AND crm_private.node_grant_match(p_grants, 'read', n.node_type, n.attrs, n.acl))))
-           END
+DECLARE
+    v_acl uuid[];
+BEGIN
+    IF p_event_id IS NOT NULL THEN
+        SELECT CASE WHEN e.about = '{}' THEN CASE WHEN e.recorded_by IS NULL THEN '{}'::uuid[]
+                                                  ELSE ARRAY[e.recorded_by] END
+                    ELSE e.acl END
+          INTO v_acl
+          FROM crm.events e WHERE e.id = p_event_id
+           FOR SHARE;
+        RETURN coalesce(v_acl, '{}');
+    END IF;
+    SELECT n.acl INTO v_acl FROM crm.nodes n WHERE n.id = p_node_id FOR SHARE;
+    RETURN v_acl;
+END;
+$$;
+CREATE FUNCTION crm_private.chunk_acl_tsv(p_acl uuid[], p_event_id uuid) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN p_acl IS NULL THEN CASE WHEN p_event_id IS NULL THEN array_to_tsvector('{!public}')
+                                             ELSE ''::tsvector END
+                ELSE array_to_tsvector(ARRAY(SELECT DISTINCT '!' || a::text FROM unnest(p_acl) a
+                                              WHERE a IS NOT NULL)) END
 $$;
 CREATE FUNCTION crm_private.chunk_text(p_text text, p_size integer DEFAULT 800, p_overlap integer DEFAULT 100) RETURNS TABLE(chunk_no integer, body text)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -2974,9 +2996,10 @@ BEGIN
     UPDATE crm.artifacts a SET acl = n.acl
       FROM crm.nodes n
      WHERE n.id = ANY (p_node_ids) AND a.node_id = n.id AND a.acl IS DISTINCT FROM n.acl;
-    UPDATE crm.chunks c SET acl = n.acl
-      FROM crm.nodes n
-     WHERE n.id = ANY (p_node_ids) AND c.node_id = n.id AND c.event_id IS NULL AND c.acl IS DISTINCT FROM n.acl;
+    UPDATE crm.chunks c SET acl = x.acl
+      FROM (SELECT k.id, crm_private.chunk_acl_of(NULL, k.node_id) AS acl
+              FROM crm.chunks k WHERE k.node_id = ANY (p_node_ids) AND k.event_id IS NULL) x
+     WHERE c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
     WITH upd AS (
         UPDATE crm.event_participants p SET acl = n.acl
           FROM crm.nodes n
@@ -4801,19 +4824,9 @@ BEGIN
                (excluded.account_id, excluded.node_id, excluded.event_id, excluded.artifact_id, excluded.kind,
                 excluded.title, excluded.occurred_at, excluded.source, excluded.source_record, excluded.acl,
                 excluded.content_hash)
-        RETURNING k.title, k.body, k.updated_at = now() AS new_text
-    ), words AS (
-        -- the vocabulary of the typo fallback: the words of new or changed text
-        INSERT INTO crm_private.chunk_words (word, folded)
-        SELECT w.word, crm_private.search_fold(w.word)
-          FROM (SELECT DISTINCT l.lexeme AS word
-                  FROM up u CROSS JOIN LATERAL unnest(to_tsvector('simple'::regconfig,
-                                                                  coalesce(u.title, '') || ' ' || u.body)) l
-                 WHERE u.new_text) w
-        ON CONFLICT (word) DO NOTHING
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;   -- (words runs regardless)
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;
     v_n := v_n + v_k;
     RETURN v_n;
 END;
@@ -4852,15 +4865,17 @@ BEGIN
           FROM comp
          WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
         RETURNING 1
-    ), upd_c AS (
-        UPDATE crm.chunks c SET acl = comp.acl
-          FROM comp
-         WHERE c.event_id = comp.id AND c.acl IS DISTINCT FROM comp.acl
-        RETURNING 1
     )
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
      WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
+    -- the events' search chunks, in a statement of its own: its snapshot sees chunks written
+    -- by a transaction that held the event row (crm_private.chunk_acl_of reads it FOR SHARE)
+    -- and committed while the UPDATE above waited for it
+    UPDATE crm.chunks c SET acl = x.acl
+      FROM (SELECT k.id, crm_private.chunk_acl_of(k.event_id, NULL) AS acl
+              FROM crm.chunks k WHERE k.event_id = ANY (p_event_ids)) x
+     WHERE c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
 END;
 $$;
 CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) RETURNS void
@@ -5015,146 +5030,138 @@ CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
              ELSE NULL
            END
 $$;
+CREATE FUNCTION crm_private.search_branches(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_principals uuid[]) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- the principals as acl_tsv lexemes (crm_private.chunk_acl_tsv): '!public' | '!<id>' ...
+    v_acl_q tsquery;
+    v_fts   integer := 0;
+    v_typo  tsquery;
+BEGIN
+    IF p_principals IS NOT NULL THEN
+        SELECT string_agg(format('%L', '!' || x), ' | ')::tsquery INTO v_acl_q
+          FROM (SELECT 'public' AS x UNION ALL SELECT p::text FROM unnest(p_principals) p WHERE p IS NOT NULL) s;
+    END IF;
+    IF p_tsq IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM crm_private.search_chunks_text(p_account_id, p_tsq, p_k, 'fts', v_acl_q);
+        GET DIAGNOSTICS v_fts = ROW_COUNT;
+    END IF;
+    IF v_fts < p_k AND p_embedding IS NULL THEN
+        v_typo := crm_private.search_typo_query(p_words);
+        IF v_typo IS NOT NULL THEN
+            RETURN QUERY SELECT * FROM crm_private.search_chunks_text(p_account_id, v_typo, p_k, 'typo', v_acl_q);
+        END IF;
+    END IF;
+    IF p_embedding IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM crm_private.search_chunks_vector(p_account_id, p_embedding, p_k, p_principals);
+    END IF;
+END;
+$$;
 CREATE FUNCTION crm_private.search_chunks(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_role name) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
-    AS $_$
+    AS $$
 #variable_conflict use_column
 DECLARE
     v_admin  boolean := crm_private.role_is_admin(p_role);
-    v_princ  uuid[] := '{}';
+    v_princ  uuid[];
     v_grants jsonb := '[]';
-    v_actor  uuid;
-    v_fts    integer := 0;
-    v_fix    tsquery;
-    v_dims   integer := extensions.vector_dims(p_embedding);
-    v_word   text;
-    v_alts   text[];
-    v_alt    tsquery;
-    v_thr    text;
 BEGIN
-    IF p_account_id IS NULL OR p_k IS NULL OR p_k < 1 THEN
+    IF p_k IS NULL OR p_k < 1 OR p_k > 200 OR numnode(p_tsq) > 64 OR cardinality(p_words) > 16 THEN
+        RAISE EXCEPTION 'search_chunks: p_k must be 1..200, p_tsq at most 64 nodes, p_words at most 16'
+            USING ERRCODE = 'CR044', HINT = 'crm.search_in_account validates its input and calls this';
+    END IF;
+    IF p_account_id IS NULL THEN
         RETURN;
     END IF;
     IF NOT v_admin THEN
         v_princ := crm_private.caller_principals(p_role);
         v_grants := crm_private.grants_of(v_princ);
-        v_actor := crm_private.actor_of(p_role);
-    END IF;
-    -- the account itself (the nodes policy's rules): one check for every chunk below
-    IF NOT EXISTS (SELECT 1 FROM crm.nodes o
-                    WHERE o.id = p_account_id AND o.node_type = 'org'
-                      AND (v_admin OR o.acl IS NULL OR o.acl && v_princ
-                           OR (v_grants <> '[]'::jsonb
-                               AND crm_private.node_grant_match(v_grants, 'read', o.node_type, o.attrs, o.acl)))) THEN
-        RETURN;
-    END IF;
-    -- visible(c), written out in each branch:
-    --   v_admin OR c.acl && v_princ OR (c.event_id IS NULL AND c.acl IS NULL)
-    --   OR ((v_grants <> '[]' OR c.acl = '{}') AND crm_private.chunk_source_visible(...))
-    IF p_tsq IS NOT NULL THEN
-        RETURN QUERY SELECT * FROM crm_private.search_chunks_text(p_account_id, p_tsq, p_k, 'fts', v_admin, v_princ,
-                                                                  v_grants, v_actor);
-        GET DIAGNOSTICS v_fts = ROW_COUNT;
-    END IF;
-    IF v_fts < p_k AND cardinality(p_words) > 0 AND p_embedding IS NULL THEN
-        -- the typo fallback: every vocabulary word close to a query word, OR-ed. The index
-        -- operator % reads pg_trgm.similarity_threshold: set to 0.4 for this query only (a
-        -- function's SET clause cannot name an extension's setting before it is loaded), and
-        -- put back, so neither the caller's value changes the answer nor ours leaks out
-        v_thr := current_setting('pg_trgm.similarity_threshold', true);
-        PERFORM set_config('pg_trgm.similarity_threshold', '0.4', true);
-        -- each query word becomes the OR of its close vocabulary words, and the words are OR-ed
-        -- too (the fallback is lenient: a chunk with some of the words, or their typos, is
-        -- found; one with more of them ranks higher)
-        -- (one-shot plans, EXECUTE ... USING: a generic plan, not knowing the words, scans the
-        -- whole vocabulary instead of its trigram index)
-        FOR v_alts IN EXECUTE
-            $q$SELECT array_agg(w.word ORDER BY w.word)
-                 FROM unnest($1) q
-                 JOIN crm_private.chunk_words w
-                   ON w.folded OPERATOR(extensions.%) q AND extensions.similarity(w.folded, q) >= 0.4
-                  AND abs(length(w.folded) - length(q)) <= CASE WHEN length(q) >= 6 THEN 2 ELSE 1 END
-                WHERE length(q) >= 3
-                GROUP BY q$q$
-            USING p_words
-        LOOP
-            v_alt := NULL;
-            FOREACH v_word IN ARRAY v_alts LOOP
-                v_alt := CASE WHEN v_alt IS NULL THEN plainto_tsquery('simple'::regconfig, v_word)
-                              ELSE v_alt || plainto_tsquery('simple'::regconfig, v_word) END;
-            END LOOP;
-            v_fix := CASE WHEN v_fix IS NULL THEN v_alt ELSE v_fix || v_alt END;
-        END LOOP;
-        PERFORM set_config('pg_trgm.similarity_threshold', coalesce(v_thr, '0.3'), true);
-        IF v_fix IS NOT NULL AND numnode(v_fix) > 0 THEN
-            RETURN QUERY SELECT * FROM crm_private.search_chunks_text(p_account_id, v_fix, p_k, 'trigram', v_admin,
-                                                                      v_princ, v_grants, v_actor);
+        IF v_grants <> '[]'::jsonb THEN
+            RETURN;
         END IF;
     END IF;
-    IF p_embedding IS NOT NULL THEN
-        RETURN QUERY
-        SELECT f.id, 'vector'::text, row_number() OVER (ORDER BY f.d, f.occurred_at DESC NULLS LAST, f.id), f.occurred_at
-          FROM (SELECT c.id, c.occurred_at, c.embedding OPERATOR(extensions.<=>) p_embedding AS d
-                  FROM crm.chunks c
-                 WHERE c.account_id = p_account_id AND c.embedding IS NOT NULL
-                   AND extensions.vector_dims(c.embedding) = v_dims
-                   AND (v_admin OR c.acl && v_princ OR (c.event_id IS NULL AND c.acl IS NULL)
-                        OR ((v_grants <> '[]'::jsonb OR c.acl = '{}')
-                            AND crm_private.chunk_source_visible(c.event_id, c.node_id, v_princ, v_grants, v_actor)))
-                 ORDER BY d, c.occurred_at DESC NULLS LAST, c.id
-                 LIMIT p_k) f;
+    -- the account itself (the nodes policy's rules for a role without grants)
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes o
+                    WHERE o.id = p_account_id AND o.node_type = 'org'
+                      AND (v_admin OR o.acl IS NULL OR o.acl && v_princ)) THEN
+        RETURN;
     END IF;
+    RETURN QUERY SELECT * FROM crm_private.search_branches(p_account_id, p_tsq, p_words, p_embedding, p_k,
+                                                           CASE WHEN v_admin THEN NULL ELSE v_princ END);
 END;
-$_$;
-CREATE FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_admin boolean, p_principals uuid[], p_grants jsonb, p_actor uuid) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
+$$;
+CREATE FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_acl_q tsquery) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    -- visible(c) for the described caller, as in crm_private.search_chunks
-    c_vis constant text := $v$($4 OR c.acl && $5 OR (c.event_id IS NULL AND c.acl IS NULL)
-                               OR (($6 <> '[]'::jsonb OR c.acl = '{}')
-                                   AND crm_private.chunk_source_visible(c.event_id, c.node_id, $5, $6, $7)))$v$;
-    v_dense  integer;
-    v_bitmap text;
-    v_sort   text;
-BEGIN
-    EXECUTE format($q$SELECT count(*) FROM (SELECT c.tsv FROM crm.chunks c
-                                              WHERE c.account_id = $1 AND %s
-                                              ORDER BY c.occurred_at DESC LIMIT 400) x
-                       WHERE x.tsv @@ $2$q$, c_vis)
-       INTO v_dense USING p_account_id, p_tsq, p_k, p_admin, p_principals, p_grants, p_actor;
-    IF v_dense >= 30 THEN
-        -- newest first along chunks_account: no bitmap (it would read the whole GIN posting
-        -- list), no full sort
-        v_bitmap := current_setting('enable_bitmapscan');
-        v_sort := current_setting('enable_sort');
-        PERFORM set_config('enable_bitmapscan', 'off', true);
-        PERFORM set_config('enable_sort', 'off', true);
-    END IF;
-    RETURN QUERY EXECUTE format($q$
-        SELECT f.id, $8::text, row_number() OVER (ORDER BY f.r DESC, f.occurred_at DESC NULLS LAST, f.id),
+    v_acct  tsquery := ('''@' || p_account_id::text || '''')::tsquery;
+    v_dense integer;
+    -- ranking of a window (the 300 most recent visible matches): one definition for both reads
+    c_rank constant text := $q$
+        SELECT f.id, $4::text, row_number() OVER (ORDER BY f.r DESC, f.occurred_at DESC NULLS LAST, f.id),
                f.occurred_at
           FROM (SELECT m.id, m.occurred_at, ts_rank_cd(m.tsv, $2) AS r
-                  FROM (SELECT c.id, c.occurred_at, c.tsv
-                          FROM crm.chunks c
-                         WHERE c.account_id = $1 AND c.tsv @@ ($2 && $9) AND %s
-                         ORDER BY c.occurred_at DESC, c.id
-                         LIMIT 300) m
+                  FROM (%s) m
                  ORDER BY r DESC, m.occurred_at DESC NULLS LAST, m.id
-                 LIMIT $3) f$q$, c_vis)
-        USING p_account_id, p_tsq, p_k, p_admin, p_principals, p_grants, p_actor, p_branch,
-              ('''@' || p_account_id::text || '''')::tsquery;
-    IF v_bitmap IS NOT NULL THEN
-        PERFORM set_config('enable_bitmapscan', v_bitmap, true);
-        PERFORM set_config('enable_sort', v_sort, true);
+                 LIMIT $3) f$q$;
+BEGIN
+    IF p_account_id IS NULL OR p_tsq IS NULL OR numnode(p_tsq) = 0 OR p_k IS NULL OR p_k < 1 THEN
+        RETURN;
+    END IF;
+    IF numnode(p_tsq) > 64 OR p_k > 200 THEN
+        RAISE EXCEPTION 'search_chunks_text: at most 64 query nodes and p_k 200' USING ERRCODE = 'CR044',
+            HINT = 'ranking cost grows with the query''s terms';
+    END IF;
+    -- (EXECUTE ... USING: each call planned knowing its query)
+    EXECUTE $q$SELECT count(*) FROM (SELECT c.tsv FROM crm.chunks c
+                                       WHERE c.account_id = $1 AND ($3::tsquery IS NULL OR c.acl_tsv @@ $3)
+                                       ORDER BY c.occurred_at DESC LIMIT 400) x
+                WHERE x.tsv @@ $2$q$
+       INTO v_dense USING p_account_id, p_tsq, p_acl_q;
+    IF v_dense >= 30 THEN
+        -- newest first along chunks_account; the CASE tests visibility before the text (and
+        -- keeps the planner off the GIN index, whose posting list is most of the table)
+        RETURN QUERY EXECUTE format(c_rank, $q$
+            SELECT c.id, c.occurred_at, c.tsv
+              FROM crm.chunks c
+             WHERE c.account_id = $1
+               AND CASE WHEN $5::tsquery IS NULL OR c.acl_tsv @@ $5 THEN c.tsv @@ $2 ELSE false END
+             ORDER BY c.occurred_at DESC, c.id
+             LIMIT 300$q$)
+            USING p_account_id, p_tsq, p_k, p_branch, p_acl_q;
+    ELSE
+        RETURN QUERY EXECUTE format(c_rank, $q$
+            SELECT c.id, c.occurred_at, c.tsv
+              FROM crm.chunks c
+             WHERE c.account_id = $1 AND c.tsv @@ ($2 && $6)
+               AND ($5::tsquery IS NULL OR c.acl_tsv @@ $5)
+             ORDER BY c.occurred_at DESC, c.id
+             LIMIT 300$q$)
+            USING p_account_id, p_tsq, p_k, p_branch, p_acl_q, v_acct;
     END IF;
 END;
 $_$;
+CREATE FUNCTION crm_private.search_chunks_vector(p_account_id uuid, p_embedding extensions.halfvec, p_k integer, p_principals uuid[]) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT f.id, 'vector'::text, row_number() OVER (ORDER BY f.d, f.occurred_at DESC NULLS LAST, f.id), f.occurred_at
+      FROM (SELECT c.id, c.occurred_at, c.embedding OPERATOR(extensions.<=>) p_embedding AS d
+              FROM crm.chunks c
+             WHERE c.account_id = p_account_id AND c.embedding IS NOT NULL
+               AND CASE WHEN p_principals IS NULL OR c.acl && p_principals OR (c.event_id IS NULL AND c.acl IS NULL)
+                        THEN extensions.vector_dims(c.embedding) = extensions.vector_dims(p_embedding)
+                        ELSE false END
+             ORDER BY d, c.occurred_at DESC NULLS LAST, c.id
+             LIMIT p_k) f
+$$;
 CREATE FUNCTION crm_private.search_fold(p_text text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN lower(replace(replace(replace(replace(replace(translate(p_text, 'ÀÁÂÃÄÅàáâãäåĀāĂăĄąÇçĆćĈĉĊċČčĎďĐđÈÉÊËèéêëĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħÌÍÎÏìíîïĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłÑñŃńŅņŇňÒÓÔÕÖØòóôõöøŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųŴŵÝýÿŶŷŸŹźŻżŽžðÐþÞ'::text, 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzzddtt'::text), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'Æ'::text, 'ae'::text), 'œ'::text, 'oe'::text), 'Œ'::text, 'oe'::text));
@@ -5341,6 +5348,15 @@ BEGIN
       ) acc ON true
      ORDER BY v.score DESC, v.label, v.id;
 END;
+$_$;
+CREATE FUNCTION crm_private.search_typo_query(p_words text[]) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT string_agg(format('%s:*', quote_literal(left(w.w, greatest(3, ceil(length(w.w) * 0.6)::int)))), ' | ')::tsquery
+      FROM (SELECT DISTINCT x AS w FROM unnest(p_words) x
+             WHERE x ~ '^[[:alnum:]]{3,64}$' AND x ~ '[[:alpha:]]'
+             ORDER BY x LIMIT 8) w
 $_$;
 CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) RETURNS TABLE(source text, object text, freshness_group text, last_success_at timestamp with time zone, last_attempt_at timestamp with time zone, last_run_status text, status text, last_error text, rows_received bigint, rows_applied bigint, rows_rejected bigint, expected_interval interval, overdue boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -5744,16 +5760,10 @@ CREATE FUNCTION crm_private.tg_chunks__acl() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- ACL maintenance writes the new acl in the statement that also changes the source's
-    -- (crm_private.refresh_event_acl), whose new value this trigger could not read yet
-    IF TG_OP = 'UPDATE' AND crm_private.acl_maintenance() THEN
-        RETURN NEW;
+    IF NOT (TG_OP = 'UPDATE' AND crm_private.acl_maintenance()) THEN
+        NEW.acl := crm_private.chunk_acl_of(NEW.event_id, NEW.node_id);
     END IF;
-    IF NEW.event_id IS NOT NULL THEN
-        NEW.acl := coalesce((SELECT e.acl FROM crm.events e WHERE e.id = NEW.event_id), '{}');
-    ELSE
-        NEW.acl := (SELECT n.acl FROM crm.nodes n WHERE n.id = NEW.node_id);
-    END IF;
+    NEW.acl_tsv := crm_private.chunk_acl_tsv(NEW.acl, NEW.event_id);
     RETURN NEW;
 END;
 $$;
@@ -7116,6 +7126,7 @@ CREATE TABLE crm.chunks (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     acl uuid[],
+    acl_tsv tsvector DEFAULT ''::tsvector NOT NULL,
     tsv tsvector GENERATED ALWAYS AS ((((setweight(to_tsvector('english'::regconfig, COALESCE(title, ''::text)), 'A'::"char") || setweight(to_tsvector('english'::regconfig, body), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, ((COALESCE(title, ''::text) || ' '::text) || body)), 'D'::"char")) ||
 CASE
     WHEN (account_id IS NULL) THEN ''::tsvector
@@ -8840,10 +8851,6 @@ CREATE TABLE crm_private.acl_changed_accounts (
     account_id uuid NOT NULL,
     changed_at timestamp with time zone DEFAULT now() NOT NULL
 );
-CREATE TABLE crm_private.chunk_words (
-    word text NOT NULL,
-    folded text NOT NULL
-);
 CREATE TABLE crm_private.code_counters (
     prefix text NOT NULL,
     yymm text NOT NULL,
@@ -9022,8 +9029,6 @@ ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.acl_changed_accounts
     ADD CONSTRAINT acl_changed_accounts_pkey PRIMARY KEY (account_id);
-ALTER TABLE ONLY crm_private.chunk_words
-    ADD CONSTRAINT chunk_words_pkey PRIMARY KEY (word);
 ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.instance_secret
@@ -9067,7 +9072,7 @@ CREATE INDEX chunks_account_vectors ON crm.chunks USING btree (account_id) INCLU
 CREATE INDEX chunks_artifact ON crm.chunks USING btree (artifact_id) WHERE (artifact_id IS NOT NULL);
 CREATE INDEX chunks_event ON crm.chunks USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX chunks_node ON crm.chunks USING btree (node_id);
-CREATE INDEX chunks_tsv ON crm.chunks USING gin (tsv);
+CREATE INDEX chunks_search ON crm.chunks USING gin (tsv, acl_tsv);
 CREATE INDEX chunks_unembedded ON crm.chunks USING btree (id) WHERE (embedding IS NULL);
 CREATE UNIQUE INDEX edges_open_unique ON crm.edges USING btree (edge_type, source_id, target_id) WHERE ((archived_at IS NULL) AND (effective_to IS NULL));
 CREATE INDEX edges_source ON crm.edges USING btree (source_id, edge_type);
@@ -9093,7 +9098,6 @@ CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[exter
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
-CREATE INDEX chunk_words_folded_trgm ON crm_private.chunk_words USING gin (folded extensions.gin_trgm_ops);
 CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
 CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);
@@ -9122,7 +9126,7 @@ CREATE TRIGGER tg_artifacts__refuse_truncate BEFORE TRUNCATE ON crm.artifacts FO
 CREATE TRIGGER tg_assertions__refuse_delete BEFORE DELETE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__refuse_truncate BEFORE TRUNCATE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_assertions__validate();
-CREATE TRIGGER tg_chunks__acl BEFORE INSERT OR UPDATE OF acl, event_id, node_id ON crm.chunks FOR EACH ROW EXECUTE FUNCTION crm_private.tg_chunks__acl();
+CREATE TRIGGER tg_chunks__acl BEFORE INSERT OR UPDATE OF acl, acl_tsv, event_id, node_id ON crm.chunks FOR EACH ROW EXECUTE FUNCTION crm_private.tg_chunks__acl();
 CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
 CREATE TRIGGER tg_edges__after_update AFTER UPDATE ON crm.edges REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_update();
 CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
@@ -9567,7 +9571,8 @@ REVOKE ALL ON FUNCTION crm_private.caller_sources() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_sources() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_writer;
-REVOKE ALL ON FUNCTION crm_private.chunk_source_visible(p_event_id uuid, p_node_id uuid, p_principals uuid[], p_grants jsonb, p_actor uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.chunk_acl_of(p_event_id uuid, p_node_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.chunk_acl_tsv(p_acl uuid[], p_event_id uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunk_text(p_text text, p_size integer, p_overlap integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_admin;
@@ -9663,13 +9668,20 @@ REVOKE ALL ON FUNCTION crm_private.role_is_operator(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_trusted(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.scope_list(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_branches(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_principals uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_branches(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_principals uuid[]) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.search_chunks(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.search_chunks(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_role name) TO crm_reader;
-REVOKE ALL ON FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_admin boolean, p_principals uuid[], p_grants jsonb, p_actor uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_acl_q tsquery) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_acl_q tsquery) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_chunks_vector(p_account_id uuid, p_embedding extensions.halfvec, p_k integer, p_principals uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_chunks_vector(p_account_id uuid, p_embedding extensions.halfvec, p_k integer, p_principals uuid[]) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.search_fold(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.search_fold(p_text text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_typo_query(p_words text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_typo_query(p_words text[]) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;

@@ -1,13 +1,13 @@
--- Undo 0023: the vocabulary table, the acl copy (and its trigger), the vector index, embeddings
+-- Undo 0023: the acl copies (acl, acl_tsv, their trigger), the vector index, embeddings
 -- back to full-precision vector stored out of line (the values are kept, at half precision),
 -- the full-text vector without the account lexeme.
 SET LOCAL lock_timeout = '5s';
 
 DROP TRIGGER IF EXISTS tg_chunks__acl ON crm.chunks;
 DROP FUNCTION IF EXISTS crm_private.tg_chunks__acl();
-DROP TABLE IF EXISTS crm_private.chunk_words;
 DROP INDEX IF EXISTS crm.chunks_account_vectors;
 ALTER TABLE crm.chunks DROP COLUMN IF EXISTS acl;
+ALTER TABLE crm.chunks DROP COLUMN IF EXISTS acl_tsv;
 DO $$
 BEGIN
     IF (SELECT a.atttypid FROM pg_catalog.pg_attribute a

@@ -102,7 +102,11 @@ BEGIN
                                                 'accounts_360_stored', 'node_by_key', 'read_model_status', 'invoice_due_at',
                                                 'search_nodes',   -- crm.search (answers only for the caller)
                                                 'search_fold',    -- crm.search_in_account (inlined)
-                                                'search_chunks']),  -- crm.search_in_account (answers only for the caller)
+                                                'search_chunks',    -- crm.search_in_account (answers only for the caller)
+                                                -- crm.search_in_account for a caller with node grants, as the caller (under
+                                                -- the chunks policy: their arguments can only narrow what they read)
+                                                'search_branches', 'search_chunks_text', 'search_chunks_vector',
+                                                'search_typo_query']),
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',

@@ -185,7 +185,10 @@ READER_HELPERS = {
     "source_group", "scope_list", "accounts_360_stored", "node_by_key", "read_model_status", "invoice_due_at",
     # crm.search's and crm.search_in_account's definer helpers (answer only for the caller's
     # trusted role) and the fold crm.search_in_account inlines (a pure function)
-    "search_nodes", "search_chunks", "search_fold"}
+    "search_nodes", "search_chunks", "search_fold",
+    # crm.search_in_account's branches, run as the caller (under the chunks policy) for a user
+    # with node grants: invoker functions whose arguments can only narrow what is read
+    "search_branches", "search_chunks_text", "search_chunks_vector", "search_typo_query"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock",

@@ -32,9 +32,10 @@ BEGIN
     UPDATE crm.artifacts a SET acl = n.acl
       FROM crm.nodes n
      WHERE n.id = ANY (p_node_ids) AND a.node_id = n.id AND a.acl IS DISTINCT FROM n.acl;
-    UPDATE crm.chunks c SET acl = n.acl
-      FROM crm.nodes n
-     WHERE n.id = ANY (p_node_ids) AND c.node_id = n.id AND c.event_id IS NULL AND c.acl IS DISTINCT FROM n.acl;
+    UPDATE crm.chunks c SET acl = x.acl
+      FROM (SELECT k.id, crm_private.chunk_acl_of(NULL, k.node_id) AS acl
+              FROM crm.chunks k WHERE k.node_id = ANY (p_node_ids) AND k.event_id IS NULL) x
+     WHERE c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
     WITH upd AS (
         UPDATE crm.event_participants p SET acl = n.acl
           FROM crm.nodes n

@@ -3,7 +3,7 @@
 -- (none) as account, else every access-checked participant ('{}' when none: admins only);
 -- events.acl := the union of their acl. Copied onto the event's participant rows (event_acl)
 -- and onto artifacts attached only to the event, and onto the event's search chunks
--- (crm.chunks.acl). One definition of the rule
+-- (crm.chunks.acl, by crm_private.chunk_acl_of: the recorder for an event about nothing). One definition of the rule
 -- (crm_private.event_about_of), shared with reconciliation's set-based path.
 CREATE OR REPLACE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[])
 RETURNS void
@@ -41,15 +41,17 @@ BEGIN
           FROM comp
          WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
         RETURNING 1
-    ), upd_c AS (
-        UPDATE crm.chunks c SET acl = comp.acl
-          FROM comp
-         WHERE c.event_id = comp.id AND c.acl IS DISTINCT FROM comp.acl
-        RETURNING 1
     )
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
      WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
+    -- the events' search chunks, in a statement of its own: its snapshot sees chunks written
+    -- by a transaction that held the event row (crm_private.chunk_acl_of reads it FOR SHARE)
+    -- and committed while the UPDATE above waited for it
+    UPDATE crm.chunks c SET acl = x.acl
+      FROM (SELECT k.id, crm_private.chunk_acl_of(k.event_id, NULL) AS acl
+              FROM crm.chunks k WHERE k.event_id = ANY (p_event_ids)) x
+     WHERE c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
 END;
 $$;
 
