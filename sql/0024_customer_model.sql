@@ -7,7 +7,9 @@
 -- Tag assignments, segment memberships, notes and tasks are satellite tables of the graph:
 -- every row names its node, history rows are closed (removed_at / left_at / valid_to), never
 -- overwritten, and every change is also an event (written by crm360's triggers, write scope
--- system). Functions, policies and views live in sql/functions/customers, sql/rls, sql/views.
+-- system). Nothing is deleted (refuse-delete triggers) except by legal erasure (crm.purge_node,
+-- which deletes the erased node; the foreign keys then remove its rows here and clear
+-- references to an erased user — ON DELETE CASCADE / SET NULL). Functions, policies and views live in sql/functions/customers, sql/rls, sql/views.
 -- Never calls a repeatable function; safe to run twice. Sections: registry, tables, indexes,
 -- data, backfill, grants.
 SET LOCAL lock_timeout = '5s';
@@ -95,7 +97,7 @@ CREATE TABLE IF NOT EXISTS crm.tags (
     colour      text CHECK (colour ~ '^#[0-9a-f]{6}$'),
     is_system   boolean GENERATED ALWAYS AS (lower(name) LIKE 'bot:%') STORED,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    created_by  uuid REFERENCES crm.nodes (id),
+    created_by  uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     archived_at timestamptz
 );
 COMMENT ON TABLE crm.tags IS 'The tag library (seed 002 Tags: system tags + custom): name (unique, case-insensitive), description, colour. Names starting with bot: are system tags (autoreply control) that only system roles create, set or remove (CR052).';
@@ -109,12 +111,12 @@ CREATE INDEX IF NOT EXISTS tags_created_by ON crm.tags (created_by);
 
 CREATE TABLE IF NOT EXISTS crm.node_tags (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    node_id     uuid NOT NULL REFERENCES crm.nodes (id),
+    node_id     uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
     tag_id      uuid NOT NULL REFERENCES crm.tags (id),
     added_at    timestamptz NOT NULL DEFAULT now(),
-    added_by    uuid REFERENCES crm.nodes (id),
+    added_by    uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     removed_at  timestamptz,
-    removed_by  uuid REFERENCES crm.nodes (id),
+    removed_by  uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     CONSTRAINT node_tags_range CHECK (removed_at IS NULL OR removed_at >= added_at)
 );
 COMMENT ON TABLE crm.node_tags IS 'Tags on nodes with their history (seed 002 CustomerTag): one row per time a tag was on a node, from added_at until removed_at (NULL while it is on). Rows are never deleted or reopened; crm.tag / crm.untag write them and crm360 logs tag_added / tag_removed events.';
@@ -130,13 +132,13 @@ CREATE INDEX IF NOT EXISTS node_tags_removed_by ON crm.node_tags (removed_by) WH
 
 CREATE TABLE IF NOT EXISTS crm.segment_memberships (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    segment_id    uuid NOT NULL REFERENCES crm.nodes (id),
-    node_id       uuid NOT NULL REFERENCES crm.nodes (id),
+    segment_id    uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
+    node_id       uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
     entered_at    timestamptz NOT NULL DEFAULT now(),
-    entered_by    uuid REFERENCES crm.nodes (id),
+    entered_by    uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     entered_reason text NOT NULL DEFAULT 'manual' CHECK (entered_reason IN ('manual', 'rule')),
     left_at       timestamptz,
-    left_by       uuid REFERENCES crm.nodes (id),
+    left_by       uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     left_reason   text CHECK (left_reason IN ('manual', 'rule', 'archived')),
     CONSTRAINT segment_memberships_range CHECK (left_at IS NULL OR left_at >= entered_at),
     CONSTRAINT segment_memberships_left CHECK ((left_at IS NULL) = (left_reason IS NULL))
@@ -154,7 +156,7 @@ CREATE INDEX IF NOT EXISTS segment_memberships_left_by ON crm.segment_membership
 
 CREATE TABLE IF NOT EXISTS crm.fit_criteria (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    product_id  uuid NOT NULL REFERENCES crm.nodes (id),
+    product_id  uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
     name        text NOT NULL CHECK (name = btrim(name) AND name <> ''),
     weight      numeric(6,3) NOT NULL CHECK (weight > 0 AND weight <= 100),
     description text,
@@ -169,8 +171,8 @@ CREATE INDEX IF NOT EXISTS fit_criteria_product ON crm.fit_criteria (product_id)
 
 CREATE TABLE IF NOT EXISTS crm.notes (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    anchor_id   uuid NOT NULL REFERENCES crm.nodes (id),
-    author_id   uuid NOT NULL REFERENCES crm.nodes (id),
+    anchor_id   uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
+    author_id   uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
     body        text NOT NULL CHECK (btrim(body) <> ''),
     version     integer NOT NULL DEFAULT 1 CHECK (version >= 1),
     created_at  timestamptz NOT NULL DEFAULT now(),
@@ -186,12 +188,12 @@ CREATE INDEX IF NOT EXISTS notes_anchor ON crm.notes (anchor_id, created_at);
 CREATE INDEX IF NOT EXISTS notes_author ON crm.notes (author_id);
 
 CREATE TABLE IF NOT EXISTS crm.note_versions (
-    note_id    uuid NOT NULL REFERENCES crm.notes (id),
+    note_id    uuid NOT NULL REFERENCES crm.notes (id) ON DELETE CASCADE,
     version    integer NOT NULL CHECK (version >= 1),
     body       text NOT NULL,
     valid_from timestamptz NOT NULL,
     valid_to   timestamptz NOT NULL,
-    edited_by  uuid REFERENCES crm.nodes (id),
+    edited_by  uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     PRIMARY KEY (note_id, version)
 );
 COMMENT ON TABLE crm.note_versions IS 'Earlier versions of notes (history never overwritten): the text a note had from valid_from until valid_to, when edited_by replaced it. Written by crm360 when a note''s body changes.';
@@ -200,17 +202,17 @@ CREATE INDEX IF NOT EXISTS note_versions_edited_by ON crm.note_versions (edited_
 
 CREATE TABLE IF NOT EXISTS crm.task_items (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    anchor_id    uuid NOT NULL REFERENCES crm.nodes (id),
+    anchor_id    uuid NOT NULL REFERENCES crm.nodes (id) ON DELETE CASCADE,
     title        text NOT NULL CHECK (btrim(title) <> '' AND length(title) <= 500),
     description  text,
     due_at       timestamptz,
     status       text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled')),
-    assignee_id  uuid REFERENCES crm.nodes (id),
-    created_by   uuid REFERENCES crm.nodes (id),
+    assignee_id  uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
+    created_by   uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     completed_at timestamptz,
-    completed_by uuid REFERENCES crm.nodes (id),
+    completed_by uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
     CONSTRAINT task_items_completed CHECK ((status = 'open') = (completed_at IS NULL))
 );
 COMMENT ON TABLE crm.task_items IS 'To-dos (seed 002 CustomerTask) with a polymorphic anchor (any node): title, due date, status, an assignee or the pool (assignee NULL). Members claim pool tasks (crm.claim_task) and work their own; task_created / task_completed events are logged. Read through crm.tasks, crm.my_tasks, crm.task_pool, crm.overdue_tasks.';

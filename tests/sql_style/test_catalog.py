@@ -185,11 +185,21 @@ READER_HELPERS = {
     "source_group", "scope_list", "accounts_360_stored", "node_by_key", "read_model_status", "invoice_due_at",
     # crm.search's definer helper (answers only for the caller's trusted role) and the fold
     # crm.search_in_account inlines (a pure function)
-    "search_nodes", "search_fold"}
+    "search_nodes", "search_fold",
+    # the customer model (issue 15): suppression (inlined into crm.customers and the read API) and
+    # the system-role test of bot: tags (both answer only about the caller / the given node as seen)
+    "is_suppressed", "is_system_role"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock",
-    "refresh_event_chunks"}   # attach_event_body chunks the text it stored (rebuilds from the graph; returns nothing)
+    "refresh_event_chunks",   # attach_event_body chunks the text it stored (rebuilds from the graph; returns nothing)
+    # the customer model (issue 15): invoker helpers of the write API that check the caller's
+    # scope as the caller (tag_nodes, segment_change, require_writable), the filter compiler
+    # (returns SQL text, runs nothing), the definer behind crm.add_channel (re-checks that the
+    # caller's role may write the person: role_can_write_node) and the note-history keeper
+    # (keeps only the version a note has right now)
+    "add_channel_as", "tag_nodes", "require_writable", "segment_change", "compile_segment_filter",
+    "keep_note_version"}
 EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,
     "crm_writer": WRITER_HELPERS,
@@ -205,7 +215,8 @@ EXPECTED_HELPERS = {
 }
 NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
          "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare", "sync_owner_teams",
-         "mark_read_models_changed", "refresh_read_model", "chunk_text"}
+         "mark_read_models_changed", "refresh_read_model", "chunk_text",
+         "write_customer_events", "match_companies_for", "role_can_write_node"}
 
 
 def test_internal_helpers_execute_only_where_needed(conn):

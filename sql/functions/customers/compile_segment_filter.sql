@@ -233,7 +233,7 @@ BEGIN
             RAISE EXCEPTION '% needs node ids (uuid)', v_field USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
         END IF;
     ELSIF v_field = 'fit' THEN
-        IF NOT pg_input_is_valid(p_node ->> 'product', 'uuid') THEN
+        IF NOT pg_input_is_valid(coalesce(p_node ->> 'product', ''), 'uuid') THEN
             RAISE EXCEPTION 'fit needs product (a product node id)' USING ERRCODE = 'CR053', DETAIL = p_path || '.product';
         END IF;
         IF v_op NOT IN ('is_empty', 'is_not_empty') AND (jsonb_typeof(v_val) <> 'number' OR (v_val #>> '{}')::numeric NOT BETWEEN 0 AND 100) THEN

@@ -9,6 +9,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
+    IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
     IF NEW.assignee_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.assignee_id IS DISTINCT FROM OLD.assignee_id)
        AND NOT EXISTS (SELECT 1 FROM crm.nodes u WHERE u.id = NEW.assignee_id AND u.node_type = 'user' AND u.archived_at IS NULL) THEN
         RAISE EXCEPTION 'assignee % is not a user', NEW.assignee_id USING ERRCODE = '22023';
