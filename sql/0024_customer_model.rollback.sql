@@ -8,6 +8,7 @@ SET LOCAL lock_timeout = '5s';
 DROP TABLE IF EXISTS crm.note_versions, crm.notes, crm.task_items, crm.segment_memberships, crm.node_tags,
                      crm.tags, crm.fit_criteria CASCADE;
 DROP INDEX IF EXISTS crm.assertions_type_current;
+DROP INDEX IF EXISTS crm.events_type_occurred;
 DELETE FROM crm.error_codes WHERE sqlstate IN ('CR050', 'CR051', 'CR052', 'CR053', 'CR054', 'CR055', 'CR056');
 DELETE FROM crm.event_types t
  WHERE t.event_type IN ('email_sent', 'email_opened', 'email_clicked', 'email_replied', 'email_bounced',

@@ -229,9 +229,14 @@ CREATE INDEX IF NOT EXISTS task_items_created_by ON crm.task_items (created_by);
 CREATE INDEX IF NOT EXISTS task_items_completed_by ON crm.task_items (completed_by) WHERE completed_by IS NOT NULL;
 
 -- ---------------------------------------------------------------- indexes
--- dynamic segments scan every live person once per refresh; fit and suppression lookups
+-- dynamic segments: fit, suppression and channel-status conditions read the current assertions
+-- of one type set-based; last-activity conditions read the events of the activity types in a
+-- time range (the customer model's own bookkeeping events — segment and tag changes — are the
+-- bulk of recent events and must not be scanned). On a large existing database build the second
+-- one first with CREATE INDEX CONCURRENTLY (this migration then finds it and skips it).
 CREATE INDEX IF NOT EXISTS assertions_type_current
     ON crm.assertions (assertion_type, subject_node_id) WHERE superseded_at IS NULL;
+CREATE INDEX IF NOT EXISTS events_type_occurred ON crm.events (event_type, occurred_at);
 
 -- ---------------------------------------------------------------- data
 -- The EDGR pipeline (seed 002 DealDealStage: open / negotiating / won / lost) next to the

@@ -5,7 +5,8 @@
 --   read as the caller: teams, claims, grants, admins) — plus, for notes, their author and, for
 --   tasks, their assignee and creator;
 -- * write: admins everything; members what they may write on the node (crm_private.
---   can_write_node: their own and unclaimed customers, or a write grant) — tags on a node,
+--   node_write_rule — can_write_node's rule — with the caller's identity evaluated once per
+--   statement: their own and unclaimed customers, or a write grant) — tags on a node,
 --   segment membership changes, notes (and only the author edits a note), tasks (members
 --   create tasks for themselves or the pool; claim pool tasks; work their own);
 -- * history rows are only ever closed (triggers, CR015) and never deleted: DELETE is granted
@@ -35,35 +36,53 @@ WITH CHECK ((SELECT crm_private.actor_is_admin()) OR (SELECT crm.current_actor()
 DROP POLICY IF EXISTS tags_update ON crm.tags;
 CREATE POLICY tags_update ON crm.tags FOR UPDATE TO crm_admin USING (true) WITH CHECK (true);
 
--- ---------------------------------------------------------------- tags on nodes
-DROP POLICY IF EXISTS node_tags_select ON crm.node_tags;
-CREATE POLICY node_tags_select ON crm.node_tags FOR SELECT TO crm_reader, crm_connector
-USING ((SELECT crm_private.actor_is_admin()) OR EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = node_id));
-DROP POLICY IF EXISTS node_tags_insert ON crm.node_tags;
-CREATE POLICY node_tags_insert ON crm.node_tags FOR INSERT TO crm_writer
-WITH CHECK ((SELECT crm_private.actor_is_admin())
-            OR ((SELECT crm.current_actor()) IS NOT NULL AND crm_private.can_write_node(node_id)));
-DROP POLICY IF EXISTS node_tags_update ON crm.node_tags;
-CREATE POLICY node_tags_update ON crm.node_tags FOR UPDATE TO crm_writer
-USING ((SELECT crm_private.actor_is_admin())
-       OR ((SELECT crm.current_actor()) IS NOT NULL AND crm_private.can_write_node(node_id)))
-WITH CHECK ((SELECT crm_private.actor_is_admin())
-            OR ((SELECT crm.current_actor()) IS NOT NULL AND crm_private.can_write_node(node_id)));
-
--- ---------------------------------------------------------------- segment memberships
-DROP POLICY IF EXISTS segment_memberships_select ON crm.segment_memberships;
-CREATE POLICY segment_memberships_select ON crm.segment_memberships FOR SELECT TO crm_reader, crm_connector
-USING ((SELECT crm_private.actor_is_admin()) OR EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = node_id));
-DROP POLICY IF EXISTS segment_memberships_insert ON crm.segment_memberships;
-CREATE POLICY segment_memberships_insert ON crm.segment_memberships FOR INSERT TO crm_writer
-WITH CHECK ((SELECT crm_private.actor_is_admin())
-            OR ((SELECT crm.current_actor()) IS NOT NULL AND crm_private.can_write_node(node_id)));
-DROP POLICY IF EXISTS segment_memberships_update ON crm.segment_memberships;
-CREATE POLICY segment_memberships_update ON crm.segment_memberships FOR UPDATE TO crm_writer
-USING ((SELECT crm_private.actor_is_admin())
-       OR ((SELECT crm.current_actor()) IS NOT NULL AND crm_private.can_write_node(node_id)))
-WITH CHECK ((SELECT crm_private.actor_is_admin())
-            OR ((SELECT crm.current_actor()) IS NOT NULL AND crm_private.can_write_node(node_id)));
+-- ---------------------------------------------------------------- tags on nodes, segment memberships
+-- The write rule (crm_private.node_write_rule) over the node row as the caller sees it, with the
+-- caller's identity as InitPlans: evaluated once per statement, not once per row (a bulk tag of
+-- 10,000 customers checks 10,000 rows).
+DO $$
+DECLARE
+    v_rule  text := 'EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = %s AND crm_private.node_write_rule(n.acl, '
+                    'n.claimed_by, n.node_type, n.attrs, (SELECT crm_private.actor_is_admin()), (SELECT crm.current_actor()), '
+                    '(SELECT crm_private.actor_principals()), (SELECT crm_private.actor_grants())))';
+    v_table text;
+BEGIN
+    FOREACH v_table IN ARRAY ARRAY['node_tags', 'segment_memberships'] LOOP
+        EXECUTE format('DROP POLICY IF EXISTS %I ON crm.%I', v_table || '_select', v_table);
+        EXECUTE format('CREATE POLICY %I ON crm.%I FOR SELECT TO crm_reader, crm_connector USING ('
+                       '(SELECT crm_private.actor_is_admin()) OR EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = node_id))',
+                       v_table || '_select', v_table);
+        EXECUTE format('DROP POLICY IF EXISTS %I ON crm.%I', v_table || '_insert', v_table);
+        EXECUTE format('CREATE POLICY %I ON crm.%I FOR INSERT TO crm_writer WITH CHECK (%s)',
+                       v_table || '_insert', v_table, format(v_rule, 'node_id'));
+        EXECUTE format('DROP POLICY IF EXISTS %I ON crm.%I', v_table || '_update', v_table);
+        EXECUTE format('CREATE POLICY %I ON crm.%I FOR UPDATE TO crm_writer USING (%s) WITH CHECK (%s)',
+                       v_table || '_update', v_table, format(v_rule, 'node_id'), format(v_rule, 'node_id'));
+    END LOOP;
+    -- notes: created on an anchor the caller may write, by its author (edited by the author: below)
+    DROP POLICY IF EXISTS notes_insert ON crm.notes;
+    EXECUTE format('CREATE POLICY notes_insert ON crm.notes FOR INSERT TO crm_writer WITH CHECK ('
+                   '(SELECT crm.current_actor()) IS NOT NULL AND author_id = (SELECT crm.current_actor()) AND %s)',
+                   format(v_rule, 'anchor_id'));
+    -- tasks: created on an anchor the caller may write, for themselves or the pool (admins: anyone);
+    -- changed by their assignee, or (pool tasks) by those who may write the anchor
+    DROP POLICY IF EXISTS task_items_insert ON crm.task_items;
+    EXECUTE format('CREATE POLICY task_items_insert ON crm.task_items FOR INSERT TO crm_writer WITH CHECK ('
+                   '(SELECT crm_private.actor_is_admin()) OR ((SELECT crm.current_actor()) IS NOT NULL '
+                   'AND (assignee_id IS NULL OR assignee_id = (SELECT crm.current_actor())) AND %s))',
+                   format(v_rule, 'anchor_id'));
+    DROP POLICY IF EXISTS task_items_update ON crm.task_items;
+    EXECUTE format('CREATE POLICY task_items_update ON crm.task_items FOR UPDATE TO crm_writer USING ('
+                   '(SELECT crm_private.actor_is_admin()) OR ((SELECT crm.current_actor()) IS NOT NULL '
+                   'AND (assignee_id = (SELECT crm.current_actor()) OR (assignee_id IS NULL AND %s)))) '
+                   'WITH CHECK ((SELECT crm_private.actor_is_admin()) OR ((SELECT crm.current_actor()) IS NOT NULL '
+                   'AND (assignee_id IS NULL OR assignee_id = (SELECT crm.current_actor()))))',
+                   format(v_rule, 'anchor_id'));
+    -- notes: created on an anchor the caller may write, by its author; edited by the author
+        -- tasks: created on an anchor the caller may write, for themselves or the pool (admins: anyone);
+    -- changed by their assignee, or (pool tasks) by those who may write the anchor
+        END
+$$;
 
 -- ---------------------------------------------------------------- fit criteria
 DROP POLICY IF EXISTS fit_criteria_select ON crm.fit_criteria;
@@ -78,10 +97,6 @@ CREATE POLICY notes_select ON crm.notes FOR SELECT TO crm_reader, crm_connector
 USING ((SELECT crm_private.actor_is_admin())
        OR author_id = (SELECT crm.current_actor())
        OR EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = anchor_id));
-DROP POLICY IF EXISTS notes_insert ON crm.notes;
-CREATE POLICY notes_insert ON crm.notes FOR INSERT TO crm_writer
-WITH CHECK ((SELECT crm.current_actor()) IS NOT NULL AND author_id = (SELECT crm.current_actor())
-            AND ((SELECT crm_private.actor_is_admin()) OR crm_private.can_write_node(anchor_id)));
 DROP POLICY IF EXISTS notes_update ON crm.notes;
 CREATE POLICY notes_update ON crm.notes FOR UPDATE TO crm_writer
 USING ((SELECT crm.current_actor()) IS NOT NULL AND author_id = (SELECT crm.current_actor()))
@@ -98,21 +113,6 @@ USING ((SELECT crm_private.actor_is_admin())
        OR assignee_id = (SELECT crm.current_actor())
        OR created_by = (SELECT crm.current_actor())
        OR EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = anchor_id));
-DROP POLICY IF EXISTS task_items_insert ON crm.task_items;
-CREATE POLICY task_items_insert ON crm.task_items FOR INSERT TO crm_writer
-WITH CHECK ((SELECT crm_private.actor_is_admin())
-            OR ((SELECT crm.current_actor()) IS NOT NULL
-                AND (assignee_id IS NULL OR assignee_id = (SELECT crm.current_actor()))
-                AND crm_private.can_write_node(anchor_id)));
-DROP POLICY IF EXISTS task_items_update ON crm.task_items;
-CREATE POLICY task_items_update ON crm.task_items FOR UPDATE TO crm_writer
-USING ((SELECT crm_private.actor_is_admin())
-       OR ((SELECT crm.current_actor()) IS NOT NULL
-           AND (assignee_id = (SELECT crm.current_actor())
-                OR (assignee_id IS NULL AND crm_private.can_write_node(anchor_id)))))
-WITH CHECK ((SELECT crm_private.actor_is_admin())
-            OR ((SELECT crm.current_actor()) IS NOT NULL
-                AND (assignee_id IS NULL OR assignee_id = (SELECT crm.current_actor()))));
 
 -- ---------------------------------------------------------------- privileges
 -- (SELECT for crm_reader comes with 000_privileges.sql: every table in crm)

@@ -199,7 +199,8 @@ WRITER_HELPERS = READER_HELPERS | {
     # caller's role may write the person: role_can_write_node) and the note-history keeper
     # (keeps only the version a note has right now)
     "add_channel_as", "tag_nodes", "require_writable", "segment_change", "compile_segment_filter",
-    "keep_note_version"}
+    "keep_note_version",
+    "node_write_rule"}   # the write rule can_write_node and the customer-model policies share (pure)
 EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,
     "crm_writer": WRITER_HELPERS,

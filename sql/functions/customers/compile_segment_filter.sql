@@ -8,6 +8,9 @@
 --   p_params and referenced as (p_base ->> i) / (p_base -> i) with the integer index i — the
 --   statement is run with EXECUTE ... USING that array, so values are bound parameters;
 -- * p_base must be a parameter reference ($n, optionally -> k); anything else is refused;
+-- * the one literal in the output is the list of activity event types (for last_activity), read
+--   from the registry (crm.event_types.counts_as_activity; names are identifiers by a CHECK) and
+--   quoted with %L — so the planner sees it and uses the (event_type, occurred_at) index;
 -- * values are type-checked here (numbers, integers, uuids, booleans, dates, non-empty
 --   lists), so a compiled filter cannot fail at refresh time on a cast;
 -- * every problem raises CR053 with the JSON path of the offending part in DETAIL (e.g.
@@ -20,7 +23,7 @@ CREATE OR REPLACE FUNCTION crm_private.compile_segment_filter(
     p_path   text DEFAULT '$',
     OUT p_sql text)
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -196,9 +199,11 @@ BEGIN
                                WHEN 'older_than_days' THEN format('(n.created_at < now() - make_interval(days => %s::integer))', v_k)
                                WHEN 'before' THEN format('(n.created_at < %s::date)', v_k)
                                ELSE format('(n.created_at >= %s::date)', v_k) END
-                 ELSE format('(n.id %s IN (SELECT p.node_id FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id '
-                             'JOIN crm.event_types et ON et.event_type = e.event_type WHERE et.counts_as_activity%s))',
+                 ELSE format('(n.id %s IN (SELECT p.node_id FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id '
+                             'WHERE e.event_type = ANY (%L::text[])%s))',
                              CASE WHEN v_op IN ('older_than_days', 'is_empty') THEN 'NOT' ELSE '' END,
+                             (SELECT coalesce(array_agg(et.event_type ORDER BY et.event_type), '{}')
+                                FROM crm.event_types et WHERE et.counts_as_activity),
                              CASE WHEN v_op IN ('within_days', 'older_than_days')
                                   THEN format(' AND e.occurred_at >= now() - make_interval(days => %s::integer)', v_k) ELSE '' END) END
         WHEN v_field = 'suppressed' AND v_op = 'eq' THEN

@@ -24,6 +24,9 @@ SET search_path = pg_catalog, pg_temp
 SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
+-- the filters' set conditions (IN / NOT IN over tags, activity, fit) run as hashed subplans:
+-- with the default 4MB the planner may not hash a large one and re-scans it per customer
+SET work_mem = '64MB'
 AS $$
 #variable_conflict use_column
 DECLARE

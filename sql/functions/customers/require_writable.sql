@@ -16,6 +16,10 @@ DECLARE
     v_refused text;
     v_n       integer;
     v_ids     uuid[];
+    v_admin      boolean := crm_private.actor_is_admin();
+    v_actor      uuid := crm.current_actor();
+    v_principals uuid[] := crm_private.actor_principals();
+    v_grants     jsonb := crm_private.actor_grants();
 BEGIN
     IF coalesce(cardinality(p_ids), 0) = 0 THEN
         RAISE EXCEPTION '% needs at least one id', p_what USING ERRCODE = '22023';
@@ -24,11 +28,13 @@ BEGIN
         RAISE EXCEPTION '% got a NULL id', p_what USING ERRCODE = '22023';
     END IF;
     SELECT array_agg(DISTINCT i) INTO v_ids FROM unnest(p_ids) AS i;
+    -- crm_private.can_write_node's rule, with the caller's identity computed once (not per id)
     SELECT string_agg(i::text, ', ' ORDER BY i), count(*) INTO v_refused, v_n
       FROM unnest(v_ids) AS i
      WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n
-                        WHERE n.id = i AND (p_types IS NULL OR n.node_type = ANY (p_types)))
-        OR NOT crm_private.can_write_node(i);
+                        WHERE n.id = i AND (p_types IS NULL OR n.node_type = ANY (p_types))
+                          AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, v_admin, v_actor,
+                                                          v_principals, v_grants));
     IF v_refused IS NOT NULL THEN
         RAISE EXCEPTION '% refused: % of % id(s) are outside your write scope; nothing was changed',
                         p_what, v_n, cardinality(v_ids)
