@@ -139,7 +139,7 @@ CREATE TABLE IF NOT EXISTS crm.segment_memberships (
     entered_reason text NOT NULL DEFAULT 'manual' CHECK (entered_reason IN ('manual', 'rule')),
     left_at       timestamptz,
     left_by       uuid REFERENCES crm.nodes (id) ON DELETE SET NULL,
-    left_reason   text CHECK (left_reason IN ('manual', 'rule', 'archived')),
+    left_reason   text CHECK (left_reason IN ('manual', 'rule', 'archived', 'merged')),
     CONSTRAINT segment_memberships_range CHECK (left_at IS NULL OR left_at >= entered_at),
     CONSTRAINT segment_memberships_left CHECK ((left_at IS NULL) = (left_reason IS NULL))
 );
@@ -147,7 +147,7 @@ COMMENT ON TABLE crm.segment_memberships IS 'Segment membership with history (se
 COMMENT ON COLUMN crm.segment_memberships.entered_by IS 'The CRM user who added the customer (static segments); NULL when the filter matched (dynamic)';
 COMMENT ON COLUMN crm.segment_memberships.entered_reason IS 'manual (added to a static segment) or rule (matched by the dynamic filter at a refresh)';
 COMMENT ON COLUMN crm.segment_memberships.left_at IS 'When the customer left the segment; NULL while a member';
-COMMENT ON COLUMN crm.segment_memberships.left_reason IS 'manual (removed), rule (no longer matched at a refresh) or archived (the customer was archived)';
+COMMENT ON COLUMN crm.segment_memberships.left_reason IS 'manual (removed), rule (no longer matched at a refresh), archived (the customer was archived) or merged (the customer was merged into another, who continues the membership)';
 CREATE UNIQUE INDEX IF NOT EXISTS segment_memberships_current ON crm.segment_memberships (segment_id, node_id) WHERE left_at IS NULL;
 CREATE INDEX IF NOT EXISTS segment_memberships_segment ON crm.segment_memberships (segment_id, entered_at);
 CREATE INDEX IF NOT EXISTS segment_memberships_node ON crm.segment_memberships (node_id, entered_at);

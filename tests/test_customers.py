@@ -471,3 +471,22 @@ def test_rollback_and_forward_again(db):
         assert val(c, "SELECT to_regclass('crm.node_tags')") is not None
         p = person(c)
         assert val(c, "SELECT crm.tag(%s, 'back')", (p,)) is True
+
+
+def test_merging_customers_moves_tags_notes_tasks_and_memberships(conn, world):
+    world.login("alice", "crm_writer")
+    keep, drop = person(conn, "Ana"), person(conn, "Ana (dup)")
+    conn.execute("UPDATE crm.nodes SET claimed_by = %s WHERE id IN (%s, %s)", (world.users["alice"], keep, drop))
+    alice = world.connect("alice")
+    conn.execute("SELECT crm.tag(%s, 'vip'), crm.tag(%s, 'vip'), crm.tag(%s, 'hot')", (keep, drop, drop))
+    note = val(alice, "SELECT crm.add_note(%s, 'met at the fair')", (drop,))
+    task = val(conn, "SELECT crm.create_task(%s, 'call')", (drop,))
+    seg = val(conn, "SELECT crm.create_segment('s')")
+    conn.execute("SELECT crm.add_to_segment(%s, %s)", (seg, drop))
+    assert val(conn, "SELECT crm.merge_nodes(%s, %s, 'duplicate')", (keep, drop)) is True
+    assert val(conn, "SELECT anchor_id FROM crm.notes WHERE id = %s", (note,)) == keep
+    assert val(conn, "SELECT anchor_id FROM crm.task_items WHERE id = %s", (task,)) == keep
+    assert val(conn, "SELECT tags FROM crm.customers WHERE customer_id = %s", (keep,)) == "hot, vip"
+    assert {r[0] for r in conn.execute("SELECT node_id FROM crm.segment_members_at(%s, now())", (seg,))} == {keep}
+    assert val(conn, "SELECT left_reason FROM crm.segment_memberships WHERE node_id = %s", (drop,)) == "merged"
+    assert val(conn, "SELECT count(*) FROM crm.node_tags WHERE node_id = %s AND removed_at IS NULL", (drop,)) == 0

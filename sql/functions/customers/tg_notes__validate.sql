@@ -21,7 +21,9 @@ BEGIN
         NEW.archived_at := NULL;
         RETURN NEW;
     END IF;
-    NEW.anchor_id := OLD.anchor_id;
+    IF current_user <> 'crm_owner' THEN   -- crm360's merges move notes to the kept node
+        NEW.anchor_id := OLD.anchor_id;
+    END IF;
     NEW.author_id := OLD.author_id;
     NEW.created_at := OLD.created_at;
     IF NEW.body IS DISTINCT FROM OLD.body THEN

@@ -26,7 +26,9 @@ BEGIN
         NEW.completed_by := NULL;
         RETURN NEW;
     END IF;
-    NEW.anchor_id := OLD.anchor_id;
+    IF current_user <> 'crm_owner' THEN   -- crm360's merges move tasks to the kept node
+        NEW.anchor_id := OLD.anchor_id;
+    END IF;
     NEW.created_by := OLD.created_by;
     NEW.created_at := OLD.created_at;
     IF NEW.status IS DISTINCT FROM OLD.status THEN
