@@ -82,9 +82,10 @@ def showcase(conn: psycopg.Connection, account_id, console: Console) -> None:
     for c in ("customer", "fit", "tags", "email", "member since"):
         t.add_column(c, justify="right" if c == "fit" else "left")
     for cust, fit, tags, email, since in conn.execute(
-            """SELECT c.name, (c.fit ->> %s)::numeric, c.tags, c.primary_email, to_char(m.entered_at, 'YYYY-MM-DD HH24:MI')
+            """SELECT c.name, crm.fit_score(c.customer_id, %s), c.tags, c.primary_email,
+                      to_char(m.entered_at, 'YYYY-MM-DD HH24:MI')
                  FROM crm.segment_members m JOIN crm.customers c ON c.customer_id = m.customer_id
-                WHERE m.segment_id = %s AND m.is_member ORDER BY 2 DESC, 1""", (PRODUCT, seg)):
+                WHERE m.segment_id = %s AND m.is_member ORDER BY 2 DESC, 1""", (product, seg)):
         t.add_row(cust, f"{fit:.1f}" if fit is not None else "", tags or "", email or "", since)
     console.print(t)
     suppressed = conn.execute("SELECT count(*) FROM crm.customers WHERE customer_id = ANY (%s) AND suppressed",

@@ -9051,6 +9051,7 @@ CREATE VIEW crm.customers WITH (security_invoker='true') AS
     ow.label AS owner,
     tg.tags,
     ft.fit,
+    ft.best_fit,
     la.last_activity_at,
     crm_private.is_suppressed(p.id) AS suppressed,
     p.created_at
@@ -9075,7 +9076,8 @@ CREATE VIEW crm.customers WITH (security_invoker='true') AS
            FROM (crm.node_tags nt
              JOIN crm.tags t ON ((t.id = nt.tag_id)))
           WHERE ((nt.node_id = p.id) AND (nt.removed_at IS NULL))) tg ON (true))
-     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(pr.label, x.fit) AS fit
+     LEFT JOIN LATERAL ( SELECT string_agg(((pr.label || ' '::text) || x.fit), ', '::text ORDER BY x.fit DESC, pr.label) AS fit,
+            max(x.fit) AS best_fit
            FROM (( SELECT c.product_id,
                     round((sum((((a.claim ->> 'score'::text))::numeric * c.weight)) / sum(c.weight)), 1) AS fit
                    FROM (crm.assertions a

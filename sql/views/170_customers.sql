@@ -1,7 +1,8 @@
 -- crm.customers — the contact book (seed 002 Customers), one flat row per live customer
 -- (person) the caller can see, for BI and the CRM's customer table: primary email (the
 -- channel crm.pick_channel would use, else properties.email), current company, owner, tags
--- as text, overall fit per product (jsonb product name -> score), last activity, suppression.
+-- as text, overall fit per product (as text, "Product 72.5, Other 40.0"; per product and ranked:
+-- crm.leads), last activity, suppression.
 -- Visibility: security_invoker — every table is read as the caller; company/owner columns are
 -- NULL when the caller cannot see those nodes; fit, tags and activity only from what the
 -- caller may see. Per-row lookups use the graph's indexes (edges_source/_target,
@@ -21,6 +22,7 @@ SELECT p.id                                             AS customer_id,
        ow.label                                         AS owner,
        tg.tags,
        ft.fit,
+       ft.best_fit,
        la.last_activity_at,
        crm_private.is_suppressed(p.id)                  AS suppressed,
        p.created_at
@@ -48,7 +50,7 @@ SELECT p.id                                             AS customer_id,
         FROM crm.node_tags nt JOIN crm.tags t ON t.id = nt.tag_id
        WHERE nt.node_id = p.id AND nt.removed_at IS NULL) tg ON true
   LEFT JOIN LATERAL (
-      SELECT jsonb_object_agg(pr.label, x.fit) AS fit
+      SELECT string_agg(pr.label || ' ' || x.fit, ', ' ORDER BY x.fit DESC, pr.label) AS fit, max(x.fit) AS best_fit
         FROM (SELECT c.product_id, round(sum((a.claim ->> 'score')::numeric * c.weight) / sum(c.weight), 1) AS fit
                 FROM crm.assertions a
                 JOIN crm.fit_criteria c ON c.id::text = a.assertion_key AND c.archived_at IS NULL
@@ -64,11 +66,21 @@ SELECT p.id                                             AS customer_id,
  WHERE p.node_type = 'person' AND p.archived_at IS NULL;
 
 COMMENT ON VIEW crm.customers IS
-    'The contact book (seed 002 Customers): one row per live customer you can see — primary email (the usable preferred email channel, else properties.email), current company, owner, tags (comma-separated), fit per product (jsonb product -> 0..100), last activity, suppressed. security_invoker: row-level security applies.';
+    'The contact book (seed 002 Customers): one row per live customer you can see — primary email (the usable preferred email channel, else properties.email), current company, owner, tags (comma-separated), fit per product (text; numbers per product in crm.leads), last activity, suppressed. security_invoker: row-level security applies.';
+COMMENT ON COLUMN crm.customers.customer_id IS 'The person node id';
+COMMENT ON COLUMN crm.customers.customer_id_text IS 'customer_id as text (for BI tools without a uuid type)';
+COMMENT ON COLUMN crm.customers.name IS 'Full name (the node label)';
+COMMENT ON COLUMN crm.customers.first_name IS 'properties.first_name';
+COMMENT ON COLUMN crm.customers.last_name IS 'properties.last_name';
+COMMENT ON COLUMN crm.customers.title IS 'properties.title (job title)';
 COMMENT ON COLUMN crm.customers.primary_email IS 'The email automation would use (preferred, not bounced/invalid), else properties.email';
-COMMENT ON COLUMN crm.customers.company IS 'The current employer (most recent open employs edge), NULL when none or not visible to you';
-COMMENT ON COLUMN crm.customers.owner IS 'The user who claimed the customer (seed 002 claimedById)';
+COMMENT ON COLUMN crm.customers.company_id IS 'The current employer (most recent open employs edge), NULL when none or not visible to you';
+COMMENT ON COLUMN crm.customers.company IS 'Name of the current employer';
+COMMENT ON COLUMN crm.customers.owner_id IS 'The user who claimed the customer (seed 002 claimedById); NULL = unclaimed';
+COMMENT ON COLUMN crm.customers.owner IS 'Name of the owner';
 COMMENT ON COLUMN crm.customers.tags IS 'Current tags, comma-separated, case-insensitively sorted';
-COMMENT ON COLUMN crm.customers.fit IS 'Overall fit per product: {"<product>": score 0..100}, the weighted average of the current assessments';
+COMMENT ON COLUMN crm.customers.fit IS 'Overall fit per product as text, best first: "Product 72.5, Other 40.0" (weighted average of the current assessments, 0..100; per product: crm.leads)';
+COMMENT ON COLUMN crm.customers.best_fit IS 'The highest overall fit over the products (0..100), NULL when not scored';
 COMMENT ON COLUMN crm.customers.last_activity_at IS 'Latest visible event that counts as activity (crm.event_types.counts_as_activity)';
 COMMENT ON COLUMN crm.customers.suppressed IS 'true while a do_not_contact suppression is in force (no outreach)';
+COMMENT ON COLUMN crm.customers.created_at IS 'When the customer was created in crm360';

@@ -23,6 +23,15 @@ SELECT m.segment_id,
 
 COMMENT ON VIEW crm.segment_members IS
     'Segment membership with history (seed 002): one row per stay of a customer in a segment, entered_at until left_at (NULL = still a member). security_invoker: row-level security applies.';
+COMMENT ON COLUMN crm.segment_members.segment_id IS 'The segment node id';
+COMMENT ON COLUMN crm.segment_members.segment IS 'Segment name';
+COMMENT ON COLUMN crm.segment_members.segment_kind IS 'static or dynamic';
+COMMENT ON COLUMN crm.segment_members.customer_id IS 'The person node id';
+COMMENT ON COLUMN crm.segment_members.customer IS 'Customer name';
+COMMENT ON COLUMN crm.segment_members.entered_at IS 'When this stay began';
+COMMENT ON COLUMN crm.segment_members.left_at IS 'When this stay ended; NULL = still a member';
 COMMENT ON COLUMN crm.segment_members.is_member IS 'true while the stay is open (left_at NULL)';
 COMMENT ON COLUMN crm.segment_members.entered_reason IS 'manual (added to a static segment) or rule (matched by a dynamic filter)';
-COMMENT ON COLUMN crm.segment_members.left_reason IS 'manual, rule (no longer matched) or archived';
+COMMENT ON COLUMN crm.segment_members.left_reason IS 'manual, rule (no longer matched), archived or merged';
+COMMENT ON COLUMN crm.segment_members.entered_by IS 'The user who added the customer (static segments); NULL for rule matches';
+COMMENT ON COLUMN crm.segment_members.left_by IS 'The user who removed the customer';

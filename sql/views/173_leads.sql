@@ -41,9 +41,20 @@ SELECT s.product_id,
 
 COMMENT ON VIEW crm.leads IS
     'Leads (seed 002): per product, the customers you can see ranked by overall fit (weighted average of current assessments), with the human review status (pending until crm.review_lead). security_invoker.';
+COMMENT ON COLUMN crm.leads.product_id IS 'The product node id';
+COMMENT ON COLUMN crm.leads.product IS 'Product name';
+COMMENT ON COLUMN crm.leads.customer_id IS 'The person node id';
+COMMENT ON COLUMN crm.leads.customer IS 'Customer name';
+COMMENT ON COLUMN crm.leads.fit IS 'Overall fit 0..100: weighted average of the current assessments on the product''s live criteria';
 COMMENT ON COLUMN crm.leads.rank IS 'Rank by fit within the product among the rows you can see (1 = best; ties share a rank)';
-COMMENT ON COLUMN crm.leads.review_status IS 'pending (not reviewed yet), approved or rejected (crm.review_lead)';
 COMMENT ON COLUMN crm.leads.criteria_assessed IS 'How many of the product''s live criteria have a current assessment';
+COMMENT ON COLUMN crm.leads.criteria_total IS 'How many live criteria the product has';
+COMMENT ON COLUMN crm.leads.review_status IS 'pending (not reviewed yet), approved or rejected (crm.review_lead)';
+COMMENT ON COLUMN crm.leads.review_note IS 'The reviewer''s note';
+COMMENT ON COLUMN crm.leads.reviewed_at IS 'When the current review was made';
+COMMENT ON COLUMN crm.leads.company IS 'The customer''s current employer';
+COMMENT ON COLUMN crm.leads.owner_id IS 'The user who claimed the customer';
+COMMENT ON COLUMN crm.leads.last_assessed_at IS 'When the latest current assessment was made';
 
 CREATE OR REPLACE VIEW crm.fit_history
 WITH (security_invoker = true) AS
@@ -63,8 +74,17 @@ SELECT a.subject_node_id                    AS customer_id,
 
 COMMENT ON VIEW crm.fit_history IS
     'Every fit assessment (seed 002: score per criterion per product, with history): valid_from until valid_to (NULL = current). security_invoker.';
+COMMENT ON COLUMN crm.fit_history.customer_id IS 'The person node id';
+COMMENT ON COLUMN crm.fit_history.product_id IS 'The product';
+COMMENT ON COLUMN crm.fit_history.criterion_id IS 'The fit criterion (crm.fit_criteria.id)';
+COMMENT ON COLUMN crm.fit_history.criterion IS 'Criterion name at the time';
+COMMENT ON COLUMN crm.fit_history.score IS 'Score 0..100';
+COMMENT ON COLUMN crm.fit_history.rationale IS 'Why';
 COMMENT ON COLUMN crm.fit_history.assessed_by IS 'human or model';
+COMMENT ON COLUMN crm.fit_history.assessor IS 'The user id (human) or model name';
+COMMENT ON COLUMN crm.fit_history.valid_from IS 'When the assessment was made';
 COMMENT ON COLUMN crm.fit_history.valid_to IS 'When a newer assessment of the same criterion replaced it; NULL = current';
+COMMENT ON COLUMN crm.fit_history.assertion_id IS 'The fit_assessment assertion';
 
 CREATE OR REPLACE VIEW crm.tag_history
 WITH (security_invoker = true) AS
@@ -75,3 +95,12 @@ SELECT nt.node_id, n.node_type, n.label, t.name AS tag, t.is_system, nt.added_at
 
 COMMENT ON VIEW crm.tag_history IS
     'Tags on nodes you can see, with their history: each time a tag was on a node, added_at until removed_at (NULL = still on). security_invoker.';
+COMMENT ON COLUMN crm.tag_history.node_id IS 'The tagged node';
+COMMENT ON COLUMN crm.tag_history.node_type IS 'Its node type';
+COMMENT ON COLUMN crm.tag_history.label IS 'Its label';
+COMMENT ON COLUMN crm.tag_history.tag IS 'Tag name';
+COMMENT ON COLUMN crm.tag_history.is_system IS 'true for bot: system tags';
+COMMENT ON COLUMN crm.tag_history.added_at IS 'When the tag was put on';
+COMMENT ON COLUMN crm.tag_history.added_by IS 'Who put it on';
+COMMENT ON COLUMN crm.tag_history.removed_at IS 'When it was taken off; NULL = still on';
+COMMENT ON COLUMN crm.tag_history.removed_by IS 'Who took it off';
