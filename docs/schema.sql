@@ -3716,7 +3716,7 @@ CREATE FUNCTION crm_private.keep_note_version(p_note uuid, p_version integer, p_
     AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM crm.notes t WHERE t.id = p_note AND t.version = p_version AND t.body = p_body
-                      AND t.updated_at = p_from) THEN
+                      AND t.updated_at = p_from AND t.author_id = crm_private.actor_of(session_user)) THEN
         RAISE EXCEPTION 'not the current version of note %', p_note USING ERRCODE = '42501';
     END IF;
     INSERT INTO crm.note_versions (note_id, version, body, valid_from, valid_to, edited_by)

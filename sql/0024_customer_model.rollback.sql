@@ -1,9 +1,19 @@
 -- Undo 0024: the customer model's tables (tag assignments, segment memberships, fit criteria,
--- notes, tasks — their data is lost), the registry rows and columns it added.
--- The EDGR pipeline node and the channel owned_by edges added by the backfill stay (harmless:
+-- notes, tasks — their data is lost), the registry rows and columns it added, the PL-EDGR
+-- pipeline when nothing refers to it (crm.nodes refuses DELETE except for an owner purge).
+-- The channel owned_by edges added by the backfill stay (harmless:
 -- they only widen a channel's visibility to those who see its person). Run `crm360 migrate`
 -- afterwards to bring back the repeatable objects of the earlier migrations.
 SET LOCAL lock_timeout = '5s';
+SET LOCAL crm.purge = 'on';
+DELETE FROM crm.nodes p
+ WHERE p.node_type = 'pipeline' AND p.external_source = 'internal' AND p.external_id = 'PL-EDGR'
+   AND NOT EXISTS (SELECT 1 FROM crm.edges e WHERE p.id IN (e.source_id, e.target_id))
+   AND NOT EXISTS (SELECT 1 FROM crm.event_participants ep WHERE ep.node_id = p.id)
+   AND NOT EXISTS (SELECT 1 FROM crm.assertions a WHERE a.subject_node_id = p.id)
+   AND NOT EXISTS (SELECT 1 FROM crm.artifacts r WHERE r.node_id = p.id)
+   AND NOT EXISTS (SELECT 1 FROM crm.nodes c WHERE c.claimed_by = p.id);
+SET LOCAL crm.purge = 'off';
 
 DROP TABLE IF EXISTS crm.note_versions, crm.notes, crm.task_items, crm.segment_memberships, crm.node_tags,
                      crm.tags, crm.fit_criteria CASCADE;

@@ -275,3 +275,15 @@ def test_purge_erases_the_customer_model_rows_too(w):
                        ("segment_memberships", "node_id")]:
         assert val(w.admin, f"SELECT count(*) FROM crm.{table} WHERE {col} = %s", (n["ana"],)) == 0, table
     assert val(w.admin, "SELECT count(*) FROM crm.nodes WHERE node_type = 'channel'") == 0
+
+
+def test_nobody_but_the_author_can_write_a_notes_history(w):
+    n = w.n
+    alice = w.connect("alice")
+    w.login("ada", "crm_writer")
+    w.join("ada", "EMEA")
+    ada = w.connect("ada")
+    note = val(alice, "SELECT crm.add_note(%s, 'v1')", (n["ana"],))
+    ver, body, at = ada.execute("SELECT version, body, updated_at FROM crm.notes WHERE id = %s", (note,)).fetchone()
+    assert sqlstate(ada, "SELECT crm_private.keep_note_version(%s, %s, %s, %s)", (note, ver, body, at)) == "42501"
+    assert val(alice, "SELECT crm.edit_note(%s, 'v2')", (note,)) == 2       # the author's edit is not pre-empted
