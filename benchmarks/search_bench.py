@@ -7,7 +7,8 @@ random 256-d embedding per chunk; the largest account (one the rep can see) gets
 A sales rep — an ordinary LOGIN role in one team (~50 accounts) — then calls
 
 * crm.search(q) for account/ticket names with typos and case changes,
-* crm.search_in_account(largest account, q, query embedding) — hybrid,
+* crm.search_in_account(largest account, q, query embedding) — hybrid (fts + vector),
+* crm.search_in_account(largest account, q) — text only (fts + the trigram typo fallback),
 * crm.search_in_account(largest account, '', query embedding) — vector only, whose top 10 is
   compared with a brute-force scan of that account's chunks as the superuser (recall@10),
 
@@ -130,19 +131,21 @@ def main() -> int:
         res["search"] = {"p50_ms": round(pct(ts, 50), 2), "p95_ms": round(pct(ts, 95), 2), "calls": len(ts)}
         # crm.search_in_account, hybrid and vector only, in the largest account
         queries = [" ".join(rng.sample(s.split(), 2)) for s in rng.choices(sample, k=a.calls)]
-        th, tv, recalls = [], [], []
+        th, tv, tt, recalls = [], [], [], []
         for i, q in enumerate(queries):
             e = vec(rng)
             th.append(timed(rep, "SELECT * FROM crm.search_in_account(%s, %s, %s::extensions.vector, 10)", (big, q, e))[0])
+            tt.append(timed(rep, "SELECT * FROM crm.search_in_account(%s, %s, NULL, 10)", (big, q))[0])
             t, rows = timed(rep, "SELECT chunk_id FROM crm.search_in_account(%s, '', %s::extensions.vector, 10)", (big, e))
             tv.append(t)
             if i < 50:
                 truth = [r[0] for r in su.execute(
-                    "SELECT id FROM crm.chunks WHERE account_id = %s ORDER BY embedding OPERATOR(extensions.<=>) %s::extensions.vector, id "
+                    "SELECT id FROM crm.chunks WHERE account_id = %s ORDER BY embedding OPERATOR(extensions.<=>) %s::extensions.halfvec, id "
                     "LIMIT 10", (big, e))]
                 got = [r[0] for r in rows]
                 recalls.append(len(set(got) & set(truth)) / 10)
         res["search_in_account_hybrid"] = {"p50_ms": round(pct(th, 50), 2), "p95_ms": round(pct(th, 95), 2)}
+        res["search_in_account_text_only"] = {"p50_ms": round(pct(tt, 50), 2), "p95_ms": round(pct(tt, 95), 2)}
         res["search_in_account_vector"] = {"p50_ms": round(pct(tv, 50), 2), "p95_ms": round(pct(tv, 95), 2),
                                            "recall_at_10": round(statistics.mean(recalls), 4)}
     report = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version(),

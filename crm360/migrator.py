@@ -12,6 +12,11 @@ Guarantees
 - Then every file in `sql/functions` (by domain folder, in FUNCTION_DOMAINS order, then by
   name), `sql/views`, `sql/rls` (by name) is re-applied in ONE transaction; a failure leaves
   the previous versions in place.
+- Then, for each numbered migration applied in this run that has a companion
+  `sql/after/NNNN_topic.sql`, that file runs once, as crm_owner, in its own transaction: the
+  backfills a migration cannot do itself because they call repeatable functions (which
+  migrations never call). A failure there is reported with the file's name; the migration
+  stays applied and the file can be run again by hand (each is safe to run twice).
 - No crm360 object is owned by a superuser: before anything else the bootstrap
   (`sql/bootstrap/roles.sql`, as the connecting DBA) creates the NOLOGIN, non-superuser owner
   role `crm_owner` and the crm roles; every numbered migration and every repeatable file
@@ -168,6 +173,7 @@ class Status:
 @dataclass
 class MigrateResult:
     applied: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
     repeatables: list[RepeatableInfo] = field(default_factory=list)
 
     @property
@@ -511,7 +517,31 @@ class Migrator:
                     self._record(backend, "migration", m.id, by_id[m.id].sha256)
                 result.applied.append(m.id)
             result.repeatables = self._apply_repeatables(backend)
+            result.after = self._apply_after(result.applied)
         return result
+
+    def _apply_after(self, applied: list[str]) -> list[str]:
+        """sql/after/<id>.sql of the migrations applied in this run, in order, as crm_owner."""
+        done = []
+        for mid in applied:
+            path = self.sql_path / "after" / f"{mid}.sql"
+            if not path.exists():
+                continue
+            self.echo(f"  after      {path.name}")
+            try:
+                with psycopg.connect(self.dsn) as conn, conn.transaction():
+                    conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
+                    conn.execute("SET LOCAL search_path = ''")
+                    conn.execute("SET LOCAL client_min_messages = warning")
+                    conn.execute(path.read_text(encoding="utf-8"))
+            except psycopg.Error as e:
+                err = CrmError.from_psycopg(e)
+                raise MigrationError(f"after/{path.name}: {err.message}", sqlstate=err.sqlstate,
+                                     detail=err.detail,
+                                     hint=err.hint or f"{mid} is applied; fix the cause and run "
+                                     f"sql/after/{path.name} by hand (it is safe to run twice)") from e
+            done.append(mid)
+        return done
 
     @staticmethod
     def _record(backend, kind: str, name: str, sha: str) -> None:

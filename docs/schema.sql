@@ -2157,12 +2157,10 @@ CREATE FUNCTION crm.search_in_account(p_account_id uuid, p_query text, p_query_e
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_id   uuid;
-    v_q    text := btrim(coalesce(p_query, ''));
-    v_fold text;
-    v_tsq  tsquery;
-    v_k    integer;
-    v_dims integer;
+    v_id    uuid;
+    v_q     text := btrim(coalesce(p_query, ''));
+    v_tsq   tsquery;
+    v_words text[];
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
         RAISE EXCEPTION 'p_limit must be between 1 and 100, got %', coalesce(p_limit::text, 'NULL')
@@ -2173,52 +2171,28 @@ BEGIN
             HINT = 'pass words to search for, or an embedding of the question';
     END IF;
     v_id := crm_private.resolve_account_id(p_account_id);
-    v_k := 2 * p_limit;
-    v_fold := crm_private.search_fold(v_q);
     IF v_q <> '' THEN
         v_tsq := websearch_to_tsquery('english'::regconfig, v_q) || websearch_to_tsquery('simple'::regconfig, v_q);
+        IF numnode(v_tsq) = 0 THEN
+            v_tsq := NULL;
+        END IF;
+        -- the folded words of the query, for the typo fallback: 3+ characters, with a letter
+        -- (numbers and ids are not misspelt words: "16890" is close to a hundred other numbers)
+        SELECT array_agg(DISTINCT w) INTO v_words
+          FROM regexp_split_to_table(crm_private.search_fold(v_q), '[^[:alnum:]]+') w
+         WHERE length(w) >= 3 AND w ~ '[[:alpha:]]';
     END IF;
-    v_dims := extensions.vector_dims(p_query_embedding);
     RETURN QUERY
-    WITH acct AS MATERIALIZED (
-        -- the account's chunks the caller may see (index chunks_account, then the policy)
-        SELECT c.id, c.node_id, c.event_id, c.kind, c.title, c.body, c.occurred_at, c.source, c.source_record,
-               c.tsv, c.embedding
-          FROM crm.chunks c
-         WHERE c.account_id = v_id
-    ), fts AS (
-        SELECT a.id, row_number() OVER (ORDER BY extensions_rank DESC, a.occurred_at DESC NULLS LAST, a.id) AS rk
-          FROM (SELECT a.*, ts_rank_cd(a.tsv, v_tsq) AS extensions_rank FROM acct a
-                 WHERE v_tsq IS NOT NULL AND a.tsv @@ v_tsq) a
-         ORDER BY rk LIMIT v_k
-    ), trgm AS (
-        SELECT t.id, row_number() OVER (ORDER BY t.sim DESC, t.occurred_at DESC NULLS LAST, t.id) AS rk
-          FROM (SELECT a.id, a.occurred_at,
-                       extensions.word_similarity(v_fold, crm_private.search_fold(coalesce(a.title, '') || ' ' || a.body)) AS sim
-                  FROM acct a
-                 -- typo tolerance is the fallback: only when full text found fewer than 2 x
-                 -- limit chunks (a one-time filter: otherwise no body is folded or compared)
-                 WHERE v_fold <> '' AND (SELECT count(*) FROM fts) < v_k) t
-         WHERE t.sim >= 0.3
-         ORDER BY rk LIMIT v_k
-    ), vec AS (
-        SELECT a.id, row_number() OVER (ORDER BY a.embedding OPERATOR(extensions.<=>) p_query_embedding,
-                                                 a.occurred_at DESC NULLS LAST, a.id) AS rk
-          FROM acct a
-         WHERE p_query_embedding IS NOT NULL AND a.embedding IS NOT NULL
-           AND extensions.vector_dims(a.embedding) = v_dims
-         ORDER BY rk LIMIT v_k
-    ), fused AS (
-        SELECT b.id, sum(1.0::double precision / (60 + b.rk)) AS score,
-               array_agg(b.branch ORDER BY b.branch) AS branches
-          FROM (SELECT f.id, f.rk, 'fts'::text AS branch FROM fts f
-                UNION ALL SELECT t.id, t.rk, 'trigram' FROM trgm t
-                UNION ALL SELECT v.id, v.rk, 'vector' FROM vec v) b
-         GROUP BY b.id
+    WITH hits AS (
+        SELECT h.chunk_id, h.branch, h.rk, h.occurred_at
+          FROM crm_private.search_chunks(v_id, v_tsq, v_words, p_query_embedding::extensions.halfvec,
+                                         2 * p_limit, current_user) h
     ), top AS (
-        SELECT f.id, f.score, f.branches, a.occurred_at
-          FROM fused f JOIN acct a ON a.id = f.id
-         ORDER BY f.score DESC, a.occurred_at DESC NULLS LAST, f.id
+        SELECT h.chunk_id AS id, sum(1.0::double precision / (60 + h.rk)) AS score,
+               array_agg(h.branch ORDER BY h.branch) AS branches, max(h.occurred_at) AS occurred_at
+          FROM hits h
+         GROUP BY h.chunk_id
+         ORDER BY score DESC, max(h.occurred_at) DESC NULLS LAST, h.chunk_id
          LIMIT p_limit
     )
     SELECT a.id, a.node_id, a.event_id, a.kind, a.title,
@@ -2227,7 +2201,7 @@ BEGIN
                                  'StartSel=**, StopSel=**, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "')
                 ELSE left(a.body, 240) END,
            a.occurred_at, a.source, a.source_record, t.score, t.branches
-      FROM top t JOIN acct a ON a.id = t.id
+      FROM top t JOIN crm.chunks a ON a.id = t.id     -- as the caller: the chunks policy again
      ORDER BY t.score DESC, t.occurred_at DESC NULLS LAST, t.id;
 END;
 $$;
@@ -3252,6 +3226,29 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
                                            crm.current_actor(), crm_private.actor_principals(),
                                            crm_private.actor_grants()))
 $$;
+CREATE FUNCTION crm_private.chunk_source_visible(p_event_id uuid, p_node_id uuid, p_principals uuid[], p_grants jsonb, p_actor uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN p_event_id IS NOT NULL THEN
+                EXISTS (SELECT 1 FROM crm.events e
+                         WHERE e.id = p_event_id
+                           AND (e.acl && p_principals
+                                OR (p_grants <> '[]'::jsonb
+                                    AND EXISTS (SELECT 1 FROM crm.nodes n
+                                                 WHERE n.id = ANY (e.about)
+                                                   AND (n.acl IS NULL OR n.acl && p_principals
+                                                        OR crm_private.node_grant_match(p_grants, 'read', n.node_type,
+                                                                                        n.attrs, n.acl))))
+                                OR (e.about = '{}' AND p_actor IS NOT NULL AND e.recorded_by = p_actor)))
+           ELSE
+                EXISTS (SELECT 1 FROM crm.nodes n
+                         WHERE n.id = p_node_id
+                           AND (n.acl IS NULL OR n.acl && p_principals
+                                OR (p_grants <> '[]'::jsonb
+                                    AND crm_private.node_grant_match(p_grants, 'read', n.node_type, n.attrs, n.acl))))
+           END
+$$;
 CREATE FUNCTION crm_private.chunk_text(p_text text, p_size integer DEFAULT 800, p_overlap integer DEFAULT 100) RETURNS TABLE(chunk_no integer, body text)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4118,6 +4115,9 @@ BEGIN
     UPDATE crm.artifacts a SET acl = n.acl
       FROM crm.nodes n
      WHERE n.id = ANY (p_node_ids) AND a.node_id = n.id AND a.acl IS DISTINCT FROM n.acl;
+    UPDATE crm.chunks c SET acl = n.acl
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_node_ids) AND c.node_id = n.id AND c.event_id IS NULL AND c.acl IS DISTINCT FROM n.acl;
     WITH upd AS (
         UPDATE crm.event_participants p SET acl = n.acl
           FROM crm.nodes n
@@ -5936,18 +5936,29 @@ BEGIN
            SET account_id = excluded.account_id, node_id = excluded.node_id, event_id = excluded.event_id,
                artifact_id = excluded.artifact_id, kind = excluded.kind, title = excluded.title,
                body = excluded.body, occurred_at = excluded.occurred_at, source = excluded.source,
-               source_record = excluded.source_record, content_hash = excluded.content_hash,
+               source_record = excluded.source_record, acl = excluded.acl, content_hash = excluded.content_hash,
                embedding = CASE WHEN k.content_hash = excluded.content_hash THEN k.embedding END,
                embedding_model = CASE WHEN k.content_hash = excluded.content_hash THEN k.embedding_model END,
                updated_at = CASE WHEN k.content_hash = excluded.content_hash THEN k.updated_at ELSE now() END
          WHERE (k.account_id, k.node_id, k.event_id, k.artifact_id, k.kind, k.title, k.occurred_at, k.source,
-                k.source_record, k.content_hash)
+                k.source_record, k.acl, k.content_hash)
                IS DISTINCT FROM
                (excluded.account_id, excluded.node_id, excluded.event_id, excluded.artifact_id, excluded.kind,
-                excluded.title, excluded.occurred_at, excluded.source, excluded.source_record, excluded.content_hash)
+                excluded.title, excluded.occurred_at, excluded.source, excluded.source_record, excluded.acl,
+                excluded.content_hash)
+        RETURNING k.title, k.body, k.updated_at = now() AS new_text
+    ), words AS (
+        -- the vocabulary of the typo fallback: the words of new or changed text
+        INSERT INTO crm_private.chunk_words (word, folded)
+        SELECT w.word, crm_private.search_fold(w.word)
+          FROM (SELECT DISTINCT l.lexeme AS word
+                  FROM up u CROSS JOIN LATERAL unnest(to_tsvector('simple'::regconfig,
+                                                                  coalesce(u.title, '') || ' ' || u.body)) l
+                 WHERE u.new_text) w
+        ON CONFLICT (word) DO NOTHING
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;   -- (words runs regardless)
     v_n := v_n + v_k;
     RETURN v_n;
 END;
@@ -5985,6 +5996,11 @@ BEGIN
         UPDATE crm.event_participants p SET event_acl = comp.acl
           FROM comp
          WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
+        RETURNING 1
+    ), upd_c AS (
+        UPDATE crm.chunks c SET acl = comp.acl
+          FROM comp
+         WHERE c.event_id = comp.id AND c.acl IS DISTINCT FROM comp.acl
         RETURNING 1
     )
     UPDATE crm.artifacts a SET acl = comp.acl
@@ -6196,6 +6212,146 @@ CREATE FUNCTION crm_private.scope_list(p_value jsonb) RETURNS jsonb
              ELSE NULL
            END
 $$;
+CREATE FUNCTION crm_private.search_chunks(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_role name) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_admin  boolean := crm_private.role_is_admin(p_role);
+    v_princ  uuid[] := '{}';
+    v_grants jsonb := '[]';
+    v_actor  uuid;
+    v_fts    integer := 0;
+    v_fix    tsquery;
+    v_dims   integer := extensions.vector_dims(p_embedding);
+    v_word   text;
+    v_alts   text[];
+    v_alt    tsquery;
+    v_thr    text;
+BEGIN
+    IF p_account_id IS NULL OR p_k IS NULL OR p_k < 1 THEN
+        RETURN;
+    END IF;
+    IF NOT v_admin THEN
+        v_princ := crm_private.caller_principals(p_role);
+        v_grants := crm_private.grants_of(v_princ);
+        v_actor := crm_private.actor_of(p_role);
+    END IF;
+    -- the account itself (the nodes policy's rules): one check for every chunk below
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes o
+                    WHERE o.id = p_account_id AND o.node_type = 'org'
+                      AND (v_admin OR o.acl IS NULL OR o.acl && v_princ
+                           OR (v_grants <> '[]'::jsonb
+                               AND crm_private.node_grant_match(v_grants, 'read', o.node_type, o.attrs, o.acl)))) THEN
+        RETURN;
+    END IF;
+    -- visible(c), written out in each branch:
+    --   v_admin OR c.acl && v_princ OR (c.event_id IS NULL AND c.acl IS NULL)
+    --   OR ((v_grants <> '[]' OR c.acl = '{}') AND crm_private.chunk_source_visible(...))
+    IF p_tsq IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM crm_private.search_chunks_text(p_account_id, p_tsq, p_k, 'fts', v_admin, v_princ,
+                                                                  v_grants, v_actor);
+        GET DIAGNOSTICS v_fts = ROW_COUNT;
+    END IF;
+    IF v_fts < p_k AND cardinality(p_words) > 0 AND p_embedding IS NULL THEN
+        -- the typo fallback: every vocabulary word close to a query word, OR-ed. The index
+        -- operator % reads pg_trgm.similarity_threshold: set to 0.4 for this query only (a
+        -- function's SET clause cannot name an extension's setting before it is loaded), and
+        -- put back, so neither the caller's value changes the answer nor ours leaks out
+        v_thr := current_setting('pg_trgm.similarity_threshold', true);
+        PERFORM set_config('pg_trgm.similarity_threshold', '0.4', true);
+        -- each query word becomes the OR of its close vocabulary words, and the words are OR-ed
+        -- too (the fallback is lenient: a chunk with some of the words, or their typos, is
+        -- found; one with more of them ranks higher)
+        -- (one-shot plans, EXECUTE ... USING: a generic plan, not knowing the words, scans the
+        -- whole vocabulary instead of its trigram index)
+        FOR v_alts IN EXECUTE
+            $q$SELECT array_agg(w.word ORDER BY w.word)
+                 FROM unnest($1) q
+                 JOIN crm_private.chunk_words w
+                   ON w.folded OPERATOR(extensions.%) q AND extensions.similarity(w.folded, q) >= 0.4
+                  AND abs(length(w.folded) - length(q)) <= CASE WHEN length(q) >= 6 THEN 2 ELSE 1 END
+                WHERE length(q) >= 3
+                GROUP BY q$q$
+            USING p_words
+        LOOP
+            v_alt := NULL;
+            FOREACH v_word IN ARRAY v_alts LOOP
+                v_alt := CASE WHEN v_alt IS NULL THEN plainto_tsquery('simple'::regconfig, v_word)
+                              ELSE v_alt || plainto_tsquery('simple'::regconfig, v_word) END;
+            END LOOP;
+            v_fix := CASE WHEN v_fix IS NULL THEN v_alt ELSE v_fix || v_alt END;
+        END LOOP;
+        PERFORM set_config('pg_trgm.similarity_threshold', coalesce(v_thr, '0.3'), true);
+        IF v_fix IS NOT NULL AND numnode(v_fix) > 0 THEN
+            RETURN QUERY SELECT * FROM crm_private.search_chunks_text(p_account_id, v_fix, p_k, 'trigram', v_admin,
+                                                                      v_princ, v_grants, v_actor);
+        END IF;
+    END IF;
+    IF p_embedding IS NOT NULL THEN
+        RETURN QUERY
+        SELECT f.id, 'vector'::text, row_number() OVER (ORDER BY f.d, f.occurred_at DESC NULLS LAST, f.id), f.occurred_at
+          FROM (SELECT c.id, c.occurred_at, c.embedding OPERATOR(extensions.<=>) p_embedding AS d
+                  FROM crm.chunks c
+                 WHERE c.account_id = p_account_id AND c.embedding IS NOT NULL
+                   AND extensions.vector_dims(c.embedding) = v_dims
+                   AND (v_admin OR c.acl && v_princ OR (c.event_id IS NULL AND c.acl IS NULL)
+                        OR ((v_grants <> '[]'::jsonb OR c.acl = '{}')
+                            AND crm_private.chunk_source_visible(c.event_id, c.node_id, v_princ, v_grants, v_actor)))
+                 ORDER BY d, c.occurred_at DESC NULLS LAST, c.id
+                 LIMIT p_k) f;
+    END IF;
+END;
+$_$;
+CREATE FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_admin boolean, p_principals uuid[], p_grants jsonb, p_actor uuid) RETURNS TABLE(chunk_id bigint, branch text, rk bigint, occurred_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    -- visible(c) for the described caller, as in crm_private.search_chunks
+    c_vis constant text := $v$($4 OR c.acl && $5 OR (c.event_id IS NULL AND c.acl IS NULL)
+                               OR (($6 <> '[]'::jsonb OR c.acl = '{}')
+                                   AND crm_private.chunk_source_visible(c.event_id, c.node_id, $5, $6, $7)))$v$;
+    v_dense  integer;
+    v_bitmap text;
+    v_sort   text;
+BEGIN
+    EXECUTE format($q$SELECT count(*) FROM (SELECT c.tsv FROM crm.chunks c
+                                              WHERE c.account_id = $1 AND %s
+                                              ORDER BY c.occurred_at DESC LIMIT 400) x
+                       WHERE x.tsv @@ $2$q$, c_vis)
+       INTO v_dense USING p_account_id, p_tsq, p_k, p_admin, p_principals, p_grants, p_actor;
+    IF v_dense >= 30 THEN
+        -- newest first along chunks_account: no bitmap (it would read the whole GIN posting
+        -- list), no full sort
+        v_bitmap := current_setting('enable_bitmapscan');
+        v_sort := current_setting('enable_sort');
+        PERFORM set_config('enable_bitmapscan', 'off', true);
+        PERFORM set_config('enable_sort', 'off', true);
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        SELECT f.id, $8::text, row_number() OVER (ORDER BY f.r DESC, f.occurred_at DESC NULLS LAST, f.id),
+               f.occurred_at
+          FROM (SELECT m.id, m.occurred_at, ts_rank_cd(m.tsv, $2) AS r
+                  FROM (SELECT c.id, c.occurred_at, c.tsv
+                          FROM crm.chunks c
+                         WHERE c.account_id = $1 AND c.tsv @@ ($2 && $9) AND %s
+                         ORDER BY c.occurred_at DESC, c.id
+                         LIMIT 300) m
+                 ORDER BY r DESC, m.occurred_at DESC NULLS LAST, m.id
+                 LIMIT $3) f$q$, c_vis)
+        USING p_account_id, p_tsq, p_k, p_admin, p_principals, p_grants, p_actor, p_branch,
+              ('''@' || p_account_id::text || '''')::tsquery;
+    IF v_bitmap IS NOT NULL THEN
+        PERFORM set_config('enable_bitmapscan', v_bitmap, true);
+        PERFORM set_config('enable_sort', v_sort, true);
+    END IF;
+END;
+$_$;
 CREATE FUNCTION crm_private.search_fold(p_text text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN lower(replace(replace(replace(replace(replace(translate(p_text, 'ÀÁÂÃÄÅàáâãäåĀāĂăĄąÇçĆćĈĉĊċČčĎďĐđÈÉÊËèéêëĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħÌÍÎÏìíîïĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłÑñŃńŅņŇňÒÓÔÕÖØòóôõöøŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųŴŵÝýÿŶŷŸŹźŻżŽžðÐþÞ'::text, 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzzddtt'::text), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'Æ'::text, 'ae'::text), 'œ'::text, 'oe'::text), 'Œ'::text, 'oe'::text));
@@ -6219,7 +6375,13 @@ DECLARE
     v_bad    text;
     v_admin  boolean := crm_private.role_is_admin(p_role);
     v_princ  uuid[];
-    v_grants jsonb;
+    v_grants jsonb := '[]';
+    v_all    boolean;
+    v_code_j   jsonb;
+    v_email_j  jsonb;
+    v_domain_j jsonb;
+    v_sim_t    real := coalesce(nullif(current_setting('pg_trgm.similarity_threshold', true), ''), '0.3')::real;
+    v_wsim_t   real := coalesce(nullif(current_setting('pg_trgm.word_similarity_threshold', true), ''), '0.6')::real;
 BEGIN
     IF v_q IS NULL OR v_q = '' THEN
         RAISE EXCEPTION 'the search text must not be blank' USING ERRCODE = 'CR044',
@@ -6256,70 +6418,114 @@ BEGIN
     IF pg_input_is_valid(v_q, 'uuid') THEN
         v_uuid := v_q::uuid;
     END IF;
+    -- who sees what decides where candidates come from: an admin or a caller with grants may
+    -- see any node, so the indexes on what was typed are probed over all nodes; anyone else
+    -- sees exactly the nodes whose acl overlaps their principals (and the public ones, acl
+    -- NULL: none of the searched types today), so those are read first (GIN nodes_acl; the
+    -- cost follows what the caller sees, not the size of the graph) and the typed-text
+    -- indexes are probed over public nodes only.
+    v_all := v_admin OR v_grants <> '[]'::jsonb;
+    v_code_j := jsonb_build_object('code', upper(v_q));
+    v_email_j := jsonb_build_object('email', v_lower);
+    v_domain_j := CASE WHEN v_domain IS NOT NULL THEN jsonb_build_object('domain', v_domain) END;
     RETURN QUERY
     WITH cand AS (
-        -- each branch is one index probe; the literal node_type lists let the partial indexes apply
-        SELECT n.id, 1.0::numeric AS score, 'id'::text AS why
-          FROM crm.nodes n WHERE n.id = v_uuid
-        UNION ALL
-        SELECT n.id, 1.0, CASE WHEN n.node_type = 'ticket' THEN 'ticket_id' ELSE 'crm_id' END
-          FROM crm.nodes n
+        -- candidate ids only; each branch is one index probe (the literal node_type lists let
+        -- the partial indexes apply). Whether and why a candidate matches is decided once, below.
+        SELECT n.id FROM crm.nodes n WHERE n.id = v_uuid AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
          WHERE n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.external_id = ANY (ARRAY[v_q, ltrim(v_q, '#')])
-        UNION ALL
-        SELECT n.id, 1.0, 'code'
-          FROM crm.nodes n WHERE n.properties @> jsonb_build_object('code', upper(v_q))
-        UNION ALL
-        SELECT n.id, 0.95, 'exact_name'
-          FROM crm.nodes n
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE n.properties @> v_code_j AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE n.properties @> v_email_j AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE n.properties @> v_domain_j AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
          WHERE n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
-           AND crm_private.search_fold(n.label) = v_fold
-        UNION ALL
-        SELECT n.id, 0.95, 'email'
-          FROM crm.nodes n WHERE n.properties @> jsonb_build_object('email', v_lower)
-        UNION ALL
-        SELECT n.id, 0.9, 'domain'
-          FROM crm.nodes n WHERE v_domain IS NOT NULL AND n.properties @> jsonb_build_object('domain', v_domain)
-        UNION ALL
-        SELECT n.id,
-               round(0.85 * greatest(extensions.similarity(crm_private.search_fold(n.label), v_fold),
-                                     extensions.word_similarity(v_fold, crm_private.search_fold(n.label)))::numeric, 3),
-               'similar_name'
-          FROM crm.nodes n
+           AND crm_private.search_fold(n.label) = v_fold AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
          WHERE n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
            AND (crm_private.search_fold(n.label) OPERATOR(extensions.%) v_fold
                 OR v_fold OPERATOR(extensions.<%) crm_private.search_fold(n.label))
-        UNION ALL
-        -- emails: similarity (typos) and word similarity (a part: "jon.doe@acme") as two
-        -- branches, each one scan of the trigram index nodes_search_email_trgm
-        SELECT n.id,
-               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
-                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
-               'similar_email'
-          FROM crm.nodes n
-         WHERE v_q !~ '\s'        -- an email has no white space
-           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        -- emails: similarity (typos) and word similarity (a part: "jon.doe@acme"), each one
+        -- scan of the trigram index nodes_search_email_trgm
+        SELECT n.id FROM crm.nodes n
+         WHERE v_q !~ '\s' AND n.node_type = 'person' AND n.archived_at IS NULL
            AND lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
-        UNION ALL
-        SELECT n.id,
-               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
-                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
-               'similar_email'
-          FROM crm.nodes n
-         WHERE v_q !~ '\s'
-           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE v_q !~ '\s' AND n.node_type = 'person' AND n.archived_at IS NULL
            AND v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email')
-    ), best AS (
-        SELECT DISTINCT ON (c.id) c.id, c.score, c.why FROM cand c ORDER BY c.id, c.score DESC, c.why
-    ), vis AS (
-        -- the explicit visibility filter (the nodes policy's rules for p_role), on candidates only
-        SELECT n.id, n.node_type, n.label, b.score, b.why
-          FROM best b JOIN crm.nodes n ON n.id = b.id
-         WHERE n.node_type = ANY (v_types) AND n.archived_at IS NULL
-           AND (v_admin OR n.acl IS NULL OR n.acl && v_princ
-                OR (v_grants <> '[]'::jsonb AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl)))
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        -- the restricted nodes the caller sees (not for admins and grant holders: above)
+        SELECT n.id FROM crm.nodes n
+         WHERE NOT v_all AND n.acl && v_princ
+           AND n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
+    ), vis AS MATERIALIZED (
+        -- the explicit visibility filter (the nodes policy's rules for p_role), on candidates only;
+        -- the fold and each trigram measure computed once per candidate (MATERIALIZED: inlined,
+        -- every reference below would compute them again)
+        SELECT x.*,
+               extensions.similarity(x.fl, v_fold) AS sim, extensions.word_similarity(v_fold, x.fl) AS wsim,
+               extensions.similarity(x.email, v_lower) AS esim, extensions.word_similarity(v_lower, x.email) AS ewsim
+          FROM (SELECT n.id, n.node_type, n.label, n.external_id, n.properties, crm_private.search_fold(n.label) AS fl,
+                       CASE WHEN n.node_type = 'person' AND v_q !~ '\s' THEN lower(n.properties ->> 'email') END AS email
+                  FROM cand c JOIN crm.nodes n ON n.id = c.id
+                 WHERE n.node_type = ANY (v_types) AND n.archived_at IS NULL
+                   AND (v_admin OR n.acl IS NULL OR n.acl && v_princ
+                        OR (v_grants <> '[]'::jsonb
+                            AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl)))
+                OFFSET 0) x
+    ), reasons AS (
+        SELECT v.id, v.node_type, v.label,
+               v.id = v_uuid AS by_id,
+               v.external_id = ANY (ARRAY[v_q, ltrim(v_q, '#')]) AS by_key,
+               v.properties @> v_code_j AS by_code,
+               v.fl = v_fold AS by_name,
+               v.properties @> v_email_j AS by_email,
+               coalesce(v.properties @> v_domain_j, false) AS by_domain,
+               CASE WHEN v.sim >= v_sim_t OR v.wsim >= v_wsim_t
+                    THEN round(0.85 * greatest(v.sim, v.wsim)::numeric, 3) END AS name_score,
+               CASE WHEN v.esim >= v_sim_t OR v.ewsim >= v_wsim_t
+                    THEN round(0.85 * greatest(v.esim, v.ewsim)::numeric, 3) END AS email_score
+          FROM vis v
+    ), matched AS (
+        -- why a node matched (the one definition): its best reason — the highest score, ties by
+        -- the reason's name — with score. similar_*: the session's pg_trgm thresholds, as the %
+        -- and <% operators of the index probes use them
+        SELECT r.id, r.node_type, r.label, x.why,
+               CASE x.why WHEN 'similar_name' THEN r.name_score WHEN 'similar_email' THEN r.email_score
+                          WHEN 'email' THEN 0.95 WHEN 'exact_name' THEN 0.95 WHEN 'domain' THEN 0.9
+                          ELSE 1.0 END AS score
+          FROM reasons r
+         CROSS JOIN LATERAL (SELECT CASE
+                   WHEN r.by_code THEN 'code'
+                   WHEN r.by_key AND r.node_type <> 'ticket' THEN 'crm_id'
+                   WHEN r.by_id THEN 'id'
+                   WHEN r.by_key THEN 'ticket_id'
+                   WHEN r.by_email THEN 'email'
+                   WHEN r.by_name THEN 'exact_name'
+                   WHEN r.by_domain THEN 'domain'
+                   WHEN r.email_score >= coalesce(r.name_score, 0) THEN 'similar_email'
+                   WHEN r.name_score IS NOT NULL THEN 'similar_name' END AS why) x
+         WHERE x.why IS NOT NULL
+    ), top AS (
+        SELECT m.id, m.node_type, m.label, m.score, m.why FROM matched m ORDER BY m.score DESC, m.label, m.id LIMIT p_limit
     )
     SELECT v.id, v.node_type, v.label, acc.id, acc.label, v.score, v.why
-      FROM vis v
+      FROM top v
       LEFT JOIN LATERAL (
           SELECT o.id, o.label FROM crm.nodes o
            WHERE o.id = CASE WHEN v.node_type = 'org' THEN v.id ELSE
@@ -6330,8 +6536,7 @@ BEGIN
              AND (v_admin OR o.acl IS NULL OR o.acl && v_princ
                   OR (v_grants <> '[]'::jsonb AND crm_private.node_grant_match(v_grants, 'read', o.node_type, o.attrs, o.acl)))
       ) acc ON true
-     ORDER BY v.score DESC, v.label, v.id
-     LIMIT p_limit;
+     ORDER BY v.score DESC, v.label, v.id;
 END;
 $_$;
 CREATE FUNCTION crm_private.segment_change(p_segment uuid, p_ids uuid[], p_add boolean, p_bulk boolean) RETURNS integer
@@ -6486,7 +6691,7 @@ BEGIN
     IF (SELECT count(DISTINCT i) FROM unnest(p_chunk_ids) i) <> cardinality(p_chunk_ids) THEN
         RAISE EXCEPTION 'a chunk id appears twice' USING ERRCODE = 'CR044', HINT = 'one embedding per chunk';
     END IF;
-    UPDATE crm.chunks c SET embedding = x.v, embedding_model = p_model
+    UPDATE crm.chunks c SET embedding = x.v::extensions.halfvec, embedding_model = p_model
       FROM unnest(p_chunk_ids, p_embeddings) AS x(id, v)
      WHERE c.id = x.id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
@@ -6845,6 +7050,24 @@ BEGIN
             USING ERRCODE = 'CR013', HINT = format('the claim must satisfy %s', v_row.claim_rule::text);
     END IF;
     NEW.sensitive := v_row.sensitive;
+    RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_chunks__acl() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- ACL maintenance writes the new acl in the statement that also changes the source's
+    -- (crm_private.refresh_event_acl), whose new value this trigger could not read yet
+    IF TG_OP = 'UPDATE' AND crm_private.acl_maintenance() THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.event_id IS NOT NULL THEN
+        NEW.acl := coalesce((SELECT e.acl FROM crm.events e WHERE e.id = NEW.event_id), '{}');
+    ELSE
+        NEW.acl := (SELECT n.acl FROM crm.nodes n WHERE n.id = NEW.node_id);
+    END IF;
     RETURN NEW;
 END;
 $$;
@@ -8567,18 +8790,24 @@ CREATE TABLE crm.chunks (
     occurred_at timestamp with time zone,
     source text NOT NULL,
     source_record text,
-    tsv tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('english'::regconfig, COALESCE(title, ''::text)), 'A'::"char") || setweight(to_tsvector('english'::regconfig, body), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, ((COALESCE(title, ''::text) || ' '::text) || body)), 'D'::"char"))) STORED,
-    embedding extensions.vector,
+    embedding extensions.halfvec,
     embedding_model text,
     content_hash text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    acl uuid[],
+    tsv tsvector GENERATED ALWAYS AS ((((setweight(to_tsvector('english'::regconfig, COALESCE(title, ''::text)), 'A'::"char") || setweight(to_tsvector('english'::regconfig, body), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, ((COALESCE(title, ''::text) || ' '::text) || body)), 'D'::"char")) ||
+CASE
+    WHEN (account_id IS NULL) THEN ''::tsvector
+    ELSE array_to_tsvector(ARRAY[('@'::text || (account_id)::text)])
+END)) STORED,
     CONSTRAINT chunks_body_check CHECK ((btrim(body) <> ''::text)),
     CONSTRAINT chunks_chunk_no_check CHECK ((chunk_no >= 1)),
     CONSTRAINT chunks_embedding_pair CHECK (((embedding IS NULL) = (embedding_model IS NULL))),
     CONSTRAINT chunks_kind_check CHECK ((kind = ANY (ARRAY['ticket_description'::text, 'ticket_comment'::text, 'meeting_note'::text, 'call_note'::text, 'email'::text, 'note'::text]))),
     CONSTRAINT chunks_origin_check CHECK ((btrim(origin) <> ''::text))
 );
+ALTER TABLE ONLY crm.chunks ALTER COLUMN embedding SET STORAGE MAIN;
 ALTER TABLE ONLY crm.chunks FORCE ROW LEVEL SECURITY;
 ALTER TABLE crm.chunks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.chunks_id_seq
@@ -10596,6 +10825,10 @@ CREATE TABLE crm_private.acl_changed_accounts (
     account_id uuid NOT NULL,
     changed_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE crm_private.chunk_words (
+    word text NOT NULL,
+    folded text NOT NULL
+);
 CREATE TABLE crm_private.code_counters (
     prefix text NOT NULL,
     yymm text NOT NULL,
@@ -10788,6 +11021,8 @@ ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.acl_changed_accounts
     ADD CONSTRAINT acl_changed_accounts_pkey PRIMARY KEY (account_id);
+ALTER TABLE ONLY crm_private.chunk_words
+    ADD CONSTRAINT chunk_words_pkey PRIMARY KEY (word);
 ALTER TABLE ONLY crm_private.code_counters
     ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.instance_secret
@@ -10828,6 +11063,7 @@ CREATE INDEX assertions_subject_node ON crm.assertions USING btree (subject_node
 CREATE UNIQUE INDEX assertions_superseded_by ON crm.assertions USING btree (superseded_by) WHERE (superseded_by IS NOT NULL);
 CREATE INDEX assertions_type_current ON crm.assertions USING btree (assertion_type, subject_node_id) WHERE (superseded_at IS NULL);
 CREATE INDEX chunks_account ON crm.chunks USING btree (account_id, occurred_at DESC);
+CREATE INDEX chunks_account_vectors ON crm.chunks USING btree (account_id) INCLUDE (id, occurred_at, event_id, node_id, acl, embedding) WHERE (embedding IS NOT NULL);
 CREATE INDEX chunks_artifact ON crm.chunks USING btree (artifact_id) WHERE (artifact_id IS NOT NULL);
 CREATE INDEX chunks_event ON crm.chunks USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX chunks_node ON crm.chunks USING btree (node_id);
@@ -10882,6 +11118,7 @@ CREATE INDEX task_items_assignee_all ON crm.task_items USING btree (assignee_id)
 CREATE INDEX task_items_completed_by ON crm.task_items USING btree (completed_by) WHERE (completed_by IS NOT NULL);
 CREATE INDEX task_items_created_by ON crm.task_items USING btree (created_by);
 CREATE INDEX task_items_pool ON crm.task_items USING btree (due_at) WHERE ((status = 'open'::text) AND (assignee_id IS NULL));
+CREATE INDEX chunk_words_folded_trgm ON crm_private.chunk_words USING gin (folded extensions.gin_trgm_ops);
 CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
 CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);
@@ -10911,6 +11148,7 @@ CREATE TRIGGER tg_assertions__profile_scored AFTER INSERT ON crm.assertions REFE
 CREATE TRIGGER tg_assertions__refuse_delete BEFORE DELETE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__refuse_truncate BEFORE TRUNCATE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_assertions__validate();
+CREATE TRIGGER tg_chunks__acl BEFORE INSERT OR UPDATE OF acl, event_id, node_id ON crm.chunks FOR EACH ROW EXECUTE FUNCTION crm_private.tg_chunks__acl();
 CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
 CREATE TRIGGER tg_edges__after_update AFTER UPDATE ON crm.edges REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_update();
 CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
@@ -11553,6 +11791,7 @@ REVOKE ALL ON FUNCTION crm_private.caller_sources() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_sources() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.chunk_source_visible(p_event_id uuid, p_node_id uuid, p_principals uuid[], p_grants jsonb, p_actor uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunk_text(p_text text, p_size integer, p_overlap integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_admin;
@@ -11663,6 +11902,9 @@ REVOKE ALL ON FUNCTION crm_private.role_is_operator(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_trusted(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.scope_list(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.scope_list(p_value jsonb) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_chunks(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.search_chunks(p_account_id uuid, p_tsq tsquery, p_words text[], p_embedding extensions.halfvec, p_k integer, p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.search_chunks_text(p_account_id uuid, p_tsq tsquery, p_k integer, p_branch text, p_admin boolean, p_principals uuid[], p_grants jsonb, p_actor uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.search_fold(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.search_fold(p_text text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) FROM PUBLIC;
@@ -11687,6 +11929,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_access_grants__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_artifacts__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__profile_scored() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_chunks__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__validate() FROM PUBLIC;

@@ -103,6 +103,30 @@ def test_edited_migration_is_refused(db, tmp_path):
     assert r.exit_code == 0
 
 
+def test_after_file_runs_once_with_its_migration(db):
+    """sql/after/0023_search_speed.sql runs, as crm_owner, in the migrate that applies 0023
+    and never again: a database whose chunk table was left empty (0022 asked the DBA to run
+    the backfill by hand) gets its searchable text without that step."""
+    with psycopg.connect(db, autocommit=True) as c:
+        t = c.execute("INSERT INTO crm.nodes (node_type, label, properties) VALUES ('ticket', 'Printer on fire', "
+                      "'{\"subject\": \"Printer on fire\", \"description\": \"The printer in room 4 caught fire during the renewal call.\"}') "
+                      "RETURNING id").fetchone()[0]
+        c.execute("DELETE FROM crm.chunks")
+    m = Migrator(db, **quiet)
+    later = [i for i in numbered_ids() if i >= "0023"]
+    assert m.rollback(count=len(later)) == later[::-1]
+    result = m.migrate()
+    assert "0023_search_speed" in result.after
+    with psycopg.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM crm.chunks WHERE node_id = %s", (t,)).fetchone()[0] == 1
+        assert c.execute("SELECT count(*) FROM crm_private.chunk_words WHERE word = 'printer'").fetchone()[0] == 1
+        c.execute("DELETE FROM crm.chunks")
+        c.commit()
+    assert m.migrate().after == []                   # not again: nothing pending
+    with psycopg.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM crm.chunks").fetchone()[0] == 0
+
+
 def test_rollback_then_migrate_round_trip(db):
     before = schema_dump(db)
     m = Migrator(db, **quiet)

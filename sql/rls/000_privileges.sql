@@ -101,7 +101,8 @@ BEGIN
                                                 'scope_list', 'caller_sources', 'sources_of',
                                                 'accounts_360_stored', 'node_by_key', 'read_model_status', 'invoice_due_at',
                                                 'search_nodes',   -- crm.search (answers only for the caller)
-                                                'search_fold']),  -- crm.search_in_account (inlined)
+                                                'search_fold',    -- crm.search_in_account (inlined)
+                                                'search_chunks']),  -- crm.search_in_account (answers only for the caller)
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',

@@ -183,9 +183,9 @@ READER_HELPERS = {
     "node_visible", "node_grant_match", "type_grant_match", "acl_norm", "acl_maintenance", "derive_label",
     "claim_problems", "raise_not_visible", "require_admin", "normalize_domain", "resolve_account_id",
     "source_group", "scope_list", "accounts_360_stored", "node_by_key", "read_model_status", "invoice_due_at",
-    # crm.search's definer helper (answers only for the caller's trusted role) and the fold
-    # crm.search_in_account inlines (a pure function)
-    "search_nodes", "search_fold",
+    # crm.search's and crm.search_in_account's definer helpers (answer only for the caller's
+    # trusted role) and the fold crm.search_in_account inlines (a pure function)
+    "search_nodes", "search_chunks", "search_fold",
     # the customer model (issue 15): suppression (inlined into crm.customers and the read API) and
     # the system-role test of bot: tags (both answer only about the caller / the given node as seen)
     "is_suppressed", "is_system_role"}

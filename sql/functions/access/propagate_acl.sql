@@ -1,6 +1,8 @@
 -- crm_private.propagate_acl(p_node_ids) — copy the nodes' current acl onto every row that
 -- carries a copy: edges (source_acl/target_acl), assertions about them, artifacts attached to
--- them, their event_participants rows — then refresh the acl of the affected events.
+-- them, their event_participants rows, the search chunks cut from their own text (ticket
+-- descriptions: crm.chunks without event_id) — then refresh the acl of the affected events
+-- (which copies the events' acl onto their chunks).
 -- Caller must be in ACL maintenance (recompute_acl). Set-based; rows already equal are
 -- not rewritten. The accounts concerned (the nodes themselves, or their owned_by parents) are
 -- recorded in crm_private.acl_changed_accounts.
@@ -30,6 +32,9 @@ BEGIN
     UPDATE crm.artifacts a SET acl = n.acl
       FROM crm.nodes n
      WHERE n.id = ANY (p_node_ids) AND a.node_id = n.id AND a.acl IS DISTINCT FROM n.acl;
+    UPDATE crm.chunks c SET acl = n.acl
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_node_ids) AND c.node_id = n.id AND c.event_id IS NULL AND c.acl IS DISTINCT FROM n.acl;
     WITH upd AS (
         UPDATE crm.event_participants p SET acl = n.acl
           FROM crm.nodes n
@@ -52,4 +57,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.propagate_acl(uuid[]) IS
-    'Copies the nodes'' acl onto their edges, assertions, artifacts and event participants, then refreshes the affected events'' acl.';
+    'Copies the nodes'' acl onto their edges, assertions, artifacts, event participants and description chunks, then refreshes the affected events'' acl.';

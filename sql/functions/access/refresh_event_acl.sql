@@ -2,7 +2,8 @@
 -- Guarantees: events.about := the access-checked participants taking part as subject, else
 -- (none) as account, else every access-checked participant ('{}' when none: admins only);
 -- events.acl := the union of their acl. Copied onto the event's participant rows (event_acl)
--- and onto artifacts attached only to the event. One definition of the rule
+-- and onto artifacts attached only to the event, and onto the event's search chunks
+-- (crm.chunks.acl). One definition of the rule
 -- (crm_private.event_about_of), shared with reconciliation's set-based path.
 CREATE OR REPLACE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[])
 RETURNS void
@@ -40,6 +41,11 @@ BEGIN
           FROM comp
          WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
         RETURNING 1
+    ), upd_c AS (
+        UPDATE crm.chunks c SET acl = comp.acl
+          FROM comp
+         WHERE c.event_id = comp.id AND c.acl IS DISTINCT FROM comp.acl
+        RETURNING 1
     )
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
@@ -48,4 +54,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.refresh_event_acl(uuid[]) IS
-    'Recomputes events.about/acl from the participants (subject, else account, else all access-checked) and copies the acl to the participants'' event_acl and to event-attached artifacts.';
+    'Recomputes events.about/acl from the participants (subject, else account, else all access-checked) and copies the acl to the participants'' event_acl, to event-attached artifacts and to the events'' search chunks.';

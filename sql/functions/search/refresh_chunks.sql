@@ -15,6 +15,10 @@
 --   chunk gets the new text and its embedding cleared (NULL: the embedder picks it up);
 --   chunks past the new end of a shortened text and chunks of a source that is gone
 --   (archived artifact or ticket, description removed) are deleted.
+-- * Every chunk carries a copy of its source's acl (crm.chunks.acl: set by the trigger
+--   crm_private.tg_chunks__acl on every write, kept current by ACL maintenance), and the
+--   words of new or changed text are added to crm_private.chunk_words (the typo fallback's
+--   vocabulary).
 -- * SECURITY DEFINER (crm_owner writes crm.chunks; visibility is not decided here but by the
 --   chunks policy at read time); crm360's flags pinned off; reads no caller temp object.
 --   EXECUTE for crm_admin; crm_private.reconcile_run calls it for what it applied.
@@ -115,18 +119,29 @@ BEGIN
            SET account_id = excluded.account_id, node_id = excluded.node_id, event_id = excluded.event_id,
                artifact_id = excluded.artifact_id, kind = excluded.kind, title = excluded.title,
                body = excluded.body, occurred_at = excluded.occurred_at, source = excluded.source,
-               source_record = excluded.source_record, content_hash = excluded.content_hash,
+               source_record = excluded.source_record, acl = excluded.acl, content_hash = excluded.content_hash,
                embedding = CASE WHEN k.content_hash = excluded.content_hash THEN k.embedding END,
                embedding_model = CASE WHEN k.content_hash = excluded.content_hash THEN k.embedding_model END,
                updated_at = CASE WHEN k.content_hash = excluded.content_hash THEN k.updated_at ELSE now() END
          WHERE (k.account_id, k.node_id, k.event_id, k.artifact_id, k.kind, k.title, k.occurred_at, k.source,
-                k.source_record, k.content_hash)
+                k.source_record, k.acl, k.content_hash)
                IS DISTINCT FROM
                (excluded.account_id, excluded.node_id, excluded.event_id, excluded.artifact_id, excluded.kind,
-                excluded.title, excluded.occurred_at, excluded.source, excluded.source_record, excluded.content_hash)
+                excluded.title, excluded.occurred_at, excluded.source, excluded.source_record, excluded.acl,
+                excluded.content_hash)
+        RETURNING k.title, k.body, k.updated_at = now() AS new_text
+    ), words AS (
+        -- the vocabulary of the typo fallback: the words of new or changed text
+        INSERT INTO crm_private.chunk_words (word, folded)
+        SELECT w.word, crm_private.search_fold(w.word)
+          FROM (SELECT DISTINCT l.lexeme AS word
+                  FROM up u CROSS JOIN LATERAL unnest(to_tsvector('simple'::regconfig,
+                                                                  coalesce(u.title, '') || ' ' || u.body)) l
+                 WHERE u.new_text) w
+        ON CONFLICT (word) DO NOTHING
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM up) INTO v_k;   -- (words runs regardless)
     v_n := v_n + v_k;
     RETURN v_n;
 END;

@@ -3,24 +3,29 @@
 -- Guarantees:
 -- * SECURITY INVOKER: the account must be visible (P0002 otherwise, the same error as an id
 --   that does not exist, like crm.get_account_summary; a merged-away id resolves to the kept
---   account) and only chunks the caller may see are read — the chunks policy (a chunk is
---   visible exactly when its event, else its node, is) filters them before any search
---   operator runs (@@, %, <=> are not leakproof, so they are evaluated after the policy).
--- * Every branch reads the account's chunks only (B-tree chunks_account on account_id), never
---   the whole table: fts (websearch_to_tsquery, english OR simple, ranked by ts_rank_cd),
---   trigram (word similarity of the folded query in the folded chunk, >= 0.3; only as the
---   typo fallback, when full text found fewer than 2 x limit chunks) and, when
---   p_query_embedding is given, vector (exact cosine distance over the account's embedded
---   chunks of the same dimension — no ANN index: exact, so recall is 1.0 by construction; an
---   HNSW/IVFFlat scan filtered to one account afterwards can return fewer rows than asked,
---   pgvector's documented filtering caveat). Each branch keeps its best 2 x p_limit.
+--   account). The branches run in crm_private.search_chunks (SECURITY DEFINER, so the
+--   full-text and trigram indexes can be used — @@, %, <=> are not leakproof; see its header)
+--   for current_user, and return only chunks the chunks policy's rules show the caller; the
+--   rows returned are then read from crm.chunks as the caller, under its policy, again.
+-- * Every branch reads the account's chunks only, never the whole table: fts
+--   (websearch_to_tsquery, english OR simple, ranked by ts_rank_cd: the 300 most recent
+--   matches), trigram (the typo fallback — without an embedding only; with one, the vector
+--   branch is the fuzzy one — when full text found fewer than 2 x limit chunks: the query's words of 3+
+--   characters with a letter are corrected against the chunks' vocabulary, trigram
+--   similarity >= 0.4, and searched like fts) and, when p_query_embedding is given, vector (exact cosine distance over the
+--   account's embedded chunks of the same dimension — no ANN index: exact, so recall is 1.0
+--   by construction; an HNSW/IVFFlat scan filtered to one account afterwards can return fewer
+--   rows than asked, pgvector's documented filtering caveat). Each branch keeps its best
+--   2 x p_limit.
 -- * Fusion: reciprocal rank fusion, score = sum over branches of 1 / (60 + rank); ties by
 --   newer occurred_at, then chunk id. branches lists the branches that found the chunk.
--- * Never under-filled: when at least p_limit chunks match some branch, exactly p_limit rows
---   (a branch with >= p_limit matches alone contributes 2 x p_limit; otherwise every branch
---   contributed all its matches).
--- * Without an embedding: text branches only. A blank query with an embedding: vector only.
--- * snippet: ts_headline of the chunk with the matched words between ** and **.
+-- * Never under-filled: when at least p_limit visible chunks match some branch, exactly
+--   p_limit rows (a branch with >= p_limit matches alone contributes 2 x p_limit; otherwise
+--   every branch contributed all its matches).
+-- * With an embedding: fts + vector. Without: fts + trigram. A blank query with an
+--   embedding: vector only.
+-- * snippet: ts_headline of the chunk with the matched words between ** and ** (the
+--   corrected words are not highlighted).
 -- * Errors: 22023 NULL account id; P0002 account not found / not visible; CR044 blank query
 --   without an embedding, p_limit outside 1..100.
 CREATE OR REPLACE FUNCTION crm.search_in_account(p_account_id uuid, p_query text,
@@ -35,12 +40,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_id   uuid;
-    v_q    text := btrim(coalesce(p_query, ''));
-    v_fold text;
-    v_tsq  tsquery;
-    v_k    integer;
-    v_dims integer;
+    v_id    uuid;
+    v_q     text := btrim(coalesce(p_query, ''));
+    v_tsq   tsquery;
+    v_words text[];
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
         RAISE EXCEPTION 'p_limit must be between 1 and 100, got %', coalesce(p_limit::text, 'NULL')
@@ -51,53 +54,29 @@ BEGIN
             HINT = 'pass words to search for, or an embedding of the question';
     END IF;
     v_id := crm_private.resolve_account_id(p_account_id);
-    v_k := 2 * p_limit;
-    v_fold := crm_private.search_fold(v_q);
     IF v_q <> '' THEN
         v_tsq := websearch_to_tsquery('english'::regconfig, v_q) || websearch_to_tsquery('simple'::regconfig, v_q);
+        IF numnode(v_tsq) = 0 THEN
+            v_tsq := NULL;
+        END IF;
+        -- the folded words of the query, for the typo fallback: 3+ characters, with a letter
+        -- (numbers and ids are not misspelt words: "16890" is close to a hundred other numbers)
+        SELECT array_agg(DISTINCT w) INTO v_words
+          FROM regexp_split_to_table(crm_private.search_fold(v_q), '[^[:alnum:]]+') w
+         WHERE length(w) >= 3 AND w ~ '[[:alpha:]]';
     END IF;
-    v_dims := extensions.vector_dims(p_query_embedding);
 
     RETURN QUERY
-    WITH acct AS MATERIALIZED (
-        -- the account's chunks the caller may see (index chunks_account, then the policy)
-        SELECT c.id, c.node_id, c.event_id, c.kind, c.title, c.body, c.occurred_at, c.source, c.source_record,
-               c.tsv, c.embedding
-          FROM crm.chunks c
-         WHERE c.account_id = v_id
-    ), fts AS (
-        SELECT a.id, row_number() OVER (ORDER BY extensions_rank DESC, a.occurred_at DESC NULLS LAST, a.id) AS rk
-          FROM (SELECT a.*, ts_rank_cd(a.tsv, v_tsq) AS extensions_rank FROM acct a
-                 WHERE v_tsq IS NOT NULL AND a.tsv @@ v_tsq) a
-         ORDER BY rk LIMIT v_k
-    ), trgm AS (
-        SELECT t.id, row_number() OVER (ORDER BY t.sim DESC, t.occurred_at DESC NULLS LAST, t.id) AS rk
-          FROM (SELECT a.id, a.occurred_at,
-                       extensions.word_similarity(v_fold, crm_private.search_fold(coalesce(a.title, '') || ' ' || a.body)) AS sim
-                  FROM acct a
-                 -- typo tolerance is the fallback: only when full text found fewer than 2 x
-                 -- limit chunks (a one-time filter: otherwise no body is folded or compared)
-                 WHERE v_fold <> '' AND (SELECT count(*) FROM fts) < v_k) t
-         WHERE t.sim >= 0.3
-         ORDER BY rk LIMIT v_k
-    ), vec AS (
-        SELECT a.id, row_number() OVER (ORDER BY a.embedding OPERATOR(extensions.<=>) p_query_embedding,
-                                                 a.occurred_at DESC NULLS LAST, a.id) AS rk
-          FROM acct a
-         WHERE p_query_embedding IS NOT NULL AND a.embedding IS NOT NULL
-           AND extensions.vector_dims(a.embedding) = v_dims
-         ORDER BY rk LIMIT v_k
-    ), fused AS (
-        SELECT b.id, sum(1.0::double precision / (60 + b.rk)) AS score,
-               array_agg(b.branch ORDER BY b.branch) AS branches
-          FROM (SELECT f.id, f.rk, 'fts'::text AS branch FROM fts f
-                UNION ALL SELECT t.id, t.rk, 'trigram' FROM trgm t
-                UNION ALL SELECT v.id, v.rk, 'vector' FROM vec v) b
-         GROUP BY b.id
+    WITH hits AS (
+        SELECT h.chunk_id, h.branch, h.rk, h.occurred_at
+          FROM crm_private.search_chunks(v_id, v_tsq, v_words, p_query_embedding::extensions.halfvec,
+                                         2 * p_limit, current_user) h
     ), top AS (
-        SELECT f.id, f.score, f.branches, a.occurred_at
-          FROM fused f JOIN acct a ON a.id = f.id
-         ORDER BY f.score DESC, a.occurred_at DESC NULLS LAST, f.id
+        SELECT h.chunk_id AS id, sum(1.0::double precision / (60 + h.rk)) AS score,
+               array_agg(h.branch ORDER BY h.branch) AS branches, max(h.occurred_at) AS occurred_at
+          FROM hits h
+         GROUP BY h.chunk_id
+         ORDER BY score DESC, max(h.occurred_at) DESC NULLS LAST, h.chunk_id
          LIMIT p_limit
     )
     SELECT a.id, a.node_id, a.event_id, a.kind, a.title,
@@ -106,7 +85,7 @@ BEGIN
                                  'StartSel=**, StopSel=**, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "')
                 ELSE left(a.body, 240) END,
            a.occurred_at, a.source, a.source_record, t.score, t.branches
-      FROM top t JOIN acct a ON a.id = t.id
+      FROM top t JOIN crm.chunks a ON a.id = t.id     -- as the caller: the chunks policy again
      ORDER BY t.score DESC, t.occurred_at DESC NULLS LAST, t.id;
 END;
 $$;

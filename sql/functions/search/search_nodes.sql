@@ -3,9 +3,14 @@
 -- Why SECURITY DEFINER: under row-level security a caller's query may use an index only
 -- with leakproof operators, and pg_trgm's % / <% / similarity are not leakproof — as the
 -- caller, every search would scan all nodes of the types. As the owner the candidates come
--- from the indexes (nodes_search_label_trgm, nodes_search_email_trgm, nodes_search_external_id,
--- nodes_properties, the primary key), and then EVERY candidate, and the account shown with
--- it, passes an explicit visibility filter: exactly the rules of the nodes policy (admin;
+-- from indexes: for an admin or a caller with grants (who may see any node) from the indexes
+-- on what was typed (nodes_search_label_trgm, nodes_search_email_trgm, nodes_search_external_id,
+-- nodes_properties, the primary key); for anyone else from the nodes they see — those whose
+-- acl overlaps their principals (GIN nodes_acl: the work follows what the caller sees, not
+-- the size of the graph; "ticket 7" matches one ticket per account) — plus the typed-text
+-- indexes over public nodes (acl NULL). Whether and why a candidate matches is decided once
+-- (the matched CTE). EVERY candidate, and the account shown with it, passes an explicit
+-- visibility filter: exactly the rules of the nodes policy (admin;
 -- acl NULL; acl overlapping the principals; a node read grant), evaluated for p_role only
 -- when the session may become it (crm_private.caller_principals / role_is_admin: '{}' and
 -- false otherwise, so a forged p_role sees only unrestricted nodes — what the nodes policy
@@ -38,7 +43,13 @@ DECLARE
     v_bad    text;
     v_admin  boolean := crm_private.role_is_admin(p_role);
     v_princ  uuid[];
-    v_grants jsonb;
+    v_grants jsonb := '[]';
+    v_all    boolean;
+    v_code_j   jsonb;
+    v_email_j  jsonb;
+    v_domain_j jsonb;
+    v_sim_t    real := coalesce(nullif(current_setting('pg_trgm.similarity_threshold', true), ''), '0.3')::real;
+    v_wsim_t   real := coalesce(nullif(current_setting('pg_trgm.word_similarity_threshold', true), ''), '0.6')::real;
 BEGIN
     IF v_q IS NULL OR v_q = '' THEN
         RAISE EXCEPTION 'the search text must not be blank' USING ERRCODE = 'CR044',
@@ -76,70 +87,115 @@ BEGIN
         v_uuid := v_q::uuid;
     END IF;
 
+    -- who sees what decides where candidates come from: an admin or a caller with grants may
+    -- see any node, so the indexes on what was typed are probed over all nodes; anyone else
+    -- sees exactly the nodes whose acl overlaps their principals (and the public ones, acl
+    -- NULL: none of the searched types today), so those are read first (GIN nodes_acl; the
+    -- cost follows what the caller sees, not the size of the graph) and the typed-text
+    -- indexes are probed over public nodes only.
+    v_all := v_admin OR v_grants <> '[]'::jsonb;
+    v_code_j := jsonb_build_object('code', upper(v_q));
+    v_email_j := jsonb_build_object('email', v_lower);
+    v_domain_j := CASE WHEN v_domain IS NOT NULL THEN jsonb_build_object('domain', v_domain) END;
+
     RETURN QUERY
     WITH cand AS (
-        -- each branch is one index probe; the literal node_type lists let the partial indexes apply
-        SELECT n.id, 1.0::numeric AS score, 'id'::text AS why
-          FROM crm.nodes n WHERE n.id = v_uuid
-        UNION ALL
-        SELECT n.id, 1.0, CASE WHEN n.node_type = 'ticket' THEN 'ticket_id' ELSE 'crm_id' END
-          FROM crm.nodes n
+        -- candidate ids only; each branch is one index probe (the literal node_type lists let
+        -- the partial indexes apply). Whether and why a candidate matches is decided once, below.
+        SELECT n.id FROM crm.nodes n WHERE n.id = v_uuid AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
          WHERE n.external_id IS NOT NULL AND n.archived_at IS NULL AND n.external_id = ANY (ARRAY[v_q, ltrim(v_q, '#')])
-        UNION ALL
-        SELECT n.id, 1.0, 'code'
-          FROM crm.nodes n WHERE n.properties @> jsonb_build_object('code', upper(v_q))
-        UNION ALL
-        SELECT n.id, 0.95, 'exact_name'
-          FROM crm.nodes n
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE n.properties @> v_code_j AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE n.properties @> v_email_j AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE n.properties @> v_domain_j AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
          WHERE n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
-           AND crm_private.search_fold(n.label) = v_fold
-        UNION ALL
-        SELECT n.id, 0.95, 'email'
-          FROM crm.nodes n WHERE n.properties @> jsonb_build_object('email', v_lower)
-        UNION ALL
-        SELECT n.id, 0.9, 'domain'
-          FROM crm.nodes n WHERE v_domain IS NOT NULL AND n.properties @> jsonb_build_object('domain', v_domain)
-        UNION ALL
-        SELECT n.id,
-               round(0.85 * greatest(extensions.similarity(crm_private.search_fold(n.label), v_fold),
-                                     extensions.word_similarity(v_fold, crm_private.search_fold(n.label)))::numeric, 3),
-               'similar_name'
-          FROM crm.nodes n
+           AND crm_private.search_fold(n.label) = v_fold AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
          WHERE n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
            AND (crm_private.search_fold(n.label) OPERATOR(extensions.%) v_fold
                 OR v_fold OPERATOR(extensions.<%) crm_private.search_fold(n.label))
-        UNION ALL
-        -- emails: similarity (typos) and word similarity (a part: "jon.doe@acme") as two
-        -- branches, each one scan of the trigram index nodes_search_email_trgm
-        SELECT n.id,
-               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
-                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
-               'similar_email'
-          FROM crm.nodes n
-         WHERE v_q !~ '\s'        -- an email has no white space
-           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        -- emails: similarity (typos) and word similarity (a part: "jon.doe@acme"), each one
+        -- scan of the trigram index nodes_search_email_trgm
+        SELECT n.id FROM crm.nodes n
+         WHERE v_q !~ '\s' AND n.node_type = 'person' AND n.archived_at IS NULL
            AND lower(n.properties ->> 'email') OPERATOR(extensions.%) v_lower
-        UNION ALL
-        SELECT n.id,
-               round(0.85 * greatest(extensions.similarity(lower(n.properties ->> 'email'), v_lower),
-                                     extensions.word_similarity(v_lower, lower(n.properties ->> 'email')))::numeric, 3),
-               'similar_email'
-          FROM crm.nodes n
-         WHERE v_q !~ '\s'
-           AND n.node_type = 'person' AND n.archived_at IS NULL
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        SELECT n.id FROM crm.nodes n
+         WHERE v_q !~ '\s' AND n.node_type = 'person' AND n.archived_at IS NULL
            AND v_lower OPERATOR(extensions.<%) lower(n.properties ->> 'email')
-    ), best AS (
-        SELECT DISTINCT ON (c.id) c.id, c.score, c.why FROM cand c ORDER BY c.id, c.score DESC, c.why
-    ), vis AS (
-        -- the explicit visibility filter (the nodes policy's rules for p_role), on candidates only
-        SELECT n.id, n.node_type, n.label, b.score, b.why
-          FROM best b JOIN crm.nodes n ON n.id = b.id
-         WHERE n.node_type = ANY (v_types) AND n.archived_at IS NULL
-           AND (v_admin OR n.acl IS NULL OR n.acl && v_princ
-                OR (v_grants <> '[]'::jsonb AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl)))
+           AND (v_all OR n.acl IS NULL)
+        UNION
+        -- the restricted nodes the caller sees (not for admins and grant holders: above)
+        SELECT n.id FROM crm.nodes n
+         WHERE NOT v_all AND n.acl && v_princ
+           AND n.node_type IN ('org', 'person', 'opportunity', 'ticket') AND n.archived_at IS NULL
+    ), vis AS MATERIALIZED (
+        -- the explicit visibility filter (the nodes policy's rules for p_role), on candidates only;
+        -- the fold and each trigram measure computed once per candidate (MATERIALIZED: inlined,
+        -- every reference below would compute them again)
+        SELECT x.*,
+               extensions.similarity(x.fl, v_fold) AS sim, extensions.word_similarity(v_fold, x.fl) AS wsim,
+               extensions.similarity(x.email, v_lower) AS esim, extensions.word_similarity(v_lower, x.email) AS ewsim
+          FROM (SELECT n.id, n.node_type, n.label, n.external_id, n.properties, crm_private.search_fold(n.label) AS fl,
+                       CASE WHEN n.node_type = 'person' AND v_q !~ '\s' THEN lower(n.properties ->> 'email') END AS email
+                  FROM cand c JOIN crm.nodes n ON n.id = c.id
+                 WHERE n.node_type = ANY (v_types) AND n.archived_at IS NULL
+                   AND (v_admin OR n.acl IS NULL OR n.acl && v_princ
+                        OR (v_grants <> '[]'::jsonb
+                            AND crm_private.node_grant_match(v_grants, 'read', n.node_type, n.attrs, n.acl)))
+                OFFSET 0) x
+    ), reasons AS (
+        SELECT v.id, v.node_type, v.label,
+               v.id = v_uuid AS by_id,
+               v.external_id = ANY (ARRAY[v_q, ltrim(v_q, '#')]) AS by_key,
+               v.properties @> v_code_j AS by_code,
+               v.fl = v_fold AS by_name,
+               v.properties @> v_email_j AS by_email,
+               coalesce(v.properties @> v_domain_j, false) AS by_domain,
+               CASE WHEN v.sim >= v_sim_t OR v.wsim >= v_wsim_t
+                    THEN round(0.85 * greatest(v.sim, v.wsim)::numeric, 3) END AS name_score,
+               CASE WHEN v.esim >= v_sim_t OR v.ewsim >= v_wsim_t
+                    THEN round(0.85 * greatest(v.esim, v.ewsim)::numeric, 3) END AS email_score
+          FROM vis v
+    ), matched AS (
+        -- why a node matched (the one definition): its best reason — the highest score, ties by
+        -- the reason's name — with score. similar_*: the session's pg_trgm thresholds, as the %
+        -- and <% operators of the index probes use them
+        SELECT r.id, r.node_type, r.label, x.why,
+               CASE x.why WHEN 'similar_name' THEN r.name_score WHEN 'similar_email' THEN r.email_score
+                          WHEN 'email' THEN 0.95 WHEN 'exact_name' THEN 0.95 WHEN 'domain' THEN 0.9
+                          ELSE 1.0 END AS score
+          FROM reasons r
+         CROSS JOIN LATERAL (SELECT CASE
+                   WHEN r.by_code THEN 'code'
+                   WHEN r.by_key AND r.node_type <> 'ticket' THEN 'crm_id'
+                   WHEN r.by_id THEN 'id'
+                   WHEN r.by_key THEN 'ticket_id'
+                   WHEN r.by_email THEN 'email'
+                   WHEN r.by_name THEN 'exact_name'
+                   WHEN r.by_domain THEN 'domain'
+                   WHEN r.email_score >= coalesce(r.name_score, 0) THEN 'similar_email'
+                   WHEN r.name_score IS NOT NULL THEN 'similar_name' END AS why) x
+         WHERE x.why IS NOT NULL
+    ), top AS (
+        SELECT m.id, m.node_type, m.label, m.score, m.why FROM matched m ORDER BY m.score DESC, m.label, m.id LIMIT p_limit
     )
     SELECT v.id, v.node_type, v.label, acc.id, acc.label, v.score, v.why
-      FROM vis v
+      FROM top v
       LEFT JOIN LATERAL (
           SELECT o.id, o.label FROM crm.nodes o
            WHERE o.id = CASE WHEN v.node_type = 'org' THEN v.id ELSE
@@ -150,8 +206,7 @@ BEGIN
              AND (v_admin OR o.acl IS NULL OR o.acl && v_princ
                   OR (v_grants <> '[]'::jsonb AND crm_private.node_grant_match(v_grants, 'read', o.node_type, o.attrs, o.acl)))
       ) acc ON true
-     ORDER BY v.score DESC, v.label, v.id
-     LIMIT p_limit;
+     ORDER BY v.score DESC, v.label, v.id;
 END;
 $$;
 

@@ -38,7 +38,7 @@ BEGIN
     IF (SELECT count(DISTINCT i) FROM unnest(p_chunk_ids) i) <> cardinality(p_chunk_ids) THEN
         RAISE EXCEPTION 'a chunk id appears twice' USING ERRCODE = 'CR044', HINT = 'one embedding per chunk';
     END IF;
-    UPDATE crm.chunks c SET embedding = x.v, embedding_model = p_model
+    UPDATE crm.chunks c SET embedding = x.v::extensions.halfvec, embedding_model = p_model
       FROM unnest(p_chunk_ids, p_embeddings) AS x(id, v)
      WHERE c.id = x.id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
