@@ -19,7 +19,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from crm360 import account360, demo_data
+from crm360 import account360, demo_customers, demo_data
 from crm360.migrator import Migrator
 
 SUMMARY_SQL = """
@@ -304,5 +304,6 @@ def run(dsn: str, console: Console, *, seed: int = 42, accounts: int = 200, as_o
         quality_report(conn, console)
         account360.render_digest(console, conn.execute("SELECT crm.daily_digest()").fetchone()[0], max_teams=2)
         if acct:
+            demo_customers.showcase(conn, acct[0], console)
             search_showcase(conn, acct[0], console)
     console.print(f"done in {time.monotonic() - t0:.1f}s")

@@ -50,7 +50,7 @@ from crm360.db import CrmError, connect, to_yoyo_url
 REPEATABLE_DIRS = ("functions", "views", "rls")
 # sql/functions/<domain>/<name>.sql, one function per file, applied domain by domain in this
 # order (a LANGUAGE sql body is checked when created: what it calls must exist already)
-FUNCTION_DOMAINS = ("core", "access", "crm", "ingest", "quality", "read_models", "account360", "search")
+FUNCTION_DOMAINS = ("core", "access", "crm", "ingest", "quality", "read_models", "account360", "search", "customers")
 MIN_SERVER = 160000
 REQUIRED_EXTENSIONS = {"vector": "0.7.0", "pg_trgm": "1.4"}
 EXTENSION_SCHEMA = "extensions"

@@ -84,6 +84,46 @@ BEGIN
     RETURN p_user_id;
 END;
 $$;
+CREATE FUNCTION crm.add_channel(p_person uuid, p_kind text, p_value text, p_preferred boolean DEFAULT false) RETURNS uuid
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.add_channel_as(p_person, p_kind, p_value, p_preferred, current_user)
+$$;
+CREATE FUNCTION crm.add_note(p_anchor uuid, p_body text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor uuid := crm.current_actor();
+    v_type  text;
+    v_id    uuid;
+BEGIN
+    IF v_actor IS NULL THEN
+        RAISE EXCEPTION 'a note needs an author: the session has no CRM identity' USING ERRCODE = 'CR030',
+              HINT = 'map your login (crm.map_login) or call crm.act_as(user)';
+    END IF;
+    IF p_body IS NULL OR btrim(p_body) = '' THEN
+        RAISE EXCEPTION 'a note needs a body' USING ERRCODE = '22023';
+    END IF;
+    SELECT n.node_type INTO v_type FROM crm.nodes n WHERE n.id = p_anchor;
+    IF v_type IS NULL OR NOT crm_private.can_write_node(p_anchor) THEN
+        RAISE EXCEPTION 'node % does not exist or you may not write it', p_anchor
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF v_type NOT IN ('person', 'org', 'opportunity') THEN
+        RAISE EXCEPTION 'notes are written on a customer, company or deal, not on a %', v_type USING ERRCODE = 'CR012';
+    END IF;
+    INSERT INTO crm.notes (anchor_id, author_id, body) VALUES (p_anchor, v_actor, p_body) RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm.add_to_segment(p_segment uuid, p_person uuid) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.segment_change(p_segment, ARRAY[p_person], true, false) > 0
+$$;
 CREATE FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -238,6 +278,111 @@ BEGIN
     RETURN true;
 END;
 $$;
+CREATE FUNCTION crm.assess_fit(p_person uuid, p_criterion uuid, p_score numeric, p_rationale text DEFAULT NULL::text, p_assessed_by text DEFAULT 'human'::text, p_assessor text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_crit record;
+BEGIN
+    SELECT c.id, c.product_id, c.name INTO v_crit FROM crm.fit_criteria c WHERE c.id = p_criterion AND c.archived_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'fit criterion % not found', p_criterion USING ERRCODE = 'P0002', HINT = 'see crm.fit_criteria';
+    END IF;
+    IF p_person IS NULL OR NOT crm_private.can_write_node(p_person)
+       OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_person AND n.node_type = 'person') THEN
+        RAISE EXCEPTION 'customer % does not exist or you may not write it', p_person
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    RETURN crm.supersede_assertion(NULL, 'fit_assessment', p_person, NULL,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'product_id', v_crit.product_id::text, 'criterion', v_crit.name, 'score', p_score,
+                   'rationale', p_rationale, 'assessed_by', p_assessed_by,
+                   'assessor', coalesce(p_assessor, CASE WHEN p_assessed_by = 'human' THEN crm.current_actor()::text END))),
+               NULL, 1.0, v_crit.id::text);
+END;
+$$;
+CREATE FUNCTION crm.bulk_add_to_segment(p_segment uuid, p_ids uuid[]) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.segment_change(p_segment, p_ids, true, true) 
+$$;
+CREATE FUNCTION crm.bulk_archive(p_ids uuid[], p_reason text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids uuid[];
+    v_n   integer;
+BEGIN
+    v_ids := crm_private.require_writable(p_ids, NULL, 'bulk archive');
+    PERFORM pg_catalog.set_config('crm.change_reason', coalesce(p_reason, ''), true);
+    UPDATE crm.nodes n SET archived_at = now() WHERE n.id = ANY (v_ids) AND n.archived_at IS NULL;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    PERFORM pg_catalog.set_config('crm.change_reason', '', true);
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm.bulk_claim(p_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor uuid := crm.current_actor();
+    v_ids   uuid[];
+    v_bad   text;
+    v_n     integer;
+BEGIN
+    IF v_actor IS NULL THEN
+        RAISE EXCEPTION 'claiming needs a CRM identity' USING ERRCODE = 'CR030',
+              HINT = 'map your login (crm.map_login) or call crm.act_as(user)';
+    END IF;
+    v_ids := crm_private.require_writable(p_ids, ARRAY['person', 'org', 'opportunity'], 'bulk claim');
+    SELECT string_agg(n.id::text, ', ' ORDER BY n.id) INTO v_bad
+      FROM crm.nodes n WHERE n.id = ANY (v_ids) AND n.claimed_by IS NOT NULL AND n.claimed_by <> v_actor;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'bulk claim refused: some nodes are claimed by someone else; nothing was changed'
+            USING ERRCODE = 'CR055', DETAIL = 'refused ids: ' || v_bad,
+                  HINT = 'they release them first (crm.release), or an admin reassigns them';
+    END IF;
+    UPDATE crm.nodes n SET claimed_by = v_actor WHERE n.id = ANY (v_ids) AND n.claimed_by IS NULL;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm.bulk_release(p_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids uuid[];
+    v_n   integer;
+BEGIN
+    v_ids := crm_private.require_writable(p_ids, ARRAY['person', 'org', 'opportunity'], 'bulk release');
+    UPDATE crm.nodes n SET claimed_by = NULL WHERE n.id = ANY (v_ids) AND n.claimed_by IS NOT NULL;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+CREATE FUNCTION crm.bulk_remove_from_segment(p_segment uuid, p_ids uuid[]) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.segment_change(p_segment, p_ids, false, true) 
+$$;
+CREATE FUNCTION crm.bulk_tag(p_ids uuid[], p_tag text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.tag_nodes(p_ids, p_tag, true, true) 
+$$;
+CREATE FUNCTION crm.bulk_untag(p_ids uuid[], p_tag text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.tag_nodes(p_ids, p_tag, false, true) 
+$$;
 CREATE FUNCTION crm.claim(p_node_id uuid) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -273,6 +418,97 @@ BEGIN
     END IF;
     -- owner_claimed is written by crm360 from the row this UPDATE changed (tg_nodes__audit)
     RETURN true;
+END;
+$$;
+CREATE FUNCTION crm.claim_task(p_task uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor uuid := crm.current_actor();
+    v_task  record;
+BEGIN
+    IF v_actor IS NULL THEN
+        RAISE EXCEPTION 'claiming needs a CRM identity' USING ERRCODE = 'CR030';
+    END IF;
+    SELECT t.status, t.assignee_id INTO v_task FROM crm.task_items t WHERE t.id = p_task;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'task % not found', p_task USING ERRCODE = 'P0002';
+    END IF;
+    IF v_task.status <> 'open' THEN
+        RAISE EXCEPTION 'task % is %', p_task, v_task.status USING ERRCODE = '55000';
+    END IF;
+    IF v_task.assignee_id = v_actor THEN
+        RETURN false;
+    END IF;
+    IF v_task.assignee_id IS NOT NULL THEN
+        RAISE EXCEPTION 'task % is assigned to someone else', p_task USING ERRCODE = 'CR031',
+              HINT = 'they release it (crm.release_task), or an admin reassigns it';
+    END IF;
+    UPDATE crm.task_items t SET assignee_id = v_actor WHERE t.id = p_task AND t.assignee_id IS NULL AND t.status = 'open';
+    IF NOT FOUND THEN
+        IF EXISTS (SELECT 1 FROM crm.task_items t WHERE t.id = p_task AND t.assignee_id IS NOT NULL) THEN
+            RAISE EXCEPTION 'task % was claimed by someone else meanwhile', p_task USING ERRCODE = 'CR031';
+        END IF;
+        RAISE EXCEPTION 'you may not claim task %', p_task USING ERRCODE = '42501',
+              HINT = 'you claim pool tasks on your own and unclaimed customers';
+    END IF;
+    RETURN true;
+END;
+$$;
+CREATE FUNCTION crm.complete_task(p_task uuid, p_status text DEFAULT 'done'::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_status text;
+BEGIN
+    IF p_status IS NULL OR p_status NOT IN ('done', 'cancelled') THEN
+        RAISE EXCEPTION 'a task is completed as done or cancelled' USING ERRCODE = '22023';
+    END IF;
+    SELECT t.status INTO v_status FROM crm.task_items t WHERE t.id = p_task;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'task % not found', p_task USING ERRCODE = 'P0002';
+    END IF;
+    IF v_status <> 'open' THEN
+        RAISE EXCEPTION 'task % is already %', p_task, v_status USING ERRCODE = '55000';
+    END IF;
+    UPDATE crm.task_items t SET status = p_status WHERE t.id = p_task AND t.status = 'open';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'you may not complete task %', p_task USING ERRCODE = '42501',
+              HINT = 'your own tasks, or pool tasks on customers you may write';
+    END IF;
+    RETURN true;
+END;
+$$;
+CREATE FUNCTION crm.create_deal(p_name text, p_customer uuid, p_company uuid, p_pipeline_code text DEFAULT 'PL-EDGR'::text, p_amount numeric DEFAULT NULL::numeric, p_currency text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_deal  uuid;
+    v_stage text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_customer AND n.node_type = 'person' AND n.archived_at IS NULL)
+       OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_company AND n.node_type = 'org' AND n.archived_at IS NULL) THEN
+        RAISE EXCEPTION 'the customer and the company must be a live person and org you can see'
+            USING ERRCODE = '42501';
+    END IF;
+    v_deal := crm.create_opportunity(p_name, coalesce(p_pipeline_code, 'PL-EDGR'), NULL);
+    INSERT INTO crm.edges (edge_type, source_id, target_id) VALUES
+        ('owned_by', v_deal, p_company),
+        ('primary_contact', v_deal, p_customer),
+        ('targets', v_deal, p_company);
+    IF p_amount IS NOT NULL THEN
+        PERFORM crm.set_deal_value(v_deal, p_amount, coalesce(p_currency, 'EUR'));
+    END IF;
+    SELECT a.claim ->> 'stage' INTO v_stage FROM crm.assertions a
+     WHERE a.subject_node_id = v_deal AND a.assertion_type = 'deal_stage' AND a.superseded_at IS NULL;
+    PERFORM crm.log_crm_activity('deal_created', 'Deal created: ' || btrim(p_name),
+                                 jsonb_build_object('deal_id', v_deal, 'pipeline', coalesce(p_pipeline_code, 'PL-EDGR'),
+                                                    'stage', v_stage),
+                                 NULL, ARRAY[v_deal, p_customer, p_company], ARRAY['subject', 'customer', 'account']);
+    RETURN v_deal;
 END;
 $$;
 CREATE FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb DEFAULT '{}'::jsonb, p_teams text[] DEFAULT '{}'::text[]) RETURNS uuid
@@ -482,6 +718,119 @@ BEGIN
     RETURN v_id;
 END;
 $_$;
+CREATE FUNCTION crm.create_product(p_name text, p_description text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    PERFORM crm_private.require_admin('create products');
+    IF p_name IS NULL OR btrim(p_name) = '' THEN
+        RAISE EXCEPTION 'a product needs a name' USING ERRCODE = '22023';
+    END IF;
+    SELECT n.id INTO v_id FROM crm.nodes n
+     WHERE n.node_type = 'product' AND n.archived_at IS NULL AND lower(n.label) = lower(btrim(p_name));
+    IF FOUND THEN
+        RETURN v_id;
+    END IF;
+    INSERT INTO crm.nodes (node_type, label, properties)
+    VALUES ('product', btrim(p_name), jsonb_strip_nulls(jsonb_build_object('name', btrim(p_name), 'description', p_description)))
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm.create_segment(p_name text, p_kind text DEFAULT 'static'::text, p_definition jsonb DEFAULT NULL::jsonb, p_description text DEFAULT NULL::text, p_purpose text DEFAULT 'outreach'::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF p_name IS NULL OR btrim(p_name) = '' THEN
+        RAISE EXCEPTION 'a segment needs a name' USING ERRCODE = '22023';
+    END IF;
+    IF p_kind IS NULL OR p_kind NOT IN ('static', 'dynamic') THEN
+        RAISE EXCEPTION 'segment kind must be static or dynamic, got %', coalesce(p_kind, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF p_purpose IS NULL OR p_purpose NOT IN ('outreach', 'analysis') THEN
+        RAISE EXCEPTION 'segment purpose must be outreach or analysis, got %', coalesce(p_purpose, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF p_kind = 'static' AND p_definition IS NOT NULL THEN
+        RAISE EXCEPTION 'a static segment has no filter' USING ERRCODE = 'CR054',
+              HINT = 'create it as dynamic, or add members with crm.add_to_segment';
+    END IF;
+    IF p_kind = 'dynamic' THEN
+        PERFORM crm_private.compile_segment_filter(p_definition, '$1', '[]');
+    END IF;
+    INSERT INTO crm.nodes (node_type, label, properties)
+    VALUES ('segment', btrim(p_name),
+            jsonb_strip_nulls(jsonb_build_object('name', btrim(p_name), 'kind', p_kind, 'definition', p_definition,
+                                                 'description', p_description, 'purpose', p_purpose)))
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$_$;
+CREATE FUNCTION crm.create_tag(p_name text, p_description text DEFAULT NULL::text, p_colour text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_name text := btrim(p_name);
+    v_id   uuid;
+BEGIN
+    IF v_name IS NULL OR v_name = '' OR length(v_name) > 64 OR v_name ~ '[[:cntrl:],]' THEN
+        RAISE EXCEPTION 'invalid tag name %', coalesce(quote_literal(p_name), 'NULL')
+            USING ERRCODE = '22023', HINT = '1-64 characters, no commas';
+    END IF;
+    IF p_colour IS NOT NULL AND lower(p_colour) !~ '^#[0-9a-f]{6}$' THEN
+        RAISE EXCEPTION 'invalid colour %', p_colour USING ERRCODE = '22023', HINT = 'use #rrggbb';
+    END IF;
+    IF lower(v_name) LIKE 'bot:%' AND NOT crm_private.is_system_role() THEN
+        RAISE EXCEPTION 'bot: tags are system tags' USING ERRCODE = 'CR052',
+              HINT = 'only system roles (admins not acting for a user, crm360 itself) create them';
+    END IF;
+    SELECT t.id INTO v_id FROM crm.tags t WHERE lower(t.name) = lower(v_name) AND t.archived_at IS NULL;
+    IF FOUND THEN
+        RETURN v_id;
+    END IF;
+    INSERT INTO crm.tags (name, description, colour) VALUES (v_name, p_description, lower(p_colour))
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$_$;
+CREATE FUNCTION crm.create_task(p_anchor uuid, p_title text, p_due_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_assignee uuid DEFAULT NULL::uuid, p_description text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF crm.current_actor() IS NULL AND NOT crm_private.actor_is_admin() THEN
+        RAISE EXCEPTION 'creating tasks needs a CRM identity' USING ERRCODE = 'CR030';
+    END IF;
+    IF p_title IS NULL OR btrim(p_title) = '' THEN
+        RAISE EXCEPTION 'a task needs a title' USING ERRCODE = '22023';
+    END IF;
+    IF p_anchor IS NULL OR NOT crm_private.can_write_node(p_anchor) THEN
+        RAISE EXCEPTION 'node % does not exist or you may not write it', p_anchor
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF p_assignee IS NOT NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM crm.nodes u WHERE u.id = p_assignee AND u.node_type = 'user' AND u.archived_at IS NULL) THEN
+            RAISE EXCEPTION 'assignee % is not a user', p_assignee USING ERRCODE = '22023';
+        END IF;
+        IF p_assignee IS DISTINCT FROM crm.current_actor() AND NOT crm_private.actor_is_admin() THEN
+            RAISE EXCEPTION 'members assign tasks only to themselves or the pool' USING ERRCODE = '42501',
+                  HINT = 'leave p_assignee NULL (the pool) or ask an admin';
+        END IF;
+    END IF;
+    INSERT INTO crm.task_items (anchor_id, title, description, due_at, assignee_id)
+    VALUES (p_anchor, btrim(p_title), p_description, p_due_at, p_assignee)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$$;
 CREATE FUNCTION crm.create_team(p_name text, p_parent_team_id uuid DEFAULT NULL::uuid, p_description text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -657,6 +1006,25 @@ BEGIN
     RETURN FOUND;
 END;
 $$;
+CREATE FUNCTION crm.edit_note(p_note uuid, p_body text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_version integer;
+BEGIN
+    IF p_body IS NULL OR btrim(p_body) = '' THEN
+        RAISE EXCEPTION 'a note needs a body' USING ERRCODE = '22023';
+    END IF;
+    UPDATE crm.notes t SET body = p_body WHERE t.id = p_note AND t.archived_at IS NULL
+    RETURNING t.version INTO v_version;
+    IF v_version IS NULL THEN
+        RAISE EXCEPTION 'note % does not exist or is not yours', p_note
+            USING ERRCODE = '42501', HINT = 'only the author edits a note';
+    END IF;
+    RETURN v_version;
+END;
+$$;
 CREATE FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -713,6 +1081,17 @@ BEGIN
     END IF;
     RETURN crm.end_edge(v_edge, p_at);
 END;
+$$;
+CREATE FUNCTION crm.fit_score(p_person uuid, p_product uuid, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT round(sum((a.claim ->> 'score')::numeric * c.weight) / sum(c.weight), 1)
+      FROM crm.assertions a
+      JOIN crm.fit_criteria c ON c.id::text = a.assertion_key AND c.product_id = p_product AND c.archived_at IS NULL
+     WHERE a.subject_node_id = p_person AND a.assertion_type = 'fit_assessment'
+       AND CASE WHEN p_at IS NULL THEN a.superseded_at IS NULL
+                ELSE a.asserted_at <= p_at AND (a.superseded_at IS NULL OR a.superseded_at > p_at) END
 $$;
 CREATE FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone DEFAULT now()) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1081,6 +1460,34 @@ BEGIN
     RETURN v_event_id;
 END;
 $$;
+CREATE FUNCTION crm.log_customer_event(p_person uuid, p_event_type text, p_properties jsonb DEFAULT '{}'::jsonb, p_occurred_at timestamp with time zone DEFAULT now(), p_summary text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_event uuid;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = p_event_type AND t.event_group = 'outreach') THEN
+        RAISE EXCEPTION 'not an outreach event type: %', coalesce(p_event_type, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'types: ' || (SELECT string_agg(t.event_type, ', ' ORDER BY t.event_type)
+                                         FROM crm.event_types t WHERE t.event_group = 'outreach');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_person AND n.node_type = 'person') THEN
+        RAISE EXCEPTION 'customer % not found', p_person USING ERRCODE = 'P0002';
+    END IF;
+    v_event := crm.log_crm_activity(p_event_type,
+                                    coalesce(p_summary, initcap(replace(p_event_type, '_', ' '))
+                                                        || coalesce(': ' || (p_properties ->> 'subject'), '')),
+                                    coalesce(p_properties, '{}'), NULL, ARRAY[p_person], ARRAY['subject'], p_occurred_at);
+    IF p_event_type = 'email_bounced' AND pg_input_is_valid(p_properties ->> 'channel_id', 'uuid')
+       AND EXISTS (SELECT 1 FROM crm.edges h WHERE h.source_id = p_person AND h.edge_type = 'has_channel'
+                      AND h.target_id = (p_properties ->> 'channel_id')::uuid AND h.archived_at IS NULL) THEN
+        PERFORM crm.mark_channel((p_properties ->> 'channel_id')::uuid, 'bounced', p_properties ->> 'reason');
+    END IF;
+    RETURN v_event;
+END;
+$$;
 CREATE FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text DEFAULT NULL::text, p_occurred_at timestamp with time zone DEFAULT now(), p_actor text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1206,6 +1613,61 @@ BEGIN
                                          jsonb_build_object('login_role', p_login), ARRAY[p_user_id], current_user);
 END;
 $$;
+CREATE FUNCTION crm.mark_channel(p_channel uuid, p_status text, p_reason text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_person uuid;
+BEGIN
+    SELECT h.source_id INTO v_person
+      FROM crm.nodes c JOIN crm.edges h ON h.target_id = c.id AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
+     WHERE c.id = p_channel AND c.node_type = 'channel'
+     LIMIT 1;
+    IF v_person IS NULL OR NOT crm_private.can_write_node(v_person) THEN
+        RAISE EXCEPTION 'channel % does not exist or you may not write its customer', p_channel
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF coalesce((SELECT a.claim ->> 'status' FROM crm.assertions a
+                  WHERE a.subject_node_id = p_channel AND a.assertion_type = 'channel_status'
+                    AND a.assertion_key = '' AND a.superseded_at IS NULL), 'active') = p_status THEN
+        RETURN false;
+    END IF;
+    PERFORM crm.supersede_assertion(NULL, 'channel_status', p_channel, NULL,
+                                    jsonb_strip_nulls(jsonb_build_object('status', p_status, 'reason', p_reason)));
+    RETURN true;
+END;
+$$;
+CREATE FUNCTION crm.match_companies(p_person_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    RETURN crm_private.match_companies_for(coalesce(p_person_ids,
+        (SELECT array_agg(p.id) FROM crm.nodes p
+          WHERE p.node_type = 'person' AND p.archived_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM crm.edges e WHERE e.target_id = p.id AND e.edge_type = 'employs'
+                               AND e.archived_at IS NULL AND e.effective_to IS NULL))));
+END;
+$$;
+CREATE FUNCTION crm.merge_companies(p_keep uuid, p_drop uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF (SELECT count(*) FROM crm.nodes n WHERE n.id IN (p_keep, p_drop)) < 2 AND p_keep IS DISTINCT FROM p_drop THEN
+        RAISE EXCEPTION 'company not found' USING ERRCODE = 'P0002';
+    END IF;
+    IF EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id IN (p_keep, p_drop) AND n.node_type <> 'org') THEN
+        RAISE EXCEPTION 'crm.merge_companies merges companies (org nodes)' USING ERRCODE = '22023',
+              HINT = 'use crm.merge_nodes for other node types';
+    END IF;
+    RETURN crm.merge_nodes(p_keep, p_drop, p_reason);
+END;
+$$;
 CREATE FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1215,6 +1677,32 @@ $$;
 CREATE FUNCTION crm.normalize_org_name(p_name text, p_strip_legal_form boolean DEFAULT true) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN NULLIF(regexp_replace(CASE WHEN ((p_name ~ '^[a-z0-9]+( [a-z0-9]+)*$'::text) AND (p_name !~ '^the '::text)) THEN p_name ELSE regexp_replace(btrim(regexp_replace(regexp_replace(replace(translate(replace(replace(replace(replace(lower(regexp_replace("normalize"(p_name, 'NFKD'::text), '[\u0300-\u036f]'::text, ''::text, 'g'::text)), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'œ'::text, 'oe'::text), 'þ'::text, 'th'::text), 'øłđðħıŧ'::text, 'olddhit'::text), '&'::text, ' and '::text), '[./''’`´]'::text, ''::text, 'g'::text), '[\s!-/:-@\[-`{-~\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u3000-\u303f]+'::text, ' '::text, 'g'::text)), '^the '::text, ''::text) END, CASE WHEN p_strip_legal_form THEN '(?: (?:inc|incorporated|corp|corporation|co|company|cie|llc|llp|lp|ltd|limited|plc|gmbh|mbh|ag|kg|kgaa|ohg|ug|se|sa|sas|sarl|srl|spa|sl|bv|nv|ab|as|asa|aps|oy|oyj|pty|pte|kk|ltda|and|und|et))+$'::text ELSE '$'::text END, ''::text), ''::text);
+CREATE FUNCTION crm.pick_channel(p_person uuid, p_kind text DEFAULT NULL::text) RETURNS TABLE(channel_id uuid, kind text, value text, preferred boolean)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_kind IS NOT NULL AND p_kind NOT IN ('email', 'phone', 'linkedin', 'telegram') THEN
+        RAISE EXCEPTION 'unknown channel kind %', p_kind
+            USING ERRCODE = '22023', HINT = 'kinds: email, phone, linkedin, telegram';
+    END IF;
+    RETURN QUERY
+    SELECT c.id, c.properties ->> 'channel_type', c.properties ->> 'value',
+           coalesce((h.properties ->> 'primary')::boolean, false)
+      FROM crm.nodes p
+      JOIN crm.edges h ON h.source_id = p.id AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
+      JOIN crm.nodes c ON c.id = h.target_id AND c.node_type = 'channel' AND c.archived_at IS NULL
+     WHERE p.id = p_person AND p.node_type = 'person' AND p.archived_at IS NULL
+       AND (p_kind IS NULL OR c.properties ->> 'channel_type' = p_kind)
+       AND NOT crm_private.is_suppressed(p.id)
+       AND coalesce((SELECT a.claim ->> 'status' FROM crm.assertions a
+                      WHERE a.subject_node_id = c.id AND a.assertion_type = 'channel_status'
+                        AND a.assertion_key = '' AND a.superseded_at IS NULL), 'active') = 'active'
+     ORDER BY coalesce((h.properties ->> 'primary')::boolean, false) DESC, h.created_at DESC, c.id
+     LIMIT 1;
+END;
+$$;
 CREATE FUNCTION crm.purge_node(p_node_id uuid, p_reason text DEFAULT 'legal erasure request'::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1328,6 +1816,71 @@ BEGIN
     END LOOP;
 END;
 $$;
+CREATE FUNCTION crm.refresh_segments(p_segment_ids uuid[] DEFAULT NULL::uuid[]) RETURNS TABLE(segment_id uuid, segment text, entered integer, exited integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET work_mem TO '64MB'
+    SET enable_nestloop TO 'off'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_seg  record;
+    v_c    record;
+    v_now  timestamptz := clock_timestamp();
+    v_j    integer;
+    v_l    integer;
+BEGIN
+    FOR v_seg IN
+        SELECT s.id, s.label, s.properties FROM crm.nodes s
+         WHERE s.node_type = 'segment' AND s.archived_at IS NULL AND s.properties ->> 'kind' = 'dynamic'
+           AND (p_segment_ids IS NULL OR s.id = ANY (p_segment_ids))
+         ORDER BY s.id
+         FOR NO KEY UPDATE
+    LOOP
+        BEGIN
+            SELECT * INTO v_c FROM crm_private.compile_segment_filter(v_seg.properties -> 'definition', '$1', '[]');
+        EXCEPTION WHEN SQLSTATE 'CR053' THEN
+            RAISE EXCEPTION 'the filter of segment % (%) is invalid', v_seg.label, v_seg.id
+                USING ERRCODE = 'CR053', HINT = 'fix it with crm.set_segment_filter';
+        END;
+        EXECUTE format($q$
+            WITH want AS MATERIALIZED (
+                SELECT n.id FROM crm.nodes n
+                 WHERE n.node_type = 'person' AND n.archived_at IS NULL AND %s %s
+            ), gone AS (
+                UPDATE crm.segment_memberships m
+                   SET left_at = $3, left_reason = CASE WHEN p.archived_at IS NULL THEN 'rule' ELSE 'archived' END
+                  FROM crm.nodes p
+                 WHERE m.segment_id = $2 AND m.left_at IS NULL AND p.id = m.node_id
+                   AND NOT EXISTS (SELECT 1 FROM want w WHERE w.id = m.node_id)
+                RETURNING 1
+            ), came AS (
+                INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
+                SELECT $2, w.id, $3, 'rule' FROM want w
+                 WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships m
+                                    WHERE m.segment_id = $2 AND m.node_id = w.id AND m.left_at IS NULL)
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM came)::integer, (SELECT count(*) FROM gone)::integer$q$,
+            v_c.p_sql,
+            CASE WHEN coalesce(v_seg.properties ->> 'purpose', 'outreach') = 'outreach' THEN
+                'AND n.id NOT IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
+                || 'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '
+                || 'AND (a.claim ->> ''expires'' IS NULL OR (a.claim ->> ''expires'')::date > ($3 AT TIME ZONE ''UTC'')::date))'
+            ELSE '' END)
+        INTO v_j, v_l
+        USING v_c.p_params, v_seg.id, v_now;
+        segment_id := v_seg.id;
+        segment := v_seg.label;
+        entered := v_j;
+        exited := v_l;
+        RETURN NEXT;
+    END LOOP;
+END;
+$_$;
 CREATE FUNCTION crm.release(p_node_id uuid) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1354,6 +1907,33 @@ BEGIN
     -- owner_released is written by crm360 from the row this UPDATE changed (tg_nodes__audit)
     RETURN true;
 END;
+$$;
+CREATE FUNCTION crm.release_task(p_task uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_assignee uuid;
+BEGIN
+    SELECT t.assignee_id INTO v_assignee FROM crm.task_items t WHERE t.id = p_task;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'task % not found', p_task USING ERRCODE = 'P0002';
+    END IF;
+    IF v_assignee IS NULL THEN
+        RETURN false;
+    END IF;
+    IF v_assignee IS DISTINCT FROM crm.current_actor() AND NOT crm_private.actor_is_admin() THEN
+        RAISE EXCEPTION 'task % is assigned to someone else', p_task USING ERRCODE = 'CR031';
+    END IF;
+    UPDATE crm.task_items t SET assignee_id = NULL WHERE t.id = p_task;
+    RETURN true;
+END;
+$$;
+CREATE FUNCTION crm.remove_from_segment(p_segment uuid, p_person uuid) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.segment_change(p_segment, ARRAY[p_person], false, false) > 0
 $$;
 CREATE FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) RETURNS boolean
     LANGUAGE plpgsql
@@ -1529,6 +2109,25 @@ BEGIN
     RETURN false;
 END;
 $$;
+CREATE FUNCTION crm.review_lead(p_person uuid, p_product uuid, p_status text, p_note text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_product AND n.node_type = 'product') THEN
+        RAISE EXCEPTION 'product % not found', p_product USING ERRCODE = 'P0002';
+    END IF;
+    IF p_person IS NULL OR NOT crm_private.can_write_node(p_person)
+       OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_person AND n.node_type = 'person') THEN
+        RAISE EXCEPTION 'customer % does not exist or you may not write it', p_person
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    RETURN crm.supersede_assertion(NULL, 'lead_review', p_person, NULL,
+               jsonb_strip_nulls(jsonb_build_object('status', p_status, 'note', p_note,
+                                                    'reviewer', coalesce(crm.current_actor()::text, session_user::text))),
+               NULL, 1.0, p_product::text);
+END;
+$$;
 CREATE FUNCTION crm.revoke_grant(p_grant_id uuid) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1622,6 +2221,26 @@ BEGIN
      ORDER BY t.score DESC, t.occurred_at DESC NULLS LAST, t.id;
 END;
 $$;
+CREATE FUNCTION crm.segment_members_at(p_segment uuid, p_at timestamp with time zone) RETURNS TABLE(node_id uuid, label text, entered_at timestamp with time zone, left_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_at IS NULL THEN
+        RAISE EXCEPTION 'p_at must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes s WHERE s.id = p_segment AND s.node_type = 'segment') THEN
+        RAISE EXCEPTION 'segment % not found', p_segment USING ERRCODE = 'P0002';
+    END IF;
+    RETURN QUERY
+    SELECT m.node_id, n.label, m.entered_at, m.left_at
+      FROM crm.segment_memberships m
+      JOIN crm.nodes n ON n.id = m.node_id
+     WHERE m.segment_id = p_segment AND m.entered_at <= p_at AND (m.left_at IS NULL OR m.left_at > p_at)
+     ORDER BY n.label, m.node_id;
+END;
+$$;
 CREATE FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1675,6 +2294,53 @@ BEGIN
         NULL, 'deal_value', p_opp_id, NULL,
         jsonb_build_object('amount', p_amount, 'currency', v_currency, 'basis', p_basis),
         NULL, 1.0);
+END;
+$_$;
+CREATE FUNCTION crm.set_fit_criterion(p_product uuid, p_name text, p_weight numeric DEFAULT 1, p_description text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    PERFORM crm_private.require_admin('define fit criteria');
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_product AND n.node_type = 'product' AND n.archived_at IS NULL) THEN
+        RAISE EXCEPTION 'product % not found', p_product USING ERRCODE = 'P0002';
+    END IF;
+    IF p_name IS NULL OR btrim(p_name) = '' OR p_weight IS NULL OR p_weight <= 0 OR p_weight > 100 THEN
+        RAISE EXCEPTION 'a criterion needs a name and a weight in (0, 100]' USING ERRCODE = '22023';
+    END IF;
+    UPDATE crm.fit_criteria c SET weight = p_weight, description = coalesce(p_description, c.description)
+     WHERE c.product_id = p_product AND lower(c.name) = lower(btrim(p_name)) AND c.archived_at IS NULL
+    RETURNING c.id INTO v_id;
+    IF v_id IS NULL THEN
+        INSERT INTO crm.fit_criteria (product_id, name, weight, description)
+        VALUES (p_product, btrim(p_name), p_weight, p_description)
+        RETURNING id INTO v_id;
+    END IF;
+    RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm.set_segment_filter(p_segment uuid, p_definition jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_kind text;
+BEGIN
+    SELECT n.properties ->> 'kind' INTO v_kind FROM crm.nodes n WHERE n.id = p_segment AND n.node_type = 'segment';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'segment % not found', p_segment USING ERRCODE = 'P0002';
+    END IF;
+    IF v_kind <> 'dynamic' THEN
+        RAISE EXCEPTION 'segment % is static: it has no filter', p_segment USING ERRCODE = 'CR054';
+    END IF;
+    PERFORM crm_private.compile_segment_filter(p_definition, '$1', '[]');
+    UPDATE crm.nodes SET properties = properties || jsonb_build_object('definition', p_definition) WHERE id = p_segment;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'you may not change segment %', p_segment USING ERRCODE = '42501',
+              HINT = 'its creator or an admin changes it';
+    END IF;
 END;
 $_$;
 CREATE FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text DEFAULT NULL::text) RETURNS uuid
@@ -1763,6 +2429,35 @@ BEGIN
     END IF;
     RETURN v_new_id;
 END;
+$$;
+CREATE FUNCTION crm.suppress(p_person uuid, p_reason text, p_until date DEFAULT NULL::date) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_person IS NULL OR NOT crm_private.can_write_node(p_person)
+       OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_person AND n.node_type = 'person') THEN
+        RAISE EXCEPTION 'customer % does not exist or you may not write it', p_person
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'a suppression needs a reason' USING ERRCODE = '22023';
+    END IF;
+    IF p_until IS NOT NULL AND p_until <= (now() AT TIME ZONE 'UTC')::date THEN
+        RAISE EXCEPTION 'p_until (%) is not in the future', p_until
+            USING ERRCODE = '22023', HINT = 'pass a future date, or NULL to suppress until lifted';
+    END IF;
+    RETURN crm.supersede_assertion(NULL, 'do_not_contact', p_person, NULL,
+               jsonb_strip_nulls(jsonb_build_object('reason', btrim(p_reason),
+                                                    'set_by', coalesce(crm.current_actor()::text, session_user::text),
+                                                    'expires', p_until::text, 'lifted', false)));
+END;
+$$;
+CREATE FUNCTION crm.tag(p_node uuid, p_tag text) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.tag_nodes(ARRAY[p_node], p_tag, true, false) > 0
 $$;
 CREATE FUNCTION crm.team_id(p_name text) RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1921,6 +2616,31 @@ BEGIN
     END IF;
     RETURN false;
 END;
+$$;
+CREATE FUNCTION crm.unsuppress(p_person uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_person IS NULL OR NOT crm_private.can_write_node(p_person) THEN
+        RAISE EXCEPTION 'customer % does not exist or you may not write it', p_person
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF NOT crm_private.is_suppressed(p_person) THEN
+        RETURN false;
+    END IF;
+    PERFORM crm.supersede_assertion(NULL, 'do_not_contact', p_person, NULL,
+                jsonb_build_object('reason', coalesce(nullif(btrim(p_reason), ''), 'lifted'),
+                                   'set_by', coalesce(crm.current_actor()::text, session_user::text),
+                                   'lifted', true));
+    RETURN true;
+END;
+$$;
+CREATE FUNCTION crm.untag(p_node uuid, p_tag text) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.tag_nodes(ARRAY[p_node], p_tag, false, false) > 0
 $$;
 CREATE FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) RETURNS TABLE(orphans bigint, identity_mismatches bigint, duplicate_candidates bigint, computed_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -2386,6 +3106,78 @@ CREATE FUNCTION crm_private.actor_principals() RETURNS uuid[]
     AS $$
     SELECT crm_private.caller_principals(current_user)
 $$;
+CREATE FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_person  record;
+    v_norm    text := crm_private.normalize_channel(p_kind, p_value);
+    v_channel uuid;
+    v_owner   uuid;
+BEGIN
+    IF p_person IS NULL OR NOT crm_private.role_can_write_node(p_role, p_person) THEN
+        RAISE EXCEPTION 'customer % does not exist or you may not write it', p_person
+            USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    SELECT n.node_type, n.archived_at, n.label INTO v_person FROM crm.nodes n WHERE n.id = p_person FOR NO KEY UPDATE;
+    IF v_person.node_type <> 'person' THEN
+        RAISE EXCEPTION 'channels belong to people, not to a %', v_person.node_type USING ERRCODE = 'CR012';
+    END IF;
+    IF v_person.archived_at IS NOT NULL THEN
+        RAISE EXCEPTION 'customer % is archived', v_person.label USING ERRCODE = 'CR020',
+              HINT = 'restore it first (crm.restore_node)';
+    END IF;
+    IF v_norm IS NULL THEN
+        RAISE EXCEPTION 'invalid % channel: %', coalesce(p_kind, 'NULL'), coalesce(p_value, 'NULL')
+            USING ERRCODE = 'CR050',
+                  HINT = 'kinds: email, phone (7-15 digits), linkedin (linkedin.com/in/<handle>), telegram (numeric chat id)';
+    END IF;
+    -- serialise adders of the same key (two customers racing for one address)
+    PERFORM crm_private.xact_lock('channel:' || p_kind || ':' || v_norm);
+    SELECT c.id INTO v_channel FROM crm.nodes c
+     WHERE ARRAY[c.external_source, c.external_id] = ARRAY['channel', p_kind || ':' || v_norm]
+       AND c.external_id IS NOT NULL AND c.archived_at IS NULL;
+    IF v_channel IS NOT NULL THEN
+        SELECT h.source_id INTO v_owner FROM crm.edges h
+         WHERE h.target_id = v_channel AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
+         ORDER BY (h.source_id = p_person) DESC LIMIT 1;
+        IF v_owner IS DISTINCT FROM p_person AND v_owner IS NOT NULL THEN
+            RAISE EXCEPTION 'this % channel belongs to another customer', p_kind
+                USING ERRCODE = 'CR051',
+                      HINT = 'merge the two customers (crm.merge_nodes) or remove the channel from the other one';
+        END IF;
+    ELSE
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id)
+        VALUES ('channel', v_norm, jsonb_build_object('channel_type', p_kind, 'value', v_norm),
+                'channel', p_kind || ':' || v_norm)
+        RETURNING id INTO v_channel;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = v_channel AND o.edge_type = 'owned_by'
+                      AND o.target_id = p_person AND o.archived_at IS NULL) THEN
+        INSERT INTO crm.edges (edge_type, source_id, target_id) VALUES ('owned_by', v_channel, p_person);
+    END IF;
+    IF v_owner IS NULL THEN
+        INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
+        VALUES ('has_channel', p_person, v_channel, jsonb_build_object('primary', coalesce(p_preferred, false)));
+    END IF;
+    IF p_preferred THEN
+        UPDATE crm.edges h
+           SET properties = h.properties || jsonb_build_object('primary', h.target_id = v_channel)
+          FROM crm.nodes c
+         WHERE h.source_id = p_person AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
+           AND c.id = h.target_id AND c.properties ->> 'channel_type' = p_kind
+           AND (h.properties -> 'primary') IS DISTINCT FROM to_jsonb(h.target_id = v_channel);
+    END IF;
+    IF p_kind = 'email' THEN
+        PERFORM crm_private.match_companies_for(ARRAY[p_person]);
+    END IF;
+    RETURN v_channel;
+END;
+$$;
 CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2446,11 +3238,9 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
     SELECT EXISTS (
         SELECT 1 FROM crm.nodes n
          WHERE n.id = p_node_id
-           AND (crm_private.actor_is_admin()
-                OR (crm.current_actor() IS NOT NULL
-                    AND (((n.acl IS NULL OR n.acl && crm_private.actor_principals())
-                          AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
-                         OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
+           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, crm_private.actor_is_admin(),
+                                           crm.current_actor(), crm_private.actor_principals(),
+                                           crm_private.actor_grants()))
 $$;
 CREATE FUNCTION crm_private.chunk_acl_of(p_event_id uuid, p_node_id uuid) RETURNS uuid[]
     LANGUAGE plpgsql
@@ -2591,6 +3381,245 @@ CREATE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_p
                    END),
            (p_rule IS NULL OR coalesce(jsonb_path_match(p_claim, p_rule, '{}', true), false))
 $$;
+CREATE FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text DEFAULT '$'::text, OUT p_sql text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_field text;
+    v_op    text;
+    v_val   jsonb;
+    v_parts text[];
+    v_sub   record;
+    v_i     integer;
+    v_x     text;       -- the SQL of the field's value (text fields)
+    v_k     text;       -- param reference of the value
+    v_list  text;
+    v_keys  text[];
+BEGIN
+    IF p_base IS NULL OR p_base !~ '^\$[0-9]+( -> [0-9]+)?$' THEN
+        RAISE EXCEPTION 'invalid parameter base' USING ERRCODE = '22023';
+    END IF;
+    IF length(p_path) > 400 OR (length(p_path) - length(replace(p_path, '[', ''))) > 10 THEN
+        RAISE EXCEPTION 'segment filter nested too deeply' USING ERRCODE = 'CR053', DETAIL = p_path;
+    END IF;
+    IF jsonb_array_length(coalesce(p_params, '[]')) > 400 THEN
+        RAISE EXCEPTION 'segment filter too large' USING ERRCODE = 'CR053', DETAIL = p_path,
+              HINT = 'at most 200 conditions';
+    END IF;
+    IF p_node IS NULL OR jsonb_typeof(p_node) <> 'object' THEN
+        RAISE EXCEPTION 'a filter must be a JSON object' USING ERRCODE = 'CR053', DETAIL = p_path,
+              HINT = '{"all": [...]}, {"any": [...]}, {"not": {...}} or {"field": ..., "op": ..., "value": ...}';
+    END IF;
+    p_params := coalesce(p_params, '[]');
+    -- ------------------------------------------------------------ logic
+    IF p_node ? 'all' OR p_node ? 'any' THEN
+        SELECT array_agg(k) INTO v_keys FROM jsonb_object_keys(p_node) AS k;
+        IF cardinality(v_keys) <> 1 THEN
+            RAISE EXCEPTION 'a logical node has exactly one key (all or any)' USING ERRCODE = 'CR053', DETAIL = p_path;
+        END IF;
+        v_op := v_keys[1];
+        IF jsonb_typeof(p_node -> v_op) <> 'array' OR jsonb_array_length(p_node -> v_op) = 0 THEN
+            RAISE EXCEPTION '"%" needs a non-empty array of filters', v_op USING ERRCODE = 'CR053', DETAIL = p_path || '.' || v_op;
+        END IF;
+        FOR v_i IN 0 .. jsonb_array_length(p_node -> v_op) - 1 LOOP
+            SELECT * INTO v_sub FROM crm_private.compile_segment_filter(p_node -> v_op -> v_i, p_base, p_params,
+                                                                     format('%s.%s[%s]', p_path, v_op, v_i));
+            p_params := v_sub.p_params;
+            v_parts := v_parts || v_sub.p_sql;
+        END LOOP;
+        p_sql := '(' || array_to_string(v_parts, CASE v_op WHEN 'all' THEN ' AND ' ELSE ' OR ' END) || ')';
+        RETURN;
+    END IF;
+    IF p_node ? 'not' THEN
+        IF (SELECT count(*) FROM jsonb_object_keys(p_node)) <> 1 THEN
+            RAISE EXCEPTION 'a not node has exactly one key' USING ERRCODE = 'CR053', DETAIL = p_path;
+        END IF;
+        SELECT * INTO v_sub FROM crm_private.compile_segment_filter(p_node -> 'not', p_base, p_params, p_path || '.not');
+        p_params := v_sub.p_params;
+        p_sql := '(NOT coalesce(' || v_sub.p_sql || ', false))';
+        RETURN;
+    END IF;
+    -- ------------------------------------------------------------ condition
+    IF EXISTS (SELECT 1 FROM jsonb_object_keys(p_node) k WHERE k NOT IN ('field', 'op', 'value', 'key', 'product')) THEN
+        RAISE EXCEPTION 'unknown key in condition' USING ERRCODE = 'CR053', DETAIL = p_path,
+              HINT = 'a condition has field, op, value (and key for property, product for fit)';
+    END IF;
+    v_field := p_node ->> 'field';
+    v_op := p_node ->> 'op';
+    v_val := p_node -> 'value';
+    IF v_field IS NULL OR v_op IS NULL THEN
+        RAISE EXCEPTION 'a condition needs field and op' USING ERRCODE = 'CR053', DETAIL = p_path;
+    END IF;
+    -- the value, as a parameter (appended; referenced by index)
+    IF v_op NOT IN ('is_empty', 'is_not_empty') THEN
+        IF v_val IS NULL OR jsonb_typeof(v_val) = 'null' THEN
+            RAISE EXCEPTION 'operator % needs a value', v_op USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+        IF v_op IN ('in', 'not_in', 'has_any', 'has_none') THEN
+            IF jsonb_typeof(v_val) <> 'array' OR jsonb_array_length(v_val) = 0
+               OR EXISTS (SELECT 1 FROM jsonb_array_elements(v_val) x WHERE jsonb_typeof(x) NOT IN ('string', 'number')) THEN
+                RAISE EXCEPTION 'operator % needs a non-empty list of strings or numbers', v_op
+                    USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+            END IF;
+            v_val := (SELECT jsonb_agg(x #>> '{}') FROM jsonb_array_elements(v_val) x);
+        ELSIF jsonb_typeof(v_val) NOT IN ('string', 'number', 'boolean') THEN
+            RAISE EXCEPTION 'operator % needs a string, number or boolean', v_op
+                USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+        p_params := p_params || jsonb_build_array(v_val);
+        v_k := format('(%s ->> %s)', p_base, jsonb_array_length(p_params) - 1);
+        v_list := format('(SELECT lower(x) FROM jsonb_array_elements_text(%s -> %s) AS x)', p_base, jsonb_array_length(p_params) - 1);
+    END IF;
+    -- text fields of the person (and of their current employer)
+    v_x := CASE
+        WHEN v_field IN ('first_name', 'last_name', 'title', 'source', 'country', 'city') THEN format('n.properties ->> %L', v_field)
+        WHEN v_field = 'name' THEN 'n.label'
+        WHEN v_field = 'email' THEN 'lower(n.properties ->> ''email'')'
+        WHEN v_field = 'email_domain' THEN 'nullif(split_part(lower(n.properties ->> ''email''), ''@'', 2), '''')'
+        WHEN v_field = 'company.name' THEN 'o.label'
+        WHEN v_field IN ('company.domain', 'company.industry', 'company.country') THEN format('o.properties ->> %L', split_part(v_field, '.', 2))
+    END;
+    IF v_field = 'property' THEN
+        IF coalesce(p_node ->> 'key', '') !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+            RAISE EXCEPTION 'field property needs a key (lower-case letters, digits, _)' USING ERRCODE = 'CR053', DETAIL = p_path || '.key';
+        END IF;
+        p_params := p_params || jsonb_build_array(p_node ->> 'key');
+        v_x := format('n.properties ->> (%s ->> %s)', p_base, jsonb_array_length(p_params) - 1);
+    ELSIF p_node ? 'key' THEN
+        RAISE EXCEPTION 'key is only for field property' USING ERRCODE = 'CR053', DETAIL = p_path || '.key';
+    END IF;
+    IF v_x IS NOT NULL THEN
+        p_sql := CASE v_op
+            WHEN 'eq' THEN format('lower(%s) = lower(%s)', v_x, v_k)
+            WHEN 'neq' THEN format('lower(%s) IS DISTINCT FROM lower(%s)', v_x, v_k)
+            WHEN 'in' THEN format('lower(%s) IN %s', v_x, v_list)
+            WHEN 'not_in' THEN format('coalesce(lower(%s) NOT IN %s, true)', v_x, v_list)
+            WHEN 'contains' THEN format('strpos(lower(%s), lower(%s)) > 0', v_x, v_k)
+            WHEN 'starts_with' THEN format('starts_with(lower(%s), lower(%s))', v_x, v_k)
+            WHEN 'ends_with' THEN format('right(lower(%s), length(%s)) = lower(%s)', v_x, v_k, v_k)
+            WHEN 'is_empty' THEN format('coalesce(btrim(%s), '''') = ''''', v_x)
+            WHEN 'is_not_empty' THEN format('coalesce(btrim(%s), '''') <> ''''', v_x)
+        END;
+        IF p_sql IS NULL THEN
+            RAISE EXCEPTION 'operator % does not apply to text field %', v_op, v_field USING ERRCODE = 'CR053',
+                  DETAIL = p_path || '.op', HINT = 'text operators: eq, neq, in, not_in, contains, starts_with, ends_with, is_empty, is_not_empty';
+        END IF;
+        IF v_field LIKE 'company.%' THEN
+            p_sql := format('n.id IN (SELECT e.target_id FROM crm.edges e JOIN crm.nodes o ON o.id = e.source_id '
+                            'WHERE e.edge_type = ''employs'' AND e.archived_at IS NULL AND e.effective_to IS NULL '
+                            'AND o.archived_at IS NULL AND %s)', p_sql);
+        END IF;
+        p_sql := '(' || p_sql || ')';
+        RETURN;
+    END IF;
+    p_sql := CASE
+        WHEN v_field = 'tag' AND v_op IN ('has', 'not_has', 'has_any', 'has_none') THEN
+            format('(n.id %s IN (SELECT nt.node_id FROM crm.node_tags nt JOIN crm.tags t ON t.id = nt.tag_id '
+                   'WHERE nt.removed_at IS NULL AND lower(t.name) %s))',
+                   CASE WHEN v_op IN ('not_has', 'has_none') THEN 'NOT' ELSE '' END,
+                   CASE WHEN v_op IN ('has', 'not_has') THEN '= lower(' || v_k || ')' ELSE 'IN ' || v_list END)
+        WHEN v_field = 'company' AND v_op IN ('eq', 'neq', 'in', 'not_in', 'is_empty', 'is_not_empty') THEN
+            format('(n.id %s IN (SELECT e.target_id FROM crm.edges e WHERE e.edge_type = ''employs'' '
+                   'AND e.archived_at IS NULL AND e.effective_to IS NULL%s))',
+                   CASE WHEN v_op IN ('neq', 'not_in', 'is_empty') THEN 'NOT' ELSE '' END,
+                   CASE WHEN v_op IN ('eq', 'neq') THEN ' AND e.source_id = ' || v_k || '::uuid'
+                        WHEN v_op IN ('in', 'not_in') THEN format(' AND e.source_id IN (SELECT x::uuid FROM jsonb_array_elements_text(%s -> %s) AS x)',
+                                                                   p_base, jsonb_array_length(p_params) - 1)
+                        ELSE '' END)
+        WHEN v_field = 'owner' AND v_op IN ('eq', 'neq', 'in', 'not_in', 'is_empty', 'is_not_empty') THEN
+            CASE v_op WHEN 'eq' THEN format('(n.claimed_by = %s::uuid)', v_k)
+                      WHEN 'neq' THEN format('(n.claimed_by IS DISTINCT FROM %s::uuid)', v_k)
+                      WHEN 'in' THEN format('(n.claimed_by IN (SELECT x::uuid FROM jsonb_array_elements_text(%s -> %s) AS x))', p_base, jsonb_array_length(p_params) - 1)
+                      WHEN 'not_in' THEN format('(n.claimed_by IS NULL OR n.claimed_by NOT IN (SELECT x::uuid FROM jsonb_array_elements_text(%s -> %s) AS x))', p_base, jsonb_array_length(p_params) - 1)
+                      WHEN 'is_empty' THEN '(n.claimed_by IS NULL)'
+                      ELSE '(n.claimed_by IS NOT NULL)' END
+        WHEN v_field = 'fit' AND v_op IN ('gte', 'gt', 'lte', 'lt', 'eq', 'is_empty', 'is_not_empty') THEN
+            format('(n.id %s IN (SELECT a.subject_node_id FROM crm.assertions a JOIN crm.fit_criteria c '
+                   'ON c.id::text = a.assertion_key AND c.archived_at IS NULL '
+                   'WHERE a.assertion_type = ''fit_assessment'' AND a.superseded_at IS NULL AND c.product_id = %s::uuid '
+                   'GROUP BY a.subject_node_id%s))',
+                   CASE WHEN v_op = 'is_empty' THEN 'NOT' ELSE '' END,
+                   'PRODUCT',
+                   CASE WHEN v_op IN ('is_empty', 'is_not_empty') THEN ''
+                        ELSE format(' HAVING sum((a.claim ->> ''score'')::numeric * c.weight) / sum(c.weight) %s %s::numeric',
+                                    CASE v_op WHEN 'gte' THEN '>=' WHEN 'gt' THEN '>' WHEN 'lte' THEN '<=' WHEN 'lt' THEN '<' ELSE '=' END, v_k) END)
+        WHEN v_field IN ('last_activity', 'created_at') AND v_op IN ('within_days', 'older_than_days', 'is_empty', 'is_not_empty', 'before', 'after')
+             AND NOT (v_field = 'created_at' AND v_op IN ('is_empty', 'is_not_empty'))
+             AND NOT (v_field = 'last_activity' AND v_op IN ('before', 'after')) THEN
+            CASE WHEN v_field = 'created_at' THEN
+                     CASE v_op WHEN 'within_days' THEN format('(n.created_at >= now() - make_interval(days => %s::integer))', v_k)
+                               WHEN 'older_than_days' THEN format('(n.created_at < now() - make_interval(days => %s::integer))', v_k)
+                               WHEN 'before' THEN format('(n.created_at < %s::date)', v_k)
+                               ELSE format('(n.created_at >= %s::date)', v_k) END
+                 ELSE format('(n.id %s IN (SELECT p.node_id FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id '
+                             'WHERE e.event_type = ANY (%L::text[])%s))',
+                             CASE WHEN v_op IN ('older_than_days', 'is_empty') THEN 'NOT' ELSE '' END,
+                             (SELECT coalesce(array_agg(et.event_type ORDER BY et.event_type), '{}')
+                                FROM crm.event_types et WHERE et.counts_as_activity),
+                             CASE WHEN v_op IN ('within_days', 'older_than_days')
+                                  THEN format(' AND e.occurred_at >= now() - make_interval(days => %s::integer)', v_k) ELSE '' END) END
+        WHEN v_field = 'suppressed' AND v_op = 'eq' THEN
+            format('(n.id %s IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
+                   'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '
+                   'AND (a.claim ->> ''expires'' IS NULL OR (a.claim ->> ''expires'')::date > (now() AT TIME ZONE ''UTC'')::date)))',
+                   CASE WHEN v_val = 'true'::jsonb THEN '' ELSE 'NOT' END)
+        WHEN v_field = 'channel' AND v_op IN ('has', 'not_has') THEN
+            format('(n.id %s IN (SELECT h.source_id FROM crm.edges h JOIN crm.nodes c ON c.id = h.target_id '
+                   'WHERE h.edge_type = ''has_channel'' AND h.archived_at IS NULL AND c.archived_at IS NULL '
+                   'AND c.properties ->> ''channel_type'' = %s AND NOT EXISTS (SELECT 1 FROM crm.assertions s '
+                   'WHERE s.subject_node_id = c.id AND s.assertion_type = ''channel_status'' AND s.assertion_key = '''' '
+                   'AND s.superseded_at IS NULL AND s.claim ->> ''status'' <> ''active'')))',
+                   CASE WHEN v_op = 'not_has' THEN 'NOT' ELSE '' END, v_k)
+        WHEN v_field = 'segment' AND v_op IN ('member_of', 'not_member_of') THEN
+            format('(n.id %s IN (SELECT m.node_id FROM crm.segment_memberships m WHERE m.left_at IS NULL AND m.segment_id = %s::uuid))',
+                   CASE WHEN v_op = 'not_member_of' THEN 'NOT' ELSE '' END, v_k)
+    END;
+    IF p_sql IS NULL THEN
+        IF v_field NOT IN ('tag', 'company', 'owner', 'fit', 'last_activity', 'created_at', 'suppressed', 'channel', 'segment') THEN
+            RAISE EXCEPTION 'unknown field %', v_field USING ERRCODE = 'CR053', DETAIL = p_path || '.field',
+                  HINT = 'fields: first_name, last_name, name, title, source, country, city, email, email_domain, property, company, company.name, company.domain, company.industry, company.country, tag, owner, fit, last_activity, created_at, suppressed, channel, segment';
+        END IF;
+        RAISE EXCEPTION 'operator % does not apply to field %', v_op, v_field USING ERRCODE = 'CR053', DETAIL = p_path || '.op',
+              HINT = 'see docs/customers.md for the operators of each field';
+    END IF;
+    -- value types
+    IF v_field IN ('company', 'owner', 'segment') AND v_op NOT IN ('is_empty', 'is_not_empty') THEN
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(v_val) = 'array' THEN v_val ELSE jsonb_build_array(v_val) END) x
+                    WHERE NOT pg_input_is_valid(x, 'uuid')) THEN
+            RAISE EXCEPTION '% needs node ids (uuid)', v_field USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+    ELSIF v_field = 'fit' THEN
+        IF NOT pg_input_is_valid(coalesce(p_node ->> 'product', ''), 'uuid') THEN
+            RAISE EXCEPTION 'fit needs product (a product node id)' USING ERRCODE = 'CR053', DETAIL = p_path || '.product';
+        END IF;
+        IF v_op NOT IN ('is_empty', 'is_not_empty') AND (jsonb_typeof(v_val) <> 'number' OR (v_val #>> '{}')::numeric NOT BETWEEN 0 AND 100) THEN
+            RAISE EXCEPTION 'fit is compared with a number from 0 to 100' USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+        p_params := p_params || jsonb_build_array(p_node ->> 'product');
+        p_sql := replace(p_sql, 'PRODUCT', format('(%s ->> %s)', p_base, jsonb_array_length(p_params) - 1));
+    ELSIF v_op IN ('within_days', 'older_than_days') THEN
+        IF jsonb_typeof(v_val) <> 'number' OR (v_val #>> '{}') !~ '^[0-9]{1,5}$' THEN
+            RAISE EXCEPTION '% needs a whole number of days (0-99999)', v_op USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+    ELSIF v_op IN ('before', 'after') THEN
+        IF jsonb_typeof(v_val) <> 'string' OR NOT pg_input_is_valid(v_val #>> '{}', 'date') THEN
+            RAISE EXCEPTION '% needs a date (YYYY-MM-DD)', v_op USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+    ELSIF v_field = 'suppressed' THEN
+        IF jsonb_typeof(v_val) <> 'boolean' THEN
+            RAISE EXCEPTION 'suppressed is compared with true or false' USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+    ELSIF v_field = 'channel' THEN
+        IF v_val #>> '{}' NOT IN ('email', 'phone', 'linkedin', 'telegram') THEN
+            RAISE EXCEPTION 'channel kinds: email, phone, linkedin, telegram' USING ERRCODE = 'CR053', DETAIL = p_path || '.value';
+        END IF;
+    END IF;
+    IF v_field <> 'fit' AND p_node ? 'product' THEN
+        RAISE EXCEPTION 'product is only for field fit' USING ERRCODE = 'CR053', DETAIL = p_path || '.product';
+    END IF;
+END;
+$_$;
 CREATE FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN COALESCE(NULLIF(btrim(p_label), ''::text), NULLIF(btrim((p_properties ->> 'name'::text)), ''::text), NULLIF(btrim(concat_ws(' '::text, (p_properties ->> 'first_name'::text), (p_properties ->> 'last_name'::text))), ''::text), NULLIF(btrim((p_properties ->> 'subject'::text)), ''::text), NULLIF(btrim((p_properties ->> 'title'::text)), ''::text), NULLIF(btrim((p_properties ->> 'number'::text)), ''::text), NULLIF(btrim((p_properties ->> 'value'::text)), ''::text), (p_properties ->> 'code'::text));
@@ -2684,6 +3713,35 @@ $$;
 CREATE FUNCTION crm_private.invoice_due_at(p_properties jsonb) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN CASE WHEN pg_input_is_valid((p_properties ->> 'due_at'::text), 'timestamptz'::text) THEN ((p_properties ->> 'due_at'::text))::timestamp with time zone WHEN pg_input_is_valid((p_properties ->> 'due_date'::text), 'date'::text) THEN (((((p_properties ->> 'due_date'::text))::date + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text) ELSE NULL::timestamp with time zone END;
+CREATE FUNCTION crm_private.is_suppressed(p_person uuid, p_at timestamp with time zone DEFAULT now()) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    BEGIN ATOMIC
+ SELECT (EXISTS ( SELECT 1
+            FROM crm.assertions a
+           WHERE ((a.subject_node_id = is_suppressed.p_person) AND (a.assertion_type = 'do_not_contact'::text) AND (a.assertion_key = ''::text) AND (a.superseded_at IS NULL) AND (NOT COALESCE(((a.claim ->> 'lifted'::text))::boolean, false)) AND (((a.claim ->> 'expires'::text) IS NULL) OR (((a.claim ->> 'expires'::text))::date > ((is_suppressed.p_at AT TIME ZONE 'UTC'::text))::date))))) AS "exists";
+END;
+CREATE FUNCTION crm_private.is_system_role() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT current_user = 'crm_owner' OR crm_private.actor_is_admin()
+$$;
+CREATE FUNCTION crm_private.keep_note_version(p_note uuid, p_version integer, p_body text, p_from timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM crm.notes t WHERE t.id = p_note AND t.version = p_version AND t.body = p_body
+                      AND t.updated_at = p_from AND t.author_id = crm_private.actor_of(session_user)) THEN
+        RAISE EXCEPTION 'not the current version of note %', p_note USING ERRCODE = '42501';
+    END IF;
+    INSERT INTO crm.note_versions (note_id, version, body, valid_from, valid_to, edited_by)
+    VALUES (p_note, p_version, p_body, p_from, greatest(now(), p_from), crm_private.actor_of(session_user));
+END;
+$$;
 CREATE FUNCTION crm_private.lock_opportunity(p_opp_id uuid) RETURNS crm.nodes
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2796,6 +3854,62 @@ CREATE FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) RETURNS in
     )
     SELECT count(*)::integer FROM m
 $$;
+CREATE FUNCTION crm_private.match_companies_for(p_person_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_people uuid[];
+    v_orgs   uuid[];
+    v_doms   text[];
+BEGIN
+    WITH cand AS (
+        SELECT DISTINCT p.id AS person_id, split_part(d.email, '@', 2) AS dom
+          FROM crm.nodes p
+         CROSS JOIN LATERAL (
+               SELECT c.properties ->> 'value' AS email
+                 FROM crm.edges h JOIN crm.nodes c ON c.id = h.target_id
+                WHERE h.source_id = p.id AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
+                  AND c.archived_at IS NULL AND c.properties ->> 'channel_type' = 'email'
+               UNION ALL
+               SELECT lower(btrim(p.properties ->> 'email'))) d
+         WHERE p.id = ANY (p_person_ids) AND p.node_type = 'person' AND p.archived_at IS NULL
+           AND d.email LIKE '%_@_%'
+           AND NOT EXISTS (SELECT 1 FROM crm.edges e WHERE e.target_id = p.id AND e.edge_type = 'employs'
+                              AND e.archived_at IS NULL AND e.effective_to IS NULL)
+    ), m AS (
+        SELECT c.person_id, c.dom, min(a.id::text)::uuid AS org_id, count(DISTINCT a.id) AS n
+          FROM cand c
+          JOIN crm.nodes a ON a.node_type = 'org' AND a.archived_at IS NULL AND a.properties ->> 'domain' = c.dom
+         WHERE NOT EXISTS (SELECT 1 FROM crm_raw.free_mail_domains f WHERE c.dom LIKE f.pattern)
+         GROUP BY c.person_id, c.dom
+    ), one AS (
+        -- one company per person: domains pointing at different companies are ambiguous too
+        SELECT m.person_id, min(m.dom) AS dom, min(m.org_id::text)::uuid AS org_id
+          FROM m WHERE m.n = 1
+         GROUP BY m.person_id HAVING count(DISTINCT m.org_id) = 1
+    ), ins AS (
+        INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+        SELECT 'employs', one.org_id, one.person_id, jsonb_build_object('source', 'domain_match'), now()
+          FROM one
+        RETURNING source_id, target_id
+    )
+    SELECT array_agg(ins.target_id), array_agg(ins.source_id), array_agg(one.dom)
+      INTO v_people, v_orgs, v_doms
+      FROM ins JOIN one ON one.person_id = ins.target_id;
+    IF v_people IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM crm_private.write_customer_events(
+        array_fill('company_matched'::text, ARRAY[cardinality(v_people)]), v_people,
+        (SELECT array_agg(jsonb_build_object('domain', d, 'company_id', o) ORDER BY i)
+           FROM unnest(v_doms, v_orgs) WITH ORDINALITY AS u(d, o, i)),
+        (SELECT array_agg('Matched to company by email domain ' || d ORDER BY i)
+           FROM unnest(v_doms) WITH ORDINALITY AS u(d, i)),
+        v_orgs, array_fill('company'::text, ARRAY[cardinality(v_people)]));
+    RETURN cardinality(v_people);
+END;
+$$;
 CREATE FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2894,6 +4008,27 @@ BEGIN
       FROM m JOIN crm.assertions a ON a.id = m.old_id
       JOIN superseded s ON s.id = m.old_id;   -- (reads the update: it runs first)
     UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
+    -- the customer model (issue 15): notes and tasks move to the keeper; the dropped node's open
+    -- tags and segment memberships are closed on it and opened on the keeper where it lacks
+    -- them (history kept on both; the tag/segment events say so)
+    UPDATE crm.notes t SET anchor_id = p_keep WHERE t.anchor_id = p_drop;
+    UPDATE crm.task_items t SET anchor_id = p_keep WHERE t.anchor_id = p_drop;
+    WITH closed AS (
+        UPDATE crm.node_tags t SET removed_at = v_now WHERE t.node_id = p_drop AND t.removed_at IS NULL
+        RETURNING t.tag_id, t.added_by
+    )
+    INSERT INTO crm.node_tags (node_id, tag_id, added_at, added_by)
+    SELECT p_keep, c.tag_id, v_now, c.added_by FROM closed c
+     WHERE NOT EXISTS (SELECT 1 FROM crm.node_tags k WHERE k.node_id = p_keep AND k.tag_id = c.tag_id AND k.removed_at IS NULL);
+    WITH closed AS (
+        UPDATE crm.segment_memberships m SET left_at = v_now, left_reason = 'merged'
+         WHERE m.node_id = p_drop AND m.left_at IS NULL
+        RETURNING m.segment_id, m.entered_reason
+    )
+    INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
+    SELECT c.segment_id, p_keep, v_now, c.entered_reason FROM closed c
+     WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships k
+                        WHERE k.segment_id = c.segment_id AND k.node_id = p_keep AND k.left_at IS NULL);
     UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;
     UPDATE crm.nodes n SET claimed_by = p_keep WHERE n.claimed_by = p_drop;
     UPDATE crm.nodes n SET archived_at = coalesce(n.archived_at, v_now),
@@ -2950,6 +4085,12 @@ CREATE FUNCTION crm_private.node_visible(p_node_id uuid) RETURNS boolean
     AS $$
     SELECT p_node_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_node_id)
 $$;
+CREATE FUNCTION crm_private.node_write_rule(p_acl uuid[], p_claimed_by uuid, p_node_type text, p_attrs jsonb, p_is_admin boolean, p_actor uuid, p_principals uuid[], p_grants jsonb) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (p_is_admin OR ((p_actor IS NOT NULL) AND ((((p_acl IS NULL) OR (p_acl && p_principals)) AND ((p_claimed_by IS NULL) OR (p_claimed_by = p_actor))) OR crm_private.node_grant_match(p_grants, 'write'::text, p_node_type, p_attrs, p_acl))));
+CREATE FUNCTION crm_private.normalize_channel(p_kind text, p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE p_kind WHEN 'email'::text THEN CASE WHEN (lower(btrim(p_value)) ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:].]+$'::text) THEN lower(btrim(p_value)) ELSE NULL::text END WHEN 'phone'::text THEN CASE WHEN ((btrim(p_value) ~ '^\+?[0-9 ().-]+$'::text) AND ((length(regexp_replace(p_value, '\D'::text, ''::text, 'g'::text)) >= 7) AND (length(regexp_replace(p_value, '\D'::text, ''::text, 'g'::text)) <= 15))) THEN regexp_replace(p_value, '\D'::text, ''::text, 'g'::text) ELSE NULL::text END WHEN 'linkedin'::text THEN CASE WHEN (lower(btrim(p_value)) ~ '^(https?://)?([a-z]{2,3}\.)?linkedin\.com/in/[a-z0-9_%-]{2,100}/?([?#].*)?$'::text) THEN ('https://www.linkedin.com/in/'::text || "substring"(lower(btrim(p_value)), 'linkedin\.com/in/([a-z0-9_%-]+)'::text)) ELSE NULL::text END WHEN 'telegram'::text THEN CASE WHEN (btrim(p_value) ~ '^-?[0-9]{5,20}$'::text) THEN btrim(p_value) ELSE NULL::text END ELSE NULL::text END;
 CREATE FUNCTION crm_private.normalize_domain(p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN NULLIF(rtrim(regexp_replace(regexp_replace(regexp_replace(lower(btrim(p_value)), '^[a-z][a-z0-9+.-]*://'::text, ''::text), '^.*@'::text, ''::text), '^www\.|[/:?#].*$'::text, ''::text, 'g'::text), '.'::text), ''::text);
@@ -3549,12 +4690,16 @@ BEGIN
             OR NOT EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = s.node_id AND o.edge_type = 'owned_by'
                               AND o.archived_at IS NULL AND o.effective_to IS NULL))
     UNION ALL
-    SELECT 'has_channel', s.node_id, c.id, '{}'::jsonb, NULL
+    -- a channel belongs to its person (owned_by channel -> person: whoever sees the person
+    -- sees its channels; the person's has_channel edge lists them)
+    SELECT x.edge_type, x.source_id, x.target_id, '{}'::jsonb, x.exclusive
       FROM pg_temp.rc_stage s
      CROSS JOIN LATERAL (VALUES ('email:' || s.email),
                                 ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
       JOIN crm.nodes c ON ARRAY[c.external_source, c.external_id] = ARRAY['channel', k.key]
                       AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL
+     CROSS JOIN LATERAL (VALUES ('has_channel', s.node_id, c.id, NULL), ('owned_by', c.id, s.node_id, 'source'))
+                        AS x(edge_type, source_id, target_id, exclusive)
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'
@@ -4964,6 +6109,43 @@ BEGIN
     END IF;
 END;
 $$;
+CREATE FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_refused text;
+    v_n       integer;
+    v_ids     uuid[];
+    v_admin      boolean := crm_private.actor_is_admin();
+    v_actor      uuid := crm.current_actor();
+    v_principals uuid[] := crm_private.actor_principals();
+    v_grants     jsonb := crm_private.actor_grants();
+BEGIN
+    IF coalesce(cardinality(p_ids), 0) = 0 THEN
+        RAISE EXCEPTION '% needs at least one id', p_what USING ERRCODE = '22023';
+    END IF;
+    IF array_position(p_ids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION '% got a NULL id', p_what USING ERRCODE = '22023';
+    END IF;
+    SELECT array_agg(DISTINCT i) INTO v_ids FROM unnest(p_ids) AS i;
+    -- crm_private.can_write_node's rule, with the caller's identity computed once (not per id)
+    SELECT string_agg(i::text, ', ' ORDER BY i), count(*) INTO v_refused, v_n
+      FROM unnest(v_ids) AS i
+     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n
+                        WHERE n.id = i AND (p_types IS NULL OR n.node_type = ANY (p_types))
+                          AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, v_admin, v_actor,
+                                                          v_principals, v_grants));
+    IF v_refused IS NOT NULL THEN
+        RAISE EXCEPTION '% refused: % of % id(s) are outside your write scope; nothing was changed',
+                        p_what, v_n, cardinality(v_ids)
+            USING ERRCODE = 'CR055', DETAIL = 'refused ids: ' || v_refused,
+                  HINT = 'you write your own and unclaimed ' || coalesce(array_to_string(p_types, '/'), 'node')
+                         || 's (seed 002 scoping); retry without the refused ids';
+    END IF;
+    RETURN v_ids;
+END;
+$$;
 CREATE FUNCTION crm_private.resolve_account_id(p_account_id uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4994,6 +6176,21 @@ BEGIN
     END LOOP;
     RETURN v_id;
 END;
+$$;
+CREATE FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT crm_private.role_trusted(p_role)
+       AND EXISTS (SELECT 1 FROM crm.nodes n
+                    WHERE n.id = p_node_id
+                      AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs,
+                                                      crm_private.role_is_admin(p_role), crm_private.actor_of(p_role),
+                                                      crm_private.caller_principals(p_role),
+                                                      crm_private.caller_grants(p_role)))
 $$;
 CREATE FUNCTION crm_private.role_is_admin(p_role name) RETURNS boolean
     LANGUAGE sql STABLE
@@ -5361,6 +6558,51 @@ CREATE FUNCTION crm_private.search_typo_query(p_words text[]) RETURNS tsquery
              WHERE x ~ '^[[:alnum:]]{3,64}$' AND x ~ '[[:alpha:]]'
              ORDER BY x LIMIT 8) w
 $_$;
+CREATE FUNCTION crm_private.segment_change(p_segment uuid, p_ids uuid[], p_add boolean, p_bulk boolean) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_seg record;
+    v_ids uuid[];
+    v_n   integer;
+BEGIN
+    SELECT s.properties ->> 'kind' AS kind, s.archived_at INTO v_seg
+      FROM crm.nodes s WHERE s.id = p_segment AND s.node_type = 'segment';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'segment % not found', p_segment USING ERRCODE = 'P0002';
+    END IF;
+    IF v_seg.archived_at IS NOT NULL THEN
+        RAISE EXCEPTION 'segment % is archived', p_segment USING ERRCODE = 'CR020';
+    END IF;
+    IF v_seg.kind <> 'static' THEN
+        RAISE EXCEPTION 'segment % is dynamic: its members come from its filter', p_segment
+            USING ERRCODE = 'CR054', HINT = 'change the filter (crm.set_segment_filter), or use a static segment';
+    END IF;
+    IF p_bulk THEN
+        v_ids := crm_private.require_writable(p_ids, ARRAY['person'],
+                                              CASE WHEN p_add THEN 'bulk add to segment' ELSE 'bulk remove from segment' END);
+    ELSE
+        IF p_ids[1] IS NULL OR NOT crm_private.can_write_node(p_ids[1])
+           OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_ids[1] AND n.node_type = 'person') THEN
+            RAISE EXCEPTION 'customer % does not exist or you may not write it', p_ids[1]
+                USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+        END IF;
+        v_ids := p_ids[1:1];
+    END IF;
+    IF p_add THEN
+        INSERT INTO crm.segment_memberships (segment_id, node_id)
+        SELECT p_segment, i FROM unnest(v_ids) AS i
+         WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships m
+                            WHERE m.segment_id = p_segment AND m.node_id = i AND m.left_at IS NULL);
+    ELSE
+        UPDATE crm.segment_memberships m SET left_at = now(), left_reason = 'manual'
+         WHERE m.segment_id = p_segment AND m.node_id = ANY (v_ids) AND m.left_at IS NULL;
+    END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
 CREATE FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) RETURNS TABLE(source text, object text, freshness_group text, last_success_at timestamp with time zone, last_attempt_at timestamp with time zone, last_run_status text, status text, last_error text, rows_received bigint, rows_applied bigint, rows_rejected bigint, expected_interval interval, overdue boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5535,6 +6777,49 @@ CREATE FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p
      WHERE r.started_at >= p_from AND r.started_at < p_to
      ORDER BY r.started_at, r.source, r.object
 $$;
+CREATE FUNCTION crm_private.tag_nodes(p_ids uuid[], p_tag text, p_add boolean, p_bulk boolean) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids   uuid[];
+    v_tag   uuid;
+    v_actor uuid := crm.current_actor();
+    v_n     integer;
+BEGIN
+    IF p_tag IS NULL OR btrim(p_tag) = '' THEN
+        RAISE EXCEPTION 'tag name must not be blank' USING ERRCODE = '22023';
+    END IF;
+    IF lower(btrim(p_tag)) LIKE 'bot:%' AND NOT crm_private.is_system_role() THEN
+        RAISE EXCEPTION 'bot: tags are system tags: only system roles set or remove them' USING ERRCODE = 'CR052',
+              HINT = 'system roles: admins not acting for a user, crm360 itself (docs/customers.md)';
+    END IF;
+    IF p_bulk THEN
+        v_ids := crm_private.require_writable(p_ids, NULL, CASE WHEN p_add THEN 'bulk tag' ELSE 'bulk untag' END);
+    ELSE
+        IF p_ids[1] IS NULL OR NOT crm_private.can_write_node(p_ids[1]) THEN
+            RAISE EXCEPTION 'node % does not exist or you may not write it', p_ids[1]
+                USING ERRCODE = '42501', HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+        END IF;
+        v_ids := p_ids[1:1];
+    END IF;
+    IF p_add THEN
+        v_tag := crm.create_tag(p_tag);
+        INSERT INTO crm.node_tags (node_id, tag_id, added_by)
+        SELECT i, v_tag, v_actor FROM unnest(v_ids) AS i
+         WHERE NOT EXISTS (SELECT 1 FROM crm.node_tags t WHERE t.node_id = i AND t.tag_id = v_tag AND t.removed_at IS NULL);
+    ELSE
+        SELECT t.id INTO v_tag FROM crm.tags t WHERE lower(t.name) = lower(btrim(p_tag)) AND t.archived_at IS NULL;
+        IF v_tag IS NULL THEN
+            RAISE EXCEPTION 'unknown tag %', p_tag USING ERRCODE = 'P0002', HINT = 'see crm.tags';
+        END IF;
+        UPDATE crm.node_tags t SET removed_at = now(), removed_by = v_actor
+         WHERE t.node_id = ANY (v_ids) AND t.tag_id = v_tag AND t.removed_at IS NULL;
+    END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
 CREATE FUNCTION crm_private.tg_access_grants__audit() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5654,6 +6939,35 @@ BEGIN
         NEW.acl := OLD.acl;
     END IF;
     RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_assertions__profile_scored() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_types text[];
+    v_nodes uuid[];
+    v_props jsonb[];
+    v_sums  text[];
+    v_prods uuid[];
+BEGIN
+    SELECT array_agg('profile_scored'::text), array_agg(n.subject_node_id),
+           array_agg(jsonb_build_object('product_id', n.claim ->> 'product_id', 'criterion', n.claim ->> 'criterion',
+                                        'score', n.claim -> 'score', 'assessed_by', n.claim ->> 'assessed_by')),
+           array_agg(format('Scored %s on %s', n.claim ->> 'score', n.claim ->> 'criterion')),
+           array_agg((n.claim ->> 'product_id')::uuid)
+      INTO v_types, v_nodes, v_props, v_sums, v_prods
+      FROM new_rows n
+     WHERE n.assertion_type = 'fit_assessment' AND n.subject_node_id IS NOT NULL;
+    IF v_types IS NOT NULL THEN
+        PERFORM crm_private.write_customer_events(v_types, v_nodes, v_props, v_sums, v_prods,
+                                                  array_fill('product'::text, ARRAY[cardinality(v_types)]));
+    END IF;
+    RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_assertions__validate() RETURNS trigger
@@ -5959,6 +7273,9 @@ CREATE FUNCTION crm_private.tg_events__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_type     record;
+    v_problems record;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NOT crm_private.acl_maintenance() THEN
@@ -5990,11 +7307,97 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = NEW.event_type) THEN
+    SELECT t.detail_required, t.detail_shape INTO v_type FROM crm.event_types t WHERE t.event_type = NEW.event_type;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown event type "%"', NEW.event_type
             USING ERRCODE = 'CR010',
                   HINT = 'registered event types: ' ||
                          (SELECT string_agg(t.event_type, ', ' ORDER BY t.event_type) FROM crm.event_types t);
+    END IF;
+    -- the registered detail shape (seed 002 activity log): required keys and JSON types
+    IF cardinality(v_type.detail_required) > 0 OR v_type.detail_shape <> '{}' THEN
+        SELECT * INTO v_problems
+          FROM crm_private.claim_problems(NEW.properties, v_type.detail_required, v_type.detail_shape, NULL);
+        IF v_problems.missing IS NOT NULL OR v_problems.bad IS NOT NULL THEN
+            RAISE EXCEPTION 'the details of a % event do not have the registered shape', NEW.event_type
+                USING ERRCODE = 'CR013',
+                      DETAIL = concat_ws('; ', 'missing: ' || v_problems.missing, v_problems.bad),
+                      HINT = 'see crm.event_types.detail_required / detail_shape';
+        END IF;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_node_tags__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_types text[];
+    v_nodes uuid[];
+    v_props jsonb[];
+    v_sums  text[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg('tag_added'::text), array_agg(n.node_id),
+               array_agg(jsonb_build_object('tag', t.name, 'tag_id', t.id)), array_agg('Tagged ' || t.name)
+          INTO v_types, v_nodes, v_props, v_sums
+          FROM new_rows n JOIN crm.tags t ON t.id = n.tag_id;
+    ELSE
+        SELECT array_agg('tag_removed'::text), array_agg(n.node_id),
+               array_agg(jsonb_build_object('tag', t.name, 'tag_id', t.id)), array_agg('Untagged ' || t.name)
+          INTO v_types, v_nodes, v_props, v_sums
+          FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN crm.tags t ON t.id = n.tag_id
+         WHERE o.removed_at IS NULL AND n.removed_at IS NOT NULL;
+    END IF;
+    IF v_types IS NOT NULL THEN
+        PERFORM crm_private.write_customer_events(v_types, v_nodes, v_props, v_sums);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_node_tags__validate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tag record;
+BEGIN
+    -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
+    IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    SELECT t.is_system, t.archived_at INTO v_tag FROM crm.tags t WHERE t.id = NEW.tag_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown tag %', NEW.tag_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_tag.is_system AND NOT crm_private.is_system_role() THEN
+        RAISE EXCEPTION 'bot: tags are system tags: only system roles set or remove them' USING ERRCODE = 'CR052';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF v_tag.archived_at IS NOT NULL THEN
+            RAISE EXCEPTION 'tag % is archived', NEW.tag_id USING ERRCODE = 'P0002';
+        END IF;
+        IF current_user <> 'crm_owner' THEN
+            NEW.added_at := now();
+            NEW.added_by := crm.current_actor();
+        END IF;
+        NEW.removed_at := NULL;
+        NEW.removed_by := NULL;
+        RETURN NEW;
+    END IF;
+    IF NEW.node_id <> OLD.node_id OR NEW.tag_id <> OLD.tag_id OR NEW.added_at <> OLD.added_at
+       OR NEW.added_by IS DISTINCT FROM OLD.added_by OR OLD.removed_at IS NOT NULL OR NEW.removed_at IS NULL THEN
+        RAISE EXCEPTION 'tag history cannot be rewritten: only an open tag can be removed'
+            USING ERRCODE = 'CR015', HINT = 'use crm.untag / crm.tag';
+    END IF;
+    IF current_user <> 'crm_owner' THEN
+        NEW.removed_at := greatest(now(), OLD.added_at);
+        NEW.removed_by := crm.current_actor();
     END IF;
     RETURN NEW;
 END;
@@ -6271,6 +7674,61 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+CREATE FUNCTION crm_private.tg_notes__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_types text[];
+    v_nodes uuid[];
+    v_props jsonb[];
+    v_sums  text[];
+BEGIN
+    SELECT array_agg('note_added'::text), array_agg(n.anchor_id), array_agg(jsonb_build_object('note_id', n.id)),
+           array_agg(left(split_part(btrim(n.body), E'\n', 1), 200))
+      INTO v_types, v_nodes, v_props, v_sums
+      FROM new_rows n;
+    IF v_types IS NOT NULL THEN
+        PERFORM crm_private.write_customer_events(v_types, v_nodes, v_props, v_sums);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_notes__validate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
+    IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        NEW.version := 1;
+        NEW.created_at := now();
+        NEW.updated_at := now();
+        NEW.archived_at := NULL;
+        RETURN NEW;
+    END IF;
+    IF current_user <> 'crm_owner' THEN   -- crm360's merges move notes to the kept node
+        NEW.anchor_id := OLD.anchor_id;
+    END IF;
+    NEW.author_id := OLD.author_id;
+    NEW.created_at := OLD.created_at;
+    IF NEW.body IS DISTINCT FROM OLD.body THEN
+        PERFORM crm_private.keep_note_version(OLD.id, OLD.version, OLD.body, OLD.updated_at);
+        NEW.version := OLD.version + 1;
+        NEW.updated_at := greatest(now(), OLD.updated_at);
+    ELSE
+        NEW.version := OLD.version;
+        NEW.updated_at := OLD.updated_at;
+    END IF;
+    RETURN NEW;
+END;
+$$;
 CREATE FUNCTION crm_private.tg_refuse_delete() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6290,6 +7748,185 @@ BEGIN
                        WHEN 'artifacts' THEN 'archive it (archived_at = now())'
                        ELSE 'history is kept; legal erasure is done with crm.purge_node by an admin'
                      END;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_segment_memberships__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_types text[];
+    v_nodes uuid[];
+    v_props jsonb[];
+    v_sums  text[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg('segment_joined'::text), array_agg(n.node_id),
+               array_agg(jsonb_build_object('segment', s.label, 'segment_id', s.id, 'reason', n.entered_reason)),
+               array_agg('Joined segment ' || s.label)
+          INTO v_types, v_nodes, v_props, v_sums
+          FROM new_rows n JOIN crm.nodes s ON s.id = n.segment_id;
+    ELSE
+        SELECT array_agg('segment_left'::text), array_agg(n.node_id),
+               array_agg(jsonb_build_object('segment', s.label, 'segment_id', s.id, 'reason', n.left_reason)),
+               array_agg('Left segment ' || s.label)
+          INTO v_types, v_nodes, v_props, v_sums
+          FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN crm.nodes s ON s.id = n.segment_id
+         WHERE o.left_at IS NULL AND n.left_at IS NOT NULL;
+    END IF;
+    IF v_types IS NOT NULL THEN
+        -- one participant (the customer): the segment is named in the properties. A refresh can
+        -- write hundreds of thousands of these; a second participant row each doubled what
+        -- last-activity filters have to read past (measured: benchmarks/RESULTS.md)
+        PERFORM crm_private.write_customer_events(v_types, v_nodes, v_props, v_sums);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_segment_memberships__validate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_seg record;
+BEGIN
+    SELECT s.node_type, s.archived_at, s.properties ->> 'kind' AS kind INTO v_seg FROM crm.nodes s WHERE s.id = NEW.segment_id;
+    IF NOT FOUND OR v_seg.node_type <> 'segment' THEN
+        RAISE EXCEPTION 'segment % not found', NEW.segment_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_seg.kind <> 'static' THEN
+        RAISE EXCEPTION 'segment % is dynamic: its members come from its filter', NEW.segment_id USING ERRCODE = 'CR054';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF v_seg.archived_at IS NOT NULL THEN
+            RAISE EXCEPTION 'segment % is archived', NEW.segment_id USING ERRCODE = 'CR020';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = NEW.node_id AND n.node_type = 'person') THEN
+            RAISE EXCEPTION 'segment members are customers (people)' USING ERRCODE = 'CR012';
+        END IF;
+        NEW.entered_at := now();
+        NEW.entered_by := crm.current_actor();
+        NEW.entered_reason := 'manual';
+        NEW.left_at := NULL;
+        NEW.left_by := NULL;
+        NEW.left_reason := NULL;
+        RETURN NEW;
+    END IF;
+    IF NEW.segment_id <> OLD.segment_id OR NEW.node_id <> OLD.node_id OR NEW.entered_at <> OLD.entered_at
+       OR NEW.entered_by IS DISTINCT FROM OLD.entered_by OR NEW.entered_reason <> OLD.entered_reason
+       OR OLD.left_at IS NOT NULL OR NEW.left_at IS NULL THEN
+        RAISE EXCEPTION 'segment history cannot be rewritten: only an open membership can be closed'
+            USING ERRCODE = 'CR015', HINT = 'use crm.remove_from_segment / crm.add_to_segment';
+    END IF;
+    NEW.left_at := greatest(now(), OLD.entered_at);
+    NEW.left_by := crm.current_actor();
+    NEW.left_reason := 'manual';
+    RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_tags__validate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
+    IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    IF (lower(NEW.name) LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
+       AND NOT crm_private.is_system_role() THEN
+        RAISE EXCEPTION 'bot: tags are system tags' USING ERRCODE = 'CR052',
+              HINT = 'only system roles (admins not acting for a user, crm360 itself) create or change them';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        NEW.created_by := crm.current_actor();
+        NEW.created_at := now();
+    ELSE
+        NEW.created_by := OLD.created_by;
+        NEW.created_at := OLD.created_at;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_task_items__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_types text[];
+    v_nodes uuid[];
+    v_props jsonb[];
+    v_sums  text[];
+    v_users uuid[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg('task_created'::text), array_agg(n.anchor_id),
+               array_agg(jsonb_strip_nulls(jsonb_build_object('task_id', n.id, 'title', n.title, 'due_at', n.due_at::text,
+                                                              'assignee', n.assignee_id::text))),
+               array_agg('Task: ' || n.title), array_agg(n.assignee_id)
+          INTO v_types, v_nodes, v_props, v_sums, v_users
+          FROM new_rows n;
+    ELSE
+        SELECT array_agg('task_completed'::text), array_agg(n.anchor_id),
+               array_agg(jsonb_build_object('task_id', n.id, 'title', n.title)),
+               array_agg('Done: ' || n.title), array_agg(n.assignee_id)
+          INTO v_types, v_nodes, v_props, v_sums, v_users
+          FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE o.status = 'open' AND n.status = 'done';
+    END IF;
+    IF v_types IS NOT NULL THEN
+        PERFORM crm_private.write_customer_events(v_types, v_nodes, v_props, v_sums, v_users,
+                                                  array_fill('assignee'::text, ARRAY[cardinality(v_types)]));
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_task_items__validate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
+    IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.assignee_id IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.assignee_id IS DISTINCT FROM OLD.assignee_id)
+       AND NOT EXISTS (SELECT 1 FROM crm.nodes u WHERE u.id = NEW.assignee_id AND u.node_type = 'user' AND u.archived_at IS NULL) THEN
+        RAISE EXCEPTION 'assignee % is not a user', NEW.assignee_id USING ERRCODE = '22023';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        NEW.created_by := crm.current_actor();
+        NEW.created_at := now();
+        NEW.updated_at := now();
+        NEW.status := 'open';
+        NEW.completed_at := NULL;
+        NEW.completed_by := NULL;
+        RETURN NEW;
+    END IF;
+    IF current_user <> 'crm_owner' THEN   -- crm360's merges move tasks to the kept node
+        NEW.anchor_id := OLD.anchor_id;
+    END IF;
+    NEW.created_by := OLD.created_by;
+    NEW.created_at := OLD.created_at;
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        IF OLD.status <> 'open' THEN
+            RAISE EXCEPTION 'task % is already %', OLD.id, OLD.status USING ERRCODE = '55000';
+        END IF;
+        NEW.completed_at := now();
+        NEW.completed_by := crm.current_actor();
+    ELSE
+        NEW.completed_at := OLD.completed_at;
+        NEW.completed_by := OLD.completed_by;
+    END IF;
+    NEW.updated_at := now();
+    RETURN NEW;
 END;
 $$;
 CREATE FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) RETURNS boolean
@@ -6369,6 +8006,45 @@ CREATE FUNCTION crm_private.writable_node_types() RETURNS text[]
      WHERE t.write_scope = 'member'
         OR current_user = 'crm_owner'
         OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+$$;
+CREATE FUNCTION crm_private.write_customer_events(p_types text[], p_nodes uuid[], p_props jsonb[], p_summaries text[], p_related uuid[] DEFAULT NULL::uuid[], p_related_roles text[] DEFAULT NULL::text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'on'
+    AS $$
+DECLARE
+    v_actor uuid := crm_private.actor_of(session_user);
+BEGIN
+    IF current_user <> 'crm_owner' THEN
+        RAISE EXCEPTION 'crm_private.write_customer_events is crm360''s own' USING ERRCODE = '42501';
+    END IF;
+    WITH src AS MATERIALIZED (
+        SELECT gen_random_uuid() AS event_id, u.typ, u.node_id, u.props, u.summary, u.rel, u.rel_role,
+               n.acl AS node_acl, r.acl AS rel_acl
+          FROM unnest(p_types, p_nodes, p_props, p_summaries,
+                      coalesce(p_related, array_fill(NULL::uuid, ARRAY[cardinality(p_types)])),
+                      coalesce(p_related_roles, array_fill(NULL::text, ARRAY[cardinality(p_types)])))
+                 AS u(typ, node_id, props, summary, rel, rel_role)
+          JOIN crm.nodes n ON n.id = u.node_id
+          LEFT JOIN crm.nodes r ON r.id = u.rel
+    ), ev AS (
+        INSERT INTO crm.events (id, event_type, occurred_at, recorded_at, summary, properties, actor_system,
+                                recorded_by, acl, about)
+        SELECT s.event_id, s.typ, now(), now(), s.summary, coalesce(s.props, '{}'),
+               coalesce(v_actor::text, session_user::text), v_actor,
+               coalesce(s.node_acl, '{}'),
+               CASE WHEN s.node_acl IS NOT NULL THEN ARRAY[s.node_id] ELSE '{}' END
+          FROM src s
+        RETURNING 1
+    )
+    INSERT INTO crm.event_participants (event_id, node_id, role, acl, event_acl)
+    SELECT s.event_id, x.node_id, x.role, x.acl, coalesce(s.node_acl, '{}')
+      FROM src s
+     CROSS JOIN LATERAL (VALUES (s.node_id, 'subject', s.node_acl),
+                                (CASE WHEN s.rel <> s.node_id THEN s.rel END, s.rel_role, s.rel_acl)) AS x(node_id, role, acl)
+     WHERE x.node_id IS NOT NULL AND x.role IS NOT NULL;
+    RETURN cardinality(p_types);
+END;
 $$;
 CREATE FUNCTION crm_private.xact_lock(p_name text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
@@ -6897,7 +8573,11 @@ CREATE TABLE crm.event_types (
     key_properties text[] DEFAULT '{}'::text[] NOT NULL,
     channel text,
     write_scope text DEFAULT 'member'::text NOT NULL,
+    detail_required text[] DEFAULT '{}'::text[] NOT NULL,
+    detail_shape jsonb DEFAULT '{}'::jsonb NOT NULL,
+    counts_as_activity boolean DEFAULT true NOT NULL,
     CONSTRAINT event_types_channel_check CHECK ((channel ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT event_types_detail_shape_check CHECK ((jsonb_typeof(detail_shape) = 'object'::text)),
     CONSTRAINT event_types_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_]*$'::text)),
     CONSTRAINT event_types_write_scope CHECK ((write_scope = ANY (ARRAY['member'::text, 'admin'::text, 'system'::text])))
 );
@@ -7565,6 +9245,96 @@ CREATE VIEW crm.current_assertions WITH (security_invoker='true') AS
     source_event_id
    FROM crm.assertions a
   WHERE (superseded_at IS NULL);
+CREATE TABLE crm.fit_criteria (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    product_id uuid NOT NULL,
+    name text NOT NULL,
+    weight numeric(6,3) NOT NULL,
+    description text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_at timestamp with time zone,
+    CONSTRAINT fit_criteria_name_check CHECK (((name = btrim(name)) AND (name <> ''::text))),
+    CONSTRAINT fit_criteria_weight_check CHECK (((weight > (0)::numeric) AND (weight <= (100)::numeric)))
+);
+ALTER TABLE ONLY crm.fit_criteria FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.node_tags (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    node_id uuid NOT NULL,
+    tag_id uuid NOT NULL,
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    added_by uuid,
+    removed_at timestamp with time zone,
+    removed_by uuid,
+    CONSTRAINT node_tags_range CHECK (((removed_at IS NULL) OR (removed_at >= added_at)))
+);
+ALTER TABLE ONLY crm.node_tags FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.tags (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    description text,
+    colour text,
+    is_system boolean GENERATED ALWAYS AS ((lower(name) ~~ 'bot:%'::text)) STORED,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by uuid,
+    archived_at timestamp with time zone,
+    CONSTRAINT tags_colour_check CHECK ((colour ~ '^#[0-9a-f]{6}$'::text)),
+    CONSTRAINT tags_name_check CHECK (((name = btrim(name)) AND (name <> ''::text) AND (length(name) <= 64) AND (name !~ '[[:cntrl:],]'::text)))
+);
+ALTER TABLE ONLY crm.tags FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm.customers WITH (security_invoker='true') AS
+ SELECT p.id AS customer_id,
+    (p.id)::text AS customer_id_text,
+    p.label AS name,
+    (p.properties ->> 'first_name'::text) AS first_name,
+    (p.properties ->> 'last_name'::text) AS last_name,
+    (p.properties ->> 'title'::text) AS title,
+    COALESCE(em.value, lower((p.properties ->> 'email'::text))) AS primary_email,
+    co.id AS company_id,
+    co.label AS company,
+    p.claimed_by AS owner_id,
+    ow.label AS owner,
+    tg.tags,
+    ft.fit,
+    ft.best_fit,
+    la.last_activity_at,
+    crm_private.is_suppressed(p.id) AS suppressed,
+    p.created_at
+   FROM ((((((crm.nodes p
+     LEFT JOIN LATERAL ( SELECT (c.properties ->> 'value'::text) AS value
+           FROM (crm.edges h
+             JOIN crm.nodes c ON (((c.id = h.target_id) AND (c.archived_at IS NULL))))
+          WHERE ((h.source_id = p.id) AND (h.edge_type = 'has_channel'::text) AND (h.archived_at IS NULL) AND ((c.properties ->> 'channel_type'::text) = 'email'::text) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm.assertions s
+                  WHERE ((s.subject_node_id = c.id) AND (s.assertion_type = 'channel_status'::text) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL) AND ((s.claim ->> 'status'::text) <> 'active'::text))))))
+          ORDER BY COALESCE(((h.properties ->> 'primary'::text))::boolean, false) DESC, h.created_at DESC, c.id
+         LIMIT 1) em ON (true))
+     LEFT JOIN LATERAL ( SELECT o.id,
+            o.label
+           FROM (crm.edges e
+             JOIN crm.nodes o ON (((o.id = e.source_id) AND (o.archived_at IS NULL))))
+          WHERE ((e.target_id = p.id) AND (e.edge_type = 'employs'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL))
+          ORDER BY e.effective_from DESC NULLS LAST, e.id
+         LIMIT 1) co ON (true))
+     LEFT JOIN crm.nodes ow ON ((ow.id = p.claimed_by)))
+     LEFT JOIN LATERAL ( SELECT string_agg(t.name, ', '::text ORDER BY (lower(t.name))) AS tags
+           FROM (crm.node_tags nt
+             JOIN crm.tags t ON ((t.id = nt.tag_id)))
+          WHERE ((nt.node_id = p.id) AND (nt.removed_at IS NULL))) tg ON (true))
+     LEFT JOIN LATERAL ( SELECT string_agg(((pr.label || ' '::text) || x.fit), ', '::text ORDER BY x.fit DESC, pr.label) AS fit,
+            max(x.fit) AS best_fit
+           FROM (( SELECT c.product_id,
+                    round((sum((((a.claim ->> 'score'::text))::numeric * c.weight)) / sum(c.weight)), 1) AS fit
+                   FROM (crm.assertions a
+                     JOIN crm.fit_criteria c ON ((((c.id)::text = a.assertion_key) AND (c.archived_at IS NULL))))
+                  WHERE ((a.subject_node_id = p.id) AND (a.assertion_type = 'fit_assessment'::text) AND (a.superseded_at IS NULL))
+                  GROUP BY c.product_id) x
+             JOIN crm.nodes pr ON ((pr.id = x.product_id)))) ft ON (true))
+     LEFT JOIN LATERAL ( SELECT max(e.occurred_at) AS last_activity_at
+           FROM ((crm.event_participants ep
+             JOIN crm.events e ON ((e.id = ep.event_id)))
+             JOIN crm.event_types et ON (((et.event_type = e.event_type) AND et.counts_as_activity)))
+          WHERE (ep.node_id = p.id)) la ON (true))
+  WHERE ((p.node_type = 'person'::text) AND (p.archived_at IS NULL));
 CREATE VIEW crm.duplicate_candidates WITH (security_invoker='true') AS
  WITH named AS MATERIALIZED (
          SELECT n.id,
@@ -7811,6 +9581,20 @@ CREATE TABLE crm.error_codes (
     CONSTRAINT error_codes_sqlstate_check CHECK ((sqlstate ~ '^[0-9A-Z]{5}$'::text))
 );
 ALTER TABLE ONLY crm.error_codes FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm.fit_history WITH (security_invoker='true') AS
+ SELECT subject_node_id AS customer_id,
+    ((claim ->> 'product_id'::text))::uuid AS product_id,
+    (assertion_key)::uuid AS criterion_id,
+    (claim ->> 'criterion'::text) AS criterion,
+    ((claim ->> 'score'::text))::numeric AS score,
+    (claim ->> 'rationale'::text) AS rationale,
+    (claim ->> 'assessed_by'::text) AS assessed_by,
+    (claim ->> 'assessor'::text) AS assessor,
+    asserted_at AS valid_from,
+    superseded_at AS valid_to,
+    id AS assertion_id
+   FROM crm.assertions a
+  WHERE (assertion_type = 'fit_assessment'::text);
 CREATE TABLE crm_raw.records (
     id bigint NOT NULL,
     source text NOT NULL,
@@ -8040,6 +9824,44 @@ CREATE VIEW crm.invoices_detail WITH (security_invoker='true') AS
           WHERE ((NOT ( SELECT adm.is_admin
                    FROM adm)) AND (n.node_type = 'invoice'::text) AND (n.archived_at IS NULL))) c
      LEFT JOIN crm.assertions st ON (((st.subject_node_id = c.id) AND (st.assertion_type = 'invoice_status'::text) AND (st.assertion_key = ''::text) AND (st.superseded_at IS NULL))));
+CREATE VIEW crm.leads WITH (security_invoker='true') AS
+ WITH scores AS (
+         SELECT a.subject_node_id AS customer_id,
+            c.product_id,
+            round((sum((((a.claim ->> 'score'::text))::numeric * c.weight)) / sum(c.weight)), 1) AS fit,
+            (count(*))::integer AS criteria_assessed,
+            max(a.asserted_at) AS last_assessed_at
+           FROM (crm.assertions a
+             JOIN crm.fit_criteria c ON ((((c.id)::text = a.assertion_key) AND (c.archived_at IS NULL))))
+          WHERE ((a.assertion_type = 'fit_assessment'::text) AND (a.superseded_at IS NULL))
+          GROUP BY a.subject_node_id, c.product_id
+        )
+ SELECT s.product_id,
+    pr.label AS product,
+    s.customer_id,
+    p.label AS customer,
+    s.fit,
+    rank() OVER (PARTITION BY s.product_id ORDER BY s.fit DESC) AS rank,
+    s.criteria_assessed,
+    ( SELECT (count(*))::integer AS count
+           FROM crm.fit_criteria c2
+          WHERE ((c2.product_id = s.product_id) AND (c2.archived_at IS NULL))) AS criteria_total,
+    COALESCE((r.claim ->> 'status'::text), 'pending'::text) AS review_status,
+    (r.claim ->> 'note'::text) AS review_note,
+    r.asserted_at AS reviewed_at,
+    co.label AS company,
+    p.claimed_by AS owner_id,
+    s.last_assessed_at
+   FROM ((((scores s
+     JOIN crm.nodes p ON (((p.id = s.customer_id) AND (p.archived_at IS NULL))))
+     JOIN crm.nodes pr ON ((pr.id = s.product_id)))
+     LEFT JOIN crm.assertions r ON (((r.subject_node_id = s.customer_id) AND (r.assertion_type = 'lead_review'::text) AND (r.assertion_key = (s.product_id)::text) AND (r.superseded_at IS NULL))))
+     LEFT JOIN LATERAL ( SELECT o.label
+           FROM (crm.edges e
+             JOIN crm.nodes o ON (((o.id = e.source_id) AND (o.archived_at IS NULL))))
+          WHERE ((e.target_id = s.customer_id) AND (e.edge_type = 'employs'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL))
+          ORDER BY e.effective_from DESC NULLS LAST, e.id
+         LIMIT 1) co ON (true));
 CREATE TABLE crm.logins (
     login_role name NOT NULL,
     user_id uuid NOT NULL,
@@ -8047,6 +9869,63 @@ CREATE TABLE crm.logins (
     created_by text DEFAULT CURRENT_USER NOT NULL
 );
 ALTER TABLE ONLY crm.logins FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.task_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    anchor_id uuid NOT NULL,
+    title text NOT NULL,
+    description text,
+    due_at timestamp with time zone,
+    status text DEFAULT 'open'::text NOT NULL,
+    assignee_id uuid,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    completed_by uuid,
+    CONSTRAINT task_items_completed CHECK (((status = 'open'::text) = (completed_at IS NULL))),
+    CONSTRAINT task_items_status_check CHECK ((status = ANY (ARRAY['open'::text, 'done'::text, 'cancelled'::text]))),
+    CONSTRAINT task_items_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 500)))
+);
+ALTER TABLE ONLY crm.task_items FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm.tasks WITH (security_invoker='true') AS
+ SELECT t.id AS task_id,
+    t.title,
+    t.description,
+    t.status,
+    t.due_at,
+    ((t.status = 'open'::text) AND (t.due_at < now())) AS is_overdue,
+    ((t.assignee_id IS NULL) AND (t.status = 'open'::text)) AS in_pool,
+    t.anchor_id,
+    a.node_type AS anchor_type,
+    a.label AS anchor_label,
+    t.assignee_id,
+    u.label AS assignee,
+    t.created_by,
+    t.created_at,
+    t.completed_at,
+    t.completed_by
+   FROM ((crm.task_items t
+     LEFT JOIN crm.nodes a ON ((a.id = t.anchor_id)))
+     LEFT JOIN crm.nodes u ON ((u.id = t.assignee_id)));
+CREATE VIEW crm.my_tasks WITH (security_invoker='true') AS
+ SELECT task_id,
+    title,
+    description,
+    status,
+    due_at,
+    is_overdue,
+    in_pool,
+    anchor_id,
+    anchor_type,
+    anchor_label,
+    assignee_id,
+    assignee,
+    created_by,
+    created_at,
+    completed_at,
+    completed_by
+   FROM crm.tasks
+  WHERE ((status = 'open'::text) AND (assignee_id = crm.current_actor()));
 CREATE TABLE crm.node_sources (
     source text NOT NULL,
     object text NOT NULL,
@@ -8058,6 +9937,29 @@ CREATE TABLE crm.node_sources (
     last_record_id bigint
 );
 ALTER TABLE ONLY crm.node_sources FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.note_versions (
+    note_id uuid NOT NULL,
+    version integer NOT NULL,
+    body text NOT NULL,
+    valid_from timestamp with time zone NOT NULL,
+    valid_to timestamp with time zone NOT NULL,
+    edited_by uuid,
+    CONSTRAINT note_versions_version_check CHECK ((version >= 1))
+);
+ALTER TABLE ONLY crm.note_versions FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm.notes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    anchor_id uuid NOT NULL,
+    author_id uuid NOT NULL,
+    body text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_at timestamp with time zone,
+    CONSTRAINT notes_body_check CHECK ((btrim(body) <> ''::text)),
+    CONSTRAINT notes_version_check CHECK ((version >= 1))
+);
+ALTER TABLE ONLY crm.notes FORCE ROW LEVEL SECURITY;
 CREATE VIEW crm.open_tickets_on_active_opportunities WITH (security_invoker='true') AS
  SELECT opp.id AS opp_id,
     (opp.properties ->> 'code'::text) AS opp_code,
@@ -8613,6 +10515,25 @@ CREATE VIEW crm.orphans WITH (security_invoker='true') AS
    FROM crm_raw.records r
   WHERE (status = 'orphan'::text)
   ORDER BY source, object, external_id, source_updated_at DESC NULLS LAST, id DESC;
+CREATE VIEW crm.overdue_tasks WITH (security_invoker='true') AS
+ SELECT task_id,
+    title,
+    description,
+    status,
+    due_at,
+    is_overdue,
+    in_pool,
+    anchor_id,
+    anchor_type,
+    anchor_label,
+    assignee_id,
+    assignee,
+    created_by,
+    created_at,
+    completed_at,
+    completed_by
+   FROM crm.tasks
+  WHERE is_overdue;
 CREATE VIEW crm.read_models WITH (security_invoker='true') AS
  SELECT read_model,
     materialized_view,
@@ -8626,6 +10547,38 @@ CREATE VIEW crm.read_models WITH (security_invoker='true') AS
         END AS behind_by,
     COALESCE(array_to_string(inputs, ', '::text), 'every source object'::text) AS inputs
    FROM crm_private.read_model_status() s(read_model, materialized_view, as_of, refresh_duration_ms, data_changed_at, stale, inputs);
+CREATE TABLE crm.segment_memberships (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    segment_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    entered_at timestamp with time zone DEFAULT now() NOT NULL,
+    entered_by uuid,
+    entered_reason text DEFAULT 'manual'::text NOT NULL,
+    left_at timestamp with time zone,
+    left_by uuid,
+    left_reason text,
+    CONSTRAINT segment_memberships_entered_reason_check CHECK ((entered_reason = ANY (ARRAY['manual'::text, 'rule'::text]))),
+    CONSTRAINT segment_memberships_left CHECK (((left_at IS NULL) = (left_reason IS NULL))),
+    CONSTRAINT segment_memberships_left_reason_check CHECK ((left_reason = ANY (ARRAY['manual'::text, 'rule'::text, 'archived'::text, 'merged'::text]))),
+    CONSTRAINT segment_memberships_range CHECK (((left_at IS NULL) OR (left_at >= entered_at)))
+);
+ALTER TABLE ONLY crm.segment_memberships FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm.segment_members WITH (security_invoker='true') AS
+ SELECT m.segment_id,
+    s.label AS segment,
+    (s.properties ->> 'kind'::text) AS segment_kind,
+    m.node_id AS customer_id,
+    p.label AS customer,
+    m.entered_at,
+    m.left_at,
+    (m.left_at IS NULL) AS is_member,
+    m.entered_reason,
+    m.left_reason,
+    m.entered_by,
+    m.left_by
+   FROM ((crm.segment_memberships m
+     JOIN crm.nodes s ON ((s.id = m.segment_id)))
+     JOIN crm.nodes p ON ((p.id = m.node_id)));
 CREATE VIEW crm.source_freshness WITH (security_invoker='true') AS
  SELECT f.source,
     f.object,
@@ -8648,6 +10601,38 @@ CREATE VIEW crm.source_freshness WITH (security_invoker='true') AS
             bool_or(r.stale) AS read_models_stale
            FROM crm_private.read_model_status() r(read_model, materialized_view, as_of, refresh_duration_ms, data_changed_at, stale, inputs)
           WHERE ((r.inputs IS NULL) OR (((f.source || '/'::text) || f.object) = ANY (r.inputs)))) rm ON (true));
+CREATE VIEW crm.tag_history WITH (security_invoker='true') AS
+ SELECT nt.node_id,
+    n.node_type,
+    n.label,
+    t.name AS tag,
+    t.is_system,
+    nt.added_at,
+    nt.added_by,
+    nt.removed_at,
+    nt.removed_by
+   FROM ((crm.node_tags nt
+     JOIN crm.tags t ON ((t.id = nt.tag_id)))
+     JOIN crm.nodes n ON ((n.id = nt.node_id)));
+CREATE VIEW crm.task_pool WITH (security_invoker='true') AS
+ SELECT task_id,
+    title,
+    description,
+    status,
+    due_at,
+    is_overdue,
+    in_pool,
+    anchor_id,
+    anchor_type,
+    anchor_label,
+    assignee_id,
+    assignee,
+    created_by,
+    created_at,
+    completed_at,
+    completed_by
+   FROM crm.tasks
+  WHERE in_pool;
 CREATE VIEW crm.team_memberships WITH (security_invoker='true') AS
  WITH RECURSIVE direct AS (
          SELECT e.id AS edge_id,
@@ -9018,16 +11003,30 @@ ALTER TABLE ONLY crm.event_types
     ADD CONSTRAINT event_types_pkey PRIMARY KEY (event_type);
 ALTER TABLE ONLY crm.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm.fit_criteria
+    ADD CONSTRAINT fit_criteria_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm.logins
     ADD CONSTRAINT logins_pkey PRIMARY KEY (login_role);
 ALTER TABLE ONLY crm.node_sources
     ADD CONSTRAINT node_sources_pkey PRIMARY KEY (source, object, external_id);
+ALTER TABLE ONLY crm.node_tags
+    ADD CONSTRAINT node_tags_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm.node_types
     ADD CONSTRAINT node_types_code_prefix_key UNIQUE (code_prefix);
 ALTER TABLE ONLY crm.node_types
     ADD CONSTRAINT node_types_pkey PRIMARY KEY (node_type);
 ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm.note_versions
+    ADD CONSTRAINT note_versions_pkey PRIMARY KEY (note_id, version);
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm.segment_memberships
+    ADD CONSTRAINT segment_memberships_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm.tags
+    ADD CONSTRAINT tags_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY crm.task_items
+    ADD CONSTRAINT task_items_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.acl_changed_accounts
@@ -9070,6 +11069,7 @@ CREATE INDEX assertions_source_event ON crm.assertions USING btree (source_event
 CREATE INDEX assertions_subject_edge ON crm.assertions USING btree (subject_edge_id) WHERE (subject_edge_id IS NOT NULL);
 CREATE INDEX assertions_subject_node ON crm.assertions USING btree (subject_node_id, assertion_type, asserted_at);
 CREATE UNIQUE INDEX assertions_superseded_by ON crm.assertions USING btree (superseded_by) WHERE (superseded_by IS NOT NULL);
+CREATE INDEX assertions_type_current ON crm.assertions USING btree (assertion_type, subject_node_id) WHERE (superseded_at IS NULL);
 CREATE INDEX chunks_account ON crm.chunks USING btree (account_id, occurred_at DESC);
 CREATE INDEX chunks_account_vectors ON crm.chunks USING btree (account_id) INCLUDE (id, occurred_at, event_id, node_id, acl, embedding) WHERE (embedding IS NOT NULL);
 CREATE INDEX chunks_artifact ON crm.chunks USING btree (artifact_id) WHERE (artifact_id IS NOT NULL);
@@ -9085,8 +11085,17 @@ CREATE INDEX events_acl ON crm.events USING gin (acl);
 CREATE INDEX events_occurred ON crm.events USING btree (occurred_at);
 CREATE INDEX events_recorded_by ON crm.events USING btree (recorded_by) WHERE (recorded_by IS NOT NULL);
 CREATE UNIQUE INDEX events_source_key ON crm.events USING btree ((ARRAY[external_source, external_id])) WHERE (external_id IS NOT NULL);
+CREATE INDEX events_type_occurred ON crm.events USING btree (event_type, occurred_at);
+CREATE UNIQUE INDEX fit_criteria_name_live ON crm.fit_criteria USING btree (product_id, lower(name)) WHERE (archived_at IS NULL);
+CREATE INDEX fit_criteria_product ON crm.fit_criteria USING btree (product_id);
 CREATE INDEX logins_user ON crm.logins USING btree (user_id);
 CREATE INDEX node_sources_node ON crm.node_sources USING btree (node_id);
+CREATE INDEX node_tags_added_by ON crm.node_tags USING btree (added_by) WHERE (added_by IS NOT NULL);
+CREATE UNIQUE INDEX node_tags_current ON crm.node_tags USING btree (node_id, tag_id) WHERE (removed_at IS NULL);
+CREATE INDEX node_tags_node ON crm.node_tags USING btree (node_id, added_at);
+CREATE INDEX node_tags_removed_by ON crm.node_tags USING btree (removed_by) WHERE (removed_by IS NOT NULL);
+CREATE INDEX node_tags_tag ON crm.node_tags USING btree (tag_id, node_id) WHERE (removed_at IS NULL);
+CREATE INDEX node_tags_tag_all ON crm.node_tags USING btree (tag_id);
 CREATE INDEX nodes_acl ON crm.nodes USING gin (acl);
 CREATE INDEX nodes_claimed_by ON crm.nodes USING btree (claimed_by) WHERE (claimed_by IS NOT NULL);
 CREATE INDEX nodes_code ON crm.nodes USING btree (((properties ->> 'code'::text)) text_pattern_ops);
@@ -9101,6 +11110,22 @@ CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[exter
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
+CREATE INDEX note_versions_edited_by ON crm.note_versions USING btree (edited_by);
+CREATE INDEX notes_anchor ON crm.notes USING btree (anchor_id, created_at);
+CREATE INDEX notes_author ON crm.notes USING btree (author_id);
+CREATE UNIQUE INDEX segment_memberships_current ON crm.segment_memberships USING btree (segment_id, node_id) WHERE (left_at IS NULL);
+CREATE INDEX segment_memberships_entered_by ON crm.segment_memberships USING btree (entered_by) WHERE (entered_by IS NOT NULL);
+CREATE INDEX segment_memberships_left_by ON crm.segment_memberships USING btree (left_by) WHERE (left_by IS NOT NULL);
+CREATE INDEX segment_memberships_node ON crm.segment_memberships USING btree (node_id, entered_at);
+CREATE INDEX segment_memberships_segment ON crm.segment_memberships USING btree (segment_id, entered_at);
+CREATE INDEX tags_created_by ON crm.tags USING btree (created_by);
+CREATE UNIQUE INDEX tags_name_live ON crm.tags USING btree (lower(name)) WHERE (archived_at IS NULL);
+CREATE INDEX task_items_anchor ON crm.task_items USING btree (anchor_id, created_at);
+CREATE INDEX task_items_assignee ON crm.task_items USING btree (assignee_id, due_at) WHERE (status = 'open'::text);
+CREATE INDEX task_items_assignee_all ON crm.task_items USING btree (assignee_id);
+CREATE INDEX task_items_completed_by ON crm.task_items USING btree (completed_by) WHERE (completed_by IS NOT NULL);
+CREATE INDEX task_items_created_by ON crm.task_items USING btree (created_by);
+CREATE INDEX task_items_pool ON crm.task_items USING btree (due_at) WHERE ((status = 'open'::text) AND (assignee_id IS NULL));
 CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
 CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);
@@ -9126,6 +11151,7 @@ CREATE TRIGGER tg_access_grants__validate BEFORE INSERT OR UPDATE ON crm.access_
 CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_artifacts__acl();
 CREATE TRIGGER tg_artifacts__refuse_delete BEFORE DELETE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_artifacts__refuse_truncate BEFORE TRUNCATE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_assertions__profile_scored AFTER INSERT ON crm.assertions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_assertions__profile_scored();
 CREATE TRIGGER tg_assertions__refuse_delete BEFORE DELETE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__refuse_truncate BEFORE TRUNCATE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_assertions__validate();
@@ -9143,12 +11169,38 @@ CREATE TRIGGER tg_event_participants__refuse_truncate BEFORE TRUNCATE ON crm.eve
 CREATE TRIGGER tg_events__refuse_delete BEFORE DELETE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__refuse_truncate BEFORE TRUNCATE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_events__validate();
+CREATE TRIGGER tg_fit_criteria__refuse_delete BEFORE DELETE ON crm.fit_criteria FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_fit_criteria__refuse_truncate BEFORE TRUNCATE ON crm.fit_criteria FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_node_tags__audit_insert AFTER INSERT ON crm.node_tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_node_tags__audit();
+CREATE TRIGGER tg_node_tags__audit_update AFTER UPDATE ON crm.node_tags REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_node_tags__audit();
+CREATE TRIGGER tg_node_tags__refuse_delete BEFORE DELETE ON crm.node_tags FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_node_tags__refuse_truncate BEFORE TRUNCATE ON crm.node_tags FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_node_tags__validate BEFORE INSERT OR UPDATE ON crm.node_tags FOR EACH ROW EXECUTE FUNCTION crm_private.tg_node_tags__validate();
 CREATE TRIGGER tg_nodes__access_changed AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__access_changed();
 CREATE TRIGGER tg_nodes__after_insert AFTER INSERT ON crm.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__after_insert();
 CREATE TRIGGER tg_nodes__audit AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'crm_owner'::name)) EXECUTE FUNCTION crm_private.tg_nodes__audit();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_nodes__validate();
+CREATE TRIGGER tg_note_versions__refuse_delete BEFORE DELETE ON crm.note_versions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_note_versions__refuse_truncate BEFORE TRUNCATE ON crm.note_versions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_notes__audit AFTER INSERT ON crm.notes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_notes__audit();
+CREATE TRIGGER tg_notes__refuse_delete BEFORE DELETE ON crm.notes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_notes__refuse_truncate BEFORE TRUNCATE ON crm.notes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_notes__validate BEFORE INSERT OR UPDATE ON crm.notes FOR EACH ROW EXECUTE FUNCTION crm_private.tg_notes__validate();
+CREATE TRIGGER tg_segment_memberships__audit_insert AFTER INSERT ON crm.segment_memberships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_segment_memberships__audit();
+CREATE TRIGGER tg_segment_memberships__audit_update AFTER UPDATE ON crm.segment_memberships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_segment_memberships__audit();
+CREATE TRIGGER tg_segment_memberships__refuse_delete BEFORE DELETE ON crm.segment_memberships FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_segment_memberships__refuse_truncate BEFORE TRUNCATE ON crm.segment_memberships FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_segment_memberships__validate BEFORE INSERT OR UPDATE ON crm.segment_memberships FOR EACH ROW WHEN ((CURRENT_USER <> 'crm_owner'::name)) EXECUTE FUNCTION crm_private.tg_segment_memberships__validate();
+CREATE TRIGGER tg_tags__refuse_delete BEFORE DELETE ON crm.tags FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_tags__refuse_truncate BEFORE TRUNCATE ON crm.tags FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_tags__validate BEFORE INSERT OR UPDATE ON crm.tags FOR EACH ROW EXECUTE FUNCTION crm_private.tg_tags__validate();
+CREATE TRIGGER tg_task_items__audit_insert AFTER INSERT ON crm.task_items REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_task_items__audit();
+CREATE TRIGGER tg_task_items__audit_update AFTER UPDATE ON crm.task_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_task_items__audit();
+CREATE TRIGGER tg_task_items__refuse_delete BEFORE DELETE ON crm.task_items FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_task_items__refuse_truncate BEFORE TRUNCATE ON crm.task_items FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_task_items__validate BEFORE INSERT OR UPDATE ON crm.task_items FOR EACH ROW EXECUTE FUNCTION crm_private.tg_task_items__validate();
 ALTER TABLE ONLY crm.access_grants
     ADD CONSTRAINT access_grants_grantee_id_fkey FOREIGN KEY (grantee_id) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.artifacts
@@ -9187,14 +11239,50 @@ ALTER TABLE ONLY crm.events
     ADD CONSTRAINT events_event_type_fkey FOREIGN KEY (event_type) REFERENCES crm.event_types(event_type);
 ALTER TABLE ONLY crm.events
     ADD CONSTRAINT events_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES crm.nodes(id);
+ALTER TABLE ONLY crm.fit_criteria
+    ADD CONSTRAINT fit_criteria_product_id_fkey FOREIGN KEY (product_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
 ALTER TABLE ONLY crm.logins
     ADD CONSTRAINT logins_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.node_sources
     ADD CONSTRAINT node_sources_node_id_fkey FOREIGN KEY (node_id) REFERENCES crm.nodes(id);
+ALTER TABLE ONLY crm.node_tags
+    ADD CONSTRAINT node_tags_added_by_fkey FOREIGN KEY (added_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.node_tags
+    ADD CONSTRAINT node_tags_node_id_fkey FOREIGN KEY (node_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.node_tags
+    ADD CONSTRAINT node_tags_removed_by_fkey FOREIGN KEY (removed_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.node_tags
+    ADD CONSTRAINT node_tags_tag_id_fkey FOREIGN KEY (tag_id) REFERENCES crm.tags(id);
 ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_claimed_by_fkey FOREIGN KEY (claimed_by) REFERENCES crm.nodes(id);
 ALTER TABLE ONLY crm.nodes
     ADD CONSTRAINT nodes_node_type_fkey FOREIGN KEY (node_type) REFERENCES crm.node_types(node_type);
+ALTER TABLE ONLY crm.note_versions
+    ADD CONSTRAINT note_versions_edited_by_fkey FOREIGN KEY (edited_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.note_versions
+    ADD CONSTRAINT note_versions_note_id_fkey FOREIGN KEY (note_id) REFERENCES crm.notes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_anchor_id_fkey FOREIGN KEY (anchor_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_author_id_fkey FOREIGN KEY (author_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.segment_memberships
+    ADD CONSTRAINT segment_memberships_entered_by_fkey FOREIGN KEY (entered_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.segment_memberships
+    ADD CONSTRAINT segment_memberships_left_by_fkey FOREIGN KEY (left_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.segment_memberships
+    ADD CONSTRAINT segment_memberships_node_id_fkey FOREIGN KEY (node_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.segment_memberships
+    ADD CONSTRAINT segment_memberships_segment_id_fkey FOREIGN KEY (segment_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.tags
+    ADD CONSTRAINT tags_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.task_items
+    ADD CONSTRAINT task_items_anchor_id_fkey FOREIGN KEY (anchor_id) REFERENCES crm.nodes(id) ON DELETE CASCADE;
+ALTER TABLE ONLY crm.task_items
+    ADD CONSTRAINT task_items_assignee_id_fkey FOREIGN KEY (assignee_id) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.task_items
+    ADD CONSTRAINT task_items_completed_by_fkey FOREIGN KEY (completed_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
+ALTER TABLE ONLY crm.task_items
+    ADD CONSTRAINT task_items_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.nodes(id) ON DELETE SET NULL;
 ALTER TABLE ONLY crm_raw.cursors
     ADD CONSTRAINT cursors_run_id_fkey FOREIGN KEY (run_id) REFERENCES crm_raw.sync_runs(id);
 ALTER TABLE ONLY crm_raw.cursors
@@ -9281,6 +11369,9 @@ CREATE POLICY events_select ON crm.events FOR SELECT TO crm_reader, crm_connecto
    FROM crm.nodes n
   WHERE (n.id = ANY (events.about))))) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));
 CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND ((acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (about = '{}'::uuid[])))))) WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL))));
+ALTER TABLE crm.fit_criteria ENABLE ROW LEVEL SECURITY;
+CREATE POLICY fit_criteria_admin ON crm.fit_criteria TO crm_admin USING (( SELECT crm_private.actor_is_admin() AS actor_is_admin)) WITH CHECK (( SELECT crm_private.actor_is_admin() AS actor_is_admin));
+CREATE POLICY fit_criteria_select ON crm.fit_criteria FOR SELECT TO crm_reader, crm_connector USING (true);
 ALTER TABLE crm.logins ENABLE ROW LEVEL SECURITY;
 CREATE POLICY logins_admin ON crm.logins TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY logins_select ON crm.logins FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (login_role = CURRENT_USER)));
@@ -9289,6 +11380,18 @@ CREATE POLICY node_sources_admin ON crm.node_sources TO crm_admin USING (true) W
 CREATE POLICY node_sources_select ON crm.node_sources FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = node_sources.node_id)))));
+ALTER TABLE crm.node_tags ENABLE ROW LEVEL SECURITY;
+CREATE POLICY node_tags_insert ON crm.node_tags FOR INSERT TO crm_writer WITH CHECK ((EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = node_tags.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+CREATE POLICY node_tags_select ON crm.node_tags FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE (n.id = node_tags.node_id)))));
+CREATE POLICY node_tags_update ON crm.node_tags FOR UPDATE TO crm_writer USING ((EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = node_tags.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = node_tags.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
 ALTER TABLE crm.node_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY node_types_admin ON crm.node_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY node_types_select ON crm.node_types FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -9297,6 +11400,18 @@ CREATE POLICY nodes_delete ON crm.nodes FOR DELETE TO crm_admin USING (true);
 CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
 CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'read'::text, node_type, attrs, acl))));
 CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer USING (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)))) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))))) WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
+ALTER TABLE crm.note_versions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY note_versions_select ON crm.note_versions FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
+   FROM crm.notes t
+  WHERE (t.id = note_versions.note_id)))));
+ALTER TABLE crm.notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notes_insert ON crm.notes FOR INSERT TO crm_writer WITH CHECK (((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (author_id = ( SELECT crm.current_actor() AS current_actor)) AND (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = notes.anchor_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))));
+CREATE POLICY notes_select ON crm.notes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (author_id = ( SELECT crm.current_actor() AS current_actor)) OR (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE (n.id = notes.anchor_id)))));
+CREATE POLICY notes_update ON crm.notes FOR UPDATE TO crm_writer USING (((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (author_id = ( SELECT crm.current_actor() AS current_actor)))) WITH CHECK (((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (author_id = ( SELECT crm.current_actor() AS current_actor))));
 CREATE POLICY owner_all ON crm.access_grants TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.artifacts TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.assertion_types TO crm_owner USING (true) WITH CHECK (true);
@@ -9308,10 +11423,43 @@ CREATE POLICY owner_all ON crm.error_codes TO crm_owner USING (true) WITH CHECK 
 CREATE POLICY owner_all ON crm.event_participants TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.event_types TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.events TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.fit_criteria TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.logins TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.node_sources TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.node_tags TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.node_types TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm.nodes TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.note_versions TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.notes TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.segment_memberships TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.tags TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm.task_items TO crm_owner USING (true) WITH CHECK (true);
+ALTER TABLE crm.segment_memberships ENABLE ROW LEVEL SECURITY;
+CREATE POLICY segment_memberships_insert ON crm.segment_memberships FOR INSERT TO crm_writer WITH CHECK ((EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = segment_memberships.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+CREATE POLICY segment_memberships_select ON crm.segment_memberships FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE (n.id = segment_memberships.node_id)))));
+CREATE POLICY segment_memberships_update ON crm.segment_memberships FOR UPDATE TO crm_writer USING ((EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = segment_memberships.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))) WITH CHECK ((EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = segment_memberships.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+ALTER TABLE crm.tags ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tags_insert ON crm.tags FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL)));
+CREATE POLICY tags_select ON crm.tags FOR SELECT TO crm_reader, crm_connector USING (true);
+CREATE POLICY tags_update ON crm.tags FOR UPDATE TO crm_admin USING (true) WITH CHECK (true);
+ALTER TABLE crm.task_items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY task_items_insert ON crm.task_items FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id IS NULL) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor))) AND (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = task_items.anchor_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))))));
+CREATE POLICY task_items_select ON crm.task_items FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor)) OR (created_by = ( SELECT crm.current_actor() AS current_actor)) OR (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE (n.id = task_items.anchor_id)))));
+CREATE POLICY task_items_update ON crm.task_items FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id = ( SELECT crm.current_actor() AS current_actor)) OR ((assignee_id IS NULL) AND (EXISTS ( SELECT 1
+   FROM crm.nodes n
+  WHERE ((n.id = task_items.anchor_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id IS NULL) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor))))));
 ALTER TABLE crm_raw.connector_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY connector_sources_admin ON crm_raw.connector_sources TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY connector_sources_select ON crm_raw.connector_sources FOR SELECT TO crm_connector USING (((to_regrole(quote_ident((login_role)::text)) IS NOT NULL) AND pg_has_role(CURRENT_USER, login_role, 'USAGE'::text)));
@@ -9365,6 +11513,12 @@ REVOKE ALL ON FUNCTION crm.access_report(p_min_share numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.access_report(p_min_share numeric) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.act_as(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.act_as(p_user_id uuid) TO crm_service;
+REVOKE ALL ON FUNCTION crm.add_channel(p_person uuid, p_kind text, p_value text, p_preferred boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.add_channel(p_person uuid, p_kind text, p_value text, p_preferred boolean) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.add_note(p_anchor uuid, p_body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.add_note(p_anchor uuid, p_body text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.add_to_segment(p_segment uuid, p_person uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.add_to_segment(p_segment uuid, p_person uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.add_user_to_team(p_member_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) FROM PUBLIC;
@@ -9373,8 +11527,30 @@ REVOKE ALL ON FUNCTION crm.allow_source(p_role name, p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.allow_source(p_role name, p_source text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.archive_node(p_node_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.archive_node(p_node_id uuid, p_reason text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.assess_fit(p_person uuid, p_criterion uuid, p_score numeric, p_rationale text, p_assessed_by text, p_assessor text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.assess_fit(p_person uuid, p_criterion uuid, p_score numeric, p_rationale text, p_assessed_by text, p_assessor text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_add_to_segment(p_segment uuid, p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_add_to_segment(p_segment uuid, p_ids uuid[]) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_archive(p_ids uuid[], p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_archive(p_ids uuid[], p_reason text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_claim(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_claim(p_ids uuid[]) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_release(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_release(p_ids uuid[]) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_remove_from_segment(p_segment uuid, p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_remove_from_segment(p_segment uuid, p_ids uuid[]) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_tag(p_ids uuid[], p_tag text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_tag(p_ids uuid[], p_tag text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.bulk_untag(p_ids uuid[], p_tag text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.bulk_untag(p_ids uuid[], p_tag text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.claim(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.claim(p_node_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.claim_task(p_task uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.claim_task(p_task uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.complete_task(p_task uuid, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.complete_task(p_task uuid, p_status text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.create_deal(p_name text, p_customer uuid, p_company uuid, p_pipeline_code text, p_amount numeric, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.create_deal(p_name text, p_customer uuid, p_company uuid, p_pipeline_code text, p_amount numeric, p_currency text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_org(p_name text, p_properties jsonb) FROM PUBLIC;
@@ -9383,6 +11559,14 @@ REVOKE ALL ON FUNCTION crm.create_person(p_first_name text, p_last_name text, p_
 GRANT ALL ON FUNCTION crm.create_person(p_first_name text, p_last_name text, p_properties jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.create_pipeline(p_name text, p_code text, p_stages jsonb, p_default_stage text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.create_product(p_name text, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.create_product(p_name text, p_description text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.create_segment(p_name text, p_kind text, p_definition jsonb, p_description text, p_purpose text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.create_segment(p_name text, p_kind text, p_definition jsonb, p_description text, p_purpose text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.create_tag(p_name text, p_description text, p_colour text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.create_tag(p_name text, p_description text, p_colour text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.create_task(p_anchor uuid, p_title text, p_due_at timestamp with time zone, p_assignee uuid, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.create_task(p_anchor uuid, p_title text, p_due_at timestamp with time zone, p_assignee uuid, p_description text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.create_team(p_name text, p_parent_team_id uuid, p_description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.create_team(p_name text, p_parent_team_id uuid, p_description text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.create_user(p_name text, p_email text, p_login name) FROM PUBLIC;
@@ -9393,10 +11577,14 @@ REVOKE ALL ON FUNCTION crm.daily_digest(p_day date) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.daily_digest(p_day date) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.disallow_source(p_role name, p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.disallow_source(p_role name, p_source text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.edit_note(p_note uuid, p_body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.edit_note(p_note uuid, p_body text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.end_edge(p_edge_id uuid, p_effective_to timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.end_employment(p_org_id uuid, p_person_id uuid, p_at timestamp with time zone) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.fit_score(p_person uuid, p_product uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.fit_score(p_person uuid, p_product uuid, p_at timestamp with time zone) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.generate_crm_code(p_prefix text, p_at timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.get_account_summary(p_account_id uuid) FROM PUBLIC;
@@ -9407,6 +11595,8 @@ REVOKE ALL ON FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], 
 GRANT ALL ON FUNCTION crm.log_call(p_direction text, p_participant_ids uuid[], p_duration_seconds integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.log_customer_event(p_person uuid, p_event_type text, p_properties jsonb, p_occurred_at timestamp with time zone, p_summary text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.log_customer_event(p_person uuid, p_event_type text, p_properties jsonb, p_occurred_at timestamp with time zone, p_summary text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.log_email(p_subject text, p_direction text, p_participant_ids uuid[], p_body text, p_occurred_at timestamp with time zone, p_actor text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.log_meeting(p_title text, p_participant_ids uuid[], p_location text, p_duration_minutes integer, p_outcome text, p_notes text, p_occurred_at timestamp with time zone, p_actor text) FROM PUBLIC;
@@ -9417,11 +11607,20 @@ REVOKE ALL ON FUNCTION crm.map_login(p_login name, p_user text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.map_login(p_login name, p_user_id uuid) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.mark_channel(p_channel uuid, p_status text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.mark_channel(p_channel uuid, p_status text, p_reason text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.match_companies(p_person_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.match_companies(p_person_ids uuid[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm.match_companies(p_person_ids uuid[]) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.merge_companies(p_keep uuid, p_drop uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.merge_companies(p_keep uuid, p_drop uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_connector;
 GRANT ALL ON FUNCTION crm.merge_nodes(p_keep uuid, p_drop uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.normalize_org_name(p_name text, p_strip_legal_form boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.normalize_org_name(p_name text, p_strip_legal_form boolean) TO crm_reader;
+REVOKE ALL ON FUNCTION crm.pick_channel(p_person uuid, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.pick_channel(p_person uuid, p_kind text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) FROM PUBLIC;
@@ -9441,8 +11640,15 @@ GRANT ALL ON FUNCTION crm.refresh_crm_views() TO crm_admin;
 REVOKE ALL ON FUNCTION crm.refresh_read_models(p_all boolean, p_max_age interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.refresh_read_models(p_all boolean, p_max_age interval) TO crm_connector;
 GRANT ALL ON FUNCTION crm.refresh_read_models(p_all boolean, p_max_age interval) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.refresh_segments(p_segment_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.refresh_segments(p_segment_ids uuid[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm.refresh_segments(p_segment_ids uuid[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.release(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.release(p_node_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.release_task(p_task uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.release_task(p_task uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.remove_from_segment(p_segment uuid, p_person uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.remove_from_segment(p_segment uuid, p_person uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.remove_user_from_team(p_member_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.resolve_account(p_text text, p_limit integer) FROM PUBLIC;
@@ -9455,20 +11661,32 @@ REVOKE ALL ON FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uui
 GRANT ALL ON FUNCTION crm.restrict_access_to_team(p_node_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.restrict_access_to_user(p_node_id uuid, p_user_id uuid) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.review_lead(p_person uuid, p_product uuid, p_status text, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.review_lead(p_person uuid, p_product uuid, p_status text, p_note text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.revoke_grant(p_grant_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.search(p_query text, p_types text[], p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.search(p_query text, p_types text[], p_limit integer) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.search_in_account(p_account_id uuid, p_query text, p_query_embedding extensions.vector, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.search_in_account(p_account_id uuid, p_query text, p_query_embedding extensions.vector, p_limit integer) TO crm_reader;
+REVOKE ALL ON FUNCTION crm.segment_members_at(p_segment uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.segment_members_at(p_segment uuid, p_at timestamp with time zone) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.set_contact_info(p_person_id uuid, p_info jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.set_deal_value(p_opp_id uuid, p_amount numeric, p_currency text, p_basis text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.set_fit_criterion(p_product uuid, p_name text, p_weight numeric, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.set_fit_criterion(p_product uuid, p_name text, p_weight numeric, p_description text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.set_segment_filter(p_segment uuid, p_definition jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.set_segment_filter(p_segment uuid, p_definition jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.set_win_probability(p_opp_id uuid, p_probability numeric, p_basis text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.suppress(p_person uuid, p_reason text, p_until date) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.suppress(p_person uuid, p_reason text, p_until date) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.tag(p_node uuid, p_tag text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.tag(p_node uuid, p_tag text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm.team_id(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.team_id(p_name text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm.timeline(p_node_id uuid, p_types text[], p_channels text[], p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
@@ -9479,6 +11697,10 @@ REVOKE ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id
 GRANT ALL ON FUNCTION crm.unrestrict_access_from_team(p_node_id uuid, p_team_id uuid) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.unrestrict_access_from_user(p_node_id uuid, p_user_id uuid) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.unsuppress(p_person uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.unsuppress(p_person uuid, p_reason text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm.untag(p_node uuid, p_tag text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.untag(p_node uuid, p_tag text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.account_quality_of(p_account_id uuid, p_role name) TO crm_reader;
 GRANT SELECT ON TABLE crm.assertions TO crm_reader;
@@ -9562,6 +11784,8 @@ REVOKE ALL ON FUNCTION crm_private.actor_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_of(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_principals() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
@@ -9581,6 +11805,8 @@ REVOKE ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer
 GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text, OUT p_sql text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text, OUT p_sql text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.elt_payload(p_row jsonb, p_unflatten boolean) FROM PUBLIC;
@@ -9591,6 +11817,12 @@ REVOKE ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.grants_of(p_principals uuid[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.invoice_due_at(p_properties jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.invoice_due_at(p_properties jsonb) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.is_suppressed(p_person uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.is_suppressed(p_person uuid, p_at timestamp with time zone) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.is_system_role() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.is_system_role() TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.keep_note_version(p_note uuid, p_version integer, p_body text, p_from timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.keep_note_version(p_note uuid, p_version integer, p_body text, p_from timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) FROM PUBLIC;
@@ -9599,6 +11831,7 @@ REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_p
 GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.match_companies_for(p_person_ids uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_admin;
@@ -9608,6 +11841,9 @@ REVOKE ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text
 GRANT ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.node_write_rule(p_acl uuid[], p_claimed_by uuid, p_node_type text, p_attrs jsonb, p_is_admin boolean, p_actor uuid, p_principals uuid[], p_grants jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.node_write_rule(p_acl uuid[], p_claimed_by uuid, p_node_type text, p_attrs jsonb, p_is_admin boolean, p_actor uuid, p_principals uuid[], p_grants jsonb) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.normalize_channel(p_kind text, p_value text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.normalize_domain(p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.normalize_domain(p_value text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.principals_of(p_user_id uuid) FROM PUBLIC;
@@ -9664,8 +11900,11 @@ GRANT ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) TO crm_w
 REVOKE ALL ON FUNCTION crm_private.refresh_read_model(p_read_model text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_is_admin(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_is_operator(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_trusted(p_role name) FROM PUBLIC;
@@ -9685,6 +11924,8 @@ REVOKE ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_
 GRANT ALL ON FUNCTION crm_private.search_nodes(p_query text, p_types text[], p_limit integer, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.search_typo_query(p_words text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.search_typo_query(p_words text[]) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.segment_change(p_segment uuid, p_ids uuid[], p_add boolean, p_bulk boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.segment_change(p_segment uuid, p_ids uuid[], p_add boolean, p_bulk boolean) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_freshness_at(p_at timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;
@@ -9696,9 +11937,12 @@ GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids big
 REVOKE ALL ON FUNCTION crm_private.sync_owner_teams() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.tag_nodes(p_ids uuid[], p_tag text, p_add boolean, p_bulk boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.tag_nodes(p_ids uuid[], p_tag text, p_add boolean, p_bulk boolean) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_artifacts__acl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_assertions__profile_scored() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_chunks__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_insert() FROM PUBLIC;
@@ -9707,11 +11951,20 @@ REVOKE ALL ON FUNCTION crm_private.tg_edges__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__after() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_events__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_node_tags__audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_node_tags__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__access_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__after_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_notes__audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_notes__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_refuse_delete() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_segment_memberships__audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_segment_memberships__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_tags__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_task_items__audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_task_items__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_grants jsonb) FROM PUBLIC;
@@ -9723,6 +11976,7 @@ REVOKE ALL ON FUNCTION crm_private.writable_event_types() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.writable_event_types() TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.writable_node_types() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.writable_node_types() TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.write_customer_events(p_types text[], p_nodes uuid[], p_props jsonb[], p_summaries text[], p_related uuid[], p_related_roles text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;
@@ -9769,11 +12023,33 @@ GRANT SELECT ON TABLE crm.contacts_directory_live TO crm_reader;
 GRANT SELECT ON TABLE crm.contracts TO crm_reader;
 GRANT SELECT ON TABLE crm.contracts_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.current_assertions TO crm_reader;
+GRANT SELECT ON TABLE crm.fit_criteria TO crm_reader;
+GRANT INSERT(product_id) ON TABLE crm.fit_criteria TO crm_admin;
+GRANT INSERT(name),UPDATE(name) ON TABLE crm.fit_criteria TO crm_admin;
+GRANT INSERT(weight),UPDATE(weight) ON TABLE crm.fit_criteria TO crm_admin;
+GRANT INSERT(description),UPDATE(description) ON TABLE crm.fit_criteria TO crm_admin;
+GRANT UPDATE(archived_at) ON TABLE crm.fit_criteria TO crm_admin;
+GRANT SELECT ON TABLE crm.node_tags TO crm_reader;
+GRANT INSERT(node_id) ON TABLE crm.node_tags TO crm_writer;
+GRANT INSERT(tag_id) ON TABLE crm.node_tags TO crm_writer;
+GRANT INSERT(added_by) ON TABLE crm.node_tags TO crm_writer;
+GRANT UPDATE(removed_at) ON TABLE crm.node_tags TO crm_writer;
+GRANT UPDATE(removed_by) ON TABLE crm.node_tags TO crm_writer;
+GRANT SELECT ON TABLE crm.tags TO crm_reader;
+GRANT INSERT(name) ON TABLE crm.tags TO crm_writer;
+GRANT UPDATE(name) ON TABLE crm.tags TO crm_admin;
+GRANT INSERT(description) ON TABLE crm.tags TO crm_writer;
+GRANT UPDATE(description) ON TABLE crm.tags TO crm_admin;
+GRANT INSERT(colour) ON TABLE crm.tags TO crm_writer;
+GRANT UPDATE(colour) ON TABLE crm.tags TO crm_admin;
+GRANT UPDATE(archived_at) ON TABLE crm.tags TO crm_admin;
+GRANT SELECT ON TABLE crm.customers TO crm_reader;
 GRANT SELECT ON TABLE crm.duplicate_candidates TO crm_reader;
 GRANT SELECT ON TABLE crm.edge_types TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.edge_types TO crm_admin;
 GRANT SELECT ON TABLE crm.error_codes TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.error_codes TO crm_admin;
+GRANT SELECT ON TABLE crm.fit_history TO crm_reader;
 GRANT SELECT,INSERT ON TABLE crm_raw.records TO crm_connector;
 GRANT SELECT,INSERT ON TABLE crm_raw.records TO crm_admin;
 GRANT UPDATE(source) ON TABLE crm_raw.records TO crm_connector;
@@ -9808,10 +12084,26 @@ GRANT SELECT ON TABLE crm.identity_mismatches TO crm_connector;
 GRANT SELECT ON TABLE crm.identity_mismatches TO crm_admin;
 GRANT SELECT ON TABLE crm.invoices TO crm_reader;
 GRANT SELECT ON TABLE crm.invoices_detail TO crm_reader;
+GRANT SELECT ON TABLE crm.leads TO crm_reader;
 GRANT SELECT ON TABLE crm.logins TO crm_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE crm.logins TO crm_admin;
+GRANT SELECT ON TABLE crm.task_items TO crm_reader;
+GRANT INSERT(anchor_id) ON TABLE crm.task_items TO crm_writer;
+GRANT INSERT(title),UPDATE(title) ON TABLE crm.task_items TO crm_writer;
+GRANT INSERT(description),UPDATE(description) ON TABLE crm.task_items TO crm_writer;
+GRANT INSERT(due_at),UPDATE(due_at) ON TABLE crm.task_items TO crm_writer;
+GRANT UPDATE(status) ON TABLE crm.task_items TO crm_writer;
+GRANT INSERT(assignee_id),UPDATE(assignee_id) ON TABLE crm.task_items TO crm_writer;
+GRANT SELECT ON TABLE crm.tasks TO crm_reader;
+GRANT SELECT ON TABLE crm.my_tasks TO crm_reader;
 GRANT SELECT ON TABLE crm.node_sources TO crm_reader;
 GRANT INSERT,UPDATE ON TABLE crm.node_sources TO crm_admin;
+GRANT SELECT ON TABLE crm.note_versions TO crm_reader;
+GRANT SELECT ON TABLE crm.notes TO crm_reader;
+GRANT INSERT(anchor_id) ON TABLE crm.notes TO crm_writer;
+GRANT INSERT(author_id) ON TABLE crm.notes TO crm_writer;
+GRANT INSERT(body),UPDATE(body) ON TABLE crm.notes TO crm_writer;
+GRANT UPDATE(archived_at) ON TABLE crm.notes TO crm_writer;
 GRANT SELECT ON TABLE crm.open_tickets_on_active_opportunities TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunities TO crm_reader;
 GRANT SELECT ON TABLE crm_private.opportunities_active_rows TO crm_reader;
@@ -9821,8 +12113,18 @@ GRANT SELECT ON TABLE crm.opportunities_detail TO crm_reader;
 GRANT SELECT ON TABLE crm.opportunity_stage_history TO crm_reader;
 GRANT SELECT ON TABLE crm.orphans TO crm_connector;
 GRANT SELECT ON TABLE crm.orphans TO crm_admin;
+GRANT SELECT ON TABLE crm.overdue_tasks TO crm_reader;
 GRANT SELECT ON TABLE crm.read_models TO crm_reader;
+GRANT SELECT ON TABLE crm.segment_memberships TO crm_reader;
+GRANT INSERT(segment_id) ON TABLE crm.segment_memberships TO crm_writer;
+GRANT INSERT(node_id) ON TABLE crm.segment_memberships TO crm_writer;
+GRANT UPDATE(left_at) ON TABLE crm.segment_memberships TO crm_writer;
+GRANT UPDATE(left_by) ON TABLE crm.segment_memberships TO crm_writer;
+GRANT UPDATE(left_reason) ON TABLE crm.segment_memberships TO crm_writer;
+GRANT SELECT ON TABLE crm.segment_members TO crm_reader;
 GRANT SELECT ON TABLE crm.source_freshness TO crm_reader;
+GRANT SELECT ON TABLE crm.tag_history TO crm_reader;
+GRANT SELECT ON TABLE crm.task_pool TO crm_reader;
 GRANT SELECT ON TABLE crm.team_memberships TO crm_reader;
 GRANT SELECT ON TABLE crm.tickets TO crm_reader;
 GRANT SELECT ON TABLE crm.tickets_detail TO crm_reader;

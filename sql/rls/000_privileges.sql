@@ -141,7 +141,24 @@ BEGIN
             -- chunk's vector, which no per-source connector may)
             ('crm_private', 'crm_admin', ARRAY['chunks_to_embed', 'store_embeddings', 'refresh_chunks']),
             ('crm_private', 'crm_admin', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as', 'log_access_event', 'log_restriction_events', 'principals_of',
-                                               'grants_of', 'purge_node_data'])
+                                               'grants_of', 'purge_node_data']),
+            -- the customer model (issue 15, docs/customers.md): read API, write API (every write
+            -- checks the caller's scope as the caller), the admin/connector jobs, and the helpers
+            -- invoker code calls as the caller (each answers only about the caller or checks it)
+            ('crm', 'crm_reader', ARRAY['pick_channel', 'segment_members_at', 'fit_score']),
+            ('crm_private', 'crm_reader', ARRAY['is_suppressed', 'is_system_role']),
+            ('crm', 'crm_writer', ARRAY['add_channel', 'mark_channel', 'suppress', 'unsuppress', 'create_tag', 'tag',
+                                        'untag', 'bulk_tag', 'bulk_untag', 'create_segment', 'set_segment_filter',
+                                        'add_to_segment', 'remove_from_segment', 'bulk_add_to_segment',
+                                        'bulk_remove_from_segment', 'bulk_claim', 'bulk_release', 'bulk_archive',
+                                        'add_note', 'edit_note', 'create_task', 'claim_task', 'release_task',
+                                        'complete_task', 'assess_fit', 'review_lead', 'create_deal',
+                                        'log_customer_event']),
+            ('crm_private', 'crm_writer', ARRAY['add_channel_as', 'tag_nodes', 'require_writable', 'segment_change',
+                                                'compile_segment_filter', 'keep_note_version', 'node_write_rule']),
+            ('crm', 'crm_connector', ARRAY['refresh_segments', 'match_companies']),
+            ('crm', 'crm_admin', ARRAY['refresh_segments', 'match_companies', 'merge_companies', 'create_product',
+                                       'set_fit_criterion'])
         ) AS g(nsp, grantee, names)
     LOOP
         FOR v_fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p

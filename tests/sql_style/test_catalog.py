@@ -188,11 +188,22 @@ READER_HELPERS = {
     "search_nodes", "search_chunks", "search_fold",
     # crm.search_in_account's branches, run as the caller (under the chunks policy) for a user
     # with node grants: invoker functions whose arguments can only narrow what is read
-    "search_branches", "search_chunks_text", "search_chunks_vector", "search_typo_query"}
+    "search_branches", "search_chunks_text", "search_chunks_vector", "search_typo_query",
+    # the customer model (issue 15): suppression (inlined into crm.customers and the read API) and
+    # the system-role test of bot: tags (both answer only about the caller / the given node as seen)
+    "is_suppressed", "is_system_role"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock",
-    "refresh_event_chunks"}   # attach_event_body chunks the text it stored (rebuilds from the graph; returns nothing)
+    "refresh_event_chunks",   # attach_event_body chunks the text it stored (rebuilds from the graph; returns nothing)
+    # the customer model (issue 15): invoker helpers of the write API that check the caller's
+    # scope as the caller (tag_nodes, segment_change, require_writable), the filter compiler
+    # (returns SQL text, runs nothing), the definer behind crm.add_channel (re-checks that the
+    # caller's role may write the person: role_can_write_node) and the note-history keeper
+    # (keeps only the version a note has right now)
+    "add_channel_as", "tag_nodes", "require_writable", "segment_change", "compile_segment_filter",
+    "keep_note_version",
+    "node_write_rule"}   # the write rule can_write_node and the customer-model policies share (pure)
 EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,
     "crm_writer": WRITER_HELPERS,
@@ -208,7 +219,8 @@ EXPECTED_HELPERS = {
 }
 NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
          "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare", "sync_owner_teams",
-         "mark_read_models_changed", "refresh_read_model", "chunk_text"}
+         "mark_read_models_changed", "refresh_read_model", "chunk_text",
+         "write_customer_events", "match_companies_for", "role_can_write_node"}
 
 
 def test_internal_helpers_execute_only_where_needed(conn):

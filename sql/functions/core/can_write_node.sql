@@ -1,7 +1,7 @@
 -- crm_private.can_write_node(p_node_id) — may the caller write this node? (seed 002 scoping)
 -- True for admins on any node; for members when their teams/claims make it visible and it
 -- is unclaimed or claimed by them, or when a node WRITE grant matches it (a read grant
--- never gives write). Evaluated as the caller.
+-- never gives write). Evaluated as the caller; the rule itself is crm_private.node_write_rule.
 CREATE OR REPLACE FUNCTION crm_private.can_write_node(p_node_id uuid)
 RETURNS boolean
 LANGUAGE sql
@@ -11,11 +11,9 @@ AS $$
     SELECT EXISTS (
         SELECT 1 FROM crm.nodes n
          WHERE n.id = p_node_id
-           AND (crm_private.actor_is_admin()
-                OR (crm.current_actor() IS NOT NULL
-                    AND (((n.acl IS NULL OR n.acl && crm_private.actor_principals())
-                          AND (n.claimed_by IS NULL OR n.claimed_by = crm.current_actor()))
-                         OR crm_private.node_grant_match(crm_private.actor_grants(), 'write', n.node_type, n.attrs, n.acl)))))
+           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, crm_private.actor_is_admin(),
+                                           crm.current_actor(), crm_private.actor_principals(),
+                                           crm_private.actor_grants()))
 $$;
 
 COMMENT ON FUNCTION crm_private.can_write_node(uuid) IS

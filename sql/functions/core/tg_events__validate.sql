@@ -5,11 +5,17 @@
 -- own code (current_user crm_owner) and a superuser (the DBA): recorded_at is the transaction's time; events carry no
 -- external key (CR033: source keys — and the unique index on them, which would tell a
 -- caller that a hidden record exists — belong to reconciliation) and keep the one they have.
+-- The properties have the detail shape registered for the type (crm.event_types.
+-- detail_required / detail_shape: the seed 002 activity log's per-type detail data; CR013
+-- naming what is missing or mistyped).
 CREATE OR REPLACE FUNCTION crm_private.tg_events__validate()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_type     record;
+    v_problems record;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NOT crm_private.acl_maintenance() THEN
@@ -41,18 +47,30 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM crm.event_types t WHERE t.event_type = NEW.event_type) THEN
+    SELECT t.detail_required, t.detail_shape INTO v_type FROM crm.event_types t WHERE t.event_type = NEW.event_type;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown event type "%"', NEW.event_type
             USING ERRCODE = 'CR010',
                   HINT = 'registered event types: ' ||
                          (SELECT string_agg(t.event_type, ', ' ORDER BY t.event_type) FROM crm.event_types t);
+    END IF;
+    -- the registered detail shape (seed 002 activity log): required keys and JSON types
+    IF cardinality(v_type.detail_required) > 0 OR v_type.detail_shape <> '{}' THEN
+        SELECT * INTO v_problems
+          FROM crm_private.claim_problems(NEW.properties, v_type.detail_required, v_type.detail_shape, NULL);
+        IF v_problems.missing IS NOT NULL OR v_problems.bad IS NOT NULL THEN
+            RAISE EXCEPTION 'the details of a % event do not have the registered shape', NEW.event_type
+                USING ERRCODE = 'CR013',
+                      DETAIL = concat_ws('; ', 'missing: ' || v_problems.missing, v_problems.bad),
+                      HINT = 'see crm.event_types.detail_required / detail_shape';
+        END IF;
     END IF;
     RETURN NEW;
 END;
 $$;
 
 COMMENT ON FUNCTION crm_private.tg_events__validate() IS
-    'Trigger: refuses events of an unregistered type (CR010) and caller-chosen external keys (CR033); protects acl, about, recorded_by, recorded_at.';
+    'Trigger: refuses events of an unregistered type (CR010), details not of the registered shape (CR013) and caller-chosen external keys (CR033); protects acl, about, recorded_by, recorded_at.';
 
 -- skipped (WHEN) only for crm360's own statements (current_user crm_owner) in rc_apply's bulk
 -- mode, which does this work set-based; every SECURITY DEFINER function pins crm.bulk_apply off,

@@ -18,7 +18,7 @@
 -- * accounts are restricted to the team of the ownership mapping (replacing only the team
 --   ingestion set before): children inherit through owned_by;
 -- * children and people get exactly one live owned_by edge (re-parented when the account
---   changes: the old edge is archived), people employs/has_channel edges, tickets filed,
+--   changes: the old edge is archived), people employs/has_channel edges (and their channels owned_by them), tickets filed,
 --   accounts, contacts and opportunities assigned_to (role owner) their Salesforce owner
 --   (a new user becomes the owner of what named it before it arrived), opportunities
 --   pipeline_member of PL-SFDC;
@@ -444,12 +444,16 @@ BEGIN
             OR NOT EXISTS (SELECT 1 FROM crm.edges o WHERE o.source_id = s.node_id AND o.edge_type = 'owned_by'
                               AND o.archived_at IS NULL AND o.effective_to IS NULL))
     UNION ALL
-    SELECT 'has_channel', s.node_id, c.id, '{}'::jsonb, NULL
+    -- a channel belongs to its person (owned_by channel -> person: whoever sees the person
+    -- sees its channels; the person's has_channel edge lists them)
+    SELECT x.edge_type, x.source_id, x.target_id, '{}'::jsonb, x.exclusive
       FROM pg_temp.rc_stage s
      CROSS JOIN LATERAL (VALUES ('email:' || s.email),
                                 ('phone:' || regexp_replace(coalesce(s.phone, ''), '\D', '', 'g'))) AS k(key)
       JOIN crm.nodes c ON ARRAY[c.external_source, c.external_id] = ARRAY['channel', k.key]
                       AND c.external_id IS NOT NULL AND c.external_source <> 'internal' AND c.archived_at IS NULL
+     CROSS JOIN LATERAL (VALUES ('has_channel', s.node_id, c.id, NULL), ('owned_by', c.id, s.node_id, 'source'))
+                        AS x(edge_type, source_id, target_id, exclusive)
      WHERE s.ok AND s.kind = 'person'
     UNION ALL
     SELECT 'filed', p.id, s.node_id, '{}'::jsonb, 'target'

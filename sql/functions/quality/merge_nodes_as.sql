@@ -6,7 +6,7 @@
 -- row stays on the dropped node); its current assertions the keeper lacks continue on the
 -- keeper (copied, the dropped one superseded by the copy: one history chain); artifacts and
 -- source links (crm.node_sources) move, so lookups by the dropped node's source ids find the
--- keeper; the dropped node is archived with a merged_into edge to the keeper (so
+-- keeper; notes, tasks, open tags and segment memberships (the customer model) follow too; the dropped node is archived with a merged_into edge to the keeper (so
 -- crm.resolve_node_id(old id) = keeper) and a nodes_merged event is logged. Idempotent:
 -- merging again returns false. The search chunks of both follow (crm_private.refresh_chunks).
 -- Who (p_role: the caller's current_user, passed by crm.merge_nodes; trusted only when the
@@ -120,6 +120,27 @@ BEGIN
       JOIN superseded s ON s.id = m.old_id;   -- (reads the update: it runs first)
 
     UPDATE crm.artifacts a SET node_id = p_keep WHERE a.node_id = p_drop;
+    -- the customer model (issue 15): notes and tasks move to the keeper; the dropped node's open
+    -- tags and segment memberships are closed on it and opened on the keeper where it lacks
+    -- them (history kept on both; the tag/segment events say so)
+    UPDATE crm.notes t SET anchor_id = p_keep WHERE t.anchor_id = p_drop;
+    UPDATE crm.task_items t SET anchor_id = p_keep WHERE t.anchor_id = p_drop;
+    WITH closed AS (
+        UPDATE crm.node_tags t SET removed_at = v_now WHERE t.node_id = p_drop AND t.removed_at IS NULL
+        RETURNING t.tag_id, t.added_by
+    )
+    INSERT INTO crm.node_tags (node_id, tag_id, added_at, added_by)
+    SELECT p_keep, c.tag_id, v_now, c.added_by FROM closed c
+     WHERE NOT EXISTS (SELECT 1 FROM crm.node_tags k WHERE k.node_id = p_keep AND k.tag_id = c.tag_id AND k.removed_at IS NULL);
+    WITH closed AS (
+        UPDATE crm.segment_memberships m SET left_at = v_now, left_reason = 'merged'
+         WHERE m.node_id = p_drop AND m.left_at IS NULL
+        RETURNING m.segment_id, m.entered_reason
+    )
+    INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
+    SELECT c.segment_id, p_keep, v_now, c.entered_reason FROM closed c
+     WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships k
+                        WHERE k.segment_id = c.segment_id AND k.node_id = p_keep AND k.left_at IS NULL);
     UPDATE crm.node_sources s SET node_id = p_keep WHERE s.node_id = p_drop;
     UPDATE crm.nodes n SET claimed_by = p_keep WHERE n.claimed_by = p_drop;
 
