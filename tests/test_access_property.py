@@ -47,6 +47,8 @@ Discrepancies this test found (explicit examples below, so they run every time):
     another team, re-parented to an account the caller cannot see, or about a deal
     restricted elsewhere. The row counts it (open_tickets, active_opportunities,
     last_touch_at ...) though crm.accounts_360_live does not.
+  * STALE_ATTENDED — the same for a touch event the account only attended (any role counts
+    for the last touch; only the 'account' role marked the row changed).
   * ENDED_EDGE — a child re-parented by ending its owned_by edge (effective_to, which
     re-parents its acl) is still counted by crm_private.accounts_360_facts (filters owned_by
     on archived_at only) under its old account, live and stored.
@@ -490,6 +492,16 @@ STALE_REPARENT = _world(accounts=[dict(restrict={("team", 0)}, archived=False, c
 STALE_TOUCH = _world(children=[_kid(type="opportunity")], change="restrict_child",
                      events=[dict(type="meeting", parts=[(("acc", 0), "account"), (("child", 0), "subject")],
                                   future=False, body=False)])
+# 5. An email the account only attended, about a contact re-parented to an account nobody but
+#    admins sees: the event's acl changed, but only accounts taking part as 'account' were
+#    marked changed, so the stored row still showed its date as the last touch.
+STALE_ATTENDED = _world(users=[dict(role="crm_writer", teams=set())],
+                        accounts=[dict(restrict=set(), archived=True, claimer=0),
+                                  dict(restrict=set(), archived=True, claimer=None),
+                                  dict(restrict={("user", 0)}, archived=False, claimer=None)],
+                        children=[_kid(type="person", parent=0)], change="reparent_archive",
+                        events=[dict(type="email", parts=[(("acc", 2), "attendee"), (("child", 0), "subject")],
+                                     future=False, body=False)])
 # 4. A child re-parented by ending its owned_by edge is counted under both accounts.
 ENDED_EDGE = _world(accounts=[dict(restrict={("team", 0)}, archived=False, claimer=None) for _ in range(2)],
                     children=[_kid()], change="reparent_end")
@@ -502,6 +514,7 @@ ENDED_EDGE = _world(accounts=[dict(restrict={("team", 0)}, archived=False, claim
 @example(spec=STALE_REPARENT)
 @example(spec=STALE_TOUCH)
 @example(spec=ENDED_EDGE)
+@example(spec=STALE_ATTENDED)
 def test_every_identity_sees_exactly_what_the_oracle_says(logins, spec):
     conn = logins.next()
     w = World(admin=conn, dsn=logins.dsn)
