@@ -1,0 +1,165 @@
+"""The adversarial review of the customer model (issue 15, follow-up): each test replays one
+attack as ordinary LOGIN roles (tests/access_helpers) and decides from the state observed
+afterwards (rows, values), not only from the error raised.
+
+World: team EMEA (alice and ada, writers) owns account Acme with customers ana and abe; ada
+has claimed ana (alice sees ana but may not write her); team US (bob, writer) owns Globex with
+customer gus; boss is an admin login."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from tests.access_helpers import ids
+from tests.crm_helpers import val
+
+
+@pytest.fixture
+def w(world):
+    world.team("EMEA")
+    world.team("US")
+    for name, team in [("alice", "EMEA"), ("ada", "EMEA"), ("bob", "US")]:
+        world.login(name, "crm_writer")
+        world.join(name, team)
+    world.login("boss", "crm_admin")
+    n = {"acme": world.node("org", "Acme", ["EMEA"]), "globex": world.node("org", "Globex", ["US"])}
+    for name, parent in [("ana", "acme"), ("abe", "acme"), ("gus", "globex")]:
+        n[name] = world.node("person", name)
+        world.own(n[name], n[parent])
+    world.n = n
+    assert val(world.connect("ada"), "SELECT crm.claim(%s)", (n["ana"],)) is True
+    return world
+
+
+def sqlstate(conn, sql, params=None):
+    try:
+        with conn.transaction():
+            conn.execute(sql, params)
+    except psycopg.Error as e:
+        return e.sqlstate
+    return None
+
+
+def seg_row(w, seg):
+    return w.admin.execute("SELECT label, properties, claimed_by, archived_at FROM crm.nodes WHERE id = %s",
+                           (seg,)).fetchone()
+
+
+# ---------------------------------------------------------------- F1 / F10: segments
+def test_f1_an_admins_segment_cannot_be_rewritten_claimed_or_archived_by_a_writer(w):
+    n = w.n
+    boss, bob = w.connect("boss"), w.connect("bob")
+    dyn = val(boss, "SELECT crm.create_segment('DE', 'dynamic', %s)",
+              (Jsonb({"field": "country", "op": "eq", "value": "DE"}),))
+    sta = val(boss, "SELECT crm.create_segment('VIP')")
+    before = {s: seg_row(w, s) for s in (dyn, sta)}
+    assert before[dyn][2] is None                           # an admin's segment is unclaimed
+    attacks = [
+        ("SELECT crm.set_segment_filter(%s, %s)", (dyn, Jsonb({"field": "country", "op": "eq", "value": "US"}))),
+        ("UPDATE crm.nodes SET label = 'pwned' WHERE id = %s", (dyn,)),
+        ("UPDATE crm.nodes SET properties = properties || '{\"purpose\": \"analysis\"}' WHERE id = %s", (dyn,)),
+        ("UPDATE crm.nodes SET properties = properties || '{\"kind\": \"static\"}' - 'definition' WHERE id = %s", (dyn,)),
+        ("SELECT crm.claim(%s)", (dyn,)),
+        ("SELECT crm.archive_node(%s)", (dyn,)),
+        ("SELECT crm.claim(%s)", (sta,)),
+        ("UPDATE crm.nodes SET label = 'pwned' WHERE id = %s", (sta,)),
+        ("SELECT crm.add_to_segment(%s, %s)", (sta, n["gus"])),                 # F10
+        ("SELECT crm.bulk_add_to_segment(%s, %s)", (sta, [n["gus"]])),
+        ("INSERT INTO crm.segment_memberships (segment_id, node_id) VALUES (%s, %s)", (sta, n["gus"])),
+    ]
+    for sql, params in attacks:
+        assert sqlstate(bob, sql, params) is not None, sql
+    assert {s: seg_row(w, s) for s in (dyn, sta)} == before
+    assert val(w.admin, "SELECT count(*) FROM crm.segment_memberships") == 0
+    # the admin still changes it; membership changes by the admin work
+    boss.execute("SELECT crm.set_segment_filter(%s, %s)", (dyn, Jsonb({"field": "country", "op": "eq", "value": "FR"})))
+    assert seg_row(w, dyn)[1]["definition"]["value"] == "FR"
+    assert val(boss, "SELECT crm.add_to_segment(%s, %s)", (sta, n["gus"])) == 1
+
+
+def test_f1_f10_a_members_segment_is_changed_by_its_creator_only(w):
+    n = w.n
+    alice, ada = w.connect("alice"), w.connect("ada")
+    seg = val(alice, "SELECT crm.create_segment('Spring')")
+    assert seg_row(w, seg)[2] == w.users["alice"]
+    # a teammate who may write abe still may not put abe into Alice's segment, nor rename it
+    assert sqlstate(ada, "SELECT crm.add_to_segment(%s, %s)", (seg, n["abe"])) == "42501"
+    assert sqlstate(ada, "UPDATE crm.nodes SET label = 'Ada''s' WHERE id = %s", (seg,)) in ("42501", None)
+    assert seg_row(w, seg)[0] == "Spring"
+    assert val(w.admin, "SELECT count(*) FROM crm.segment_memberships WHERE segment_id = %s", (seg,)) == 0
+    # the creator does
+    assert val(alice, "SELECT crm.add_to_segment(%s, %s)", (seg, n["abe"])) == 1
+    alice.execute("UPDATE crm.nodes SET label = 'Spring 26' WHERE id = %s", (seg,))
+    assert seg_row(w, seg)[0] == "Spring 26"
+    assert sqlstate(ada, "SELECT crm.remove_from_segment(%s, %s)", (seg, n["abe"])) == "42501"
+    assert val(w.admin, "SELECT count(*) FROM crm.segment_memberships WHERE segment_id = %s AND left_at IS NULL",
+               (seg,)) == 1
+
+
+# ---------------------------------------------------------------- F2: channels
+def test_f2_a_teammate_who_may_not_write_the_customer_cannot_touch_her_channels(w):
+    n = w.n
+    alice, ada = w.connect("alice"), w.connect("ada")
+    email = val(ada, "SELECT crm.add_channel(%s, 'email', 'ana@acme.example', true)", (n["ana"],))
+    phone = val(ada, "SELECT crm.add_channel(%s, 'phone', '+49 30 1234567')", (n["ana"],))
+    assert val(ada, "SELECT crm.mark_channel(%s, 'bounced')", (email,)) is True
+    ada.execute("SELECT crm.suppress(%s, 'asked us to stop')", (n["ana"],))
+    assert email in ids(alice, "SELECT id FROM crm.nodes WHERE node_type = 'channel'")     # Alice sees them
+    edges_before = val(w.admin, "SELECT count(*) FROM crm.edges WHERE archived_at IS NULL")
+    attacks = [
+        ("UPDATE crm.nodes SET properties = properties || '{\"value\": \"attacker@evil.example\"}' WHERE id = %s",
+         (email,)),
+        ("SELECT crm.supersede_assertion(NULL, 'channel_status', %s, NULL, '{\"status\": \"active\"}')", (email,)),
+        ("SELECT crm.archive_node(%s)", (email,)),
+        ("INSERT INTO crm.edges (edge_type, source_id, target_id) VALUES ('owned_by', %s, %s)", (email, n["abe"])),
+        ("INSERT INTO crm.edges (edge_type, source_id, target_id) VALUES ('has_channel', %s, %s)", (n["abe"], phone)),
+        ("SELECT crm.add_channel(%s, 'phone', '+49 30 1234567')", (n["abe"],)),
+    ]
+    for sql, params in attacks:
+        assert sqlstate(alice, sql, params) is not None, sql
+    # (the edges' own row policy already hides Ana's edges from Alice's UPDATE: 0 rows)
+    alice.execute("UPDATE crm.edges SET archived_at = now() WHERE edge_type = 'has_channel' AND target_id = %s", (email,))
+    assert val(w.admin, "SELECT properties ->> 'value' FROM crm.nodes WHERE id = %s", (email,)) == "ana@acme.example"
+    assert val(w.admin, "SELECT archived_at FROM crm.nodes WHERE id = %s", (email,)) is None
+    assert val(w.admin, "SELECT claim ->> 'status' FROM crm.assertions WHERE subject_node_id = %s "
+                        "AND assertion_type = 'channel_status' AND superseded_at IS NULL", (email,)) == "bounced"
+    assert val(w.admin, "SELECT count(*) FROM crm.edges WHERE archived_at IS NULL") == edges_before
+    # Alice's own customer abe does not reach Ana's phone (Ana is suppressed)
+    assert ids(alice, "SELECT channel_id FROM crm.pick_channel(%s, 'phone')", (n["abe"],)) == set()
+    # whoever may write Ana still can
+    assert val(ada, "SELECT crm.mark_channel(%s, 'active')", (email,)) is True
+    # Alice adds a channel of her own customer as before
+    assert val(alice, "SELECT crm.add_channel(%s, 'phone', '+49 30 7654321')", (n["abe"],)) is not None
+
+
+# ---------------------------------------------------------------- F6: segment definitions
+def test_f6_invalid_or_huge_definitions_are_refused_and_one_bad_segment_does_not_stop_refresh(w):
+    n = w.n
+    alice, boss = w.connect("alice"), w.connect("boss")
+    w.admin.execute("UPDATE crm.nodes SET properties = properties || '{\"country\": \"DE\"}' WHERE id = %s", (n["abe"],))
+    good = val(alice, "SELECT crm.create_segment('DE', 'dynamic', %s)",
+               (Jsonb({"field": "country", "op": "eq", "value": "DE"}),))
+    before = seg_row(w, good)
+    assert sqlstate(alice, "UPDATE crm.nodes SET properties = jsonb_set(properties, '{definition}', "
+                           "'{\"field\": \"nope\", \"op\": \"eq\", \"value\": 1}') WHERE id = %s", (good,)) == "CR053"
+    assert sqlstate(alice, "INSERT INTO crm.nodes (node_type, label, properties) VALUES ('segment', 'bad', "
+                           "'{\"name\": \"bad\", \"kind\": \"dynamic\", \"definition\": {\"op\": \"x\"}}')") == "CR053"
+    huge = {"any": [{"field": "email", "op": "is_empty"}] * 201}
+    assert sqlstate(alice, "SELECT crm.create_segment('huge', 'dynamic', %s)", (Jsonb(huge),)) == "CR053"
+    assert sqlstate(alice, "SELECT crm.set_segment_filter(%s, %s)", (good, Jsonb(huge))) == "CR053"
+    assert sqlstate(alice, "SELECT crm.create_segment('big', 'dynamic', %s)",
+                    (Jsonb({"field": "country", "op": "in", "value": ["x" * 100] * 200}),)) == "CR053"
+    assert seg_row(w, good) == before
+    assert val(w.admin, "SELECT count(*) FROM crm.nodes WHERE node_type = 'segment'") == 1
+    # a stored filter that stops compiling (planted by the DBA past the trigger) is skipped
+    bad = val(boss, "SELECT crm.create_segment('later broken', 'dynamic', %s)",
+              (Jsonb({"field": "country", "op": "eq", "value": "FR"}),))
+    w.admin.execute("ALTER TABLE crm.nodes DISABLE TRIGGER tg_nodes_customer__guard_update")
+    w.admin.execute("UPDATE crm.nodes SET properties = jsonb_set(properties, '{definition}', '{\"field\": \"nope\"}') "
+                    "WHERE id = %s", (bad,))
+    w.admin.execute("ALTER TABLE crm.nodes ENABLE TRIGGER tg_nodes_customer__guard_update")
+    rows = {r[0]: (r[1], r[2]) for r in boss.execute("SELECT segment_id, entered, exited FROM crm.refresh_segments()")}
+    assert rows == {good: (1, 0), bad: (None, None)}
+    assert ids(w.admin, "SELECT node_id FROM crm.segment_memberships WHERE segment_id = %s", (good,)) == {n["abe"]}
