@@ -12,6 +12,9 @@
 -- * filters are compiled by crm_private.compile_segment_filter: values are bound parameters,
 --   never SQL (every stored definition was validated and capped when written:
 --   crm_private.check_segment_properties);
+-- * only admins' segments (unclaimed) are refreshed: a dynamic segment a member owns (made
+--   before dynamic segments became admins' only) is skipped with a WARNING and NULL counts —
+--   its filter would read customers, companies and events its owner cannot see;
 -- * each segment is refreshed in its own subtransaction: one that fails (a filter that no
 --   longer compiles, e.g. a field retired since; any error) is skipped — its members stay as
 --   they were, a WARNING names it, and its row has entered/exited NULL —
@@ -44,7 +47,7 @@ DECLARE
     v_l    integer;
 BEGIN
     FOR v_seg IN
-        SELECT s.id, s.label, s.properties FROM crm.nodes s
+        SELECT s.id, s.label, s.properties, s.claimed_by FROM crm.nodes s
          WHERE s.node_type = 'segment' AND s.archived_at IS NULL AND s.properties ->> 'kind' = 'dynamic'
            AND (p_segment_ids IS NULL OR s.id = ANY (p_segment_ids))
          ORDER BY s.id
@@ -52,6 +55,16 @@ BEGIN
     LOOP
         segment_id := v_seg.id;
         segment := v_seg.label;
+        entered := NULL;
+        exited := NULL;
+        IF v_seg.claimed_by IS NOT NULL THEN
+            -- a member's dynamic segment (made before they became admins' only): its filter
+            -- would be evaluated over customers, companies and events its owner cannot see
+            RAISE WARNING 'segment % (%) was not refreshed: dynamic segments are admins'' (it is claimed by a member)',
+                          v_seg.label, v_seg.id USING HINT = 'an admin recreates it, or releases it (crm.release)';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         BEGIN
             SELECT * INTO v_c FROM crm_private.compile_segment_filter(v_seg.properties -> 'definition', '$1', '[]');
             EXECUTE format($q$
@@ -95,4 +108,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.refresh_segments(uuid[]) IS
-$c$Recompute dynamic segments (all, or the given ids), set-based: new matches join (entered_at = refresh time), members that no longer match leave (left_at = refresh time), the rest are untouched; outreach segments exclude suppressed customers; segment_joined / segment_left events are logged. History is never rewritten ("who was in X on D": crm.segment_members_at). Admins and connectors. Returns entered/exited counts per segment; a segment that cannot be refreshed (e.g. its filter no longer compiles) is skipped with a WARNING, its row has NULL counts, and the others are refreshed. Example: SELECT * FROM crm.refresh_segments();$c$;
+$c$Recompute dynamic segments (all, or the given ids), set-based: new matches join (entered_at = refresh time), members that no longer match leave (left_at = refresh time), the rest are untouched; outreach segments exclude suppressed customers; segment_joined / segment_left events are logged. History is never rewritten ("who was in X on D": crm.segment_members_at). Admins and connectors; dynamic segments are admins' (unclaimed) — one a member owns is skipped. Returns entered/exited counts per segment; a segment that cannot be refreshed (e.g. its filter no longer compiles) is skipped with a WARNING, its row has NULL counts, and the others are refreshed. Example: SELECT * FROM crm.refresh_segments();$c$;

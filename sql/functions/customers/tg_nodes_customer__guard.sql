@@ -5,6 +5,9 @@
 -- * segments, for everyone (admins and crm360 included): kind, purpose and definition obey
 --   crm_private.check_segment_properties (a definition is validated and capped however it is
 --   written — so crm.refresh_segments never meets one that does not compile);
+-- * dynamic segments are admins' (review F3/F4: a filter is evaluated by crm.refresh_segments
+--   over every customer, company and event, so a member's filter would reveal what they cannot
+--   see): a member may not create one nor set a dynamic segment's definition (42501);
 -- * segments, for members (anyone but admins not acting for a user, crm360's own code and the
 --   DBA): a segment is changed (label, properties, archive, claim) only by its owner — the
 --   user holding its claim: its creator, unless an admin reassigned it. A segment an admin
@@ -25,7 +28,15 @@ BEGIN
     IF NEW.node_type = 'segment' AND (NOT v_old_seg OR NEW.properties IS DISTINCT FROM OLD.properties) THEN
         PERFORM crm_private.check_segment_properties(NEW.properties, CASE WHEN v_old_seg THEN OLD.properties END);
     END IF;
-    IF TG_OP = 'INSERT' OR v_crm360 OR crm_private.actor_is_admin() THEN
+    IF v_crm360 OR crm_private.actor_is_admin() THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.node_type = 'segment' AND NEW.properties ->> 'kind' = 'dynamic'
+       AND (NOT v_old_seg OR (NEW.properties -> 'definition') IS DISTINCT FROM (OLD.properties -> 'definition')) THEN
+        RAISE EXCEPTION 'dynamic segments are defined by admins' USING ERRCODE = '42501',
+              HINT = 'a filter is evaluated over every customer, also those you cannot see: ask an admin, or use a static segment';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
         RETURN NEW;
     END IF;
     IF v_old_seg OR NEW.node_type = 'segment' THEN
