@@ -247,3 +247,68 @@ def test_f12_a_leading_00_is_the_international_prefix(w):
     assert sqlstate(alice, "SELECT crm.add_channel(%s, 'phone', '0049 30 1234567')", (n["abe"],)) == "CR051"
     assert val(ada, "SELECT crm.add_channel(%s, 'phone', '0049 (30) 123-4567')", (n["ana"],)) == ch
     assert val(w.admin, "SELECT count(*) FROM crm.nodes WHERE node_type = 'channel'") == 1
+
+
+# ---------------------------------------------------------------- F5: domain auto-match
+def test_f5_domain_auto_match_only_matches_companies_the_caller_can_see(w):
+    n = w.n
+    alice, boss = w.connect("alice"), w.connect("boss")
+    secret = w.node("org", "SecretCo", ["US"], domain="secret.example")
+    w.admin.execute("UPDATE crm.nodes SET properties = properties || '{\"domain\": \"acme.example\"}' WHERE id = %s",
+                    (n["acme"],))
+    # abe has no employer edge (owned_by only): the hidden company's domain is no match
+    alice.execute("SELECT crm.add_channel(%s, 'email', 'abe@secret.example')", (n["abe"],))
+    alice.execute("SELECT crm.add_channel(%s, 'email', 'abe@nowhere.example')", (n["abe"],))
+    assert val(w.admin, "SELECT count(*) FROM crm.edges WHERE edge_type = 'employs' AND source_id = %s",
+               (secret,)) == 0
+    assert val(w.admin, "SELECT count(*) FROM crm.events WHERE event_type = 'company_matched'") == 0
+    assert val(w.admin, "SELECT count(*) FROM crm.events WHERE properties::text LIKE %s", (f"%{secret}%",)) == 0
+    # a company she can see is matched as before
+    alice.execute("SELECT crm.add_channel(%s, 'email', 'abe@acme.example')", (n["abe"],))
+    assert ids(w.admin, "SELECT source_id FROM crm.edges WHERE edge_type = 'employs' AND target_id = %s "
+                        "AND archived_at IS NULL", (n["abe"],)) == {n["acme"]}
+    # an admin's run is not restricted
+    gus_ch = val(boss, "SELECT crm.add_channel(%s, 'email', 'gus@secret.example')", (n["gus"],))
+    assert gus_ch is not None
+    assert ids(w.admin, "SELECT source_id FROM crm.edges WHERE edge_type = 'employs' AND target_id = %s",
+               (n["gus"],)) == {secret}
+
+
+# ---------------------------------------------------------------- F7: scoring assertions
+def test_f7_fit_and_lead_assertions_name_live_criteria_and_products(w):
+    n = w.n
+    ada, boss = w.connect("ada"), w.connect("boss")
+    prod = val(boss, "SELECT crm.create_product('Suite')")
+    crit = val(boss, "SELECT crm.set_fit_criterion(%s, 'size', 1)", (prod,))
+    hidden = w.node("org", "Hidden", ["US"])
+    before = val(w.admin, "SELECT count(*) FROM crm.assertions")
+    claim = {"product_id": str(prod), "criterion": "size", "score": 50, "assessed_by": "human"}
+    bad = [(claim, "not-a-uuid", "fit_assessment"), (claim, "00000000-0000-0000-0000-000000000001", "fit_assessment"),
+           ({**claim, "product_id": str(hidden)}, str(crit), "fit_assessment"),
+           ({**claim, "product_id": "00000000-0000-0000-0000-000000000001"}, str(crit), "fit_assessment"),
+           ({"status": "approved"}, "x", "lead_review"), ({"status": "approved"}, str(hidden), "lead_review")]
+    for c, key, typ in bad:
+        assert sqlstate(ada, "SELECT crm.supersede_assertion(NULL, %s, %s, NULL, %s, NULL, 1.0, %s)",
+                        (typ, n["ana"], Jsonb(c), key)) == "CR013", (typ, key, c)
+    assert val(w.admin, "SELECT count(*) FROM crm.assertions") == before
+    assert val(w.admin, "SELECT count(*) FROM crm.events WHERE event_type = 'profile_scored'") == 0
+    # everyone's fit history still answers; the real functions work
+    assert val(ada, "SELECT crm.assess_fit(%s, %s, 80, 'fits')", (n["ana"], crit)) is not None
+    assert val(ada, "SELECT crm.review_lead(%s, %s, 'approved')", (n["ana"], prod)) is not None
+    assert val(w.admin, "SELECT count(*) FROM crm.assertions") == before + 2
+    assert val(ada, "SELECT count(*) FROM crm.fit_history") >= 1
+
+
+# ---------------------------------------------------------------- F9: bot look-alikes
+def test_f9_look_alikes_of_the_bot_prefix_are_system_tags_too(w):
+    n = w.n
+    alice, boss = w.connect("alice"), w.connect("boss")
+    before = val(w.admin, "SELECT count(*) FROM crm.tags")
+    for name in ["bot\uff1ax", "b\u043et:x", "b\u200bot:x", "bot\u00a0:x", "bot :x", "BOT\ufe55x", "\u0432ot:x"]:
+        assert sqlstate(alice, "SELECT crm.tag(%s, %s)", (n["abe"], name)) == "CR052", repr(name)
+        assert sqlstate(alice, "SELECT crm.create_tag(%s)", (name,)) == "CR052", repr(name)
+    assert val(w.admin, "SELECT count(*) FROM crm.tags") == before
+    assert val(w.admin, "SELECT count(*) FROM crm.node_tags") == 0
+    assert val(alice, "SELECT crm.tag(%s, 'robot: yes')", (n["abe"],)) is True      # not the prefix
+    assert val(alice, "SELECT crm.tag(%s, 'bottom')", (n["abe"],)) is True
+    assert val(boss, "SELECT crm.tag(%s, 'bot\uff1ax')", (n["abe"],)) is True         # a system role may

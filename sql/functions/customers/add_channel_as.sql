@@ -78,7 +78,7 @@ BEGIN
            AND (h.properties -> 'primary') IS DISTINCT FROM to_jsonb(h.target_id = v_channel);
     END IF;
     IF p_kind = 'email' THEN
-        PERFORM crm_private.match_companies_for(ARRAY[p_person]);
+        PERFORM crm_private.match_companies_for(ARRAY[p_person], p_role);
     END IF;
     RETURN v_channel;
 END;
