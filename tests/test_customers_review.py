@@ -151,6 +151,12 @@ def test_f6_invalid_or_huge_definitions_are_refused_and_one_bad_segment_does_not
     assert sqlstate(boss, "SELECT crm.set_segment_filter(%s, %s)", (good, Jsonb(huge))) == "CR053"
     assert sqlstate(boss, "SELECT crm.create_segment('big', 'dynamic', %s)",
                     (Jsonb({"field": "country", "op": "in", "value": ["x" * 100] * 200}),)) == "CR053"
+    # a writer (the reviewer's attacker) reaches no definition at all
+    assert sqlstate(alice, "UPDATE crm.nodes SET properties = jsonb_set(properties, '{definition}', "
+                           "'{\"op\": \"x\"}') WHERE id = %s", (good,)) is not None
+    assert sqlstate(alice, "INSERT INTO crm.nodes (node_type, label, properties) VALUES ('segment', 'bad', "
+                           "'{\"name\": \"bad\", \"kind\": \"dynamic\", \"definition\": {\"op\": \"x\"}}')") \
+        is not None
     assert seg_row(w, good) == before
     assert val(w.admin, "SELECT count(*) FROM crm.nodes WHERE node_type = 'segment'") == 1
     # a stored filter that stops compiling (planted by the DBA past the trigger) is skipped
