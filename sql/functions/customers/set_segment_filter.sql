@@ -22,7 +22,7 @@ BEGIN
     UPDATE crm.nodes SET properties = properties || jsonb_build_object('definition', p_definition) WHERE id = p_segment;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'you may not change segment %', p_segment USING ERRCODE = '42501',
-              HINT = 'its creator or an admin changes it';
+              HINT = 'dynamic segments are admins''';
     END IF;
 END;
 $$;
