@@ -1476,6 +1476,14 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_person AND n.node_type = 'person') THEN
         RAISE EXCEPTION 'customer % not found', p_person USING ERRCODE = 'P0002';
     END IF;
+    IF NOT crm_private.can_write_node(p_person) THEN
+        RAISE EXCEPTION 'you may not write customer %', p_person USING ERRCODE = '42501',
+              HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF p_occurred_at IS NULL OR p_occurred_at > now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'an outreach event happened in the past, not at %', coalesce(p_occurred_at::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'occurred_at at most 5 minutes ahead of now()';
+    END IF;
     v_event := crm.log_crm_activity(p_event_type,
                                     coalesce(p_summary, initcap(replace(p_event_type, '_', ' '))
                                                         || coalesce(': ' || (p_properties ->> 'subject'), '')),
@@ -1834,49 +1842,61 @@ DECLARE
     v_l    integer;
 BEGIN
     FOR v_seg IN
-        SELECT s.id, s.label, s.properties FROM crm.nodes s
+        SELECT s.id, s.label, s.properties, s.claimed_by FROM crm.nodes s
          WHERE s.node_type = 'segment' AND s.archived_at IS NULL AND s.properties ->> 'kind' = 'dynamic'
            AND (p_segment_ids IS NULL OR s.id = ANY (p_segment_ids))
          ORDER BY s.id
          FOR NO KEY UPDATE
     LOOP
-        BEGIN
-            SELECT * INTO v_c FROM crm_private.compile_segment_filter(v_seg.properties -> 'definition', '$1', '[]');
-        EXCEPTION WHEN SQLSTATE 'CR053' THEN
-            RAISE EXCEPTION 'the filter of segment % (%) is invalid', v_seg.label, v_seg.id
-                USING ERRCODE = 'CR053', HINT = 'fix it with crm.set_segment_filter';
-        END;
-        EXECUTE format($q$
-            WITH want AS MATERIALIZED (
-                SELECT n.id FROM crm.nodes n
-                 WHERE n.node_type = 'person' AND n.archived_at IS NULL AND %s %s
-            ), gone AS (
-                UPDATE crm.segment_memberships m
-                   SET left_at = $3, left_reason = CASE WHEN p.archived_at IS NULL THEN 'rule' ELSE 'archived' END
-                  FROM crm.nodes p
-                 WHERE m.segment_id = $2 AND m.left_at IS NULL AND p.id = m.node_id
-                   AND NOT EXISTS (SELECT 1 FROM want w WHERE w.id = m.node_id)
-                RETURNING 1
-            ), came AS (
-                INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
-                SELECT $2, w.id, $3, 'rule' FROM want w
-                 WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships m
-                                    WHERE m.segment_id = $2 AND m.node_id = w.id AND m.left_at IS NULL)
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM came)::integer, (SELECT count(*) FROM gone)::integer$q$,
-            v_c.p_sql,
-            CASE WHEN coalesce(v_seg.properties ->> 'purpose', 'outreach') = 'outreach' THEN
-                'AND n.id NOT IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
-                || 'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '
-                || 'AND (a.claim ->> ''expires'' IS NULL OR (a.claim ->> ''expires'')::date > ($3 AT TIME ZONE ''UTC'')::date))'
-            ELSE '' END)
-        INTO v_j, v_l
-        USING v_c.p_params, v_seg.id, v_now;
         segment_id := v_seg.id;
         segment := v_seg.label;
-        entered := v_j;
-        exited := v_l;
+        entered := NULL;
+        exited := NULL;
+        IF v_seg.claimed_by IS NOT NULL THEN
+            -- a member's dynamic segment (made before they became admins' only): its filter
+            -- would be evaluated over customers, companies and events its owner cannot see
+            RAISE WARNING 'segment % (%) was not refreshed: dynamic segments are admins'' (it is claimed by a member)',
+                          v_seg.label, v_seg.id USING HINT = 'an admin recreates it, or releases it (crm.release)';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        BEGIN
+            SELECT * INTO v_c FROM crm_private.compile_segment_filter(v_seg.properties -> 'definition', '$1', '[]');
+            EXECUTE format($q$
+                WITH want AS MATERIALIZED (
+                    SELECT n.id FROM crm.nodes n
+                     WHERE n.node_type = 'person' AND n.archived_at IS NULL AND %s %s
+                ), gone AS (
+                    UPDATE crm.segment_memberships m
+                       SET left_at = $3, left_reason = CASE WHEN p.archived_at IS NULL THEN 'rule' ELSE 'archived' END
+                      FROM crm.nodes p
+                     WHERE m.segment_id = $2 AND m.left_at IS NULL AND p.id = m.node_id
+                       AND NOT EXISTS (SELECT 1 FROM want w WHERE w.id = m.node_id)
+                    RETURNING 1
+                ), came AS (
+                    INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
+                    SELECT $2, w.id, $3, 'rule' FROM want w
+                     WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships m
+                                        WHERE m.segment_id = $2 AND m.node_id = w.id AND m.left_at IS NULL)
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM came)::integer, (SELECT count(*) FROM gone)::integer$q$,
+                v_c.p_sql,
+                CASE WHEN coalesce(v_seg.properties ->> 'purpose', 'outreach') = 'outreach' THEN
+                    'AND n.id NOT IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
+                    || 'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '
+                    || 'AND (a.claim ->> ''expires'' IS NULL OR (a.claim ->> ''expires'')::date > ($3 AT TIME ZONE ''UTC'')::date))'
+                ELSE '' END)
+            INTO v_j, v_l
+            USING v_c.p_params, v_seg.id, v_now;
+            entered := v_j;
+            exited := v_l;
+        EXCEPTION WHEN OTHERS THEN
+            entered := NULL;
+            exited := NULL;
+            RAISE WARNING 'segment % (%) was not refreshed: %: %', v_seg.label, v_seg.id, SQLSTATE, SQLERRM
+                USING HINT = 'fix its filter with crm.set_segment_filter';
+        END;
         RETURN NEXT;
     END LOOP;
 END;
@@ -2339,7 +2359,7 @@ BEGIN
     UPDATE crm.nodes SET properties = properties || jsonb_build_object('definition', p_definition) WHERE id = p_segment;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'you may not change segment %', p_segment USING ERRCODE = '42501',
-              HINT = 'its creator or an admin changes it';
+              HINT = 'dynamic segments are admins''';
     END IF;
 END;
 $_$;
@@ -3144,7 +3164,7 @@ BEGIN
     IF v_channel IS NOT NULL THEN
         SELECT h.source_id INTO v_owner FROM crm.edges h
          WHERE h.target_id = v_channel AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
-         ORDER BY (h.source_id = p_person) DESC LIMIT 1;
+         ORDER BY (h.source_id = p_person) LIMIT 1;   -- another customer's first: CR051
         IF v_owner IS DISTINCT FROM p_person AND v_owner IS NOT NULL THEN
             RAISE EXCEPTION 'this % channel belongs to another customer', p_kind
                 USING ERRCODE = 'CR051',
@@ -3173,7 +3193,7 @@ BEGIN
            AND (h.properties -> 'primary') IS DISTINCT FROM to_jsonb(h.target_id = v_channel);
     END IF;
     IF p_kind = 'email' THEN
-        PERFORM crm_private.match_companies_for(ARRAY[p_person]);
+        PERFORM crm_private.match_companies_for(ARRAY[p_person], p_role);
     END IF;
     RETURN v_channel;
 END;
@@ -3238,10 +3258,86 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
     SELECT EXISTS (
         SELECT 1 FROM crm.nodes n
          WHERE n.id = p_node_id
+           AND n.node_type = ANY (crm_private.writable_node_types())
            AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, crm_private.actor_is_admin(),
                                            crm.current_actor(), crm_private.actor_principals(),
                                            crm_private.actor_grants()))
 $$;
+CREATE FUNCTION crm_private.channel_edge_check(p_channel uuid, p_person uuid, p_has_channel boolean, p_role name) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_people uuid[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM crm.nodes c WHERE c.id = p_channel AND c.node_type = 'channel') THEN
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(DISTINCT x.p) INTO v_people FROM (
+        SELECT h.source_id FROM crm.edges h
+         WHERE h.target_id = p_channel AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
+        UNION ALL
+        SELECT o.target_id FROM crm.edges o
+         WHERE o.source_id = p_channel AND o.edge_type = 'owned_by' AND o.archived_at IS NULL) AS x(p);
+    IF (p_person IS NOT NULL AND NOT crm_private.role_can_write_node(p_role, p_person))
+       OR EXISTS (SELECT 1 FROM unnest(v_people) AS q WHERE NOT crm_private.role_can_write_node(p_role, q)) THEN
+        RETURN 'denied';
+    END IF;
+    IF p_has_channel AND EXISTS (SELECT 1 FROM crm.edges h
+                                  WHERE h.target_id = p_channel AND h.edge_type = 'has_channel'
+                                    AND h.archived_at IS NULL AND h.source_id <> p_person) THEN
+        RETURN 'taken';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION crm_private.check_segment_properties(p_new jsonb, p_old jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_kind text := p_new ->> 'kind';
+    v_def  jsonb := p_new -> 'definition';
+    v_n    integer;
+BEGIN
+    IF v_kind IS NULL OR v_kind NOT IN ('static', 'dynamic') THEN
+        RAISE EXCEPTION 'segment kind must be static or dynamic, got %', coalesce(v_kind, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF p_old IS NOT NULL AND (p_old ->> 'kind') IS DISTINCT FROM v_kind THEN
+        RAISE EXCEPTION 'the kind of a segment cannot change' USING ERRCODE = 'CR054',
+              HINT = 'create a new segment of the other kind';
+    END IF;
+    IF p_new ? 'purpose' AND (jsonb_typeof(p_new -> 'purpose') <> 'string'
+                              OR (p_new ->> 'purpose') NOT IN ('outreach', 'analysis')) THEN
+        RAISE EXCEPTION 'segment purpose must be outreach or analysis' USING ERRCODE = '22023';
+    END IF;
+    IF v_kind = 'static' THEN
+        IF v_def IS NOT NULL AND jsonb_typeof(v_def) <> 'null' THEN
+            RAISE EXCEPTION 'a static segment has no filter' USING ERRCODE = 'CR054';
+        END IF;
+        RETURN;
+    END IF;
+    IF v_def IS NULL OR jsonb_typeof(v_def) <> 'object' THEN
+        RAISE EXCEPTION 'a dynamic segment needs a filter (a JSON object)' USING ERRCODE = 'CR053', DETAIL = '$';
+    END IF;
+    IF p_old IS NOT NULL AND (p_old -> 'definition') IS NOT DISTINCT FROM v_def THEN
+        RETURN;     -- unchanged: it was checked when it was written
+    END IF;
+    IF octet_length(v_def::text) > 16384 THEN
+        RAISE EXCEPTION 'segment filter too large (% bytes)', octet_length(v_def::text) USING ERRCODE = 'CR053',
+              DETAIL = '$', HINT = 'at most 16 kB of JSON and 200 conditions';
+    END IF;
+    SELECT count(*) INTO v_n FROM jsonb_path_query(v_def, 'strict $.** ? (@.type() == "object" && exists(@.field))');
+    IF v_n > 200 OR (SELECT count(*) FROM jsonb_path_query(v_def, 'strict $.** ? (@.type() == "object")')) > 400 THEN
+        RAISE EXCEPTION 'segment filter too large (% conditions)', v_n USING ERRCODE = 'CR053',
+              DETAIL = '$', HINT = 'at most 200 conditions';
+    END IF;
+    PERFORM crm_private.compile_segment_filter(v_def, '$1', '[]');
+END;
+$_$;
 CREATE FUNCTION crm_private.chunk_acl_of(p_event_id uuid, p_node_id uuid) RETURNS uuid[]
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3855,6 +3951,12 @@ CREATE FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) RETURNS in
     SELECT count(*)::integer FROM m
 $$;
 CREATE FUNCTION crm_private.match_companies_for(p_person_ids uuid[]) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT crm_private.match_companies_for(p_person_ids, NULL::name)
+$$;
+CREATE FUNCTION crm_private.match_companies_for(p_person_ids uuid[], p_role name) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3862,6 +3964,9 @@ DECLARE
     v_people uuid[];
     v_orgs   uuid[];
     v_doms   text[];
+    v_all    boolean := p_role IS NULL OR crm_private.role_is_admin(p_role);
+    v_princ  uuid[] := CASE WHEN p_role IS NOT NULL THEN crm_private.caller_principals(p_role) END;
+    v_grants jsonb := CASE WHEN p_role IS NOT NULL THEN crm_private.caller_grants(p_role) END;
 BEGIN
     WITH cand AS (
         SELECT DISTINCT p.id AS person_id, split_part(d.email, '@', 2) AS dom
@@ -3881,6 +3986,9 @@ BEGIN
         SELECT c.person_id, c.dom, min(a.id::text)::uuid AS org_id, count(DISTINCT a.id) AS n
           FROM cand c
           JOIN crm.nodes a ON a.node_type = 'org' AND a.archived_at IS NULL AND a.properties ->> 'domain' = c.dom
+                          -- for a member: only the companies they can see (a hidden one is no match)
+                          AND (v_all OR a.acl IS NULL OR a.acl && v_princ
+                               OR crm_private.node_grant_match(v_grants, 'read', a.node_type, a.attrs, a.acl))
          WHERE NOT EXISTS (SELECT 1 FROM crm_raw.free_mail_domains f WHERE c.dom LIKE f.pattern)
          GROUP BY c.person_id, c.dom
     ), one AS (
@@ -4090,7 +4198,7 @@ CREATE FUNCTION crm_private.node_write_rule(p_acl uuid[], p_claimed_by uuid, p_n
     RETURN (p_is_admin OR ((p_actor IS NOT NULL) AND ((((p_acl IS NULL) OR (p_acl && p_principals)) AND ((p_claimed_by IS NULL) OR (p_claimed_by = p_actor))) OR crm_private.node_grant_match(p_grants, 'write'::text, p_node_type, p_attrs, p_acl))));
 CREATE FUNCTION crm_private.normalize_channel(p_kind text, p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE p_kind WHEN 'email'::text THEN CASE WHEN (lower(btrim(p_value)) ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:].]+$'::text) THEN lower(btrim(p_value)) ELSE NULL::text END WHEN 'phone'::text THEN CASE WHEN ((btrim(p_value) ~ '^\+?[0-9 ().-]+$'::text) AND ((length(regexp_replace(p_value, '\D'::text, ''::text, 'g'::text)) >= 7) AND (length(regexp_replace(p_value, '\D'::text, ''::text, 'g'::text)) <= 15))) THEN regexp_replace(p_value, '\D'::text, ''::text, 'g'::text) ELSE NULL::text END WHEN 'linkedin'::text THEN CASE WHEN (lower(btrim(p_value)) ~ '^(https?://)?([a-z]{2,3}\.)?linkedin\.com/in/[a-z0-9_%-]{2,100}/?([?#].*)?$'::text) THEN ('https://www.linkedin.com/in/'::text || "substring"(lower(btrim(p_value)), 'linkedin\.com/in/([a-z0-9_%-]+)'::text)) ELSE NULL::text END WHEN 'telegram'::text THEN CASE WHEN (btrim(p_value) ~ '^-?[0-9]{5,20}$'::text) THEN btrim(p_value) ELSE NULL::text END ELSE NULL::text END;
+    RETURN CASE p_kind WHEN 'email'::text THEN CASE WHEN (lower(btrim(p_value)) ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:].]+$'::text) THEN lower(btrim(p_value)) ELSE NULL::text END WHEN 'phone'::text THEN CASE WHEN ((btrim(p_value) ~ '^\+?[0-9 ().-]+$'::text) AND ((length(regexp_replace(regexp_replace(btrim(p_value), '^00'::text, '+'::text), '\D'::text, ''::text, 'g'::text)) >= 7) AND (length(regexp_replace(regexp_replace(btrim(p_value), '^00'::text, '+'::text), '\D'::text, ''::text, 'g'::text)) <= 15))) THEN regexp_replace(regexp_replace(btrim(p_value), '^00'::text, '+'::text), '\D'::text, ''::text, 'g'::text) ELSE NULL::text END WHEN 'linkedin'::text THEN CASE WHEN (lower(btrim(p_value)) ~ '^(https?://)?([a-z]{2,3}\.)?linkedin\.com/in/[a-z0-9_%-]{2,100}/?([?#].*)?$'::text) THEN ('https://www.linkedin.com/in/'::text || "substring"(lower(btrim(p_value)), 'linkedin\.com/in/([a-z0-9_%-]+)'::text)) ELSE NULL::text END WHEN 'telegram'::text THEN CASE WHEN (btrim(p_value) ~ '^-?[0-9]{5,20}$'::text) THEN btrim(p_value) ELSE NULL::text END ELSE NULL::text END;
 CREATE FUNCTION crm_private.normalize_domain(p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN NULLIF(rtrim(regexp_replace(regexp_replace(regexp_replace(lower(btrim(p_value)), '^[a-z][a-z0-9+.-]*://'::text, ''::text), '^.*@'::text, ''::text), '^www\.|[/:?#].*$'::text, ''::text, 'g'::text), '.'::text), ''::text);
@@ -6124,6 +6232,7 @@ DECLARE
     v_actor      uuid := crm.current_actor();
     v_principals uuid[] := crm_private.actor_principals();
     v_grants     jsonb := crm_private.actor_grants();
+    v_types      text[] := crm_private.writable_node_types();
 BEGIN
     IF coalesce(cardinality(p_ids), 0) = 0 THEN
         RAISE EXCEPTION '% needs at least one id', p_what USING ERRCODE = '22023';
@@ -6137,6 +6246,7 @@ BEGIN
       FROM unnest(v_ids) AS i
      WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n
                         WHERE n.id = i AND (p_types IS NULL OR n.node_type = ANY (p_types))
+                          AND n.node_type = ANY (v_types)
                           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, v_admin, v_actor,
                                                           v_principals, v_grants));
     IF v_refused IS NOT NULL THEN
@@ -6189,7 +6299,9 @@ CREATE FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) RET
     AS $$
     SELECT crm_private.role_trusted(p_role)
        AND EXISTS (SELECT 1 FROM crm.nodes n
+                      JOIN crm.node_types t ON t.node_type = n.node_type
                     WHERE n.id = p_node_id
+                      AND (t.write_scope = 'member' OR (t.write_scope = 'admin' AND crm_private.role_is_admin(p_role)))
                       AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs,
                                                       crm_private.role_is_admin(p_role), crm_private.actor_of(p_role),
                                                       crm_private.caller_principals(p_role),
@@ -7075,6 +7187,32 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+CREATE FUNCTION crm_private.tg_assertions_customer__scoring() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key uuid := CASE WHEN pg_input_is_valid(NEW.assertion_key, 'uuid') THEN NEW.assertion_key::uuid END;
+BEGIN
+    IF NEW.assertion_type = 'fit_assessment' THEN
+        IF v_key IS NULL
+           OR NOT EXISTS (SELECT 1 FROM crm.fit_criteria c
+                           WHERE c.id = v_key AND c.archived_at IS NULL
+                             AND c.product_id::text = NEW.claim ->> 'product_id') THEN
+            RAISE EXCEPTION 'a fit assessment names a live fit criterion (assertion_key) and its product (product_id)'
+                USING ERRCODE = 'CR013', HINT = 'use crm.assess_fit(person, criterion, score, ...); see crm.fit_criteria';
+        END IF;
+    ELSIF NEW.assertion_type = 'lead_review' THEN
+        IF v_key IS NULL
+           OR NOT EXISTS (SELECT 1 FROM crm.nodes p
+                           WHERE p.id = v_key AND p.node_type = 'product' AND p.archived_at IS NULL) THEN
+            RAISE EXCEPTION 'a lead review names a live product (assertion_key)'
+                USING ERRCODE = 'CR013', HINT = 'use crm.review_lead(person, product, status)';
+        END IF;
+    END IF;
+    RETURN NEW;
+END;
+$$;
 CREATE FUNCTION crm_private.tg_chunks__acl() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7084,6 +7222,42 @@ BEGIN
         NEW.acl := crm_private.chunk_acl_of(NEW.event_id, NEW.node_id);
     END IF;
     NEW.acl_tsv := crm_private.chunk_acl_tsv(NEW.acl, NEW.event_id);
+    RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_customer_channels__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_verdict text;
+BEGIN
+    IF current_user = 'crm_owner' OR pg_catalog.current_setting('is_superuser') = 'on'
+       OR crm_private.actor_is_admin() THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME = 'assertions' THEN
+        v_verdict := crm_private.channel_edge_check(NEW.subject_node_id, NULL, false, current_user);
+    ELSE
+        IF TG_OP = 'UPDATE' AND OLD.edge_type IN ('owned_by', 'has_channel') THEN
+            v_verdict := CASE OLD.edge_type
+                         WHEN 'has_channel' THEN crm_private.channel_edge_check(OLD.target_id, OLD.source_id, false, current_user)
+                         ELSE crm_private.channel_edge_check(OLD.source_id, OLD.target_id, false, current_user) END;
+        END IF;
+        IF v_verdict IS NULL AND NEW.edge_type IN ('owned_by', 'has_channel') THEN
+            v_verdict := CASE NEW.edge_type
+                         WHEN 'has_channel' THEN crm_private.channel_edge_check(NEW.target_id, NEW.source_id,
+                                                                                NEW.archived_at IS NULL, current_user)
+                         ELSE crm_private.channel_edge_check(NEW.source_id, NEW.target_id, false, current_user) END;
+        END IF;
+    END IF;
+    IF v_verdict = 'taken' THEN
+        RAISE EXCEPTION 'this channel belongs to another customer' USING ERRCODE = 'CR051',
+              HINT = 'merge the two customers (crm.merge_nodes) or remove the channel from the other one';
+    ELSIF v_verdict IS NOT NULL THEN
+        RAISE EXCEPTION 'you may not change this channel or its customer' USING ERRCODE = '42501',
+              HINT = 'a channel is written by those who may write its customer (seed 002 scoping)';
+    END IF;
     RETURN NEW;
 END;
 $$;
@@ -7677,6 +7851,41 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+CREATE FUNCTION crm_private.tg_nodes_customer__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_crm360 boolean := current_user = 'crm_owner' OR pg_catalog.current_setting('is_superuser') = 'on';
+    v_old_seg boolean := TG_OP = 'UPDATE' AND OLD.node_type = 'segment';
+BEGIN
+    IF NEW.node_type = 'segment' AND (NOT v_old_seg OR NEW.properties IS DISTINCT FROM OLD.properties) THEN
+        PERFORM crm_private.check_segment_properties(NEW.properties, CASE WHEN v_old_seg THEN OLD.properties END);
+    END IF;
+    IF v_crm360 OR crm_private.actor_is_admin() THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.node_type = 'segment' AND NEW.properties ->> 'kind' = 'dynamic'
+       AND (NOT v_old_seg OR (NEW.properties -> 'definition') IS DISTINCT FROM (OLD.properties -> 'definition')) THEN
+        RAISE EXCEPTION 'dynamic segments are defined by admins' USING ERRCODE = '42501',
+              HINT = 'a filter is evaluated over every customer, also those you cannot see: ask an admin, or use a static segment';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        RETURN NEW;
+    END IF;
+    IF v_old_seg OR NEW.node_type = 'segment' THEN
+        IF OLD.claimed_by IS NULL OR OLD.claimed_by IS DISTINCT FROM crm.current_actor() THEN
+            RAISE EXCEPTION 'you may not change segment %', OLD.id USING ERRCODE = '42501',
+                  HINT = 'a segment is changed by its creator (who holds its claim) or an admin';
+        END IF;
+    ELSIF (OLD.node_type = 'channel' OR NEW.node_type = 'channel')
+          AND crm_private.channel_edge_check(OLD.id, NULL, false, current_user) IS NOT NULL THEN
+        RAISE EXCEPTION 'you may not change channel %', OLD.id USING ERRCODE = '42501',
+              HINT = 'a channel is written by those who may write its customer';
+    END IF;
+    RETURN NEW;
+END;
+$$;
 CREATE FUNCTION crm_private.tg_notes__audit() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7797,12 +8006,17 @@ CREATE FUNCTION crm_private.tg_segment_memberships__validate() RETURNS trigger
 DECLARE
     v_seg record;
 BEGIN
-    SELECT s.node_type, s.archived_at, s.properties ->> 'kind' AS kind INTO v_seg FROM crm.nodes s WHERE s.id = NEW.segment_id;
+    SELECT s.node_type, s.archived_at, s.claimed_by, s.properties ->> 'kind' AS kind INTO v_seg FROM crm.nodes s WHERE s.id = NEW.segment_id;
     IF NOT FOUND OR v_seg.node_type <> 'segment' THEN
         RAISE EXCEPTION 'segment % not found', NEW.segment_id USING ERRCODE = 'P0002';
     END IF;
     IF v_seg.kind <> 'static' THEN
         RAISE EXCEPTION 'segment % is dynamic: its members come from its filter', NEW.segment_id USING ERRCODE = 'CR054';
+    END IF;
+    IF NOT crm_private.actor_is_admin()
+       AND (v_seg.claimed_by IS NULL OR v_seg.claimed_by IS DISTINCT FROM crm.current_actor()) THEN
+        RAISE EXCEPTION 'you may not change the members of segment %', NEW.segment_id USING ERRCODE = '42501',
+              HINT = 'a segment''s members are changed by its creator (who holds its claim) or an admin';
     END IF;
     IF TG_OP = 'INSERT' THEN
         IF v_seg.archived_at IS NOT NULL THEN
@@ -7835,12 +8049,19 @@ CREATE FUNCTION crm_private.tg_tags__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_fold text;
 BEGIN
     -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
     IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
         RETURN NEW;
     END IF;
-    IF (lower(NEW.name) LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
+    v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKC)),
+                                       '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]',
+                                       '', 'g'),
+                        'оοօ০୦ɵᴏвβьƅḃḅтτ꞉∶ː˸׃',
+                        'ooooooobbbbbbtt:::::');
+    IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
        AND NOT crm_private.is_system_role() THEN
         RAISE EXCEPTION 'bot: tags are system tags' USING ERRCODE = 'CR052',
               HINT = 'only system roles (admins not acting for a user, crm360 itself) create or change them';
@@ -11158,12 +11379,15 @@ CREATE TRIGGER tg_assertions__profile_scored AFTER INSERT ON crm.assertions REFE
 CREATE TRIGGER tg_assertions__refuse_delete BEFORE DELETE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__refuse_truncate BEFORE TRUNCATE ON crm.assertions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_assertions__validate BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_assertions__validate();
+CREATE TRIGGER tg_assertions_customer__channel_guard BEFORE INSERT OR UPDATE ON crm.assertions FOR EACH ROW WHEN ((new.assertion_type = 'channel_status'::text)) EXECUTE FUNCTION crm_private.tg_customer_channels__guard();
+CREATE TRIGGER tg_assertions_customer__scoring BEFORE INSERT ON crm.assertions FOR EACH ROW WHEN ((new.assertion_type = ANY (ARRAY['fit_assessment'::text, 'lead_review'::text]))) EXECUTE FUNCTION crm_private.tg_assertions_customer__scoring();
 CREATE TRIGGER tg_chunks__acl BEFORE INSERT OR UPDATE OF acl, acl_tsv, event_id, node_id ON crm.chunks FOR EACH ROW EXECUTE FUNCTION crm_private.tg_chunks__acl();
 CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
 CREATE TRIGGER tg_edges__after_update AFTER UPDATE ON crm.edges REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_update();
 CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__refuse_truncate BEFORE TRUNCATE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__validate();
+CREATE TRIGGER tg_edges_customer__channel_guard BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN ((new.edge_type = ANY (ARRAY['owned_by'::text, 'has_channel'::text]))) EXECUTE FUNCTION crm_private.tg_customer_channels__guard();
 CREATE TRIGGER tg_event_participants__acl BEFORE INSERT OR UPDATE ON crm.event_participants FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_event_participants__acl();
 CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text) AND (current_setting('crm.acl_maintenance'::text, true) IS DISTINCT FROM 'on'::text)))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE TRIGGER tg_event_participants__after_update AFTER UPDATE ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text) AND (current_setting('crm.acl_maintenance'::text, true) IS DISTINCT FROM 'on'::text)))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
@@ -11185,6 +11409,8 @@ CREATE TRIGGER tg_nodes__audit AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE A
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_nodes__validate();
+CREATE TRIGGER tg_nodes_customer__guard_insert BEFORE INSERT ON crm.nodes FOR EACH ROW WHEN ((new.node_type = 'segment'::text)) EXECUTE FUNCTION crm_private.tg_nodes_customer__guard();
+CREATE TRIGGER tg_nodes_customer__guard_update BEFORE UPDATE ON crm.nodes FOR EACH ROW WHEN (((old.node_type = ANY (ARRAY['segment'::text, 'channel'::text])) OR (new.node_type = ANY (ARRAY['segment'::text, 'channel'::text])))) EXECUTE FUNCTION crm_private.tg_nodes_customer__guard();
 CREATE TRIGGER tg_note_versions__refuse_delete BEFORE DELETE ON crm.note_versions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_note_versions__refuse_truncate BEFORE TRUNCATE ON crm.note_versions FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_notes__audit AFTER INSERT ON crm.notes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_notes__audit();
@@ -11386,15 +11612,15 @@ CREATE POLICY node_sources_select ON crm.node_sources FOR SELECT TO crm_reader, 
 ALTER TABLE crm.node_tags ENABLE ROW LEVEL SECURITY;
 CREATE POLICY node_tags_insert ON crm.node_tags FOR INSERT TO crm_writer WITH CHECK ((EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = node_tags.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+  WHERE ((n.id = node_tags.node_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
 CREATE POLICY node_tags_select ON crm.node_tags FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = node_tags.node_id)))));
 CREATE POLICY node_tags_update ON crm.node_tags FOR UPDATE TO crm_writer USING ((EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = node_tags.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))) WITH CHECK ((EXISTS ( SELECT 1
+  WHERE ((n.id = node_tags.node_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))) WITH CHECK ((EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = node_tags.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+  WHERE ((n.id = node_tags.node_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
 ALTER TABLE crm.node_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY node_types_admin ON crm.node_types TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY node_types_select ON crm.node_types FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -11410,7 +11636,7 @@ CREATE POLICY note_versions_select ON crm.note_versions FOR SELECT TO crm_reader
 ALTER TABLE crm.notes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY notes_insert ON crm.notes FOR INSERT TO crm_writer WITH CHECK (((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (author_id = ( SELECT crm.current_actor() AS current_actor)) AND (EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = notes.anchor_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))));
+  WHERE ((n.id = notes.anchor_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))));
 CREATE POLICY notes_select ON crm.notes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (author_id = ( SELECT crm.current_actor() AS current_actor)) OR (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = notes.anchor_id)))));
@@ -11440,15 +11666,15 @@ CREATE POLICY owner_all ON crm.task_items TO crm_owner USING (true) WITH CHECK (
 ALTER TABLE crm.segment_memberships ENABLE ROW LEVEL SECURITY;
 CREATE POLICY segment_memberships_insert ON crm.segment_memberships FOR INSERT TO crm_writer WITH CHECK ((EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = segment_memberships.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+  WHERE ((n.id = segment_memberships.node_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
 CREATE POLICY segment_memberships_select ON crm.segment_memberships FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = segment_memberships.node_id)))));
 CREATE POLICY segment_memberships_update ON crm.segment_memberships FOR UPDATE TO crm_writer USING ((EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = segment_memberships.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))) WITH CHECK ((EXISTS ( SELECT 1
+  WHERE ((n.id = segment_memberships.node_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))) WITH CHECK ((EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = segment_memberships.node_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
+  WHERE ((n.id = segment_memberships.node_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))));
 ALTER TABLE crm.tags ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tags_insert ON crm.tags FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL)));
 CREATE POLICY tags_select ON crm.tags FOR SELECT TO crm_reader, crm_connector USING (true);
@@ -11456,13 +11682,13 @@ CREATE POLICY tags_update ON crm.tags FOR UPDATE TO crm_admin USING (true) WITH 
 ALTER TABLE crm.task_items ENABLE ROW LEVEL SECURITY;
 CREATE POLICY task_items_insert ON crm.task_items FOR INSERT TO crm_writer WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id IS NULL) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor))) AND (EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = task_items.anchor_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))))));
+  WHERE ((n.id = task_items.anchor_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants))))))));
 CREATE POLICY task_items_select ON crm.task_items FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor)) OR (created_by = ( SELECT crm.current_actor() AS current_actor)) OR (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = task_items.anchor_id)))));
 CREATE POLICY task_items_update ON crm.task_items FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id = ( SELECT crm.current_actor() AS current_actor)) OR ((assignee_id IS NULL) AND (EXISTS ( SELECT 1
    FROM crm.nodes n
-  WHERE ((n.id = task_items.anchor_id) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id IS NULL) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor))))));
+  WHERE ((n.id = task_items.anchor_id) AND (n.node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, ( SELECT crm_private.actor_is_admin() AS actor_is_admin), ( SELECT crm.current_actor() AS current_actor), ( SELECT crm_private.actor_principals() AS actor_principals), ( SELECT crm_private.actor_grants() AS actor_grants)))))))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((assignee_id IS NULL) OR (assignee_id = ( SELECT crm.current_actor() AS current_actor))))));
 ALTER TABLE crm_raw.connector_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY connector_sources_admin ON crm_raw.connector_sources TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY connector_sources_select ON crm_raw.connector_sources FOR SELECT TO crm_connector USING (((to_regrole(quote_ident((login_role)::text)) IS NOT NULL) AND pg_has_role(CURRENT_USER, login_role, 'USAGE'::text)));
@@ -11801,6 +12027,10 @@ REVOKE ALL ON FUNCTION crm_private.caller_sources() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_sources() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.can_write_node(p_node_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.channel_edge_check(p_channel uuid, p_person uuid, p_has_channel boolean, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.channel_edge_check(p_channel uuid, p_person uuid, p_has_channel boolean, p_role name) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.check_segment_properties(p_new jsonb, p_old jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.check_segment_properties(p_new jsonb, p_old jsonb) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.chunk_acl_of(p_event_id uuid, p_node_id uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunk_acl_tsv(p_acl uuid[], p_event_id uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.chunk_text(p_text text, p_size integer, p_overlap integer) FROM PUBLIC;
@@ -11835,6 +12065,7 @@ GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_pr
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.match_companies_for(p_person_ids uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.match_companies_for(p_person_ids uuid[], p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_admin;
@@ -11947,7 +12178,9 @@ REVOKE ALL ON FUNCTION crm_private.tg_access_grants__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_artifacts__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__profile_scored() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_assertions__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_assertions_customer__scoring() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_chunks__acl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_customer_channels__guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__after_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__validate() FROM PUBLIC;
@@ -11960,6 +12193,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_nodes__access_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__after_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_nodes_customer__guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_notes__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_notes__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_refuse_delete() FROM PUBLIC;

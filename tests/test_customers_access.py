@@ -237,11 +237,14 @@ def test_dynamic_segments_compute_over_everyone_but_show_each_rep_their_own(w):
     n = w.n
     w.admin.execute("UPDATE crm.nodes SET properties = properties || '{\"country\": \"DE\"}' WHERE id = ANY (%s)",
                     ([n["ana"], n["gus"]],))
-    seg = val(w.connect("alice"), "SELECT crm.create_segment('DE', 'dynamic', %s)",
+    # dynamic segments are admins' (their filters are evaluated over every customer)
+    assert sqlstate(w.connect("alice"), "SELECT crm.create_segment('DE', 'dynamic', %s)",
+                    (Jsonb({"field": "country", "op": "eq", "value": "DE"}),)) == "42501"
+    seg = val(w.connect("boss"), "SELECT crm.create_segment('DE', 'dynamic', %s)",
               (Jsonb({"field": "country", "op": "eq", "value": "DE"}),))
     assert sqlstate(w.connect("alice"), "SELECT crm.refresh_segments()") == "42501"   # a job for admins/connectors
     assert sqlstate(w.connect("bob"), "SELECT crm.set_segment_filter(%s, %s)",
-                    (seg, Jsonb({"field": "country", "op": "eq", "value": "US"}))) == "42501"   # Alice's segment
+                    (seg, Jsonb({"field": "country", "op": "eq", "value": "US"}))) == "42501"   # the admin's segment
     w.connect("boss").execute("SELECT crm.refresh_segments()")
     assert ids(w.connect("alice"), "SELECT customer_id FROM crm.segment_members WHERE is_member") == {n["ana"]}
     assert ids(w.connect("bob"), "SELECT customer_id FROM crm.segment_members WHERE is_member") == {n["gus"]}

@@ -155,7 +155,8 @@ BEGIN
                                         'complete_task', 'assess_fit', 'review_lead', 'create_deal',
                                         'log_customer_event']),
             ('crm_private', 'crm_writer', ARRAY['add_channel_as', 'tag_nodes', 'require_writable', 'segment_change',
-                                                'compile_segment_filter', 'keep_note_version', 'node_write_rule']),
+                                                'compile_segment_filter', 'keep_note_version', 'node_write_rule',
+                                                'check_segment_properties', 'channel_edge_check']),
             ('crm', 'crm_connector', ARRAY['refresh_segments', 'match_companies']),
             ('crm', 'crm_admin', ARRAY['refresh_segments', 'match_companies', 'merge_companies', 'create_product',
                                        'set_fit_criterion'])

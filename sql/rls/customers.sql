@@ -5,8 +5,8 @@
 --   read as the caller: teams, claims, grants, admins) — plus, for notes, their author and, for
 --   tasks, their assignee and creator;
 -- * write: admins everything; members what they may write on the node (crm_private.
---   node_write_rule — can_write_node's rule — with the caller's identity evaluated once per
---   statement: their own and unclaimed customers, or a write grant) — tags on a node,
+--   node_write_rule — can_write_node's rule, and only on nodes of the types the caller may write,
+--   crm_private.writable_node_types — with the caller's identity evaluated once per statement: their own and unclaimed customers, or a write grant) — tags on a node,
 --   segment membership changes, notes (and only the author edits a note), tasks (members
 --   create tasks for themselves or the pool; claim pool tasks; work their own);
 -- * history rows are only ever closed (triggers, CR015) and never deleted: DELETE is granted
@@ -42,7 +42,9 @@ CREATE POLICY tags_update ON crm.tags FOR UPDATE TO crm_admin USING (true) WITH 
 -- 10,000 customers checks 10,000 rows).
 DO $$
 DECLARE
-    v_rule  text := 'EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = %s AND crm_private.node_write_rule(n.acl, '
+    v_rule  text := 'EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = %s '
+                    'AND n.node_type = ANY ((SELECT crm_private.writable_node_types())::text[]) '
+                    'AND crm_private.node_write_rule(n.acl, '
                     'n.claimed_by, n.node_type, n.attrs, (SELECT crm_private.actor_is_admin()), (SELECT crm.current_actor()), '
                     '(SELECT crm_private.actor_principals()), (SELECT crm_private.actor_grants())))';
     v_table text;

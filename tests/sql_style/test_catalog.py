@@ -203,6 +203,10 @@ WRITER_HELPERS = READER_HELPERS | {
     # (keeps only the version a note has right now)
     "add_channel_as", "tag_nodes", "require_writable", "segment_change", "compile_segment_filter",
     "keep_note_version",
+    # the review hardening: the segment-properties check the segment trigger runs as the caller
+    # (validates JSON, reads nothing private) and the channel-tie verdict (definer; answers only
+    # for the caller's trusted role, a verdict without ids)
+    "check_segment_properties", "channel_edge_check",
     "node_write_rule"}   # the write rule can_write_node and the customer-model policies share (pure)
 EXPECTED_HELPERS = {
     "crm_reader": READER_HELPERS,

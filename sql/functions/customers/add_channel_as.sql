@@ -49,7 +49,7 @@ BEGIN
     IF v_channel IS NOT NULL THEN
         SELECT h.source_id INTO v_owner FROM crm.edges h
          WHERE h.target_id = v_channel AND h.edge_type = 'has_channel' AND h.archived_at IS NULL
-         ORDER BY (h.source_id = p_person) DESC LIMIT 1;
+         ORDER BY (h.source_id = p_person) LIMIT 1;   -- another customer's first: CR051
         IF v_owner IS DISTINCT FROM p_person AND v_owner IS NOT NULL THEN
             RAISE EXCEPTION 'this % channel belongs to another customer', p_kind
                 USING ERRCODE = 'CR051',
@@ -78,7 +78,7 @@ BEGIN
            AND (h.properties -> 'primary') IS DISTINCT FROM to_jsonb(h.target_id = v_channel);
     END IF;
     IF p_kind = 'email' THEN
-        PERFORM crm_private.match_companies_for(ARRAY[p_person]);
+        PERFORM crm_private.match_companies_for(ARRAY[p_person], p_role);
     END IF;
     RETURN v_channel;
 END;

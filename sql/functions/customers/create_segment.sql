@@ -6,8 +6,11 @@
 -- (CR054); purpose outreach (the default: suppressed customers never join and leave at the
 -- next refresh) or analysis (everyone who matches). The segment is a node of type segment
 -- (visible to every CRM role, like campaigns; a member who creates it owns it: others may not
--- change it). A dynamic segment has no members until crm.refresh_segments runs. Returns the
--- segment node id.
+-- change it, nor its members). Dynamic segments are admins' (42501 for a member: a filter is
+-- evaluated over every customer). Kind, purpose and definition are checked again, with the
+-- size caps (16 kB, 200 conditions), by the segment trigger (crm_private.
+-- check_segment_properties). A dynamic segment has no members until crm.refresh_segments
+-- runs. Returns the segment node id.
 CREATE OR REPLACE FUNCTION crm.create_segment(
     p_name        text,
     p_kind        text DEFAULT 'static',
@@ -47,4 +50,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.create_segment(text, text, jsonb, text, text) IS
-$c$Create a customer segment: static (members added with crm.add_to_segment) or dynamic (p_definition in the JSON filter language of docs/customers.md; members computed by crm.refresh_segments). p_purpose outreach (default) excludes suppressed customers, analysis does not. Returns the segment node id. Errors: 22023 blank name / bad kind or purpose, CR053 invalid filter (DETAIL: the JSON path), CR054 a filter on a static segment. Example: SELECT crm.create_segment('Hot EU leads', 'dynamic', '{"all": [{"field": "country", "op": "in", "value": ["DE","FR"]}, {"field": "tag", "op": "has", "value": "hot"}]}');$c$;
+$c$Create a customer segment: static (members added with crm.add_to_segment) or dynamic (p_definition in the JSON filter language of docs/customers.md; members computed by crm.refresh_segments). p_purpose outreach (default) excludes suppressed customers, analysis does not. Returns the segment node id. Dynamic segments: admins only. Errors: 22023 blank name / bad kind or purpose, CR053 invalid filter (DETAIL: the JSON path) or larger than 16 kB / 200 conditions, CR054 a filter on a static segment, 42501 a dynamic segment by a member. Example: SELECT crm.create_segment('Hot EU leads', 'dynamic', '{"all": [{"field": "country", "op": "in", "value": ["DE","FR"]}, {"field": "tag", "op": "has", "value": "hot"}]}');$c$;

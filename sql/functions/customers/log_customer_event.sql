@@ -6,7 +6,9 @@
 -- segment, task, note, scoring and ownership events are crm360's, logged by their functions);
 -- the properties have the type's registered detail shape (CR013, crm.event_types
 -- .detail_required / detail_shape); the customer is a person visible to the caller (P0002
--- otherwise, via crm.log_crm_activity); the event has the customer as subject, so it is in the
+-- otherwise) whom the caller may write (42501: seed 002 scoping, crm_private.can_write_node —
+-- a colleague's claimed customer is logged by its owner); the event happened at most 5 minutes
+-- in the future (22023: a date far ahead would pin the customer's last activity); the event has the customer as subject, so it is in the
 -- customer's timeline under its channel (email, linkedin, telegram, bot). An email_bounced
 -- event naming a channel_id of the customer marks that channel bounced (crm.mark_channel).
 -- Returns the event id.
@@ -32,6 +34,14 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_person AND n.node_type = 'person') THEN
         RAISE EXCEPTION 'customer % not found', p_person USING ERRCODE = 'P0002';
     END IF;
+    IF NOT crm_private.can_write_node(p_person) THEN
+        RAISE EXCEPTION 'you may not write customer %', p_person USING ERRCODE = '42501',
+              HINT = 'you write your own and unclaimed customers (seed 002 scoping)';
+    END IF;
+    IF p_occurred_at IS NULL OR p_occurred_at > now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'an outreach event happened in the past, not at %', coalesce(p_occurred_at::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'occurred_at at most 5 minutes ahead of now()';
+    END IF;
     v_event := crm.log_crm_activity(p_event_type,
                                     coalesce(p_summary, initcap(replace(p_event_type, '_', ' '))
                                                         || coalesce(': ' || (p_properties ->> 'subject'), '')),
@@ -46,4 +56,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.log_customer_event(uuid, text, jsonb, timestamptz, text) IS
-$c$Log an outreach event about a customer (email_sent/opened/clicked/replied/bounced, linkedin_sent/replied, telegram_sent/replied, bot_replied/escalated) with its registered detail shape; it shows in crm.timeline under its channel. An email_bounced with the customer's channel_id marks that channel bounced. Returns the event id. Errors: 22023 not an outreach type, CR013 details not of the registered shape, P0002 customer not found/visible. Example: SELECT crm.log_customer_event('<person uuid>', 'email_sent', '{"subject": "Welcome", "channel_id": "<channel uuid>"}');$c$;
+$c$Log an outreach event about a customer (email_sent/opened/clicked/replied/bounced, linkedin_sent/replied, telegram_sent/replied, bot_replied/escalated) with its registered detail shape; it shows in crm.timeline under its channel. An email_bounced with the customer's channel_id marks that channel bounced. Returns the event id. Errors: 22023 not an outreach type or occurred_at more than 5 minutes ahead, CR013 details not of the registered shape, P0002 customer not found/visible, 42501 customer not writable for you. Example: SELECT crm.log_customer_event('<person uuid>', 'email_sent', '{"subject": "Welcome", "channel_id": "<channel uuid>"}');$c$;

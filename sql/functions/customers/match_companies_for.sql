@@ -1,4 +1,4 @@
--- crm_private.match_companies_for(p_person_ids) — domain auto-match (seed 002 Companies):
+-- crm_private.match_companies_for(p_person_ids, p_role) — domain auto-match (seed 002 Companies):
 -- link each given person without a current employer to the one company their email domain
 -- belongs to.
 -- Guarantees: a person (live, no open employs edge) is linked (employs org -> person, effective
@@ -9,7 +9,12 @@
 -- company_matched event (subject the person, the company as participant). Set-based; internal
 -- (EXECUTE for nobody): called by crm360's own definer code as crm_owner (crm.add_channel,
 -- crm.match_companies). Returns the number of people linked.
-CREATE OR REPLACE FUNCTION crm_private.match_companies_for(p_person_ids uuid[])
+-- p_role: the member the match is made for (crm.add_channel's caller, trusted by its caller):
+-- only companies that role can see take part — a hidden company is no match (not linked, its
+-- id never in an event, and no ambiguity from it: nothing tells it exists); NULL (crm.
+-- match_companies, an admin's job) or an admin role: every company. The one-argument form is
+-- p_role NULL.
+CREATE OR REPLACE FUNCTION crm_private.match_companies_for(p_person_ids uuid[], p_role name)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -18,6 +23,9 @@ DECLARE
     v_people uuid[];
     v_orgs   uuid[];
     v_doms   text[];
+    v_all    boolean := p_role IS NULL OR crm_private.role_is_admin(p_role);
+    v_princ  uuid[] := CASE WHEN p_role IS NOT NULL THEN crm_private.caller_principals(p_role) END;
+    v_grants jsonb := CASE WHEN p_role IS NOT NULL THEN crm_private.caller_grants(p_role) END;
 BEGIN
     WITH cand AS (
         SELECT DISTINCT p.id AS person_id, split_part(d.email, '@', 2) AS dom
@@ -37,6 +45,9 @@ BEGIN
         SELECT c.person_id, c.dom, min(a.id::text)::uuid AS org_id, count(DISTINCT a.id) AS n
           FROM cand c
           JOIN crm.nodes a ON a.node_type = 'org' AND a.archived_at IS NULL AND a.properties ->> 'domain' = c.dom
+                          -- for a member: only the companies they can see (a hidden one is no match)
+                          AND (v_all OR a.acl IS NULL OR a.acl && v_princ
+                               OR crm_private.node_grant_match(v_grants, 'read', a.node_type, a.attrs, a.acl))
          WHERE NOT EXISTS (SELECT 1 FROM crm_raw.free_mail_domains f WHERE c.dom LIKE f.pattern)
          GROUP BY c.person_id, c.dom
     ), one AS (
@@ -67,5 +78,17 @@ BEGIN
 END;
 $$;
 
+COMMENT ON FUNCTION crm_private.match_companies_for(uuid[], name) IS
+    'Internal: domain auto-match (p_role: only companies that role can see; NULL: all) — links people without a current employer to the one company their email domain belongs to (never free-mail, never ambiguous), logging company_matched.';
+
+
+CREATE OR REPLACE FUNCTION crm_private.match_companies_for(p_person_ids uuid[])
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT crm_private.match_companies_for(p_person_ids, NULL::name)
+$$;
+
 COMMENT ON FUNCTION crm_private.match_companies_for(uuid[]) IS
-    'Internal: domain auto-match — links people without a current employer to the one company their email domain belongs to (never free-mail, never ambiguous), logging company_matched.';
+    'Internal: domain auto-match over every company (crm_private.match_companies_for(ids, NULL)).';

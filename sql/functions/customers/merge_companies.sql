@@ -2,8 +2,8 @@
 -- (seed 002 Companies: merge). Guarantees: both ids are companies (org nodes; 22023
 -- otherwise, P0002 unknown); the merge is crm.merge_nodes (edges, employees, events, current
 -- assertions, artifacts and source links move; the duplicate is archived with a merged_into
--- edge; nodes_merged logged; idempotent) with its permissions (admins; connectors for their
--- sources). Returns false when already merged.
+-- edge; nodes_merged logged; idempotent). EXECUTE for admins only (a connector merges its
+-- sources' duplicates through crm.merge_nodes itself). Returns false when already merged.
 CREATE OR REPLACE FUNCTION crm.merge_companies(p_keep uuid, p_drop uuid, p_reason text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -22,4 +22,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.merge_companies(uuid, uuid, text) IS
-$c$Merge a duplicate company into the kept one (crm.merge_nodes for orgs: employees, deals, events, claims and source links move; the duplicate is archived with a merged_into edge). Returns false when already merged. Admins (connectors: their sources). Errors: 22023 not companies / same id, P0002 unknown, 42501 not allowed. Example: SELECT crm.merge_companies('<kept org>', '<duplicate org>', 'same company');$c$;
+$c$Merge a duplicate company into the kept one (crm.merge_nodes for orgs: employees, deals, events, claims and source links move; the duplicate is archived with a merged_into edge). Returns false when already merged. Admins only (a connector merges through crm.merge_nodes, for its sources). Errors: 22023 not companies / same id, P0002 unknown, 42501 not allowed. Example: SELECT crm.merge_companies('<kept org>', '<duplicate org>', 'same company');$c$;

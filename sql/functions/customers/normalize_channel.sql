@@ -1,7 +1,8 @@
 -- crm_private.normalize_channel(p_kind, p_value) — the comparable form of a contact channel,
 -- or NULL when the value is not valid for the kind (seed 002: a contact is a channel).
 -- Guarantees: email — trimmed, lower case, one @, a dot in the domain, no spaces; phone —
--- digits only (spaces, dashes, dots, parentheses and a leading + dropped), 7 to 15 digits
+-- digits only (spaces, dashes, dots, parentheses and a leading + dropped; a leading 00 is the
+-- international prefix, as +: 0049 30 1234567 = +49 30 1234567 = 49301234567), 7 to 15 digits
 -- (E.164 length); linkedin — https://www.linkedin.com/in/<handle> with the handle lower-cased
 -- (scheme, www., query, trailing slash dropped; only /in/ profile URLs); telegram — a numeric
 -- chat id (optionally negative, 5 to 20 digits); any other kind → NULL. The key of a channel
@@ -16,8 +17,8 @@ RETURN CASE p_kind
     WHEN 'email' THEN CASE WHEN lower(btrim(p_value)) ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:].]+$'
                            THEN lower(btrim(p_value)) END
     WHEN 'phone' THEN CASE WHEN btrim(p_value) ~ '^\+?[0-9 ().-]+$'
-                            AND length(regexp_replace(p_value, '\D', '', 'g')) BETWEEN 7 AND 15
-                           THEN regexp_replace(p_value, '\D', '', 'g') END
+                            AND length(regexp_replace(regexp_replace(btrim(p_value), '^00', '+'), '\D', '', 'g')) BETWEEN 7 AND 15
+                           THEN regexp_replace(regexp_replace(btrim(p_value), '^00', '+'), '\D', '', 'g') END
     WHEN 'linkedin' THEN CASE WHEN lower(btrim(p_value)) ~ '^(https?://)?([a-z]{2,3}\.)?linkedin\.com/in/[a-z0-9_%-]{2,100}/?([?#].*)?$'
                               THEN 'https://www.linkedin.com/in/'
                                    || substring(lower(btrim(p_value)) FROM 'linkedin\.com/in/([a-z0-9_%-]+)') END

@@ -3,7 +3,8 @@
 -- Guarantees: evaluated as the caller (row-level security and crm_private.can_write_node:
 -- admins everything; members their own and unclaimed nodes, or what a write grant covers);
 -- when any id is NULL, not visible, does not exist, is not of one of p_types (NULL = any) or
--- is not writable for the caller, raises CR055 with every such id in DETAIL (hidden and
+-- is not writable for the caller (also: of a type the caller may not write at all,
+-- crm_private.writable_node_types — a campaign or a user for a member), raises CR055 with every such id in DETAIL (hidden and
 -- missing ids are refused alike: no existence oracle) and nothing is changed; 22023 for an
 -- empty or NULL array. Returns the distinct ids (duplicates collapse).
 CREATE OR REPLACE FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text)
@@ -20,6 +21,7 @@ DECLARE
     v_actor      uuid := crm.current_actor();
     v_principals uuid[] := crm_private.actor_principals();
     v_grants     jsonb := crm_private.actor_grants();
+    v_types      text[] := crm_private.writable_node_types();
 BEGIN
     IF coalesce(cardinality(p_ids), 0) = 0 THEN
         RAISE EXCEPTION '% needs at least one id', p_what USING ERRCODE = '22023';
@@ -33,6 +35,7 @@ BEGIN
       FROM unnest(v_ids) AS i
      WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n
                         WHERE n.id = i AND (p_types IS NULL OR n.node_type = ANY (p_types))
+                          AND n.node_type = ANY (v_types)
                           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, v_admin, v_actor,
                                                           v_principals, v_grants));
     IF v_refused IS NOT NULL THEN

@@ -1,7 +1,7 @@
 -- crm.set_segment_filter(p_segment, p_definition) — change a dynamic segment's filter.
 -- Guarantees: the segment exists and is visible (P0002) and dynamic (CR054); the definition is
--- valid (CR053); the caller may write the segment node (its creator or an admin; 42501
--- otherwise, by the nodes row policy). Members change at the next crm.refresh_segments
+-- valid and within the caps (CR053: 16 kB, 200 conditions); the caller is an admin (42501
+-- otherwise: dynamic segments are admins', crm_private.tg_nodes_customer__guard). Members change at the next crm.refresh_segments
 -- (joins and leaves then logged as usual); history is kept.
 CREATE OR REPLACE FUNCTION crm.set_segment_filter(p_segment uuid, p_definition jsonb)
 RETURNS void
@@ -22,10 +22,10 @@ BEGIN
     UPDATE crm.nodes SET properties = properties || jsonb_build_object('definition', p_definition) WHERE id = p_segment;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'you may not change segment %', p_segment USING ERRCODE = '42501',
-              HINT = 'its creator or an admin changes it';
+              HINT = 'dynamic segments are admins''';
     END IF;
 END;
 $$;
 
 COMMENT ON FUNCTION crm.set_segment_filter(uuid, jsonb) IS
-$c$Replace the filter of a dynamic segment (validated; members change at the next crm.refresh_segments). Errors: P0002 unknown segment, CR054 static segment, CR053 invalid filter, 42501 not yours. Example: SELECT crm.set_segment_filter('<segment uuid>', '{"field": "fit", "product": "<product uuid>", "op": "gte", "value": 70}');$c$;
+$c$Replace the filter of a dynamic segment (validated; members change at the next crm.refresh_segments). Admins only (dynamic segments are admins'). Errors: P0002 unknown segment, CR054 static segment, CR053 invalid filter or too large (16 kB, 200 conditions), 42501 not an admin. Example: SELECT crm.set_segment_filter('<segment uuid>', '{"field": "fit", "product": "<product uuid>", "op": "gte", "value": 70}');$c$;

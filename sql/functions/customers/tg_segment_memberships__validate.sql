@@ -5,7 +5,10 @@
 -- may write): the segment is a live static segment (CR054 for dynamic: its members come from
 -- its filter; CR020 archived; P0002 not a segment); the member is a person (CR012); a new row
 -- is open, entered now by the acting user (reason manual); an update may only close an open
--- row (left now, by the acting user, reason manual) — history is never rewritten (CR015).
+-- row (left now, by the acting user, reason manual) — history is never rewritten (CR015);
+-- members of a static segment are added and removed only by the segment's owner (the user
+-- holding its claim: its creator) or an admin (42501) — a segment an admin created (unclaimed)
+-- is changed by admins only.
 CREATE OR REPLACE FUNCTION crm_private.tg_segment_memberships__validate()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -14,12 +17,17 @@ AS $$
 DECLARE
     v_seg record;
 BEGIN
-    SELECT s.node_type, s.archived_at, s.properties ->> 'kind' AS kind INTO v_seg FROM crm.nodes s WHERE s.id = NEW.segment_id;
+    SELECT s.node_type, s.archived_at, s.claimed_by, s.properties ->> 'kind' AS kind INTO v_seg FROM crm.nodes s WHERE s.id = NEW.segment_id;
     IF NOT FOUND OR v_seg.node_type <> 'segment' THEN
         RAISE EXCEPTION 'segment % not found', NEW.segment_id USING ERRCODE = 'P0002';
     END IF;
     IF v_seg.kind <> 'static' THEN
         RAISE EXCEPTION 'segment % is dynamic: its members come from its filter', NEW.segment_id USING ERRCODE = 'CR054';
+    END IF;
+    IF NOT crm_private.actor_is_admin()
+       AND (v_seg.claimed_by IS NULL OR v_seg.claimed_by IS DISTINCT FROM crm.current_actor()) THEN
+        RAISE EXCEPTION 'you may not change the members of segment %', NEW.segment_id USING ERRCODE = '42501',
+              HINT = 'a segment''s members are changed by its creator (who holds its claim) or an admin';
     END IF;
     IF TG_OP = 'INSERT' THEN
         IF v_seg.archived_at IS NOT NULL THEN
@@ -50,7 +58,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.tg_segment_memberships__validate() IS
-    'Trigger: manual segment membership changes — static live segments only (CR054/CR020), people only (CR012), history rows only closed (CR015).';
+    'Trigger: manual segment membership changes — static live segments only (CR054/CR020), people only (CR012), history rows only closed (CR015), by the segment''s owner or an admin (42501).';
 
 CREATE OR REPLACE TRIGGER tg_segment_memberships__validate
     BEFORE INSERT OR UPDATE ON crm.segment_memberships

@@ -1,19 +1,29 @@
 -- crm_private.tg_tags__validate() — BEFORE INSERT OR UPDATE on crm.tags (the tag library).
 -- Guarantees: bot: tags (system tags) are created or changed only by system roles (CR052,
 -- crm_private.is_system_role) — also by a direct INSERT; a tag cannot be renamed into or out
--- of the bot: prefix by anyone else; created_by is the acting CRM user and created_at the
+-- of the bot: prefix by anyone else — nor created or renamed to a look-alike of it (the name
+-- NFKC-normalised, lower-cased, with white space and invisible format characters removed and
+-- the common Cyrillic/Greek look-alikes of b, o, t folded, starts with bot:; e.g. 'bot：x'
+-- with a fullwidth colon, 'bоt:x' with a Cyrillic o, 'b\u200bot:x', 'bot :x'); created_by is the acting CRM user and created_at the
 -- transaction's time at insert, and never change.
 CREATE OR REPLACE FUNCTION crm_private.tg_tags__validate()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_fold text;
 BEGIN
     -- legal erasure (crm.purge_node): the foreign keys clear references to the erased node
     IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
         RETURN NEW;
     END IF;
-    IF (lower(NEW.name) LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
+    v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKC)),
+                                       '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]',
+                                       '', 'g'),
+                        'оοօ০୦ɵᴏвβьƅḃḅтτ꞉∶ː˸׃',
+                        'ooooooobbbbbbtt:::::');
+    IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
        AND NOT crm_private.is_system_role() THEN
         RAISE EXCEPTION 'bot: tags are system tags' USING ERRCODE = 'CR052',
               HINT = 'only system roles (admins not acting for a user, crm360 itself) create or change them';
@@ -30,7 +40,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.tg_tags__validate() IS
-    'Trigger: bot: tags only by system roles (CR052); created_by/created_at set by crm360.';
+    'Trigger: bot: tags and look-alikes of the prefix only by system roles (CR052); created_by/created_at set by crm360.';
 
 CREATE OR REPLACE TRIGGER tg_tags__validate
     BEFORE INSERT OR UPDATE ON crm.tags
