@@ -7039,6 +7039,7 @@ $$;
 CREATE FUNCTION crm_private.tg_assertions__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_row record;
@@ -11232,6 +11233,7 @@ CREATE UNIQUE INDEX records_version ON crm_raw.records USING btree (source, obje
 CREATE INDEX sync_runs_source ON crm_raw.sync_runs USING btree (source, object, id);
 CREATE TRIGGER tg_access_grants__audit AFTER INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__audit();
 CREATE TRIGGER tg_access_grants__identity_changed AFTER INSERT OR DELETE OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_access_grants__identity_truncated AFTER TRUNCATE ON crm.access_grants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_access_grants__validate BEFORE INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__validate();
 CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_artifacts__acl();
 CREATE TRIGGER tg_artifacts__refuse_delete BEFORE DELETE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
@@ -11260,6 +11262,7 @@ CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EAC
 CREATE TRIGGER tg_fit_criteria__refuse_delete BEFORE DELETE ON crm.fit_criteria FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_fit_criteria__refuse_truncate BEFORE TRUNCATE ON crm.fit_criteria FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_logins__identity_changed AFTER INSERT OR DELETE OR UPDATE ON crm.logins FOR EACH ROW EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_logins__identity_truncated AFTER TRUNCATE ON crm.logins FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_node_tags__audit_insert AFTER INSERT ON crm.node_tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_node_tags__audit();
 CREATE TRIGGER tg_node_tags__audit_update AFTER UPDATE ON crm.node_tags REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_node_tags__audit();
 CREATE TRIGGER tg_node_tags__refuse_delete BEFORE DELETE ON crm.node_tags FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();

@@ -5,6 +5,8 @@ SET LOCAL lock_timeout = '5s';
 
 DROP TRIGGER IF EXISTS tg_logins__identity_changed ON crm.logins;
 DROP TRIGGER IF EXISTS tg_access_grants__identity_changed ON crm.access_grants;
+DROP TRIGGER IF EXISTS tg_logins__identity_truncated ON crm.logins;
+DROP TRIGGER IF EXISTS tg_access_grants__identity_truncated ON crm.access_grants;
 DROP TRIGGER IF EXISTS tg_edges__identity_changed_ins ON crm.edges;
 DROP TRIGGER IF EXISTS tg_edges__identity_changed_upd ON crm.edges;
 DROP TRIGGER IF EXISTS tg_edges__identity_changed_del ON crm.edges;

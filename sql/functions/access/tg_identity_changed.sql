@@ -1,5 +1,5 @@
 -- crm_private.tg_identity_changed() — AFTER ROW on crm.logins, crm.access_grants, member_of
--- edges and user/team nodes. Guarantees: advances crm_private.identity_epoch (not
+-- edges and user/team nodes (and AFTER TRUNCATE on logins and grants). Guarantees: advances crm_private.identity_epoch (not
 -- transactional: a rollback does not undo it) after every change that can change someone's
 -- actor, principals or grants, so every identity cached before it
 -- (crm_private.caller_identity) is invalid from the next lookup on — in this transaction
@@ -29,6 +29,13 @@ CREATE OR REPLACE TRIGGER tg_logins__identity_changed
 CREATE OR REPLACE TRIGGER tg_access_grants__identity_changed
     AFTER INSERT OR UPDATE OR DELETE ON crm.access_grants
     FOR EACH ROW EXECUTE FUNCTION crm_private.tg_identity_changed();
+-- TRUNCATE (crm_owner or a superuser; nodes and edges refuse it) empties them without row triggers
+CREATE OR REPLACE TRIGGER tg_logins__identity_truncated
+    AFTER TRUNCATE ON crm.logins
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE OR REPLACE TRIGGER tg_access_grants__identity_truncated
+    AFTER TRUNCATE ON crm.access_grants
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE OR REPLACE TRIGGER tg_edges__identity_changed_ins
     AFTER INSERT ON crm.edges
     FOR EACH ROW WHEN (NEW.edge_type = 'member_of') EXECUTE FUNCTION crm_private.tg_identity_changed();
