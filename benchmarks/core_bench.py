@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
 import psycopg
@@ -74,6 +75,79 @@ def _write_calls(conn, calls: int, rep_user, tag: str, *, batched: bool) -> tupl
     return ms, {"opportunities": opp_ids}
 
 
+def _concurrent_writes(db: str, clients: int, calls: int, rep_user) -> list:
+    """``clients`` rep connections at once, each on its own deals: create_opportunity, then
+    advance_deal_stage, then log_crm_activity, ``calls`` in all per function (autocommit). One
+    throughput measurement per function: calls / wall time of the phase (all clients start
+    together at a barrier); raw_ms are the per-call latencies."""
+    per = max(1, calls // clients)
+    conns = [bench.connect_as(db, REP) for _ in range(clients)]
+    out = []
+    try:
+        opp_ids: list[list] = [[] for _ in range(clients)]
+
+        def phase_run(name, work):
+            barrier = threading.Barrier(clients)
+            lat: list[list[float]] = [[] for _ in range(clients)]
+            errors: list = []
+
+            def worker(i):
+                try:
+                    barrier.wait()
+                    for _ in work(i, lat[i]):
+                        pass
+                except Exception as e:  # noqa: BLE001 — reported below
+                    errors.append(e)
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
+            if errors:
+                raise errors[0]
+            raw = [x for lst in lat for x in lst]
+            m = bench.measurement(f"{name} ({clients} clients)", "rep", raw, kind="throughput",
+                                  group=name, mode=f"autocommit, {clients} clients")
+            m["total_s"] = round(wall, 4)
+            m["per_s"] = round(len(raw) / wall, 1)
+            out.append(m)
+
+        def timed(conn, q, p, lat):
+            t0 = time.perf_counter()
+            r = conn.execute(q, p).fetchone()[0]
+            lat.append((time.perf_counter() - t0) * 1000.0)
+            return r
+
+        def create(i, lat):
+            for k in range(per):
+                opp_ids[i].append(timed(conns[i], "SELECT crm.create_opportunity(%s, %s, %s, %s)",
+                                        (f"Bench c{i} deal {k}", PIPELINE_CODE, rep_user, Jsonb({"estimated_value": k})),
+                                        lat))
+                yield
+
+        def advance(i, lat):
+            for k, o in enumerate(opp_ids[i]):
+                timed(conns[i], "SELECT crm.advance_deal_stage(%s, %s, %s)",
+                      (o, OPEN_STAGES[1 + k % (len(OPEN_STAGES) - 1)], "bench"), lat)
+                yield
+
+        def activity(i, lat):
+            for k, o in enumerate(opp_ids[i]):
+                timed(conns[i], "SELECT crm.log_crm_activity(%s, %s, %s, %s, %s::uuid[], %s::text[])",
+                      ("note", f"note {k}", Jsonb({"body": "bench"}), None, [o], ["subject"]), lat)
+                yield
+
+        phase_run("create_opportunity", create)
+        phase_run("advance_deal_stage", advance)
+        phase_run("log_crm_activity", activity)
+    finally:
+        for c in conns:
+            c.close()
+    return out
+
+
 def run(dsn: str, scale: float, out_dir) -> dict:
     accounts = max(20, round(5000 * scale))
     teams = 20
@@ -98,7 +172,7 @@ def run(dsn: str, scale: float, out_dir) -> dict:
         rep = bench.connect_as(db, REP)
         adm = bench.connect_as(db, ADMIN)
         try:
-            _measure(result, su, rep, adm, g, calls, repeat, out_dir)
+            _measure(result, su, rep, adm, g, calls, repeat, out_dir, db)
         finally:
             rep.close()
             adm.close()
@@ -108,7 +182,7 @@ def run(dsn: str, scale: float, out_dir) -> dict:
     return result
 
 
-def _measure(result, su, rep, adm, g, calls, repeat, out_dir) -> None:
+def _measure(result, su, rep, adm, g, calls, repeat, out_dir, db=None) -> None:
     ms = result["measurements"]
     rep_user = g.rep_user_ids[0]
 
@@ -134,6 +208,17 @@ def _measure(result, su, rep, adm, g, calls, repeat, out_dir) -> None:
     for m in w_su:
         m["role"] = "superuser"
     ms.extend(w_auto + w_batch + w_su)
+    # ---- the same writes as the rep from 8 clients at once (each on its own deals)
+    if db is not None:
+        w_conc = _concurrent_writes(db, 8, calls, rep_user)
+        ms.extend(w_conc)
+        by_group = {m["group"]: m for m in w_auto}
+        for m in w_conc:
+            one = by_group[m["group"]]
+            result["ratios"].append({"name": f"{m['group']}: 8 clients / 1 client (calls/s)",
+                                     "numerator": m["name"], "denominator": one["name"], "stat": "per_s",
+                                     "ratio": round(m["per_s"] / one["per_s"], 3) if one.get("per_s") else None,
+                                     "target": None})
     for a, b in zip(w_auto, w_su, strict=True):
         result["ratios"].append(bench.ratio(f"{a['group']}: rep / superuser (per call, autocommit)", a, b))
     for m in w_auto + w_batch:

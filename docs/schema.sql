@@ -3,6 +3,12 @@
 CREATE SCHEMA crm;
 CREATE SCHEMA crm_private;
 CREATE SCHEMA crm_raw;
+CREATE TYPE crm_private.identity AS (
+	actor uuid,
+	acting boolean,
+	principals uuid[],
+	grants jsonb
+);
 CREATE FUNCTION crm.access_report(p_min_share numeric DEFAULT 0.5) RETURNS TABLE(user_id uuid, user_name text, visible_accounts bigint, total_accounts bigint, share numeric, teams text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -81,6 +87,8 @@ BEGIN
     v_token := crm_private.act_as_token(current_user, p_user_id);
     PERFORM pg_catalog.set_config('crm.act_as_user', p_user_id::text, true);
     PERFORM pg_catalog.set_config('crm.act_as_token', v_token, true);
+    -- resolve the identity once for the rest of the transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     RETURN p_user_id;
 END;
 $$;
@@ -169,6 +177,8 @@ DECLARE
     v_event_id     uuid;
     v_now          timestamptz;
 BEGIN
+    -- the caller's identity, once for this transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
     IF p_new_stage IS NULL OR btrim(p_new_stage) = '' THEN
         RAISE EXCEPTION 'p_new_stage must not be blank' USING ERRCODE = '22023';
@@ -523,6 +533,8 @@ DECLARE
     v_assignee      record;
     v_now           timestamptz := clock_timestamp();
 BEGIN
+    -- the caller's identity, once for this transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION 'p_name must not be blank' USING ERRCODE = '22023';
     END IF;
@@ -883,7 +895,7 @@ CREATE FUNCTION crm.current_actor() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT crm_private.actor_of(current_user)
+    SELECT (crm_private.caller_identity(current_user)).actor
 $$;
 CREATE FUNCTION crm.daily_digest(p_day date DEFAULT CURRENT_DATE) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -1414,11 +1426,14 @@ $$;
 CREATE FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_event_id uuid;
     v_missing  text;
 BEGIN
+    -- the caller's identity, once for this transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     IF p_event_type IS NULL THEN
         RAISE EXCEPTION 'p_event_type must not be NULL' USING ERRCODE = '22023';
     END IF;
@@ -3081,7 +3096,7 @@ CREATE FUNCTION crm_private.actor_grants() RETURNS jsonb
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT crm_private.caller_grants(current_user)
+    SELECT (crm_private.caller_identity(current_user)).grants
 $$;
 CREATE FUNCTION crm_private.actor_has_grants(p_resource_type text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -3096,35 +3111,22 @@ CREATE FUNCTION crm_private.actor_is_admin() RETURNS boolean
     AS $$
     SELECT pg_catalog.pg_has_role(current_user, 'crm_admin', 'USAGE')
        AND (coalesce(pg_catalog.current_setting('crm.act_as_user', true), '') = ''
-            OR crm_private.acting_user(current_user) IS NULL)
+            OR NOT (crm_private.caller_identity(current_user)).acting)
 $$;
 CREATE FUNCTION crm_private.actor_of(p_role name) RETURNS uuid
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-DECLARE
-    v_user uuid;
-BEGIN
-    IF NOT crm_private.role_trusted(p_role) THEN
-        RETURN NULL;
-    END IF;
-    IF coalesce(pg_catalog.current_setting('crm.act_as_user', true), '') <> '' THEN
-        v_user := crm_private.acting_user(p_role);
-        IF v_user IS NOT NULL THEN
-            RETURN v_user;
-        END IF;
-    END IF;
-    RETURN crm_private.login_user(p_role);
-END;
+    SELECT (crm_private.caller_identity(p_role)).actor
 $$;
 CREATE FUNCTION crm_private.actor_principals() RETURNS uuid[]
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT crm_private.caller_principals(current_user)
+    SELECT (crm_private.caller_identity(current_user)).principals
 $$;
 CREATE FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3234,7 +3236,65 @@ CREATE FUNCTION crm_private.caller_grants(p_role name) RETURNS jsonb
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-    SELECT crm_private.grants_of(crm_private.caller_principals(p_role))
+    SELECT (crm_private.caller_identity(p_role)).grants
+$$;
+CREATE FUNCTION crm_private.caller_identity(p_role name, p_store boolean DEFAULT false) RETURNS crm_private.identity
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_act_user  text;
+    v_key       text;
+    v_cached    text;
+    v_payload   text;
+    v_id        crm_private.identity;
+BEGIN
+    -- crm_private.role_trusted, inlined (this runs for every lookup)
+    IF p_role IS NULL OR pg_catalog.to_regrole(pg_catalog.quote_ident(p_role)) IS NULL
+       OR NOT pg_catalog.pg_has_role(session_user, p_role, 'SET') THEN
+        RETURN ROW(NULL, false, '{}', '[]')::crm_private.identity;
+    END IF;
+    v_act_user := coalesce(pg_catalog.current_setting('crm.act_as_user', true), '');
+    SELECT s.secret || '/identity/' || p_role || '/' || session_user || '/' || pg_catalog.pg_backend_pid()::text
+           || '/' || EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
+           || '/' || (SELECT e.last_value FROM crm_private.identity_epoch e)::text
+           || '/' || v_act_user || '/' || coalesce(pg_catalog.current_setting('crm.act_as_token', true), '') || '/'
+      INTO v_key
+      FROM crm_private.instance_secret s;
+    v_cached := pg_catalog.current_setting('crm.identity_cache', true);
+    IF v_cached IS NOT NULL AND length(v_cached) > 64 THEN
+        v_payload := substr(v_cached, 65);
+        -- the secret on both sides of the message (no length extension)
+        IF left(v_cached, 64) = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+               v_key || v_payload || v_key, 'UTF8')), 'hex') THEN
+            v_id := v_payload::crm_private.identity;
+            IF NOT v_id.acting OR pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+                RETURN v_id;
+            END IF;
+        END IF;
+    END IF;
+    v_id.acting := false;
+    IF v_act_user <> '' THEN
+        v_id.actor := crm_private.acting_user(p_role);
+        v_id.acting := v_id.actor IS NOT NULL;
+    END IF;
+    IF v_id.actor IS NULL THEN
+        v_id.actor := crm_private.login_user(p_role);
+    END IF;
+    v_id.principals := crm_private.principals_of(v_id.actor);
+    v_id.grants := crm_private.grants_of(v_id.principals);
+    IF p_store THEN
+        v_payload := v_id::text;
+        PERFORM pg_catalog.set_config('crm.identity_cache',
+            pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_key || v_payload || v_key, 'UTF8')), 'hex')
+            || v_payload,
+            true);
+    END IF;
+    RETURN v_id;
+END;
 $$;
 CREATE FUNCTION crm_private.caller_principals(p_role name) RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -3243,7 +3303,7 @@ CREATE FUNCTION crm_private.caller_principals(p_role name) RETURNS uuid[]
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-    SELECT crm_private.principals_of(crm_private.actor_of(p_role))
+    SELECT (crm_private.caller_identity(p_role)).principals
 $$;
 CREATE FUNCTION crm_private.caller_sources() RETURNS text[]
     LANGUAGE sql STABLE
@@ -3255,13 +3315,18 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+    -- the identity once per call (crm_private.caller_identity), and not at all for admins;
+    -- OFFSET 0 keeps the subquery from being flattened into one lookup per field
     SELECT EXISTS (
-        SELECT 1 FROM crm.nodes n
+        SELECT 1 FROM crm.nodes n,
+               (SELECT crm_private.actor_is_admin() AS is_admin,
+                       CASE WHEN NOT crm_private.actor_is_admin() THEN crm_private.caller_identity(current_user) END AS who
+                 OFFSET 0) c
          WHERE n.id = p_node_id
            AND n.node_type = ANY (crm_private.writable_node_types())
-           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, crm_private.actor_is_admin(),
-                                           crm.current_actor(), crm_private.actor_principals(),
-                                           crm_private.actor_grants()))
+           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, c.is_admin,
+                                           (c.who).actor, coalesce((c.who).principals, '{}'),
+                                           coalesce((c.who).grants, '[]')))
 $$;
 CREATE FUNCTION crm_private.channel_edge_check(p_channel uuid, p_person uuid, p_has_channel boolean, p_role name) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -6090,6 +6155,7 @@ CREATE FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) RETURNS void
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 BEGIN
     PERFORM set_config('crm.acl_maintenance', 'on', true);
@@ -7088,6 +7154,7 @@ $$;
 CREATE FUNCTION crm_private.tg_assertions__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_row record;
@@ -7503,6 +7570,18 @@ BEGIN
         END IF;
     END IF;
     RETURN NEW;
+END;
+$$;
+CREATE FUNCTION crm_private.tg_identity_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    PERFORM pg_catalog.nextval('crm_private.identity_epoch'::pg_catalog.regclass);
+    RETURN NULL;
 END;
 $$;
 CREATE FUNCTION crm_private.tg_node_tags__audit() RETURNS trigger
@@ -11072,6 +11151,12 @@ CREATE TABLE crm_private.code_counters (
     CONSTRAINT code_counters_prefix_check CHECK ((prefix ~ '^[A-Z]{2,5}$'::text)),
     CONSTRAINT code_counters_yymm_check CHECK ((yymm ~ '^[0-9]{4}$'::text))
 );
+CREATE SEQUENCE crm_private.identity_epoch
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
 CREATE TABLE crm_private.instance_secret (
     singleton boolean DEFAULT true NOT NULL,
     secret text NOT NULL,
@@ -11371,6 +11456,8 @@ CREATE INDEX records_run ON crm_raw.records USING btree (run_id);
 CREATE UNIQUE INDEX records_version ON crm_raw.records USING btree (source, object, external_id, payload_hash) NULLS NOT DISTINCT;
 CREATE INDEX sync_runs_source ON crm_raw.sync_runs USING btree (source, object, id);
 CREATE TRIGGER tg_access_grants__audit AFTER INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__audit();
+CREATE TRIGGER tg_access_grants__identity_changed AFTER INSERT OR DELETE OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_access_grants__identity_truncated AFTER TRUNCATE ON crm.access_grants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_access_grants__validate BEFORE INSERT OR UPDATE ON crm.access_grants FOR EACH ROW EXECUTE FUNCTION crm_private.tg_access_grants__validate();
 CREATE TRIGGER tg_artifacts__acl BEFORE INSERT OR UPDATE ON crm.artifacts FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_artifacts__acl();
 CREATE TRIGGER tg_artifacts__refuse_delete BEFORE DELETE ON crm.artifacts FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
@@ -11384,6 +11471,9 @@ CREATE TRIGGER tg_assertions_customer__scoring BEFORE INSERT ON crm.assertions F
 CREATE TRIGGER tg_chunks__acl BEFORE INSERT OR UPDATE OF acl, acl_tsv, event_id, node_id ON crm.chunks FOR EACH ROW EXECUTE FUNCTION crm_private.tg_chunks__acl();
 CREATE TRIGGER tg_edges__after_insert AFTER INSERT ON crm.edges REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__after_insert();
 CREATE TRIGGER tg_edges__after_update AFTER UPDATE ON crm.edges REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_edges__after_update();
+CREATE TRIGGER tg_edges__identity_changed_del AFTER DELETE ON crm.edges FOR EACH ROW WHEN ((old.edge_type = 'member_of'::text)) EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_edges__identity_changed_ins AFTER INSERT ON crm.edges FOR EACH ROW WHEN ((new.edge_type = 'member_of'::text)) EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_edges__identity_changed_upd AFTER UPDATE ON crm.edges FOR EACH ROW WHEN (((old.edge_type = 'member_of'::text) OR (new.edge_type = 'member_of'::text))) EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_edges__refuse_delete BEFORE DELETE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__refuse_truncate BEFORE TRUNCATE ON crm.edges FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_edges__validate BEFORE INSERT OR UPDATE ON crm.edges FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_edges__validate();
@@ -11398,6 +11488,8 @@ CREATE TRIGGER tg_events__refuse_truncate BEFORE TRUNCATE ON crm.events FOR EACH
 CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_events__validate();
 CREATE TRIGGER tg_fit_criteria__refuse_delete BEFORE DELETE ON crm.fit_criteria FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_fit_criteria__refuse_truncate BEFORE TRUNCATE ON crm.fit_criteria FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE TRIGGER tg_logins__identity_changed AFTER INSERT OR DELETE OR UPDATE ON crm.logins FOR EACH ROW EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_logins__identity_truncated AFTER TRUNCATE ON crm.logins FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_node_tags__audit_insert AFTER INSERT ON crm.node_tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_node_tags__audit();
 CREATE TRIGGER tg_node_tags__audit_update AFTER UPDATE ON crm.node_tags REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_node_tags__audit();
 CREATE TRIGGER tg_node_tags__refuse_delete BEFORE DELETE ON crm.node_tags FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
@@ -11406,6 +11498,9 @@ CREATE TRIGGER tg_node_tags__validate BEFORE INSERT OR UPDATE ON crm.node_tags F
 CREATE TRIGGER tg_nodes__access_changed AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__access_changed();
 CREATE TRIGGER tg_nodes__after_insert AFTER INSERT ON crm.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_nodes__after_insert();
 CREATE TRIGGER tg_nodes__audit AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'crm_owner'::name)) EXECUTE FUNCTION crm_private.tg_nodes__audit();
+CREATE TRIGGER tg_nodes__identity_changed_del AFTER DELETE ON crm.nodes FOR EACH ROW WHEN ((old.node_type = ANY (ARRAY['user'::text, 'team'::text]))) EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_nodes__identity_changed_ins AFTER INSERT ON crm.nodes FOR EACH ROW WHEN ((new.node_type = ANY (ARRAY['user'::text, 'team'::text]))) EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_nodes__identity_changed_upd AFTER UPDATE ON crm.nodes FOR EACH ROW WHEN (((old.node_type = ANY (ARRAY['user'::text, 'team'::text])) OR (new.node_type = ANY (ARRAY['user'::text, 'team'::text])))) EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_nodes__validate();
@@ -12021,6 +12116,8 @@ REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event
 GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.caller_grants(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_grants(p_role name) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.caller_identity(p_role name, p_store boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.caller_identity(p_role name, p_store boolean) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.caller_principals(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.caller_principals(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.caller_sources() FROM PUBLIC;
@@ -12187,6 +12284,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_edges__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__after() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_events__validate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_identity_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_node_tags__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_node_tags__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__access_changed() FROM PUBLIC;

@@ -461,10 +461,13 @@ def test_write_customer_events_is_crm360s_own(conn):
 
 
 def test_rollback_and_forward_again(db):
-    from crm360.migrator import Migrator
+    from crm360.migrator import Migrator, sql_dir
 
     m = Migrator(db, echo=lambda s: None)
-    m.rollback(1)
+    # undo 0024_customer_model and every later migration
+    later = [p.stem for p in sorted(sql_dir().glob("[0-9]*.sql"))
+             if not p.name.endswith(".rollback.sql") and p.stem >= "0024_customer_model"]
+    assert m.rollback(len(later))[-1] == "0024_customer_model"
     with psycopg.connect(db, autocommit=True) as c:
         assert val(c, "SELECT to_regclass('crm.node_tags')") is None
     m.migrate()

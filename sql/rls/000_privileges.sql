@@ -92,7 +92,7 @@ BEGIN
             -- what policies, views and invoker functions call as the caller (answers only about the caller)
             ('crm_private', 'crm_reader', ARRAY['actor_is_admin', 'actor_principals', 'actor_grants', 'actor_has_grants',
                                                 'actor_can_read_assertion_type', 'actor_of', 'acting_user',
-                                                'caller_principals', 'caller_grants', 'visible_node_ids',
+                                                'caller_principals', 'caller_grants', 'caller_identity', 'visible_node_ids',
                                                 'account_quality_of', 'quality_items', 'source_freshness_at',
                                                 'sync_runs_between', 'node_visible', 'node_grant_match',
                                                 'type_grant_match', 'acl_norm', 'acl_maintenance', 'derive_label',

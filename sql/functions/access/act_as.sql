@@ -57,6 +57,8 @@ BEGIN
     v_token := crm_private.act_as_token(current_user, p_user_id);
     PERFORM pg_catalog.set_config('crm.act_as_user', p_user_id::text, true);
     PERFORM pg_catalog.set_config('crm.act_as_token', v_token, true);
+    -- resolve the identity once for the rest of the transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     RETURN p_user_id;
 END;
 $$;

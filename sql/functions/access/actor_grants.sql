@@ -7,7 +7,7 @@ STABLE
 PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT crm_private.caller_grants(current_user)
+    SELECT (crm_private.caller_identity(current_user)).grants
 $$;
 
 COMMENT ON FUNCTION crm_private.actor_grants() IS

@@ -13,7 +13,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.pg_has_role(current_user, 'crm_admin', 'USAGE')
        AND (coalesce(pg_catalog.current_setting('crm.act_as_user', true), '') = ''
-            OR crm_private.acting_user(current_user) IS NULL)
+            OR NOT (crm_private.caller_identity(current_user)).acting)
 $$;
 
 COMMENT ON FUNCTION crm_private.actor_is_admin() IS

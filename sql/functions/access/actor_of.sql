@@ -3,10 +3,11 @@
 -- Guarantees: NULL unless the session may become p_role (crm_private.role_trusted) — so
 -- nobody learns another login's mapping; otherwise the user p_role acts for through
 -- crm.act_as in this very transaction (crm_private.acting_user), else the live user mapped to
--- p_role in crm.logins, else NULL. crm.current_actor() is actor_of(current_user).
+-- p_role in crm.logins, else NULL. crm.current_actor() is actor_of(current_user). Resolved
+-- by crm_private.caller_identity (once per transaction when primed).
 CREATE OR REPLACE FUNCTION crm_private.actor_of(p_role name)
 RETURNS uuid
-LANGUAGE plpgsql
+LANGUAGE sql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -14,20 +15,7 @@ SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
-DECLARE
-    v_user uuid;
-BEGIN
-    IF NOT crm_private.role_trusted(p_role) THEN
-        RETURN NULL;
-    END IF;
-    IF coalesce(pg_catalog.current_setting('crm.act_as_user', true), '') <> '' THEN
-        v_user := crm_private.acting_user(p_role);
-        IF v_user IS NOT NULL THEN
-            RETURN v_user;
-        END IF;
-    END IF;
-    RETURN crm_private.login_user(p_role);
-END;
+    SELECT (crm_private.caller_identity(p_role)).actor
 $$;
 
 COMMENT ON FUNCTION crm_private.actor_of(name) IS

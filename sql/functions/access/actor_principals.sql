@@ -1,6 +1,7 @@
 -- crm_private.actor_principals() — principals of crm.current_actor(): used by every policy as
 -- (select crm_private.actor_principals()), i.e. computed once per statement, so membership
--- changes take effect at the next statement.
+-- changes take effect at the next statement (crm_private.caller_identity: its cache is
+-- invalidated by every identity change).
 CREATE OR REPLACE FUNCTION crm_private.actor_principals()
 RETURNS uuid[]
 LANGUAGE sql
@@ -8,7 +9,7 @@ STABLE
 PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT crm_private.caller_principals(current_user)
+    SELECT (crm_private.caller_identity(current_user)).principals
 $$;
 
 COMMENT ON FUNCTION crm_private.actor_principals() IS

@@ -11,7 +11,7 @@ SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
-    SELECT crm_private.grants_of(crm_private.caller_principals(p_role))
+    SELECT (crm_private.caller_identity(p_role)).grants
 $$;
 
 COMMENT ON FUNCTION crm_private.caller_grants(name) IS

@@ -12,7 +12,7 @@ SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
-    SELECT crm_private.principals_of(crm_private.actor_of(p_role))
+    SELECT (crm_private.caller_identity(p_role)).principals
 $$;
 
 COMMENT ON FUNCTION crm_private.caller_principals(name) IS

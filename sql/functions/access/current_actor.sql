@@ -8,6 +8,8 @@
 -- * otherwise the user mapped to current_user in crm.logins;
 -- * any role setting crm.act_as_user / crm.act_as_token itself gets nothing (spoofing does
 --   not work);
+-- * resolved once per transaction (crm_private.caller_identity: a MAC-checked cache bound
+--   to the transaction, role, act_as state and identity epoch, primed by the write API);
 -- * no identity → NULL (such a session sees nothing restricted). Inside crm360's own
 --   SECURITY DEFINER code (current_user = crm_owner) it is NULL.
 CREATE OR REPLACE FUNCTION crm.current_actor()
@@ -17,7 +19,7 @@ STABLE
 PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT crm_private.actor_of(current_user)
+    SELECT (crm_private.caller_identity(current_user)).actor
 $$;
 
 COMMENT ON FUNCTION crm.current_actor() IS

@@ -13,6 +13,10 @@ SET search_path = pg_catalog, pg_temp
 SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
+-- one generic plan for every call: with a custom plan per call (the default for an array
+-- parameter) planning cost more than running the statements for the one or two events of a
+-- write; the generic plans are index scans by event id, at any array size
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     PERFORM set_config('crm.acl_maintenance', 'on', true);

@@ -10,13 +10,18 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- the identity once per call (crm_private.caller_identity), and not at all for admins;
+    -- OFFSET 0 keeps the subquery from being flattened into one lookup per field
     SELECT EXISTS (
-        SELECT 1 FROM crm.nodes n
+        SELECT 1 FROM crm.nodes n,
+               (SELECT crm_private.actor_is_admin() AS is_admin,
+                       CASE WHEN NOT crm_private.actor_is_admin() THEN crm_private.caller_identity(current_user) END AS who
+                 OFFSET 0) c
          WHERE n.id = p_node_id
            AND n.node_type = ANY (crm_private.writable_node_types())
-           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, crm_private.actor_is_admin(),
-                                           crm.current_actor(), crm_private.actor_principals(),
-                                           crm_private.actor_grants()))
+           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, c.is_admin,
+                                           (c.who).actor, coalesce((c.who).principals, '{}'),
+                                           coalesce((c.who).grants, '[]')))
 $$;
 
 COMMENT ON FUNCTION crm_private.can_write_node(uuid) IS

@@ -12,6 +12,9 @@ CREATE OR REPLACE FUNCTION crm_private.tg_assertions__validate()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- generic plans: its lookups are by key, and a custom plan per row for the cited event's
+-- visibility check (under the events policy) cost several times its execution
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_row record;

@@ -29,6 +29,8 @@ DECLARE
     v_event_id     uuid;
     v_now          timestamptz;
 BEGIN
+    -- the caller's identity, once for this transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
 
     IF p_new_stage IS NULL OR btrim(p_new_stage) = '' THEN

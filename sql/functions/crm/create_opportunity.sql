@@ -24,6 +24,8 @@ DECLARE
     v_assignee      record;
     v_now           timestamptz := clock_timestamp();
 BEGIN
+    -- the caller's identity, once for this transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION 'p_name must not be blank' USING ERRCODE = '22023';
     END IF;

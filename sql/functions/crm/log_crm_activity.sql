@@ -16,11 +16,15 @@ CREATE OR REPLACE FUNCTION crm.log_crm_activity(
 RETURNS uuid
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- generic plans: a custom plan per call for the participant arrays cost more to plan than to run
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_event_id uuid;
     v_missing  text;
 BEGIN
+    -- the caller's identity, once for this transaction (crm_private.caller_identity)
+    PERFORM crm_private.caller_identity(current_user, true);
     IF p_event_type IS NULL THEN
         RAISE EXCEPTION 'p_event_type must not be NULL' USING ERRCODE = '22023';
     END IF;
