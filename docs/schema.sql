@@ -3259,8 +3259,9 @@ BEGIN
     END IF;
     v_act_user := coalesce(pg_catalog.current_setting('crm.act_as_user', true), '');
     SELECT s.secret || '/identity/' || p_role || '/' || session_user || '/' || pg_catalog.pg_backend_pid()::text
-           || '/' || EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-           || '/' || (SELECT e.last_value FROM crm_private.identity_epoch e)::text
+           || '/' || EXTRACT(epoch FROM pg_catalog.statement_timestamp())::text
+           || '/' || (SELECT CASE WHEN e.is_called THEN e.last_value ELSE 0 END
+                        FROM crm_private.identity_epoch e)::text
            || '/' || v_act_user || '/' || coalesce(pg_catalog.current_setting('crm.act_as_token', true), '') || '/'
       INTO v_key
       FROM crm_private.instance_secret s;

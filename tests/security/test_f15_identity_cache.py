@@ -258,3 +258,52 @@ def test_the_dba_switching_roles_around_a_membership_change(sec):
     assert _events_on(w.admin, n["acme_opp"], "dba alice") == [w.users["alice"]]
     assert _events_on(w.admin, n["acme_opp"], "dba eve member") == [w.users["eve"]]
     assert _events_on(w.admin, n["acme_opp"], "dba eve removed") == []
+
+
+def test_a_cache_primed_during_another_sessions_removal_ends_with_the_statement(sec):
+    """The review's race: the DBA removes alice from her team in a transaction (the epoch has
+    already moved), alice primes her identity while that transaction is still open (her
+    snapshot still shows the membership, the MAC carries the new epoch), then the DBA commits.
+    Property: alice's next statement, in the same transaction, no longer sees Acme and cannot
+    write on its deal — the cache lives for one statement."""
+    w, n = sec, sec.n
+    alice = w.connect("alice", autocommit=False)
+    dba = w.connect_dba() if hasattr(w, "connect_dba") else None
+    if dba is None:
+        dba = psycopg.connect(w.dsn, autocommit=False)
+    assert n["acme"] in visible(alice, "org")
+    alice.commit()
+    dba.execute("SELECT crm.remove_user_from_team(%s, %s)", (w.users["alice"], w.teams["Sales EMEA"]))
+    # alice's transaction starts after the removal's (a transaction begun before it keeps the
+    # team until it ends: effective_to is compared with the caller's now(), pre-existing)
+    alice.execute("SELECT crm_private.caller_identity(current_user, true)")      # primed mid-removal
+    assert n["acme"] in visible(alice, "org")                                    # (not committed yet)
+    dba.commit()
+    assert n["acme"] not in visible(alice, "org")
+    _log(alice, n["acme_opp"], "after removal")
+    alice.commit()
+    assert _events_on(w.admin, n["acme_opp"], "after removal") == []
+    dba.close()
+
+
+def test_the_first_identity_change_after_the_migration_counts(sec):
+    """A fresh epoch sequence has last_value 1 before and after its first nextval: the cache
+    reads it as 0 until it was called, so the first change moves it (review finding F1).
+    Property: with the sequence restarted, a grant revoked in the same transaction as a primed
+    write call is no longer used by the next write."""
+    w, n = sec, sec.n
+    w.admin.execute("ALTER SEQUENCE crm_private.identity_epoch RESTART")
+    w.admin.execute("""INSERT INTO crm.access_grants (grantee, grant_type, resource_type, access_level, scope)
+                       VALUES ('Eve Team', 'team', 'node', 'write', '{"node_type": "opportunity"}')""")
+    # (the insert advanced the epoch: restart again so the state is the fresh one)
+    w.admin.execute("ALTER SEQUENCE crm_private.identity_epoch RESTART")
+    eve = w.connect("eve", autocommit=False)
+    assert _log(eve, n["acme_opp"], "with grant") is None
+    eve.execute("SELECT crm_private.caller_identity(current_user, true)")
+    key = eve.execute("SELECT current_setting('crm.identity_cache', true)").fetchone()[0]
+    w.admin.execute("DELETE FROM crm.access_grants WHERE grantee = 'Eve Team'")    # epoch: first nextval
+    eve.execute("SELECT set_config('crm.identity_cache', %s, true)", (key,))       # replay within the statement key
+    assert n["acme_opp"] not in visible(eve, "opportunity")
+    _log(eve, n["acme_opp"], "after revoke")
+    eve.commit()
+    assert _events_on(w.admin, n["acme_opp"], "after revoke") == []

@@ -1,4 +1,4 @@
--- crm_private.caller_identity(p_role, p_store) — who p_role acts as in this transaction: the
+-- crm_private.caller_identity(p_role, p_store) — who p_role acts as in this statement: the
 -- actor (crm.act_as proof, else login mapping), whether through act_as, its principals and
 -- grants. The one place identity is resolved; crm.current_actor, actor_principals,
 -- actor_grants, actor_is_admin, actor_of, caller_principals and caller_grants read it.
@@ -7,7 +7,11 @@
 --   every call, never cached): anything else gets no identity;
 -- * a cached identity is used only when it carries a valid keyed hash — a MAC over
 --   crm_private.instance_secret (crm_owner-only) of: the role, session_user, the backend pid,
---   the transaction's start time, the value of crm_private.identity_epoch, the act_as
+--   the statement's start (statement_timestamp(): the cache lives for one client statement —
+--   one API call — so a change committed by another session applies at the next statement,
+--   as it did before the cache, whoever primed it), the value of crm_private.identity_epoch
+--   (0 until its first nextval: a fresh sequence's last_value is 1 both before and after
+--   the first change), the act_as
 --   settings (crm.act_as_user, crm.act_as_token) and the cached identity itself. A caller can
 --   read and set the cache setting (crm.identity_cache) but cannot compute the MAC: a planted
 --   or edited value, one from another transaction, backend, role or act_as state, or one
@@ -45,8 +49,9 @@ BEGIN
     END IF;
     v_act_user := coalesce(pg_catalog.current_setting('crm.act_as_user', true), '');
     SELECT s.secret || '/identity/' || p_role || '/' || session_user || '/' || pg_catalog.pg_backend_pid()::text
-           || '/' || EXTRACT(epoch FROM pg_catalog.transaction_timestamp())::text
-           || '/' || (SELECT e.last_value FROM crm_private.identity_epoch e)::text
+           || '/' || EXTRACT(epoch FROM pg_catalog.statement_timestamp())::text
+           || '/' || (SELECT CASE WHEN e.is_called THEN e.last_value ELSE 0 END
+                        FROM crm_private.identity_epoch e)::text
            || '/' || v_act_user || '/' || coalesce(pg_catalog.current_setting('crm.act_as_token', true), '') || '/'
       INTO v_key
       FROM crm_private.instance_secret s;
@@ -85,4 +90,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_private.caller_identity(name, boolean) IS
-    'The identity p_role acts as in this transaction (actor, acting, principals, grants), from a transaction-bound MAC-checked cache when valid; p_store primes the cache. Only for a role the session may become.';
+    'The identity p_role acts as in this statement (actor, acting, principals, grants), from a statement-bound MAC-checked cache when valid; p_store primes the cache. Only for a role the session may become.';
