@@ -229,6 +229,73 @@ def test_dynamic_segment_diffs_across_three_refreshes_with_history(conn):
                (p2, seg)) == "archived"
 
 
+def test_refresh_of_many_segments_in_one_call_equals_refreshing_each_alone(conn):
+    """All dynamic segments are evaluated in one pass (62 a pass, as bit sets): 70 segments over
+    the same people give exactly the memberships that refreshing each segment on its own gives."""
+    people = [person(conn, f"P{i}", props=f'{{"country": "C{i % 7}", "city": "T{i % 5}"}}') for i in range(40)]
+    for p in people[::3]:
+        conn.execute("SELECT crm.tag(%s, 'hot')", (p,))
+    segs = []
+    for i in range(70):
+        d = {"all": [{"field": "country", "op": "eq", "value": f"c{i % 7}"},
+                     {"any": [{"field": "city", "op": "in", "value": [f"T{i % 5}", f"T{(i + 1) % 5}"]},
+                              {"field": "tag", "op": "has", "value": "hot"}]}]}
+        segs.append(val(conn, "SELECT crm.create_segment(%s, 'dynamic', %s, NULL, 'analysis')", (f"s{i:02d}", Jsonb(d))))
+
+    def members():
+        return {(r[0], r[1]) for r in conn.execute(
+            "SELECT segment_id, node_id FROM crm.segment_memberships WHERE left_at IS NULL AND segment_id = ANY (%s)",
+            (segs,))}
+
+    with conn.transaction(force_rollback=True):
+        for s in segs:
+            conn.execute("SELECT crm.refresh_segments(ARRAY[%s]::uuid[])", (s,))
+        alone = members()
+    assert members() == set()
+    warnings = []
+    conn.add_notice_handler(lambda d: warnings.append(d.message_primary))
+    rows = conn.execute("SELECT segment_id, entered, exited FROM crm.refresh_segments()").fetchall()
+    assert warnings == []                      # the passes did it (no fallback to one by one)
+    assert members() == alone and len(alone) > 70
+    assert {r[0] for r in rows} == set(segs)
+    assert sum(r[1] for r in rows) == len(alone) and all(r[2] == 0 for r in rows)
+    # one change: one person leaves the segments of its old country and joins those of the new one
+    conn.execute("UPDATE crm.nodes SET properties = properties || '{\"country\": \"C1\"}' WHERE id = %s", (people[0],))
+    rows = conn.execute("SELECT segment_id, entered, exited FROM crm.refresh_segments()").fetchall()
+    changed = members() ^ alone
+    assert changed and {n for _, n in changed} == {people[0]}
+    assert sum(r[1] + r[2] for r in rows) == len(changed)
+    assert count(conn, "SELECT 1 FROM crm.segment_memberships WHERE node_id = %s AND left_reason = 'rule'",
+                 (people[0],)) == sum(r[2] for r in rows)
+
+
+def test_a_segment_failing_at_refresh_time_is_skipped_alone(conn):
+    """A filter that compiles but fails when it runs (here: outreach segments read suppressions,
+    and a suppression with an unreadable expiry date was planted past the validation) fails the
+    one-pass refresh; the segments are then refreshed one by one and only the failing one is
+    skipped, with a WARNING and NULL counts."""
+    ana = person(conn, "Ana", props='{"country": "DE"}')
+    bob = person(conn, "Bob", props='{"country": "DE"}')
+    outreach = val(conn, "SELECT crm.create_segment('DE mail', 'dynamic', %s)",
+                   (Jsonb({"field": "country", "op": "eq", "value": "DE"}),))
+    analysis = val(conn, "SELECT crm.create_segment('DE count', 'dynamic', %s, NULL, 'analysis')",
+                   (Jsonb({"field": "country", "op": "eq", "value": "DE"}),))
+    conn.execute("SELECT crm.suppress(%s, 'asked us to stop')", (bob,))
+    conn.execute("ALTER TABLE crm.assertions DISABLE TRIGGER USER")
+    conn.execute("""UPDATE crm.assertions SET claim = claim || '{"expires": "soon"}'
+                     WHERE subject_node_id = %s AND assertion_type = 'do_not_contact'""", (bob,))
+    conn.execute("ALTER TABLE crm.assertions ENABLE TRIGGER USER")
+    warnings = []
+    conn.add_notice_handler(lambda d: warnings.append(d.message_primary))
+    rows = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT segment_id, entered, exited FROM crm.refresh_segments()")}
+    assert rows == {outreach: (None, None), analysis: (2, 0)}
+    assert any("one-pass segment refresh failed" in m for m in warnings)
+    assert any("DE mail" in m and "not refreshed" in m for m in warnings)
+    assert {r[0] for r in conn.execute("SELECT node_id FROM crm.segment_memberships WHERE segment_id = %s",
+                                       (analysis,))} == {ana, bob}
+    assert count(conn, "SELECT 1 FROM crm.segment_memberships WHERE segment_id = %s", (outreach,)) == 0
+
+
 def test_segment_filter_language_fields(conn):
     acme = org(conn, "Acme", '{"domain": "acme.example", "industry": "Robotics"}')
     ana = person(conn, "Ana", props='{"title": "CTO", "email": "ana@acme.example", "tier": "gold"}')

@@ -8,9 +8,10 @@
 --   p_params and referenced as (p_base ->> i) / (p_base -> i) with the integer index i — the
 --   statement is run with EXECUTE ... USING that array, so values are bound parameters;
 -- * p_base must be a parameter reference ($n, optionally -> k); anything else is refused;
--- * the one literal in the output is the list of activity event types (for last_activity), read
---   from the registry (crm.event_types.counts_as_activity; names are identifiers by a CHECK) and
---   quoted with %L — so the planner sees it and uses the (event_type, occurred_at) index;
+-- * fit and last_activity conditions read segment_fit (node_id, product_id, score: the overall
+--   fit) and segment_activity (node_id, last_at: the last activity event), which the statement
+--   that runs the expression defines once for all its filters (crm_private.refresh_segments_pass,
+--   the only place a compiled filter runs);
 -- * values are type-checked here (numbers, integers, uuids, booleans, dates, non-empty
 --   lists), so a compiled filter cannot fail at refresh time on a cast;
 -- * every problem raises CR053 with the JSON path of the offending part in DETAIL (e.g.
@@ -182,14 +183,13 @@ BEGIN
                       WHEN 'is_empty' THEN '(n.claimed_by IS NULL)'
                       ELSE '(n.claimed_by IS NOT NULL)' END
         WHEN v_field = 'fit' AND v_op IN ('gte', 'gt', 'lte', 'lt', 'eq', 'is_empty', 'is_not_empty') THEN
-            format('(n.id %s IN (SELECT a.subject_node_id FROM crm.assertions a JOIN crm.fit_criteria c '
-                   'ON c.id::text = a.assertion_key AND c.archived_at IS NULL '
-                   'WHERE a.assertion_type = ''fit_assessment'' AND a.superseded_at IS NULL AND c.product_id = %s::uuid '
-                   'GROUP BY a.subject_node_id%s))',
+            -- segment_fit: the overall fit per customer and product, computed once per refresh
+            -- (crm_private.refresh_segments_pass)
+            format('(n.id %s IN (SELECT f.node_id FROM segment_fit f WHERE f.product_id = %s::uuid%s))',
                    CASE WHEN v_op = 'is_empty' THEN 'NOT' ELSE '' END,
                    'PRODUCT',
                    CASE WHEN v_op IN ('is_empty', 'is_not_empty') THEN ''
-                        ELSE format(' HAVING sum((a.claim ->> ''score'')::numeric * c.weight) / sum(c.weight) %s %s::numeric',
+                        ELSE format(' AND f.score %s %s::numeric',
                                     CASE v_op WHEN 'gte' THEN '>=' WHEN 'gt' THEN '>' WHEN 'lte' THEN '<=' WHEN 'lt' THEN '<' ELSE '=' END, v_k) END)
         WHEN v_field IN ('last_activity', 'created_at') AND v_op IN ('within_days', 'older_than_days', 'is_empty', 'is_not_empty', 'before', 'after')
              AND NOT (v_field = 'created_at' AND v_op IN ('is_empty', 'is_not_empty'))
@@ -199,13 +199,15 @@ BEGIN
                                WHEN 'older_than_days' THEN format('(n.created_at < now() - make_interval(days => %s::integer))', v_k)
                                WHEN 'before' THEN format('(n.created_at < %s::date)', v_k)
                                ELSE format('(n.created_at >= %s::date)', v_k) END
-                 ELSE format('(n.id %s IN (SELECT p.node_id FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id '
-                             'WHERE e.event_type = ANY (%L::text[])%s))',
-                             CASE WHEN v_op IN ('older_than_days', 'is_empty') THEN 'NOT' ELSE '' END,
-                             (SELECT coalesce(array_agg(et.event_type ORDER BY et.event_type), '{}')
-                                FROM crm.event_types et WHERE et.counts_as_activity),
-                             CASE WHEN v_op IN ('within_days', 'older_than_days')
-                                  THEN format(' AND e.occurred_at >= now() - make_interval(days => %s::integer)', v_k) ELSE '' END) END
+                 -- segment_activity: each customer's last activity, computed once per refresh
+                 -- (crm_private.refresh_segments_pass)
+                 ELSE CASE v_op
+                     WHEN 'within_days' THEN format('(n.id IN (SELECT l.node_id FROM segment_activity l '
+                                                    'WHERE l.last_at >= now() - make_interval(days => %s::integer)))', v_k)
+                     WHEN 'older_than_days' THEN format('(n.id NOT IN (SELECT l.node_id FROM segment_activity l '
+                                                        'WHERE l.last_at >= now() - make_interval(days => %s::integer)))', v_k)
+                     WHEN 'is_empty' THEN '(n.id NOT IN (SELECT l.node_id FROM segment_activity l))'
+                     ELSE '(n.id IN (SELECT l.node_id FROM segment_activity l))' END END
         WHEN v_field = 'suppressed' AND v_op = 'eq' THEN
             format('(n.id %s IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
                    'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '

@@ -22,6 +22,10 @@ RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET crm.bulk_apply = 'on'
+-- its callers (the audit triggers, crm.refresh_segments) turn nested loops off for their own
+-- set-against-set joins; here the planner knows how many events it writes (the arrays' length):
+-- a few hundred are found by primary key, hundreds of thousands by a hash join
+SET enable_nestloop = on
 AS $$
 DECLARE
     v_actor uuid := crm_private.actor_of(session_user);
