@@ -66,7 +66,7 @@ BEGIN
     SELECT string_agg(x.what, ', ') INTO v_temp
       FROM (SELECT 'relation ' || c.relname AS what FROM pg_catalog.pg_class c
              WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()
-               AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')      -- 'c': a composite type
             UNION ALL
             SELECT 'type ' || t.typname FROM pg_catalog.pg_type t
              WHERE t.typnamespace = pg_catalog.pg_my_temp_schema() AND t.typrelid = 0
@@ -76,6 +76,27 @@ BEGIN
             SELECT 'function ' || p.proname FROM pg_catalog.pg_proc p WHERE p.pronamespace = pg_catalog.pg_my_temp_schema()
             UNION ALL
             SELECT 'operator ' || o.oprname FROM pg_catalog.pg_operator o WHERE o.oprnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            -- and every other kind of object a schema can hold (review of issue 11, N4: a
+            -- temporary collation or text search configuration changes the next client's
+            -- queries too)
+            SELECT 'collation ' || c.collname FROM pg_catalog.pg_collation c WHERE c.collnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search configuration ' || c.cfgname FROM pg_catalog.pg_ts_config c WHERE c.cfgnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search dictionary ' || d.dictname FROM pg_catalog.pg_ts_dict d WHERE d.dictnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search parser ' || x.prsname FROM pg_catalog.pg_ts_parser x WHERE x.prsnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search template ' || x.tmplname FROM pg_catalog.pg_ts_template x WHERE x.tmplnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'conversion ' || c.conname FROM pg_catalog.pg_conversion c WHERE c.connamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'operator class ' || c.opcname FROM pg_catalog.pg_opclass c WHERE c.opcnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'operator family ' || f.opfname FROM pg_catalog.pg_opfamily f WHERE f.opfnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'statistics ' || x.stxname FROM pg_catalog.pg_statistic_ext x WHERE x.stxnamespace = pg_catalog.pg_my_temp_schema()
            ) x
      WHERE pg_catalog.pg_my_temp_schema() <> 0;
     IF v_cursors IS NOT NULL OR v_temp IS NOT NULL THEN
@@ -1850,12 +1871,21 @@ CREATE FUNCTION crm.refresh_segments(p_segment_ids uuid[] DEFAULT NULL::uuid[]) 
     AS $_$
 #variable_conflict use_column
 DECLARE
-    v_seg  record;
-    v_c    record;
-    v_now  timestamptz := clock_timestamp();
-    v_j    integer;
-    v_l    integer;
+    v_seg      record;
+    v_r        record;
+    v_now      timestamptz := clock_timestamp();
+    v_ids      uuid[] := '{}';
+    v_labels   text[] := '{}';
+    v_defs     jsonb[] := '{}';
+    v_outreach boolean[] := '{}';
+    v_skip     uuid[] := '{}';
+    v_entered  integer[];
+    v_exited   integer[];
+    v_i        integer;
+    v_one_pass boolean := true;
 BEGIN
+    -- the segments to refresh, locked; a member's one or one whose filter no longer compiles is
+    -- skipped (a WARNING names it, its row has NULL counts)
     FOR v_seg IN
         SELECT s.id, s.label, s.properties, s.claimed_by FROM crm.nodes s
          WHERE s.node_type = 'segment' AND s.archived_at IS NULL AND s.properties ->> 'kind' = 'dynamic'
@@ -1863,55 +1893,75 @@ BEGIN
          ORDER BY s.id
          FOR NO KEY UPDATE
     LOOP
-        segment_id := v_seg.id;
-        segment := v_seg.label;
-        entered := NULL;
-        exited := NULL;
+        v_ids := v_ids || v_seg.id;
+        v_labels := v_labels || v_seg.label;
+        v_defs := v_defs || (v_seg.properties -> 'definition');
+        v_outreach := v_outreach || (coalesce(v_seg.properties ->> 'purpose', 'outreach') = 'outreach');
         IF v_seg.claimed_by IS NOT NULL THEN
             -- a member's dynamic segment (made before they became admins' only): its filter
             -- would be evaluated over customers, companies and events its owner cannot see
             RAISE WARNING 'segment % (%) was not refreshed: dynamic segments are admins'' (it is claimed by a member)',
                           v_seg.label, v_seg.id USING HINT = 'an admin recreates it, or releases it (crm.release)';
-            RETURN NEXT;
+            v_skip := v_skip || v_seg.id;
             CONTINUE;
         END IF;
         BEGIN
-            SELECT * INTO v_c FROM crm_private.compile_segment_filter(v_seg.properties -> 'definition', '$1', '[]');
-            EXECUTE format($q$
-                WITH want AS MATERIALIZED (
-                    SELECT n.id FROM crm.nodes n
-                     WHERE n.node_type = 'person' AND n.archived_at IS NULL AND %s %s
-                ), gone AS (
-                    UPDATE crm.segment_memberships m
-                       SET left_at = $3, left_reason = CASE WHEN p.archived_at IS NULL THEN 'rule' ELSE 'archived' END
-                      FROM crm.nodes p
-                     WHERE m.segment_id = $2 AND m.left_at IS NULL AND p.id = m.node_id
-                       AND NOT EXISTS (SELECT 1 FROM want w WHERE w.id = m.node_id)
-                    RETURNING 1
-                ), came AS (
-                    INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
-                    SELECT $2, w.id, $3, 'rule' FROM want w
-                     WHERE NOT EXISTS (SELECT 1 FROM crm.segment_memberships m
-                                        WHERE m.segment_id = $2 AND m.node_id = w.id AND m.left_at IS NULL)
-                    RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM came)::integer, (SELECT count(*) FROM gone)::integer$q$,
-                v_c.p_sql,
-                CASE WHEN coalesce(v_seg.properties ->> 'purpose', 'outreach') = 'outreach' THEN
-                    'AND n.id NOT IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
-                    || 'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '
-                    || 'AND (a.claim ->> ''expires'' IS NULL OR (a.claim ->> ''expires'')::date > ($3 AT TIME ZONE ''UTC'')::date))'
-                ELSE '' END)
-            INTO v_j, v_l
-            USING v_c.p_params, v_seg.id, v_now;
-            entered := v_j;
-            exited := v_l;
+            PERFORM crm_private.compile_segment_filter(v_seg.properties -> 'definition', '$1', '[]');
         EXCEPTION WHEN OTHERS THEN
-            entered := NULL;
-            exited := NULL;
             RAISE WARNING 'segment % (%) was not refreshed: %: %', v_seg.label, v_seg.id, SQLSTATE, SQLERRM
                 USING HINT = 'fix its filter with crm.set_segment_filter';
+            v_skip := v_skip || v_seg.id;
         END;
+    END LOOP;
+    v_entered := array_fill(0, ARRAY[cardinality(v_ids)]);
+    v_exited := array_fill(0, ARRAY[cardinality(v_ids)]);
+    -- every segment in one pass (crm_private.refresh_segments_pass; up to 62 segments a pass) ...
+    BEGIN
+        FOR v_r IN
+            WITH todo AS (
+                SELECT x.id, x.d, x.o, (row_number() OVER (ORDER BY x.i) - 1) / 62 AS grp
+                  FROM unnest(v_ids, v_defs, v_outreach) WITH ORDINALITY AS x(id, d, o, i)
+                 WHERE x.id <> ALL (v_skip)
+            ), grps AS (
+                SELECT array_agg(t.id ORDER BY t.id) AS ids, array_agg(t.d ORDER BY t.id) AS defs,
+                       array_agg(t.o ORDER BY t.id) AS outreach
+                  FROM todo t GROUP BY t.grp
+            )
+            SELECT r.* FROM grps g CROSS JOIN LATERAL crm_private.refresh_segments_pass(g.ids, g.defs, g.outreach, v_now) r
+        LOOP
+            v_i := array_position(v_ids, v_r.segment_id);
+            v_entered[v_i] := v_r.entered;
+            v_exited[v_i] := v_r.exited;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'the one-pass segment refresh failed (%: %); refreshing the segments one by one', SQLSTATE, SQLERRM;
+        v_one_pass := false;
+        v_entered := array_fill(0, ARRAY[cardinality(v_ids)]);
+        v_exited := array_fill(0, ARRAY[cardinality(v_ids)]);
+    END;
+    -- ... or, when that failed (a filter that fails at run time), one by one, each in its own
+    -- subtransaction, so that only the failing one is skipped
+    IF NOT v_one_pass THEN
+        FOR v_i IN 1 .. coalesce(cardinality(v_ids), 0) LOOP
+            CONTINUE WHEN v_ids[v_i] = ANY (v_skip);
+            BEGIN
+                FOR v_r IN SELECT * FROM crm_private.refresh_segments_pass(ARRAY[v_ids[v_i]], ARRAY[v_defs[v_i]],
+                                                                         ARRAY[v_outreach[v_i]], v_now) LOOP
+                    v_entered[v_i] := v_r.entered;
+                    v_exited[v_i] := v_r.exited;
+                END LOOP;
+            EXCEPTION WHEN OTHERS THEN
+                RAISE WARNING 'segment % (%) was not refreshed: %: %', v_labels[v_i], v_ids[v_i], SQLSTATE, SQLERRM
+                    USING HINT = 'fix its filter with crm.set_segment_filter';
+                v_skip := v_skip || v_ids[v_i];
+            END;
+        END LOOP;
+    END IF;
+    FOR v_i IN 1 .. coalesce(cardinality(v_ids), 0) LOOP
+        segment_id := v_ids[v_i];
+        segment := v_labels[v_i];
+        entered := CASE WHEN v_ids[v_i] = ANY (v_skip) THEN NULL ELSE v_entered[v_i] END;
+        exited := CASE WHEN v_ids[v_i] = ANY (v_skip) THEN NULL ELSE v_exited[v_i] END;
         RETURN NEXT;
     END LOOP;
 END;
@@ -2417,8 +2467,9 @@ BEGIN
     END IF;
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
+    -- (taken only when the caller may write this assertion: crm_private.assertion_lock)
     PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
-                                       p_new_assertion_type, v_key);
+                                       p_new_assertion_type, v_key, current_user);
     v_now := clock_timestamp();
     SELECT a.id INTO v_current
       FROM crm.assertions a
@@ -3200,14 +3251,31 @@ BEGIN
     RETURN v_channel;
 END;
 $$;
-CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name DEFAULT CURRENT_USER) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-    SELECT crm_private.xact_lock(concat_ws('/', 'assertion', p_subject::text, p_assertion_type, p_key))
+DECLARE
+    v_id crm_private.identity;
+BEGIN
+    IF p_subject IS NULL OR p_assertion_type IS NULL THEN
+        RETURN false;
+    END IF;
+    IF NOT (crm_private.role_is_admin(p_role)
+            OR crm_private.role_can_write_node(p_role, p_subject)
+            OR crm_private.role_can_write_node(p_role, (SELECT e.source_id FROM crm.edges e WHERE e.id = p_subject))) THEN
+        v_id := crm_private.caller_identity(p_role);
+        IF v_id.actor IS NULL
+           OR NOT crm_private.type_grant_match(v_id.grants, 'assertion', 'write', p_assertion_type) THEN
+            RETURN false;
+        END IF;
+    END IF;
+    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion', p_subject::text, p_assertion_type, coalesce(p_key, '')));
+    RETURN true;
+END;
 $$;
 CREATE FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
     LANGUAGE plpgsql
@@ -3225,7 +3293,7 @@ BEGIN
     RETURNING id INTO v_id;
     UPDATE crm.events e SET properties = e.properties || jsonb_build_object('body_ref', v_id)
      WHERE e.id = p_event_id;
-    PERFORM crm_private.refresh_event_chunks(p_event_id);   -- searchable at once (docs/search.md)
+    PERFORM crm_private.refresh_event_chunks(p_event_id, current_user);   -- searchable at once (docs/search.md)
     RETURN v_id;
 END;
 $$;
@@ -3697,14 +3765,13 @@ BEGIN
                       WHEN 'is_empty' THEN '(n.claimed_by IS NULL)'
                       ELSE '(n.claimed_by IS NOT NULL)' END
         WHEN v_field = 'fit' AND v_op IN ('gte', 'gt', 'lte', 'lt', 'eq', 'is_empty', 'is_not_empty') THEN
-            format('(n.id %s IN (SELECT a.subject_node_id FROM crm.assertions a JOIN crm.fit_criteria c '
-                   'ON c.id::text = a.assertion_key AND c.archived_at IS NULL '
-                   'WHERE a.assertion_type = ''fit_assessment'' AND a.superseded_at IS NULL AND c.product_id = %s::uuid '
-                   'GROUP BY a.subject_node_id%s))',
+            -- segment_fit: the overall fit per customer and product, computed once per refresh
+            -- (crm_private.refresh_segments_pass)
+            format('(n.id %s IN (SELECT f.node_id FROM segment_fit f WHERE f.product_id = %s::uuid%s))',
                    CASE WHEN v_op = 'is_empty' THEN 'NOT' ELSE '' END,
                    'PRODUCT',
                    CASE WHEN v_op IN ('is_empty', 'is_not_empty') THEN ''
-                        ELSE format(' HAVING sum((a.claim ->> ''score'')::numeric * c.weight) / sum(c.weight) %s %s::numeric',
+                        ELSE format(' AND f.score %s %s::numeric',
                                     CASE v_op WHEN 'gte' THEN '>=' WHEN 'gt' THEN '>' WHEN 'lte' THEN '<=' WHEN 'lt' THEN '<' ELSE '=' END, v_k) END)
         WHEN v_field IN ('last_activity', 'created_at') AND v_op IN ('within_days', 'older_than_days', 'is_empty', 'is_not_empty', 'before', 'after')
              AND NOT (v_field = 'created_at' AND v_op IN ('is_empty', 'is_not_empty'))
@@ -3714,13 +3781,15 @@ BEGIN
                                WHEN 'older_than_days' THEN format('(n.created_at < now() - make_interval(days => %s::integer))', v_k)
                                WHEN 'before' THEN format('(n.created_at < %s::date)', v_k)
                                ELSE format('(n.created_at >= %s::date)', v_k) END
-                 ELSE format('(n.id %s IN (SELECT p.node_id FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id '
-                             'WHERE e.event_type = ANY (%L::text[])%s))',
-                             CASE WHEN v_op IN ('older_than_days', 'is_empty') THEN 'NOT' ELSE '' END,
-                             (SELECT coalesce(array_agg(et.event_type ORDER BY et.event_type), '{}')
-                                FROM crm.event_types et WHERE et.counts_as_activity),
-                             CASE WHEN v_op IN ('within_days', 'older_than_days')
-                                  THEN format(' AND e.occurred_at >= now() - make_interval(days => %s::integer)', v_k) ELSE '' END) END
+                 -- segment_activity: each customer's last activity, computed once per refresh
+                 -- (crm_private.refresh_segments_pass)
+                 ELSE CASE v_op
+                     WHEN 'within_days' THEN format('(n.id IN (SELECT l.node_id FROM segment_activity l '
+                                                    'WHERE l.last_at >= now() - make_interval(days => %s::integer)))', v_k)
+                     WHEN 'older_than_days' THEN format('(n.id NOT IN (SELECT l.node_id FROM segment_activity l '
+                                                        'WHERE l.last_at >= now() - make_interval(days => %s::integer)))', v_k)
+                     WHEN 'is_empty' THEN '(n.id NOT IN (SELECT l.node_id FROM segment_activity l))'
+                     ELSE '(n.id IN (SELECT l.node_id FROM segment_activity l))' END END
         WHEN v_field = 'suppressed' AND v_op = 'eq' THEN
             format('(n.id %s IN (SELECT a.subject_node_id FROM crm.assertions a WHERE a.assertion_type = ''do_not_contact'' '
                    'AND a.assertion_key = '''' AND a.superseded_at IS NULL AND NOT coalesce((a.claim ->> ''lifted'')::boolean, false) '
@@ -6201,17 +6270,28 @@ BEGIN
      WHERE c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
 END;
 $$;
-CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) RETURNS void
+CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid, p_role name DEFAULT CURRENT_USER) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
+DECLARE
+    v_actor uuid;
 BEGIN
+    IF p_event_id IS NULL THEN
+        RETURN;
+    END IF;
+    IF NOT crm_private.role_is_admin(p_role) THEN
+        v_actor := (crm_private.caller_identity(p_role)).actor;
+        IF v_actor IS NULL THEN
+            RETURN;
+        END IF;
+    END IF;
     -- events only (not any node or account id a writer passes: no rebuild of another
-    -- team's account on demand)
-    IF p_event_id IS NOT NULL AND EXISTS (SELECT 1 FROM crm.events e WHERE e.id = p_event_id) THEN
+    -- team's account on demand), and only the caller's own
+    IF EXISTS (SELECT 1 FROM crm.events e WHERE e.id = p_event_id AND (v_actor IS NULL OR e.recorded_by = v_actor)) THEN
         PERFORM crm_private.refresh_chunks(ARRAY[p_event_id]);
     END IF;
 END;
@@ -6276,6 +6356,115 @@ BEGIN
     RETURN NEXT;
 END;
 $$;
+CREATE FUNCTION crm_private.refresh_segments_pass(p_ids uuid[], p_defs jsonb[], p_outreach boolean[], p_now timestamp with time zone) RETURNS TABLE(segment_id uuid, entered integer, exited integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_indexscan TO 'off'
+    SET enable_nestloop TO 'off'
+    AS $_$
+DECLARE
+    v_params    jsonb := '[]';
+    v_arms      text[] := '{}';
+    v_c         record;
+    v_i         integer;
+    v_gone_seg  uuid[];
+    v_gone_node uuid[];
+    v_came_seg  uuid[];
+    v_came_node uuid[];
+BEGIN
+    IF coalesce(cardinality(p_ids), 0) = 0 THEN
+        RETURN;
+    END IF;
+    IF cardinality(p_ids) <> cardinality(p_defs) OR cardinality(p_ids) <> cardinality(p_outreach) THEN
+        RAISE EXCEPTION 'refresh_segments_pass: arrays of different lengths' USING ERRCODE = '22023';
+    END IF;
+    IF cardinality(p_ids) > 62 THEN
+        RAISE EXCEPTION 'refresh_segments_pass: at most 62 segments per pass' USING ERRCODE = '22023';
+    END IF;
+    FOR v_i IN 1 .. cardinality(p_ids) LOOP
+        SELECT * INTO v_c FROM crm_private.compile_segment_filter(p_defs[v_i], format('$1 -> %s', v_i - 1), '[]');
+        v_params := v_params || jsonb_build_array(v_c.p_params);
+        -- the arm yields the segment's bit (1 << (i - 1)) when the person matches it
+        v_arms := v_arms || format('CASE WHEN coalesce(%s, false)%s THEN %s::bigint ELSE 0 END', v_c.p_sql,
+                                   CASE WHEN p_outreach[v_i] THEN ' AND sup.id IS NULL' ELSE '' END,
+                                   (1::bigint << (v_i - 1)));
+    END LOOP;
+    -- 1. what changed: (segment, customer) pairs to close and to open
+    EXECUTE format($q$
+        WITH segment_fit AS MATERIALIZED (
+            -- the overall fit per customer and product (weighted mean of the current assessments
+            -- of the product's live criteria): fit conditions read it (computed only if one does)
+            SELECT a.subject_node_id AS node_id, c.product_id,
+                   sum((a.claim ->> 'score')::numeric * c.weight) / sum(c.weight) AS score
+              FROM crm.assertions a JOIN crm.fit_criteria c ON c.id::text = a.assertion_key AND c.archived_at IS NULL
+             WHERE a.assertion_type = 'fit_assessment' AND a.superseded_at IS NULL
+             GROUP BY a.subject_node_id, c.product_id
+        ), segment_activity AS MATERIALIZED (
+            -- each participant's last activity event (the registry's counts_as_activity types, a
+            -- literal so the (event_type, occurred_at) index is used): last_activity conditions
+            SELECT p.node_id, max(e.occurred_at) AS last_at
+              FROM crm.events e JOIN crm.event_participants p ON p.event_id = e.id
+             WHERE e.event_type = ANY (%L::text[])
+             GROUP BY p.node_id
+        ), sup AS MATERIALIZED (
+            -- customers suppressed now (do_not_contact in force): outreach segments leave them out
+            SELECT DISTINCT a.subject_node_id AS id FROM crm.assertions a
+             WHERE a.assertion_type = 'do_not_contact' AND a.assertion_key = '' AND a.superseded_at IS NULL
+               AND NOT coalesce((a.claim ->> 'lifted')::boolean, false)
+               AND (a.claim ->> 'expires' IS NULL OR (a.claim ->> 'expires')::date > ($3 AT TIME ZONE 'UTC')::date)
+        ), want AS (
+            -- each live person once, every filter evaluated on it: the segments it matches now,
+            -- as a bit set (bit i - 1 for segment i; at most 62 segments per pass)
+            SELECT n.id, %s AS mask, n.ctid AS o
+              FROM crm.nodes n %s
+             WHERE n.node_type = 'person' AND n.archived_at IS NULL
+        ), cur AS (
+            -- each customer's open memberships of these segments, as the same bit set
+            SELECT m.node_id AS id, bit_or(1::bigint << (s.ord - 1)::integer) AS mask
+              FROM crm.segment_memberships m JOIN unnest($2) WITH ORDINALITY AS s(id, ord) ON s.id = m.segment_id
+             WHERE m.left_at IS NULL
+             GROUP BY m.node_id
+        ), diff AS MATERIALIZED (
+            -- the customers whose set of segments changed
+            SELECT coalesce(w.id, c.id) AS node_id, coalesce(w.mask, 0) AS want, coalesce(c.mask, 0) AS have,
+                   w.o
+              FROM want w FULL JOIN cur c ON c.id = w.id
+             WHERE coalesce(w.mask, 0) <> coalesce(c.mask, 0)
+        ), bits AS MATERIALIZED (
+            SELECT d.node_id, $2[b + 1] AS seg, (d.want >> b) & 1 = 1 AS joins, d.o
+              FROM diff d CROSS JOIN generate_series(0, cardinality($2) - 1) AS b
+             WHERE ((d.want # d.have) >> b) & 1 = 1
+        )
+        SELECT (SELECT array_agg(x.seg ORDER BY x.o, x.seg) FROM bits x WHERE NOT x.joins),
+               (SELECT array_agg(x.node_id ORDER BY x.o, x.seg) FROM bits x WHERE NOT x.joins),
+               (SELECT array_agg(x.seg ORDER BY x.o, x.seg) FROM bits x WHERE x.joins),
+               (SELECT array_agg(x.node_id ORDER BY x.o, x.seg) FROM bits x WHERE x.joins)$q$,
+        (SELECT coalesce(array_agg(et.event_type ORDER BY et.event_type), '{}') FROM crm.event_types et
+          WHERE et.counts_as_activity),
+        array_to_string(v_arms, ' | '),
+        -- the suppressed are read only when an outreach segment needs them
+        CASE WHEN true = ANY (p_outreach) THEN 'LEFT JOIN sup ON sup.id = n.id' ELSE '' END)
+    INTO v_gone_seg, v_gone_node, v_came_seg, v_came_node
+    USING v_params, p_ids, p_now;
+    -- 2. write them: the planner now knows how few (or how many) there are
+    PERFORM set_config('enable_indexscan', 'on', true);
+    PERFORM set_config('enable_nestloop', 'on', true);
+    UPDATE crm.segment_memberships m
+       SET left_at = p_now, left_reason = CASE WHEN p.archived_at IS NULL THEN 'rule' ELSE 'archived' END
+      FROM unnest(v_gone_seg, v_gone_node) AS g(seg, node_id) JOIN crm.nodes p ON p.id = g.node_id
+     WHERE m.segment_id = g.seg AND m.node_id = g.node_id AND m.left_at IS NULL;
+    -- (the triggers of the insert — events written for every join, hundreds of thousands at a
+    -- first refresh — run under the refresh's own settings again)
+    PERFORM set_config('enable_nestloop', 'off', true);
+    INSERT INTO crm.segment_memberships (segment_id, node_id, entered_at, entered_reason)
+    SELECT g.seg, g.node_id, p_now, 'rule' FROM unnest(v_came_seg, v_came_node) AS g(seg, node_id);
+    RETURN QUERY
+        SELECT x.seg, (count(*) FILTER (WHERE x.came))::integer, (count(*) FILTER (WHERE NOT x.came))::integer
+          FROM (SELECT g.seg, true AS came FROM unnest(v_came_seg) AS g(seg)
+                UNION ALL SELECT g.seg, false FROM unnest(v_gone_seg) AS g(seg)) x
+         GROUP BY x.seg;
+END;
+$_$;
 CREATE FUNCTION crm_private.require_admin(p_what text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6460,7 +6649,10 @@ BEGIN
     END IF;
     IF NOT v_admin THEN
         v_princ := crm_private.caller_principals(p_role);
-        v_grants := crm_private.grants_of(v_princ);
+        -- node grants only: assertion, edge and event grants do not widen which nodes or chunks
+        -- are visible (their holders are answered by the acl overlap like everyone else)
+        v_grants := (SELECT coalesce(jsonb_agg(g), '[]') FROM jsonb_array_elements(crm_private.grants_of(v_princ)) g
+                      WHERE g ->> 'resource_type' = 'node');
         IF v_grants <> '[]'::jsonb THEN
             RETURN;
         END IF;
@@ -6596,7 +6788,10 @@ BEGIN
       INTO v_types FROM unnest(p_types) t;
     IF NOT v_admin THEN
         v_princ := crm_private.caller_principals(p_role);
-        v_grants := crm_private.grants_of(v_princ);
+        -- node grants only: assertion, edge and event grants do not widen which nodes or chunks
+        -- are visible (their holders are answered by the acl overlap like everyone else)
+        v_grants := (SELECT coalesce(jsonb_agg(g), '[]') FROM jsonb_array_elements(crm_private.grants_of(v_princ)) g
+                      WHERE g ->> 'resource_type' = 'node');
     END IF;
     v_fold := crm_private.search_fold(v_q);
     v_lower := lower(v_q);
@@ -7530,6 +7725,11 @@ BEGIN
         NEW.recorded_by := OLD.recorded_by;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := OLD.recorded_at;
+            -- who or what caused an event is crm360's record, not a writer's edit (an admin's
+            -- correction is allowed: admins are trusted)
+            IF NOT crm_private.actor_is_admin() THEN
+                NEW.actor_system := OLD.actor_system;
+            END IF;
             IF NEW.external_id IS DISTINCT FROM OLD.external_id OR NEW.external_source IS DISTINCT FROM OLD.external_source THEN
                 RAISE EXCEPTION 'the external key of an event belongs to reconciliation'
                     USING ERRCODE = 'CR033', HINT = 'record a new event instead';
@@ -7545,6 +7745,19 @@ BEGIN
         NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := now();
+            -- a writer's event is caused by the writer: actor_system is their CRM user id (or,
+            -- unmapped, their login); naming a source system or someone else would forge the
+            -- source and author the timeline and the stage history show (review of issue 11,
+            -- N3). Admins (trusted) may name another actor.
+            IF NOT crm_private.actor_is_admin() THEN
+                IF NEW.actor_system IS NOT NULL
+                   AND NEW.actor_system NOT IN (coalesce(NEW.recorded_by::text, ''), session_user::text, current_user::text) THEN
+                    RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', NEW.actor_system
+                        USING ERRCODE = '42501',
+                              HINT = 'omit the actor (p_actor => NULL): crm360 records the acting CRM user';
+                END IF;
+                NEW.actor_system := coalesce(NEW.recorded_by::text, session_user::text);
+            END IF;
             IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
                 RAISE EXCEPTION 'external keys of events belong to reconciliation'
                     USING ERRCODE = 'CR033',
@@ -8128,7 +8341,7 @@ $$;
 CREATE FUNCTION crm_private.tg_tags__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_fold text;
 BEGIN
@@ -8139,9 +8352,14 @@ BEGIN
     v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKC)),
                                        '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]',
                                        '', 'g'),
-                        'оοօ০୦ɵᴏвβьƅḃḅтτ꞉∶ː˸׃',
-                        'ooooooobbbbbbtt:::::');
-    IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
+                        'оοօ০୦ɵᴏᴑвβьƅḃḅʙᏼᏴꓐтτᴛꓔ꞉∶ː˸׃։ꓽ᛬',
+                        'oooooooobbbbbbbbbbtttt::::::::');
+    IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%')
+        -- no list of confusables is complete (review of issue 11, N6: 'ʙot:', 'Ꮟot:', 'botꓽ'):
+        -- 'bot' followed by anything but an ASCII letter or digit, and a three-character prefix
+        -- (three characters and a colon, after the folding) that is not plain ASCII
+        OR (v_fold LIKE 'bot_%' AND substr(v_fold, 4, 1) !~ '^[a-z0-9]$')
+        OR (substr(v_fold, 4, 1) = ':' AND substr(v_fold, 1, 3) !~ '^[a-z0-9]{3}$'))
        AND NOT crm_private.is_system_role() THEN
         RAISE EXCEPTION 'bot: tags are system tags' USING ERRCODE = 'CR052',
               HINT = 'only system roles (admins not acting for a user, crm360 itself) create or change them';
@@ -8155,7 +8373,7 @@ BEGIN
     END IF;
     RETURN NEW;
 END;
-$$;
+$_$;
 CREATE FUNCTION crm_private.tg_task_items__audit() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -8315,6 +8533,7 @@ CREATE FUNCTION crm_private.write_customer_events(p_types text[], p_nodes uuid[]
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'on'
+    SET enable_nestloop TO 'on'
     AS $$
 DECLARE
     v_actor uuid := crm_private.actor_of(session_user);
@@ -12111,8 +12330,8 @@ REVOKE ALL ON FUNCTION crm_private.actor_principals() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) TO crm_writer;
-REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.caller_grants(p_role name) FROM PUBLIC;
@@ -12227,9 +12446,10 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_zendesk_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.refresh_chunks(p_node_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.refresh_chunks(p_node_ids uuid[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.refresh_event_acl(p_event_ids uuid[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.refresh_event_chunks(p_event_id uuid, p_role name) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.refresh_read_model(p_read_model text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.refresh_segments_pass(p_ids uuid[], p_defs jsonb[], p_outreach boolean[], p_now timestamp with time zone) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text) FROM PUBLIC;

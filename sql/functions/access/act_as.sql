@@ -10,7 +10,8 @@
 -- * while acting, an admin role is that user, not an admin: every view and function shows
 --   exactly the user's rows;
 -- * a pooled connection that still holds a WITH HOLD cursor or any temporary object (table,
---   view, sequence, type, domain, function, operator) from an earlier transaction — which
+--   view, sequence, type — composite too —, domain, function, operator, collation, text search
+--   configuration, dictionary, conversion, operator class) from an earlier transaction — which
 --   could carry another user's rows, or capture this user's (a temporary domain named uuid
 --   shadows the built-in type in the client's own queries) — is refused with CR034; the
 --   pooler must reset connections between clients (README).
@@ -36,7 +37,7 @@ BEGIN
     SELECT string_agg(x.what, ', ') INTO v_temp
       FROM (SELECT 'relation ' || c.relname AS what FROM pg_catalog.pg_class c
              WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()
-               AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')      -- 'c': a composite type
             UNION ALL
             SELECT 'type ' || t.typname FROM pg_catalog.pg_type t
              WHERE t.typnamespace = pg_catalog.pg_my_temp_schema() AND t.typrelid = 0
@@ -46,6 +47,27 @@ BEGIN
             SELECT 'function ' || p.proname FROM pg_catalog.pg_proc p WHERE p.pronamespace = pg_catalog.pg_my_temp_schema()
             UNION ALL
             SELECT 'operator ' || o.oprname FROM pg_catalog.pg_operator o WHERE o.oprnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            -- and every other kind of object a schema can hold (review of issue 11, N4: a
+            -- temporary collation or text search configuration changes the next client's
+            -- queries too)
+            SELECT 'collation ' || c.collname FROM pg_catalog.pg_collation c WHERE c.collnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search configuration ' || c.cfgname FROM pg_catalog.pg_ts_config c WHERE c.cfgnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search dictionary ' || d.dictname FROM pg_catalog.pg_ts_dict d WHERE d.dictnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search parser ' || x.prsname FROM pg_catalog.pg_ts_parser x WHERE x.prsnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'text search template ' || x.tmplname FROM pg_catalog.pg_ts_template x WHERE x.tmplnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'conversion ' || c.conname FROM pg_catalog.pg_conversion c WHERE c.connamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'operator class ' || c.opcname FROM pg_catalog.pg_opclass c WHERE c.opcnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'operator family ' || f.opfname FROM pg_catalog.pg_opfamily f WHERE f.opfnamespace = pg_catalog.pg_my_temp_schema()
+            UNION ALL
+            SELECT 'statistics ' || x.stxname FROM pg_catalog.pg_statistic_ext x WHERE x.stxnamespace = pg_catalog.pg_my_temp_schema()
            ) x
      WHERE pg_catalog.pg_my_temp_schema() <> 0;
     IF v_cursors IS NOT NULL OR v_temp IS NOT NULL THEN

@@ -30,7 +30,7 @@ BEGIN
     RETURNING id INTO v_id;
     UPDATE crm.events e SET properties = e.properties || jsonb_build_object('body_ref', v_id)
      WHERE e.id = p_event_id;
-    PERFORM crm_private.refresh_event_chunks(p_event_id);   -- searchable at once (docs/search.md)
+    PERFORM crm_private.refresh_event_chunks(p_event_id, current_user);   -- searchable at once (docs/search.md)
     RETURN v_id;
 END;
 $$;

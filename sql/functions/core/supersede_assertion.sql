@@ -47,8 +47,9 @@ BEGIN
 
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
+    -- (taken only when the caller may write this assertion: crm_private.assertion_lock)
     PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
-                                       p_new_assertion_type, v_key);
+                                       p_new_assertion_type, v_key, current_user);
     v_now := clock_timestamp();
 
     SELECT a.id INTO v_current

@@ -1,7 +1,9 @@
 -- crm_private.tg_events__validate() — BEFORE INSERT OR UPDATE on crm.events.
 -- Guarantees: the event type is registered (CR010); acl and about start empty and are only
 -- ever set by ACL maintenance from the participants (callers cannot write them);
--- recorded_by is the acting CRM user at insert and never changes. For everyone but crm360's
+-- recorded_by is the acting CRM user at insert and never changes; for a writer who is not an
+-- admin, actor_system is that user (their login when unmapped) and never changes — a different
+-- actor at insert is refused (42501). For everyone but crm360's
 -- own code (current_user crm_owner) and a superuser (the DBA): recorded_at is the transaction's time; events carry no
 -- external key (CR033: source keys — and the unique index on them, which would tell a
 -- caller that a hidden record exists — belong to reconciliation) and keep the one they have.
@@ -25,6 +27,11 @@ BEGIN
         NEW.recorded_by := OLD.recorded_by;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := OLD.recorded_at;
+            -- who or what caused an event is crm360's record, not a writer's edit (an admin's
+            -- correction is allowed: admins are trusted)
+            IF NOT crm_private.actor_is_admin() THEN
+                NEW.actor_system := OLD.actor_system;
+            END IF;
             IF NEW.external_id IS DISTINCT FROM OLD.external_id OR NEW.external_source IS DISTINCT FROM OLD.external_source THEN
                 RAISE EXCEPTION 'the external key of an event belongs to reconciliation'
                     USING ERRCODE = 'CR033', HINT = 'record a new event instead';
@@ -40,6 +47,19 @@ BEGIN
         NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := now();
+            -- a writer's event is caused by the writer: actor_system is their CRM user id (or,
+            -- unmapped, their login); naming a source system or someone else would forge the
+            -- source and author the timeline and the stage history show (review of issue 11,
+            -- N3). Admins (trusted) may name another actor.
+            IF NOT crm_private.actor_is_admin() THEN
+                IF NEW.actor_system IS NOT NULL
+                   AND NEW.actor_system NOT IN (coalesce(NEW.recorded_by::text, ''), session_user::text, current_user::text) THEN
+                    RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', NEW.actor_system
+                        USING ERRCODE = '42501',
+                              HINT = 'omit the actor (p_actor => NULL): crm360 records the acting CRM user';
+                END IF;
+                NEW.actor_system := coalesce(NEW.recorded_by::text, session_user::text);
+            END IF;
             IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
                 RAISE EXCEPTION 'external keys of events belong to reconciliation'
                     USING ERRCODE = 'CR033',

@@ -4,7 +4,10 @@
 -- of the bot: prefix by anyone else — nor created or renamed to a look-alike of it (the name
 -- NFKC-normalised, lower-cased, with white space and invisible format characters removed and
 -- the common Cyrillic/Greek look-alikes of b, o, t folded, starts with bot:; e.g. 'bot：x'
--- with a fullwidth colon, 'bоt:x' with a Cyrillic o, 'b\u200bot:x', 'bot :x'); created_by is the acting CRM user and created_at the
+-- with a fullwidth colon, 'bоt:x' with a Cyrillic o, 'b\u200bot:x', 'bot :x'), nor — since no
+-- list of confusables is complete — any name shaped like a prefix (three characters and a
+-- separator) whose three characters are not plain ASCII letters or digits ('ʙot:x', 'Ꮟot:x',
+-- 'bot։x'); created_by is the acting CRM user and created_at the
 -- transaction's time at insert, and never change.
 CREATE OR REPLACE FUNCTION crm_private.tg_tags__validate()
 RETURNS trigger
@@ -21,9 +24,14 @@ BEGIN
     v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKC)),
                                        '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]',
                                        '', 'g'),
-                        'оοօ০୦ɵᴏвβьƅḃḅтτ꞉∶ː˸׃',
-                        'ooooooobbbbbbtt:::::');
-    IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%'))
+                        'оοօ০୦ɵᴏᴑвβьƅḃḅʙᏼᏴꓐтτᴛꓔ꞉∶ː˸׃։ꓽ᛬',
+                        'oooooooobbbbbbbbbbtttt::::::::');
+    IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%')
+        -- no list of confusables is complete (review of issue 11, N6: 'ʙot:', 'Ꮟot:', 'botꓽ'):
+        -- 'bot' followed by anything but an ASCII letter or digit, and a three-character prefix
+        -- (three characters and a colon, after the folding) that is not plain ASCII
+        OR (v_fold LIKE 'bot_%' AND substr(v_fold, 4, 1) !~ '^[a-z0-9]$')
+        OR (substr(v_fold, 4, 1) = ':' AND substr(v_fold, 1, 3) !~ '^[a-z0-9]{3}$'))
        AND NOT crm_private.is_system_role() THEN
         RAISE EXCEPTION 'bot: tags are system tags' USING ERRCODE = 'CR052',
               HINT = 'only system roles (admins not acting for a user, crm360 itself) create or change them';

@@ -72,7 +72,10 @@ BEGIN
       INTO v_types FROM unnest(p_types) t;
     IF NOT v_admin THEN
         v_princ := crm_private.caller_principals(p_role);
-        v_grants := crm_private.grants_of(v_princ);
+        -- node grants only: assertion, edge and event grants do not widen which nodes or chunks
+        -- are visible (their holders are answered by the acl overlap like everyone else)
+        v_grants := (SELECT coalesce(jsonb_agg(g), '[]') FROM jsonb_array_elements(crm_private.grants_of(v_princ)) g
+                      WHERE g ->> 'resource_type' = 'node');
     END IF;
     v_fold := crm_private.search_fold(v_q);
     v_lower := lower(v_q);
