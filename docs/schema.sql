@@ -3259,17 +3259,31 @@ CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text
     SET "crm.purge" TO 'off'
     AS $$
 DECLARE
-    v_id crm_private.identity;
+    v_admin boolean;
+    v_id    crm_private.identity;
 BEGIN
     IF p_subject IS NULL OR p_assertion_type IS NULL THEN
         RETURN false;
     END IF;
-    IF NOT (crm_private.role_is_admin(p_role)
-            OR crm_private.role_can_write_node(p_role, p_subject)
-            OR crm_private.role_can_write_node(p_role, (SELECT e.source_id FROM crm.edges e WHERE e.id = p_subject))) THEN
+    v_admin := crm_private.role_is_admin(p_role);   -- false for a role the session may not become
+    IF NOT v_admin THEN
+        -- the caller's identity once (crm_private.caller_identity: nothing for an untrusted
+        -- role), then crm_private.role_can_write_node's rule for the subject node, or for the
+        -- source node of the subject edge, or a write grant on the assertion type
         v_id := crm_private.caller_identity(p_role);
-        IF v_id.actor IS NULL
-           OR NOT crm_private.type_grant_match(v_id.grants, 'assertion', 'write', p_assertion_type) THEN
+        IF v_id.actor IS NULL OR NOT (
+               EXISTS (SELECT 1 FROM crm.nodes n JOIN crm.node_types t ON t.node_type = n.node_type
+                        WHERE n.id IN (p_subject, (SELECT e.source_id FROM crm.edges e WHERE e.id = p_subject))
+                          AND t.write_scope = 'member'
+                          AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, false,
+                                                          v_id.actor, v_id.principals, v_id.grants))
+               -- a write grant on the type reaches only subjects the caller sees (third review,
+               -- F3: it must not lock the deals of teams the grant holder cannot see)
+               OR (crm_private.type_grant_match(v_id.grants, 'assertion', 'write', p_assertion_type)
+                   AND EXISTS (SELECT 1 FROM crm.nodes n
+                                WHERE n.id IN (p_subject, (SELECT e.source_id FROM crm.edges e WHERE e.id = p_subject))
+                                  AND (n.acl IS NULL OR n.acl && v_id.principals
+                                       OR crm_private.node_grant_match(v_id.grants, 'read', n.node_type, n.attrs, n.acl))))) THEN
             RETURN false;
         END IF;
     END IF;
@@ -6278,20 +6292,28 @@ CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid, p_role name DE
     SET "crm.purge" TO 'off'
     AS $$
 DECLARE
-    v_actor uuid;
+    v_admin boolean;
+    v_id    crm_private.identity;
 BEGIN
     IF p_event_id IS NULL THEN
         RETURN;
     END IF;
-    IF NOT crm_private.role_is_admin(p_role) THEN
-        v_actor := (crm_private.caller_identity(p_role)).actor;
-        IF v_actor IS NULL THEN
+    v_admin := crm_private.role_is_admin(p_role);
+    IF NOT v_admin THEN
+        v_id := crm_private.caller_identity(p_role);
+        IF v_id.actor IS NULL THEN
             RETURN;
         END IF;
     END IF;
-    -- events only (not any node or account id a writer passes: no rebuild of another
-    -- team's account on demand), and only the caller's own
-    IF EXISTS (SELECT 1 FROM crm.events e WHERE e.id = p_event_id AND (v_actor IS NULL OR e.recorded_by = v_actor)) THEN
+    -- events only (not any node or account id a writer passes: no rebuild of another team's
+    -- account on demand), and for a member only one the events update policy lets them write:
+    -- a member type, recorded by them, and still visible to them (or about nothing) — not one
+    -- of theirs that became hidden (third review, F2)
+    IF EXISTS (SELECT 1 FROM crm.events e JOIN crm.event_types t ON t.event_type = e.event_type
+                WHERE e.id = p_event_id
+                  AND (v_admin
+                       OR (t.write_scope = 'member' AND e.recorded_by = v_id.actor
+                           AND (e.acl && v_id.principals OR e.about = '{}')))) THEN
         PERFORM crm_private.refresh_chunks(ARRAY[p_event_id]);
     END IF;
 END;
@@ -7431,6 +7453,19 @@ BEGIN
         RAISE EXCEPTION 'source event % does not exist or is not visible to you', NEW.source_event_id
             USING ERRCODE = '42501';
     END IF;
+    -- and a writer cites only an event they recorded themselves: the source event's actor is who
+    -- the stage history shows as having made the change (crm.opportunity_stage_history.changed_by),
+    -- so citing a colleague's call or an ingested Salesforce event would put their name on it
+    -- (third review of issue 11, F1)
+    IF NEW.source_event_id IS NOT NULL AND current_user <> 'crm_owner'
+       AND (TG_OP = 'INSERT' OR NEW.source_event_id IS DISTINCT FROM OLD.source_event_id)
+       AND NOT crm_private.actor_is_admin()
+       AND NOT EXISTS (SELECT 1 FROM crm.events e
+                        WHERE e.id = NEW.source_event_id AND e.recorded_by = crm.current_actor()) THEN
+        RAISE EXCEPTION 'a claim may cite only an event you recorded'
+            USING ERRCODE = '42501',
+                  HINT = 'record the event that caused the claim first (crm.log_crm_activity, crm.log_note, ...), or leave the source event out';
+    END IF;
     IF v_row.missing IS NOT NULL THEN
         RAISE EXCEPTION 'a % claim needs %', NEW.assertion_type, v_row.missing
             USING ERRCODE = 'CR013',
@@ -8349,11 +8384,16 @@ BEGIN
     IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
         RETURN NEW;
     END IF;
-    v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKC)),
-                                       '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]',
+    -- NFKD (compatibility forms and accents decomposed), lower case; then white space,
+    -- invisible format characters, variation selectors, tag characters and combining marks
+    -- removed (third review, F4: 'b<U+E0100>ot:', 'b<U+0301>ot:', 'ḇot:' read as 'bot:')
+    v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKD)),
+                                       '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0'
+                                       '\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f'
+                                       '\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef]',
                                        '', 'g'),
-                        'оοօ০୦ɵᴏᴑвβьƅḃḅʙᏼᏴꓐтτᴛꓔ꞉∶ː˸׃։ꓽ᛬',
-                        'oooooooobbbbbbbbbbtttt::::::::');
+                        'оοօ০୦ɵᴏᴑвβьƅḃḅʙᏼᏴꓐтτᴛꓔ꞉∶ː˸׃։ꓽ᛬⁚',
+                        'oooooooobbbbbbbbbbtttt:::::::::');
     IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%')
         -- no list of confusables is complete (review of issue 11, N6: 'ʙot:', 'Ꮟot:', 'botꓽ'):
         -- 'bot' followed by anything but an ASCII letter or digit, and a three-character prefix

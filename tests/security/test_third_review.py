@@ -121,3 +121,79 @@ def test_n6_lookalikes_of_the_bot_prefix_are_system_tags(sec):
     for ok in ("vip:gold", "q3-2026", "Café: regulars", "клиенты"):
         alice.execute("SELECT crm.create_tag(%s)", (ok,))
     assert {"vip:gold", "q3-2026", "Café: regulars"} <= {r[0] for r in w.admin.execute("SELECT name FROM crm.tags")}
+
+
+# ---------------------------------------------------------------- the re-review of these fixes
+def test_f1_a_claim_cites_only_an_event_its_writer_recorded(sec):
+    """Alice advances her deal citing a Salesforce event she can see (or one a colleague
+    logged) as the claim's source: the stage history would show Salesforce (or him) as who made
+    the change. Property: no stage of her deal is attributed to anyone but her; citing her own
+    activity still works."""
+    w = sec
+    a, opp = w.admin, w.n["acme_opp"]
+    sf = a.execute("INSERT INTO crm.events (event_type, occurred_at, summary, actor_system) "
+                   "VALUES ('email', now(), 'from salesforce', 'salesforce') RETURNING id").fetchone()[0]
+    a.execute("INSERT INTO crm.event_participants (event_id, node_id, role) VALUES (%s, %s, 'subject')", (sf, opp))
+    alice = w.connect("alice")
+    assert alice.execute("SELECT count(*) FROM crm.events WHERE id = %s", (sf,)).fetchone()[0] == 1
+    claim = '{"stage": "qualification", "pipeline": "PL-SALES"}'
+    attempt(alice, "SELECT crm.supersede_assertion(NULL, 'deal_stage', %s, NULL, %s, %s)", (opp, claim, sf))
+    mine = alice.execute("SELECT crm.log_crm_activity('meeting', 'scoping', '{}', NULL, ARRAY[%s]::uuid[], "
+                         "ARRAY['subject'])", (opp,)).fetchone()[0]
+    alice.execute("SELECT crm.supersede_assertion(NULL, 'deal_stage', %s, NULL, %s, %s)",
+                  (opp, '{"stage": "proposal", "pipeline": "PL-SALES"}', mine))
+    who = {r[0] for r in a.execute("SELECT e.actor_system FROM crm.assertions s JOIN crm.events e ON e.id = s.source_event_id "
+                                   "WHERE s.subject_node_id = %s AND s.assertion_type = 'deal_stage'", (opp,))}
+    assert who == {str(w.users["alice"])}
+
+
+def test_f2_a_writer_cannot_lock_her_own_event_once_it_is_hidden_from_her(sec):
+    """Alice logs a note on Acme; Acme is then given to Support. She rebuilds the note's chunks
+    and keeps her transaction open. Property: the admin's next access change of Acme does not
+    wait for her."""
+    w = sec
+    acme = w.n["acme"]
+    alice = w.connect("alice")
+    ev = alice.execute("SELECT crm.log_note('Renewal call went well, pricing next.', ARRAY[%s]::uuid[])",
+                       (acme,)).fetchone()[0]
+    boss = w.connect("boss")
+    boss.execute("SELECT crm.restrict_access_to_team(%s, %s)", (acme, w.teams["Support"]))
+    boss.execute("SELECT crm.unrestrict_access_from_team(%s, %s)", (acme, w.teams["Sales EMEA"]))
+    assert w.connect("alice").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0] == 0
+    held = w.connect("alice", autocommit=False)
+    attempt(held, "SELECT crm_private.refresh_event_chunks(%s)", (ev,))
+    boss.execute("SET lock_timeout = '1s'")
+    boss.execute("SELECT crm.restrict_access_to_team(%s, %s)", (acme, w.teams["Sales EMEA"]))
+    assert w.admin.execute("SELECT %s = ANY (restricted_to) FROM crm.nodes WHERE id = %s",
+                           (w.teams["Sales EMEA"], acme)).fetchone()[0] is True
+    held.rollback()
+
+
+def test_f3_a_type_write_grant_locks_only_subjects_its_holder_sees(sec):
+    """Eve's team gets a write grant on deal_value assertions; she takes that lock on Globex's
+    deal, which she cannot see. Property: she gets no lock, and Bob takes it at once."""
+    w = sec
+    w.admin.execute("""INSERT INTO crm.access_grants (grantee, grant_type, resource_type, access_level, scope)
+                       VALUES ('Eve Team', 'team', 'assertion', 'write', '{"assertion_type": "deal_value"}')""")
+    eve = w.connect("eve", autocommit=False)
+    assert eve.execute("SELECT crm_private.assertion_lock(%s, 'deal_value', '')", (w.n["globex_opp"],)).fetchone()[0] \
+        is False
+    bob = w.connect("bob", autocommit=False)
+    bob.execute("SET lock_timeout = '1s'")
+    assert bob.execute("SELECT crm_private.assertion_lock(%s, 'deal_value', '')", (w.n["globex_opp"],)).fetchone()[0] \
+        is True
+    bob.rollback()
+    eve.rollback()
+
+
+def test_f4_invisible_and_combining_lookalikes_of_the_bot_prefix(sec):
+    """Tag names that render as bot:… through variation selectors, tag characters, combining
+    marks or decomposable letters. Property: none is in the tag library."""
+    w = sec
+    alice = w.connect("alice")
+    fakes = ["b\U000e0100ot:pause", "bo\U000e0020t:pause", "b\U0001d173ot:pause", "b\u0301ot:pause",
+             "\u1e07ot\u205apause"]
+    for name in fakes:
+        attempt(alice, "SELECT crm.create_tag(%s)", (name,))
+    names = {r[0] for r in w.admin.execute("SELECT name FROM crm.tags")}
+    assert not names & set(fakes)

@@ -2,7 +2,8 @@
 -- Guarantees on INSERT: the assertion type is registered (CR010); the subject is a node or
 -- an edge as the type requires, exists and is visible to the caller (42501; 23503 for admins) and has an allowed node type (CR014); the
 -- source event, if any, is visible to the caller (42501, the same answer as for a missing
--- one; 23503 for admins); the
+-- one; 23503 for admins) and, for a writer who is not an admin, was recorded by them (42501:
+-- its actor is who the stage history shows); the
 -- claim has every required key non-null, every registered key of its declared JSON type,
 -- and satisfies the type's jsonpath rule (CR013); acl and sensitive are copied from the
 -- subject and the type.
@@ -98,6 +99,19 @@ BEGIN
         END IF;
         RAISE EXCEPTION 'source event % does not exist or is not visible to you', NEW.source_event_id
             USING ERRCODE = '42501';
+    END IF;
+    -- and a writer cites only an event they recorded themselves: the source event's actor is who
+    -- the stage history shows as having made the change (crm.opportunity_stage_history.changed_by),
+    -- so citing a colleague's call or an ingested Salesforce event would put their name on it
+    -- (third review of issue 11, F1)
+    IF NEW.source_event_id IS NOT NULL AND current_user <> 'crm_owner'
+       AND (TG_OP = 'INSERT' OR NEW.source_event_id IS DISTINCT FROM OLD.source_event_id)
+       AND NOT crm_private.actor_is_admin()
+       AND NOT EXISTS (SELECT 1 FROM crm.events e
+                        WHERE e.id = NEW.source_event_id AND e.recorded_by = crm.current_actor()) THEN
+        RAISE EXCEPTION 'a claim may cite only an event you recorded'
+            USING ERRCODE = '42501',
+                  HINT = 'record the event that caused the claim first (crm.log_crm_activity, crm.log_note, ...), or leave the source event out';
     END IF;
 
     IF v_row.missing IS NOT NULL THEN

@@ -7,7 +7,7 @@
 -- moving to the current stage is a no-op that returns the current assertion id (safe to
 -- retry); otherwise a stage_change event (participant: the deal, role subject) and a new
 -- deal_stage assertion {stage, pipeline, moved_from, reason} superseding the old one are
--- written in the caller's transaction. Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role.
+-- written in the caller's transaction. Actor: the acting CRM user (crm.current_actor()), else the login role; p_actor may name another actor for admins only (for a writer, any other value is refused: 42501).
 CREATE OR REPLACE FUNCTION crm.advance_deal_stage(
     p_opp_id    uuid,
     p_new_stage text,
@@ -104,4 +104,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.advance_deal_stage(uuid, text, text, text, boolean) IS
-$c$Move an opportunity to another stage of its pipeline: logs a stage_change event (opportunity as subject) and supersedes the deal_stage assertion with {stage, pipeline, moved_from, reason}; returns the new assertion id. Guarantees: concurrent advances of one deal serialize on the deal's row, so moved_from is always the true previous stage; moving to the current stage is a no-op returning the current assertion id; leaving a terminal stage needs p_reopen => true. Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role. Errors: P0002 unknown opportunity or no pipeline, CR020 archived, 22023 blank stage, CR001 stage not in the pipeline (hint lists the stages), CR002 terminal stage without p_reopen. Example: SELECT crm.advance_deal_stage('<opp uuid>', 'negotiation', 'Proposal accepted, entering terms discussion');$c$;
+$c$Move an opportunity to another stage of its pipeline: logs a stage_change event (opportunity as subject) and supersedes the deal_stage assertion with {stage, pipeline, moved_from, reason}; returns the new assertion id. Guarantees: concurrent advances of one deal serialize on the deal's row, so moved_from is always the true previous stage; moving to the current stage is a no-op returning the current assertion id; leaving a terminal stage needs p_reopen => true. Actor: the acting CRM user (crm.current_actor()), else the login role; p_actor may name another actor for admins only (for a writer, any other value is refused: 42501). Errors: P0002 unknown opportunity or no pipeline, CR020 archived, 22023 blank stage, CR001 stage not in the pipeline (hint lists the stages), CR002 terminal stage without p_reopen. Example: SELECT crm.advance_deal_stage('<opp uuid>', 'negotiation', 'Proposal accepted, entering terms discussion');$c$;

@@ -3,7 +3,7 @@
 -- arrays are non-empty, of equal length and without NULLs or blank roles (22023); every
 -- participant exists (P0002 naming the missing ids); participants are inserted set-based
 -- and idempotently per (event, node, role) — duplicates in the arrays collapse. One
--- transaction: on any error nothing is recorded. Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role.
+-- transaction: on any error nothing is recorded. Actor: the acting CRM user (crm.current_actor()), else the login role; p_actor may name another actor for admins only (for a writer, any other value is refused: 42501).
 CREATE OR REPLACE FUNCTION crm.log_crm_activity(
     p_event_type        text,
     p_summary           text,
@@ -72,4 +72,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.log_crm_activity(text, text, jsonb, text, uuid[], text[], timestamptz) IS
-$c$Record an activity (email, phone_call, meeting, note, offer_sent, ...) with its participants and their roles; returns the event id. Guarantees: one transaction; participants set-based and unique per (event, node, role). Actor: p_actor, else the acting CRM user (crm.current_actor()), else the login role. Errors: 22023 empty/unequal/NULL participant arrays or bad properties, P0002 unknown participant ids (listed), CR010 unregistered event type. Example: SELECT crm.log_crm_activity('meeting', 'Kick-off', '{"location":"Zoom"}', NULL, ARRAY['<person uuid>','<opp uuid>']::uuid[], ARRAY['attendee','subject']);$c$;
+$c$Record an activity (email, phone_call, meeting, note, offer_sent, ...) with its participants and their roles; returns the event id. Guarantees: one transaction; participants set-based and unique per (event, node, role). Actor: the acting CRM user (crm.current_actor()), else the login role; p_actor may name another actor for admins only (for a writer, any other value is refused: 42501). Errors: 22023 empty/unequal/NULL participant arrays or bad properties, P0002 unknown participant ids (listed), CR010 unregistered event type. Example: SELECT crm.log_crm_activity('meeting', 'Kick-off', '{"location":"Zoom"}', NULL, ARRAY['<person uuid>','<opp uuid>']::uuid[], ARRAY['attendee','subject']);$c$;

@@ -2,7 +2,8 @@
 -- Guarantees: bot: tags (system tags) are created or changed only by system roles (CR052,
 -- crm_private.is_system_role) — also by a direct INSERT; a tag cannot be renamed into or out
 -- of the bot: prefix by anyone else — nor created or renamed to a look-alike of it (the name
--- NFKC-normalised, lower-cased, with white space and invisible format characters removed and
+-- NFKD-normalised, lower-cased, with white space, invisible format characters, variation
+-- selectors, tag characters and combining marks removed and
 -- the common Cyrillic/Greek look-alikes of b, o, t folded, starts with bot:; e.g. 'bot：x'
 -- with a fullwidth colon, 'bоt:x' with a Cyrillic o, 'b\u200bot:x', 'bot :x'), nor — since no
 -- list of confusables is complete — any name shaped like a prefix (three characters and a
@@ -21,11 +22,16 @@ BEGIN
     IF current_user = 'crm_owner' AND pg_catalog.current_setting('crm.purge', true) = 'on' THEN
         RETURN NEW;
     END IF;
-    v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKC)),
-                                       '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]',
+    -- NFKD (compatibility forms and accents decomposed), lower case; then white space,
+    -- invisible format characters, variation selectors, tag characters and combining marks
+    -- removed (third review, F4: 'b<U+E0100>ot:', 'b<U+0301>ot:', 'ḇot:' read as 'bot:')
+    v_fold := translate(regexp_replace(lower(normalize(NEW.name, NFKD)),
+                                       '[[:space:]\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0'
+                                       '\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f'
+                                       '\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef]',
                                        '', 'g'),
-                        'оοօ০୦ɵᴏᴑвβьƅḃḅʙᏼᏴꓐтτᴛꓔ꞉∶ː˸׃։ꓽ᛬',
-                        'oooooooobbbbbbbbbbtttt::::::::');
+                        'оοօ০୦ɵᴏᴑвβьƅḃḅʙᏼᏴꓐтτᴛꓔ꞉∶ː˸׃։ꓽ᛬⁚',
+                        'oooooooobbbbbbbbbbtttt:::::::::');
     IF (lower(NEW.name) LIKE 'bot:%' OR v_fold LIKE 'bot:%' OR (TG_OP = 'UPDATE' AND lower(OLD.name) LIKE 'bot:%')
         -- no list of confusables is complete (review of issue 11, N6: 'ʙot:', 'Ꮟot:', 'botꓽ'):
         -- 'bot' followed by anything but an ASCII letter or digit, and a three-character prefix

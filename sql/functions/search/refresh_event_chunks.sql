@@ -4,8 +4,9 @@
 -- Guarantees: the work of crm_private.refresh_chunks(ARRAY[p_event_id]) — rebuilds from the
 -- graph as it is, so it can change nothing the graph does not say — but only for an event
 -- p_role may have written that text on: p_role (the caller's current_user, trusted only when
--- the session may become it) is an admin, or the event was recorded by the CRM user p_role
--- acts as (the rule of the events update policy and of attach_event_body). Anything else is a
+-- the session may become it) is an admin, or the events update policy would let p_role write
+-- the event: a member event type, recorded by the CRM user p_role acts as, still visible to
+-- them (or about nothing). Anything else is a
 -- no-op: rebuilding locks the event's row (the chunk trigger reads its source FOR SHARE), and a
 -- writer must not hold the rows of other people's events and stall their writes, access changes
 -- and reconciliation (review of issue 11, N1). Returns nothing (no oracle on events the caller
@@ -22,20 +23,28 @@ SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
 DECLARE
-    v_actor uuid;
+    v_admin boolean;
+    v_id    crm_private.identity;
 BEGIN
     IF p_event_id IS NULL THEN
         RETURN;
     END IF;
-    IF NOT crm_private.role_is_admin(p_role) THEN
-        v_actor := (crm_private.caller_identity(p_role)).actor;
-        IF v_actor IS NULL THEN
+    v_admin := crm_private.role_is_admin(p_role);
+    IF NOT v_admin THEN
+        v_id := crm_private.caller_identity(p_role);
+        IF v_id.actor IS NULL THEN
             RETURN;
         END IF;
     END IF;
-    -- events only (not any node or account id a writer passes: no rebuild of another
-    -- team's account on demand), and only the caller's own
-    IF EXISTS (SELECT 1 FROM crm.events e WHERE e.id = p_event_id AND (v_actor IS NULL OR e.recorded_by = v_actor)) THEN
+    -- events only (not any node or account id a writer passes: no rebuild of another team's
+    -- account on demand), and for a member only one the events update policy lets them write:
+    -- a member type, recorded by them, and still visible to them (or about nothing) — not one
+    -- of theirs that became hidden (third review, F2)
+    IF EXISTS (SELECT 1 FROM crm.events e JOIN crm.event_types t ON t.event_type = e.event_type
+                WHERE e.id = p_event_id
+                  AND (v_admin
+                       OR (t.write_scope = 'member' AND e.recorded_by = v_id.actor
+                           AND (e.acl && v_id.principals OR e.about = '{}')))) THEN
         PERFORM crm_private.refresh_chunks(ARRAY[p_event_id]);
     END IF;
 END;
