@@ -394,6 +394,7 @@ class Migrator:
     def _adopt(self) -> None:
         with connect(self.dsn, autocommit=True) as conn, conn.transaction():
             conn.execute("SET LOCAL lock_timeout = '10s'")
+            conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (BOOTSTRAP_LOCK,))
             conn.execute(self._bootstrap_sql("adopt.sql"))
 
     @staticmethod
@@ -553,6 +554,10 @@ class Migrator:
     def _apply_repeatables(self, backend) -> list[RepeatableInfo]:
         _, reps = self._collect(backend)
         with psycopg.connect(self.dsn) as conn, conn.transaction():
+            # a second migrator's bootstrap (roles, adopt.sql: ALTER ... OWNER over the same
+            # objects) runs before it reaches yoyo's lock: it and these files take turns
+            # (seen as a deadlock in rls/owner.sql with two migrators at once)
+            conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (BOOTSTRAP_LOCK,))
             # as the owner: every function, view and policy belongs to crm_owner
             conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
             conn.execute("SET LOCAL lock_timeout = '10s'")
