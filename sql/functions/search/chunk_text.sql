@@ -12,6 +12,9 @@ RETURNS TABLE (chunk_no integer, body text)
 LANGUAGE plpgsql
 IMMUTABLE
 PARALLEL SAFE
+-- most texts are one or two chunks: the default estimate (1000 rows a call) made the planner
+-- expect millions of chunks per reconciled batch and pick whole-table plans
+ROWS 2
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
