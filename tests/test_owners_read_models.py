@@ -260,16 +260,23 @@ def stale(conn) -> dict:
     return {r[0]: r[1] for r in conn.execute("SELECT read_model, stale FROM crm.read_models")}
 
 
-def test_read_models_refreshed_after_ingest_and_equal_to_live(db, conn, tmp_path):
+def test_read_models_refreshed_after_ingest_and_equal_to_live(db, conn, logins, tmp_path):
     for source, obj, f in SALESFORCE + ZENDESK:
         ingest(db, source, obj, f)
+    logins.add("ada", "writer", email="ADA@ourco.example")
+    ada = logins.connect("ada")
+    ada_before = sorted(ada.execute(f"SELECT {COLS_360} FROM crm.accounts_360").fetchall())
     assert stale(conn) == {"crm.accounts_360": False, "crm.opportunities_active": False, "crm.contacts_directory": False}
     live = sorted(conn.execute(f"SELECT {COLS_360} FROM crm.accounts_360_live").fetchall())
     assert sorted(conn.execute(f"SELECT {COLS_360} FROM crm.accounts_360").fetchall()) == live
     assert conn.execute("SELECT count(*) FROM crm.opportunities_active").fetchone()[0] == \
         conn.execute("SELECT count(*) FROM crm.opportunities_active_live").fetchone()[0]
 
-    # a load without refresh: the 360 is stale and says so, the CRM read models are not affected
+    # an incremental load without refresh: the stored 360 is stale and says so, the CRM read
+    # models are not affected — and the accounts the batch touched are computed live, so
+    # crm.accounts_360 already shows the change, to the admin and to the rep (issue 16 item 3)
+    refreshed_at = conn.execute("SELECT max(refreshed_at) FROM crm_private.view_refreshes "
+                                "WHERE view_name = 'crm_private.accounts_360_mv'").fetchone()[0]
     ingest(db, "zendesk", "tickets", "zendesk/tickets_solved.json", refresh=False)
     assert stale(conn) == {"crm.accounts_360": True, "crm.opportunities_active": False, "crm.contacts_directory": False}
     assert conn.execute("SELECT read_models_stale FROM crm.source_freshness WHERE source = 'zendesk' "
@@ -278,8 +285,15 @@ def test_read_models_refreshed_after_ingest_and_equal_to_live(db, conn, tmp_path
                         "AND object = 'Opportunity'").fetchone()[0] is True       # it feeds the 360 too
     behind = conn.execute("SELECT behind_by FROM crm.read_models WHERE read_model = 'crm.accounts_360'").fetchone()[0]
     assert behind is not None and behind.total_seconds() > 0
-    assert sorted(conn.execute(f"SELECT {COLS_360} FROM crm.accounts_360").fetchall()) != \
+    assert sorted(conn.execute(f"SELECT {COLS_360} FROM crm.accounts_360").fetchall()) == \
         sorted(conn.execute(f"SELECT {COLS_360} FROM crm.accounts_360_live").fetchall())
+    assert conn.execute("SELECT count(*) FROM crm.accounts_360 WHERE as_of > %s", (refreshed_at,)).fetchone()[0] > 0
+    ada_after = sorted(ada.execute(f"SELECT {COLS_360} FROM crm.accounts_360").fetchall())
+    assert ada_after == sorted(ada.execute(f"SELECT {COLS_360} FROM crm.accounts_360_live").fetchall())
+    assert ada_after != ada_before                       # her account's tickets were solved
+    # the stored copy itself is stale until the refresh (what the MV holds, as the DBA)
+    assert conn.execute("SELECT count(*) FROM crm_private.accounts_360_mv m JOIN crm.accounts_360_live l "
+                        "USING (account_id) WHERE m.open_tickets <> l.open_tickets").fetchone()[0] > 0
 
     r = CliRunner().invoke(cli, ["refresh", "--json", "--dsn", db])
     assert r.exit_code == 0, r.output

@@ -5,7 +5,7 @@
 -- (which copies the events' acl onto their chunks).
 -- Caller must be in ACL maintenance (recompute_acl). Set-based; rows already equal are
 -- not rewritten. The accounts concerned (the nodes themselves, or their owned_by parents) are
--- recorded in crm_private.acl_changed_accounts.
+-- recorded in crm_private.changed_accounts.
 CREATE OR REPLACE FUNCTION crm_private.propagate_acl(p_node_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
@@ -46,7 +46,7 @@ BEGIN
         PERFORM crm_private.refresh_event_acl(v_events);
     END IF;
     -- the stored Account 360 rows of these accounts are no longer served (accounts_360_stored)
-    INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
     SELECT DISTINCT x.account_id, now()
       FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (p_node_ids) AND n.node_type = 'org'
             UNION ALL

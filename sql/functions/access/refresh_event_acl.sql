@@ -35,7 +35,7 @@ BEGIN
         -- crm_private.accounts_360_facts counts every role: an account that only attended
         -- counts too): their stored Account 360 row is no longer served
         -- (crm_private.accounts_360_stored)
-        INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
         SELECT DISTINCT p.node_id, now()
           FROM upd JOIN crm.event_participants p ON p.event_id = upd.id
           JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'

@@ -25,7 +25,7 @@ BEGIN
         PERFORM crm_private.recompute_acl(v_ids);
         -- the account a child left no longer counts it: its stored Account 360 row (which
         -- does) is not served any more (crm_private.accounts_360_stored)
-        INSERT INTO crm_private.acl_changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
         SELECT DISTINCT n.target_id, now()
           FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE n.edge_type = 'owned_by'

@@ -35,6 +35,8 @@ DECLARE
     v_changed text[] := '{}';
     v_owners  boolean := false;
     v_touched uuid[] := '{}';
+    v_applied uuid[] := '{}';   -- the nodes and events applied, while the batch is small
+    v_n_applied bigint := 0;
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -95,6 +97,13 @@ BEGIN
             END CASE;
             SELECT * INTO v_c FROM crm_private.rc_apply(v_so.source, v_so.object);
             applied := v_c.applied; rejected := v_c.rejected; orphans := v_c.orphans; skipped := v_c.skipped;
+            -- what an incremental batch touched (accounts_360 computes those accounts live until
+            -- the next refresh); a load past 10,000 records is left to the refresh that follows it
+            v_n_applied := v_n_applied + v_c.applied;
+            IF v_c.applied > 0 AND v_n_applied <= 10000 THEN
+                v_applied := v_applied || ARRAY(SELECT s.node_id FROM pg_temp.rc_stage s
+                                                 WHERE s.ok AND s.node_id IS NOT NULL);
+            END IF;
             -- what may carry search text (tickets, and the events of activities/comments)
             IF v_c.applied > 0 THEN
                 v_touched := v_touched || ARRAY(SELECT s.node_id FROM pg_temp.rc_stage s
@@ -123,6 +132,26 @@ BEGIN
     -- search chunks of the texts that arrived or changed (incremental; docs/search.md)
     IF cardinality(v_touched) > 0 THEN
         PERFORM crm_private.refresh_chunks(v_touched);
+    END IF;
+    -- the stored Account 360 rows of the accounts a small batch touched are not served until the
+    -- next refresh (crm_private.accounts_360_stored computes them live): the account itself,
+    -- the accounts of the nodes it owns (also one it no longer owns), and those the events
+    -- it applied are about
+    IF cardinality(v_applied) > 0 AND v_n_applied <= 10000 THEN
+        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        SELECT DISTINCT x.account_id, now()
+          FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (v_applied) AND n.node_type = 'org'
+                UNION ALL
+                SELECT e.target_id FROM crm.edges e WHERE e.source_id = ANY (v_applied) AND e.edge_type = 'owned_by'
+                UNION ALL
+                SELECT p.node_id FROM crm.event_participants p JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'
+                 WHERE p.event_id = ANY (v_applied)
+                UNION ALL
+                SELECT e.target_id FROM crm.event_participants p
+                  JOIN crm.edges e ON e.source_id = p.node_id AND e.edge_type = 'owned_by'
+                 WHERE p.event_id = ANY (v_applied)) x
+         WHERE x.account_id IS NOT NULL
+        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     END IF;
     -- the read models fed by what was applied are stale until refreshed
     IF cardinality(v_changed) > 0 THEN

@@ -3,9 +3,10 @@
 -- for p_role (the caller's current_user, passed by crm.accounts_360; trusted only when the
 -- session may become it).
 -- Guarantees: an admin role not acting for a user gets every stored row (it sees every
--- child); any other role only the rows of live accounts it sees through the account's acl
+-- child) but those of accounts changed since the row was stored (crm_private.changed_accounts:
+-- an incremental reconciliation touched them); any other role only the rows of live accounts it sees through the account's acl
 -- (its principals overlap it), whose acl — and whose children's and events' acl
--- (crm_private.acl_changed_accounts) — has not changed since the row was stored, and whose
+-- (crm_private.changed_accounts) — has not changed since the row was stored, and whose
 -- counted children are all visible to everyone who sees the account that way (uniform) —
 -- the same children its row-level security would let it count; its duplicate_candidates count
 -- only the pairs whose other account it can see. Everything else the caller
@@ -26,7 +27,10 @@ DECLARE
     v_grants     jsonb;
 BEGIN
     IF crm_private.role_is_admin(p_role) THEN
-        RETURN QUERY SELECT b.* FROM crm_private.accounts_360_mv b;
+        -- every stored row but those of accounts changed since (an incremental batch)
+        RETURN QUERY SELECT b.* FROM crm_private.accounts_360_mv b
+                      WHERE NOT EXISTS (SELECT 1 FROM crm_private.changed_accounts c
+                                         WHERE c.account_id = b.account_id AND c.changed_at >= b.as_of);
         RETURN;
     END IF;
     v_principals := crm_private.caller_principals(p_role);
@@ -44,7 +48,7 @@ BEGIN
          WHERE a.node_type = 'org' AND a.archived_at IS NULL
            AND a.acl && v_principals
            AND b.uniform AND b.account_acl = a.acl
-           AND NOT EXISTS (SELECT 1 FROM crm_private.acl_changed_accounts c
+           AND NOT EXISTS (SELECT 1 FROM crm_private.changed_accounts c
                             WHERE c.account_id = a.id AND c.changed_at >= b.as_of);
 END;
 $$;

@@ -8,7 +8,7 @@
 -- (crm_private.rc_refresh_stats(0.1)).
 -- For crm_private.accounts_360_mv it first rewrites the data-quality snapshot
 -- crm_private.account_quality (counts and duplicate partners per account) and afterwards
--- prunes crm_private.acl_changed_accounts of the changes the new rows reflect.
+-- prunes crm_private.changed_accounts of the changes the new rows reflect.
 -- Unknown read model: 22023. Runs as its caller (crm.refresh_read_models and the
 -- compatibility wrappers, SECURITY DEFINER as crm_owner); EXECUTE for nobody else.
 CREATE OR REPLACE FUNCTION crm_private.refresh_read_model(p_read_model text)
@@ -56,7 +56,7 @@ BEGIN
          WHERE d.account_id = q.account_id;
         REFRESH MATERIALIZED VIEW CONCURRENTLY crm_private.accounts_360_mv;
         -- ACL changes the refreshed rows already reflect
-        DELETE FROM crm_private.acl_changed_accounts c WHERE c.changed_at < v_start;
+        DELETE FROM crm_private.changed_accounts c WHERE c.changed_at < v_start;
     ELSE
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', p_read_model::regclass);
     END IF;
