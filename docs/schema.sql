@@ -8697,10 +8697,13 @@ BEGIN
           FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
         v_new_applied := v_counts.new_applied;
         v_new_rejected := v_counts.new_rejected;
+        -- what the run delivered: the versions it landed or (a full refresh) marked seen, and the
+        -- unchanged ones an incremental run only counted (crm_raw.land_staged)
         UPDATE crm_raw.sync_runs r
-           SET applied = v_counts.applied, orphans = v_counts.orphans,
-               rejected = greatest(r.rejected, v_counts.rejected),
-               status = CASE WHEN greatest(r.rejected, v_counts.rejected) > 0 THEN 'partial' ELSE 'succeeded' END,
+           SET applied = v_counts.applied + r.unchanged_applied, orphans = v_counts.orphans + r.unchanged_orphans,
+               rejected = greatest(r.rejected, v_counts.rejected + r.unchanged_rejected),
+               status = CASE WHEN greatest(r.rejected, v_counts.rejected + r.unchanged_rejected) > 0
+                             THEN 'partial' ELSE 'succeeded' END,
                cursor_after = coalesce(r.cursor_after,
                                        to_char(v_counts.newest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
                finished_at = now()
@@ -8891,6 +8894,10 @@ DECLARE
     v_run crm_raw.sync_runs%ROWTYPE;
     v_so  crm_raw.source_objects%ROWTYPE;
     v_ctx jsonb := coalesce(p_context, '{}');
+    v_seen       integer;
+    v_u_applied  bigint;
+    v_u_orphans  bigint;
+    v_u_rejected bigint;
 BEGIN
     SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -8932,27 +8939,56 @@ BEGIN
                END AS reason,
                crm_private.rc_ts(o.obj -> v_so.cursor_field) AS updated_at
           FROM objs o
+    ), uniq AS MATERIALIZED (
+        -- one row per distinct version in this file (the first, by order)
+        SELECT DISTINCT ON (k.ext_id, md5(k.stored::text)) k.*, md5(k.stored::text) AS h
+          FROM keyed k
+         ORDER BY k.ext_id, md5(k.stored::text), k.ord
+    ), dup AS MATERIALIZED (
+        -- the versions already landed before this statement (by the unique version index)
+        SELECT r.id, r.status, r.run_id, u.ext_id, u.h FROM uniq u
+          JOIN crm_raw.records r ON r.source = v_run.source AND r.object = v_run.object
+                                AND r.external_id = u.ext_id AND r.payload_hash = u.h
+        UNION ALL
+        SELECT r.id, r.status, r.run_id, u.ext_id, u.h FROM uniq u
+          JOIN crm_raw.records r ON r.source = v_run.source AND r.object = v_run.object
+                                AND r.external_id IS NULL AND u.ext_id IS NULL AND r.payload_hash = u.h
     ), ins AS (
         INSERT INTO crm_raw.records AS r (source, object, external_id, payload, source_updated_at, run_id,
                                           last_seen_run_id, status, reason)
-        SELECT DISTINCT ON (k.ext_id, md5(k.stored::text))
-               v_run.source, v_run.object, k.ext_id, k.stored, k.updated_at,
+        SELECT v_run.source, v_run.object, u.ext_id, u.stored, u.updated_at,
                p_run_id, p_run_id,
-               CASE WHEN k.reason IS NULL THEN 'pending' ELSE 'rejected' END, k.reason
-          FROM keyed k
-         ORDER BY k.ext_id, md5(k.stored::text), k.ord
-        ON CONFLICT (source, object, external_id, payload_hash)
-        DO UPDATE SET last_seen_run_id = EXCLUDED.last_seen_run_id
-        RETURNING (r.xmax = 0) AS inserted
+               CASE WHEN u.reason IS NULL THEN 'pending' ELSE 'rejected' END, u.reason
+          FROM uniq u
+         -- (what is known to exist is not even attempted: a replay inserts nothing)
+         WHERE NOT EXISTS (SELECT 1 FROM dup d
+                            WHERE (d.ext_id IS NULL) = (u.ext_id IS NULL) AND coalesce(d.ext_id, '') = coalesce(u.ext_id, '')
+                              AND d.h = u.h)
+        ON CONFLICT (source, object, external_id, payload_hash) DO NOTHING
+        RETURNING 1
+    ), seen AS (
+        -- a full refresh marks what it delivered (crm_raw.rc_remove_missing removes the rest);
+        -- an incremental run rewrites nothing it re-delivered — it counts it (below)
+        UPDATE crm_raw.records r SET last_seen_run_id = p_run_id
+          FROM dup d
+         WHERE v_run.full_refresh AND r.id = d.id AND r.last_seen_run_id IS DISTINCT FROM p_run_id
+        RETURNING 1
     )
     SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
-           (SELECT count(*) FILTER (WHERE i.inserted) FROM ins i)::integer,
+           (SELECT count(*) FROM ins)::integer,
            0,
-           (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer
-      INTO received, landed, duplicates, rejected;
+           (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer,
+           (SELECT count(*) FROM seen)::integer,
+           (SELECT count(*) FILTER (WHERE d.status = 'applied') FROM dup d WHERE d.run_id <> p_run_id),
+           (SELECT count(*) FILTER (WHERE d.status = 'orphan') FROM dup d WHERE d.run_id <> p_run_id),
+           (SELECT count(*) FILTER (WHERE d.status = 'rejected') FROM dup d WHERE d.run_id <> p_run_id)
+      INTO received, landed, duplicates, rejected, v_seen, v_u_applied, v_u_orphans, v_u_rejected;
     duplicates := received - landed;
     UPDATE crm_raw.sync_runs r
-       SET received = r.received + land_staged.received,
+       SET unchanged_applied = r.unchanged_applied + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_applied END,
+           unchanged_orphans = r.unchanged_orphans + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_orphans END,
+           unchanged_rejected = r.unchanged_rejected + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_rejected END,
+           received = r.received + land_staged.received,
            landed = r.landed + land_staged.landed,
            duplicates = r.duplicates + land_staged.duplicates,
            rejected = r.rejected + land_staged.rejected,
@@ -11571,6 +11607,9 @@ CREATE TABLE crm_raw.sync_runs (
     error text,
     cursor_before text,
     cursor_after text,
+    unchanged_applied bigint DEFAULT 0 NOT NULL,
+    unchanged_orphans bigint DEFAULT 0 NOT NULL,
+    unchanged_rejected bigint DEFAULT 0 NOT NULL,
     CONSTRAINT sync_runs_applied_check CHECK ((applied >= 0)),
     CONSTRAINT sync_runs_duplicates_check CHECK ((duplicates >= 0)),
     CONSTRAINT sync_runs_landed_check CHECK ((landed >= 0)),
@@ -12830,3 +12869,9 @@ GRANT UPDATE(cursor_before) ON TABLE crm_raw.sync_runs TO crm_connector;
 GRANT UPDATE(cursor_before) ON TABLE crm_raw.sync_runs TO crm_admin;
 GRANT UPDATE(cursor_after) ON TABLE crm_raw.sync_runs TO crm_connector;
 GRANT UPDATE(cursor_after) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(unchanged_applied) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(unchanged_applied) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(unchanged_orphans) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(unchanged_orphans) ON TABLE crm_raw.sync_runs TO crm_admin;
+GRANT UPDATE(unchanged_rejected) ON TABLE crm_raw.sync_runs TO crm_connector;
+GRANT UPDATE(unchanged_rejected) ON TABLE crm_raw.sync_runs TO crm_admin;

@@ -87,7 +87,7 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
     Returns the run summary (crm_raw.finish_run) plus `files` (per-file landing counts) and
     `reconcile` (per source object counts). full_refresh None = the object's default
     (CLM and Stripe: full refresh). `retry_orphans` None = retry every orphan only after a
-    Salesforce Account load (new canonical accounts are what orphans wait for; seed 000:
+    Salesforce Account load that landed something (new canonical accounts are what orphans wait for; seed 000:
     "reconcile orphans nightly" — `crm360 reconcile` retries them too). With `refresh` (and
     reconcile), the read models the run made stale are refreshed after the run is closed:
     `read_models` lists them (`{"error": ...}` when the refresh could not run — the data is
@@ -124,7 +124,9 @@ def ingest_files(dsn: str, source: str, object: str, paths: Sequence[str], *,  #
             phase(f"reconcile {source}")
             conn.execute(RAISE_TEMP_BUFFERS)
             rec = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
-            if retry_orphans or (retry_orphans is None and (source, object) == ("salesforce", "Account")):
+            # new canonical accounts are what orphans wait for: a replay (nothing landed) brings none
+            if retry_orphans or (retry_orphans is None and (source, object) == ("salesforce", "Account")
+                                 and any(f["landed"] for f in files)):
                 phase("retry orphans")
                 rec += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()
             conn.commit()

@@ -1,7 +1,7 @@
 -- crm_raw.finish_run(p_run_id, p_error) — close a sync run and report it.
 -- Guarantees: with p_error the run is failed with that error (its records were rolled back
 -- by the caller); otherwise its counters are recounted from the records it delivered
--- (last_seen_run_id), status is succeeded, or partial when any record was rejected, and the
+-- (last_seen_run_id, plus the unchanged ones an incremental run counted), status is succeeded, or partial when any record was rejected, and the
 -- source object's cursor moves forward (never back) to cursor_after (the source's own cursor
 -- or the newest source_updated_at). Returns a JSON summary with the first rejection reasons;
 -- applied/rejected count every record the run delivered (a replay re-delivers them), while
@@ -47,10 +47,13 @@ BEGIN
           FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
         v_new_applied := v_counts.new_applied;
         v_new_rejected := v_counts.new_rejected;
+        -- what the run delivered: the versions it landed or (a full refresh) marked seen, and the
+        -- unchanged ones an incremental run only counted (crm_raw.land_staged)
         UPDATE crm_raw.sync_runs r
-           SET applied = v_counts.applied, orphans = v_counts.orphans,
-               rejected = greatest(r.rejected, v_counts.rejected),
-               status = CASE WHEN greatest(r.rejected, v_counts.rejected) > 0 THEN 'partial' ELSE 'succeeded' END,
+           SET applied = v_counts.applied + r.unchanged_applied, orphans = v_counts.orphans + r.unchanged_orphans,
+               rejected = greatest(r.rejected, v_counts.rejected + r.unchanged_rejected),
+               status = CASE WHEN greatest(r.rejected, v_counts.rejected + r.unchanged_rejected) > 0
+                             THEN 'partial' ELSE 'succeeded' END,
                cursor_after = coalesce(r.cursor_after,
                                        to_char(v_counts.newest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
                finished_at = now()

@@ -6,7 +6,10 @@
 --   value or no key (source_objects.key_field) is stored as rejected with its reason;
 -- * the key is external_id, the cursor field becomes source_updated_at;
 -- * an identical version (same source, object, external_id, payload) is stored once: landing
---   it again only moves last_seen_run_id (the full-refresh "seen" mark) — a no-op otherwise;
+--   it again writes nothing to it in an incremental run (a replay writes only the run's own
+--   row, with how many of the unchanged records were applied, orphaned or rejected before:
+--   unchanged_applied/_orphans/_rejected), and in a full refresh moves last_seen_run_id (the
+--   "seen" mark crm_raw.rc_remove_missing needs);
 -- * Zendesk comments without ticket_id take p_context.ticket_id (the file's ticket);
 --   p_context.after_cursor becomes the run's cursor_after;
 -- * the run's counters and landed_at are updated. Runs as the caller (connector or admin).
@@ -20,6 +23,10 @@ DECLARE
     v_run crm_raw.sync_runs%ROWTYPE;
     v_so  crm_raw.source_objects%ROWTYPE;
     v_ctx jsonb := coalesce(p_context, '{}');
+    v_seen       integer;
+    v_u_applied  bigint;
+    v_u_orphans  bigint;
+    v_u_rejected bigint;
 BEGIN
     SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -62,28 +69,56 @@ BEGIN
                END AS reason,
                crm_private.rc_ts(o.obj -> v_so.cursor_field) AS updated_at
           FROM objs o
+    ), uniq AS MATERIALIZED (
+        -- one row per distinct version in this file (the first, by order)
+        SELECT DISTINCT ON (k.ext_id, md5(k.stored::text)) k.*, md5(k.stored::text) AS h
+          FROM keyed k
+         ORDER BY k.ext_id, md5(k.stored::text), k.ord
+    ), dup AS MATERIALIZED (
+        -- the versions already landed before this statement (by the unique version index)
+        SELECT r.id, r.status, r.run_id, u.ext_id, u.h FROM uniq u
+          JOIN crm_raw.records r ON r.source = v_run.source AND r.object = v_run.object
+                                AND r.external_id = u.ext_id AND r.payload_hash = u.h
+        UNION ALL
+        SELECT r.id, r.status, r.run_id, u.ext_id, u.h FROM uniq u
+          JOIN crm_raw.records r ON r.source = v_run.source AND r.object = v_run.object
+                                AND r.external_id IS NULL AND u.ext_id IS NULL AND r.payload_hash = u.h
     ), ins AS (
         INSERT INTO crm_raw.records AS r (source, object, external_id, payload, source_updated_at, run_id,
                                           last_seen_run_id, status, reason)
-        SELECT DISTINCT ON (k.ext_id, md5(k.stored::text))
-               v_run.source, v_run.object, k.ext_id, k.stored, k.updated_at,
+        SELECT v_run.source, v_run.object, u.ext_id, u.stored, u.updated_at,
                p_run_id, p_run_id,
-               CASE WHEN k.reason IS NULL THEN 'pending' ELSE 'rejected' END, k.reason
-          FROM keyed k
-         ORDER BY k.ext_id, md5(k.stored::text), k.ord
-        ON CONFLICT (source, object, external_id, payload_hash)
-        DO UPDATE SET last_seen_run_id = EXCLUDED.last_seen_run_id
-        RETURNING (r.xmax = 0) AS inserted
+               CASE WHEN u.reason IS NULL THEN 'pending' ELSE 'rejected' END, u.reason
+          FROM uniq u
+         -- (what is known to exist is not even attempted: a replay inserts nothing)
+         WHERE NOT EXISTS (SELECT 1 FROM dup d
+                            WHERE (d.ext_id IS NULL) = (u.ext_id IS NULL) AND coalesce(d.ext_id, '') = coalesce(u.ext_id, '')
+                              AND d.h = u.h)
+        ON CONFLICT (source, object, external_id, payload_hash) DO NOTHING
+        RETURNING 1
+    ), seen AS (
+        -- a full refresh marks what it delivered (crm_raw.rc_remove_missing removes the rest);
+        -- an incremental run rewrites nothing it re-delivered — it counts it (below)
+        UPDATE crm_raw.records r SET last_seen_run_id = p_run_id
+          FROM dup d
+         WHERE v_run.full_refresh AND r.id = d.id AND r.last_seen_run_id IS DISTINCT FROM p_run_id
+        RETURNING 1
     )
     SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
-           (SELECT count(*) FILTER (WHERE i.inserted) FROM ins i)::integer,
+           (SELECT count(*) FROM ins)::integer,
            0,
-           (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer
-      INTO received, landed, duplicates, rejected;
+           (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer,
+           (SELECT count(*) FROM seen)::integer,
+           (SELECT count(*) FILTER (WHERE d.status = 'applied') FROM dup d WHERE d.run_id <> p_run_id),
+           (SELECT count(*) FILTER (WHERE d.status = 'orphan') FROM dup d WHERE d.run_id <> p_run_id),
+           (SELECT count(*) FILTER (WHERE d.status = 'rejected') FROM dup d WHERE d.run_id <> p_run_id)
+      INTO received, landed, duplicates, rejected, v_seen, v_u_applied, v_u_orphans, v_u_rejected;
     duplicates := received - landed;
-
     UPDATE crm_raw.sync_runs r
-       SET received = r.received + land_staged.received,
+       SET unchanged_applied = r.unchanged_applied + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_applied END,
+           unchanged_orphans = r.unchanged_orphans + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_orphans END,
+           unchanged_rejected = r.unchanged_rejected + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_rejected END,
+           received = r.received + land_staged.received,
            landed = r.landed + land_staged.landed,
            duplicates = r.duplicates + land_staged.duplicates,
            rejected = r.rejected + land_staged.rejected,
@@ -95,4 +130,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_raw.land_staged(bigint, jsonb) IS
-$c$Land the rows COPYed into pg_temp.crm_stage (ord, payload, error) as record versions of the run: one set-based INSERT ... SELECT; bad rows kept as rejected with their reason; identical versions stored once (only last_seen_run_id moves). Returns received/landed/duplicates/rejected. Errors: P0002 unknown run, 55000 run not running. Example: SELECT * FROM crm_raw.land_staged(42, '{"ticket_id": 1001}');$c$;
+$c$Land the rows COPYed into pg_temp.crm_stage (ord, payload, error) as record versions of the run: one set-based INSERT ... SELECT; bad rows kept as rejected with their reason; identical versions stored once (a replay writes only the run's counters; a full refresh marks them seen). Returns received/landed/duplicates/rejected. Errors: P0002 unknown run, 55000 run not running. Example: SELECT * FROM crm_raw.land_staged(42, '{"ticket_id": 1001}');$c$;
