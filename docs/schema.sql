@@ -7501,9 +7501,9 @@ BEGIN
     -- (third review of issue 11, F1)
     IF NEW.source_event_id IS NOT NULL AND current_user <> 'crm_owner'
        AND (TG_OP = 'INSERT' OR NEW.source_event_id IS DISTINCT FROM OLD.source_event_id)
-       AND NOT crm_private.actor_is_admin()
        AND NOT EXISTS (SELECT 1 FROM crm.events e
-                        WHERE e.id = NEW.source_event_id AND e.recorded_by = crm.current_actor()) THEN
+                        WHERE e.id = NEW.source_event_id AND e.recorded_by = crm.current_actor())
+       AND NOT crm_private.actor_is_admin() THEN
         RAISE EXCEPTION 'a claim may cite only an event you recorded'
             USING ERRCODE = '42501',
                   HINT = 'record the event that caused the claim first (crm.log_crm_activity, crm.log_note, ...), or leave the source event out';
@@ -7804,7 +7804,7 @@ BEGIN
             NEW.recorded_at := OLD.recorded_at;
             -- who or what caused an event is crm360's record, not a writer's edit (an admin's
             -- correction is allowed: admins are trusted)
-            IF NOT crm_private.actor_is_admin() THEN
+            IF NEW.actor_system IS DISTINCT FROM OLD.actor_system AND NOT crm_private.actor_is_admin() THEN
                 NEW.actor_system := OLD.actor_system;
             END IF;
             IF NEW.external_id IS DISTINCT FROM OLD.external_id OR NEW.external_source IS DISTINCT FROM OLD.external_source THEN
@@ -7826,7 +7826,9 @@ BEGIN
             -- unmapped, their login); naming a source system or someone else would forge the
             -- source and author the timeline and the stage history show (review of issue 11,
             -- N3). Admins (trusted) may name another actor.
-            IF NOT crm_private.actor_is_admin() THEN
+            -- (the usual case — the actor is the acting user — needs no admin lookup)
+            IF NEW.actor_system IS DISTINCT FROM coalesce(NEW.recorded_by::text, session_user::text)
+               AND NOT crm_private.actor_is_admin() THEN
                 IF NEW.actor_system IS NOT NULL
                    AND NEW.actor_system NOT IN (coalesce(NEW.recorded_by::text, ''), session_user::text, current_user::text) THEN
                     RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', NEW.actor_system

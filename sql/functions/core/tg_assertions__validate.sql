@@ -106,9 +106,9 @@ BEGIN
     -- (third review of issue 11, F1)
     IF NEW.source_event_id IS NOT NULL AND current_user <> 'crm_owner'
        AND (TG_OP = 'INSERT' OR NEW.source_event_id IS DISTINCT FROM OLD.source_event_id)
-       AND NOT crm_private.actor_is_admin()
        AND NOT EXISTS (SELECT 1 FROM crm.events e
-                        WHERE e.id = NEW.source_event_id AND e.recorded_by = crm.current_actor()) THEN
+                        WHERE e.id = NEW.source_event_id AND e.recorded_by = crm.current_actor())
+       AND NOT crm_private.actor_is_admin() THEN
         RAISE EXCEPTION 'a claim may cite only an event you recorded'
             USING ERRCODE = '42501',
                   HINT = 'record the event that caused the claim first (crm.log_crm_activity, crm.log_note, ...), or leave the source event out';

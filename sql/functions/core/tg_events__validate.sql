@@ -29,7 +29,7 @@ BEGIN
             NEW.recorded_at := OLD.recorded_at;
             -- who or what caused an event is crm360's record, not a writer's edit (an admin's
             -- correction is allowed: admins are trusted)
-            IF NOT crm_private.actor_is_admin() THEN
+            IF NEW.actor_system IS DISTINCT FROM OLD.actor_system AND NOT crm_private.actor_is_admin() THEN
                 NEW.actor_system := OLD.actor_system;
             END IF;
             IF NEW.external_id IS DISTINCT FROM OLD.external_id OR NEW.external_source IS DISTINCT FROM OLD.external_source THEN
@@ -51,7 +51,9 @@ BEGIN
             -- unmapped, their login); naming a source system or someone else would forge the
             -- source and author the timeline and the stage history show (review of issue 11,
             -- N3). Admins (trusted) may name another actor.
-            IF NOT crm_private.actor_is_admin() THEN
+            -- (the usual case — the actor is the acting user — needs no admin lookup)
+            IF NEW.actor_system IS DISTINCT FROM coalesce(NEW.recorded_by::text, session_user::text)
+               AND NOT crm_private.actor_is_admin() THEN
                 IF NEW.actor_system IS NOT NULL
                    AND NEW.actor_system NOT IN (coalesce(NEW.recorded_by::text, ''), session_user::text, current_user::text) THEN
                     RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', NEW.actor_system
