@@ -59,6 +59,13 @@ BEGIN
             USING ERRCODE = '42501',
                   HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
     END IF;
+    -- an admin role acts only as crm_service: admins read through policies of their own (every
+    -- row), which would still apply to an admin role acting for a user
+    IF pg_catalog.pg_has_role(current_user, 'crm_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'an admin role acts for a user only as crm_service'
+            USING ERRCODE = '42501',
+                  HINT = 'SET LOCAL ROLE crm_service first, then SELECT crm.act_as(...) (what crm360 account --as does)';
+    END IF;
     SELECT string_agg(c.name, ', ') INTO v_cursors FROM pg_catalog.pg_cursors c WHERE c.is_holdable;
     -- anything in this session's temporary schema: tables, views, sequences, and also types,
     -- domains, functions and operators (a temporary domain named uuid or text shadows the
@@ -11975,6 +11982,7 @@ CREATE POLICY artifacts_insert ON crm.artifacts FOR INSERT TO crm_writer WITH CH
 CREATE POLICY artifacts_select ON crm.artifacts FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((node_id IS NOT NULL) AND (acl IS NULL)) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (crm_private.node_visible(node_id) OR (EXISTS ( SELECT 1
    FROM crm.events e
   WHERE (e.id = artifacts.event_id)))))));
+CREATE POLICY artifacts_select_admin ON crm.artifacts FOR SELECT TO crm_admin USING (true);
 CREATE POLICY artifacts_update ON crm.artifacts FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) AND ((node_id IS NULL) OR crm_private.can_write_node(node_id)) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
    FROM crm.events e
   WHERE ((e.id = artifacts.event_id) AND (e.recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND (e.event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[]))))))))) WITH CHECK ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((node_id IS NULL) OR crm_private.can_write_node(node_id)) AND ((event_id IS NULL) OR (EXISTS ( SELECT 1
@@ -11991,6 +11999,7 @@ CREATE POLICY assertions_insert ON crm.assertions FOR INSERT TO crm_writer WITH 
 CREATE POLICY assertions_select ON crm.assertions FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_visible(subject_node_id)) OR ((subject_edge_id IS NOT NULL) AND (EXISTS ( SELECT 1
    FROM crm.edges e
   WHERE (e.id = assertions.subject_edge_id))))) AND ((NOT sensitive) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'read'::text, assertion_type)))));
+CREATE POLICY assertions_select_admin ON crm.assertions FOR SELECT TO crm_admin USING (true);
 CREATE POLICY assertions_update ON crm.assertions FOR UPDATE TO crm_writer USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(subject_node_id) OR ((subject_edge_id IS NOT NULL) AND (EXISTS ( SELECT 1
    FROM crm.edges e
   WHERE (e.id = assertions.subject_edge_id)))) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'write'::text, assertion_type)) AND ((NOT sensitive) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'assertion'::text, 'read'::text, assertion_type)))));
@@ -12013,6 +12022,7 @@ ALTER TABLE crm.edges ENABLE ROW LEVEL SECURITY;
 CREATE POLICY edges_delete ON crm.edges FOR DELETE TO crm_admin USING (true);
 CREATE POLICY edges_insert ON crm.edges FOR INSERT TO crm_writer WITH CHECK (((edge_type = ANY (( SELECT crm_private.writable_edge_types() AS writable_edge_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type))))));
 CREATE POLICY edges_select ON crm.edges FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (((source_acl IS NULL) OR (source_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((target_acl IS NULL) OR (target_acl && ( SELECT crm_private.actor_principals() AS actor_principals)))) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_visible(source_id) AND crm_private.node_visible(target_id))));
+CREATE POLICY edges_select_admin ON crm.edges FOR SELECT TO crm_admin USING (true);
 CREATE POLICY edges_update ON crm.edges FOR UPDATE TO crm_writer USING (((edge_type = ANY (( SELECT crm_private.writable_edge_types() AS writable_edge_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((source_acl IS NULL) OR (source_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((target_acl IS NULL) OR (target_acl && ( SELECT crm_private.actor_principals() AS actor_principals)))) OR (crm_private.node_visible(source_id) AND crm_private.node_visible(target_id))) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type)))))) WITH CHECK (((edge_type = ANY (( SELECT crm_private.writable_edge_types() AS writable_edge_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (crm_private.can_write_node(source_id) OR crm_private.type_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'edge'::text, 'write'::text, edge_type))))));
 ALTER TABLE crm.error_codes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY error_codes_admin ON crm.error_codes TO crm_admin USING (true) WITH CHECK (true);
@@ -12025,6 +12035,7 @@ CREATE POLICY event_participants_insert ON crm.event_participants FOR INSERT TO 
 CREATE POLICY event_participants_select ON crm.event_participants FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND (event_acl && ( SELECT crm_private.actor_principals() AS actor_principals))) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_visible(node_id) AND (EXISTS ( SELECT 1
    FROM crm.events e
   WHERE (e.id = event_participants.event_id))))));
+CREATE POLICY event_participants_select_admin ON crm.event_participants FOR SELECT TO crm_admin USING (true);
 CREATE POLICY event_participants_update ON crm.event_participants FOR UPDATE TO crm_writer USING (( SELECT crm_private.actor_is_admin() AS actor_is_admin)) WITH CHECK (( SELECT crm_private.actor_is_admin() AS actor_is_admin));
 ALTER TABLE crm.event_types ENABLE ROW LEVEL SECURITY;
 CREATE POLICY event_types_admin ON crm.event_types TO crm_admin USING (true) WITH CHECK (true);
@@ -12035,6 +12046,7 @@ CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer WITH CHECK ((
 CREATE POLICY events_select ON crm.events FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = ANY (events.about))))) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));
+CREATE POLICY events_select_admin ON crm.events FOR SELECT TO crm_admin USING (true);
 CREATE POLICY events_update ON crm.events FOR UPDATE TO crm_writer USING (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)) AND ((acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (about = '{}'::uuid[])))))) WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (( SELECT crm.current_actor() AS current_actor) IS NOT NULL))));
 ALTER TABLE crm.fit_criteria ENABLE ROW LEVEL SECURITY;
 CREATE POLICY fit_criteria_admin ON crm.fit_criteria TO crm_admin USING (( SELECT crm_private.actor_is_admin() AS actor_is_admin)) WITH CHECK (( SELECT crm_private.actor_is_admin() AS actor_is_admin));
@@ -12066,6 +12078,7 @@ ALTER TABLE crm.nodes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY nodes_delete ON crm.nodes FOR DELETE TO crm_admin USING (true);
 CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
 CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'read'::text, node_type, attrs, acl))));
+CREATE POLICY nodes_select_admin ON crm.nodes FOR SELECT TO crm_admin USING (true);
 CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer USING (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)))) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))))) WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
 ALTER TABLE crm.note_versions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY note_versions_select ON crm.note_versions FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (EXISTS ( SELECT 1

@@ -167,6 +167,7 @@ def test_bot_tags_are_refused_for_ordinary_roles(w):
     svc.rollback()
     w.login("chief", "crm_admin", "crm_service", user=False)     # an admin that may act for users
     boss_as = w.connect("chief", autocommit=False)
+    boss_as.execute("SET LOCAL ROLE crm_service")           # an admin role acts only as crm_service
     boss_as.execute("SELECT crm.act_as(%s)", (w.users["alice"],))
     with pytest.raises(psycopg.Error) as e:
         boss_as.execute("SELECT crm.tag(%s, 'bot:paused')", (n["abe"],))

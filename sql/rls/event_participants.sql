@@ -16,6 +16,14 @@ USING (
         AND EXISTS (SELECT 1 FROM crm.events e WHERE e.id = event_id))
 );
 
+-- admins read every row: the select policy's first arm as a policy of its own, for crm_admin.
+-- Its USING (true) is a constant the planner folds into the combined policy, so an admin's
+-- reads plan like the table owner's (an index-only count instead of the policy evaluated per
+-- row: issue 16). Same rows as before: an admin role never acts for a user (crm.act_as refuses
+-- crm_admin members; they SET LOCAL ROLE crm_service first, which is not an admin).
+DROP POLICY IF EXISTS event_participants_select_admin ON crm.event_participants;
+CREATE POLICY event_participants_select_admin ON crm.event_participants FOR SELECT TO crm_admin USING (true);
+
 DROP POLICY IF EXISTS event_participants_insert ON crm.event_participants;
 CREATE POLICY event_participants_insert ON crm.event_participants FOR INSERT TO crm_writer
 WITH CHECK (

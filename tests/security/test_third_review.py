@@ -197,3 +197,25 @@ def test_f4_invisible_and_combining_lookalikes_of_the_bot_prefix(sec):
         attempt(alice, "SELECT crm.create_tag(%s)", (name,))
     names = {r[0] for r in w.admin.execute("SELECT name FROM crm.tags")}
     assert not names & set(fakes)
+
+
+def test_an_admin_role_acts_for_a_user_only_as_crm_service(sec):
+    """Admins read through policies of their own (every row, issue 16), which would still apply
+    to an admin role acting for a user. An admin login that is also in crm_service calls act_as
+    directly. Property: it is refused (and acts for nobody); as crm_service it sees exactly
+    alice's nodes."""
+    w = sec
+    w.login("ops", "crm_admin", "crm_service", user=False)
+    ops = w.connect("ops", autocommit=False)
+    err = attempt(ops, "SELECT crm.act_as(%s)", (w.users["alice"],))
+    assert err is not None and err.sqlstate == "42501"
+    ops.rollback()
+    everything = w.admin.execute("SELECT count(*) FROM crm.nodes").fetchone()[0]
+    assert ops.execute("SELECT crm.current_actor() IS NULL, count(*) FROM crm.nodes").fetchone() == (True, everything)
+    ops.rollback()
+    ops.execute("SET LOCAL ROLE crm_service")
+    ops.execute("SELECT crm.act_as(%s)", (w.users["alice"],))
+    acting = {r[0] for r in ops.execute("SELECT id FROM crm.nodes")}
+    ops.rollback()
+    assert acting == {r[0] for r in w.connect("alice").execute("SELECT id FROM crm.nodes")}
+    assert len(acting) < everything

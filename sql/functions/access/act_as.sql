@@ -1,7 +1,7 @@
 -- crm.act_as(p_user_id) — a pooled service acts for a user for the rest of THIS transaction.
 -- Guarantees:
--- * only a role in crm_service that does not bypass row-level security (a superuser must
---   SET LOCAL ROLE crm_service first) — 42501 otherwise; the user must be a live user node
+-- * only a role in crm_service that does not bypass row-level security and is not an admin
+--   (a superuser or an admin role must SET LOCAL ROLE crm_service first) — 42501 otherwise; the user must be a live user node
 --   (P0002);
 -- * the identity is transaction-local (set_config(..., true)) and carries a proof bound to
 --   this transaction (crm_private.act_as_mac): copying the settings to session level
@@ -29,6 +29,13 @@ BEGIN
         RAISE EXCEPTION 'only a crm_service role may act for another user'
             USING ERRCODE = '42501',
                   HINT = 'map your login to a CRM user (crm.map_login) instead, or GRANT crm_service to the pooled service role';
+    END IF;
+    -- an admin role acts only as crm_service: admins read through policies of their own (every
+    -- row), which would still apply to an admin role acting for a user
+    IF pg_catalog.pg_has_role(current_user, 'crm_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'an admin role acts for a user only as crm_service'
+            USING ERRCODE = '42501',
+                  HINT = 'SET LOCAL ROLE crm_service first, then SELECT crm.act_as(...) (what crm360 account --as does)';
     END IF;
     SELECT string_agg(c.name, ', ') INTO v_cursors FROM pg_catalog.pg_cursors c WHERE c.is_holdable;
     -- anything in this session's temporary schema: tables, views, sequences, and also types,
@@ -86,4 +93,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm.act_as(uuid) IS
-$c$For pooled services (members of crm_service): act as the given CRM user until the end of the current transaction — an admin role acting for a user sees exactly that user's rows. Call it first in every transaction; works in read-only transactions and on hot standbys. Errors: 42501 caller is not crm_service or bypasses row-level security (SET LOCAL ROLE crm_service first), P0002 unknown/archived user, CR034 the connection still holds a WITH HOLD cursor or a temporary object (table, type, domain, function) of an earlier transaction (configure the pooler to reset connections). Example: BEGIN; SELECT crm.act_as('<user uuid>'); SELECT * FROM crm.opportunities_active; COMMIT;$c$;
+$c$For pooled services (members of crm_service): act as the given CRM user until the end of the current transaction — an admin acting for a user (SET LOCAL ROLE crm_service first) sees exactly that user's rows. Call it first in every transaction; works in read-only transactions and on hot standbys. Errors: 42501 caller is not crm_service, is an admin or bypasses row-level security (SET LOCAL ROLE crm_service first), P0002 unknown/archived user, CR034 the connection still holds a WITH HOLD cursor or a temporary object (table, type, domain, function) of an earlier transaction (configure the pooler to reset connections). Example: BEGIN; SELECT crm.act_as('<user uuid>'); SELECT * FROM crm.opportunities_active; COMMIT;$c$;
