@@ -3136,7 +3136,11 @@ BEGIN
     IF v_user IS NULL OR v_user = '' OR v_token IS NULL OR v_token = ''
        OR NOT pg_catalog.pg_input_is_valid(v_user, 'uuid')
        OR NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE')
+       -- a role with crm_admin's privileges never acts (crm.act_as refuses it; one that gained
+       -- them after act_as — a membership granted mid-transaction — stops acting: admins read
+       -- through policies of their own, and "acting" must mean exactly the user's rows)
+       OR pg_catalog.pg_has_role(p_role, 'crm_admin', 'USAGE') THEN
         RETURN NULL;
     END IF;
     IF v_token = crm_private.act_as_mac(p_role, v_user::uuid) THEN
@@ -3364,7 +3368,8 @@ BEGIN
         IF left(v_cached, 64) = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
                v_key || v_payload || v_key, 'UTF8')), 'hex') THEN
             v_id := v_payload::crm_private.identity;
-            IF NOT v_id.acting OR pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+            IF NOT v_id.acting OR (pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE')
+                                   AND NOT pg_catalog.pg_has_role(p_role, 'crm_admin', 'USAGE')) THEN
                 RETURN v_id;
             END IF;
         END IF;

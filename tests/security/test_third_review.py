@@ -219,3 +219,29 @@ def test_an_admin_role_acts_for_a_user_only_as_crm_service(sec):
     ops.rollback()
     assert acting == {r[0] for r in w.connect("alice").execute("SELECT id FROM crm.nodes")}
     assert len(acting) < everything
+
+
+def test_a_role_that_gains_admin_privileges_while_acting_stops_acting(sec):
+    """Review of the admin read policies: a service login holding ADMIN OPTION (without
+    inheritance) on a group in crm_admin acts for alice, then grants itself that group with
+    inheritance in the same transaction. Property: it never reads as an admin while still
+    acting for alice — either it acts for her and sees exactly her nodes, or it stopped acting
+    (no current actor) and is an admin."""
+    w = sec
+    grp = w.role_name("admgrp")
+    w.admin.execute(f'CREATE ROLE "{grp}" NOLOGIN')
+    w.roles.append(grp)
+    w.admin.execute(f'GRANT crm_admin TO "{grp}"')
+    w.login("flip", "crm_service", user=False)
+    w.admin.execute(f'GRANT "{grp}" TO "{w.role_name("flip")}" WITH ADMIN TRUE, INHERIT FALSE, SET FALSE')
+    alice_nodes = {r[0] for r in w.connect("alice").execute("SELECT id FROM crm.nodes")}
+    everything = w.admin.execute("SELECT count(*) FROM crm.nodes").fetchone()[0]
+    flip = w.connect("flip", autocommit=False)
+    flip.execute("SELECT crm.act_as(%s)", (w.users["alice"],))
+    assert {r[0] for r in flip.execute("SELECT id FROM crm.nodes")} == alice_nodes
+    flip.execute(f'GRANT "{grp}" TO "{w.role_name("flip")}" WITH INHERIT TRUE')
+    actor = flip.execute("SELECT crm.current_actor()").fetchone()[0]
+    seen = {r[0] for r in flip.execute("SELECT id FROM crm.nodes")}
+    flip.rollback()
+    assert (actor == w.users["alice"] and seen == alice_nodes) or (actor is None and len(seen) == everything), \
+        (actor, len(seen), len(alice_nodes), everything)

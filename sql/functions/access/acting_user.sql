@@ -3,7 +3,8 @@
 -- the proof crm.act_as computed for exactly (p_role, that user, this backend, this
 -- transaction) — a setting copied from an earlier transaction, planted at session level by
 -- a previous client of a pooled connection, or set by anyone without calling crm.act_as is
--- ignored — and p_role is a trusted role (crm_private.role_trusted) in crm_service.
+-- ignored — and p_role is a trusted role (crm_private.role_trusted) in crm_service that does
+-- not have crm_admin's privileges (any more).
 -- Answers only about the calling session's own settings.
 CREATE OR REPLACE FUNCTION crm_private.acting_user(p_role name)
 RETURNS uuid
@@ -22,7 +23,11 @@ BEGIN
     IF v_user IS NULL OR v_user = '' OR v_token IS NULL OR v_token = ''
        OR NOT pg_catalog.pg_input_is_valid(v_user, 'uuid')
        OR NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE')
+       -- a role with crm_admin's privileges never acts (crm.act_as refuses it; one that gained
+       -- them after act_as — a membership granted mid-transaction — stops acting: admins read
+       -- through policies of their own, and "acting" must mean exactly the user's rows)
+       OR pg_catalog.pg_has_role(p_role, 'crm_admin', 'USAGE') THEN
         RETURN NULL;
     END IF;
     IF v_token = crm_private.act_as_mac(p_role, v_user::uuid) THEN

@@ -17,7 +17,7 @@
 --   or edited value, one from another transaction, backend, role or act_as state, or one
 --   computed before a login, membership, user/team or grant change (the epoch moved) is
 --   ignored and the identity is computed afresh. An acting identity is used only while the
---   role is still in crm_service;
+--   role is still in crm_service and has not gained crm_admin's privileges;
 -- * it is stored (set_config, transaction-local) only when p_store: callers of the write API
 --   and crm.act_as prime it at the start of a call, in statements that never run in parallel
 --   mode (set_config cannot); lookups from policies only read it. Without a valid cache the
@@ -62,7 +62,8 @@ BEGIN
         IF left(v_cached, 64) = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
                v_key || v_payload || v_key, 'UTF8')), 'hex') THEN
             v_id := v_payload::crm_private.identity;
-            IF NOT v_id.acting OR pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE') THEN
+            IF NOT v_id.acting OR (pg_catalog.pg_has_role(p_role, 'crm_service', 'USAGE')
+                                   AND NOT pg_catalog.pg_has_role(p_role, 'crm_admin', 'USAGE')) THEN
                 RETURN v_id;
             END IF;
         END IF;
