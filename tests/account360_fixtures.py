@@ -77,11 +77,15 @@ def add_quality_issue(admin, kind: str, account: UUID | None, source: str, evide
 
 
 def add_sync_run(admin, source: str, obj: str, finished_ago: str, status: str = "succeeded",
-                 error: str | None = None, rows: int = 10) -> None:
+                 error: str | None = None, rows: int = 10, today: bool = False) -> None:
+    """A finished sync run; with `today`, started no earlier than today's midnight (a run
+    "30 minutes ago" is yesterday's when the tests run just after midnight)."""
+    started = ("greatest(date_trunc('day', now()), now() - %s::interval - interval '1 minute')" if today
+               else "now() - %s::interval - interval '1 minute'")
     admin.execute("INSERT INTO crm_raw.sync_runs (source, object, started_at, finished_at, status, received, "
-                  "applied, rejected, error) VALUES (%s, %s, now() - %s::interval - interval '1 minute', "
-                  "now() - %s::interval, %s, %s, %s, %s, %s)",
-                  (source, obj, finished_ago, finished_ago, status, rows,
+                  f"applied, rejected, error) VALUES (%s, %s, {started}, "
+                  "greatest(" + started + " + interval '1 second', now() - %s::interval), %s, %s, %s, %s, %s)",
+                  (source, obj, finished_ago, finished_ago, finished_ago, status, rows,
                    rows if status == "succeeded" else 0, 0 if status == "succeeded" else rows, error))
 
 
@@ -183,7 +187,7 @@ def build(w) -> dict:
     add_schedule(w.admin, "stripe", "invoices", "1 day")
     add_sync_run(w.admin, "salesforce", "Account", "1 hour")
     add_sync_run(w.admin, "zendesk", "tickets", "2 hours")
-    add_sync_run(w.admin, "zendesk", "tickets", "30 minutes", status="failed", error="HTTP 503 from Zendesk")
+    add_sync_run(w.admin, "zendesk", "tickets", "30 minutes", status="failed", error="HTTP 503 from Zendesk", today=True)
     add_sync_run(w.admin, "clm", "contracts", "3 days")
 
     # data quality: Acme 1 orphan, 2 mismatches, 1 duplicate; Globex 1 orphan; one without account
