@@ -6,8 +6,10 @@
   per call, as services call them) and again batched in one transaction; the same
   autocommit calls as superuser, and a ``SELECT 1`` round trip, are the baselines.
 * Reads on a ~100k-node graph (scale 1; the rep's team holds 1/20 of the accounts):
-  count(*) on crm.nodes, crm.opportunities_active_live and crm.opportunities_active as
-  rep, as admin (crm_admin login, non-superuser) and as superuser.
+  count(*) on crm.nodes, crm.opportunities_active_live, crm.opportunities_active and
+  crm.contacts_directory, and a page of 50 rows of crm.nodes, crm.opportunities_active and
+  crm.contacts_directory, as rep, as admin (crm_admin login, non-superuser) and as superuser
+  (targets: admin <= 1.2x, rep <= 1.5x superuser).
 * Name search: resolve an account name fragment by ILIKE on org labels (and
   crm.resolve_account when it exists) as rep, admin and superuser.
 """
@@ -232,9 +234,18 @@ def _measure(result, su, rep, adm, g, calls, repeat, out_dir, db=None) -> None:
     su.execute("SELECT crm.refresh_crm_views()")
 
     # ---- reads: count(*) as rep / admin / superuser
+    # issue 16 item 2: count(*) and a page (50 rows) of visible nodes, opportunities and
+    # contacts; targets admin <= 1.2x and rep <= 1.5x the same query as superuser
     reads = [("count(*) crm.nodes", "SELECT count(*) FROM crm.nodes"),
+             ("page crm.nodes (50 by id)", "SELECT count(*) FROM (SELECT id, node_type, label FROM crm.nodes "
+                                           "ORDER BY id LIMIT 50) p"),
              ("count(*) crm.opportunities_active_live", "SELECT count(*) FROM crm.opportunities_active_live"),
-             ("count(*) crm.opportunities_active", "SELECT count(*) FROM crm.opportunities_active")]
+             ("count(*) crm.opportunities_active", "SELECT count(*) FROM crm.opportunities_active"),
+             ("page crm.opportunities_active (50)", "SELECT count(*) FROM (SELECT * FROM crm.opportunities_active "
+                                                    "LIMIT 50) p"),
+             ("count(*) crm.contacts_directory", "SELECT count(*) FROM crm.contacts_directory"),
+             ("page crm.contacts_directory (50)", "SELECT count(*) FROM (SELECT * FROM crm.contacts_directory "
+                                                  "LIMIT 50) p")]
     for name, q in reads:
         got = {}
         for conn, who in ((su, "superuser"), (adm, "admin"), (rep, "rep")):
@@ -244,7 +255,7 @@ def _measure(result, su, rep, adm, g, calls, repeat, out_dir, db=None) -> None:
             ms.append(got[who])
         result["ratios"].append(bench.ratio(f"{name}: admin / superuser", got["admin"], got["superuser"],
                                             target=1.2))
-        result["ratios"].append(bench.ratio(f"{name}: rep / superuser", got["rep"], got["superuser"], target=1.2))
+        result["ratios"].append(bench.ratio(f"{name}: rep / superuser", got["rep"], got["superuser"], target=1.5))
 
     # ---- name search
     term = "Harbor Log"

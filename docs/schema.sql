@@ -249,12 +249,14 @@ BEGIN
                   HINT = 'pass p_reopen => true to reopen it explicitly';
     END IF;
     v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    -- about the deal, declared at insert (tg_events__validate computes the acl from it): the
+    -- event is written once with its final acl, and the participant below changes nothing
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
     VALUES ('stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+            coalesce(p_actor, crm.current_actor()::text, session_user::text), ARRAY[p_opp_id])
     RETURNING id INTO v_event_id;
     INSERT INTO crm.event_participants (event_id, node_id, role)
     VALUES (v_event_id, p_opp_id, 'subject');
@@ -1459,6 +1461,7 @@ CREATE FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_proper
 DECLARE
     v_event_id uuid;
     v_missing  text;
+    v_about    uuid[];
 BEGIN
     -- the caller's identity, once for this transaction (crm_private.caller_identity)
     PERFORM crm_private.caller_identity(current_user, true);
@@ -1481,18 +1484,32 @@ BEGIN
        OR EXISTS (SELECT 1 FROM unnest(p_participant_roles) r WHERE r IS NULL OR btrim(r) = '') THEN
         RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
     END IF;
-    SELECT string_agg(DISTINCT i::text, ', ') INTO v_missing
-      FROM unnest(p_participant_ids) AS i
-     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = i);
+    -- one read of the participant nodes (as the caller): which are missing (or hidden), and
+    -- what the event will be about — crm_private.event_about_of's rule over these
+    -- participants: the access-checked ones (acl not NULL) of the first role present among
+    -- subject, account, any other. Declared at insert (tg_events__validate recomputes the acl
+    -- from the nodes), so the event is written once with its final acl; the participants'
+    -- statement trigger then finds nothing to change.
+    WITH p AS (
+        SELECT u.node_id, n.id AS found, n.acl,
+               CASE btrim(u.role) WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END AS rk
+          FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+          LEFT JOIN crm.nodes n ON n.id = u.node_id
+    )
+    SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
+           coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
+                      WHERE p.acl IS NOT NULL
+                        AND p.rk = (SELECT min(q.rk) FROM p q WHERE q.acl IS NOT NULL)), '{}')
+      INTO v_missing, v_about;
     IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
             USING ERRCODE = 'P0002', DETAIL = v_missing;
     END IF;
     -- ids are assigned by the database (callers cannot choose one: a primary-key conflict
     -- would tell them a hidden row exists)
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
     VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+            coalesce(p_actor, crm.current_actor()::text, session_user::text), v_about)
     RETURNING id INTO v_event_id;
     -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
     -- (no ON CONFLICT: under row-level security it would require the new participation to
@@ -3157,6 +3174,21 @@ CREATE FUNCTION crm_private.actor_can_read_assertion_type(p_type text) RETURNS b
         OR NOT coalesce((SELECT t.sensitive FROM crm.assertion_types t WHERE t.assertion_type = p_type), true)
         OR crm_private.type_grant_match(crm_private.actor_grants(), 'assertion', 'read', p_type)
 $$;
+CREATE FUNCTION crm_private.actor_grant_node_types() RETURNS text[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH g AS (
+        SELECT x AS grant
+          FROM jsonb_array_elements(crm_private.actor_grants()) AS x
+         WHERE x ->> 'resource_type' = 'node'
+    )
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM g WHERE jsonb_typeof(g.grant -> 'node_types') IS DISTINCT FROM 'array')
+            THEN ARRAY(SELECT t.node_type::text FROM crm.node_types t)
+        ELSE ARRAY(SELECT DISTINCT y FROM g CROSS JOIN LATERAL jsonb_array_elements_text(g.grant -> 'node_types') AS y)
+    END
+$$;
 CREATE FUNCTION crm_private.actor_grants() RETURNS jsonb
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4338,7 +4370,7 @@ CREATE FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) 
             OR crm_private.node_grant_match(crm_private.caller_grants(p_role), 'read', n.node_type, n.attrs, n.acl))
 $$;
 CREATE FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE sql IMMUTABLE PARALLEL RESTRICTED
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT EXISTS (
@@ -6183,7 +6215,25 @@ BEGIN
     END IF;
     -- the source texts in scope, one row per origin (a CTE per statement would be evaluated
     -- twice; an array of composite rows is private to this call, unlike a temp table)
-    WITH src AS (
+    WITH tickets AS (
+        -- the tickets in scope and the artifacts in scope, each condition on its own index and
+        -- joined by id. (An OR of these conditions with IN (subquery) arms, as before, made the
+        -- subqueries plain subplans — hashed only while they fit in work_mem: at 1M records a
+        -- ticket batch's owned_by children did not, and every ticket re-read the materialised
+        -- set from disk: quadratic, > 4 min for 160k tickets against 14.5 s for 32k.)
+        SELECT n.id FROM crm.nodes n WHERE v_all AND n.node_type = 'ticket'
+        UNION SELECT x FROM unnest(p_node_ids) AS x
+        UNION SELECT e.source_id FROM crm.edges e
+               WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'
+    ), arts AS (
+        SELECT a.id FROM crm.artifacts a WHERE v_all
+        UNION SELECT a.id FROM crm.artifacts a WHERE a.node_id = ANY (p_node_ids)
+        UNION SELECT a.id FROM crm.artifacts a WHERE a.event_id = ANY (p_node_ids)
+        UNION SELECT a.id FROM crm.event_participants p JOIN crm.artifacts a ON a.event_id = p.event_id
+               WHERE p.node_id = ANY (p_node_ids)
+        UNION SELECT a.id FROM crm.edges e JOIN crm.artifacts a ON a.node_id = e.source_id
+               WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'
+    ), src AS (
         -- (1) ticket descriptions
         SELECT 'description/' || n.id AS origin, n.id AS node_id, NULL::uuid AS event_id, NULL::uuid AS artifact_id,
                'ticket_description'::text AS kind, n.label AS title, n.properties ->> 'description' AS text,
@@ -6194,12 +6244,9 @@ BEGIN
                  WHERE e.source_id = n.id AND e.edge_type = 'owned_by' AND e.archived_at IS NULL
                    AND e.effective_to IS NULL
                  ORDER BY e.created_at DESC LIMIT 1) AS account_id
-          FROM crm.nodes n
+          FROM tickets t JOIN crm.nodes n ON n.id = t.id
          WHERE n.node_type = 'ticket' AND n.archived_at IS NULL
            AND btrim(coalesce(n.properties ->> 'description', '')) <> ''
-           AND (v_all OR n.id = ANY (p_node_ids)
-                OR n.id IN (SELECT e.source_id FROM crm.edges e
-                             WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'))
         UNION ALL
         -- (2) artifact bodies: on an event (visible with the event) or on a node
         SELECT 'artifact/' || a.id, coalesce(ev.subject_id, ev.account_id, a.node_id, ev.any_id), a.event_id, a.id,
@@ -6220,7 +6267,8 @@ BEGIN
                           WHERE e.source_id = coalesce(ev.subject_id, a.node_id) AND e.edge_type = 'owned_by'
                             AND e.archived_at IS NULL AND e.effective_to IS NULL
                           ORDER BY e.created_at DESC LIMIT 1))
-          FROM crm.artifacts a
+          FROM arts r
+          JOIN crm.artifacts a ON a.id = r.id
           LEFT JOIN LATERAL (
               SELECT e.event_type, e.summary, e.occurred_at, e.external_source, e.external_id, e.actor_system,
                      (SELECT p.node_id FROM crm.event_participants p
@@ -6232,10 +6280,6 @@ BEGIN
                        WHERE p.event_id = e.id ORDER BY p.node_id LIMIT 1) AS any_id
                 FROM crm.events e WHERE e.id = a.event_id) ev ON a.event_id IS NOT NULL
          WHERE a.archived_at IS NULL AND btrim(coalesce(a.body, '')) <> ''
-           AND (v_all OR a.node_id = ANY (p_node_ids) OR a.event_id = ANY (p_node_ids)
-                OR a.event_id IN (SELECT p.event_id FROM crm.event_participants p WHERE p.node_id = ANY (p_node_ids))
-                OR a.node_id IN (SELECT e.source_id FROM crm.edges e
-                                  WHERE e.target_id = ANY (p_node_ids) AND e.edge_type = 'owned_by'))
     ), cut AS (
         SELECT s.origin, s.node_id, s.event_id, s.artifact_id, s.kind, s.title, s.occurred_at, s.source,
                s.source_record, s.account_id, c.chunk_no, c.body,
@@ -6308,13 +6352,15 @@ BEGIN
          WHERE e.id = comp.id AND (e.acl IS DISTINCT FROM comp.acl OR e.about IS DISTINCT FROM comp.about)
         RETURNING e.id, e.acl
     ), changed AS (
-        -- accounts taking part in an event whose acl changed, in any role (the last touch of
-        -- crm_private.accounts_360_facts counts every role: an account that only attended
-        -- counts too): their stored Account 360 row is no longer served
-        -- (crm_private.accounts_360_stored)
+        -- accounts taking part, in any role, in an event whose participants were written (the
+        -- last touch of crm_private.accounts_360_facts counts every role: an account that only
+        -- attended counts too) or whose acl changed: their stored Account 360 row is no longer
+        -- served (crm_private.accounts_360_stored). All events of the call, not only those whose
+        -- acl changed here: an event written with its final acl (declared at insert) changes
+        -- the account's facts all the same
         INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
         SELECT DISTINCT p.node_id, now()
-          FROM upd JOIN crm.event_participants p ON p.event_id = upd.id
+          FROM comp JOIN crm.event_participants p ON p.event_id = comp.id
           JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'
         ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
         RETURNING 1
@@ -7798,6 +7844,21 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+CREATE FUNCTION crm_private.tg_events__about_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM crm.event_participants p WHERE p.event_id = NEW.id)
+       AND EXISTS (SELECT 1 FROM crm.events e WHERE e.id = NEW.id AND e.about <> '{}') THEN
+        PERFORM crm_private.refresh_event_acl(ARRAY[NEW.id]);
+    END IF;
+    RETURN NULL;
+END;
+$$;
 CREATE FUNCTION crm_private.tg_events__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7805,6 +7866,8 @@ CREATE FUNCTION crm_private.tg_events__validate() RETURNS trigger
 DECLARE
     v_type     record;
     v_problems record;
+    v_declared uuid[];
+    v_seen     bigint;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NOT crm_private.acl_maintenance() THEN
@@ -7828,8 +7891,30 @@ BEGIN
             RETURN NEW;
         END IF;
     ELSE
-        NEW.acl := '{}';    -- computed from the participants (crm_private.refresh_event_acl)
+        -- acl and about are crm360's: computed from the participants (crm_private.
+        -- refresh_event_acl, when they are written). A writer may declare at insert what the
+        -- event will be about (crm.log_crm_activity does, from the participants it is about to
+        -- write), so the event is written once with its final acl instead of written and then
+        -- updated (issue 16). The declaration grants nothing a participant row would not: every
+        -- declared node must be visible to the caller (42501, as for a participant), nodes that
+        -- are not access-checked (acl NULL) are dropped, and the acl is the union of the
+        -- nodes' acl as stored — never the caller's. The participants, when written, decide.
+        v_declared := coalesce(NEW.about, '{}');
+        NEW.acl := '{}';
         NEW.about := '{}';
+        IF cardinality(v_declared) > 0 THEN
+            -- as the caller: row-level security decides what is visible
+            WITH d AS (SELECT n.id, n.acl FROM crm.nodes n WHERE n.id = ANY (v_declared))
+            SELECT (SELECT count(*) FROM d),
+                   coalesce((SELECT array_agg(d.id ORDER BY d.id) FROM d WHERE d.acl IS NOT NULL), '{}'),
+                   coalesce((SELECT array_agg(DISTINCT x ORDER BY x) FROM d CROSS JOIN LATERAL unnest(d.acl) AS x), '{}')
+              INTO v_seen, NEW.about, NEW.acl;
+            IF v_seen < (SELECT count(DISTINCT d) FROM unnest(v_declared) AS d) OR array_position(v_declared, NULL) IS NOT NULL THEN
+                PERFORM crm_private.raise_not_visible('event subject',
+                    (SELECT d FROM unnest(v_declared) AS d
+                      WHERE d IS NULL OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = d) LIMIT 1));
+            END IF;
+        END IF;
         -- crm360's own code (crm_owner) records on behalf of the actor it determined
         NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
@@ -11854,6 +11939,7 @@ CREATE TRIGGER tg_event_participants__after_insert AFTER INSERT ON crm.event_par
 CREATE TRIGGER tg_event_participants__after_update AFTER UPDATE ON crm.event_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (((CURRENT_USER <> 'crm_owner'::name) OR ((current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text) AND (current_setting('crm.acl_maintenance'::text, true) IS DISTINCT FROM 'on'::text)))) EXECUTE FUNCTION crm_private.tg_event_participants__after();
 CREATE TRIGGER tg_event_participants__refuse_delete BEFORE DELETE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_event_participants__refuse_truncate BEFORE TRUNCATE ON crm.event_participants FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
+CREATE CONSTRAINT TRIGGER tg_events__about_check AFTER INSERT ON crm.events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((new.about <> '{}'::uuid[]) AND ((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text)))) EXECUTE FUNCTION crm_private.tg_events__about_check();
 CREATE TRIGGER tg_events__refuse_delete BEFORE DELETE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__refuse_truncate BEFORE TRUNCATE ON crm.events FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_events__validate BEFORE INSERT OR UPDATE ON crm.events FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_events__validate();
@@ -12098,7 +12184,7 @@ CREATE POLICY node_types_select ON crm.node_types FOR SELECT TO crm_reader, crm_
 ALTER TABLE crm.nodes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY nodes_delete ON crm.nodes FOR DELETE TO crm_admin USING (true);
 CREATE POLICY nodes_insert ON crm.nodes FOR INSERT TO crm_writer WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
-CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'read'::text, node_type, attrs, acl))));
+CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector USING (((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR ((node_type = ANY (( SELECT crm_private.actor_grant_node_types() AS actor_grant_node_types)::text[])) AND crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'read'::text, node_type, attrs, acl))));
 CREATE POLICY nodes_select_admin ON crm.nodes FOR SELECT TO crm_admin USING (true);
 CREATE POLICY nodes_update ON crm.nodes FOR UPDATE TO crm_writer USING (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((((acl IS NULL) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals))) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)))) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl)))))) WITH CHECK (((node_type = ANY (( SELECT crm_private.writable_node_types() AS writable_node_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND ((claimed_by IS NULL) OR (claimed_by = ( SELECT crm.current_actor() AS current_actor)) OR crm_private.node_grant_match(( SELECT crm_private.actor_grants() AS actor_grants), 'write'::text, node_type, attrs, acl))))));
 ALTER TABLE crm.note_versions ENABLE ROW LEVEL SECURITY;
@@ -12475,6 +12561,8 @@ REVOKE ALL ON FUNCTION crm_private.acting_user(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.acting_user(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_can_read_assertion_type(p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_can_read_assertion_type(p_type text) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.actor_grant_node_types() FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.actor_grant_node_types() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_grants() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_grants() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.actor_has_grants(p_resource_type text) FROM PUBLIC;
@@ -12661,6 +12749,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_edges__after_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_edges__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_event_participants__after() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_events__about_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_events__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_identity_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_node_tags__audit() FROM PUBLIC;

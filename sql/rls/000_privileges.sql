@@ -90,7 +90,7 @@ BEGIN
                                         'normalize_org_name',     -- crm.duplicate_candidates calls it as the caller
                                         'search', 'search_in_account']),
             -- what policies, views and invoker functions call as the caller (answers only about the caller)
-            ('crm_private', 'crm_reader', ARRAY['actor_is_admin', 'actor_principals', 'actor_grants', 'actor_has_grants',
+            ('crm_private', 'crm_reader', ARRAY['actor_is_admin', 'actor_principals', 'actor_grants', 'actor_has_grants', 'actor_grant_node_types',
                                                 'actor_can_read_assertion_type', 'actor_of', 'acting_user',
                                                 'caller_principals', 'caller_grants', 'caller_identity', 'visible_node_ids',
                                                 'account_quality_of', 'quality_items', 'source_freshness_at',

@@ -1,4 +1,4 @@
--- Row-level security on crm.nodes (DESIGN §6). Visible: admins; nodes of types that are not
+-- Row-level security on crm.nodes (DESIGN §6). Visible: admins (nodes_select_admin); nodes of types that are not
 -- access-checked; nodes whose effective acl overlaps the actor's principals (user + teams,
 -- transitively; the claimer is in the acl); nodes a node grant covers. Writable: admins;
 -- members on nodes their teams/claims make visible that are unclaimed or claimed by them,
@@ -12,18 +12,24 @@ ALTER TABLE crm.nodes FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS nodes_select ON crm.nodes;
 CREATE POLICY nodes_select ON crm.nodes FOR SELECT TO crm_reader, crm_connector
 USING (
-    (SELECT crm_private.actor_is_admin())
-    OR acl IS NULL
+    acl IS NULL
     OR acl && (SELECT crm_private.actor_principals())
-    OR ((SELECT crm_private.actor_has_grants('node'))
+    OR (node_type = ANY ((SELECT crm_private.actor_grant_node_types())::text[])
         AND crm_private.node_grant_match((SELECT crm_private.actor_grants()), 'read', node_type, attrs, acl))
 );
 
--- admins read every row: the select policy's first arm as a policy of its own, for crm_admin.
--- Its USING (true) is a constant the planner folds into the combined policy, so an admin's
--- reads plan like the table owner's (an index-only count instead of the policy evaluated per
--- row: issue 16). Same rows as before: an admin role never acts for a user (crm.act_as refuses
--- crm_admin members; they SET LOCAL ROLE crm_service first, which is not an admin).
+-- Every arm of the members' policy above is indexable (nodes_type_acl_null, the GIN nodes_acl,
+-- nodes_type with node_grant_match as a filter), so a rep's read plans as one BitmapOr over
+-- the rows the rep can see instead of the policy evaluated on every row (issue 16 item 2).
+-- It has no admin arm: admins read through the policy below.
+--
+-- admins read every row: a policy of its own, for crm_admin. Its USING (true) is a constant
+-- the planner folds into the combined policy, so an admin's reads plan like the table owner's
+-- (an index-only count instead of the policy evaluated per row: issue 16). It applies to
+-- exactly the roles crm_private.actor_is_admin() is true for (privileges of crm_admin; an
+-- admin role never acts for a user: crm.act_as refuses crm_admin members, who SET LOCAL ROLE
+-- crm_service first, and crm_private.caller_identity stops acting for a role that gains
+-- crm_admin), so the members' policy needs no admin arm of its own.
 DROP POLICY IF EXISTS nodes_select_admin ON crm.nodes;
 CREATE POLICY nodes_select_admin ON crm.nodes FOR SELECT TO crm_admin USING (true);
 

@@ -177,7 +177,7 @@ def test_no_function_reuses_a_temp_table_that_may_exist_before_the_call(conn):
 # EXECUTE in crm_private, including what it inherits. Adding a grant means adding it here,
 # with a reason: the helpers a role may call answer only about the caller.
 READER_HELPERS = {
-    "actor_is_admin", "actor_principals", "actor_grants", "actor_has_grants", "actor_can_read_assertion_type",
+    "actor_is_admin", "actor_principals", "actor_grants", "actor_has_grants", "actor_grant_node_types", "actor_can_read_assertion_type",
     "actor_of", "acting_user", "caller_principals", "caller_grants", "caller_identity", "caller_sources", "sources_of",
     "visible_node_ids", "account_quality_of", "quality_items", "source_freshness_at", "sync_runs_between",
     "node_visible", "node_grant_match", "type_grant_match", "acl_norm", "acl_maintenance", "derive_label",

@@ -31,13 +31,15 @@ BEGIN
          WHERE e.id = comp.id AND (e.acl IS DISTINCT FROM comp.acl OR e.about IS DISTINCT FROM comp.about)
         RETURNING e.id, e.acl
     ), changed AS (
-        -- accounts taking part in an event whose acl changed, in any role (the last touch of
-        -- crm_private.accounts_360_facts counts every role: an account that only attended
-        -- counts too): their stored Account 360 row is no longer served
-        -- (crm_private.accounts_360_stored)
+        -- accounts taking part, in any role, in an event whose participants were written (the
+        -- last touch of crm_private.accounts_360_facts counts every role: an account that only
+        -- attended counts too) or whose acl changed: their stored Account 360 row is no longer
+        -- served (crm_private.accounts_360_stored). All events of the call, not only those whose
+        -- acl changed here: an event written with its final acl (declared at insert) changes
+        -- the account's facts all the same
         INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
         SELECT DISTINCT p.node_id, now()
-          FROM upd JOIN crm.event_participants p ON p.event_id = upd.id
+          FROM comp JOIN crm.event_participants p ON p.event_id = comp.id
           JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'
         ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
         RETURNING 1

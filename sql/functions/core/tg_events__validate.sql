@@ -1,6 +1,8 @@
 -- crm_private.tg_events__validate() — BEFORE INSERT OR UPDATE on crm.events.
--- Guarantees: the event type is registered (CR010); acl and about start empty and are only
--- ever set by ACL maintenance from the participants (callers cannot write them);
+-- Guarantees: the event type is registered (CR010); acl and about are crm360's: at insert
+-- computed from the nodes the caller declares in about (each visible to the caller, 42501;
+-- not-access-checked ones dropped; acl = the union of their stored acl), afterwards only by
+-- ACL maintenance from the participants (callers cannot write them);
 -- recorded_by is the acting CRM user at insert and never changes; for a writer who is not an
 -- admin, actor_system is that user (their login when unmapped) and never changes — a different
 -- actor at insert is refused (42501). For everyone but crm360's
@@ -18,6 +20,8 @@ AS $$
 DECLARE
     v_type     record;
     v_problems record;
+    v_declared uuid[];
+    v_seen     bigint;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NOT crm_private.acl_maintenance() THEN
@@ -41,8 +45,30 @@ BEGIN
             RETURN NEW;
         END IF;
     ELSE
-        NEW.acl := '{}';    -- computed from the participants (crm_private.refresh_event_acl)
+        -- acl and about are crm360's: computed from the participants (crm_private.
+        -- refresh_event_acl, when they are written). A writer may declare at insert what the
+        -- event will be about (crm.log_crm_activity does, from the participants it is about to
+        -- write), so the event is written once with its final acl instead of written and then
+        -- updated (issue 16). The declaration grants nothing a participant row would not: every
+        -- declared node must be visible to the caller (42501, as for a participant), nodes that
+        -- are not access-checked (acl NULL) are dropped, and the acl is the union of the
+        -- nodes' acl as stored — never the caller's. The participants, when written, decide.
+        v_declared := coalesce(NEW.about, '{}');
+        NEW.acl := '{}';
         NEW.about := '{}';
+        IF cardinality(v_declared) > 0 THEN
+            -- as the caller: row-level security decides what is visible
+            WITH d AS (SELECT n.id, n.acl FROM crm.nodes n WHERE n.id = ANY (v_declared))
+            SELECT (SELECT count(*) FROM d),
+                   coalesce((SELECT array_agg(d.id ORDER BY d.id) FROM d WHERE d.acl IS NOT NULL), '{}'),
+                   coalesce((SELECT array_agg(DISTINCT x ORDER BY x) FROM d CROSS JOIN LATERAL unnest(d.acl) AS x), '{}')
+              INTO v_seen, NEW.about, NEW.acl;
+            IF v_seen < (SELECT count(DISTINCT d) FROM unnest(v_declared) AS d) OR array_position(v_declared, NULL) IS NOT NULL THEN
+                PERFORM crm_private.raise_not_visible('event subject',
+                    (SELECT d FROM unnest(v_declared) AS d
+                      WHERE d IS NULL OR NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = d) LIMIT 1));
+            END IF;
+        END IF;
         -- crm360's own code (crm_owner) records on behalf of the actor it determined
         NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN

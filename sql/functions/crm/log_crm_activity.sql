@@ -22,6 +22,7 @@ AS $$
 DECLARE
     v_event_id uuid;
     v_missing  text;
+    v_about    uuid[];
 BEGIN
     -- the caller's identity, once for this transaction (crm_private.caller_identity)
     PERFORM crm_private.caller_identity(current_user, true);
@@ -45,9 +46,23 @@ BEGIN
         RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
     END IF;
 
-    SELECT string_agg(DISTINCT i::text, ', ') INTO v_missing
-      FROM unnest(p_participant_ids) AS i
-     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = i);
+    -- one read of the participant nodes (as the caller): which are missing (or hidden), and
+    -- what the event will be about — crm_private.event_about_of's rule over these
+    -- participants: the access-checked ones (acl not NULL) of the first role present among
+    -- subject, account, any other. Declared at insert (tg_events__validate recomputes the acl
+    -- from the nodes), so the event is written once with its final acl; the participants'
+    -- statement trigger then finds nothing to change.
+    WITH p AS (
+        SELECT u.node_id, n.id AS found, n.acl,
+               CASE btrim(u.role) WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END AS rk
+          FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+          LEFT JOIN crm.nodes n ON n.id = u.node_id
+    )
+    SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
+           coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
+                      WHERE p.acl IS NOT NULL
+                        AND p.rk = (SELECT min(q.rk) FROM p q WHERE q.acl IS NOT NULL)), '{}')
+      INTO v_missing, v_about;
     IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
             USING ERRCODE = 'P0002', DETAIL = v_missing;
@@ -55,9 +70,9 @@ BEGIN
 
     -- ids are assigned by the database (callers cannot choose one: a primary-key conflict
     -- would tell them a hidden row exists)
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
     VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text))
+            coalesce(p_actor, crm.current_actor()::text, session_user::text), v_about)
     RETURNING id INTO v_event_id;
 
     -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
