@@ -249,14 +249,12 @@ BEGIN
                   HINT = 'pass p_reopen => true to reopen it explicitly';
     END IF;
     v_now := clock_timestamp();
-    -- about the deal, declared at insert (tg_events__validate computes the acl from it): the
-    -- event is written once with its final acl, and the participant below changes nothing
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
     VALUES ('stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text), ARRAY[p_opp_id])
+            coalesce(p_actor, crm.current_actor()::text, session_user::text))
     RETURNING id INTO v_event_id;
     INSERT INTO crm.event_participants (event_id, node_id, role)
     VALUES (v_event_id, p_opp_id, 'subject');
