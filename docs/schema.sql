@@ -1507,7 +1507,7 @@ BEGIN
     -- would tell them a hidden row exists)
     INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
     VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text), v_about)
+            p_actor, v_about)     -- NULL: tg_events__validate records the acting user
     RETURNING id INTO v_event_id;
     -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
     -- (no ON CONFLICT: under row-level security it would require the new participation to
@@ -7915,6 +7915,8 @@ BEGIN
         END IF;
         -- crm360's own code (crm_owner) records on behalf of the actor it determined
         NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
+        -- no actor named: the recording user (their login when unmapped), for everyone
+        NEW.actor_system := coalesce(NEW.actor_system, NEW.recorded_by::text, session_user::text);
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := now();
             -- a writer's event is caused by the writer: actor_system is their CRM user id (or,
@@ -12150,7 +12152,7 @@ CREATE POLICY event_types_admin ON crm.event_types TO crm_admin USING (true) WIT
 CREATE POLICY event_types_select ON crm.event_types FOR SELECT TO crm_reader, crm_connector USING (true);
 ALTER TABLE crm.events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY events_delete ON crm.events FOR DELETE TO crm_admin USING (true);
-CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR ((( SELECT crm.current_actor() AS current_actor) IS NOT NULL) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor))))));
+CREATE POLICY events_insert ON crm.events FOR INSERT TO crm_writer WITH CHECK (((event_type = ANY (( SELECT crm_private.writable_event_types() AS writable_event_types)::text[])) AND (( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));
 CREATE POLICY events_select ON crm.events FOR SELECT TO crm_reader, crm_connector USING ((( SELECT crm_private.actor_is_admin() AS actor_is_admin) OR (acl && ( SELECT crm_private.actor_principals() AS actor_principals)) OR (( SELECT crm_private.actor_has_grants('node'::text) AS actor_has_grants) AND (EXISTS ( SELECT 1
    FROM crm.nodes n
   WHERE (n.id = ANY (events.about))))) OR ((about = '{}'::uuid[]) AND (recorded_by = ( SELECT crm.current_actor() AS current_actor)))));

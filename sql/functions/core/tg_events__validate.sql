@@ -71,6 +71,8 @@ BEGIN
         END IF;
         -- crm360's own code (crm_owner) records on behalf of the actor it determined
         NEW.recorded_by := CASE WHEN current_user = 'crm_owner' THEN NEW.recorded_by ELSE crm.current_actor() END;
+        -- no actor named: the recording user (their login when unmapped), for everyone
+        NEW.actor_system := coalesce(NEW.actor_system, NEW.recorded_by::text, session_user::text);
         IF current_user <> 'crm_owner' AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
             NEW.recorded_at := now();
             -- a writer's event is caused by the writer: actor_system is their CRM user id (or,

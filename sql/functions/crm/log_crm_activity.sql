@@ -72,7 +72,7 @@ BEGIN
     -- would tell them a hidden row exists)
     INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
     VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text), v_about)
+            p_actor, v_about)     -- NULL: tg_events__validate records the acting user
     RETURNING id INTO v_event_id;
 
     -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
