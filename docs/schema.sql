@@ -8691,7 +8691,7 @@ CREATE FUNCTION crm_private.writable_edge_types() RETURNS text[]
       FROM crm.edge_types t
      WHERE t.write_scope = 'member'
         OR current_user = 'crm_owner'
-        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+        OR (t.write_scope = 'admin' AND (SELECT crm_private.actor_is_admin()))   -- once per call, not per registered type
 $$;
 CREATE FUNCTION crm_private.writable_event_types() RETURNS text[]
     LANGUAGE sql STABLE
@@ -8701,7 +8701,7 @@ CREATE FUNCTION crm_private.writable_event_types() RETURNS text[]
       FROM crm.event_types t
      WHERE t.write_scope = 'member'
         OR current_user = 'crm_owner'
-        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+        OR (t.write_scope = 'admin' AND (SELECT crm_private.actor_is_admin()))   -- once per call, not per registered type
 $$;
 CREATE FUNCTION crm_private.writable_node_types() RETURNS text[]
     LANGUAGE sql STABLE
@@ -8711,7 +8711,7 @@ CREATE FUNCTION crm_private.writable_node_types() RETURNS text[]
       FROM crm.node_types t
      WHERE t.write_scope = 'member'
         OR current_user = 'crm_owner'
-        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+        OR (t.write_scope = 'admin' AND (SELECT crm_private.actor_is_admin()))   -- once per call, not per registered type
 $$;
 CREATE FUNCTION crm_private.write_customer_events(p_types text[], p_nodes uuid[], p_props jsonb[], p_summaries text[], p_related uuid[] DEFAULT NULL::uuid[], p_related_roles text[] DEFAULT NULL::text[]) RETURNS integer
     LANGUAGE plpgsql

@@ -12,7 +12,7 @@ AS $$
       FROM crm.node_types t
      WHERE t.write_scope = 'member'
         OR current_user = 'crm_owner'
-        OR (t.write_scope = 'admin' AND crm_private.actor_is_admin())
+        OR (t.write_scope = 'admin' AND (SELECT crm_private.actor_is_admin()))   -- once per call, not per registered type
 $$;
 
 COMMENT ON FUNCTION crm_private.writable_node_types() IS
