@@ -22,12 +22,15 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from crm360 import bench
 from crm360.connectors import ingest_files, reconcile, refresh_read_models
 from crm360.migrator import Migrator
 
 OUT = Path(__file__).resolve().parent / "out"
+DB = "crm360_bench_ingest"   # the suite's database (the script's own runs use crm360_bench)
 
 # share of N per object (sums to 1)
 MIX = {("salesforce", "User"): 0.001, ("salesforce", "Account"): 0.03, ("salesforce", "Contact"): 0.12,
@@ -224,25 +227,18 @@ def incremental_phase(dsn: str, files: dict, d: Path, n: int = 100) -> dict:
             "visible": stored2 == live2 and live2 < live0}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=200_000)
-    ap.add_argument("--dsn", default=None, help="server (any database); default: the embedded server")
-    a = ap.parse_args()
-    if a.dsn:
-        base = a.dsn
-    else:
-        from crm360 import server
-        base = server.start().url()
+def measure(base: str, n: int, dbname: str = "crm360_bench") -> dict:
+    """Generate n records, load them into a fresh database ``dbname`` on the server of ``base``
+    and measure every phase (see the module docstring); return the result (JSON-able)."""
     params = conninfo_to_dict(base)
     with psycopg.connect(base, autocommit=True) as c:
-        c.execute("DROP DATABASE IF EXISTS crm360_bench")
-        c.execute("CREATE DATABASE crm360_bench")
-    params["dbname"] = "crm360_bench"
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    params["dbname"] = dbname
     dsn = make_conninfo(**params)
     Migrator(dsn, echo=lambda s: None).migrate()
     with tempfile.TemporaryDirectory() as tmp:
-        files = generate(a.n, Path(tmp))
+        files = generate(n, Path(tmp))
         rows, copy_s = plain_copy(dsn, files)
         per = []
         t0 = time.perf_counter()
@@ -273,11 +269,68 @@ def main() -> None:
             "SELECT (SELECT count(*) FROM crm.nodes), (SELECT count(*) FROM crm.edges), "
             "(SELECT count(*) FROM crm.assertions), (SELECT count(*) FROM crm.events)").fetchone(), strict=True))
     floor = write_floor(dsn)
-    result = {"n": rows, "plain_copy_s": round(copy_s, 3), "plain_copy_rows_per_s": round(rows / copy_s),
-              "end_to_end_s": round(total, 3), "end_to_end_rows_per_s": round(rows / total),
-              "ratio_to_plain_copy": round(total / copy_s, 2), "per_object": per, "graph": graph,
-              "write_floor": floor, "replay": replay, "incremental": incremental,
-              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {"n": rows, "plain_copy_s": round(copy_s, 3), "plain_copy_rows_per_s": round(rows / copy_s),
+            "end_to_end_s": round(total, 3), "end_to_end_rows_per_s": round(rows / total),
+            "ratio_to_plain_copy": round(total / copy_s, 2), "per_object": per, "graph": graph,
+            "write_floor": floor, "replay": replay, "incremental": incremental,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def run(dsn: str, scale: float, out_dir) -> dict:
+    """``crm360 bench --suite ingest``: scale 1.0 = 200,000 records (the issue-16 figure) in a
+    fresh database crm360_bench_ingest, dropped afterwards unless --keep. Measurements: each
+    phase per object (records/s), end to end, the write floor (same run), replay and the
+    incremental batch; ratios against the write floor; the issue's targets."""
+    n = max(400, int(200_000 * scale))
+    r = measure(dsn, n, DB)
+    try:
+        ms = []
+        for p in r["per_object"]:
+            for phase in ("land", "reconcile", "refresh"):
+                ms.append(bench.measurement(f"{phase} {p['source']} {p['object']}", "superuser",
+                                            [p[f"{phase}_s"] * 1000.0], kind="throughput", group=phase,
+                                            calls=p["records"], rows=p["records"]))
+        e2e = bench.measurement("end to end (land + reconcile + refresh)", "superuser", [r["end_to_end_s"] * 1000.0],
+                                kind="throughput", calls=r["n"], rows=r["n"])
+        floor_idx = bench.measurement("write floor (indexes)", "superuser", [r["write_floor"]["indexes_s"] * 1000.0],
+                                      kind="throughput", calls=r["n"], rows=r["n"])
+        floor_fk = bench.measurement("write floor (indexes + foreign keys)", "superuser",
+                                     [r["write_floor"]["indexes_fks_s"] * 1000.0], kind="throughput", calls=r["n"],
+                                     rows=r["n"])
+        replay = bench.measurement("replay of the whole export", "superuser", [r["replay"]["s"] * 1000.0],
+                                   kind="throughput", calls=r["n"], rows=r["n"])
+        inc = bench.measurement("incremental batch visible in crm.accounts_360", "superuser",
+                                [r["incremental"]["visible_after_s"] * 1000.0], rows=r["incremental"]["records"])
+        ms += [e2e, floor_idx, floor_fk, replay, inc]
+        ratios = [bench.ratio("end to end / write floor with foreign keys (records/s)", e2e, floor_fk,
+                              stat="per_s", target=0.7, higher_is_better=True)]
+        targets = [bench.target("end to end", e2e["per_s"], 5000, "records/s"),
+                   bench.target("replay", replay["per_s"], 50000, "records/s"),
+                   bench.target("incremental batch visible after", inc["median_ms"], 1000, "ms",
+                                higher_is_better=False)]
+        return {"measurements": ms, "ratios": ratios, "targets": targets,
+                "setup": {"records": r["n"], "plain_copy_s": r["plain_copy_s"]},
+                "params": {"records": n, "graph": r["graph"], "per_object": r["per_object"],
+                           "incremental": r["incremental"], "replay": r["replay"], "write_floor": r["write_floor"]},
+                "notes": ["scale 1.0 = 200,000 source records; the 1M figure: --scale 5"]}
+    finally:
+        bench.cleanup(dsn, DB, [])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--dsn", default=None, help="server (any database); default: the embedded server")
+    a = ap.parse_args()
+    if a.dsn:
+        base = a.dsn
+    else:
+        from crm360 import server
+        base = server.start().url()
+    result = measure(base, a.n)
+    rows, copy_s, total, per, graph, floor = (result["n"], result["plain_copy_s"], result["end_to_end_s"],
+                                              result["per_object"], result["graph"], result["write_floor"])
+    replay, incremental = result["replay"], result["incremental"]
     OUT.mkdir(exist_ok=True)
     out = OUT / f"ingest-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(result, indent=2))

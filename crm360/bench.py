@@ -224,6 +224,8 @@ def ratio(name: str, numerator: dict, denominator: dict, *, target: float | None
     out = {"name": name, "numerator": f"{numerator['name']} as {numerator['role']}",
            "denominator": f"{denominator['name']} as {denominator['role']}", "stat": stat,
            "ratio": round(r, 3) if r is not None else None, "target": target}
+    if higher_is_better:
+        out["higher_is_better"] = True
     if target is not None and r is not None:
         out["met"] = (r >= target) if higher_is_better else (r <= target)
     # the same ratio on p95, as a noise check
@@ -327,7 +329,8 @@ def render(result: dict, console) -> None:
         for x in result["ratios"]:
             val = "n/a" if x["ratio"] is None else f"{x['ratio']:.2f}×" + (
                 f" [{x['ratio_p95']:.2f}×]" if x.get("ratio_p95") is not None else "")
-            r.add_row(x["name"], val, "" if x.get("target") is None else f"≤ {x['target']}×",
+            r.add_row(x["name"], val, "" if x.get("target") is None else
+                      f"{'≥' if x.get('higher_is_better') else '≤'} {x['target']}×",
                       "" if "met" not in x else ("yes" if x["met"] else "NO"))
         console.print(r)
     if result.get("targets"):

@@ -61,6 +61,25 @@ def test_suite_writes_json(server, tmp_path, monkeypatch, suite):
         assert not c.execute("SELECT 1 FROM pg_roles WHERE rolname LIKE %s", (f"crm360_bench_{suite}_%",)).fetchone()
 
 
+def test_ingest_suite_writes_json(server, tmp_path, monkeypatch):
+    """`crm360 bench --suite ingest` (issue 16 item 4): every phase per object, end to end, the
+    same run's write floor, the replay and the incremental batch, with the issue's targets; its
+    database is dropped afterwards."""
+    monkeypatch.delenv("CRM360_BENCH_KEEP", raising=False)
+    result, path = bench.run_suite("ingest", server.dsn("postgres"), 0.002, tmp_path)
+    on_disk = json.loads(path.read_text())
+    _check_result(on_disk, "ingest")
+    names = {m["name"] for m in on_disk["measurements"]}
+    assert {"end to end (land + reconcile + refresh)", "write floor (indexes + foreign keys)",
+            "replay of the whole export", "incremental batch visible in crm.accounts_360",
+            "reconcile zendesk tickets"} <= names
+    assert {t["name"] for t in on_disk["targets"]} == {"end to end", "replay", "incremental batch visible after"}
+    assert on_disk["params"]["replay"]["graph_rows_written"] == 0
+    assert on_disk["params"]["incremental"]["visible_before_refresh"] is True
+    with psycopg.connect(server.dsn("postgres")) as c:
+        assert not c.execute("SELECT 1 FROM pg_database WHERE datname = 'crm360_bench_ingest'").fetchone()
+
+
 def test_cli_bench_runs_a_suite_and_rejects_unknown(server, tmp_path, monkeypatch):
     monkeypatch.delenv("CRM360_BENCH_KEEP", raising=False)
     runner = CliRunner()
