@@ -4618,6 +4618,7 @@ DECLARE
     v_last         bigint;
     v_pipeline     uuid;
     v_ids          uuid[];
+    v_new_channels uuid[];
     v_bad          record;
 BEGIN
     -- statistics first: earlier objects of this load may have grown the graph tables far
@@ -4964,20 +4965,38 @@ BEGIN
            AND (n.attrs ->> 'ingest_team')::uuid IS DISTINCT FROM s.team_id;
     END IF;
     -- ------------------------------------------------------------ channels of people
-    INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, acl)
-    SELECT DISTINCT ON (c.key) 'channel', c.value, jsonb_build_object('channel_type', c.typ, 'value', c.value),
-           'channel', c.key, '{}'::uuid[]   -- bulk: access-checked, unrestricted (reached through its person)
-      FROM (SELECT 'email:' || s.email AS key, 'email' AS typ, s.email AS value
-              FROM pg_temp.rc_stage s WHERE s.ok AND s.kind = 'person' AND s.email IS NOT NULL
-            UNION ALL
-            SELECT 'phone:' || regexp_replace(s.phone, '\D', '', 'g'), 'phone', btrim(s.phone)
-              FROM pg_temp.rc_stage s
-             WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5) c
-     WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE ARRAY[x.external_source, x.external_id] = ARRAY['channel', c.key]
-                          AND x.external_id IS NOT NULL AND x.external_source <> 'internal'
-                          AND x.archived_at IS NULL)
-     ORDER BY c.key
-    ON CONFLICT DO NOTHING;
+    -- bulk: a channel is access-checked and unrestricted, reached through its person: its acl
+    -- is the union of its owned_by parents' acl (crm_private.recompute_acl's rule). A channel
+    -- created here has exactly the staged people carrying its key as parents (their owned_by
+    -- edges follow below), so it is written with that union — the people's acl as stored now —
+    -- and left out of the recomputation after the edges (before: written '{}', then every new
+    -- channel recomputed and propagated: ~40 % of a Contact load). A person whose acl changes
+    -- later in this batch takes its channels along through the recomputation's descent.
+    WITH c AS (
+        SELECT 'email:' || s.email AS key, 'email' AS typ, s.email AS value, p.acl
+          FROM pg_temp.rc_stage s JOIN crm.nodes p ON p.id = s.node_id
+         WHERE s.ok AND s.kind = 'person' AND s.email IS NOT NULL
+        UNION ALL
+        SELECT 'phone:' || regexp_replace(s.phone, '\D', '', 'g'), 'phone', btrim(s.phone), p.acl
+          FROM pg_temp.rc_stage s JOIN crm.nodes p ON p.id = s.node_id
+         WHERE s.ok AND s.kind = 'person' AND length(regexp_replace(coalesce(s.phone, ''), '\D', '', 'g')) >= 5
+    ), k AS (
+        SELECT c.key, min(c.typ) AS typ, min(c.value) AS value,
+               coalesce(array_agg(DISTINCT x ORDER BY x) FILTER (WHERE x IS NOT NULL), '{}') AS acl
+          FROM c LEFT JOIN LATERAL unnest(c.acl) AS x ON true
+         GROUP BY c.key
+    ), ins AS (
+        INSERT INTO crm.nodes (node_type, label, properties, external_source, external_id, acl)
+        SELECT 'channel', k.value, jsonb_build_object('channel_type', k.typ, 'value', k.value), 'channel', k.key, k.acl
+          FROM k
+         WHERE NOT EXISTS (SELECT 1 FROM crm.nodes x WHERE ARRAY[x.external_source, x.external_id] = ARRAY['channel', k.key]
+                              AND x.external_id IS NOT NULL AND x.external_source <> 'internal'
+                              AND x.archived_at IS NULL)
+         ORDER BY k.key
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    )
+    SELECT array_agg(ins.id) INTO v_new_channels FROM ins;
     -- ------------------------------------------------------------ edges
     SELECT p.id INTO v_pipeline FROM crm.nodes p
      WHERE p.node_type = 'pipeline' AND ARRAY[p.external_source, p.external_id] = ARRAY['internal', 'PL-SFDC']
@@ -5115,7 +5134,8 @@ BEGIN
     SELECT array_agg(DISTINCT ins.source_id) INTO v_ids
       FROM ins
      WHERE ins.edge_type = 'owned_by'
-       AND NOT EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.node_id = ins.source_id AND s.is_new);
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.node_id = ins.source_id AND s.is_new)
+       AND NOT ins.source_id = ANY (coalesce(v_new_channels, '{}'));   -- written with their acl above
     IF v_ids IS NOT NULL THEN
         PERFORM crm_private.recompute_acl(v_ids);
     END IF;

@@ -565,6 +565,9 @@ def test_bulk_reconciliation_writes_the_acl_copies_the_triggers_would(world, db,
     c = w.admin
     assert c.execute("SELECT count(*) FROM crm.events").fetchone()[0] > 5
     assert c.execute("SELECT count(*) FROM crm.nodes WHERE cardinality(acl) > 0").fetchone()[0] > 10
+    # people's channels are written with their acl (not recomputed afterwards): covered here
+    assert c.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'channel' AND cardinality(acl) > 0"
+                     ).fetchone()[0] > 3
     assert_acl_invariants(c)
     # re-parenting through a newer export and moving an account to another team keep them exact
     ingest(db, "salesforce", "Account", str(_write(tmp_path / "acme_moved.csv",
