@@ -38,6 +38,7 @@ Guarantees
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ OWNER_ROLE = "crm_owner"
 PRIVILEGED_MIGRATIONS = {"0001_foundation", "0005_access_control"}
 PRIVILEGED_MARKER = "-- crm360: runs as the DBA"
 BOOTSTRAP_LOCK = 0x63726D333630  # advisory lock key ("crm360") serialising concurrent bootstraps
+REPEATABLE_ATTEMPTS = 3          # the repeatables transaction is retried after a deadlock (40P01)
 
 
 class MigrationError(CrmError):
@@ -552,6 +554,22 @@ class Migrator:
             {"kind": kind, "name": name, "sha": sha})
 
     def _apply_repeatables(self, backend) -> list[RepeatableInfo]:
+        # the files run in one transaction that takes ACCESS EXCLUSIVE locks (DROP/CREATE
+        # POLICY, triggers) on live tables: a session or an autovacuum worker waiting for this
+        # transaction while holding one of those tables deadlocks with it (seen against an
+        # autovacuum cleaning a GIN index). PostgreSQL aborts one side; when it is this one,
+        # nothing was applied, and the whole transaction is tried again (a few times).
+        for attempt in range(1, REPEATABLE_ATTEMPTS + 1):
+            try:
+                return self._apply_repeatables_once(backend)
+            except MigrationError as e:
+                if e.sqlstate != "40P01" or attempt == REPEATABLE_ATTEMPTS:
+                    raise
+                self.echo(f"  deadlock while applying the repeatable files (attempt {attempt}); retrying")
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+    def _apply_repeatables_once(self, backend) -> list[RepeatableInfo]:
         _, reps = self._collect(backend)
         with psycopg.connect(self.dsn) as conn, conn.transaction():
             # a second migrator's bootstrap (roles, adopt.sql: ALTER ... OWNER over the same

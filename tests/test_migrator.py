@@ -396,3 +396,44 @@ def test_print_bootstrap_does_not_connect():
     assert 'GRANT crm_owner TO "we""ird" WITH INHERIT TRUE, SET TRUE;' in r.output
     assert "IF current_database() <> 'shop' THEN" in r.output
     assert r.output.rstrip().endswith("COMMIT;")
+
+
+def test_repeatables_are_retried_after_a_deadlock(db):
+    """Seen on a live database: the repeatables transaction (ACCESS EXCLUSIVE locks for DROP/
+    CREATE POLICY) deadlocked with an autovacuum worker, and `crm360 migrate` failed with 40P01.
+    Here a real second session holds crm_raw.records and then waits for the migrator's advisory
+    lock: PostgreSQL aborts the migrator's transaction (it waited longer; the other session's
+    deadlock_timeout is raised so it never gives up first). Property: migrate succeeds — the
+    transaction was tried again — and says so; the repeatables are applied."""
+    from crm360.migrator import BOOTSTRAP_LOCK
+    said: list[str] = []
+    other = psycopg.connect(db)
+    other.execute("SET deadlock_timeout = '30s'")
+    other.execute("SELECT count(*) FROM crm_raw.records")            # ACCESS SHARE until commit
+    result: dict = {}
+
+    def run():
+        try:
+            result["r"] = Migrator(db, echo=said.append).migrate()
+        except Exception as e:  # noqa: BLE001 — reported by the assertions below
+            result["e"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    with psycopg.connect(db, autocommit=True) as watch:
+        for _ in range(400):                                          # the migrator waits for records
+            if watch.execute("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                             "AND relation = 'crm_raw.records'::regclass").fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the migrator never waited for crm_raw.records")
+    other.execute("SELECT pg_advisory_xact_lock(%s)", (BOOTSTRAP_LOCK,))   # waits for the migrator: deadlock
+    other.commit()
+    other.close()
+    t.join(120)
+    assert "e" not in result, result.get("e")
+    assert any("deadlock" in s for s in said), said
+    with psycopg.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM public._crm360_checksums WHERE kind = 'repeatable'"
+                         ).fetchone()[0] > 100
