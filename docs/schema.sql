@@ -6372,7 +6372,6 @@ BEGIN
         UPDATE crm.events e SET acl = comp.acl, about = comp.about
           FROM comp
          WHERE e.id = comp.id AND (e.acl IS DISTINCT FROM comp.acl OR e.about IS DISTINCT FROM comp.about)
-        RETURNING e.id, e.acl
     ), changed AS (
         -- accounts taking part, in any role, in an event whose participants were written (the
         -- last touch of crm_private.accounts_360_facts counts every role: an account that only
@@ -6385,14 +6384,12 @@ BEGIN
           FROM comp JOIN crm.event_participants p ON p.event_id = comp.id
           JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'
         ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
-        RETURNING 1
     ), upd_p AS (
         -- every participant row of the events, not only of events whose acl changed: a
         -- participant added to an event whose acl it does not change still needs the copy
         UPDATE crm.event_participants p SET event_acl = comp.acl
           FROM comp
          WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
-        RETURNING 1
     )
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
