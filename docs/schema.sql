@@ -192,82 +192,10 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm.advance_deal_stage(p_opp_id uuid, p_new_stage text, p_reason text DEFAULT NULL::text, p_actor text DEFAULT NULL::text, p_reopen boolean DEFAULT false) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_opp          crm.nodes%ROWTYPE;
-    v_old_id       uuid;
-    v_old_stage    text;
-    v_pipeline     text;
-    v_stages       jsonb;
-    v_old_terminal boolean;
-    v_event_id     uuid;
-    v_now          timestamptz;
-BEGIN
-    -- the caller's identity, once for this transaction (crm_private.caller_identity)
-    PERFORM crm_private.caller_identity(current_user, true);
-    v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
-    IF p_new_stage IS NULL OR btrim(p_new_stage) = '' THEN
-        RAISE EXCEPTION 'p_new_stage must not be blank' USING ERRCODE = '22023';
-    END IF;
-    SELECT a.id, a.claim ->> 'stage', a.claim ->> 'pipeline'
-      INTO v_old_id, v_old_stage, v_pipeline
-      FROM crm.assertions a
-     WHERE a.subject_node_id = p_opp_id AND a.assertion_type = 'deal_stage'
-       AND a.assertion_key = '' AND a.superseded_at IS NULL;
-    IF v_pipeline IS NULL THEN
-        SELECT p.properties ->> 'code' INTO v_pipeline
-          FROM crm.edges e JOIN crm.nodes p ON p.id = e.target_id
-         WHERE e.source_id = p_opp_id AND e.edge_type = 'pipeline_member' AND e.archived_at IS NULL
-         ORDER BY e.created_at DESC LIMIT 1;
-    END IF;
-    SELECT p.properties -> 'stages' INTO v_stages
-      FROM crm.nodes p
-     WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = v_pipeline
-     ORDER BY p.archived_at NULLS FIRST, p.created_at LIMIT 1;
-    IF v_stages IS NULL THEN
-        RAISE EXCEPTION 'opportunity % has no pipeline', p_opp_id
-            USING ERRCODE = 'P0002', DETAIL = format('pipeline code: %s', coalesce(v_pipeline, 'none')),
-                  HINT = 'link it to a pipeline with a pipeline_member edge';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_stages) s WHERE s ->> 'key' = p_new_stage) THEN
-        RAISE EXCEPTION 'stage "%" is not a stage of pipeline %', p_new_stage, v_pipeline
-            USING ERRCODE = 'CR001',
-                  HINT = 'stages of ' || v_pipeline || ': ' ||
-                         (SELECT string_agg(s ->> 'key', ', ' ORDER BY (s ->> 'order')::numeric NULLS LAST)
-                            FROM jsonb_array_elements(v_stages) s);
-    END IF;
-    IF p_new_stage = v_old_stage THEN
-        RETURN v_old_id;                                  -- already there: no-op
-    END IF;
-    v_old_terminal := EXISTS (SELECT 1 FROM jsonb_array_elements(v_stages) s
-                               WHERE s ->> 'key' = v_old_stage AND s -> 'terminal' = 'true'::jsonb);
-    IF v_old_terminal AND NOT coalesce(p_reopen, false) THEN
-        RAISE EXCEPTION 'opportunity % is in the terminal stage %', v_opp.properties ->> 'code', v_old_stage
-            USING ERRCODE = 'CR002',
-                  HINT = 'pass p_reopen => true to reopen it explicitly';
-    END IF;
-    v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
-    VALUES ('stage_change', v_now,
-            format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
-            jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
-                               'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text))
-    RETURNING id INTO v_event_id;
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    VALUES (v_event_id, p_opp_id, 'subject');
-    RETURN crm.supersede_assertion(
-        p_old_assertion_id    := v_old_id,
-        p_new_assertion_type  := 'deal_stage',
-        p_new_subject_node_id := p_opp_id,
-        p_new_subject_edge_id := NULL,
-        p_new_claim           := jsonb_build_object('stage', p_new_stage, 'pipeline', v_pipeline,
-                                                    'moved_from', v_old_stage, 'reason', p_reason),
-        p_new_source_event_id := v_event_id,
-        p_new_confidence      := 1.0);
-END;
+    SELECT crm_private.advance_deal_stage_as(current_user, p_opp_id, p_new_stage, p_reason, p_actor, p_reopen)
 $$;
 CREATE FUNCTION crm.allow_source(p_role name, p_source text) RETURNS boolean
     LANGUAGE plpgsql
@@ -550,85 +478,11 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm.create_opportunity(p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb DEFAULT '{}'::jsonb, p_teams text[] DEFAULT '{}'::text[]) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_opp_id        uuid;
-    v_code          text;
-    v_pipeline_id   uuid;
-    v_default_stage text;
-    v_assignee      record;
-    v_now           timestamptz := clock_timestamp();
-BEGIN
-    -- the caller's identity, once for this transaction (crm_private.caller_identity)
-    PERFORM crm_private.caller_identity(current_user, true);
-    IF p_name IS NULL OR btrim(p_name) = '' THEN
-        RAISE EXCEPTION 'p_name must not be blank' USING ERRCODE = '22023';
-    END IF;
-    IF p_properties IS NOT NULL AND jsonb_typeof(p_properties) <> 'object' THEN
-        RAISE EXCEPTION 'p_properties must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    IF p_teams IS NOT NULL AND array_position(p_teams, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'p_teams must not contain NULL' USING ERRCODE = '22023';
-    END IF;
-    SELECT p.id,
-           coalesce(p.properties ->> 'default_stage',
-                    (SELECT s ->> 'key' FROM jsonb_array_elements(p.properties -> 'stages') s
-                      WHERE coalesce(s -> 'terminal', 'false') <> 'true'
-                      ORDER BY (s ->> 'order')::numeric NULLS LAST LIMIT 1))
-      INTO v_pipeline_id, v_default_stage
-      FROM crm.nodes p
-     WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = p_pipeline_code
-       AND p.archived_at IS NULL
-     ORDER BY p.created_at
-     LIMIT 1;
-    IF v_pipeline_id IS NULL THEN
-        RAISE EXCEPTION 'pipeline % does not exist', coalesce(p_pipeline_code, 'NULL')
-            USING ERRCODE = 'P0002',
-                  HINT = 'live pipelines: ' || coalesce(
-                         (SELECT string_agg(p.properties ->> 'code', ', ' ORDER BY p.properties ->> 'code')
-                            FROM crm.nodes p WHERE p.node_type = 'pipeline' AND p.archived_at IS NULL), 'none');
-    END IF;
-    IF v_default_stage IS NULL THEN
-        RAISE EXCEPTION 'pipeline % has no default stage', p_pipeline_code USING ERRCODE = 'CR001';
-    END IF;
-    IF p_assigned_to_id IS NOT NULL THEN
-        SELECT n.node_type, n.archived_at INTO v_assignee FROM crm.nodes n WHERE n.id = p_assigned_to_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'assignee % does not exist', p_assigned_to_id USING ERRCODE = 'P0002';
-        END IF;
-        IF v_assignee.node_type NOT IN ('person', 'user') THEN
-            RAISE EXCEPTION 'an opportunity can be assigned to a person or user, not a %', v_assignee.node_type
-                USING ERRCODE = 'CR012';
-        END IF;
-        IF v_assignee.archived_at IS NOT NULL THEN
-            RAISE EXCEPTION 'assignee % is archived', p_assigned_to_id USING ERRCODE = 'CR020';
-        END IF;
-    END IF;
-    v_code := crm.generate_crm_code('OPP');
-    INSERT INTO crm.nodes (node_type, label, properties, attrs, external_id, external_source)
-    VALUES ('opportunity', btrim(p_name),
-            coalesce(p_properties, '{}') || jsonb_build_object('name', btrim(p_name), 'code', v_code),
-            jsonb_build_object('teams', to_jsonb(coalesce(p_teams, '{}'))),
-            v_code, 'internal')
-    RETURNING id INTO v_opp_id;
-    PERFORM crm.supersede_assertion(
-        p_old_assertion_id    := NULL,
-        p_new_assertion_type  := 'deal_stage',
-        p_new_subject_node_id := v_opp_id,
-        p_new_subject_edge_id := NULL,
-        p_new_claim           := jsonb_build_object('stage', v_default_stage, 'pipeline', p_pipeline_code),
-        p_new_source_event_id := NULL,
-        p_new_confidence      := 1.0);
-    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
-    VALUES ('pipeline_member', v_opp_id, v_pipeline_id, jsonb_build_object('entered_at', v_now));
-    IF p_assigned_to_id IS NOT NULL THEN
-        INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
-        VALUES ('assigned_to', v_opp_id, p_assigned_to_id, '{"role": "owner"}', v_now);
-    END IF;
-    RETURN v_opp_id;
-END;
+    SELECT crm_private.create_opportunity_as(current_user, p_name, p_pipeline_code, p_assigned_to_id,
+                                             p_properties, p_teams)
 $$;
 CREATE FUNCTION crm.create_org(p_name text, p_properties jsonb DEFAULT '{}'::jsonb) RETURNS uuid
     LANGUAGE plpgsql
@@ -2467,76 +2321,13 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm.supersede_assertion(p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid DEFAULT NULL::uuid, p_new_confidence numeric DEFAULT 1.0, p_assertion_key text DEFAULT ''::text) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_current uuid;
-    v_old     record;
-    v_new_id  uuid;
-    v_key     text := coalesce(p_assertion_key, '');
-    v_now     timestamptz;
-BEGIN
-    IF p_new_assertion_type IS NULL THEN
-        RAISE EXCEPTION 'p_new_assertion_type is required' USING ERRCODE = '22023';
-    END IF;
-    IF num_nonnulls(p_new_subject_node_id, p_new_subject_edge_id) <> 1 THEN
-        RAISE EXCEPTION 'exactly one of p_new_subject_node_id and p_new_subject_edge_id must be given'
-            USING ERRCODE = '22023';
-    END IF;
-    IF p_new_claim IS NULL OR jsonb_typeof(p_new_claim) <> 'object' THEN
-        RAISE EXCEPTION 'p_new_claim must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
-    -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
-    -- (taken only when the caller may write this assertion: crm_private.assertion_lock)
-    PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
-                                       p_new_assertion_type, v_key, current_user);
-    v_now := clock_timestamp();
-    SELECT a.id INTO v_current
-      FROM crm.assertions a
-     WHERE a.superseded_at IS NULL
-       AND a.assertion_type = p_new_assertion_type
-       AND a.assertion_key = v_key
-       AND (a.subject_node_id = p_new_subject_node_id OR a.subject_edge_id = p_new_subject_edge_id)
-       FOR UPDATE;
-    IF p_old_assertion_id IS NOT NULL AND p_old_assertion_id IS DISTINCT FROM v_current THEN
-        SELECT a.id, a.assertion_type, a.subject_node_id, a.subject_edge_id, a.assertion_key,
-               a.superseded_by
-          INTO v_old
-          FROM crm.assertions a WHERE a.id = p_old_assertion_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'assertion % does not exist', p_old_assertion_id USING ERRCODE = 'P0002';
-        END IF;
-        IF v_old.assertion_type <> p_new_assertion_type
-           OR v_old.subject_node_id IS DISTINCT FROM p_new_subject_node_id
-           OR v_old.subject_edge_id IS DISTINCT FROM p_new_subject_edge_id
-           OR v_old.assertion_key <> v_key THEN
-            RAISE EXCEPTION 'assertion % is not a % assertion about this subject', p_old_assertion_id, p_new_assertion_type
-                USING ERRCODE = '22023', HINT = 'supersede an assertion of the same subject, type and key';
-        END IF;
-        RAISE EXCEPTION 'assertion % is no longer current', p_old_assertion_id
-            USING ERRCODE = '40001',
-                  DETAIL = format('it was superseded by %s; the current one is %s', v_old.superseded_by, v_current),
-                  HINT = 're-read crm.current_assertions and retry';
-    END IF;
-    -- the current claim stops being current first (one current per key: partial unique
-    -- index), then the new one is inserted — its id assigned by the database, never by the
-    -- caller (a primary-key conflict would tell a caller that a hidden row exists) — and
-    -- chained to its predecessor
-    IF v_current IS NOT NULL THEN
-        UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
-    END IF;
-    INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
-                                claim, confidence, asserted_at, source_event_id)
-    VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
-    RETURNING id INTO v_new_id;
-    IF v_current IS NOT NULL THEN
-        UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
-    END IF;
-    RETURN v_new_id;
-END;
+    -- the work is crm_private.supersede_assertion_as's, as the caller, for the caller's role
+    SELECT crm_private.supersede_assertion_as(current_user, p_old_assertion_id, p_new_assertion_type,
+                                              p_new_subject_node_id, p_new_subject_edge_id, p_new_claim,
+                                              p_new_source_event_id, p_new_confidence, p_assertion_key)
 $$;
 CREATE FUNCTION crm.suppress(p_person uuid, p_reason text, p_until date DEFAULT NULL::date) RETURNS uuid
     LANGUAGE plpgsql
@@ -3295,12 +3086,135 @@ BEGIN
     RETURN v_channel;
 END;
 $$;
+CREATE FUNCTION crm_private.advance_deal_stage_as(p_role name, p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_admin        boolean;
+    v_id           crm_private.identity;
+    v_opp          crm.nodes%ROWTYPE;
+    v_old_id       uuid;
+    v_old_stage    text;
+    v_pipeline     text;
+    v_stages       jsonb;
+    v_old_terminal boolean;
+    v_old_sensitive boolean;
+    v_event_id     uuid;
+    v_actor_system text;
+    v_now          timestamptz;
+BEGIN
+    v_admin := crm_private.role_is_admin(p_role);         -- false for an untrusted role
+    v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
+    -- the deal, only when p_role may write it; anything else "does not exist" (as the lock of a
+    -- row that row-level security filters out), and is not locked
+    IF p_opp_id IS NULL OR NOT crm_private.role_can_write_node(p_role, p_opp_id) THEN
+        RAISE EXCEPTION 'opportunity % does not exist', p_opp_id
+            USING ERRCODE = 'P0002', DETAIL = 'no such node';
+    END IF;
+    v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 not an opportunity / CR020 archived
+    -- and still, now that it is locked (it may have been claimed or restricted while this call
+    -- waited for the lock; the lock keeps it so until commit)
+    IF NOT crm_private.role_can_write_node(p_role, p_opp_id) THEN
+        RAISE EXCEPTION 'opportunity % does not exist', p_opp_id
+            USING ERRCODE = 'P0002', DETAIL = 'no such node';
+    END IF;
+    IF p_new_stage IS NULL OR btrim(p_new_stage) = '' THEN
+        RAISE EXCEPTION 'p_new_stage must not be blank' USING ERRCODE = '22023';
+    END IF;
+    -- what the events and assertions policies would require of p_role — before anything about
+    -- the deal's stage is read or told (a no-op, CR001 or CR002 would tell the current stage)
+    IF NOT EXISTS (SELECT 1 FROM crm.event_types t
+                    WHERE t.event_type = 'stage_change'
+                      AND (t.write_scope = 'member' OR (t.write_scope = 'admin' AND v_admin))) THEN
+        RAISE EXCEPTION 'stage_change events are not writable by %', p_role USING ERRCODE = '42501';
+    END IF;
+    SELECT a.id, a.claim ->> 'stage', a.claim ->> 'pipeline', a.sensitive
+      INTO v_old_id, v_old_stage, v_pipeline, v_old_sensitive
+      FROM crm.assertions a
+     WHERE a.subject_node_id = p_opp_id AND a.assertion_type = 'deal_stage'
+       AND a.assertion_key = '' AND a.superseded_at IS NULL;
+    -- a sensitive deal_stage (the current row's flag, set when it was written, or the type's
+    -- now) is read and superseded only with a read grant for it
+    IF NOT v_admin
+       AND (coalesce(v_old_sensitive, false)
+            OR EXISTS (SELECT 1 FROM crm.assertion_types t WHERE t.assertion_type = 'deal_stage' AND t.sensitive))
+       AND NOT crm_private.type_grant_match(v_id.grants, 'assertion', 'read', 'deal_stage') THEN
+        RAISE EXCEPTION 'deal_stage is sensitive: moving a deal needs a read grant for it' USING ERRCODE = '42501';
+    END IF;
+    -- the pipeline, as p_role sees pipelines (not access-checked as registered: acl NULL)
+    IF v_pipeline IS NULL THEN
+        SELECT p.properties ->> 'code' INTO v_pipeline
+          FROM crm.edges e JOIN crm.nodes p ON p.id = e.target_id
+         WHERE e.source_id = p_opp_id AND e.edge_type = 'pipeline_member' AND e.archived_at IS NULL
+           AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+         ORDER BY e.created_at DESC LIMIT 1;
+    END IF;
+    SELECT p.properties -> 'stages' INTO v_stages
+      FROM crm.nodes p
+     WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = v_pipeline
+       AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+     ORDER BY p.archived_at NULLS FIRST, p.created_at LIMIT 1;
+    IF v_stages IS NULL THEN
+        RAISE EXCEPTION 'opportunity % has no pipeline', p_opp_id
+            USING ERRCODE = 'P0002', DETAIL = format('pipeline code: %s', coalesce(v_pipeline, 'none')),
+                  HINT = 'link it to a pipeline with a pipeline_member edge';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_stages) s WHERE s ->> 'key' = p_new_stage) THEN
+        RAISE EXCEPTION 'stage "%" is not a stage of pipeline %', p_new_stage, v_pipeline
+            USING ERRCODE = 'CR001',
+                  HINT = 'stages of ' || v_pipeline || ': ' ||
+                         (SELECT string_agg(s ->> 'key', ', ' ORDER BY (s ->> 'order')::numeric NULLS LAST)
+                            FROM jsonb_array_elements(v_stages) s);
+    END IF;
+    IF p_new_stage = v_old_stage THEN
+        RETURN v_old_id;                                  -- already there: no-op
+    END IF;
+    v_old_terminal := EXISTS (SELECT 1 FROM jsonb_array_elements(v_stages) s
+                               WHERE s ->> 'key' = v_old_stage AND s -> 'terminal' = 'true'::jsonb);
+    IF v_old_terminal AND NOT coalesce(p_reopen, false) THEN
+        RAISE EXCEPTION 'opportunity % is in the terminal stage %', v_opp.properties ->> 'code', v_old_stage
+            USING ERRCODE = 'CR002',
+                  HINT = 'pass p_reopen => true to reopen it explicitly';
+    END IF;
+    -- the actor: p_role's own; another one only for admins
+    v_actor_system := coalesce(p_actor, v_id.actor::text, session_user::text);
+    IF NOT v_admin AND v_actor_system IS DISTINCT FROM coalesce(v_id.actor::text, session_user::text) THEN
+        v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
+    END IF;
+    v_now := clock_timestamp();
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by)
+    VALUES ('stage_change', v_now,
+            format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
+            jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
+                               'pipeline', v_pipeline, 'reopened', v_old_terminal),
+            v_actor_system, v_id.actor)
+    RETURNING id INTO v_event_id;
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    VALUES (v_event_id, p_opp_id, 'subject');
+    RETURN crm_private.supersede_assertion_as(
+        p_role                := p_role,
+        p_old_assertion_id    := v_old_id,
+        p_new_assertion_type  := 'deal_stage',
+        p_new_subject_node_id := p_opp_id,
+        p_new_subject_edge_id := NULL,
+        p_new_claim           := jsonb_build_object('stage', p_new_stage, 'pipeline', v_pipeline,
+                                                    'moved_from', v_old_stage, 'reason', p_reason),
+        p_new_source_event_id := v_event_id,
+        p_new_confidence      := 1.0);
+END;
+$$;
 CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name DEFAULT CURRENT_USER) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_admin boolean;
@@ -3443,18 +3357,9 @@ CREATE FUNCTION crm_private.can_write_node(p_node_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- the identity once per call (crm_private.caller_identity), and not at all for admins;
-    -- OFFSET 0 keeps the subquery from being flattened into one lookup per field
-    SELECT EXISTS (
-        SELECT 1 FROM crm.nodes n,
-               (SELECT crm_private.actor_is_admin() AS is_admin,
-                       CASE WHEN NOT crm_private.actor_is_admin() THEN crm_private.caller_identity(current_user) END AS who
-                 OFFSET 0) c
-         WHERE n.id = p_node_id
-           AND n.node_type = ANY (crm_private.writable_node_types())
-           AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, c.is_admin,
-                                           (c.who).actor, coalesce((c.who).principals, '{}'),
-                                           coalesce((c.who).grants, '[]')))
+    SELECT CASE WHEN current_user = 'crm_owner'
+                THEN EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = p_node_id)
+                ELSE crm_private.role_can_write_node(current_user, p_node_id) END
 $$;
 CREATE FUNCTION crm_private.channel_edge_check(p_channel uuid, p_person uuid, p_has_channel boolean, p_role name) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3910,6 +3815,138 @@ BEGIN
     END IF;
 END;
 $_$;
+CREATE FUNCTION crm_private.create_opportunity_as(p_role name, p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_admin         boolean;
+    v_id            crm_private.identity;
+    v_type          crm.node_types%ROWTYPE;
+    v_attrs         jsonb;
+    v_claim         uuid;
+    v_opp_id        uuid;
+    v_code          text;
+    v_pipeline_id   uuid;
+    v_default_stage text;
+    v_assignee      record;
+    v_now           timestamptz := clock_timestamp();
+BEGIN
+    v_admin := crm_private.role_is_admin(p_role);         -- false for an untrusted role
+    v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
+    IF p_name IS NULL OR btrim(p_name) = '' THEN
+        RAISE EXCEPTION 'p_name must not be blank' USING ERRCODE = '22023';
+    END IF;
+    IF p_properties IS NOT NULL AND jsonb_typeof(p_properties) <> 'object' THEN
+        RAISE EXCEPTION 'p_properties must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF p_teams IS NOT NULL AND array_position(p_teams, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'p_teams must not contain NULL' USING ERRCODE = '22023';
+    END IF;
+    -- the pipeline, as p_role sees pipelines (not access-checked as registered: acl NULL)
+    SELECT p.id,
+           coalesce(p.properties ->> 'default_stage',
+                    (SELECT s ->> 'key' FROM jsonb_array_elements(p.properties -> 'stages') s
+                      WHERE coalesce(s -> 'terminal', 'false') <> 'true'
+                      ORDER BY (s ->> 'order')::numeric NULLS LAST LIMIT 1))
+      INTO v_pipeline_id, v_default_stage
+      FROM crm.nodes p
+     WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = p_pipeline_code
+       AND p.archived_at IS NULL
+       AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+     ORDER BY p.created_at
+     LIMIT 1;
+    IF v_pipeline_id IS NULL THEN
+        RAISE EXCEPTION 'pipeline % does not exist', coalesce(p_pipeline_code, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'live pipelines: ' || coalesce(
+                         (SELECT string_agg(p.properties ->> 'code', ', ' ORDER BY p.properties ->> 'code')
+                            FROM crm.nodes p
+                           WHERE p.node_type = 'pipeline' AND p.archived_at IS NULL
+                             AND (v_admin OR p.acl IS NULL
+                                  OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)),
+                         'none');
+    END IF;
+    IF v_default_stage IS NULL THEN
+        RAISE EXCEPTION 'pipeline % has no default stage', p_pipeline_code USING ERRCODE = 'CR001';
+    END IF;
+    -- the assignee, as p_role sees people
+    IF p_assigned_to_id IS NOT NULL THEN
+        SELECT n.node_type, n.archived_at INTO v_assignee
+          FROM crm.nodes n
+         WHERE n.id = p_assigned_to_id
+           AND (v_admin OR n.acl IS NULL OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1);
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'assignee % does not exist', p_assigned_to_id USING ERRCODE = 'P0002';
+        END IF;
+        IF v_assignee.node_type NOT IN ('person', 'user') THEN
+            RAISE EXCEPTION 'an opportunity can be assigned to a person or user, not a %', v_assignee.node_type
+                USING ERRCODE = 'CR012';
+        END IF;
+        IF v_assignee.archived_at IS NOT NULL THEN
+            RAISE EXCEPTION 'assignee % is archived', p_assigned_to_id USING ERRCODE = 'CR020';
+        END IF;
+    END IF;
+    -- what the nodes, edges and assertions policies and the nodes trigger require of p_role
+    SELECT * INTO v_type FROM crm.node_types t WHERE t.node_type = 'opportunity';
+    IF NOT (v_type.write_scope = 'member' OR (v_type.write_scope = 'admin' AND v_admin))
+       OR EXISTS (SELECT 1 FROM crm.edge_types t
+                   WHERE t.edge_type IN ('pipeline_member', 'assigned_to')
+                     AND NOT (t.write_scope = 'member' OR (t.write_scope = 'admin' AND v_admin))) THEN
+        RAISE EXCEPTION 'opportunities are not writable by %', p_role USING ERRCODE = '42501';
+    END IF;
+    IF NOT v_admin AND EXISTS (SELECT 1 FROM crm.assertion_types t
+                                WHERE t.assertion_type = 'deal_stage' AND t.sensitive)
+       AND NOT crm_private.type_grant_match(v_id.grants, 'assertion', 'read', 'deal_stage') THEN
+        RAISE EXCEPTION 'deal_stage is sensitive: writing it needs a read grant for it' USING ERRCODE = '42501';
+    END IF;
+    v_attrs := jsonb_build_object('teams', to_jsonb(coalesce(p_teams, '{}')));
+    IF NOT v_admin THEN
+        IF v_id.actor IS NULL THEN
+            RAISE EXCEPTION 'writing nodes needs a CRM identity; % has none', p_role
+                USING ERRCODE = 'CR030',
+                      HINT = 'map the login with crm.map_login(role, user), or call crm.act_as(user) from a crm_service role';
+        END IF;
+        IF NOT crm_private.tags_only_own_teams(v_attrs, v_id.principals) THEN
+            RAISE EXCEPTION 'you may only tag a node with your own teams'
+                USING ERRCODE = '42501', HINT = 'attrs.teams: names of teams you are a member of (an admin tags for other teams)';
+        END IF;
+        IF v_type.claimable THEN
+            v_claim := v_id.actor;      -- what a member creates, they own (seed 002)
+        ELSIF v_type.access_checked THEN
+            RAISE EXCEPTION 'a new opportunity would be visible to nobody but admins'
+                USING ERRCODE = '42501',
+                      HINT = 'restrict it to one of your teams (restricted_to), or create it through a function that links it to an account';
+        END IF;
+    END IF;
+    v_code := crm.generate_crm_code('OPP');
+    INSERT INTO crm.nodes (node_type, label, properties, attrs, external_id, external_source, claimed_by)
+    VALUES ('opportunity', btrim(p_name),
+            coalesce(p_properties, '{}') || jsonb_build_object('name', btrim(p_name), 'code', v_code),
+            v_attrs, v_code, 'internal', v_claim)
+    RETURNING id INTO v_opp_id;
+    PERFORM crm_private.supersede_assertion_as(
+        p_role                := p_role,
+        p_old_assertion_id    := NULL,
+        p_new_assertion_type  := 'deal_stage',
+        p_new_subject_node_id := v_opp_id,
+        p_new_subject_edge_id := NULL,
+        p_new_claim           := jsonb_build_object('stage', v_default_stage, 'pipeline', p_pipeline_code),
+        p_new_source_event_id := NULL,
+        p_new_confidence      := 1.0);
+    INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
+    VALUES ('pipeline_member', v_opp_id, v_pipeline_id, jsonb_build_object('entered_at', v_now));
+    IF p_assigned_to_id IS NOT NULL THEN
+        INSERT INTO crm.edges (edge_type, source_id, target_id, properties, effective_from)
+        VALUES ('assigned_to', v_opp_id, p_assigned_to_id, '{"role": "owner"}', v_now);
+    END IF;
+    RETURN v_opp_id;
+END;
+$$;
 CREATE FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN COALESCE(NULLIF(btrim(p_label), ''::text), NULLIF(btrim((p_properties ->> 'name'::text)), ''::text), NULLIF(btrim(concat_ws(' '::text, (p_properties ->> 'first_name'::text), (p_properties ->> 'last_name'::text))), ''::text), NULLIF(btrim((p_properties ->> 'subject'::text)), ''::text), NULLIF(btrim((p_properties ->> 'title'::text)), ''::text), NULLIF(btrim((p_properties ->> 'number'::text)), ''::text), NULLIF(btrim((p_properties ->> 'value'::text)), ''::text), (p_properties ->> 'code'::text));
@@ -6688,21 +6725,32 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
-    SELECT crm_private.role_trusted(p_role)
-       AND EXISTS (SELECT 1 FROM crm.nodes n
-                      JOIN crm.node_types t ON t.node_type = n.node_type
-                    WHERE n.id = p_node_id
-                      AND (t.write_scope = 'member' OR (t.write_scope = 'admin' AND crm_private.role_is_admin(p_role)))
-                      AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs,
-                                                      crm_private.role_is_admin(p_role), crm_private.actor_of(p_role),
-                                                      crm_private.caller_principals(p_role),
-                                                      crm_private.caller_grants(p_role)))
+DECLARE
+    v_id crm_private.identity;
+BEGIN
+    IF p_node_id IS NULL THEN
+        RETURN false;
+    END IF;
+    IF crm_private.role_is_admin(p_role) THEN   -- false for a role the session may not become
+        RETURN EXISTS (SELECT 1 FROM crm.nodes n JOIN crm.node_types t ON t.node_type = n.node_type
+                        WHERE n.id = p_node_id AND t.write_scope IN ('member', 'admin'));
+    END IF;
+    v_id := crm_private.caller_identity(p_role);  -- no identity for a role the session may not become
+    IF v_id.actor IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM crm.nodes n JOIN crm.node_types t ON t.node_type = n.node_type
+                    WHERE n.id = p_node_id AND t.write_scope = 'member'
+                      AND crm_private.node_write_rule(n.acl, n.claimed_by, n.node_type, n.attrs, false,
+                                                      v_id.actor, v_id.principals, v_id.grants));
+END;
 $$;
 CREATE FUNCTION crm_private.role_is_admin(p_role name) RETURNS boolean
     LANGUAGE sql STABLE
@@ -7235,6 +7283,78 @@ BEGIN
     RETURN v_n;
 END;
 $$;
+CREATE FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid DEFAULT NULL::uuid, p_new_confidence numeric DEFAULT 1.0, p_assertion_key text DEFAULT ''::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_current uuid;
+    v_old     record;
+    v_new_id  uuid;
+    v_key     text := coalesce(p_assertion_key, '');
+    v_now     timestamptz;
+BEGIN
+    IF p_new_assertion_type IS NULL THEN
+        RAISE EXCEPTION 'p_new_assertion_type is required' USING ERRCODE = '22023';
+    END IF;
+    IF num_nonnulls(p_new_subject_node_id, p_new_subject_edge_id) <> 1 THEN
+        RAISE EXCEPTION 'exactly one of p_new_subject_node_id and p_new_subject_edge_id must be given'
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_new_claim IS NULL OR jsonb_typeof(p_new_claim) <> 'object' THEN
+        RAISE EXCEPTION 'p_new_claim must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
+    -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
+    -- (taken only when the caller may write this assertion: crm_private.assertion_lock)
+    PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
+                                       p_new_assertion_type, v_key, p_role);
+    v_now := clock_timestamp();
+    SELECT a.id INTO v_current
+      FROM crm.assertions a
+     WHERE a.superseded_at IS NULL
+       AND a.assertion_type = p_new_assertion_type
+       AND a.assertion_key = v_key
+       AND (a.subject_node_id = p_new_subject_node_id OR a.subject_edge_id = p_new_subject_edge_id)
+       FOR UPDATE;
+    IF p_old_assertion_id IS NOT NULL AND p_old_assertion_id IS DISTINCT FROM v_current THEN
+        SELECT a.id, a.assertion_type, a.subject_node_id, a.subject_edge_id, a.assertion_key,
+               a.superseded_by
+          INTO v_old
+          FROM crm.assertions a WHERE a.id = p_old_assertion_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'assertion % does not exist', p_old_assertion_id USING ERRCODE = 'P0002';
+        END IF;
+        IF v_old.assertion_type <> p_new_assertion_type
+           OR v_old.subject_node_id IS DISTINCT FROM p_new_subject_node_id
+           OR v_old.subject_edge_id IS DISTINCT FROM p_new_subject_edge_id
+           OR v_old.assertion_key <> v_key THEN
+            RAISE EXCEPTION 'assertion % is not a % assertion about this subject', p_old_assertion_id, p_new_assertion_type
+                USING ERRCODE = '22023', HINT = 'supersede an assertion of the same subject, type and key';
+        END IF;
+        RAISE EXCEPTION 'assertion % is no longer current', p_old_assertion_id
+            USING ERRCODE = '40001',
+                  DETAIL = format('it was superseded by %s; the current one is %s', v_old.superseded_by, v_current),
+                  HINT = 're-read crm.current_assertions and retry';
+    END IF;
+    -- the current claim stops being current first (one current per key: partial unique
+    -- index), then the new one is inserted — its id assigned by the database, never by the
+    -- caller (a primary-key conflict would tell a caller that a hidden row exists) — and
+    -- chained to its predecessor
+    IF v_current IS NOT NULL THEN
+        UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
+    END IF;
+    INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
+                                claim, confidence, asserted_at, source_event_id)
+    VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
+    RETURNING id INTO v_new_id;
+    IF v_current IS NOT NULL THEN
+        UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+    END IF;
+    RETURN v_new_id;
+END;
+$$;
 CREATE FUNCTION crm_private.sync_owner_teams() RETURNS TABLE(added integer, ended integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7337,6 +7457,16 @@ BEGIN
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
+$$;
+CREATE FUNCTION crm_private.tags_only_own_teams(p_attrs jsonb, p_principals uuid[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT NOT (p_attrs ? 'teams')
+        OR (jsonb_typeof(p_attrs -> 'teams') = 'array'
+            AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(p_attrs -> 'teams') AS t(name)
+                             WHERE t.name NOT IN (SELECT m.properties ->> 'name' FROM crm.nodes m
+                                                   WHERE m.id = ANY (p_principals) AND m.node_type = 'team')))
 $$;
 CREATE FUNCTION crm_private.tg_access_grants__audit() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -7947,13 +8077,7 @@ BEGIN
             -- (the usual case — the actor is the acting user — needs no admin lookup)
             IF NEW.actor_system IS DISTINCT FROM coalesce(NEW.recorded_by::text, session_user::text)
                AND NOT crm_private.actor_is_admin() THEN
-                IF NEW.actor_system IS NOT NULL
-                   AND NEW.actor_system NOT IN (coalesce(NEW.recorded_by::text, ''), session_user::text, current_user::text) THEN
-                    RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', NEW.actor_system
-                        USING ERRCODE = '42501',
-                              HINT = 'omit the actor (p_actor => NULL): crm360 records the acting CRM user';
-                END IF;
-                NEW.actor_system := coalesce(NEW.recorded_by::text, session_user::text);
+                NEW.actor_system := crm_private.writer_actor_system(NEW.actor_system, NEW.recorded_by, current_user);
             END IF;
             IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
                 RAISE EXCEPTION 'external keys of events belong to reconciliation'
@@ -8280,12 +8404,7 @@ BEGIN
                 RAISE EXCEPTION 'only admins and crm360 set the system attributes (attrs) of a node'
                     USING ERRCODE = '42501', HINT = 'put your data in properties';
             END IF;
-            IF NEW.attrs ? 'teams'
-               AND (jsonb_typeof(NEW.attrs -> 'teams') <> 'array'
-                    OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(NEW.attrs -> 'teams') AS t(name)
-                                WHERE t.name NOT IN (SELECT m.properties ->> 'name' FROM crm.nodes m
-                                                      WHERE m.id = ANY (crm_private.actor_principals())
-                                                        AND m.node_type = 'team'))) THEN
+            IF NOT crm_private.tags_only_own_teams(NEW.attrs, crm_private.actor_principals()) THEN
                 RAISE EXCEPTION 'you may only tag a node with your own teams'
                     USING ERRCODE = '42501', HINT = 'attrs.teams: names of teams you are a member of (an admin tags for other teams)';
             END IF;
@@ -8772,6 +8891,20 @@ BEGIN
                                 (CASE WHEN s.rel <> s.node_id THEN s.rel END, s.rel_role, s.rel_acl)) AS x(node_id, role, acl)
      WHERE x.node_id IS NOT NULL AND x.role IS NOT NULL;
     RETURN cardinality(p_types);
+END;
+$$;
+CREATE FUNCTION crm_private.writer_actor_system(p_named text, p_recorded_by uuid, p_role name) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_named IS NOT NULL
+       AND p_named NOT IN (coalesce(p_recorded_by::text, ''), session_user::text, p_role::text) THEN
+        RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', p_named
+            USING ERRCODE = '42501',
+                  HINT = 'omit the actor (p_actor => NULL): crm360 records the acting CRM user';
+    END IF;
+    RETURN coalesce(p_recorded_by::text, session_user::text);
 END;
 $$;
 CREATE FUNCTION crm_private.xact_lock(p_name text) RETURNS void
@@ -12599,6 +12732,8 @@ REVOKE ALL ON FUNCTION crm_private.actor_principals() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.actor_principals() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.add_channel_as(p_person uuid, p_kind text, p_value text, p_preferred boolean, p_role name) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.advance_deal_stage_as(p_role name, p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.advance_deal_stage_as(p_role name, p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
@@ -12626,6 +12761,8 @@ REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text, OUT p_sql text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text, OUT p_sql text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.create_opportunity_as(p_role name, p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.create_opportunity_as(p_role name, p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.derive_label(p_label text, p_properties jsonb) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.elt_payload(p_row jsonb, p_unflatten boolean) FROM PUBLIC;
@@ -12726,6 +12863,7 @@ GRANT ALL ON FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[],
 REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.role_is_admin(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_is_operator(p_role name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.role_trusted(p_role name) FROM PUBLIC;
@@ -12755,11 +12893,15 @@ REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.sync_owner_teams() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.tag_nodes(p_ids uuid[], p_tag text, p_add boolean, p_bulk boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.tag_nodes(p_ids uuid[], p_tag text, p_add boolean, p_bulk boolean) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.tags_only_own_teams(p_attrs jsonb, p_principals uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.tags_only_own_teams(p_attrs jsonb, p_principals uuid[]) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_access_grants__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_artifacts__acl() FROM PUBLIC;
@@ -12803,6 +12945,8 @@ GRANT ALL ON FUNCTION crm_private.writable_event_types() TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.writable_node_types() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.writable_node_types() TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.write_customer_events(p_types text[], p_nodes uuid[], p_props jsonb[], p_summaries text[], p_related uuid[], p_related_roles text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.writer_actor_system(p_named text, p_recorded_by uuid, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.writer_actor_system(p_named text, p_recorded_by uuid, p_role name) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;

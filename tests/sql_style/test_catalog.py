@@ -195,6 +195,13 @@ READER_HELPERS = {
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock",
+    # can_write_node is role_can_write_node(current_user, …) (definer: one identity lookup, the
+    # node read once; answers only for a role the session may become, as SET ROLE would); the
+    # work of crm.supersede_assertion (invoker), crm.advance_deal_stage and crm.create_opportunity
+    # (definer: check the caller's trusted role once, write what it may), and the events and
+    # nodes triggers' rules for a writer (actor, team tags)
+    "role_can_write_node", "supersede_assertion_as", "advance_deal_stage_as", "create_opportunity_as",
+    "writer_actor_system", "tags_only_own_teams",
     "refresh_event_chunks",   # attach_event_body chunks the text it stored (rebuilds from the graph; returns nothing)
     # the customer model (issue 15): invoker helpers of the write API that check the caller's
     # scope as the caller (tag_nodes, segment_change, require_writable), the filter compiler
@@ -224,7 +231,7 @@ EXPECTED_HELPERS = {
 NEVER = {"xact_lock", "visible_among", "principals_of", "grants_of", "login_user", "act_as_mac", "quality_items_all", "log_access_event",
          "log_restriction_events", "purge_node_data", "purge_raw", "rc_apply", "rc_prepare", "sync_owner_teams",
          "mark_read_models_changed", "refresh_read_model", "chunk_text",
-         "write_customer_events", "match_companies_for", "role_can_write_node"}
+         "write_customer_events", "match_companies_for"}
 
 
 def test_internal_helpers_execute_only_where_needed(conn):

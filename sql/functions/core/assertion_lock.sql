@@ -20,6 +20,9 @@ SET search_path = pg_catalog, pg_temp
 SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
+-- one plan for every call: left to choose, the plan cache re-planned this statement on every
+-- call (~0.17 ms, 7 % of an advance_deal_stage); the generic plan is the primary-key lookup
+SET plan_cache_mode = 'force_generic_plan'
 AS $$
 DECLARE
     v_admin boolean;

@@ -82,13 +82,7 @@ BEGIN
             -- (the usual case — the actor is the acting user — needs no admin lookup)
             IF NEW.actor_system IS DISTINCT FROM coalesce(NEW.recorded_by::text, session_user::text)
                AND NOT crm_private.actor_is_admin() THEN
-                IF NEW.actor_system IS NOT NULL
-                   AND NEW.actor_system NOT IN (coalesce(NEW.recorded_by::text, ''), session_user::text, current_user::text) THEN
-                    RAISE EXCEPTION 'actor_system is recorded by crm360: "%" is not you', NEW.actor_system
-                        USING ERRCODE = '42501',
-                              HINT = 'omit the actor (p_actor => NULL): crm360 records the acting CRM user';
-                END IF;
-                NEW.actor_system := coalesce(NEW.recorded_by::text, session_user::text);
+                NEW.actor_system := crm_private.writer_actor_system(NEW.actor_system, NEW.recorded_by, current_user);
             END IF;
             IF NEW.external_id IS NOT NULL OR NEW.external_source IS NOT NULL THEN
                 RAISE EXCEPTION 'external keys of events belong to reconciliation'

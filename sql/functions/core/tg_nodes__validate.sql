@@ -128,12 +128,7 @@ BEGIN
                 RAISE EXCEPTION 'only admins and crm360 set the system attributes (attrs) of a node'
                     USING ERRCODE = '42501', HINT = 'put your data in properties';
             END IF;
-            IF NEW.attrs ? 'teams'
-               AND (jsonb_typeof(NEW.attrs -> 'teams') <> 'array'
-                    OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(NEW.attrs -> 'teams') AS t(name)
-                                WHERE t.name NOT IN (SELECT m.properties ->> 'name' FROM crm.nodes m
-                                                      WHERE m.id = ANY (crm_private.actor_principals())
-                                                        AND m.node_type = 'team'))) THEN
+            IF NOT crm_private.tags_only_own_teams(NEW.attrs, crm_private.actor_principals()) THEN
                 RAISE EXCEPTION 'you may only tag a node with your own teams'
                     USING ERRCODE = '42501', HINT = 'attrs.teams: names of teams you are a member of (an admin tags for other teams)';
             END IF;

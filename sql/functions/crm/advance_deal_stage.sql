@@ -7,7 +7,8 @@
 -- moving to the current stage is a no-op that returns the current assertion id (safe to
 -- retry); otherwise a stage_change event (participant: the deal, role subject) and a new
 -- deal_stage assertion {stage, pipeline, moved_from, reason} superseding the old one are
--- written in the caller's transaction. Actor: the acting CRM user (crm.current_actor()), else the login role; p_actor may name another actor for admins only (for a writer, any other value is refused: 42501).
+-- written in the caller's transaction. The work is crm_private.advance_deal_stage_as's (SECURITY
+-- DEFINER: it checks the caller's permission once and writes exactly what the caller may). Actor: the acting CRM user (crm.current_actor()), else the login role; p_actor may name another actor for admins only (for a writer, any other value is refused: 42501).
 CREATE OR REPLACE FUNCTION crm.advance_deal_stage(
     p_opp_id    uuid,
     p_new_stage text,
@@ -16,91 +17,10 @@ CREATE OR REPLACE FUNCTION crm.advance_deal_stage(
     p_reopen    boolean DEFAULT false
 )
 RETURNS uuid
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_opp          crm.nodes%ROWTYPE;
-    v_old_id       uuid;
-    v_old_stage    text;
-    v_pipeline     text;
-    v_stages       jsonb;
-    v_old_terminal boolean;
-    v_event_id     uuid;
-    v_now          timestamptz;
-BEGIN
-    -- the caller's identity, once for this transaction (crm_private.caller_identity)
-    PERFORM crm_private.caller_identity(current_user, true);
-    v_opp := crm_private.lock_opportunity(p_opp_id);   -- P0002 / CR020; serializes advances
-
-    IF p_new_stage IS NULL OR btrim(p_new_stage) = '' THEN
-        RAISE EXCEPTION 'p_new_stage must not be blank' USING ERRCODE = '22023';
-    END IF;
-
-    SELECT a.id, a.claim ->> 'stage', a.claim ->> 'pipeline'
-      INTO v_old_id, v_old_stage, v_pipeline
-      FROM crm.assertions a
-     WHERE a.subject_node_id = p_opp_id AND a.assertion_type = 'deal_stage'
-       AND a.assertion_key = '' AND a.superseded_at IS NULL;
-
-    IF v_pipeline IS NULL THEN
-        SELECT p.properties ->> 'code' INTO v_pipeline
-          FROM crm.edges e JOIN crm.nodes p ON p.id = e.target_id
-         WHERE e.source_id = p_opp_id AND e.edge_type = 'pipeline_member' AND e.archived_at IS NULL
-         ORDER BY e.created_at DESC LIMIT 1;
-    END IF;
-    SELECT p.properties -> 'stages' INTO v_stages
-      FROM crm.nodes p
-     WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = v_pipeline
-     ORDER BY p.archived_at NULLS FIRST, p.created_at LIMIT 1;
-    IF v_stages IS NULL THEN
-        RAISE EXCEPTION 'opportunity % has no pipeline', p_opp_id
-            USING ERRCODE = 'P0002', DETAIL = format('pipeline code: %s', coalesce(v_pipeline, 'none')),
-                  HINT = 'link it to a pipeline with a pipeline_member edge';
-    END IF;
-
-    IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_stages) s WHERE s ->> 'key' = p_new_stage) THEN
-        RAISE EXCEPTION 'stage "%" is not a stage of pipeline %', p_new_stage, v_pipeline
-            USING ERRCODE = 'CR001',
-                  HINT = 'stages of ' || v_pipeline || ': ' ||
-                         (SELECT string_agg(s ->> 'key', ', ' ORDER BY (s ->> 'order')::numeric NULLS LAST)
-                            FROM jsonb_array_elements(v_stages) s);
-    END IF;
-
-    IF p_new_stage = v_old_stage THEN
-        RETURN v_old_id;                                  -- already there: no-op
-    END IF;
-
-    v_old_terminal := EXISTS (SELECT 1 FROM jsonb_array_elements(v_stages) s
-                               WHERE s ->> 'key' = v_old_stage AND s -> 'terminal' = 'true'::jsonb);
-    IF v_old_terminal AND NOT coalesce(p_reopen, false) THEN
-        RAISE EXCEPTION 'opportunity % is in the terminal stage %', v_opp.properties ->> 'code', v_old_stage
-            USING ERRCODE = 'CR002',
-                  HINT = 'pass p_reopen => true to reopen it explicitly';
-    END IF;
-
-    v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system)
-    VALUES ('stage_change', v_now,
-            format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
-            jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
-                               'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            coalesce(p_actor, crm.current_actor()::text, session_user::text))
-    RETURNING id INTO v_event_id;
-
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    VALUES (v_event_id, p_opp_id, 'subject');
-
-    RETURN crm.supersede_assertion(
-        p_old_assertion_id    := v_old_id,
-        p_new_assertion_type  := 'deal_stage',
-        p_new_subject_node_id := p_opp_id,
-        p_new_subject_edge_id := NULL,
-        p_new_claim           := jsonb_build_object('stage', p_new_stage, 'pipeline', v_pipeline,
-                                                    'moved_from', v_old_stage, 'reason', p_reason),
-        p_new_source_event_id := v_event_id,
-        p_new_confidence      := 1.0);
-END;
+    SELECT crm_private.advance_deal_stage_as(current_user, p_opp_id, p_new_stage, p_reason, p_actor, p_reopen)
 $$;
 
 COMMENT ON FUNCTION crm.advance_deal_stage(uuid, text, text, text, boolean) IS
