@@ -3108,7 +3108,14 @@ DECLARE
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
-    v_admin := crm_private.role_is_admin(p_role);         -- false for an untrusted role
+    -- p_role must be a role the session may become and one that may make this call at all (a
+    -- reader the session may SET ROLE to may not: review of issue 16)
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.advance_deal_stage(uuid,text,text,text,boolean)', 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function advance_deal_stage' USING ERRCODE = '42501';
+    END IF;
+    v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     -- the deal, only when p_role may write it; anything else "does not exist" (as the lock of a
     -- row that row-level security filters out), and is not locked
@@ -3229,7 +3236,7 @@ BEGIN
         -- role), then crm_private.role_can_write_node's rule for the subject node, or for the
         -- source node of the subject edge, or a write grant on the assertion type
         v_id := crm_private.caller_identity(p_role);
-        IF v_id.actor IS NULL OR NOT (
+        IF v_id.actor IS NULL OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') OR NOT (
                EXISTS (SELECT 1 FROM crm.nodes n JOIN crm.node_types t ON t.node_type = n.node_type
                         WHERE n.id IN (p_subject, (SELECT e.source_id FROM crm.edges e WHERE e.id = p_subject))
                           AND t.write_scope = 'member'
@@ -3836,7 +3843,14 @@ DECLARE
     v_assignee      record;
     v_now           timestamptz := clock_timestamp();
 BEGIN
-    v_admin := crm_private.role_is_admin(p_role);         -- false for an untrusted role
+    -- p_role must be a role the session may become and one that may make this call at all (a
+    -- reader the session may SET ROLE to may not: review of issue 16)
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.create_opportunity(text,text,uuid,jsonb,text[])', 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function create_opportunity' USING ERRCODE = '42501';
+    END IF;
+    v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION 'p_name must not be blank' USING ERRCODE = '22023';
@@ -3895,7 +3909,7 @@ BEGIN
     SELECT * INTO v_type FROM crm.node_types t WHERE t.node_type = 'opportunity';
     IF NOT (v_type.write_scope = 'member' OR (v_type.write_scope = 'admin' AND v_admin))
        OR EXISTS (SELECT 1 FROM crm.edge_types t
-                   WHERE t.edge_type IN ('pipeline_member', 'assigned_to')
+                   WHERE (t.edge_type = 'pipeline_member' OR (t.edge_type = 'assigned_to' AND p_assigned_to_id IS NOT NULL))
                      AND NOT (t.write_scope = 'member' OR (t.write_scope = 'admin' AND v_admin))) THEN
         RAISE EXCEPTION 'opportunities are not writable by %', p_role USING ERRCODE = '42501';
     END IF;
@@ -6736,6 +6750,11 @@ DECLARE
     v_id crm_private.identity;
 BEGIN
     IF p_node_id IS NULL THEN
+        RETURN false;
+    END IF;
+    -- only a writer writes (a reader mapped to a user whose teams could write the node cannot:
+    -- the write functions and tables are crm_writer's; review of issue 16)
+    IF NOT crm_private.role_trusted(p_role) OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
         RETURN false;
     END IF;
     IF crm_private.role_is_admin(p_role) THEN   -- false for a role the session may not become

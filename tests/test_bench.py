@@ -63,8 +63,8 @@ def test_suite_writes_json(server, tmp_path, monkeypatch, suite):
 
 def test_ingest_suite_writes_json(server, tmp_path, monkeypatch):
     """`crm360 bench --suite ingest` (issue 16 item 4): every phase per object, end to end, the
-    same run's write floor, the replay and the incremental batch, with the issue's targets; its
-    database is dropped afterwards."""
+    same run's write floor, the replay, the incremental batch and the ELT path, with the issue's
+    targets; its databases are dropped afterwards."""
     monkeypatch.delenv("CRM360_BENCH_KEEP", raising=False)
     result, path = bench.run_suite("ingest", server.dsn("postgres"), 0.002, tmp_path)
     on_disk = json.loads(path.read_text())
@@ -73,11 +73,15 @@ def test_ingest_suite_writes_json(server, tmp_path, monkeypatch):
     assert {"end to end (land + reconcile + refresh)", "write floor (indexes + foreign keys)",
             "replay of the whole export", "incremental batch visible in crm.accounts_360",
             "reconcile zendesk tickets"} <= names
-    assert {t["name"] for t in on_disk["targets"]} == {"end to end", "replay", "incremental batch visible after"}
+    assert {t["name"] for t in on_disk["targets"]} == {"end to end", "end to end (ELT: land all, reconcile once)",
+                                                       "replay", "incremental batch visible after"}
     assert on_disk["params"]["replay"]["graph_rows_written"] == 0
     assert on_disk["params"]["incremental"]["visible_before_refresh"] is True
+    # the ELT path (land everything, then one reconcile and one refresh) builds the same graph
+    assert on_disk["params"]["bulk"]["graph_rows"] == on_disk["params"]["replay"]["graph_rows"] > 0
     with psycopg.connect(server.dsn("postgres")) as c:
-        assert not c.execute("SELECT 1 FROM pg_database WHERE datname = 'crm360_bench_ingest'").fetchone()
+        assert not c.execute("SELECT 1 FROM pg_database WHERE datname IN ('crm360_bench_ingest', "
+                             "'crm360_bench_ingest_bulk')").fetchone()
 
 
 def test_cli_bench_runs_a_suite_and_rejects_unknown(server, tmp_path, monkeypatch):

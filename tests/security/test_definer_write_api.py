@@ -322,7 +322,7 @@ def test_a_member_cannot_create_beyond_her_scope(sec, case):
     err = attempt(eve, *q)
     assert err is not None
     expected = {"foreign_team_tag": "42501", "hidden_assignee": "P0002", "unknown_assignee": "P0002",
-                "foreign_role": "CR030"}[case]
+                "foreign_role": "42501"}[case]
     assert err.sqlstate == expected, err
     if case in ("hidden_assignee", "unknown_assignee"):   # the same answer for hidden and missing
         assert "does not exist" in str(err)
@@ -363,3 +363,52 @@ def test_create_ignores_the_callers_settings(sec):
     eve.execute("SELECT crm.create_opportunity('Eve deal', 'PL-SALES', NULL)")
     [(_, claimed, acl, _)] = _deals_named(w.admin, "Eve deal")
     assert claimed == w.users["eve"] and acl == [w.users["eve"]]
+
+
+
+def test_a_role_the_writer_may_become_but_that_may_not_write_lends_it_nothing(sec):
+    """(Second review, F1.) Bi is a reader mapped to a user of Sales EMEA; Eve (Eve Team) may SET
+    ROLE to it (a plain GRANT). As Bi, the public calls are refused (no EXECUTE). Eve passes Bi's
+    role to the SECURITY DEFINER work directly: no deal is created under Bi's name or tagged for
+    Sales EMEA, Acme's deal does not move, the assertion-key lock of Acme's deal is not taken
+    for her (Alice's advance does not wait), and Bi "may write" nothing."""
+    w = sec
+    bi = w.login("bi", "crm_reader")
+    w.join("bi", "Sales EMEA")
+    w.admin.execute(f'GRANT "{bi}" TO "{w.role_name("eve")}"')
+    deal = _deal(w, "acme")
+    eve = w.connect("eve", autocommit=False)
+    for q, params in (("SELECT crm_private.create_opportunity_as(%s, 'Bi deal', 'PL-SALES', %s, '{}', ARRAY['Sales EMEA'])",
+                       (bi, w.n["acme_contact"])),
+                      ("SELECT crm_private.advance_deal_stage_as(%s, %s, 'closed_lost', 'x', NULL, false)", (bi, deal))):
+        assert attempt(eve, q, params) is not None
+    as_bi = w.connect("eve")                     # autocommit: SET ROLE stays for the session
+    as_bi.execute(f'SET ROLE "{bi}"')
+    for q, params in (("SELECT crm.create_opportunity('Bi deal', 'PL-SALES', NULL)", ()),
+                      ("SELECT crm.advance_deal_stage(%s, 'closed_lost')", (deal,))):
+        err = attempt(as_bi, q, params)
+        assert err is not None and err.sqlstate == "42501", err
+    assert as_bi.execute("SELECT current_user").fetchone()[0] == bi
+    assert _deals_named(w.admin, "Bi deal") == []
+    assert [h[0] for h in _history(w.admin, deal)] == ["prospecting"]
+    assert eve.execute("SELECT crm_private.role_can_write_node(%s, %s)", (bi, deal)).fetchone()[0] is False
+    taken = eve.execute("SELECT crm_private.assertion_lock(%s, 'deal_stage', '', %s)", (deal, bi)).fetchone()[0]
+    alice = w.connect("alice")
+    alice.execute("SET lock_timeout = '1s'")
+    alice.execute("SELECT crm.advance_deal_stage(%s, 'proposal')", (deal,))   # does not wait on Eve
+    eve.rollback()
+    assert taken is False
+    assert [h[0] for h in _history(w.admin, deal)] == ["prospecting", "proposal"]
+
+
+def test_an_assignee_edge_scope_binds_only_with_an_assignee(sec):
+    """(Second review, F2.) With assigned_to made admin-only, Alice still creates a deal without an
+    assignee (as before), and is refused one with an assignee."""
+    w = sec
+    w.admin.execute("UPDATE crm.edge_types SET write_scope = 'admin' WHERE edge_type = 'assigned_to'")
+    alice = w.connect("alice")
+    alice.execute("SELECT crm.create_opportunity('No assignee', 'PL-SALES', NULL)")
+    assert len(_deals_named(w.admin, "No assignee")) == 1
+    err = attempt(alice, "SELECT crm.create_opportunity('With assignee', 'PL-SALES', %s)", (w.n["acme_contact"],))
+    assert err is not None and err.sqlstate == "42501"
+    assert _deals_named(w.admin, "With assignee") == []

@@ -37,7 +37,7 @@ BEGIN
         -- role), then crm_private.role_can_write_node's rule for the subject node, or for the
         -- source node of the subject edge, or a write grant on the assertion type
         v_id := crm_private.caller_identity(p_role);
-        IF v_id.actor IS NULL OR NOT (
+        IF v_id.actor IS NULL OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') OR NOT (
                EXISTS (SELECT 1 FROM crm.nodes n JOIN crm.node_types t ON t.node_type = n.node_type
                         WHERE n.id IN (p_subject, (SELECT e.source_id FROM crm.edges e WHERE e.id = p_subject))
                           AND t.write_scope = 'member'

@@ -4,7 +4,9 @@
 -- written as crm_owner, without row-level security re-deriving the caller's identity and write
 -- permission in every nested statement (issue 16: 2.2 ms → about 1 ms a call).
 -- Guarantees:
--- * p_role is trusted only when the session may become it (crm_private.role_trusted, through
+-- * p_role must be a role the session may become (crm_private.role_trusted) that may make the
+--   call (EXECUTE on the public function, crm_writer's privileges) — 42501 otherwise, as
+--   SET ROLE p_role and the call would answer; its identity is resolved only then (through
 --   crm_private.role_is_admin, crm_private.caller_identity and crm_private.role_can_write_node):
 --   for any other role nothing is visible and nothing is written;
 -- * it writes only what the same call as p_role under row-level security would write, and
@@ -60,7 +62,14 @@ DECLARE
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
-    v_admin := crm_private.role_is_admin(p_role);         -- false for an untrusted role
+    -- p_role must be a role the session may become and one that may make this call at all (a
+    -- reader the session may SET ROLE to may not: review of issue 16)
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.advance_deal_stage(uuid,text,text,text,boolean)', 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function advance_deal_stage' USING ERRCODE = '42501';
+    END IF;
+    v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     -- the deal, only when p_role may write it; anything else "does not exist" (as the lock of a
     -- row that row-level security filters out), and is not locked

@@ -4,15 +4,17 @@
 -- written as crm_owner, without row-level security re-deriving the caller's identity and write
 -- permission in every nested statement (issue 16).
 -- Guarantees:
--- * p_role is trusted only when the session may become it (crm_private.role_trusted, through
+-- * p_role must be a role the session may become (crm_private.role_trusted) that may make the
+--   call (EXECUTE on the public function, crm_writer's privileges) — 42501 otherwise, as
+--   SET ROLE p_role and the call would answer; its identity is resolved only then (through
 --   crm_private.role_is_admin and crm_private.caller_identity): for any other role there is no
 --   identity and nothing is written (CR030);
 -- * it writes only what the same call as p_role under row-level security would write, and
 --   refuses what that call refused, with the same errors:
 --   - the pipeline and the assignee are read only when p_role can see them (P0002 otherwise,
 --     and the hint lists only pipelines p_role can see);
---   - opportunity nodes and the pipeline_member/assigned_to edges must be of types p_role may
---     write (write_scope member, or admin for admins: 42501), and deal_stage, when registered
+--   - opportunity nodes, the pipeline_member edge and (with an assignee) the assigned_to edge
+--     must be of types p_role may write (write_scope member, or admin for admins: 42501), and deal_stage, when registered
 --     as sensitive, readable by p_role (a grant: 42501);
 --   - a member needs a CRM identity (CR030), may tag the deal only with their own teams
 --     (crm_private.tags_only_own_teams: 42501), and owns what they create: the deal is claimed
@@ -55,7 +57,14 @@ DECLARE
     v_assignee      record;
     v_now           timestamptz := clock_timestamp();
 BEGIN
-    v_admin := crm_private.role_is_admin(p_role);         -- false for an untrusted role
+    -- p_role must be a role the session may become and one that may make this call at all (a
+    -- reader the session may SET ROLE to may not: review of issue 16)
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.create_opportunity(text,text,uuid,jsonb,text[])', 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function create_opportunity' USING ERRCODE = '42501';
+    END IF;
+    v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION 'p_name must not be blank' USING ERRCODE = '22023';
@@ -117,7 +126,7 @@ BEGIN
     SELECT * INTO v_type FROM crm.node_types t WHERE t.node_type = 'opportunity';
     IF NOT (v_type.write_scope = 'member' OR (v_type.write_scope = 'admin' AND v_admin))
        OR EXISTS (SELECT 1 FROM crm.edge_types t
-                   WHERE t.edge_type IN ('pipeline_member', 'assigned_to')
+                   WHERE (t.edge_type = 'pipeline_member' OR (t.edge_type = 'assigned_to' AND p_assigned_to_id IS NOT NULL))
                      AND NOT (t.write_scope = 'member' OR (t.write_scope = 'admin' AND v_admin))) THEN
         RAISE EXCEPTION 'opportunities are not writable by %', p_role USING ERRCODE = '42501';
     END IF;

@@ -5,10 +5,10 @@
 -- caller's current_user; SECURITY DEFINER code (which runs as crm_owner and cannot see the
 -- caller's current_user) passes the role it was given.
 -- Guarantees:
--- * false for a role the session may not become (crm_private.role_trusted, checked by
---   crm_private.role_is_admin and crm_private.caller_identity on every call), for an unknown
---   node and for a role without identity that is not an admin; so it answers only what
---   SET ROLE p_role and crm_private.can_write_node would;
+-- * false for a role the session may not become (crm_private.role_trusted), for a role that is
+--   not a writer (crm_writer's privileges: a reader writes nothing, whatever its user's teams
+--   could), for an unknown node and for a role without identity that is not an admin; so it
+--   answers only what SET ROLE p_role and crm_private.can_write_node would;
 -- * an admin (not acting for a user) may write every node of a member- or admin-scoped type;
 --   anyone else only nodes of member-scoped types, by crm_private.node_write_rule with the
 --   identity of p_role, resolved once (crm_private.caller_identity) — a write grant also makes
@@ -32,6 +32,11 @@ DECLARE
     v_id crm_private.identity;
 BEGIN
     IF p_node_id IS NULL THEN
+        RETURN false;
+    END IF;
+    -- only a writer writes (a reader mapped to a user whose teams could write the node cannot:
+    -- the write functions and tables are crm_writer's; review of issue 16)
+    IF NOT crm_private.role_trusted(p_role) OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
         RETURN false;
     END IF;
     IF crm_private.role_is_admin(p_role) THEN   -- false for a role the session may not become
