@@ -3105,6 +3105,7 @@ DECLARE
     v_old_terminal boolean;
     v_old_sensitive boolean;
     v_event_id     uuid;
+    v_event_acl    uuid[];
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
@@ -3194,15 +3195,23 @@ BEGIN
         v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
     END IF;
     v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
     VALUES ('stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            v_actor_system, v_id.actor)
-    RETURNING id INTO v_event_id;
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    VALUES (v_event_id, p_opp_id, 'subject');
+            v_actor_system, v_id.actor, ARRAY[p_opp_id])
+    RETURNING id, acl INTO v_event_id, v_event_acl;
+    -- the event is declared about the deal, so it is written with its final acl (the events
+    -- trigger computes it from the deal: crm_private.event_about_of's rule for one subject), and
+    -- its one participant carries that acl as event_acl — inside crm360's own ACL maintenance,
+    -- so the participants' statement trigger (crm_private.refresh_event_acl) is not run: over
+    -- this participant it would compute exactly this, and there is nothing else for it to do (an
+    -- opportunity marks no account changed; a new event has no artifacts or search chunks)
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'on', true);
+    INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
+    VALUES (v_event_id, p_opp_id, 'subject', v_event_acl);
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
     RETURN crm_private.supersede_assertion_as(
         p_role                := p_role,
         p_old_assertion_id    := v_old_id,
@@ -7991,7 +8000,12 @@ BEGIN
     ELSE
         NEW.acl := OLD.acl;
     END IF;
-    NEW.event_acl := CASE WHEN TG_OP = 'INSERT' THEN '{}' ELSE OLD.event_acl END;
+    -- event_acl is crm_private.refresh_event_acl's; on insert, crm360's own ACL maintenance
+    -- (crm_owner with crm.acl_maintenance on: crm_private.advance_deal_stage_as) may write the
+    -- event's final acl with the row
+    NEW.event_acl := CASE WHEN TG_OP = 'UPDATE' THEN OLD.event_acl
+                          WHEN current_user = 'crm_owner' AND crm_private.acl_maintenance() THEN coalesce(NEW.event_acl, '{}')
+                          ELSE '{}' END;
     RETURN NEW;
 END;
 $$;

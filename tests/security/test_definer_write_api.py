@@ -278,6 +278,57 @@ def test_a_sensitive_stage_is_neither_told_nor_superseded_without_a_grant(sec):
     alice.execute("SELECT crm.advance_deal_stage(%s, 'proposal', NULL, NULL, true)", (deal,))
     assert [h[0] for h in _history(w.admin, deal)][-2:] == ["closed_won", "proposal"]
 
+
+def test_stage_events_are_written_with_the_acl_their_participant_gives(sec):
+    """The definer writes a stage_change event declared about its deal and its participant with
+    the event's acl, without the participants' statement trigger. For advances by a writer, the
+    admin and a service acting for Alice, on deals of two accounts: every event's about/acl is
+    what crm_private.event_about_of computes from its participants, every participant row carries
+    the event's acl, and the event is seen exactly by who sees the deal."""
+    w = sec
+    deals = [_deal(w, "acme"), _deal(w, "globex")]
+    alice, boss = w.connect("alice"), w.connect("boss")
+    svc = w.connect("svc", autocommit=False)
+    for d in deals:
+        alice.execute("SELECT crm.advance_deal_stage(%s, 'qualification')", (d,))
+        boss.execute("SELECT crm.advance_deal_stage(%s, 'proposal')", (d,))
+        svc.execute("SELECT crm.act_as(%s)", (w.users["alice"],))
+        svc.execute("SELECT crm.advance_deal_stage(%s, 'negotiation')", (d,))
+        svc.commit()
+    evs = w.admin.execute("SELECT e.id, e.about, e.acl, a.about, a.acl, p.node_id FROM crm.events e "
+                          "JOIN crm.event_participants p ON p.event_id = e.id "
+                          "CROSS JOIN LATERAL crm_private.event_about_of(e.id) a "
+                          "WHERE e.event_type = 'stage_change' AND p.node_id = ANY (%s)", (deals,)).fetchall()
+    assert len(evs) == 6
+    for ev, about, acl, rule_about, rule_acl, node in evs:
+        assert (about, acl) == (rule_about, rule_acl) == ([node], w.admin.execute(
+            "SELECT acl FROM crm.nodes WHERE id = %s", (node,)).fetchone()[0]), ev
+    assert w.admin.execute("SELECT count(*) FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id "
+                           "WHERE e.event_type = 'stage_change' AND p.node_id = ANY (%s) "
+                           "AND p.event_acl IS DISTINCT FROM e.acl", (deals,)).fetchone()[0] == 0
+    ids = [e[0] for e in evs]
+    q = "SELECT count(*) FROM crm.events WHERE id = ANY (%s)"
+    assert alice.execute(q, (ids,)).fetchone()[0] == 6                   # Sales EMEA < Sales: both deals
+    assert w.connect("bob").execute(q, (ids,)).fetchone()[0] == 3        # Sales: Globex's only
+    assert w.connect("eve").execute(q, (ids,)).fetchone()[0] == 0
+
+
+def test_a_writer_cannot_write_a_participants_event_acl(sec):
+    """Eve switches crm.acl_maintenance on and inserts a participant of her own note with an
+    event_acl naming Sales EMEA: the row keeps the acl crm360 computes (her note's), and
+    Alice does not see the note."""
+    w = sec
+    eve = w.connect("eve", autocommit=False)
+    eve.execute("SELECT set_config('crm.acl_maintenance', 'on', false)")
+    ev = eve.execute("INSERT INTO crm.events (event_type, summary) VALUES ('note', 'eve note') RETURNING id").fetchone()[0]
+    attempt(eve, "INSERT INTO crm.event_participants (event_id, node_id, role, event_acl) VALUES (%s, %s, 'subject', %s)",
+            (ev, w.users["eve"], [w.teams["Sales EMEA"]]))
+    eve.commit()
+    rows = w.admin.execute("SELECT p.event_acl, e.acl FROM crm.event_participants p JOIN crm.events e ON e.id = p.event_id "
+                           "WHERE p.event_id = %s", (ev,)).fetchall()
+    assert all(w.teams["Sales EMEA"] not in (pa or []) and pa == ea for pa, ea in rows), rows
+    assert w.connect("alice").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0] == 0
+
 # ---------------------------------------------------------------- crm.create_opportunity
 
 

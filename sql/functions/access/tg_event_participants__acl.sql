@@ -1,8 +1,9 @@
 -- crm_private.tg_event_participants__acl() — BEFORE INSERT OR UPDATE on crm.event_participants.
 -- Guarantees: the participant node is visible to the caller (42501 otherwise; 23503 for
 -- admins) — an event cannot be pinned on a node you cannot see; acl is copied from the node
--- and event_acl is left to crm_private.refresh_event_acl (AFTER trigger); callers cannot
--- write either column.
+-- and event_acl is left to crm_private.refresh_event_acl (AFTER trigger) — or, on insert inside
+-- crm360's own ACL maintenance (crm_private.acl_maintenance: crm_owner and the flag), taken as
+-- written; callers cannot write either column.
 CREATE OR REPLACE FUNCTION crm_private.tg_event_participants__acl()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -23,7 +24,12 @@ BEGIN
     ELSE
         NEW.acl := OLD.acl;
     END IF;
-    NEW.event_acl := CASE WHEN TG_OP = 'INSERT' THEN '{}' ELSE OLD.event_acl END;
+    -- event_acl is crm_private.refresh_event_acl's; on insert, crm360's own ACL maintenance
+    -- (crm_owner with crm.acl_maintenance on: crm_private.advance_deal_stage_as) may write the
+    -- event's final acl with the row
+    NEW.event_acl := CASE WHEN TG_OP = 'UPDATE' THEN OLD.event_acl
+                          WHEN current_user = 'crm_owner' AND crm_private.acl_maintenance() THEN coalesce(NEW.event_acl, '{}')
+                          ELSE '{}' END;
     RETURN NEW;
 END;
 $$;

@@ -29,7 +29,9 @@
 --   stage; the stage must belong to the pipeline (CR001); a terminal stage is left only with
 --   p_reopen (CR002); moving to the current stage returns the current assertion (no-op);
 --   triggers validate the rows as for any crm_owner statement (event shape, claim shape,
---   participant acl) — crm.bulk_apply and the other flags are pinned off.
+--   participant acl) — crm.bulk_apply and the other flags are pinned off; the event is written
+--   once with its final about/acl (= crm_private.event_about_of over its one participant), so
+--   the participant's statement trigger is not needed (crm.acl_maintenance on for that insert).
 CREATE OR REPLACE FUNCTION crm_private.advance_deal_stage_as(
     p_role      name,
     p_opp_id    uuid,
@@ -59,6 +61,7 @@ DECLARE
     v_old_terminal boolean;
     v_old_sensitive boolean;
     v_event_id     uuid;
+    v_event_acl    uuid[];
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
@@ -156,16 +159,24 @@ BEGIN
     END IF;
 
     v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by)
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
     VALUES ('stage_change', v_now,
             format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
             jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
                                'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            v_actor_system, v_id.actor)
-    RETURNING id INTO v_event_id;
+            v_actor_system, v_id.actor, ARRAY[p_opp_id])
+    RETURNING id, acl INTO v_event_id, v_event_acl;
 
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    VALUES (v_event_id, p_opp_id, 'subject');
+    -- the event is declared about the deal, so it is written with its final acl (the events
+    -- trigger computes it from the deal: crm_private.event_about_of's rule for one subject), and
+    -- its one participant carries that acl as event_acl — inside crm360's own ACL maintenance,
+    -- so the participants' statement trigger (crm_private.refresh_event_acl) is not run: over
+    -- this participant it would compute exactly this, and there is nothing else for it to do (an
+    -- opportunity marks no account changed; a new event has no artifacts or search chunks)
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'on', true);
+    INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
+    VALUES (v_event_id, p_opp_id, 'subject', v_event_acl);
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
 
     RETURN crm_private.supersede_assertion_as(
         p_role                := p_role,
