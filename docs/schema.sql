@@ -1306,71 +1306,11 @@ BEGIN
 END;
 $$;
 CREATE FUNCTION crm.log_crm_activity(p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone DEFAULT now()) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
-DECLARE
-    v_event_id uuid;
-    v_missing  text;
-    v_about    uuid[];
-BEGIN
-    -- the caller's identity, once for this transaction (crm_private.caller_identity)
-    PERFORM crm_private.caller_identity(current_user, true);
-    IF p_event_type IS NULL THEN
-        RAISE EXCEPTION 'p_event_type must not be NULL' USING ERRCODE = '22023';
-    END IF;
-    IF p_properties IS NOT NULL AND jsonb_typeof(p_properties) <> 'object' THEN
-        RAISE EXCEPTION 'p_properties must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    IF coalesce(cardinality(p_participant_ids), 0) = 0 THEN
-        RAISE EXCEPTION 'an activity needs at least one participant' USING ERRCODE = '22023';
-    END IF;
-    IF cardinality(p_participant_ids) IS DISTINCT FROM cardinality(p_participant_roles)
-       OR array_ndims(p_participant_ids) <> 1 OR array_ndims(p_participant_roles) <> 1 THEN
-        RAISE EXCEPTION 'p_participant_ids and p_participant_roles must be one-dimensional arrays of equal length (% vs %)',
-                        cardinality(p_participant_ids), coalesce(cardinality(p_participant_roles)::text, 'NULL')
-            USING ERRCODE = '22023';
-    END IF;
-    IF array_position(p_participant_ids, NULL) IS NOT NULL
-       OR EXISTS (SELECT 1 FROM unnest(p_participant_roles) r WHERE r IS NULL OR btrim(r) = '') THEN
-        RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
-    END IF;
-    -- one read of the participant nodes (as the caller): which are missing (or hidden), and
-    -- what the event will be about — crm_private.event_about_of's rule over these
-    -- participants: the access-checked ones (acl not NULL) of the first role present among
-    -- subject, account, any other. Declared at insert (tg_events__validate recomputes the acl
-    -- from the nodes), so the event is written once with its final acl; the participants'
-    -- statement trigger then finds nothing to change.
-    WITH p AS (
-        SELECT u.node_id, n.id AS found, n.acl,
-               CASE btrim(u.role) WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END AS rk
-          FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
-          LEFT JOIN crm.nodes n ON n.id = u.node_id
-    )
-    SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
-           coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
-                      WHERE p.acl IS NOT NULL
-                        AND p.rk = (SELECT min(q.rk) FROM p q WHERE q.acl IS NOT NULL)), '{}')
-      INTO v_missing, v_about;
-    IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
-            USING ERRCODE = 'P0002', DETAIL = v_missing;
-    END IF;
-    -- ids are assigned by the database (callers cannot choose one: a primary-key conflict
-    -- would tell them a hidden row exists)
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, about)
-    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            p_actor, v_about)     -- NULL: tg_events__validate records the acting user
-    RETURNING id INTO v_event_id;
-    -- The event is new, so duplicates can only come from the arrays: DISTINCT collapses them
-    -- (no ON CONFLICT: under row-level security it would require the new participation to
-    -- be readable before the event's ACL is computed).
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT DISTINCT v_event_id, u.node_id, btrim(u.role)
-      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role);
-    RETURN v_event_id;
-END;
+    SELECT crm_private.log_crm_activity_as(current_user, p_event_type, p_summary, p_properties, p_actor,
+                                           p_participant_ids, p_participant_roles, p_occurred_at)
 $$;
 CREATE FUNCTION crm.log_customer_event(p_person uuid, p_event_type text, p_properties jsonb DEFAULT '{}'::jsonb, p_occurred_at timestamp with time zone DEFAULT now(), p_summary text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
@@ -4130,6 +4070,100 @@ BEGIN
     SELECT DISTINCT v_id, x, 'subject' FROM unnest(p_participants) AS x
      WHERE x IS NOT NULL AND EXISTS (SELECT 1 FROM crm.nodes n WHERE n.id = x);
     RETURN v_id;
+END;
+$$;
+CREATE FUNCTION crm_private.log_crm_activity_as(p_role name, p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_admin        boolean;
+    v_id           crm_private.identity;
+    v_event_id     uuid;
+    v_missing      text;
+    v_about        uuid[];
+    v_actor_system text;
+BEGIN
+    -- p_role must be a role the session may become and one that may make this call at all
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(
+                  p_role, 'crm.log_crm_activity(text,text,jsonb,text,uuid[],text[],timestamptz)', 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function log_crm_activity' USING ERRCODE = '42501';
+    END IF;
+    v_admin := crm_private.role_is_admin(p_role);
+    v_id := crm_private.caller_identity(p_role, true);
+    IF p_event_type IS NULL THEN
+        RAISE EXCEPTION 'p_event_type must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF p_properties IS NOT NULL AND jsonb_typeof(p_properties) <> 'object' THEN
+        RAISE EXCEPTION 'p_properties must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF coalesce(cardinality(p_participant_ids), 0) = 0 THEN
+        RAISE EXCEPTION 'an activity needs at least one participant' USING ERRCODE = '22023';
+    END IF;
+    IF cardinality(p_participant_ids) IS DISTINCT FROM cardinality(p_participant_roles)
+       OR array_ndims(p_participant_ids) <> 1 OR array_ndims(p_participant_roles) <> 1 THEN
+        RAISE EXCEPTION 'p_participant_ids and p_participant_roles must be one-dimensional arrays of equal length (% vs %)',
+                        cardinality(p_participant_ids), coalesce(cardinality(p_participant_roles)::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF array_position(p_participant_ids, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM unnest(p_participant_roles) r WHERE r IS NULL OR btrim(r) = '') THEN
+        RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
+    END IF;
+    -- one read of the participant nodes, as p_role sees them: which are missing (or hidden),
+    -- and what the event will be about — crm_private.event_about_of's rule over these
+    -- participants: the access-checked ones (acl not NULL) of the first role present among
+    -- subject, account, any other
+    WITH p AS (
+        SELECT u.node_id, n.id AS found, n.acl,
+               CASE btrim(u.role) WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END AS rk
+          FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+          LEFT JOIN crm.nodes n
+            ON n.id = u.node_id
+           AND (v_admin OR n.acl IS NULL
+                OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1)
+    )
+    SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
+           coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
+                      WHERE p.acl IS NOT NULL
+                        AND p.rk = (SELECT min(q.rk) FROM p q WHERE q.acl IS NOT NULL)), '{}')
+      INTO v_missing, v_about;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
+            USING ERRCODE = 'P0002', DETAIL = v_missing;
+    END IF;
+    -- what the events and participants policies would require of p_role
+    IF EXISTS (SELECT 1 FROM crm.event_types t
+                WHERE t.event_type = p_event_type
+                  AND NOT (t.write_scope = 'member' OR (t.write_scope = 'admin' AND v_admin))) THEN
+        RAISE EXCEPTION '% events are not writable by %', p_event_type, p_role
+            USING ERRCODE = '42501', HINT = 'system events are recorded by crm360 itself';
+    END IF;
+    IF NOT v_admin AND v_id.actor IS NULL THEN
+        RAISE EXCEPTION 'logging an activity needs a CRM identity; % has none', p_role
+            USING ERRCODE = '42501',
+                  HINT = 'map the login with crm.map_login(role, user), or call crm.act_as(user) from a crm_service role';
+    END IF;
+    -- the actor: p_role's own; another one only for admins
+    v_actor_system := coalesce(p_actor, v_id.actor::text, session_user::text);
+    IF NOT v_admin AND v_actor_system IS DISTINCT FROM coalesce(v_id.actor::text, session_user::text) THEN
+        v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
+    END IF;
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
+    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+            v_actor_system, v_id.actor, v_about)
+    RETURNING id INTO v_event_id;
+    -- the event is new, so duplicates can only come from the arrays: DISTINCT collapses them
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT DISTINCT v_event_id, u.node_id, btrim(u.role)
+      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role);
+    RETURN v_event_id;
 END;
 $$;
 CREATE FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) RETURNS integer
@@ -12816,6 +12850,8 @@ REVOKE ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.log_crm_activity_as(p_role name, p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.log_crm_activity_as(p_role name, p_event_type text, p_summary text, p_properties jsonb, p_actor text, p_participant_ids uuid[], p_participant_roles text[], p_occurred_at timestamp with time zone) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.log_restriction_events(p_node_ids uuid[], p_principals uuid[], p_added boolean, p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.login_user(p_role name) FROM PUBLIC;

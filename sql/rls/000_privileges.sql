@@ -117,13 +117,13 @@ BEGIN
             -- what write policies, triggers and the write API call as the caller
             -- (can_write_node evaluates role_can_write_node for current_user; the public write
             -- functions pass current_user to their *_as work: supersede_assertion_as as the
-            -- caller, advance_deal_stage_as and create_opportunity_as SECURITY DEFINER — they
+            -- caller; advance_deal_stage_as, create_opportunity_as, log_crm_activity_as SECURITY DEFINER — they
             -- answer only for a role the session may become; writer_actor_system and
             -- tags_only_own_teams are the events and nodes triggers' rules for a writer)
             ('crm_private', 'crm_writer', ARRAY['can_write_node', 'role_can_write_node', 'writable_node_types',
                                                 'writable_edge_types', 'writable_event_types', 'lock_opportunity',
                                                 'attach_event_body', 'assertion_lock', 'supersede_assertion_as',
-                                                'advance_deal_stage_as', 'create_opportunity_as',
+                                                'advance_deal_stage_as', 'create_opportunity_as', 'log_crm_activity_as',
                                                 'writer_actor_system', 'tags_only_own_teams',
                                                 'refresh_event_chunks']),   -- attach_event_body (search chunks)
             ('crm', 'crm_service', ARRAY['act_as']),

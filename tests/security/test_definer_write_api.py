@@ -431,7 +431,9 @@ def test_a_role_the_writer_may_become_but_that_may_not_write_lends_it_nothing(se
     eve = w.connect("eve", autocommit=False)
     for q, params in (("SELECT crm_private.create_opportunity_as(%s, 'Bi deal', 'PL-SALES', %s, '{}', ARRAY['Sales EMEA'])",
                        (bi, w.n["acme_contact"])),
-                      ("SELECT crm_private.advance_deal_stage_as(%s, %s, 'closed_lost', 'x', NULL, false)", (bi, deal))):
+                      ("SELECT crm_private.advance_deal_stage_as(%s, %s, 'closed_lost', 'x', NULL, false)", (bi, deal)),
+                      ("SELECT crm_private.log_crm_activity_as(%s, 'note', 'Bi note', '{}', NULL, ARRAY[%s]::uuid[], "
+                       "ARRAY['subject'], now())", (bi, deal))):
         assert attempt(eve, q, params) is not None
     as_bi = w.connect("eve")                     # autocommit: SET ROLE stays for the session
     as_bi.execute(f'SET ROLE "{bi}"')
@@ -441,6 +443,7 @@ def test_a_role_the_writer_may_become_but_that_may_not_write_lends_it_nothing(se
         assert err is not None and err.sqlstate == "42501", err
     assert as_bi.execute("SELECT current_user").fetchone()[0] == bi
     assert _deals_named(w.admin, "Bi deal") == []
+    assert w.admin.execute("SELECT count(*) FROM crm.events WHERE summary = 'Bi note'").fetchone()[0] == 0
     assert [h[0] for h in _history(w.admin, deal)] == ["prospecting"]
     assert eve.execute("SELECT crm_private.role_can_write_node(%s, %s)", (bi, deal)).fetchone()[0] is False
     taken = eve.execute("SELECT crm_private.assertion_lock(%s, 'deal_stage', '', %s)", (deal, bi)).fetchone()[0]
@@ -463,3 +466,73 @@ def test_an_assignee_edge_scope_binds_only_with_an_assignee(sec):
     err = attempt(alice, "SELECT crm.create_opportunity('With assignee', 'PL-SALES', %s)", (w.n["acme_contact"],))
     assert err is not None and err.sqlstate == "42501"
     assert _deals_named(w.admin, "With assignee") == []
+
+
+
+# ---------------------------------------------------------------- crm.log_crm_activity
+
+
+def _events(admin, summary):
+    return admin.execute("SELECT id, recorded_by, actor_system, about, acl FROM crm.events WHERE summary = %s",
+                         (summary,)).fetchall()
+
+
+@pytest.mark.parametrize("case", ["hidden_participant", "missing_participant", "system_type", "named_actor",
+                                  "no_identity"])
+def test_an_activity_beyond_the_callers_scope_is_not_recorded(sec, case):
+    """Eve logs a note with Acme's contact (hidden from her) or a node that does not exist — told
+    alike, naming the id —, a system event type (crm360's own), a note naming Salesforce as its
+    actor, and an unmapped writer logs one: nothing is recorded (the admin finds no event with
+    that summary)."""
+    w = sec
+    if case == "no_identity":
+        w.login("nobody", "crm_writer", user=False)
+        conn, node = w.connect("nobody"), w.n["pipeline"]          # visible to anyone (not access-checked)
+    else:
+        conn, node = w.connect("eve"), w.users["eve"]
+    typ, actor = "note", None
+    if case == "hidden_participant":
+        node = w.n["acme_contact"]
+    elif case == "missing_participant":
+        node = "00000000-0000-0000-0000-0000000000aa"
+    elif case == "system_type":
+        typ = "node_archived"
+    elif case == "named_actor":
+        actor = "salesforce"
+    err = attempt(conn, "SELECT crm.log_crm_activity(%s, 'scoped note', '{}', %s, ARRAY[%s]::uuid[], ARRAY['subject'])",
+                  (typ, actor, node))
+    assert err is not None
+    expected = {"hidden_participant": "P0002", "missing_participant": "P0002", "system_type": "42501",
+                "named_actor": "42501", "no_identity": "42501"}[case]
+    assert err.sqlstate == expected, err
+    if expected == "P0002":
+        assert str(node) in str(err) and "do not exist" in str(err)
+    assert _events(w.admin, "scoped note") == []
+
+
+def test_activities_are_recorded_by_the_actor_and_mark_the_accounts(sec):
+    """Alice logs a meeting with Acme (account) and its contact (subject); a service acting for
+    Alice logs a call; the admin names Salesforce as the actor of a note. Each is recorded by
+    its actor, about what the rule says, and Acme is marked changed for its stored Account 360
+    row (the participants' statement trigger still runs)."""
+    w = sec
+    alice, boss = w.connect("alice"), w.connect("boss")
+    w.admin.execute("DELETE FROM crm_private.changed_accounts WHERE account_id = %s", (w.n["acme"],))
+    alice.execute("SELECT crm.log_crm_activity('meeting', 'alice meeting', '{}', NULL, ARRAY[%s, %s]::uuid[], "
+                  "ARRAY['account', 'subject'])", (w.n["acme"], w.n["acme_contact"]))
+    svc = w.connect("svc", autocommit=False)
+    svc.execute("SELECT crm.act_as(%s)", (w.users["alice"],))
+    svc.execute("SELECT crm.log_crm_activity('phone_call', 'svc call', '{}', NULL, ARRAY[%s]::uuid[], ARRAY['subject'])",
+                (w.n["acme_contact"],))
+    svc.commit()
+    boss.execute("SELECT crm.log_crm_activity('note', 'boss note', '{}', 'salesforce', ARRAY[%s]::uuid[], "
+                 "ARRAY['subject'])", (w.n["globex"],))
+    [(ev, rec, actor, about, acl)] = _events(w.admin, "alice meeting")
+    assert (rec, actor) == (w.users["alice"], str(w.users["alice"]))
+    assert (about, acl) == w.admin.execute("SELECT about, acl FROM crm_private.event_about_of(%s)", (ev,)).fetchone()
+    assert about == [w.n["acme_contact"]]
+    assert _events(w.admin, "svc call")[0][1:3] == (w.users["alice"], str(w.users["alice"]))
+    assert _events(w.admin, "boss note")[0][1:3] == (w.users["boss"], "salesforce")
+    assert w.admin.execute("SELECT count(*) FROM crm_private.changed_accounts WHERE account_id = %s",
+                           (w.n["acme"],)).fetchone()[0] == 1
+    assert w.connect("bob").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0] == 0

@@ -197,10 +197,11 @@ WRITER_HELPERS = READER_HELPERS | {
     "attach_event_body", "assertion_lock",
     # can_write_node is role_can_write_node(current_user, …) (definer: one identity lookup, the
     # node read once; answers only for a role the session may become, as SET ROLE would); the
-    # work of crm.supersede_assertion (invoker), crm.advance_deal_stage and crm.create_opportunity
+    # work of crm.supersede_assertion (invoker), crm.advance_deal_stage, crm.create_opportunity and crm.log_crm_activity
     # (definer: check the caller's trusted role once, write what it may), and the events and
     # nodes triggers' rules for a writer (actor, team tags)
     "role_can_write_node", "supersede_assertion_as", "advance_deal_stage_as", "create_opportunity_as",
+    "log_crm_activity_as",
     "writer_actor_system", "tags_only_own_teams",
     "refresh_event_chunks",   # attach_event_body chunks the text it stored (rebuilds from the graph; returns nothing)
     # the customer model (issue 15): invoker helpers of the write API that check the caller's

@@ -1,0 +1,141 @@
+-- crm_private.log_crm_activity_as(p_role, ...) — crm.log_crm_activity's work for the caller's role
+-- p_role (crm.log_crm_activity passes current_user). SECURITY DEFINER: the caller's permission
+-- is checked once, here, and the event and its participants are then written as crm_owner,
+-- without row-level security re-deriving the caller's identity in every nested statement
+-- (issue 16).
+-- Guarantees:
+-- * p_role must be a role the session may become (crm_private.role_trusted) that may make the
+--   call (EXECUTE on crm.log_crm_activity, crm_writer's privileges) — 42501 otherwise, as
+--   SET ROLE p_role and the call would answer;
+-- * it writes only what the same call as p_role under row-level security would write, and
+--   refuses what that call refused, with the same errors:
+--   - every participant must be a node p_role can see: a hidden one is reported exactly like
+--     a missing one (P0002 naming them), as the participants read as the caller were;
+--   - the event type must be writable by p_role (write_scope member, or admin for admins;
+--     system types are crm360's: 42501) — an unregistered type is CR010 from the events trigger;
+--   - a member needs a CRM identity (42501: the event is recorded by the actor, and an event
+--     without one was refused by the events policy);
+--   - the event is recorded by p_role's actor and names another actor only for admins
+--     (crm_private.writer_actor_system: 42501 otherwise), as crm_private.tg_events__validate
+--     does for a writer's own insert;
+-- * the rest is crm.log_crm_activity's: argument checks (22023); the event declared about the
+--   participants crm_private.event_about_of's rule picks (so written once with its final acl);
+--   participants set-based, duplicates in the arrays collapsed; the participants' statement
+--   trigger (crm_private.refresh_event_acl) still runs — it marks the accounts that took part
+--   (crm_private.changed_accounts) — and crm_owner's triggers validate every row (event shape
+--   CR013, participant acl), with crm.bulk_apply and the other flags pinned off.
+CREATE OR REPLACE FUNCTION crm_private.log_crm_activity_as(
+    p_role              name,
+    p_event_type        text,
+    p_summary           text,
+    p_properties        jsonb,
+    p_actor             text,
+    p_participant_ids   uuid[],
+    p_participant_roles text[],
+    p_occurred_at       timestamptz
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET crm.bulk_apply = 'off'
+SET crm.acl_maintenance = 'off'
+SET crm.purge = 'off'
+-- generic plans: a custom plan per call for the participant arrays cost more to plan than to run
+SET plan_cache_mode = 'force_generic_plan'
+AS $$
+DECLARE
+    v_admin        boolean;
+    v_id           crm_private.identity;
+    v_event_id     uuid;
+    v_missing      text;
+    v_about        uuid[];
+    v_actor_system text;
+BEGIN
+    -- p_role must be a role the session may become and one that may make this call at all
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(
+                  p_role, 'crm.log_crm_activity(text,text,jsonb,text,uuid[],text[],timestamptz)', 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function log_crm_activity' USING ERRCODE = '42501';
+    END IF;
+    v_admin := crm_private.role_is_admin(p_role);
+    v_id := crm_private.caller_identity(p_role, true);
+
+    IF p_event_type IS NULL THEN
+        RAISE EXCEPTION 'p_event_type must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF p_properties IS NOT NULL AND jsonb_typeof(p_properties) <> 'object' THEN
+        RAISE EXCEPTION 'p_properties must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF coalesce(cardinality(p_participant_ids), 0) = 0 THEN
+        RAISE EXCEPTION 'an activity needs at least one participant' USING ERRCODE = '22023';
+    END IF;
+    IF cardinality(p_participant_ids) IS DISTINCT FROM cardinality(p_participant_roles)
+       OR array_ndims(p_participant_ids) <> 1 OR array_ndims(p_participant_roles) <> 1 THEN
+        RAISE EXCEPTION 'p_participant_ids and p_participant_roles must be one-dimensional arrays of equal length (% vs %)',
+                        cardinality(p_participant_ids), coalesce(cardinality(p_participant_roles)::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF array_position(p_participant_ids, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM unnest(p_participant_roles) r WHERE r IS NULL OR btrim(r) = '') THEN
+        RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
+    END IF;
+
+    -- one read of the participant nodes, as p_role sees them: which are missing (or hidden),
+    -- and what the event will be about — crm_private.event_about_of's rule over these
+    -- participants: the access-checked ones (acl not NULL) of the first role present among
+    -- subject, account, any other
+    WITH p AS (
+        SELECT u.node_id, n.id AS found, n.acl,
+               CASE btrim(u.role) WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END AS rk
+          FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+          LEFT JOIN crm.nodes n
+            ON n.id = u.node_id
+           AND (v_admin OR n.acl IS NULL
+                OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1)
+    )
+    SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
+           coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
+                      WHERE p.acl IS NOT NULL
+                        AND p.rk = (SELECT min(q.rk) FROM p q WHERE q.acl IS NOT NULL)), '{}')
+      INTO v_missing, v_about;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'participant node(s) do not exist: %', v_missing
+            USING ERRCODE = 'P0002', DETAIL = v_missing;
+    END IF;
+
+    -- what the events and participants policies would require of p_role
+    IF EXISTS (SELECT 1 FROM crm.event_types t
+                WHERE t.event_type = p_event_type
+                  AND NOT (t.write_scope = 'member' OR (t.write_scope = 'admin' AND v_admin))) THEN
+        RAISE EXCEPTION '% events are not writable by %', p_event_type, p_role
+            USING ERRCODE = '42501', HINT = 'system events are recorded by crm360 itself';
+    END IF;
+    IF NOT v_admin AND v_id.actor IS NULL THEN
+        RAISE EXCEPTION 'logging an activity needs a CRM identity; % has none', p_role
+            USING ERRCODE = '42501',
+                  HINT = 'map the login with crm.map_login(role, user), or call crm.act_as(user) from a crm_service role';
+    END IF;
+    -- the actor: p_role's own; another one only for admins
+    v_actor_system := coalesce(p_actor, v_id.actor::text, session_user::text);
+    IF NOT v_admin AND v_actor_system IS DISTINCT FROM coalesce(v_id.actor::text, session_user::text) THEN
+        v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
+    END IF;
+
+    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
+    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+            v_actor_system, v_id.actor, v_about)
+    RETURNING id INTO v_event_id;
+
+    -- the event is new, so duplicates can only come from the arrays: DISTINCT collapses them
+    INSERT INTO crm.event_participants (event_id, node_id, role)
+    SELECT DISTINCT v_event_id, u.node_id, btrim(u.role)
+      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role);
+
+    RETURN v_event_id;
+END;
+$$;
+
+COMMENT ON FUNCTION crm_private.log_crm_activity_as(name, text, text, jsonb, text, uuid[], text[], timestamptz) IS
+    'crm.log_crm_activity for the caller''s role p_role (a role the session may become that may make the call): checks p_role''s permission once, then writes as crm_owner exactly what the call would write under row-level security.';
