@@ -3049,13 +3049,9 @@ DECLARE
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
-    -- p_role must be a role the session may become and one that may make this call at all (a
-    -- reader the session may SET ROLE to may not: review of issue 16)
-    IF NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.advance_deal_stage(uuid,text,text,text,boolean)', 'EXECUTE')
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied for function advance_deal_stage' USING ERRCODE = '42501';
-    END IF;
+    -- p_role must be a role the session may become that may make this call at all (a reader the
+    -- session may SET ROLE to may not: review of issue 16)
+    PERFORM crm_private.require_writer_call(p_role, 'crm.advance_deal_stage(uuid,text,text,text,boolean)');
     v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     -- the deal, only when p_role may write it; anything else "does not exist" (as the lock of a
@@ -3792,13 +3788,9 @@ DECLARE
     v_assignee      record;
     v_now           timestamptz := clock_timestamp();
 BEGIN
-    -- p_role must be a role the session may become and one that may make this call at all (a
-    -- reader the session may SET ROLE to may not: review of issue 16)
-    IF NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.create_opportunity(text,text,uuid,jsonb,text[])', 'EXECUTE')
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied for function create_opportunity' USING ERRCODE = '42501';
-    END IF;
+    -- p_role must be a role the session may become that may make this call at all (a reader the
+    -- session may SET ROLE to may not: review of issue 16)
+    PERFORM crm_private.require_writer_call(p_role, 'crm.create_opportunity(text,text,uuid,jsonb,text[])');
     v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     IF p_name IS NULL OR btrim(p_name) = '' THEN
@@ -4088,13 +4080,9 @@ DECLARE
     v_about        uuid[];
     v_actor_system text;
 BEGIN
-    -- p_role must be a role the session may become and one that may make this call at all
-    IF NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.has_function_privilege(
-                  p_role, 'crm.log_crm_activity(text,text,jsonb,text,uuid[],text[],timestamptz)', 'EXECUTE')
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied for function log_crm_activity' USING ERRCODE = '42501';
-    END IF;
+    -- p_role must be a role the session may become that may make this call at all (a reader the
+    -- session may SET ROLE to may not: review of issue 16)
+    PERFORM crm_private.require_writer_call(p_role, 'crm.log_crm_activity(text,text,jsonb,text,uuid[],text[],timestamptz)');
     v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);
     IF p_event_type IS NULL THEN
@@ -6748,6 +6736,20 @@ BEGIN
                          || 's (seed 002 scoping); retry without the refused ids';
     END IF;
     RETURN v_ids;
+END;
+$$;
+CREATE FUNCTION crm_private.require_writer_call(p_role name, p_function regprocedure) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT crm_private.role_trusted(p_role)
+       OR NOT pg_catalog.has_function_privilege(p_role, p_function, 'EXECUTE')
+       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for function %',
+                        (SELECT p.proname FROM pg_catalog.pg_proc p WHERE p.oid = p_function)
+            USING ERRCODE = '42501';
+    END IF;
 END;
 $$;
 CREATE FUNCTION crm_private.resolve_account_id(p_account_id uuid) RETURNS uuid
@@ -12929,6 +12931,7 @@ REVOKE ALL ON FUNCTION crm_private.require_admin(p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_admin(p_what text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.require_writable(p_ids uuid[], p_types text[], p_what text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.require_writer_call(p_role name, p_function regprocedure) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.resolve_account_id(p_account_id uuid) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.role_can_write_node(p_role name, p_node_id uuid) FROM PUBLIC;

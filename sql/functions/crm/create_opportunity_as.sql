@@ -57,13 +57,9 @@ DECLARE
     v_assignee      record;
     v_now           timestamptz := clock_timestamp();
 BEGIN
-    -- p_role must be a role the session may become and one that may make this call at all (a
-    -- reader the session may SET ROLE to may not: review of issue 16)
-    IF NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.has_function_privilege(p_role, 'crm.create_opportunity(text,text,uuid,jsonb,text[])', 'EXECUTE')
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied for function create_opportunity' USING ERRCODE = '42501';
-    END IF;
+    -- p_role must be a role the session may become that may make this call at all (a reader the
+    -- session may SET ROLE to may not: review of issue 16)
+    PERFORM crm_private.require_writer_call(p_role, 'crm.create_opportunity(text,text,uuid,jsonb,text[])');
     v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);    -- nothing for an untrusted role
     IF p_name IS NULL OR btrim(p_name) = '' THEN

@@ -52,13 +52,9 @@ DECLARE
     v_about        uuid[];
     v_actor_system text;
 BEGIN
-    -- p_role must be a role the session may become and one that may make this call at all
-    IF NOT crm_private.role_trusted(p_role)
-       OR NOT pg_catalog.has_function_privilege(
-                  p_role, 'crm.log_crm_activity(text,text,jsonb,text,uuid[],text[],timestamptz)', 'EXECUTE')
-       OR NOT pg_catalog.pg_has_role(p_role, 'crm_writer', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied for function log_crm_activity' USING ERRCODE = '42501';
-    END IF;
+    -- p_role must be a role the session may become that may make this call at all (a reader the
+    -- session may SET ROLE to may not: review of issue 16)
+    PERFORM crm_private.require_writer_call(p_role, 'crm.log_crm_activity(text,text,jsonb,text,uuid[],text[],timestamptz)');
     v_admin := crm_private.role_is_admin(p_role);
     v_id := crm_private.caller_identity(p_role, true);
 
