@@ -3095,13 +3095,13 @@ BEGIN
         SELECT p.properties ->> 'code' INTO v_pipeline
           FROM crm.edges e JOIN crm.nodes p ON p.id = e.target_id
          WHERE e.source_id = p_opp_id AND e.edge_type = 'pipeline_member' AND e.archived_at IS NULL
-           AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+           AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin, v_id.principals, v_id.grants)
          ORDER BY e.created_at DESC LIMIT 1;
     END IF;
     SELECT p.properties -> 'stages' INTO v_stages
       FROM crm.nodes p
      WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = v_pipeline
-       AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+       AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin, v_id.principals, v_id.grants)
      ORDER BY p.archived_at NULLS FIRST, p.created_at LIMIT 1;
     IF v_stages IS NULL THEN
         RAISE EXCEPTION 'opportunity % has no pipeline', p_opp_id
@@ -3812,7 +3812,7 @@ BEGIN
       FROM crm.nodes p
      WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = p_pipeline_code
        AND p.archived_at IS NULL
-       AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+       AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin, v_id.principals, v_id.grants)
      ORDER BY p.created_at
      LIMIT 1;
     IF v_pipeline_id IS NULL THEN
@@ -3822,8 +3822,8 @@ BEGIN
                          (SELECT string_agg(p.properties ->> 'code', ', ' ORDER BY p.properties ->> 'code')
                             FROM crm.nodes p
                            WHERE p.node_type = 'pipeline' AND p.archived_at IS NULL
-                             AND (v_admin OR p.acl IS NULL
-                                  OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)),
+                             AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin,
+                                                            v_id.principals, v_id.grants)),
                          'none');
     END IF;
     IF v_default_stage IS NULL THEN
@@ -3834,7 +3834,7 @@ BEGIN
         SELECT n.node_type, n.archived_at INTO v_assignee
           FROM crm.nodes n
          WHERE n.id = p_assigned_to_id
-           AND (v_admin OR n.acl IS NULL OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1);
+           AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants);
         IF NOT FOUND THEN
             RAISE EXCEPTION 'assignee % does not exist', p_assigned_to_id USING ERRCODE = 'P0002';
         END IF;
@@ -4114,8 +4114,7 @@ BEGIN
           FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
           LEFT JOIN crm.nodes n
             ON n.id = u.node_id
-           AND (v_admin OR n.acl IS NULL
-                OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1)
+           AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
     )
     SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
            coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
@@ -4463,6 +4462,9 @@ CREATE FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_nod
                     AND (p_attrs -> 'teams') ?| ARRAY(SELECT jsonb_array_elements_text(g -> 'teams')))
                 OR p_acl && ARRAY(SELECT (jsonb_array_elements_text(g -> 'team_ids'))::uuid)))
 $$;
+CREATE FUNCTION crm_private.node_read_rule(p_acl uuid[], p_node_type text, p_attrs jsonb, p_is_admin boolean, p_principals uuid[], p_grants jsonb) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    RETURN (p_is_admin OR (p_acl IS NULL) OR (p_acl && p_principals) OR crm_private.node_grant_match(p_grants, 'read'::text, p_node_type, p_attrs, p_acl));
 CREATE FUNCTION crm_private.node_visible(p_node_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -8859,8 +8861,7 @@ CREATE FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_g
     SELECT count(*)::integer
       FROM crm.nodes n
      WHERE n.id = ANY (p_ids)
-       AND (n.acl IS NULL OR n.acl && p_principals
-            OR crm_private.node_grant_match(p_grants, 'read', n.node_type, n.attrs, n.acl))
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, false, p_principals, p_grants)
 $$;
 CREATE FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) RETURNS SETOF uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -12867,6 +12868,7 @@ REVOKE ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role
 GRANT ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.node_read_rule(p_acl uuid[], p_node_type text, p_attrs jsonb, p_is_admin boolean, p_principals uuid[], p_grants jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_visible(p_node_id uuid) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.node_write_rule(p_acl uuid[], p_claimed_by uuid, p_node_type text, p_attrs jsonb, p_is_admin boolean, p_actor uuid, p_principals uuid[], p_grants jsonb) FROM PUBLIC;

@@ -12,8 +12,7 @@ AS $$
     SELECT count(*)::integer
       FROM crm.nodes n
      WHERE n.id = ANY (p_ids)
-       AND (n.acl IS NULL OR n.acl && p_principals
-            OR crm_private.node_grant_match(p_grants, 'read', n.node_type, n.attrs, n.acl))
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, false, p_principals, p_grants)
 $$;
 
 COMMENT ON FUNCTION crm_private.visible_among(uuid[], uuid[], jsonb) IS

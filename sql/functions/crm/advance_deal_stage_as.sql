@@ -114,13 +114,13 @@ BEGIN
         SELECT p.properties ->> 'code' INTO v_pipeline
           FROM crm.edges e JOIN crm.nodes p ON p.id = e.target_id
          WHERE e.source_id = p_opp_id AND e.edge_type = 'pipeline_member' AND e.archived_at IS NULL
-           AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+           AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin, v_id.principals, v_id.grants)
          ORDER BY e.created_at DESC LIMIT 1;
     END IF;
     SELECT p.properties -> 'stages' INTO v_stages
       FROM crm.nodes p
      WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = v_pipeline
-       AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+       AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin, v_id.principals, v_id.grants)
      ORDER BY p.archived_at NULLS FIRST, p.created_at LIMIT 1;
     IF v_stages IS NULL THEN
         RAISE EXCEPTION 'opportunity % has no pipeline', p_opp_id

@@ -82,7 +82,7 @@ BEGIN
       FROM crm.nodes p
      WHERE p.node_type = 'pipeline' AND p.properties ->> 'code' = p_pipeline_code
        AND p.archived_at IS NULL
-       AND (v_admin OR p.acl IS NULL OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)
+       AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin, v_id.principals, v_id.grants)
      ORDER BY p.created_at
      LIMIT 1;
     IF v_pipeline_id IS NULL THEN
@@ -92,8 +92,8 @@ BEGIN
                          (SELECT string_agg(p.properties ->> 'code', ', ' ORDER BY p.properties ->> 'code')
                             FROM crm.nodes p
                            WHERE p.node_type = 'pipeline' AND p.archived_at IS NULL
-                             AND (v_admin OR p.acl IS NULL
-                                  OR crm_private.visible_among(ARRAY[p.id], v_id.principals, v_id.grants) = 1)),
+                             AND crm_private.node_read_rule(p.acl, p.node_type, p.attrs, v_admin,
+                                                            v_id.principals, v_id.grants)),
                          'none');
     END IF;
     IF v_default_stage IS NULL THEN
@@ -105,7 +105,7 @@ BEGIN
         SELECT n.node_type, n.archived_at INTO v_assignee
           FROM crm.nodes n
          WHERE n.id = p_assigned_to_id
-           AND (v_admin OR n.acl IS NULL OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1);
+           AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants);
         IF NOT FOUND THEN
             RAISE EXCEPTION 'assignee % does not exist', p_assigned_to_id USING ERRCODE = 'P0002';
         END IF;

@@ -88,8 +88,7 @@ BEGIN
           FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
           LEFT JOIN crm.nodes n
             ON n.id = u.node_id
-           AND (v_admin OR n.acl IS NULL
-                OR crm_private.visible_among(ARRAY[n.id], v_id.principals, v_id.grants) = 1)
+           AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
     )
     SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
            coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
