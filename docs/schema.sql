@@ -1011,10 +1011,7 @@ BEGIN
         RAISE EXCEPTION 'p_at must not be NULL' USING ERRCODE = '22023';
     END IF;
     v_yymm := to_char(p_at AT TIME ZONE 'UTC', 'YYMM');
-    INSERT INTO crm_private.code_counters AS c (prefix, yymm, n)
-    VALUES (p_prefix, v_yymm, 1)
-    ON CONFLICT (prefix, yymm) DO UPDATE SET n = c.n + 1, updated_at = now()
-    RETURNING c.n INTO v_n;
+    v_n := nextval(crm_private.code_sequence(p_prefix, v_yymm));
     RETURN format('%s-%s-%s', p_prefix, v_yymm, lpad(v_n::text, greatest(4, length(v_n::text)), '0'));
 END;
 $$;
@@ -2509,7 +2506,7 @@ BEGIN
 END;
 $$;
 CREATE TABLE crm.assertions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     assertion_type text NOT NULL,
     subject_node_id uuid,
     subject_edge_id uuid,
@@ -2530,7 +2527,7 @@ CREATE TABLE crm.assertions (
 );
 ALTER TABLE ONLY crm.assertions FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.edges (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     edge_type text NOT NULL,
     source_id uuid NOT NULL,
     target_id uuid NOT NULL,
@@ -2557,7 +2554,7 @@ CREATE TABLE crm.event_participants (
 );
 ALTER TABLE ONLY crm.event_participants FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.events (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     event_type text NOT NULL,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
     recorded_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -2574,7 +2571,7 @@ CREATE TABLE crm.events (
 );
 ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.nodes (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     node_type text NOT NULL,
     label text NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -3527,6 +3524,37 @@ CREATE FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_p
                    END),
            (p_rule IS NULL OR coalesce(jsonb_path_match(p_claim, p_rule, '{}', true), false))
 $$;
+CREATE FUNCTION crm_private.code_sequence(p_prefix text, p_yymm text) RETURNS regclass
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $_$
+DECLARE
+    v_name text;
+    v_seq  regclass;
+BEGIN
+    IF p_prefix IS NULL OR p_prefix !~ '^[A-Z]{2,5}$' OR p_yymm IS NULL OR p_yymm !~ '^[0-9]{4}$' THEN
+        RAISE EXCEPTION 'a code sequence needs a prefix of 2-5 capital letters and a YYMM month, not % and %',
+                        coalesce(p_prefix, 'NULL'), coalesce(p_yymm, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    v_name := format('code_%s_%s', lower(p_prefix), p_yymm);
+    v_seq := to_regclass(format('crm_private.%I', v_name));
+    IF v_seq IS NULL THEN
+        BEGIN
+            EXECUTE format('CREATE SEQUENCE crm_private.%I AS bigint MINVALUE 1 NO CYCLE', v_name);
+            EXECUTE format('COMMENT ON SEQUENCE crm_private.%I IS %L', v_name,
+                           format('Numbers of the %s codes of UTC month %s (crm.generate_crm_code); created on first use by crm_private.code_sequence', p_prefix, p_yymm));
+        EXCEPTION WHEN unique_violation OR duplicate_table THEN
+            NULL;      -- created by a concurrent first allocation that committed meanwhile
+        END;
+        v_seq := format('crm_private.%I', v_name)::regclass;
+    END IF;
+    RETURN v_seq;
+END;
+$_$;
 CREATE FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text DEFAULT '$'::text, OUT p_sql text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4053,7 +4081,7 @@ CREATE FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_prop
     SET "crm.purge" TO 'off'
     AS $$
 DECLARE
-    v_id uuid := gen_random_uuid();
+    v_id uuid := crm_private.new_id();
 BEGIN
     INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
     VALUES (v_id, p_type, now(), p_summary, coalesce(p_properties, '{}'),
@@ -4173,7 +4201,7 @@ BEGIN
     -- for these two statements of crm360's own (bulk mode, restored when this returns)
     PERFORM pg_catalog.set_config('crm.bulk_apply', 'on', true);
     WITH l AS MATERIALIZED (
-        SELECT gen_random_uuid() AS event_id, u.node_id, u.principal,
+        SELECT crm_private.new_id() AS event_id, u.node_id, u.principal,
                n.label AS node_label, n.acl AS node_acl, p.label AS principal_label,
                p.node_type AS principal_type, p.acl AS principal_acl
           FROM unnest(p_node_ids, p_principals) AS u(node_id, principal)
@@ -4305,7 +4333,7 @@ DECLARE
     v_keep  record;
     v_drop  record;
     v_now   timestamptz := now();
-    v_event uuid := gen_random_uuid();
+    v_event uuid := crm_private.new_id();
 BEGIN
     v_admin := crm_private.role_is_admin(p_role);
     IF NOT v_admin AND NOT crm_private.role_is_operator(p_role) THEN
@@ -4377,7 +4405,7 @@ BEGIN
                         WHERE k.event_id = p.event_id AND k.node_id = p_keep AND k.role = p.role);
     -- assertions: current claims the keeper lacks continue on the keeper (one statement)
     WITH m AS MATERIALIZED (
-        SELECT a.id AS old_id, gen_random_uuid() AS new_id FROM crm.assertions a
+        SELECT a.id AS old_id, crm_private.new_id() AS new_id FROM crm.assertions a
          WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
                               AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key)
@@ -4432,6 +4460,9 @@ BEGIN
     RETURN true;
 END;
 $$;
+CREATE FUNCTION crm_private.new_id() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    RETURN uuidv7();
 CREATE FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4698,8 +4729,7 @@ DECLARE
     v_mode         text;
     v_default_team text;
     v_yymm         text := to_char(now() AT TIME ZONE 'UTC', 'YYMM');
-    v_k            integer;
-    v_last         bigint;
+    v_codes        regclass;
     v_pipeline     uuid;
     v_ids          uuid[];
     v_new_channels uuid[];
@@ -4950,25 +4980,27 @@ BEGIN
         SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
          WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
     ), ids AS (
-        SELECT k.node_source, k.node_key, gen_random_uuid() AS id FROM k
+        SELECT k.node_source, k.node_key, crm_private.new_id() AS id FROM k
     )
     UPDATE pg_temp.rc_stage s SET node_id = ids.id, is_new = true, is_primary = true
       FROM ids
      WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
        AND s.node_source = ids.node_source AND s.node_key = ids.node_key;
-    SELECT count(DISTINCT s.node_id) INTO v_k FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity';
-    IF v_k > 0 THEN
-        INSERT INTO crm_private.code_counters AS c (prefix, yymm, n) VALUES ('OPP', v_yymm, v_k)
-        ON CONFLICT (prefix, yymm) DO UPDATE SET n = c.n + v_k, updated_at = now()
-        RETURNING c.n INTO v_last;
+    -- new opportunities get their OPP codes from the month's code sequence, in record order
+    -- (nextval never waits for another transaction: a reconcile does not hold up reps' creates)
+    IF EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity') THEN
+        v_codes := crm_private.code_sequence('OPP', v_yymm);
         WITH o AS (
-            SELECT s.node_id, v_last - v_k + row_number() OVER (ORDER BY min(s.record_id)) AS seq
+            SELECT s.node_id, min(s.record_id) AS first_record
               FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity' GROUP BY s.node_id
+        ), n AS (
+            SELECT q.node_id, nextval(v_codes) AS seq
+              FROM (SELECT o.node_id FROM o ORDER BY o.first_record) q
         )
         UPDATE pg_temp.rc_stage s
            SET properties = s.properties || jsonb_build_object('code',
-                   format('OPP-%s-%s', v_yymm, lpad(o.seq::text, greatest(4, length(o.seq::text)), '0')))
-          FROM o WHERE o.node_id = s.node_id;
+                   format('OPP-%s-%s', v_yymm, lpad(n.seq::text, greatest(4, length(n.seq::text)), '0')))
+          FROM n WHERE n.node_id = s.node_id;
     END IF;
     -- bulk: label derived when blank and external keys trimmed (as tg_nodes__validate does);
     -- acl NULL for types that are not access-checked, else the restriction (accounts: the
@@ -5268,7 +5300,7 @@ BEGIN
                       WHEN c.claim ->> 'status' = 'void' THEN 'invoice_voided'
                       WHEN c.claim ->> 'status' = 'open' THEN 'invoice_issued' END
            END;
-    UPDATE pg_temp.rc_changes c SET event_id = gen_random_uuid() WHERE c.event_type IS NOT NULL;
+    UPDATE pg_temp.rc_changes c SET event_id = crm_private.new_id() WHERE c.event_type IS NOT NULL;
     UPDATE pg_temp.rc_changes c SET requester_id = f.source_id
       FROM crm.edges f
      WHERE c.assertion_type = 'ticket_status' AND f.target_id = c.node_id AND f.edge_type = 'filed'
@@ -5527,7 +5559,7 @@ BEGIN
         claim          jsonb NOT NULL,
         old_id         uuid,
         old_claim      jsonb,
-        new_id         uuid NOT NULL DEFAULT gen_random_uuid(),
+        new_id         uuid NOT NULL DEFAULT crm_private.new_id(),
         event_type     text,
         event_id       uuid,
         record_id      bigint NOT NULL,
@@ -5539,7 +5571,7 @@ BEGIN
         event_times    jsonb
     ) ON COMMIT DROP;
     CREATE TEMP TABLE rc_events (
-        id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id              uuid PRIMARY KEY DEFAULT crm_private.new_id(),
         event_type      text NOT NULL,
         occurred_at     timestamptz NOT NULL,
         summary         text,
@@ -5627,7 +5659,7 @@ BEGIN
     -- the insert reads the update's result, so the old claim is superseded first
     WITH x AS MATERIALIZED (
         SELECT a.id AS old_id, a.subject_node_id AS node_id, a.claim || '{"status": "removed"}' AS claim,
-               gen_random_uuid() AS new_id
+               crm_private.new_id() AS new_id
           FROM crm.assertions a
          WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
            AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed'
@@ -8347,7 +8379,7 @@ BEGIN
               n.claimed_by)) AS x(event_type, owner)
          WHERE x.event_type IS NOT NULL
     ), ev AS MATERIALIZED (
-        SELECT gen_random_uuid() AS event_id, c.* FROM changes c
+        SELECT crm_private.new_id() AS event_id, c.* FROM changes c
     ), ins AS (
         INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, recorded_by)
         SELECT ev.event_id, ev.event_type, now(),
@@ -8936,7 +8968,7 @@ BEGIN
         RAISE EXCEPTION 'crm_private.write_customer_events is crm360''s own' USING ERRCODE = '42501';
     END IF;
     WITH src AS MATERIALIZED (
-        SELECT gen_random_uuid() AS event_id, u.typ, u.node_id, u.props, u.summary, u.rel, u.rel_role,
+        SELECT crm_private.new_id() AS event_id, u.typ, u.node_id, u.props, u.summary, u.rel, u.rel_role,
                n.acl AS node_acl, r.acl AS rel_acl
           FROM unnest(p_types, p_nodes, p_props, p_summaries,
                       coalesce(p_related, array_fill(NULL::uuid, ARRAY[cardinality(p_types)])),
@@ -9361,7 +9393,7 @@ BEGIN
 END;
 $$;
 CREATE TABLE crm.access_grants (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     grantee text NOT NULL,
     grant_type text NOT NULL,
     grantee_id uuid,
@@ -9738,7 +9770,7 @@ CREATE VIEW crm.activities_detail WITH (security_invoker='true') AS
                    FROM adm))) ev
      JOIN crm.event_types et ON (((et.event_type = ev.event_type) AND (et.event_group <> ALL (ARRAY['access'::text, 'system'::text])))));
 CREATE TABLE crm.artifacts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     artifact_type text NOT NULL,
     node_id uuid,
     event_id uuid,
@@ -10227,7 +10259,7 @@ CREATE VIEW crm.current_assertions WITH (security_invoker='true') AS
    FROM crm.assertions a
   WHERE (superseded_at IS NULL);
 CREATE TABLE crm.fit_criteria (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     product_id uuid NOT NULL,
     name text NOT NULL,
     weight numeric(6,3) NOT NULL,
@@ -10239,7 +10271,7 @@ CREATE TABLE crm.fit_criteria (
 );
 ALTER TABLE ONLY crm.fit_criteria FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.node_tags (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     node_id uuid NOT NULL,
     tag_id uuid NOT NULL,
     added_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -10250,7 +10282,7 @@ CREATE TABLE crm.node_tags (
 );
 ALTER TABLE ONLY crm.node_tags FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.tags (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     name text NOT NULL,
     description text,
     colour text,
@@ -10852,7 +10884,7 @@ CREATE TABLE crm.logins (
 );
 ALTER TABLE ONLY crm.logins FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.task_items (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     anchor_id uuid NOT NULL,
     title text NOT NULL,
     description text,
@@ -10930,7 +10962,7 @@ CREATE TABLE crm.note_versions (
 );
 ALTER TABLE ONLY crm.note_versions FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.notes (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     anchor_id uuid NOT NULL,
     author_id uuid NOT NULL,
     body text NOT NULL,
@@ -11530,7 +11562,7 @@ CREATE VIEW crm.read_models WITH (security_invoker='true') AS
     COALESCE(array_to_string(inputs, ', '::text), 'every source object'::text) AS inputs
    FROM crm_private.read_model_status() s(read_model, materialized_view, as_of, refresh_duration_ms, data_changed_at, stale, inputs);
 CREATE TABLE crm.segment_memberships (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     segment_id uuid NOT NULL,
     node_id uuid NOT NULL,
     entered_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -11821,15 +11853,6 @@ CREATE TABLE crm_private.changed_accounts (
     account_id uuid CONSTRAINT acl_changed_accounts_account_id_not_null NOT NULL,
     changed_at timestamp with time zone DEFAULT now() CONSTRAINT acl_changed_accounts_changed_at_not_null NOT NULL
 );
-CREATE TABLE crm_private.code_counters (
-    prefix text NOT NULL,
-    yymm text NOT NULL,
-    n bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT code_counters_n_check CHECK ((n > 0)),
-    CONSTRAINT code_counters_prefix_check CHECK ((prefix ~ '^[A-Z]{2,5}$'::text)),
-    CONSTRAINT code_counters_yymm_check CHECK ((yymm ~ '^[0-9]{4}$'::text))
-);
 CREATE SEQUENCE crm_private.identity_epoch
     START WITH 1
     INCREMENT BY 1
@@ -12022,8 +12045,6 @@ ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.changed_accounts
     ADD CONSTRAINT changed_accounts_pkey PRIMARY KEY (account_id);
-ALTER TABLE ONLY crm_private.code_counters
-    ADD CONSTRAINT code_counters_pkey PRIMARY KEY (prefix, yymm);
 ALTER TABLE ONLY crm_private.instance_secret
     ADD CONSTRAINT instance_secret_pkey PRIMARY KEY (singleton);
 ALTER TABLE ONLY crm_private.read_models
@@ -12829,6 +12850,7 @@ REVOKE ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer
 GRANT ALL ON FUNCTION crm_private.chunks_to_embed(p_model text, p_limit integer) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.claim_problems(p_claim jsonb, p_required text[], p_properties jsonb, p_rule jsonpath) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.code_sequence(p_prefix text, p_yymm text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text, OUT p_sql text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.compile_segment_filter(p_node jsonb, p_base text, INOUT p_params jsonb, p_path text, OUT p_sql text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.create_opportunity_as(p_role name, p_name text, p_pipeline_code text, p_assigned_to_id uuid, p_properties jsonb, p_teams text[]) FROM PUBLIC;
@@ -12864,6 +12886,7 @@ REVOKE ALL ON FUNCTION crm_private.match_companies_for(p_person_ids uuid[], p_ro
 REVOKE ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.merge_nodes_as(p_keep uuid, p_drop uuid, p_reason text, p_role name) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.new_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.node_by_key(p_source text, p_key text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.node_grant_match(p_grants jsonb, p_level text, p_node_type text, p_attrs jsonb, p_acl uuid[]) FROM PUBLIC;

@@ -23,6 +23,17 @@ def raises_sqlstate(sqlstate: str):
     assert e.value.sqlstate == sqlstate, f"expected {sqlstate}, got {e.value.sqlstate}: {e.value}"
 
 
+def last_code_number(conn: psycopg.Connection, prefix: str, yymm: str | None = None) -> int:
+    """The last number handed out for `prefix` in UTC month `yymm` (default: this month), read
+    from its code sequence (crm_private.code_sequence) as the superuser — ground truth; 0 when
+    no code of that prefix-month was ever allocated."""
+    row = conn.execute("""
+        SELECT coalesce(pg_sequence_last_value(to_regclass(format('crm_private.%%I', format('code_%%s_%%s', lower(%s),
+                            coalesce(%s, to_char(now() AT TIME ZONE 'UTC', 'YYMM')))))), 0)""",
+                       (prefix, yymm)).fetchone()
+    return int(row[0])
+
+
 def person(conn, first="Ana", last="Silva", props="{}"):
     return val(conn, "SELECT crm.create_person(%s, %s, %s)", (first, last, props))
 

@@ -1,4 +1,5 @@
-"""Seed 001 §3: codes {PREFIX}-{YYMM}-{SEQ} — gap-free, concurrent, per UTC month, indexed."""
+"""Seed 001 §3: codes {PREFIX}-{YYMM}-{SEQ} — unique, increasing, per UTC month, concurrent
+without waiting for each other's commit, indexed."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import threading
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 
-from tests.crm_helpers import opportunity, org, person, raises_sqlstate, val
+from tests.crm_helpers import last_code_number, opportunity, org, person, raises_sqlstate, val
 
 YYMM = datetime.now(UTC).strftime("%y%m")
 
@@ -50,23 +52,66 @@ def test_month_rollover_uses_utc(conn):
     assert val(conn, "SELECT crm.generate_crm_code('TER', '2024-03-31 23:30+00')") == "TER-2403-0002"
 
 
-def test_rolled_back_call_burns_no_number(conn):
+def test_rolled_back_call_leaves_a_gap_and_a_refused_create_uses_no_code(conn):
     assert val(conn, "SELECT crm.generate_crm_code('CMP', '2024-01-10')") == "CMP-2401-0001"
     with conn.transaction(force_rollback=True):
         assert val(conn, "SELECT crm.generate_crm_code('CMP', '2024-01-10')") == "CMP-2401-0002"
-    assert val(conn, "SELECT crm.generate_crm_code('CMP', '2024-01-10')") == "CMP-2401-0002"
-    # a failing create_opportunity rolls its code back too
+    # a number handed out is never handed out again, even when its transaction rolled back
+    assert val(conn, "SELECT crm.generate_crm_code('CMP', '2024-01-10')") == "CMP-2401-0003"
+    # the first code of a month rolled back takes its sequence with it: the month starts again
+    with conn.transaction(force_rollback=True):
+        assert val(conn, "SELECT crm.generate_crm_code('CMP', '2024-02-10')") == "CMP-2402-0001"
+    assert val(conn, "SELECT to_regclass('crm_private.code_cmp_2402')") is None
+    assert val(conn, "SELECT crm.generate_crm_code('CMP', '2024-02-10')") == "CMP-2402-0001"
+    # create_opportunity checks everything before it takes a code: a refused call uses none
     with raises_sqlstate("P0002"):
         opportunity(conn, pipeline="NOPE")
     first = val(conn, "SELECT properties->>'code' FROM crm.nodes WHERE id = %s", (opportunity(conn),))
     assert first == f"OPP-{YYMM}-0001"
+    assert last_code_number(conn, "OPP") == 1
 
 
 def test_ten_thousandth_code_is_not_truncated(conn):
     conn.execute("SELECT crm.generate_crm_code('OPP', '2024-03-01')")
-    conn.execute("UPDATE crm_private.code_counters SET n = 9999 WHERE prefix = 'OPP' AND yymm = '2403'")
+    conn.execute("SELECT setval('crm_private.code_opp_2403', 9999)")
     assert val(conn, "SELECT crm.generate_crm_code('OPP', '2024-03-09')") == "OPP-2403-10000"
     assert val(conn, "SELECT crm.generate_crm_code('OPP', '2024-03-09')") == "OPP-2403-10001"
+
+
+def test_an_open_transaction_holds_no_other_caller_up(db):
+    """A writer allocates a code and leaves its transaction open (a psql session in BEGIN, a
+    long reconciliation): other callers get the next numbers at once — nothing waits for its
+    commit (with one counter row locked until commit, every other caller waited 5 s and got
+    55P03)."""
+    with psycopg.connect(db, autocommit=True) as a, psycopg.connect(db) as holder, \
+            psycopg.connect(db, autocommit=True) as b:
+        assert val(a, "SELECT crm.generate_crm_code('OPP', '2024-05-02')") == "OPP-2405-0001"   # the sequence exists
+        assert val(holder, "SELECT crm.generate_crm_code('OPP', '2024-05-02')") == "OPP-2405-0002"  # stays open
+        b.execute("SET lock_timeout = '500ms'")
+        assert val(b, "SELECT crm.generate_crm_code('OPP', '2024-05-02')") == "OPP-2405-0003"
+        new_org = val(b, "SELECT crm.create_org('Not held up')")
+        assert val(b, "SELECT properties ->> 'code' FROM crm.nodes WHERE id = %s", (new_org,)).startswith("ORG-")
+        holder.rollback()
+        assert val(b, "SELECT crm.generate_crm_code('OPP', '2024-05-02')") == "OPP-2405-0004"
+
+
+@pytest.mark.parametrize("creator_ends", ["commit", "rollback"])
+def test_the_first_code_of_a_month_waits_only_for_its_creator(db, creator_ends):
+    """The first call of a prefix-month creates its sequence; a concurrent first call waits for
+    that transaction (the catalog's unique index) and then uses the creator's sequence
+    (commit) or creates it itself (rollback): distinct numbers either way, no error."""
+    with psycopg.connect(db) as creator, psycopg.connect(db, autocommit=True) as other:
+        assert val(creator, "SELECT crm.generate_crm_code('TER', '2023-07-04')") == "TER-2307-0001"
+        got: list = []
+        t = threading.Thread(target=lambda: got.append(
+            val(other, "SELECT crm.generate_crm_code('TER', '2023-07-20')")))
+        t.start()
+        t.join(0.5)
+        assert t.is_alive(), "the concurrent first call did not wait for the creator's transaction"
+        getattr(creator, creator_ends)()
+        t.join(10)
+        assert not t.is_alive()
+        assert got == (["TER-2307-0002"] if creator_ends == "commit" else ["TER-2307-0001"])
 
 
 def test_fifty_parallel_callers_get_fifty_consecutive_codes(db):

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.crm_helpers import last_code_number
 from tests.security.conftest import attempt
 
 STAGES = '[{"key":"open","order":1},{"key":"closing","order":2},{"key":"won","order":3,"terminal":true}]'
@@ -364,7 +365,7 @@ def test_a_member_cannot_create_beyond_her_scope(sec, case):
     finds no deal of that name, no OPP code was used up)."""
     w = sec
     eve = w.connect("eve")
-    code_before = w.admin.execute("SELECT coalesce(max(n), 0) FROM crm_private.code_counters WHERE prefix = 'OPP'").fetchone()[0]
+    code_before = last_code_number(w.admin, "OPP")
     q = {"foreign_team_tag": ("SELECT crm.create_opportunity('Eve deal', 'PL-SALES', NULL, '{}', ARRAY['Sales'])", ()),
          "hidden_assignee": ("SELECT crm.create_opportunity('Eve deal', 'PL-SALES', %s)", (w.n["acme_contact"],)),
          "unknown_assignee": ("SELECT crm.create_opportunity('Eve deal', 'PL-SALES', gen_random_uuid())", ()),
@@ -378,7 +379,7 @@ def test_a_member_cannot_create_beyond_her_scope(sec, case):
     if case in ("hidden_assignee", "unknown_assignee"):   # the same answer for hidden and missing
         assert "does not exist" in str(err)
     assert _deals_named(w.admin, "Eve deal") == []
-    assert w.admin.execute("SELECT coalesce(max(n), 0) FROM crm_private.code_counters WHERE prefix = 'OPP'").fetchone()[0] == code_before
+    assert last_code_number(w.admin, "OPP") == code_before
 
 
 def test_identity_decides_who_owns_a_created_deal(sec):

@@ -17,7 +17,7 @@ SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
 DECLARE
-    v_id uuid := gen_random_uuid();
+    v_id uuid := crm_private.new_id();
 BEGIN
     INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system)
     VALUES (v_id, p_type, now(), p_summary, coalesce(p_properties, '{}'),

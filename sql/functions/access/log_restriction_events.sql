@@ -30,7 +30,7 @@ BEGIN
     -- for these two statements of crm360's own (bulk mode, restored when this returns)
     PERFORM pg_catalog.set_config('crm.bulk_apply', 'on', true);
     WITH l AS MATERIALIZED (
-        SELECT gen_random_uuid() AS event_id, u.node_id, u.principal,
+        SELECT crm_private.new_id() AS event_id, u.node_id, u.principal,
                n.label AS node_label, n.acl AS node_acl, p.label AS principal_label,
                p.node_type AS principal_type, p.acl AS principal_acl
           FROM unnest(p_node_ids, p_principals) AS u(node_id, principal)

@@ -37,7 +37,7 @@ BEGIN
               n.claimed_by)) AS x(event_type, owner)
          WHERE x.event_type IS NOT NULL
     ), ev AS MATERIALIZED (
-        SELECT gen_random_uuid() AS event_id, c.* FROM changes c
+        SELECT crm_private.new_id() AS event_id, c.* FROM changes c
     ), ins AS (
         INSERT INTO crm.events (id, event_type, occurred_at, summary, properties, actor_system, recorded_by)
         SELECT ev.event_id, ev.event_type, now(),

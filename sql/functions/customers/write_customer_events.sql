@@ -34,7 +34,7 @@ BEGIN
         RAISE EXCEPTION 'crm_private.write_customer_events is crm360''s own' USING ERRCODE = '42501';
     END IF;
     WITH src AS MATERIALIZED (
-        SELECT gen_random_uuid() AS event_id, u.typ, u.node_id, u.props, u.summary, u.rel, u.rel_role,
+        SELECT crm_private.new_id() AS event_id, u.typ, u.node_id, u.props, u.summary, u.rel, u.rel_role,
                n.acl AS node_acl, r.acl AS rel_acl
           FROM unnest(p_types, p_nodes, p_props, p_summaries,
                       coalesce(p_related, array_fill(NULL::uuid, ARRAY[cardinality(p_types)])),

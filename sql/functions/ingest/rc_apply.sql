@@ -11,7 +11,7 @@
 --   unresolved rows are orphans (status orphan, the evidence in reason/match);
 -- * nodes are found through crm.node_sources, people also through any of their email
 --   channels, Salesforce users also as the CRM user an admin created with the same email
---   (not linked to a Salesforce user yet), else created once per key (OPP codes allocated with one counter update);
+--   (not linked to a Salesforce user yet), else created once per key (OPP codes from the month's code sequence);
 --   properties change only when different; the CRM wins for people, other sources only
 --   fill missing properties; nodes archived by their source are restored when it delivers
 --   them again; IsDeleted/void archive (after linking), logged as node_archived;
@@ -44,8 +44,7 @@ DECLARE
     v_mode         text;
     v_default_team text;
     v_yymm         text := to_char(now() AT TIME ZONE 'UTC', 'YYMM');
-    v_k            integer;
-    v_last         bigint;
+    v_codes        regclass;
     v_pipeline     uuid;
     v_ids          uuid[];
     v_new_channels uuid[];
@@ -308,26 +307,28 @@ BEGIN
         SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
          WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
     ), ids AS (
-        SELECT k.node_source, k.node_key, gen_random_uuid() AS id FROM k
+        SELECT k.node_source, k.node_key, crm_private.new_id() AS id FROM k
     )
     UPDATE pg_temp.rc_stage s SET node_id = ids.id, is_new = true, is_primary = true
       FROM ids
      WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
        AND s.node_source = ids.node_source AND s.node_key = ids.node_key;
 
-    SELECT count(DISTINCT s.node_id) INTO v_k FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity';
-    IF v_k > 0 THEN
-        INSERT INTO crm_private.code_counters AS c (prefix, yymm, n) VALUES ('OPP', v_yymm, v_k)
-        ON CONFLICT (prefix, yymm) DO UPDATE SET n = c.n + v_k, updated_at = now()
-        RETURNING c.n INTO v_last;
+    -- new opportunities get their OPP codes from the month's code sequence, in record order
+    -- (nextval never waits for another transaction: a reconcile does not hold up reps' creates)
+    IF EXISTS (SELECT 1 FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity') THEN
+        v_codes := crm_private.code_sequence('OPP', v_yymm);
         WITH o AS (
-            SELECT s.node_id, v_last - v_k + row_number() OVER (ORDER BY min(s.record_id)) AS seq
+            SELECT s.node_id, min(s.record_id) AS first_record
               FROM pg_temp.rc_stage s WHERE s.is_new AND s.node_type = 'opportunity' GROUP BY s.node_id
+        ), n AS (
+            SELECT q.node_id, nextval(v_codes) AS seq
+              FROM (SELECT o.node_id FROM o ORDER BY o.first_record) q
         )
         UPDATE pg_temp.rc_stage s
            SET properties = s.properties || jsonb_build_object('code',
-                   format('OPP-%s-%s', v_yymm, lpad(o.seq::text, greatest(4, length(o.seq::text)), '0')))
-          FROM o WHERE o.node_id = s.node_id;
+                   format('OPP-%s-%s', v_yymm, lpad(n.seq::text, greatest(4, length(n.seq::text)), '0')))
+          FROM n WHERE n.node_id = s.node_id;
     END IF;
 
     -- bulk: label derived when blank and external keys trimmed (as tg_nodes__validate does);
@@ -642,7 +643,7 @@ BEGIN
                       WHEN c.claim ->> 'status' = 'void' THEN 'invoice_voided'
                       WHEN c.claim ->> 'status' = 'open' THEN 'invoice_issued' END
            END;
-    UPDATE pg_temp.rc_changes c SET event_id = gen_random_uuid() WHERE c.event_type IS NOT NULL;
+    UPDATE pg_temp.rc_changes c SET event_id = crm_private.new_id() WHERE c.event_type IS NOT NULL;
 
     UPDATE pg_temp.rc_changes c SET requester_id = f.source_id
       FROM crm.edges f

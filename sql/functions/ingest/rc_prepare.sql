@@ -96,7 +96,7 @@ BEGIN
         claim          jsonb NOT NULL,
         old_id         uuid,
         old_claim      jsonb,
-        new_id         uuid NOT NULL DEFAULT gen_random_uuid(),
+        new_id         uuid NOT NULL DEFAULT crm_private.new_id(),
         event_type     text,
         event_id       uuid,
         record_id      bigint NOT NULL,
@@ -108,7 +108,7 @@ BEGIN
         event_times    jsonb
     ) ON COMMIT DROP;
     CREATE TEMP TABLE rc_events (
-        id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id              uuid PRIMARY KEY DEFAULT crm_private.new_id(),
         event_type      text NOT NULL,
         occurred_at     timestamptz NOT NULL,
         summary         text,

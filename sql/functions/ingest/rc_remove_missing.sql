@@ -39,7 +39,7 @@ BEGIN
     -- the insert reads the update's result, so the old claim is superseded first
     WITH x AS MATERIALIZED (
         SELECT a.id AS old_id, a.subject_node_id AS node_id, a.claim || '{"status": "removed"}' AS claim,
-               gen_random_uuid() AS new_id
+               crm_private.new_id() AS new_id
           FROM crm.assertions a
          WHERE a.subject_node_id = ANY (v_ids) AND a.assertion_type = 'contract_status'
            AND a.assertion_key = '' AND a.superseded_at IS NULL AND a.claim ->> 'status' <> 'removed'

@@ -30,7 +30,7 @@ DECLARE
     v_keep  record;
     v_drop  record;
     v_now   timestamptz := now();
-    v_event uuid := gen_random_uuid();
+    v_event uuid := crm_private.new_id();
 BEGIN
     v_admin := crm_private.role_is_admin(p_role);
     IF NOT v_admin AND NOT crm_private.role_is_operator(p_role) THEN
@@ -105,7 +105,7 @@ BEGIN
 
     -- assertions: current claims the keeper lacks continue on the keeper (one statement)
     WITH m AS MATERIALIZED (
-        SELECT a.id AS old_id, gen_random_uuid() AS new_id FROM crm.assertions a
+        SELECT a.id AS old_id, crm_private.new_id() AS new_id FROM crm.assertions a
          WHERE a.subject_node_id = p_drop AND a.superseded_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM crm.assertions k WHERE k.subject_node_id = p_keep AND k.superseded_at IS NULL
                               AND k.assertion_type = a.assertion_type AND k.assertion_key = a.assertion_key)
