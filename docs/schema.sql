@@ -2571,7 +2571,7 @@ CREATE TABLE crm.events (
 );
 ALTER TABLE ONLY crm.events FORCE ROW LEVEL SECURITY;
 CREATE TABLE crm.nodes (
-    id uuid DEFAULT uuidv7() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     node_type text NOT NULL,
     label text NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -3543,6 +3543,13 @@ BEGIN
     v_name := format('code_%s_%s', lower(p_prefix), p_yymm);
     v_seq := to_regclass(format('crm_private.%I', v_name));
     IF v_seq IS NULL THEN
+        -- migration 0030 rolled back: its counters are the numbering again (the previous
+        -- checkout's functions use them); a new sequence would start at 1 and repeat codes
+        IF to_regclass('crm_private.code_counters') IS NOT NULL THEN
+            RAISE EXCEPTION 'codes are numbered by crm_private.code_counters here (migration 0030 was rolled back)'
+                USING ERRCODE = '55000',
+                      HINT = 'run crm360 migrate (0030 carries the counters over to sequences), or apply the functions of the checkout the database was rolled back to';
+        END IF;
         BEGIN
             EXECUTE format('CREATE SEQUENCE crm_private.%I AS bigint MINVALUE 1 NO CYCLE', v_name);
             EXECUTE format('COMMENT ON SEQUENCE crm_private.%I IS %L', v_name,
@@ -4980,7 +4987,7 @@ BEGIN
         SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
          WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
     ), ids AS (
-        SELECT k.node_source, k.node_key, crm_private.new_id() AS id FROM k
+        SELECT k.node_source, k.node_key, gen_random_uuid() AS id FROM k
     )
     UPDATE pg_temp.rc_stage s SET node_id = ids.id, is_new = true, is_primary = true
       FROM ids
@@ -7436,19 +7443,33 @@ BEGIN
                   HINT = 're-read crm.current_assertions and retry';
     END IF;
     -- the current claim stops being current first (one current per key: partial unique
-    -- index), then the new one is inserted — its id assigned by the database, never by the
-    -- caller (a primary-key conflict would tell a caller that a hidden row exists) — and
-    -- chained to its predecessor
-    IF v_current IS NOT NULL THEN
-        UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
-    END IF;
-    INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
-                                claim, confidence, asserted_at, source_event_id)
-    VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
-    RETURNING id INTO v_new_id;
-    IF v_current IS NOT NULL THEN
-        UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+    -- index), then the new one is inserted and chained to its predecessor. Its id is assigned
+    -- by the database, never by the caller (a primary-key conflict would tell a caller that a
+    -- hidden row exists): for crm360's own SECURITY DEFINER code (running as crm_owner) it is
+    -- drawn here first, so the predecessor is closed and chained in one update (the chain's
+    -- foreign key is checked at commit); a caller under row-level security cannot name an id,
+    -- and its new claim is chained by a second update
+    IF current_user = 'crm_owner' THEN
+        v_new_id := crm_private.new_id();
+        IF v_current IS NOT NULL THEN
+            UPDATE crm.assertions SET superseded_at = v_now, superseded_by = v_new_id WHERE id = v_current;
+        END IF;
+        INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
+                                    claim, confidence, asserted_at, source_event_id)
+        VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+                p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id);
+    ELSE
+        IF v_current IS NOT NULL THEN
+            UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
+        END IF;
+        INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
+                                    claim, confidence, asserted_at, source_event_id)
+        VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+                p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
+        RETURNING id INTO v_new_id;
+        IF v_current IS NOT NULL THEN
+            UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+        END IF;
     END IF;
     RETURN v_new_id;
 END;

@@ -23,6 +23,9 @@ BEGIN
                FROM pg_catalog.pg_class c,
                     LATERAL regexp_match(c.relname, '^code_([a-z]{2,5})_([0-9]{4})$') m
               WHERE c.relkind = 'S' AND c.relnamespace = 'crm_private'::regnamespace AND m IS NOT NULL LOOP
+        -- ALTER SEQUENCE blocks nextval until commit: no code is handed out between reading
+        -- the sequence's position and dropping it
+        EXECUTE format('ALTER SEQUENCE %s NO CYCLE', r.seq);
         INSERT INTO crm_private.code_counters AS k (prefix, yymm, n)
         SELECT r.prefix, r.yymm, v.n FROM (SELECT pg_catalog.pg_sequence_last_value(r.seq) AS n) v WHERE v.n IS NOT NULL
         ON CONFLICT (prefix, yymm) DO UPDATE SET n = greatest(k.n, excluded.n);

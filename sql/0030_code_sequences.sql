@@ -19,6 +19,9 @@ BEGIN
     IF to_regclass('crm_private.code_counters') IS NULL THEN
         RETURN;
     END IF;
+    -- no allocation by the previous functions between reading a counter and dropping the table
+    -- (one in flight is waited for, lock_timeout permitting, and then carried over)
+    LOCK TABLE crm_private.code_counters IN EXCLUSIVE MODE;
     FOR r IN SELECT c.prefix, c.yymm, c.n FROM crm_private.code_counters c ORDER BY 1, 2 LOOP
         v_name := format('code_%s_%s', lower(r.prefix), r.yymm);
         EXECUTE format('CREATE SEQUENCE IF NOT EXISTS crm_private.%I AS bigint MINVALUE 1 NO CYCLE', v_name);

@@ -1,10 +1,13 @@
-"""Migration 0004 (CRM layer): safe to run twice, and its rollback removes what it created."""
+"""Migration 0004 (CRM layer): safe to run twice, and its rollback removes what it created; 0030 (code
+sequences) and 0031 (time-ordered ids)."""
 
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from crm360.migrator import Migrator, sql_dir
+from tests.crm_helpers import raises_sqlstate
 from tests.test_migrator import schema_dump, table_exists
 
 quiet = {"echo": lambda s: None}
@@ -74,3 +77,44 @@ def test_ingestion_rollback_removes_its_objects(db):
         assert c.execute("SELECT count(*) FROM crm.event_types WHERE event_type = 'ticket_solved'").fetchone()[0] == 0
     m.migrate()
     assert table_exists(db, "crm.orphans")
+
+
+def test_0030_rollback_and_forward_again_never_repeat_a_code(db):
+    """Rolling 0030 back brings the counters back with each sequence's last number and drops the
+    sequences; the current functions then refuse to number codes (55000) rather than start a
+    new sequence at 1 and repeat them; migrating forward again continues after the last."""
+    m = Migrator(db, **quiet)
+    with psycopg.connect(db, autocommit=True) as c:
+        for _ in range(3):
+            c.execute("SELECT crm.generate_crm_code('ORG', '2025-02-03')")
+    later = [i.id for i in m.status()[0] if i.applied and i.id > "0030_code_sequences"]
+    assert m.rollback(len(later) + 1)[-1] == "0030_code_sequences"
+    with psycopg.connect(db, autocommit=True) as c:
+        assert c.execute("SELECT n FROM crm_private.code_counters WHERE prefix = 'ORG' AND yymm = '2502'") \
+            .fetchone()[0] == 3
+        assert c.execute("SELECT to_regclass('crm_private.code_org_2502')").fetchone()[0] is None
+        with raises_sqlstate("55000") as e:
+            c.execute("SELECT crm.generate_crm_code('ORG', '2025-02-03')")
+        assert "crm360 migrate" in e.value.diag.message_hint
+    m.migrate()
+    with psycopg.connect(db, autocommit=True) as c:
+        assert c.execute("SELECT to_regclass('crm_private.code_counters')").fetchone()[0] is None
+        assert c.execute("SELECT crm.generate_crm_code('ORG', '2025-02-03')").fetchone()[0] == "ORG-2502-0004"
+
+
+def test_0031_ids_are_time_ordered_except_node_ids(conn):
+    """On PostgreSQL 18+ new edges, assertions and events get uuidv7 ids (new rows at the
+    right edge of their indexes); node ids stay random (a node's id is seen where the node is
+    not: crm.events.about). Earlier servers keep random ids everywhere."""
+    if conn.info.server_version < 180000:
+        pytest.skip("uuidv7() needs PostgreSQL 18")
+    opp = conn.execute("SELECT crm.create_opportunity('Ordered', 'PL-SALES', NULL)").fetchone()[0]
+    conn.execute("SELECT crm.advance_deal_stage(%s, 'qualification', 'x')", (opp,))
+    versions = dict(conn.execute("""
+        SELECT 'node', uuid_extract_version(%(o)s::uuid)
+        UNION ALL SELECT 'edge', min(uuid_extract_version(id)) FROM crm.edges WHERE source_id = %(o)s
+        UNION ALL SELECT 'assertion', min(uuid_extract_version(id)) FROM crm.assertions WHERE subject_node_id = %(o)s
+        UNION ALL SELECT 'event', min(uuid_extract_version(e.id)) FROM crm.events e
+                   JOIN crm.event_participants p ON p.event_id = e.id WHERE p.node_id = %(o)s""",
+                                 {"o": opp}).fetchall())
+    assert versions == {"node": 4, "edge": 7, "assertion": 7, "event": 7}

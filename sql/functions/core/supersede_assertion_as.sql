@@ -77,21 +77,33 @@ BEGIN
     END IF;
 
     -- the current claim stops being current first (one current per key: partial unique
-    -- index), then the new one is inserted — its id assigned by the database, never by the
-    -- caller (a primary-key conflict would tell a caller that a hidden row exists) — and
-    -- chained to its predecessor
-    IF v_current IS NOT NULL THEN
-        UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
-    END IF;
-
-    INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
-                                claim, confidence, asserted_at, source_event_id)
-    VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-            p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
-    RETURNING id INTO v_new_id;
-
-    IF v_current IS NOT NULL THEN
-        UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+    -- index), then the new one is inserted and chained to its predecessor. Its id is assigned
+    -- by the database, never by the caller (a primary-key conflict would tell a caller that a
+    -- hidden row exists): for crm360's own SECURITY DEFINER code (running as crm_owner) it is
+    -- drawn here first, so the predecessor is closed and chained in one update (the chain's
+    -- foreign key is checked at commit); a caller under row-level security cannot name an id,
+    -- and its new claim is chained by a second update
+    IF current_user = 'crm_owner' THEN
+        v_new_id := crm_private.new_id();
+        IF v_current IS NOT NULL THEN
+            UPDATE crm.assertions SET superseded_at = v_now, superseded_by = v_new_id WHERE id = v_current;
+        END IF;
+        INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
+                                    claim, confidence, asserted_at, source_event_id)
+        VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+                p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id);
+    ELSE
+        IF v_current IS NOT NULL THEN
+            UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
+        END IF;
+        INSERT INTO crm.assertions (assertion_type, subject_node_id, subject_edge_id, assertion_key,
+                                    claim, confidence, asserted_at, source_event_id)
+        VALUES (p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+                p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id)
+        RETURNING id INTO v_new_id;
+        IF v_current IS NOT NULL THEN
+            UPDATE crm.assertions SET superseded_by = v_new_id WHERE id = v_current;
+        END IF;
     END IF;
 
     RETURN v_new_id;

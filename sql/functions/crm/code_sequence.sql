@@ -11,6 +11,8 @@
 --   commits, a concurrent first allocation waits for it (the catalog's unique index); when the
 --   creator commits, the waiter uses its sequence; when it rolls back, the waiter creates it.
 --   The caller's lock_timeout bounds that one wait (55P03);
+-- * never while crm_private.code_counters exists (migration 0030 rolled back: the counters
+--   number the codes again, a new sequence would repeat them): 55000;
 -- * p_prefix must be 2–5 capital letters and p_yymm four digits (22023): the name is built
 --   only from them, quoted with %I, schema-qualified (no search_path or temp object is read);
 -- * owned by crm_owner in crm_private (never granted); EXECUTE for nobody but crm_owner's
@@ -36,6 +38,13 @@ BEGIN
     v_name := format('code_%s_%s', lower(p_prefix), p_yymm);
     v_seq := to_regclass(format('crm_private.%I', v_name));
     IF v_seq IS NULL THEN
+        -- migration 0030 rolled back: its counters are the numbering again (the previous
+        -- checkout's functions use them); a new sequence would start at 1 and repeat codes
+        IF to_regclass('crm_private.code_counters') IS NOT NULL THEN
+            RAISE EXCEPTION 'codes are numbered by crm_private.code_counters here (migration 0030 was rolled back)'
+                USING ERRCODE = '55000',
+                      HINT = 'run crm360 migrate (0030 carries the counters over to sequences), or apply the functions of the checkout the database was rolled back to';
+        END IF;
         BEGIN
             EXECUTE format('CREATE SEQUENCE crm_private.%I AS bigint MINVALUE 1 NO CYCLE', v_name);
             EXECUTE format('COMMENT ON SEQUENCE crm_private.%I IS %L', v_name,

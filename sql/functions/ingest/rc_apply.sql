@@ -307,7 +307,7 @@ BEGIN
         SELECT DISTINCT s.node_source, s.node_key FROM pg_temp.rc_stage s
          WHERE s.ok AND s.node_id IS NULL AND s.kind IN ('account', 'user', 'person', 'child')
     ), ids AS (
-        SELECT k.node_source, k.node_key, crm_private.new_id() AS id FROM k
+        SELECT k.node_source, k.node_key, gen_random_uuid() AS id FROM k
     )
     UPDATE pg_temp.rc_stage s SET node_id = ids.id, is_new = true, is_primary = true
       FROM ids
