@@ -3194,10 +3194,13 @@ BEGIN
             RETURN false;
         END IF;
     END IF;
-    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion', p_subject::text, p_assertion_type, coalesce(p_key, '')));
+    PERFORM crm_private.xact_lock(crm_private.assertion_lock_key(p_subject, p_assertion_type, p_key));
     RETURN true;
 END;
 $$;
+CREATE FUNCTION crm_private.assertion_lock_key(p_subject uuid, p_assertion_type text, p_key text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN concat_ws('/'::text, 'assertion', (p_subject)::text, p_assertion_type, COALESCE(p_key, ''::text));
 CREATE FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3919,15 +3922,13 @@ BEGIN
             coalesce(p_properties, '{}') || jsonb_build_object('name', btrim(p_name), 'code', v_code),
             v_attrs, v_code, 'internal', v_claim)
     RETURNING id INTO v_opp_id;
-    PERFORM crm_private.supersede_assertion_as(
-        p_role                := p_role,
-        p_old_assertion_id    := NULL,
-        p_new_assertion_type  := 'deal_stage',
-        p_new_subject_node_id := v_opp_id,
-        p_new_subject_edge_id := NULL,
-        p_new_claim           := jsonb_build_object('stage', v_default_stage, 'pipeline', p_pipeline_code),
-        p_new_source_event_id := NULL,
-        p_new_confidence      := 1.0);
+    -- the initial deal_stage: the deal was inserted a moment ago in this transaction and no
+    -- other transaction can see it (or write an assertion about it) until commit, so there is
+    -- no current stage to supersede and no writer to serialise with (what
+    -- crm_private.supersede_assertion_as would look for and lock)
+    INSERT INTO crm.assertions (assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at)
+    VALUES ('deal_stage', v_opp_id, '',
+            jsonb_build_object('stage', v_default_stage, 'pipeline', p_pipeline_code), 1.0, clock_timestamp());
     INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
     VALUES ('pipeline_member', v_opp_id, v_pipeline_id, jsonb_build_object('entered_at', v_now));
     IF p_assigned_to_id IS NOT NULL THEN
@@ -7411,9 +7412,17 @@ BEGIN
     END IF;
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
-    -- (taken only when the caller may write this assertion: crm_private.assertion_lock)
-    PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
-                                       p_new_assertion_type, v_key, p_role);
+    -- For a caller it is taken only when the caller may write this assertion
+    -- (crm_private.assertion_lock); crm360's own SECURITY DEFINER code (running as crm_owner:
+    -- crm_private.advance_deal_stage_as) has checked p_role's permission on the subject
+    -- itself, before and after locking it, and takes the same lock directly
+    IF current_user = 'crm_owner' THEN
+        PERFORM crm_private.xact_lock(crm_private.assertion_lock_key(
+                    coalesce(p_new_subject_node_id, p_new_subject_edge_id), p_new_assertion_type, v_key));
+    ELSE
+        PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
+                                           p_new_assertion_type, v_key, p_role);
+    END IF;
     v_now := clock_timestamp();
     SELECT a.id INTO v_current
       FROM crm.assertions a
@@ -12848,6 +12857,7 @@ REVOKE ALL ON FUNCTION crm_private.advance_deal_stage_as(p_role name, p_opp_id u
 GRANT ALL ON FUNCTION crm_private.advance_deal_stage_as(p_role name, p_opp_id uuid, p_new_stage text, p_reason text, p_actor text, p_reopen boolean) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.assertion_lock_key(p_subject uuid, p_assertion_type text, p_key text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.attach_event_body(p_artifact_id uuid, p_event_id uuid, p_artifact_type text, p_title text, p_body text) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.caller_grants(p_role name) FROM PUBLIC;

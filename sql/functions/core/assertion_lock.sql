@@ -53,7 +53,7 @@ BEGIN
             RETURN false;
         END IF;
     END IF;
-    PERFORM crm_private.xact_lock(concat_ws('/', 'assertion', p_subject::text, p_assertion_type, coalesce(p_key, '')));
+    PERFORM crm_private.xact_lock(crm_private.assertion_lock_key(p_subject, p_assertion_type, p_key));
     RETURN true;
 END;
 $$;

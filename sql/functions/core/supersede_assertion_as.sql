@@ -6,7 +6,9 @@
 -- crm_owner). Invoker: it never runs with more rights than its caller has.
 -- Guarantees: crm.supersede_assertion's (one current assertion per key, a complete history
 -- chain, the 40001/P0002/22023 checks of p_old_assertion_id, time running forward), with
--- the lock taken only when p_role may write the assertion (crm_private.assertion_lock).
+-- the key's lock taken only when p_role may write the assertion (crm_private.assertion_lock)
+-- — or, running as crm_owner (crm360's SECURITY DEFINER write API, which checked p_role on
+-- the subject itself), taken directly under the same name (crm_private.assertion_lock_key).
 CREATE OR REPLACE FUNCTION crm_private.supersede_assertion_as(
     p_role                name,
     p_old_assertion_id    uuid,
@@ -42,9 +44,17 @@ BEGIN
 
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
-    -- (taken only when the caller may write this assertion: crm_private.assertion_lock)
-    PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
-                                       p_new_assertion_type, v_key, p_role);
+    -- For a caller it is taken only when the caller may write this assertion
+    -- (crm_private.assertion_lock); crm360's own SECURITY DEFINER code (running as crm_owner:
+    -- crm_private.advance_deal_stage_as) has checked p_role's permission on the subject
+    -- itself, before and after locking it, and takes the same lock directly
+    IF current_user = 'crm_owner' THEN
+        PERFORM crm_private.xact_lock(crm_private.assertion_lock_key(
+                    coalesce(p_new_subject_node_id, p_new_subject_edge_id), p_new_assertion_type, v_key));
+    ELSE
+        PERFORM crm_private.assertion_lock(coalesce(p_new_subject_node_id, p_new_subject_edge_id),
+                                           p_new_assertion_type, v_key, p_role);
+    END IF;
     v_now := clock_timestamp();
 
     SELECT a.id INTO v_current

@@ -159,15 +159,13 @@ BEGIN
             v_attrs, v_code, 'internal', v_claim)
     RETURNING id INTO v_opp_id;
 
-    PERFORM crm_private.supersede_assertion_as(
-        p_role                := p_role,
-        p_old_assertion_id    := NULL,
-        p_new_assertion_type  := 'deal_stage',
-        p_new_subject_node_id := v_opp_id,
-        p_new_subject_edge_id := NULL,
-        p_new_claim           := jsonb_build_object('stage', v_default_stage, 'pipeline', p_pipeline_code),
-        p_new_source_event_id := NULL,
-        p_new_confidence      := 1.0);
+    -- the initial deal_stage: the deal was inserted a moment ago in this transaction and no
+    -- other transaction can see it (or write an assertion about it) until commit, so there is
+    -- no current stage to supersede and no writer to serialise with (what
+    -- crm_private.supersede_assertion_as would look for and lock)
+    INSERT INTO crm.assertions (assertion_type, subject_node_id, assertion_key, claim, confidence, asserted_at)
+    VALUES ('deal_stage', v_opp_id, '',
+            jsonb_build_object('stage', v_default_stage, 'pipeline', p_pipeline_code), 1.0, clock_timestamp());
 
     INSERT INTO crm.edges (edge_type, source_id, target_id, properties)
     VALUES ('pipeline_member', v_opp_id, v_pipeline_id, jsonb_build_object('entered_at', v_now));
