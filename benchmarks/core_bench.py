@@ -4,7 +4,9 @@
   CRM user, through RLS) on one connection: generate_crm_code('OPP'), create_opportunity,
   advance_deal_stage, log_crm_activity — each ``calls`` times in autocommit (one transaction
   per call, as services call them) and again batched in one transaction; the same
-  autocommit calls as superuser, and a ``SELECT 1`` round trip, are the baselines.
+  autocommit calls as superuser, and a ``SELECT 1`` round trip, are the baselines; then the
+  three calls from 8 client processes at once (each warmed up, on its own deals; target 1.5x
+  the 1-client calls/s).
 * Reads on a ~100k-node graph (scale 1; the rep's team holds 1/20 of the accounts):
   count(*) on crm.nodes, crm.opportunities_active_live, crm.opportunities_active and
   crm.contacts_directory, and a page of 50 rows of crm.nodes, crm.opportunities_active and
