@@ -1007,8 +1007,9 @@ BEGIN
                          (SELECT string_agg(t.code_prefix, ', ' ORDER BY t.code_prefix)
                             FROM crm.node_types t WHERE t.code_prefix IS NOT NULL);
     END IF;
-    IF p_at IS NULL THEN
-        RAISE EXCEPTION 'p_at must not be NULL' USING ERRCODE = '22023';
+    IF p_at IS NULL OR NOT isfinite(p_at) THEN
+        RAISE EXCEPTION 'p_at must be a finite timestamp, not %', coalesce(p_at::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'the code''s month is the UTC month of p_at (default now())';
     END IF;
     v_yymm := to_char(p_at AT TIME ZONE 'UTC', 'YYMM');
     v_n := nextval(crm_private.code_sequence(p_prefix, v_yymm));

@@ -41,6 +41,10 @@ def test_unknown_prefix(conn):
         conn.execute("SELECT crm.generate_crm_code(NULL)")
     with raises_sqlstate("22023"):
         conn.execute("SELECT crm.generate_crm_code('OPP', NULL)")
+    for at in ("infinity", "-infinity"):
+        with raises_sqlstate("22023") as e:
+            conn.execute("SELECT crm.generate_crm_code('OPP', %s::timestamptz)", (at,))
+        assert "finite" in e.value.diag.message_primary
 
 
 def test_month_rollover_uses_utc(conn):

@@ -35,8 +35,9 @@ BEGIN
                          (SELECT string_agg(t.code_prefix, ', ' ORDER BY t.code_prefix)
                             FROM crm.node_types t WHERE t.code_prefix IS NOT NULL);
     END IF;
-    IF p_at IS NULL THEN
-        RAISE EXCEPTION 'p_at must not be NULL' USING ERRCODE = '22023';
+    IF p_at IS NULL OR NOT isfinite(p_at) THEN
+        RAISE EXCEPTION 'p_at must be a finite timestamp, not %', coalesce(p_at::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'the code''s month is the UTC month of p_at (default now())';
     END IF;
     v_yymm := to_char(p_at AT TIME ZONE 'UTC', 'YYMM');
 
@@ -49,4 +50,4 @@ $$;
 REVOKE EXECUTE ON FUNCTION crm.generate_crm_code(text, timestamptz) FROM PUBLIC;
 
 COMMENT ON FUNCTION crm.generate_crm_code(text, timestamptz) IS
-$c$Return the next code {PREFIX}-{YYMM}-{SEQ} for a node type's prefix (OPP, CON, ORG, CMP, TER) in the UTC month of p_at (default now). Guarantees: unique per prefix and month and increasing within it under concurrency, without waiting for other callers' commits (one sequence per prefix-month); a rolled-back call leaves a gap, as an auto-number does; SEQ is at least 4 digits and never truncated (…-10000). Errors: 22023 unknown prefix (hint lists the known ones) or NULL p_at; 55P03 the first code of a prefix-month waited 5 s for a concurrent first call's transaction (retry). Example: SELECT crm.generate_crm_code('OPP');  -- OPP-2403-0042$c$;
+$c$Return the next code {PREFIX}-{YYMM}-{SEQ} for a node type's prefix (OPP, CON, ORG, CMP, TER) in the UTC month of p_at (default now). Guarantees: unique per prefix and month and increasing within it under concurrency, without waiting for other callers' commits (one sequence per prefix-month); a rolled-back call leaves a gap, as an auto-number does; SEQ is at least 4 digits and never truncated (…-10000). Errors: 22023 unknown prefix (hint lists the known ones) or a NULL or infinite p_at; 55P03 the first code of a prefix-month waited 5 s for a concurrent first call's transaction (retry). Example: SELECT crm.generate_crm_code('OPP');  -- OPP-2403-0042$c$;
