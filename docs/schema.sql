@@ -3155,7 +3155,8 @@ BEGIN
         p_new_claim           := jsonb_build_object('stage', p_new_stage, 'pipeline', v_pipeline,
                                                     'moved_from', v_old_stage, 'reason', p_reason),
         p_new_source_event_id := v_event_id,
-        p_new_confidence      := 1.0);
+        p_new_confidence      := 1.0,
+        p_role_checked        := true);      -- p_role may write the deal: checked above, before and after its lock
 END;
 $$;
 CREATE FUNCTION crm_private.assertion_lock(p_subject uuid, p_assertion_type text, p_key text, p_role name DEFAULT CURRENT_USER) RETURNS boolean
@@ -7390,7 +7391,7 @@ BEGIN
     RETURN v_n;
 END;
 $$;
-CREATE FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid DEFAULT NULL::uuid, p_new_confidence numeric DEFAULT 1.0, p_assertion_key text DEFAULT ''::text) RETURNS uuid
+CREATE FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid DEFAULT NULL::uuid, p_new_confidence numeric DEFAULT 1.0, p_assertion_key text DEFAULT ''::text, p_role_checked boolean DEFAULT false) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -7400,6 +7401,7 @@ DECLARE
     v_new_id  uuid;
     v_key     text := coalesce(p_assertion_key, '');
     v_now     timestamptz;
+    v_checked boolean;
 BEGIN
     IF p_new_assertion_type IS NULL THEN
         RAISE EXCEPTION 'p_new_assertion_type is required' USING ERRCODE = '22023';
@@ -7414,10 +7416,12 @@ BEGIN
     -- Serialize writers of this (subject, type, key). Readers are never blocked, and cannot
     -- hold the lock themselves: its key is salted with a secret (crm_private.xact_lock).
     -- For a caller it is taken only when the caller may write this assertion
-    -- (crm_private.assertion_lock); crm360's own SECURITY DEFINER code (running as crm_owner:
-    -- crm_private.advance_deal_stage_as) has checked p_role's permission on the subject
-    -- itself, before and after locking it, and takes the same lock directly
-    IF current_user = 'crm_owner' THEN
+    -- (crm_private.assertion_lock). crm360's own SECURITY DEFINER code that has checked
+    -- p_role's permission on the subject itself (crm_private.advance_deal_stage_as: before and
+    -- after locking the deal) says so with p_role_checked and takes the same lock directly —
+    -- honoured only running as crm_owner: a caller passing it runs as itself
+    v_checked := p_role_checked AND current_user = 'crm_owner';
+    IF v_checked THEN
         PERFORM crm_private.xact_lock(crm_private.assertion_lock_key(
                     coalesce(p_new_subject_node_id, p_new_subject_edge_id), p_new_assertion_type, v_key));
     ELSE
@@ -7455,19 +7459,24 @@ BEGIN
     -- the current claim stops being current first (one current per key: partial unique
     -- index), then the new one is inserted and chained to its predecessor. Its id is assigned
     -- by the database, never by the caller (a primary-key conflict would tell a caller that a
-    -- hidden row exists): for crm360's own SECURITY DEFINER code (running as crm_owner) it is
-    -- drawn here first, so the predecessor is closed and chained in one update (the chain's
-    -- foreign key is checked at commit); a caller under row-level security cannot name an id,
-    -- and its new claim is chained by a second update
-    IF current_user = 'crm_owner' THEN
+    -- hidden row exists): for crm360's own checked SECURITY DEFINER code (running as
+    -- crm_owner) it is drawn here first, so the predecessor is closed and chained in one
+    -- update, in the same statement as the insert (the chain's foreign key holds at the
+    -- statement's end, also for a caller that SET CONSTRAINTS ALL IMMEDIATE; the insert reads
+    -- the update's result, so the update runs first); a caller under row-level security cannot
+    -- name an id, and its new claim is chained by a second update
+    IF v_checked AND v_current IS NOT NULL THEN
         v_new_id := crm_private.new_id();
-        IF v_current IS NOT NULL THEN
-            UPDATE crm.assertions SET superseded_at = v_now, superseded_by = v_new_id WHERE id = v_current;
-        END IF;
+        WITH closed AS (
+            UPDATE crm.assertions SET superseded_at = v_now, superseded_by = v_new_id
+             WHERE id = v_current
+            RETURNING id
+        )
         INSERT INTO crm.assertions (id, assertion_type, subject_node_id, subject_edge_id, assertion_key,
                                     claim, confidence, asserted_at, source_event_id)
-        VALUES (v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
-                p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id);
+        SELECT v_new_id, p_new_assertion_type, p_new_subject_node_id, p_new_subject_edge_id, v_key,
+               p_new_claim, coalesce(p_new_confidence, 1.0), v_now, p_new_source_event_id
+          FROM closed;
     ELSE
         IF v_current IS NOT NULL THEN
             UPDATE crm.assertions SET superseded_at = v_now WHERE id = v_current;
@@ -13022,8 +13031,8 @@ REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_admin;
-REVOKE ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text, p_role_checked boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text, p_role_checked boolean) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.sync_owner_teams() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sync_runs_between(p_from timestamp with time zone, p_to timestamp with time zone, p_role name) TO crm_reader;

@@ -64,6 +64,51 @@ def test_a_writer_advances_her_teams_deal_as_herself(sec):
         assert w.connect(other).execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev[0],)).fetchone()[0] == 0
 
 
+def test_advance_works_with_constraints_immediate(sec):
+    """Review of issue 16 (F1): the definer closes and chains the old stage with a pre-drawn id;
+    a caller that SET CONSTRAINTS ALL IMMEDIATE (a framework's default) still advances her deal
+    twice, and the chain is whole (one current stage, each old row pointing to its successor)."""
+    w = sec
+    deal = _deal(w, "acme")
+    alice = w.connect("alice", autocommit=False)
+    alice.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    alice.execute("SELECT crm.advance_deal_stage(%s, 'qualification', 'x')", (deal,))
+    alice.execute("SELECT crm.advance_deal_stage(%s, 'proposal', 'y')", (deal,))
+    alice.commit()
+    hist = _history(w.admin, deal)
+    assert [(h[0], h[1]) for h in hist] == [("prospecting", True), ("qualification", True), ("proposal", False)]
+    assert w.admin.execute(
+        "SELECT count(*) FROM crm.assertions a JOIN crm.assertions b ON b.id = a.superseded_by "
+        "WHERE a.subject_node_id = %s AND b.subject_node_id = a.subject_node_id "
+        "AND b.assertion_type = a.assertion_type AND a.superseded_at = b.asserted_at", (deal,)).fetchone()[0] == 2
+
+
+def test_a_caller_claiming_its_role_was_checked_gains_nothing(sec):
+    """p_role_checked (crm360's definer says it checked the role) is honoured only running as
+    crm_owner. Eve passes it to supersede_assertion_as herself: for Acme's deal nothing is
+    written; for her own deal, naming Alice's role (one she may not become), the stage is
+    written as Eve (RLS allows it) but no assertion-key lock is taken — it would be, were the
+    flag honoured (the direct lock path), and crm_private.xact_lock is not Eve's to call."""
+    w = sec
+    acme = _deal(w, "acme")
+    eve = w.connect("eve", autocommit=False)
+    own = eve.execute("SELECT crm.create_opportunity('Eve own', 'PL-SALES', NULL, '{}', ARRAY['Eve Team'])").fetchone()[0]
+    eve.commit()
+    claim = '{"stage": "qualification", "pipeline": "PL-SALES"}'
+    q = ("SELECT crm_private.supersede_assertion_as(%s, NULL, 'deal_stage', %s, NULL, %s::jsonb, NULL, 1.0, '', "
+         "p_role_checked := true)")
+    before = _history(w.admin, acme)
+    for role in ("eve", "alice"):
+        assert attempt(eve, q, (w.role_name(role), acme, claim)) is not None
+        eve.rollback()
+    assert _history(w.admin, acme) == before
+    assert attempt(eve, q, (w.role_name("alice"), own, claim)) is None
+    assert eve.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'") \
+        .fetchone()[0] == 0
+    eve.commit()
+    assert [h[0] for h in _history(w.admin, own)] == ["prospecting", "qualification"]
+
+
 def test_deals_the_caller_cannot_see_or_write_are_not_touched(sec):
     """Eve (another team) tries Acme's deal; Bob tries a Globex deal Alice has claimed (he sees it,
     he may not write it). Both get "does not exist", and the admin finds the two deals exactly as

@@ -183,7 +183,8 @@ BEGIN
         p_new_claim           := jsonb_build_object('stage', p_new_stage, 'pipeline', v_pipeline,
                                                     'moved_from', v_old_stage, 'reason', p_reason),
         p_new_source_event_id := v_event_id,
-        p_new_confidence      := 1.0);
+        p_new_confidence      := 1.0,
+        p_role_checked        := true);      -- p_role may write the deal: checked above, before and after its lock
 END;
 $$;
 
