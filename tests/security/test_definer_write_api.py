@@ -109,6 +109,30 @@ def test_a_caller_claiming_its_role_was_checked_gains_nothing(sec):
     assert [h[0] for h in _history(w.admin, own)] == ["prospecting", "qualification"]
 
 
+def test_a_writer_cannot_chain_a_stage_to_another_deals_claim(sec):
+    """Review 2 of issue 16 (pre-existing): Alice may update the assertions of deals she may
+    write, and superseded_by could be set to any row she sees. Property: pointing her deal's
+    current stage at another deal's stage (or at an older one of her own) is refused, her
+    history stays as it was, and crm.supersede_assertion as Alice still chains normally."""
+    w = sec
+    d1, d2 = _deal(w, "acme"), _deal(w, "acme")
+    alice = w.connect("alice")
+    alice.execute("SELECT crm.advance_deal_stage(%s, 'qualification', 'x')", (d1,))
+    cur = lambda d: w.admin.execute("SELECT id FROM crm.assertions WHERE subject_node_id = %s AND "  # noqa: E731
+                                    "assertion_type = 'deal_stage' AND superseded_at IS NULL", (d,)).fetchone()[0]
+    first_d1 = w.admin.execute("SELECT id FROM crm.assertions WHERE subject_node_id = %s AND "
+                               "superseded_by IS NOT NULL", (d1,)).fetchone()[0]
+    before = (_history(w.admin, d1), _history(w.admin, d2))
+    for target in (cur(d2), first_d1):
+        err = attempt(alice, "UPDATE crm.assertions SET superseded_at = now(), superseded_by = %s WHERE id = %s",
+                      (target, cur(d1)))
+        assert err is not None and err.sqlstate == "CR015", err
+    assert (_history(w.admin, d1), _history(w.admin, d2)) == before
+    alice.execute("SELECT crm.supersede_assertion(NULL, 'deal_stage', %s, NULL, "
+                  "'{\"stage\": \"proposal\", \"pipeline\": \"PL-SALES\"}')", (d2,))
+    assert [(h[0], h[1]) for h in _history(w.admin, d2)] == [("prospecting", True), ("proposal", False)]
+
+
 def test_deals_the_caller_cannot_see_or_write_are_not_touched(sec):
     """Eve (another team) tries Acme's deal; Bob tries a Globex deal Alice has claimed (he sees it,
     he may not write it). Both get "does not exist", and the admin finds the two deals exactly as

@@ -8,7 +8,9 @@
 -- and satisfies the type's jsonpath rule (CR013); acl and sensitive are copied from the
 -- subject and the type.
 -- Guarantees on UPDATE: an assertion is history — only superseded_at/superseded_by may be
--- set, once (CR015); acl/sensitive only by ACL maintenance.
+-- set, once (CR015), and a successor a caller names must be the next claim of the same
+-- subject, type and key, asserted when this one was closed (CR015); acl/sensitive only by ACL
+-- maintenance.
 CREATE OR REPLACE FUNCTION crm_private.tg_assertions__validate()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -35,6 +37,22 @@ BEGIN
                AND NOT (coalesce(current_setting('crm.acl_maintenance', true), '') = 'on'
                         AND crm_private.acl_maintenance())) THEN
             RAISE EXCEPTION 'assertion % is history and cannot be changed', OLD.id
+                USING ERRCODE = 'CR015',
+                      HINT = 'record a new claim with crm.supersede_assertion(...)';
+        END IF;
+        -- a successor a caller names must be the next claim of the same key, asserted when this
+        -- one was closed, as crm.supersede_assertion chains them (read as the caller: a hidden
+        -- row counts as missing); crm360's own code (crm_owner) names it in the statement that
+        -- inserts it (crm_private.supersede_assertion_as)
+        IF NEW.superseded_by IS NOT NULL AND OLD.superseded_by IS NULL AND current_user <> 'crm_owner'
+           AND NOT EXISTS (SELECT 1 FROM crm.assertions s
+                            WHERE s.id = NEW.superseded_by AND s.id <> NEW.id
+                              AND s.assertion_type = NEW.assertion_type
+                              AND s.subject_node_id IS NOT DISTINCT FROM NEW.subject_node_id
+                              AND s.subject_edge_id IS NOT DISTINCT FROM NEW.subject_edge_id
+                              AND s.assertion_key = NEW.assertion_key
+                              AND s.asserted_at = NEW.superseded_at) THEN
+            RAISE EXCEPTION 'assertion % can only be superseded by the next claim of its subject, type and key', OLD.id
                 USING ERRCODE = 'CR015',
                       HINT = 'record a new claim with crm.supersede_assertion(...)';
         END IF;
