@@ -628,3 +628,39 @@ def test_a_claim_the_registry_refuses_rejects_its_record_not_the_batch(db, conn)
     assert [r[0] for r in rows] == ["applied", "orphan", "rejected"], rows      # the orphan is the fixture's
     assert "invalid ticket_status claim" in rows[2][1] and "violates" in rows[2][1]
     assert conn.execute("SELECT count(*) FROM crm.nodes WHERE node_type = 'ticket'").fetchone()[0] == 1
+
+
+def test_load_statistics_are_refreshed_at_doubling_points_within_one_transaction(conn):
+    """crm_private.rc_refresh_stats inside one long transaction (a whole ELT load reconciled by
+    one crm.reconcile): a growing table is analysed when its changes since the last ANALYZE
+    exceed its size (pg_class.reltuples, which the transaction's own ANALYZE sets), not every
+    1,000 rows; and an ANALYZE it ran is seen by its next call (the activity statistics are
+    cached per transaction by default: before, both made it re-analyse on every call)."""
+    def land(n, start):
+        conn.execute("INSERT INTO crm_raw.records (source, object, external_id, payload) "
+                     "SELECT 'salesforce', 'Account', 'st' || i, jsonb_build_object('i', i) "
+                     "FROM generate_series(%s::int, %s::int) AS i", (start, start + n - 1))
+
+    def refresh():
+        return conn.execute("SELECT crm_private.rc_refresh_stats()").fetchone()[0]
+
+    # committed rows, not analysed yet: the first call analyses, the second one does not
+    land(1500, 1)
+    for _ in range(50):   # the committed inserts reach the shared activity statistics
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        if conn.execute("SELECT n_mod_since_analyze FROM pg_stat_user_tables "
+                        "WHERE relid = 'crm_raw.records'::regclass").fetchone()[0] >= 1500:
+            break
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT n_live_tup FROM pg_stat_user_tables")   # caches the statistics
+        assert refresh() == ["crm_raw.records"]
+        assert refresh() == []
+        # 1,400 of this transaction's own rows on 1,500: less than the size, not analysed
+        land(1400, 10001)
+        assert refresh() == []
+        # 200 more: 1,600 changes since the ANALYZE, more than its 1,500 rows
+        land(200, 20001)
+        assert refresh() == ["crm_raw.records"]
+        assert refresh() == []
+        reltuples = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'crm_raw.records'::regclass").fetchone()[0]
+        assert reltuples == 3100

@@ -7,9 +7,14 @@
 -- accounts = 5.7M join-filter rows, 2.2 s instead of 20 ms).
 -- Guarantees: a table is analysed when its rows changed since the last ANALYZE —
 -- committed changes (pg_stat_user_tables.n_mod_since_analyze) plus this transaction's own
--- (pg_stat_get_xact_tuples_*) — exceed 1,000 and p_min_fraction of its committed live rows
--- (default 1: the statistics may be off by more than a factor of two; a growing table is
--- analysed O(log size) times during a load; each ANALYZE samples ~30k rows, 0.1-0.4 s).
+-- (pg_stat_get_xact_tuples_*) — exceed 1,000 and p_min_fraction of the rows its statistics
+-- describe (pg_class.reltuples, which an ANALYZE inside this transaction sets counting the
+-- transaction's own rows; 0 when never analysed) — default 1: the statistics may be
+-- off by more than a factor of two; a table growing within one transaction (a whole ELT
+-- load reconciled by one crm.reconcile) is analysed O(log size) times, not every 1,000 rows;
+-- each ANALYZE samples ~30k rows, 0.1-0.4 s. The activity statistics are read afresh on
+-- every call (pg_stat_clear_snapshot): by default they are cached for the transaction, and
+-- the counters an ANALYZE of this transaction reset would otherwise look unchanged.
 -- A read-model refresh passes 0.1: a load that adds a new kind of row (5,000 tickets to
 -- 7,000 nodes) leaves the total within 2x while the statistics of node_type say "no tickets",
 -- and the refresh would loop over an index of every ticket per account (measured: 3.4 s
@@ -25,20 +30,23 @@ DECLARE
     v_rel  record;
     v_done text[] := '{}';
 BEGIN
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
     FOR v_rel IN
         SELECT x.*
-          FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze, s.n_live_tup, x.xact_mods,
+          FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze,
+                       greatest(c.reltuples, 0)::bigint AS n_rows, x.xact_mods,
                        -- this transaction's changes already covered by an ANALYZE it ran
                        coalesce(nullif(pg_catalog.current_setting(
                            format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true), '')::bigint, 0) AS covered
                   FROM pg_catalog.pg_stat_user_tables s
+                  JOIN pg_catalog.pg_class c ON c.oid = s.relid
                  CROSS JOIN LATERAL (SELECT pg_catalog.pg_stat_get_xact_tuples_inserted(s.relid)
                                             + pg_catalog.pg_stat_get_xact_tuples_updated(s.relid)
                                             + pg_catalog.pg_stat_get_xact_tuples_deleted(s.relid) AS xact_mods) x
                  WHERE (s.schemaname, s.relname) IN (('crm', 'nodes'), ('crm', 'edges'), ('crm', 'node_sources'),
                                                      ('crm', 'assertions'), ('crm', 'events'),
                                                      ('crm', 'event_participants'), ('crm_raw', 'records'))) x
-         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_live_tup * p_min_fraction)
+         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_rows * p_min_fraction)
     LOOP
         EXECUTE format('ANALYZE %I.%I', v_rel.schemaname, v_rel.relname);
         PERFORM pg_catalog.set_config(format('crm.rc_stats_%s_%s', v_rel.schemaname, v_rel.relname),
