@@ -81,6 +81,21 @@ def test_advance_works_with_constraints_immediate(sec):
         "SELECT count(*) FROM crm.assertions a JOIN crm.assertions b ON b.id = a.superseded_by "
         "WHERE a.subject_node_id = %s AND b.subject_node_id = a.subject_node_id "
         "AND b.assertion_type = a.assertion_type AND a.superseded_at = b.asserted_at", (deal,)).fetchone()[0] == 2
+    # the stage_change events are about the deal, with its acl, also on their participant rows:
+    # the commit-time check that runs at the end of each statement here found the participant
+    # already written (before, the event was written alone first, found without participants and
+    # emptied — visible to admins only, while its participant row kept the deal's acl)
+    deal_acl = w.admin.execute("SELECT acl FROM crm.nodes WHERE id = %s", (deal,)).fetchone()[0]
+    evs = w.admin.execute(
+        "SELECT e.id, e.about, e.acl, p.event_acl FROM crm.events e "
+        "JOIN crm.event_participants p ON p.event_id = e.id "
+        "WHERE p.node_id = %s AND e.event_type = 'stage_change' AND e.recorded_by IS NOT NULL "
+        "AND e.properties ->> 'reason' IN ('x', 'y')", (deal,)).fetchall()
+    assert len(evs) == 2
+    for _id, about, acl, event_acl in evs:
+        assert (about, acl, event_acl) == ([deal], deal_acl, deal_acl)
+    assert alice.execute("SELECT count(*) FROM crm.events WHERE id = ANY (%s)",
+                         ([e[0] for e in evs],)).fetchone()[0] == 2
 
 
 def test_a_caller_claiming_its_role_was_checked_gains_nothing(sec):

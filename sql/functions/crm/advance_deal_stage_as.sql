@@ -61,7 +61,6 @@ DECLARE
     v_old_terminal boolean;
     v_old_sensitive boolean;
     v_event_id     uuid;
-    v_event_acl    uuid[];
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
@@ -155,23 +154,29 @@ BEGIN
     END IF;
 
     v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
-    VALUES ('stage_change', v_now,
-            format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
-            jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
-                               'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            v_actor_system, v_id.actor, ARRAY[p_opp_id])
-    RETURNING id, acl INTO v_event_id, v_event_acl;
-
     -- the event is declared about the deal, so it is written with its final acl (the events
     -- trigger computes it from the deal: crm_private.event_about_of's rule for one subject), and
-    -- its one participant carries that acl as event_acl — inside crm360's own ACL maintenance,
-    -- so the participants' statement trigger (crm_private.refresh_event_acl) is not run: over
-    -- this participant it would compute exactly this, and there is nothing else for it to do (an
-    -- opportunity marks no account changed; a new event has no artifacts or search chunks)
+    -- its one participant carries that acl as event_acl, written in the same statement inside
+    -- crm360's own ACL maintenance, so the participants' statement trigger
+    -- (crm_private.refresh_event_acl) is not run: over this participant it would compute exactly
+    -- this, and there is nothing else for it to do (an opportunity marks no account changed; a
+    -- new event has no artifacts or search chunks). One statement, so the event never exists
+    -- without its participant — not even for a caller's SET CONSTRAINTS ALL IMMEDIATE, which
+    -- runs crm_private.tg_events__about_check at the end of the statement instead of at commit
     PERFORM pg_catalog.set_config('crm.acl_maintenance', 'on', true);
-    INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
-    VALUES (v_event_id, p_opp_id, 'subject', v_event_acl);
+    WITH ev AS (
+        INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
+        VALUES ('stage_change', v_now,
+                format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
+                jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
+                                   'pipeline', v_pipeline, 'reopened', v_old_terminal),
+                v_actor_system, v_id.actor, ARRAY[p_opp_id])
+        RETURNING id, acl
+    ), part AS (
+        INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
+        SELECT ev.id, p_opp_id, 'subject', ev.acl FROM ev
+    )
+    SELECT ev.id INTO v_event_id FROM ev;
     PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
 
     RETURN crm_private.supersede_assertion_as(

@@ -20,10 +20,14 @@
 --     does for a writer's own insert;
 -- * the rest is crm.log_crm_activity's: argument checks (22023); the event declared about the
 --   participants crm_private.event_about_of's rule picks (so written once with its final acl);
---   participants set-based, duplicates in the arrays collapsed; the participants' statement
---   trigger (crm_private.refresh_event_acl) still runs — it marks the accounts that took part
---   (crm_private.changed_accounts) — and crm_owner's triggers validate every row (event shape
---   CR013, participant acl), with crm.bulk_apply and the other flags pinned off.
+--   participants set-based, duplicates in the arrays collapsed, each written with the event's
+--   final acl as event_acl inside crm360's own ACL maintenance, so the participants' statement
+--   trigger (crm_private.refresh_event_acl) is not run: over these participants it would compute
+--   exactly the event's about/acl (the same rule over the same nodes), the event is new (no
+--   artifacts, no search chunks), and what else it does — marking the org participants' accounts
+--   changed (crm_private.changed_accounts, any role) — is done here; crm_owner's row triggers
+--   validate every row (event shape CR013, participant visibility and acl), with crm.bulk_apply
+--   and the other flags pinned off.
 CREATE OR REPLACE FUNCTION crm_private.log_crm_activity_as(
     p_role              name,
     p_event_type        text,
@@ -118,15 +122,34 @@ BEGIN
         v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
     END IF;
 
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
-    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            v_actor_system, v_id.actor, v_about)
-    RETURNING id INTO v_event_id;
+    -- the event is written with its final acl (the events trigger computes it from v_about), and
+    -- its participants carry it as event_acl, written in the same statement inside crm360's own
+    -- ACL maintenance (the flag reverts below and, on any error, with the function's SET
+    -- clause). One statement, so the event never exists without its participants — not even for
+    -- a caller's SET CONSTRAINTS ALL IMMEDIATE, which runs crm_private.tg_events__about_check at
+    -- the end of the statement instead of at commit. The event is new, so duplicates can only
+    -- come from the arrays: DISTINCT collapses them.
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'on', true);
+    WITH ev AS (
+        INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
+        VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+                v_actor_system, v_id.actor, v_about)
+        RETURNING id, acl
+    ), part AS (
+        INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
+        SELECT DISTINCT ev.id, u.node_id, btrim(u.role), ev.acl
+          FROM ev CROSS JOIN unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+    )
+    SELECT ev.id INTO v_event_id FROM ev;
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
 
-    -- the event is new, so duplicates can only come from the arrays: DISTINCT collapses them
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT DISTINCT v_event_id, u.node_id, btrim(u.role)
-      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role);
+    -- refresh_event_acl's other duty: the accounts taking part, in any role, no longer have a
+    -- current stored Account 360 row (crm_private.accounts_360_stored)
+    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+    SELECT DISTINCT n.id, now()
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_participant_ids) AND n.node_type = 'org'
+    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
 
     RETURN v_event_id;
 END;
