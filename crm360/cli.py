@@ -734,18 +734,22 @@ def _refresh_failed(row: dict) -> bool:
 @click.option("--source", default=None, help="only this source (salesforce, zendesk, clm, stripe)")
 @click.option("--no-orphans", is_flag=True, help="do not retry orphan records")
 @click.option("--no-refresh", is_flag=True, help="do not refresh the read models afterwards")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="sessions at once: accounts, people and users first, then each source's children and "
+                   "activities in parallel (crm.reconcile_plan)")
 @click.option("--json", "as_json", is_flag=True, help="print the counts as JSON")
 @handle_errors
-def reconcile_cmd(dsn, source, no_orphans, no_refresh, as_json):
+def reconcile_cmd(dsn, source, no_orphans, no_refresh, jobs, as_json):
     """Apply pending raw records to the graph (crm.reconcile), retry orphans, then refresh the
-    read models that became stale (crm.refresh_read_models)."""
+    read models that became stale (crm.refresh_read_models). With --jobs N, the steps of
+    crm.reconcile_plan: identity first, then the sources' other objects N at a time."""
     import json as json_mod
 
     from crm360.connectors import reconcile
 
     url = resolve_dsn(dsn)
     with _phases(not as_json and sys.stderr.isatty()) as ph:
-        out = reconcile(url, source, orphans=not no_orphans, refresh=not no_refresh, on_phase=ph.phase)
+        out = reconcile(url, source, orphans=not no_orphans, refresh=not no_refresh, on_phase=ph.phase, jobs=jobs)
     if as_json:
         click.echo(json_mod.dumps(out, indent=2, default=str))
         return

@@ -1586,17 +1586,39 @@ BEGIN
         SELECT * FROM crm.timeline(v_id, NULL, NULL, now() - make_interval(days => p_days), now());
 END;
 $$;
-CREATE FUNCTION crm.reconcile(p_source text DEFAULT NULL::text) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
+CREATE FUNCTION crm.reconcile(p_source text DEFAULT NULL::text, p_objects text[] DEFAULT NULL::text[]) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT * FROM crm_private.reconcile_run(p_source, current_user)
+    SELECT * FROM crm_private.reconcile_run(p_source, current_user, p_objects)
 $$;
 CREATE FUNCTION crm.reconcile_orphans() RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT * FROM crm_private.reconcile_orphans_run(current_user)
+$$;
+CREATE FUNCTION crm.reconcile_plan(p_source text DEFAULT NULL::text) RETURNS TABLE(step integer, source text, objects text[], pending bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH o AS (
+        SELECT o.source, o.object, o.apply_order, crm_private.rc_resolves_identity(o.source, o.object) AS identity,
+               (SELECT count(*) FROM crm_raw.records r
+                 WHERE r.source = o.source AND r.object = o.object AND r.status = 'pending') AS pending
+          FROM crm_raw.source_objects o
+         WHERE (p_source IS NULL OR o.source = p_source)
+           AND o.source = ANY (crm_private.sources_of(current_user))
+    )
+    SELECT 1, CASE WHEN p_source IS NOT NULL THEN p_source END,
+           array_agg(o.source || '/' || o.object ORDER BY o.apply_order), sum(o.pending)::bigint
+      FROM o WHERE o.identity
+    HAVING count(*) > 0
+    UNION ALL
+    SELECT 2, o.source, array_agg(o.source || '/' || o.object ORDER BY o.apply_order), sum(o.pending)::bigint
+      FROM o WHERE NOT o.identity
+     GROUP BY o.source
+    ORDER BY 1, 4 DESC, 2
 $$;
 CREATE FUNCTION crm.refresh_account_views() RETURNS TABLE(view_name text, refreshed_at timestamp with time zone, duration_ms numeric)
     LANGUAGE sql SECURITY DEFINER
@@ -3043,7 +3065,6 @@ DECLARE
     v_old_terminal boolean;
     v_old_sensitive boolean;
     v_event_id     uuid;
-    v_event_acl    uuid[];
     v_actor_system text;
     v_now          timestamptz;
 BEGIN
@@ -3129,22 +3150,29 @@ BEGIN
         v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
     END IF;
     v_now := clock_timestamp();
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
-    VALUES ('stage_change', v_now,
-            format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
-            jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
-                               'pipeline', v_pipeline, 'reopened', v_old_terminal),
-            v_actor_system, v_id.actor, ARRAY[p_opp_id])
-    RETURNING id, acl INTO v_event_id, v_event_acl;
     -- the event is declared about the deal, so it is written with its final acl (the events
     -- trigger computes it from the deal: crm_private.event_about_of's rule for one subject), and
-    -- its one participant carries that acl as event_acl — inside crm360's own ACL maintenance,
-    -- so the participants' statement trigger (crm_private.refresh_event_acl) is not run: over
-    -- this participant it would compute exactly this, and there is nothing else for it to do (an
-    -- opportunity marks no account changed; a new event has no artifacts or search chunks)
+    -- its one participant carries that acl as event_acl, written in the same statement inside
+    -- crm360's own ACL maintenance, so the participants' statement trigger
+    -- (crm_private.refresh_event_acl) is not run: over this participant it would compute exactly
+    -- this, and there is nothing else for it to do (an opportunity marks no account changed; a
+    -- new event has no artifacts or search chunks). One statement, so the event never exists
+    -- without its participant — not even for a caller's SET CONSTRAINTS ALL IMMEDIATE, which
+    -- runs crm_private.tg_events__about_check at the end of the statement instead of at commit
     PERFORM pg_catalog.set_config('crm.acl_maintenance', 'on', true);
-    INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
-    VALUES (v_event_id, p_opp_id, 'subject', v_event_acl);
+    WITH ev AS (
+        INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
+        VALUES ('stage_change', v_now,
+                format('Stage: %s -> %s', coalesce(v_old_stage, '(none)'), p_new_stage),
+                jsonb_build_object('from_stage', v_old_stage, 'to_stage', p_new_stage, 'reason', p_reason,
+                                   'pipeline', v_pipeline, 'reopened', v_old_terminal),
+                v_actor_system, v_id.actor, ARRAY[p_opp_id])
+        RETURNING id, acl
+    ), part AS (
+        INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
+        SELECT ev.id, p_opp_id, 'subject', ev.acl FROM ev
+    )
+    SELECT ev.id INTO v_event_id FROM ev;
     PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
     RETURN crm_private.supersede_assertion_as(
         p_role                := p_role,
@@ -4180,14 +4208,33 @@ BEGIN
     IF NOT v_admin AND v_actor_system IS DISTINCT FROM coalesce(v_id.actor::text, session_user::text) THEN
         v_actor_system := crm_private.writer_actor_system(v_actor_system, v_id.actor, p_role);
     END IF;
-    INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
-    VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
-            v_actor_system, v_id.actor, v_about)
-    RETURNING id INTO v_event_id;
-    -- the event is new, so duplicates can only come from the arrays: DISTINCT collapses them
-    INSERT INTO crm.event_participants (event_id, node_id, role)
-    SELECT DISTINCT v_event_id, u.node_id, btrim(u.role)
-      FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role);
+    -- the event is written with its final acl (the events trigger computes it from v_about), and
+    -- its participants carry it as event_acl, written in the same statement inside crm360's own
+    -- ACL maintenance (the flag reverts below and, on any error, with the function's SET
+    -- clause). One statement, so the event never exists without its participants — not even for
+    -- a caller's SET CONSTRAINTS ALL IMMEDIATE, which runs crm_private.tg_events__about_check at
+    -- the end of the statement instead of at commit. The event is new, so duplicates can only
+    -- come from the arrays: DISTINCT collapses them.
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'on', true);
+    WITH ev AS (
+        INSERT INTO crm.events (event_type, occurred_at, summary, properties, actor_system, recorded_by, about)
+        VALUES (p_event_type, coalesce(p_occurred_at, now()), p_summary, coalesce(p_properties, '{}'),
+                v_actor_system, v_id.actor, v_about)
+        RETURNING id, acl
+    ), part AS (
+        INSERT INTO crm.event_participants (event_id, node_id, role, event_acl)
+        SELECT DISTINCT ev.id, u.node_id, btrim(u.role), ev.acl
+          FROM ev CROSS JOIN unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
+    )
+    SELECT ev.id INTO v_event_id FROM ev;
+    PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
+    -- refresh_event_acl's other duty: the accounts taking part, in any role, no longer have a
+    -- current stored Account 360 row (crm_private.accounts_360_stored)
+    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+    SELECT DISTINCT n.id, now()
+      FROM crm.nodes n
+     WHERE n.id = ANY (p_participant_ids) AND n.node_type = 'org'
+    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     RETURN v_event_id;
 END;
 $$;
@@ -4255,10 +4302,18 @@ CREATE FUNCTION crm_private.mark_read_models_changed(p_inputs text[]) RETURNS in
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH m AS (
+    -- rows locked in key order first: reconciliation runs in parallel (crm.reconcile_plan) mark
+    -- overlapping read models and wait for each other, never deadlock
+    WITH l AS (
+        SELECT r.read_model FROM crm_private.read_models r
+         WHERE p_inputs IS NULL OR r.inputs IS NULL OR r.inputs && p_inputs
+         ORDER BY r.read_model
+           FOR NO KEY UPDATE
+    ), m AS (
         UPDATE crm_private.read_models r
            SET change_seq = r.change_seq + 1, data_changed_at = now()
-         WHERE p_inputs IS NULL OR r.inputs IS NULL OR r.inputs && p_inputs
+          FROM l
+         WHERE r.read_model = l.read_model
         RETURNING 1
     )
     SELECT count(*)::integer FROM m
@@ -5614,21 +5669,38 @@ DECLARE
     v_rel  record;
     v_done text[] := '{}';
 BEGIN
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
     FOR v_rel IN
         SELECT x.*
-          FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze, s.n_live_tup, x.xact_mods,
+          FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze,
+                       greatest(c.reltuples, 0)::bigint AS n_rows, x.xact_mods,
                        -- this transaction's changes already covered by an ANALYZE it ran
-                       coalesce(nullif(pg_catalog.current_setting(
-                           format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true), '')::bigint, 0) AS covered
+                       -- (a value the caller set is bounded to what this transaction changed: it can
+                       -- only delay an ANALYZE of its own load, never fail the call)
+                       CASE WHEN pg_catalog.pg_input_is_valid(v.setting, 'bigint')
+                            THEN least(greatest(v.setting::bigint, 0),
+                                       x.xact_mods) ELSE 0 END AS covered
                   FROM pg_catalog.pg_stat_user_tables s
+                  JOIN pg_catalog.pg_class c ON c.oid = s.relid
+                 CROSS JOIN LATERAL (SELECT pg_catalog.current_setting(
+                                                format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true) AS setting) v
                  CROSS JOIN LATERAL (SELECT pg_catalog.pg_stat_get_xact_tuples_inserted(s.relid)
                                             + pg_catalog.pg_stat_get_xact_tuples_updated(s.relid)
                                             + pg_catalog.pg_stat_get_xact_tuples_deleted(s.relid) AS xact_mods) x
                  WHERE (s.schemaname, s.relname) IN (('crm', 'nodes'), ('crm', 'edges'), ('crm', 'node_sources'),
                                                      ('crm', 'assertions'), ('crm', 'events'),
                                                      ('crm', 'event_participants'), ('crm_raw', 'records'))) x
-         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_live_tup * p_min_fraction)
+         WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_rows * p_min_fraction)
     LOOP
+        -- a parallel reconciliation run that analysed the same table inside its open
+        -- transaction holds the lock ANALYZE takes until it commits: waiting would serialise the
+        -- runs (and two runs each waiting for the other's table would deadlock) — the table is
+        -- skipped (its statistics are recent) and not counted as covered
+        BEGIN
+            EXECUTE format('LOCK TABLE %I.%I IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', v_rel.schemaname, v_rel.relname);
+        EXCEPTION WHEN lock_not_available THEN
+            CONTINUE;
+        END;
         EXECUTE format('ANALYZE %I.%I', v_rel.schemaname, v_rel.relname);
         PERFORM pg_catalog.set_config(format('crm.rc_stats_%s_%s', v_rel.schemaname, v_rel.relname),
                                       v_rel.xact_mods::text, true);
@@ -5699,6 +5771,14 @@ BEGIN
     PERFORM crm_private.rc_write_events();
     RETURN cardinality(v_ids);
 END;
+$$;
+CREATE FUNCTION crm_private.rc_resolves_identity(p_source text, p_object text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT (p_source, p_object) NOT IN (('salesforce', 'Opportunity'), ('salesforce', 'Event'), ('salesforce', 'Task'),
+                                        ('zendesk', 'tickets'), ('zendesk', 'ticket_comments'),
+                                        ('clm', 'contracts'), ('stripe', 'invoices'))
 $$;
 CREATE FUNCTION crm_private.rc_ts(p_value jsonb) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -5885,7 +5965,7 @@ BEGIN
     RETURN QUERY SELECT * FROM crm_private.reconcile_run(NULL, p_role);
 END;
 $$;
-CREATE FUNCTION crm_private.reconcile_run(p_source text, p_role name) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
+CREATE FUNCTION crm_private.reconcile_run(p_source text, p_role name, p_objects text[] DEFAULT NULL::text[]) RETURNS TABLE(source text, object text, applied integer, rejected integer, orphans integer, skipped integer, removed integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
@@ -5903,6 +5983,8 @@ DECLARE
     v_touched uuid[] := '{}';
     v_applied uuid[] := '{}';   -- the nodes and events applied, while the batch is small
     v_n_applied bigint := 0;
+    v_scope   crm_raw.source_objects[];
+    v_bad     text;
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -5913,14 +5995,47 @@ BEGIN
         RAISE EXCEPTION 'role % may not reconcile source "%"', p_role, p_source
             USING ERRCODE = '42501', HINT = format('an admin allows it: SELECT crm.allow_source(%L, %L)', p_role, p_source);
     END IF;
-    PERFORM crm_private.xact_lock('crm360/reconcile');   -- a key no other role can compute or hold
-    UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
+    IF p_objects IS NOT NULL THEN
+        SELECT string_agg(x, ', ') INTO v_bad
+          FROM unnest(p_objects) AS x
+         WHERE x IS NULL OR NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source || '/' || o.object = x);
+        IF v_bad IS NOT NULL OR array_position(p_objects, NULL) IS NOT NULL THEN
+            RAISE EXCEPTION 'unknown source object(s): %', coalesce(v_bad, 'NULL')
+                USING ERRCODE = '22023',
+                      HINT = 'name objects as source/object, e.g. zendesk/tickets: see crm_raw.source_objects';
+        END IF;
+        SELECT string_agg(x, ', ') INTO v_bad
+          FROM unnest(p_objects) AS x
+         WHERE NOT (split_part(x, '/', 1) = ANY (v_allowed));
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'role % may not reconcile %', p_role, v_bad
+                USING ERRCODE = '42501', HINT = 'an admin allows a source: SELECT crm.allow_source(role, source)';
+        END IF;
+        SELECT string_agg(x, ', ') INTO v_bad
+          FROM unnest(p_objects) AS x
+         WHERE p_source IS NOT NULL AND split_part(x, '/', 1) <> p_source;
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'source object(s) % are not of source "%"', v_bad, p_source
+                USING ERRCODE = '22023', HINT = 'pass p_source NULL to name objects of several sources';
+        END IF;
+    END IF;
+    -- the objects of this run, in apply order
+    SELECT coalesce(array_agg(o ORDER BY o.apply_order), '{}') INTO v_scope
       FROM crm_raw.source_objects o
-     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object
-       AND (p_source IS NULL OR r.source = p_source) AND r.source = ANY (v_allowed);
-    FOR v_so IN SELECT o.* FROM crm_raw.source_objects o
-                 WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
-                 ORDER BY o.apply_order LOOP
+     WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
+       AND (p_objects IS NULL OR o.source || '/' || o.object = ANY (p_objects));
+    -- one reconciler at a time for identity; runs of other objects in parallel per source
+    IF EXISTS (SELECT 1 FROM unnest(v_scope) o WHERE crm_private.rc_resolves_identity(o.source, o.object)) THEN
+        PERFORM crm_private.xact_lock('crm360/reconcile');
+    ELSE
+        PERFORM crm_private.xact_lock('crm360/reconcile', true);
+        PERFORM crm_private.xact_lock('crm360/reconcile/' || x.source)
+           FROM (SELECT DISTINCT o.source FROM unnest(v_scope) o ORDER BY o.source) x;
+    END IF;
+    UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
+      FROM unnest(v_scope) o
+     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object;
+    FOR v_so IN SELECT o.* FROM unnest(v_scope) AS o ORDER BY o.apply_order LOOP
         applied := 0; rejected := 0; orphans := 0; skipped := 0; removed := 0;
         IF v_so.full_refresh THEN
             SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
@@ -6015,6 +6130,7 @@ BEGIN
                   JOIN crm.edges e ON e.source_id = p.node_id AND e.edge_type = 'owned_by'
                  WHERE p.event_id = ANY (v_applied)) x
          WHERE x.account_id IS NOT NULL
+         ORDER BY x.account_id                  -- rows locked in key order: parallel runs never deadlock
         ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     END IF;
     -- the read models fed by what was applied are stale until refreshed
@@ -6517,16 +6633,20 @@ BEGIN
           FROM comp
          WHERE p.event_id = comp.id AND p.event_acl IS DISTINCT FROM comp.acl
     )
+    -- (each UPDATE also names its rows by p_event_ids directly: the plan is generic, and with
+    -- statistics a bulk load has outdated a join to comp alone was planned as a scan of every
+    -- artifact — 12 ms per call for reconciliation's membership events, 67,800 artifacts)
     UPDATE crm.artifacts a SET acl = comp.acl
       FROM comp
-     WHERE a.event_id = comp.id AND a.node_id IS NULL AND a.acl IS DISTINCT FROM comp.acl;
+     WHERE a.event_id = ANY (p_event_ids) AND a.event_id = comp.id AND a.node_id IS NULL
+       AND a.acl IS DISTINCT FROM comp.acl;
     -- the events' search chunks, in a statement of its own: its snapshot sees chunks written
     -- by a transaction that held the event row (crm_private.chunk_acl_of reads it FOR SHARE)
     -- and committed while the UPDATE above waited for it
     UPDATE crm.chunks c SET acl = x.acl
       FROM (SELECT k.id, crm_private.chunk_acl_of(k.event_id, NULL) AS acl
               FROM crm.chunks k WHERE k.event_id = ANY (p_event_ids)) x
-     WHERE c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
+     WHERE c.event_id = ANY (p_event_ids) AND c.id = x.id AND c.acl IS DISTINCT FROM x.acl;
 END;
 $$;
 CREATE FUNCTION crm_private.refresh_event_chunks(p_event_id uuid, p_role name DEFAULT CURRENT_USER) RETURNS void
@@ -9065,16 +9185,17 @@ BEGIN
     RETURN coalesce(p_recorded_by::text, session_user::text);
 END;
 $$;
-CREATE FUNCTION crm_private.xact_lock(p_name text) RETURNS void
+CREATE FUNCTION crm_private.xact_lock(p_name text, p_shared boolean DEFAULT false) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "crm.bulk_apply" TO 'off'
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
-    SELECT pg_catalog.pg_advisory_xact_lock(
-               pg_catalog.hashtextextended(p_name, ('x' || pg_catalog.substr(s.secret, 1, 16))::bit(64)::bigint))
-      FROM crm_private.instance_secret s
+    SELECT CASE WHEN p_shared THEN pg_catalog.pg_advisory_xact_lock_shared(x.k)
+                ELSE pg_catalog.pg_advisory_xact_lock(x.k) END
+      FROM (SELECT pg_catalog.hashtextextended(p_name, ('x' || pg_catalog.substr(s.secret, 1, 16))::bit(64)::bigint) AS k
+              FROM crm_private.instance_secret s) x
 $$;
 CREATE FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
@@ -12716,12 +12837,15 @@ REVOKE ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) FROM PUBLIC
 GRANT ALL ON FUNCTION crm.purge_node(p_node_id uuid, p_reason text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.recent_activity(p_account_id uuid, p_days integer) TO crm_reader;
-REVOKE ALL ON FUNCTION crm.reconcile(p_source text) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_connector;
-GRANT ALL ON FUNCTION crm.reconcile(p_source text) TO crm_admin;
+REVOKE ALL ON FUNCTION crm.reconcile(p_source text, p_objects text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.reconcile(p_source text, p_objects text[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm.reconcile(p_source text, p_objects text[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.reconcile_orphans() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.reconcile_orphans() TO crm_connector;
 GRANT ALL ON FUNCTION crm.reconcile_orphans() TO crm_admin;
+REVOKE ALL ON FUNCTION crm.reconcile_plan(p_source text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm.reconcile_plan(p_source text) TO crm_connector;
+GRANT ALL ON FUNCTION crm.reconcile_plan(p_source text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm.refresh_account_views() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm.refresh_account_views() TO crm_connector;
 GRANT ALL ON FUNCTION crm.refresh_account_views() TO crm_admin;
@@ -12976,6 +13100,9 @@ REVOKE ALL ON FUNCTION crm_private.rc_person_name(p_first text, p_last text, p_n
 REVOKE ALL ON FUNCTION crm_private.rc_prepare() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_refresh_stats(p_min_fraction numeric) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.rc_remove_missing(p_source text, p_object text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.rc_resolves_identity(p_source text, p_object text) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.rc_resolves_identity(p_source text, p_object text) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.rc_resolves_identity(p_source text, p_object text) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.rc_ts(p_value jsonb) TO crm_admin;
@@ -12987,9 +13114,9 @@ REVOKE ALL ON FUNCTION crm_private.reconcile_clm_contract() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) TO crm_connector;
 GRANT ALL ON FUNCTION crm_private.reconcile_orphans_run(p_role name) TO crm_admin;
-REVOKE ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name) FROM PUBLIC;
-GRANT ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name) TO crm_connector;
-GRANT ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name) TO crm_admin;
+REVOKE ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name, p_objects text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name, p_objects text[]) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.reconcile_run(p_source text, p_role name, p_objects text[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_account() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_contact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.reconcile_salesforce_event() FROM PUBLIC;
@@ -13045,6 +13172,8 @@ REVOKE ALL ON FUNCTION crm_private.source_group(p_source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.source_group(p_source text) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.sources_of(p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_reader;
+GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.sources_of(p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.store_embeddings(p_model text, p_chunk_ids bigint[], p_embeddings extensions.vector[]) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.supersede_assertion_as(p_role name, p_old_assertion_id uuid, p_new_assertion_type text, p_new_subject_node_id uuid, p_new_subject_edge_id uuid, p_new_claim jsonb, p_new_source_event_id uuid, p_new_confidence numeric, p_assertion_key text, p_role_checked boolean) FROM PUBLIC;
@@ -13101,7 +13230,7 @@ GRANT ALL ON FUNCTION crm_private.writable_node_types() TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.write_customer_events(p_types text[], p_nodes uuid[], p_props jsonb[], p_summaries text[], p_related uuid[], p_related_roles text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.writer_actor_system(p_named text, p_recorded_by uuid, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.writer_actor_system(p_named text, p_recorded_by uuid, p_role name) TO crm_writer;
-REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.xact_lock(p_name text, p_shared boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_connector;
 GRANT ALL ON FUNCTION crm_raw.finish_run(p_run_id bigint, p_error text) TO crm_admin;

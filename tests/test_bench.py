@@ -74,11 +74,14 @@ def test_ingest_suite_writes_json(server, tmp_path, monkeypatch):
             "replay of the whole export", "incremental batch visible in crm.accounts_360",
             "reconcile zendesk tickets"} <= names
     assert {t["name"] for t in on_disk["targets"]} == {"end to end", "end to end (ELT: land all, reconcile once)",
+                                                       "end to end (ELT, 2 reconcile sessions)",
                                                        "replay", "incremental batch visible after"}
     assert on_disk["params"]["replay"]["graph_rows_written"] == 0
     assert on_disk["params"]["incremental"]["visible_before_refresh"] is True
     # the ELT path (land everything, then one reconcile and one refresh) builds the same graph
     assert on_disk["params"]["bulk"]["graph_rows"] == on_disk["params"]["replay"]["graph_rows"] > 0
+    # and so does the ELT path with two reconcile sessions (crm.reconcile_plan)
+    assert on_disk["params"]["bulk_parallel"]["graph_rows"] == on_disk["params"]["bulk"]["graph_rows"]
     with psycopg.connect(server.dsn("postgres")) as c:
         assert not c.execute("SELECT 1 FROM pg_database WHERE datname IN ('crm360_bench_ingest', "
                              "'crm360_bench_ingest_bulk')").fetchone()

@@ -225,7 +225,7 @@ def test_objects_owned_by_a_superuser_are_adopted_by_crm_owner(db):
     crm_owner, which is no superuser — a hijacked SECURITY DEFINER function never is one."""
     with psycopg.connect(db, autocommit=True) as c:
         c.execute("ALTER TABLE crm.nodes OWNER TO postgres")
-        c.execute("ALTER FUNCTION crm.reconcile(text) OWNER TO postgres")
+        c.execute("ALTER FUNCTION crm.reconcile(text, text[]) OWNER TO postgres")
         c.execute("ALTER FUNCTION crm_private.visible_node_ids(text, name) OWNER TO postgres")
         c.execute("ALTER SCHEMA crm_private OWNER TO postgres")
     Migrator(db, **quiet).migrate()

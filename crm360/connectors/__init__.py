@@ -15,6 +15,7 @@ recorded, nothing of the run landed) and raises CrmError with SQLSTATE CR040.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -153,16 +154,53 @@ def refresh_read_models(conn: psycopg.Connection, *, all_: bool = False, max_age
     return [dict(zip(REFRESH_COLUMNS, r, strict=True)) for r in rows]
 
 
+def _reconcile_call(dsn: str, source: str | None, objects: list[str] | None) -> list:
+    """One crm.reconcile(source, objects) in its own session and transaction (committed)."""
+    with _connect_for_load(dsn) as conn:
+        conn.execute(RAISE_TEMP_BUFFERS)
+        rows = conn.execute("SELECT * FROM crm.reconcile(%s, %s)", (source, objects)).fetchall()
+        conn.commit()
+    return rows
+
+
 def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True, refresh: bool = True,
-              on_phase: Callable[[str], None] | None = None) -> dict:
+              on_phase: Callable[[str], None] | None = None, jobs: int = 1) -> dict:
     """Run crm.reconcile(source) (and crm.reconcile_orphans()), then refresh the read models
     that became stale. Returns {"reconcile": per source object counts, "read_models": ...}.
-    `on_phase(name)` is told when each phase starts."""
+    `on_phase(name)` is told when each phase starts.
+
+    jobs > 1: the steps of crm.reconcile_plan(source) instead of one call — step 1 (accounts,
+    people, users) in one session, then each source's children and activities in up to `jobs`
+    sessions at once (each call commits; the server decides what may run together). A failed
+    call stops before the next step and is raised once the others of its step have finished
+    (what they applied stays applied: a re-run applies the rest)."""
+    if jobs < 1:
+        raise CrmError(f"jobs must be at least 1 (got {jobs})", sqlstate="22023", hint="e.g. --jobs 2")
     phase = on_phase or (lambda name: None)
+    rows: list = []
+    plan: list = []
+    if jobs > 1:
+        with _connect_for_load(dsn) as conn:
+            plan = conn.execute("SELECT step, source, objects FROM crm.reconcile_plan(%s)", (source,)).fetchall()
+        for step in sorted({p[0] for p in plan}):
+            calls = [(src, objs) for st, src, objs in plan if st == step]   # largest first (the plan's order)
+            phase(f"reconcile step {step}: " + ", ".join(src or "identity" for src, _ in calls))
+            with ThreadPoolExecutor(max_workers=min(jobs, len(calls))) as pool:
+                futures = [pool.submit(_reconcile_call, dsn, src, objs) for src, objs in calls]
+                errors = []
+                for f in futures:
+                    try:
+                        rows += f.result()
+                    except psycopg.Error as e:
+                        errors.append(e)
+            if errors:
+                raise errors[0]
     with _connect_for_load(dsn) as conn:
-        phase(f"reconcile {source or 'every source'}")
         conn.execute(RAISE_TEMP_BUFFERS)
-        rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
+        if not plan:
+            # one call (also: a source the plan does not list, so that crm.reconcile says why)
+            phase(f"reconcile {source or 'every source'}")
+            rows = conn.execute("SELECT * FROM crm.reconcile(%s)", (source,)).fetchall()
         if orphans:
             phase("retry orphans")
             rows += conn.execute("SELECT * FROM crm.reconcile_orphans()").fetchall()

@@ -128,10 +128,11 @@ BEGIN
                                                 'refresh_event_chunks']),   -- attach_event_body (search chunks)
             ('crm', 'crm_service', ARRAY['act_as']),
             ('crm_private', 'crm_service', ARRAY['act_as_token']),
-            ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
+            ('crm', 'crm_connector', ARRAY['reconcile', 'reconcile_plan', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
                                            'refresh_crm_views', 'refresh_read_models']),
             ('crm_raw', 'crm_connector', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
             ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as',
+                                                   'sources_of', 'rc_resolves_identity',   -- crm.reconcile_plan (invoker)
                                                    'rc_ts',          -- crm_raw.land_staged (inlined)
                                                    'elt_payload']),  -- crm_raw.land_from (invoker)
             -- the admin API, and what it calls: helpers answering for any principal are admin-only
@@ -139,10 +140,10 @@ BEGIN
                                        'create_user', 'map_login', 'unmap_login', 'purge_node',
                                        'remove_user_from_team', 'restrict_access_to_team', 'restrict_access_to_user',
                                        'unrestrict_access_from_team', 'unrestrict_access_from_user', 'revoke_grant',
-                                       'reconcile', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
+                                       'reconcile', 'reconcile_plan', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
                                        'refresh_crm_views', 'refresh_read_models', 'allow_source', 'disallow_source']),
             ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
-            ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload']),
+            ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload', 'sources_of', 'rc_resolves_identity']),
             -- search (issue 14): the embedder's two calls; the chunk backfill is the admin's
             -- (chunks_to_embed / store_embeddings: admins only — they read every text and write any
             -- chunk's vector, which no per-source connector may)

@@ -36,10 +36,15 @@ BEGIN
           FROM (SELECT s.schemaname, s.relname, s.n_mod_since_analyze,
                        greatest(c.reltuples, 0)::bigint AS n_rows, x.xact_mods,
                        -- this transaction's changes already covered by an ANALYZE it ran
-                       coalesce(nullif(pg_catalog.current_setting(
-                           format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true), '')::bigint, 0) AS covered
+                       -- (a value the caller set is bounded to what this transaction changed: it can
+                       -- only delay an ANALYZE of its own load, never fail the call)
+                       CASE WHEN pg_catalog.pg_input_is_valid(v.setting, 'bigint')
+                            THEN least(greatest(v.setting::bigint, 0),
+                                       x.xact_mods) ELSE 0 END AS covered
                   FROM pg_catalog.pg_stat_user_tables s
                   JOIN pg_catalog.pg_class c ON c.oid = s.relid
+                 CROSS JOIN LATERAL (SELECT pg_catalog.current_setting(
+                                                format('crm.rc_stats_%s_%s', s.schemaname, s.relname), true) AS setting) v
                  CROSS JOIN LATERAL (SELECT pg_catalog.pg_stat_get_xact_tuples_inserted(s.relid)
                                             + pg_catalog.pg_stat_get_xact_tuples_updated(s.relid)
                                             + pg_catalog.pg_stat_get_xact_tuples_deleted(s.relid) AS xact_mods) x
@@ -48,6 +53,15 @@ BEGIN
                                                      ('crm', 'event_participants'), ('crm_raw', 'records'))) x
          WHERE x.n_mod_since_analyze + x.xact_mods - x.covered > greatest(1000, x.n_rows * p_min_fraction)
     LOOP
+        -- a parallel reconciliation run that analysed the same table inside its open
+        -- transaction holds the lock ANALYZE takes until it commits: waiting would serialise the
+        -- runs (and two runs each waiting for the other's table would deadlock) — the table is
+        -- skipped (its statistics are recent) and not counted as covered
+        BEGIN
+            EXECUTE format('LOCK TABLE %I.%I IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', v_rel.schemaname, v_rel.relname);
+        EXCEPTION WHEN lock_not_available THEN
+            CONTINUE;
+        END;
         EXECUTE format('ANALYZE %I.%I', v_rel.schemaname, v_rel.relname);
         PERFORM pg_catalog.set_config(format('crm.rc_stats_%s_%s', v_rel.schemaname, v_rel.relname),
                                       v_rel.xact_mods::text, true);

@@ -1,22 +1,32 @@
--- crm_private.reconcile_run(p_source, p_role) — the work of crm.reconcile: apply pending raw
--- records (crm_raw.records) to the graph.
+-- crm_private.reconcile_run(p_source, p_role, p_objects) — the work of crm.reconcile: apply
+-- pending raw records (crm_raw.records) to the graph.
 -- Guarantees: source objects are applied in crm_raw.source_objects.apply_order (accounts
 -- before their children), each by its mapping function (crm_private.reconcile_<source>_<object>)
 -- and the set-based applier crm_private.rc_apply; pending rows without a key are rejected;
 -- for full-refresh objects (contracts, invoices) what the latest full run did not deliver is
--- archived as removed, and what it delivered again is restored; one reconciler at a time
--- (crm_private.xact_lock: a key no other role can hold); replays change nothing; only the
--- sources p_role — the caller's current_user, passed by crm.reconcile, trusted only when the
--- session may become it — is allowed (crm_private.sources_of: every source for admins,
+-- archived as removed, and what it delivered again is restored; replays change nothing; only
+-- the sources p_role — the caller's current_user, passed by crm.reconcile, trusted only when
+-- the session may become it — is allowed (crm_private.sources_of: every source for admins,
 -- crm_raw.connector_sources for connectors): p_source NULL = all of those, a registered
--- source it is not allowed = 42501; after Salesforce users or accounts were applied the
--- per-owner team memberships are brought in line (crm_private.sync_owner_teams), and the read
--- models fed by the objects that changed are marked stale (crm_private.mark_read_models_changed:
--- crm.refresh_read_models() refreshes them); the search chunks of the tickets and activities
--- applied are refreshed (crm_private.refresh_chunks). Runs as crm_owner (SECURITY DEFINER) so restrictions can
--- be set; EXECUTE for crm_connector and crm_admin. Returns one row per source object that
--- had work.
-CREATE OR REPLACE FUNCTION crm_private.reconcile_run(p_source text, p_role name)
+-- source it is not allowed = 42501; p_objects ('source/object', NULL = every object of those
+-- sources) narrows the run: an unregistered one = 22023, one of a source not in the run =
+-- 42501 when the role may not reconcile it, else 22023.
+-- Reconcilers (crm_private.xact_lock, keys no other role can hold, released at commit): a run
+-- that includes an object resolving identity (crm_private.rc_resolves_identity: accounts,
+-- people, users) holds crm360's reconcile lock exclusively — one such run at a time, and none
+-- beside any other run, so every account and person is created once; a run of only the other
+-- objects (children and activities keyed by their own source ids) holds it shared and one lock
+-- per source it applies, taken in source order — runs over different sources proceed in
+-- parallel (crm.reconcile_plan), two over the same source one after the other.
+-- After Salesforce users or accounts were applied the per-owner team memberships are brought
+-- in line (crm_private.sync_owner_teams), and the read models fed by the objects that changed
+-- are marked stale (crm_private.mark_read_models_changed: crm.refresh_read_models() refreshes
+-- them); the search chunks of the tickets and activities applied are refreshed
+-- (crm_private.refresh_chunks). Shared rows a parallel run also writes (changed_accounts, the
+-- read models' counters) are locked in key order: concurrent runs wait, never deadlock.
+-- Runs as crm_owner (SECURITY DEFINER) so restrictions can be set; EXECUTE for crm_connector
+-- and crm_admin. Returns one row per source object that had work.
+CREATE OR REPLACE FUNCTION crm_private.reconcile_run(p_source text, p_role name, p_objects text[] DEFAULT NULL)
 RETURNS TABLE (source text, object text, applied integer, rejected integer, orphans integer,
                skipped integer, removed integer)
 LANGUAGE plpgsql
@@ -37,6 +47,8 @@ DECLARE
     v_touched uuid[] := '{}';
     v_applied uuid[] := '{}';   -- the nodes and events applied, while the batch is small
     v_n_applied bigint := 0;
+    v_scope   crm_raw.source_objects[];
+    v_bad     text;
 BEGIN
     IF p_source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source = p_source) THEN
         RAISE EXCEPTION 'unknown source "%"', p_source
@@ -47,16 +59,49 @@ BEGIN
         RAISE EXCEPTION 'role % may not reconcile source "%"', p_role, p_source
             USING ERRCODE = '42501', HINT = format('an admin allows it: SELECT crm.allow_source(%L, %L)', p_role, p_source);
     END IF;
-    PERFORM crm_private.xact_lock('crm360/reconcile');   -- a key no other role can compute or hold
+    IF p_objects IS NOT NULL THEN
+        SELECT string_agg(x, ', ') INTO v_bad
+          FROM unnest(p_objects) AS x
+         WHERE x IS NULL OR NOT EXISTS (SELECT 1 FROM crm_raw.source_objects o WHERE o.source || '/' || o.object = x);
+        IF v_bad IS NOT NULL OR array_position(p_objects, NULL) IS NOT NULL THEN
+            RAISE EXCEPTION 'unknown source object(s): %', coalesce(v_bad, 'NULL')
+                USING ERRCODE = '22023',
+                      HINT = 'name objects as source/object, e.g. zendesk/tickets: see crm_raw.source_objects';
+        END IF;
+        SELECT string_agg(x, ', ') INTO v_bad
+          FROM unnest(p_objects) AS x
+         WHERE NOT (split_part(x, '/', 1) = ANY (v_allowed));
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'role % may not reconcile %', p_role, v_bad
+                USING ERRCODE = '42501', HINT = 'an admin allows a source: SELECT crm.allow_source(role, source)';
+        END IF;
+        SELECT string_agg(x, ', ') INTO v_bad
+          FROM unnest(p_objects) AS x
+         WHERE p_source IS NOT NULL AND split_part(x, '/', 1) <> p_source;
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'source object(s) % are not of source "%"', v_bad, p_source
+                USING ERRCODE = '22023', HINT = 'pass p_source NULL to name objects of several sources';
+        END IF;
+    END IF;
+    -- the objects of this run, in apply order
+    SELECT coalesce(array_agg(o ORDER BY o.apply_order), '{}') INTO v_scope
+      FROM crm_raw.source_objects o
+     WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
+       AND (p_objects IS NULL OR o.source || '/' || o.object = ANY (p_objects));
+    -- one reconciler at a time for identity; runs of other objects in parallel per source
+    IF EXISTS (SELECT 1 FROM unnest(v_scope) o WHERE crm_private.rc_resolves_identity(o.source, o.object)) THEN
+        PERFORM crm_private.xact_lock('crm360/reconcile');
+    ELSE
+        PERFORM crm_private.xact_lock('crm360/reconcile', true);
+        PERFORM crm_private.xact_lock('crm360/reconcile/' || x.source)
+           FROM (SELECT DISTINCT o.source FROM unnest(v_scope) o ORDER BY o.source) x;
+    END IF;
 
     UPDATE crm_raw.records r SET status = 'rejected', reason = format('missing key %s', o.key_field)
-      FROM crm_raw.source_objects o
-     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object
-       AND (p_source IS NULL OR r.source = p_source) AND r.source = ANY (v_allowed);
+      FROM unnest(v_scope) o
+     WHERE r.status = 'pending' AND r.external_id IS NULL AND o.source = r.source AND o.object = r.object;
 
-    FOR v_so IN SELECT o.* FROM crm_raw.source_objects o
-                 WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
-                 ORDER BY o.apply_order LOOP
+    FOR v_so IN SELECT o.* FROM unnest(v_scope) AS o ORDER BY o.apply_order LOOP
         applied := 0; rejected := 0; orphans := 0; skipped := 0; removed := 0;
         IF v_so.full_refresh THEN
             SELECT max(r.id) INTO v_run FROM crm_raw.sync_runs r
@@ -151,6 +196,7 @@ BEGIN
                   JOIN crm.edges e ON e.source_id = p.node_id AND e.edge_type = 'owned_by'
                  WHERE p.event_id = ANY (v_applied)) x
          WHERE x.account_id IS NOT NULL
+         ORDER BY x.account_id                  -- rows locked in key order: parallel runs never deadlock
         ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
     END IF;
     -- the read models fed by what was applied are stale until refreshed
@@ -160,5 +206,5 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION crm_private.reconcile_run(text, name) IS
-    'The work of crm.reconcile (as crm_owner), limited to the sources the caller role may reconcile.';
+COMMENT ON FUNCTION crm_private.reconcile_run(text, name, text[]) IS
+    'The work of crm.reconcile (as crm_owner), limited to the sources the caller role may reconcile (and to p_objects); identity-resolving objects one reconciler at a time, the others in parallel per source.';
