@@ -4170,6 +4170,16 @@ BEGIN
        OR EXISTS (SELECT 1 FROM unnest(p_participant_roles) r WHERE r IS NULL OR btrim(r) = '') THEN
         RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
     END IF;
+    -- the participants p_role sees are share-locked first (in id order): an access change of
+    -- one of them (crm_private.recompute_acl updates its row) waits for this transaction, and
+    -- then finds the participant rows written here when it re-propagates; one that committed
+    -- before is read below (review s23: an activity logged while an access change was in
+    -- flight kept the old acl). Hidden or missing ids are not locked.
+    PERFORM 1 FROM crm.nodes n
+     WHERE n.id = ANY (p_participant_ids)
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
+     ORDER BY n.id
+       FOR SHARE OF n;
     -- one read of the participant nodes, as p_role sees them: which are missing (or hidden),
     -- and what the event will be about — crm_private.event_about_of's rule over these
     -- participants: the access-checked ones (acl not NULL) of the first role present among

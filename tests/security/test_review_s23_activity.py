@@ -98,35 +98,66 @@ def test_preset_flags_and_constraints_immediate(sec):
                            (n["acme"],)).fetchone()[0] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="documented residual (docs/security.md, 'activities logged during an ACL "
-                   "change'): pre-existing before review s23 (the two-statement version failed alike): an activity "
-                   "logged in a transaction concurrent with an ACL change keeps the old acl")
 @pytest.mark.parametrize("order", ["acl_change_commits_while_log_open", "acl_change_open_while_log"])
 def test_race_with_concurrent_acl_change(sec, order):
-    """Alice logs an activity about Acme's contact (Sales EMEA) in an open transaction; the admin
-    moves Acme to Support meanwhile. After both commit: whom is the event visible to?"""
+    """Review s23 (F1, pre-existing): Alice logs an activity about Acme's contact (Sales EMEA)
+    while the admin moves Acme to Support, in either order. Before, the event kept Sales EMEA's
+    acl (the access change re-propagated through participant rows it could not see yet). Now
+    the participants are share-locked first, so one waits for the other: after both commit, the
+    event, its participant rows and who sees it follow the contact's final acl — or, when the
+    change came first, Alice's call is refused (she no longer sees the contact)."""
     w = sec
     n = w.n
     alice = w.connect("alice", autocommit=False)
     adm = psycopg.connect(w.dsn, autocommit=False)
+    errs, out = [], {}
+    move = ("UPDATE crm.nodes SET restricted_to = ARRAY[%s]::uuid[] WHERE id = %s", (w.teams["Support"], n["acme"]))
+
+    def admin_change():
+        try:
+            adm.execute(*move)
+            adm.commit()
+        except Exception as e:     # noqa: BLE001
+            errs.append(e)
+
+    def log():
+        try:
+            out["ev"] = alice.execute(LOG, ("note", "race", [n["acme_contact"]], ["subject"])).fetchone()[0]
+            alice.commit()
+        except Exception as e:     # noqa: BLE001
+            errs.append(e)
+
     if order == "acl_change_commits_while_log_open":
-        ev = alice.execute(LOG, ("note", "race", [n["acme_contact"]], ["subject"])).fetchone()[0]
-        adm.execute("UPDATE crm.nodes SET restricted_to = ARRAY[%s]::uuid[] WHERE id = %s", (w.teams["Support"], n["acme"]))
-        adm.commit()
+        out["ev"] = alice.execute(LOG, ("note", "race", [n["acme_contact"]], ["subject"])).fetchone()[0]
+        t = threading.Thread(target=admin_change)
+        t.start()
+        time.sleep(1.0)
+        assert t.is_alive()            # the access change waits for Alice's transaction
         alice.commit()
     else:
-        adm.execute("UPDATE crm.nodes SET restricted_to = ARRAY[%s]::uuid[] WHERE id = %s", (w.teams["Support"], n["acme"]))
-        ev = alice.execute(LOG, ("note", "race", [n["acme_contact"]], ["subject"])).fetchone()[0]
+        adm.execute(*move)
+        t = threading.Thread(target=log)
+        t.start()
+        time.sleep(1.0)
+        assert t.is_alive()            # Alice's call waits for the access change
         adm.commit()
-        alice.commit()
+    t.join(30)
     adm.close()
+    assert not t.is_alive()
+    if order == "acl_change_open_while_log":
+        # Alice's call ran after the change committed: she no longer sees the contact, so it is
+        # refused as for a missing node, and nothing is written
+        assert [getattr(e, "sqlstate", None) for e in errs] == ["P0002"] and "ev" not in out
+        assert w.admin.execute("SELECT count(*) FROM crm.events WHERE summary = 'race'").fetchone()[0] == 0
+        return
+    assert not errs, errs
+    ev = out["ev"]
     node_acl = w.admin.execute("SELECT acl FROM crm.nodes WHERE id = %s", (n["acme_contact"],)).fetchone()[0]
+    assert node_acl == [w.teams["Support"]]
     got, rule, bad = _consistent(w.admin, ev)
-    print(order, "node acl", node_acl, "event", got, "rule", rule, "bad participants", bad)
-    bob_sees = w.connect("alice").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0]
-    carol_sees = w.connect("carol").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0]
-    print("alice(EMEA) sees:", bob_sees, "carol(Support) sees:", carol_sees)
-    assert got[1] == node_acl, (order, got, node_acl)
+    assert got == rule and got[1] == node_acl and bad == 0, (order, got, rule, node_acl)
+    assert w.connect("carol").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0] == 1
+    assert w.connect("bob").execute("SELECT count(*) FROM crm.events WHERE id = %s", (ev,)).fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("order", ["advance_first", "acl_change_first"])

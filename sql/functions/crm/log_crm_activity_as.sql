@@ -18,6 +18,9 @@
 --   - the event is recorded by p_role's actor and names another actor only for admins
 --     (crm_private.writer_actor_system: 42501 otherwise), as crm_private.tg_events__validate
 --     does for a writer's own insert;
+-- * the participants p_role sees are share-locked (FOR SHARE, id order) before their acl is
+--   read: an access change of one of them waits for this transaction and then re-propagates
+--   over the rows written here; one committed before is read (review s23);
 -- * the rest is crm.log_crm_activity's: argument checks (22023); the event declared about the
 --   participants crm_private.event_about_of's rule picks (so written once with its final acl);
 --   participants set-based, duplicates in the arrays collapsed, each written with the event's
@@ -82,6 +85,16 @@ BEGIN
         RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
     END IF;
 
+    -- the participants p_role sees are share-locked first (in id order): an access change of
+    -- one of them (crm_private.recompute_acl updates its row) waits for this transaction, and
+    -- then finds the participant rows written here when it re-propagates; one that committed
+    -- before is read below (review s23: an activity logged while an access change was in
+    -- flight kept the old acl). Hidden or missing ids are not locked.
+    PERFORM 1 FROM crm.nodes n
+     WHERE n.id = ANY (p_participant_ids)
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
+     ORDER BY n.id
+       FOR SHARE OF n;
     -- one read of the participant nodes, as p_role sees them: which are missing (or hidden),
     -- and what the event will be about — crm_private.event_about_of's rule over these
     -- participants: the access-checked ones (acl not NULL) of the first role present among
