@@ -4240,11 +4240,10 @@ BEGIN
     PERFORM pg_catalog.set_config('crm.acl_maintenance', 'off', true);
     -- refresh_event_acl's other duty: the accounts taking part, in any role, no longer have a
     -- current stored Account 360 row (crm_private.accounts_360_stored)
-    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+    INSERT INTO crm_private.changed_accounts (account_id, changed_at)
     SELECT DISTINCT n.id, now()
       FROM crm.nodes n
-     WHERE n.id = ANY (p_participant_ids) AND n.node_type = 'org'
-    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+     WHERE n.id = ANY (p_participant_ids) AND n.node_type = 'org';
     RETURN v_event_id;
 END;
 $$;
@@ -4643,13 +4642,12 @@ BEGIN
         PERFORM crm_private.refresh_event_acl(v_events);
     END IF;
     -- the stored Account 360 rows of these accounts are no longer served (accounts_360_stored)
-    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+    INSERT INTO crm_private.changed_accounts (account_id, changed_at)
     SELECT DISTINCT x.account_id, now()
       FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (p_node_ids) AND n.node_type = 'org'
             UNION ALL
             SELECT e.target_id FROM crm.edges e
-             WHERE e.source_id = ANY (p_node_ids) AND e.edge_type = 'owned_by' AND e.archived_at IS NULL) x
-    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+             WHERE e.source_id = ANY (p_node_ids) AND e.edge_type = 'owned_by' AND e.archived_at IS NULL) x;
     PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;
@@ -6034,6 +6032,9 @@ BEGIN
       FROM crm_raw.source_objects o
      WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
        AND (p_objects IS NULL OR o.source || '/' || o.object = ANY (p_objects));
+    IF cardinality(v_scope) = 0 THEN
+        RETURN;       -- nothing the caller may reconcile: no lock taken (review s23b F2)
+    END IF;
     -- one reconciler at a time for identity; runs of other objects in parallel per source
     IF EXISTS (SELECT 1 FROM unnest(v_scope) o WHERE crm_private.rc_resolves_identity(o.source, o.object)) THEN
         PERFORM crm_private.xact_lock('crm360/reconcile');
@@ -6127,7 +6128,7 @@ BEGIN
     -- the accounts of the nodes it owns (also one it no longer owns), and those the events
     -- it applied are about
     IF cardinality(v_applied) > 0 AND v_n_applied <= 10000 THEN
-        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts (account_id, changed_at)
         SELECT DISTINCT x.account_id, now()
           FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (v_applied) AND n.node_type = 'org'
                 UNION ALL
@@ -6139,9 +6140,7 @@ BEGIN
                 SELECT e.target_id FROM crm.event_participants p
                   JOIN crm.edges e ON e.source_id = p.node_id AND e.edge_type = 'owned_by'
                  WHERE p.event_id = ANY (v_applied)) x
-         WHERE x.account_id IS NOT NULL
-         ORDER BY x.account_id                  -- rows locked in key order: parallel runs never deadlock
-        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+         WHERE x.account_id IS NOT NULL;
     END IF;
     -- the read models fed by what was applied are stale until refreshed
     IF cardinality(v_changed) > 0 THEN
@@ -6631,11 +6630,10 @@ BEGIN
         -- served (crm_private.accounts_360_stored). All events of the call, not only those whose
         -- acl changed here: an event written with its final acl (declared at insert) changes
         -- the account's facts all the same
-        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts (account_id, changed_at)
         SELECT DISTINCT p.node_id, now()
           FROM comp JOIN crm.event_participants p ON p.event_id = comp.id
           JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'
-        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
     ), upd_p AS (
         -- every participant row of the events, not only of events whose acl changed: a
         -- participant added to an event whose acl it does not change still needs the copy
@@ -8142,12 +8140,11 @@ BEGIN
         PERFORM crm_private.recompute_acl(v_ids);
         -- the account a child left no longer counts it: its stored Account 360 row (which
         -- does) is not served any more (crm_private.accounts_360_stored)
-        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts (account_id, changed_at)
         SELECT DISTINCT n.target_id, now()
           FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE n.edge_type = 'owned_by'
-           AND (n.archived_at IS DISTINCT FROM o.archived_at OR n.effective_to IS DISTINCT FROM o.effective_to)
-        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+           AND (n.archived_at IS DISTINCT FROM o.archived_at OR n.effective_to IS DISTINCT FROM o.effective_to);
     END IF;
     -- (member_of edges are changed by admins and crm360 only: see tg_edges__after_insert)
     IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN
@@ -12230,8 +12227,6 @@ ALTER TABLE ONLY crm.task_items
     ADD CONSTRAINT task_items_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm_private.account_quality
     ADD CONSTRAINT account_quality_pkey PRIMARY KEY (account_id);
-ALTER TABLE ONLY crm_private.changed_accounts
-    ADD CONSTRAINT changed_accounts_pkey PRIMARY KEY (account_id);
 ALTER TABLE ONLY crm_private.instance_secret
     ADD CONSTRAINT instance_secret_pkey PRIMARY KEY (singleton);
 ALTER TABLE ONLY crm_private.read_models
@@ -12325,6 +12320,7 @@ CREATE INDEX task_items_assignee_all ON crm.task_items USING btree (assignee_id)
 CREATE INDEX task_items_completed_by ON crm.task_items USING btree (completed_by) WHERE (completed_by IS NOT NULL);
 CREATE INDEX task_items_created_by ON crm.task_items USING btree (created_by);
 CREATE INDEX task_items_pool ON crm.task_items USING btree (due_at) WHERE ((status = 'open'::text) AND (assignee_id IS NULL));
+CREATE INDEX changed_accounts_account ON crm_private.changed_accounts USING btree (account_id, changed_at);
 CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
 CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);

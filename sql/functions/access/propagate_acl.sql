@@ -46,13 +46,12 @@ BEGIN
         PERFORM crm_private.refresh_event_acl(v_events);
     END IF;
     -- the stored Account 360 rows of these accounts are no longer served (accounts_360_stored)
-    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+    INSERT INTO crm_private.changed_accounts (account_id, changed_at)
     SELECT DISTINCT x.account_id, now()
       FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (p_node_ids) AND n.node_type = 'org'
             UNION ALL
             SELECT e.target_id FROM crm.edges e
-             WHERE e.source_id = ANY (p_node_ids) AND e.edge_type = 'owned_by' AND e.archived_at IS NULL) x
-    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+             WHERE e.source_id = ANY (p_node_ids) AND e.edge_type = 'owned_by' AND e.archived_at IS NULL) x;
     PERFORM set_config('crm.acl_maintenance', v_prev, true);
 END;
 $$;

@@ -36,11 +36,10 @@ BEGIN
         -- served (crm_private.accounts_360_stored). All events of the call, not only those whose
         -- acl changed here: an event written with its final acl (declared at insert) changes
         -- the account's facts all the same
-        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts (account_id, changed_at)
         SELECT DISTINCT p.node_id, now()
           FROM comp JOIN crm.event_participants p ON p.event_id = comp.id
           JOIN crm.nodes o ON o.id = p.node_id AND o.node_type = 'org'
-        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
     ), upd_p AS (
         -- every participant row of the events, not only of events whose acl changed: a
         -- participant added to an event whose acl it does not change still needs the copy

@@ -25,12 +25,11 @@ BEGIN
         PERFORM crm_private.recompute_acl(v_ids);
         -- the account a child left no longer counts it: its stored Account 360 row (which
         -- does) is not served any more (crm_private.accounts_360_stored)
-        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts (account_id, changed_at)
         SELECT DISTINCT n.target_id, now()
           FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE n.edge_type = 'owned_by'
-           AND (n.archived_at IS DISTINCT FROM o.archived_at OR n.effective_to IS DISTINCT FROM o.effective_to)
-        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+           AND (n.archived_at IS DISTINCT FROM o.archived_at OR n.effective_to IS DISTINCT FROM o.effective_to);
     END IF;
     -- (member_of edges are changed by admins and crm360 only: see tg_edges__after_insert)
     IF NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.edge_type = 'member_of') THEN

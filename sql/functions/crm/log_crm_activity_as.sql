@@ -158,11 +158,10 @@ BEGIN
 
     -- refresh_event_acl's other duty: the accounts taking part, in any role, no longer have a
     -- current stored Account 360 row (crm_private.accounts_360_stored)
-    INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+    INSERT INTO crm_private.changed_accounts (account_id, changed_at)
     SELECT DISTINCT n.id, now()
       FROM crm.nodes n
-     WHERE n.id = ANY (p_participant_ids) AND n.node_type = 'org'
-    ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+     WHERE n.id = ANY (p_participant_ids) AND n.node_type = 'org';
 
     RETURN v_event_id;
 END;

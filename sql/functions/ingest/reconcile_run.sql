@@ -22,8 +22,9 @@
 -- in line (crm_private.sync_owner_teams), and the read models fed by the objects that changed
 -- are marked stale (crm_private.mark_read_models_changed: crm.refresh_read_models() refreshes
 -- them); the search chunks of the tickets and activities applied are refreshed
--- (crm_private.refresh_chunks). Shared rows a parallel run also writes (changed_accounts, the
--- read models' counters) are locked in key order: concurrent runs wait, never deadlock.
+-- (crm_private.refresh_chunks). What a parallel run also writes is either append-only
+-- (crm_private.changed_accounts: no row locks) or locked in key order at the end of the run
+-- (the read models' counters): concurrent runs do not wait for each other there.
 -- Runs as crm_owner (SECURITY DEFINER) so restrictions can be set; EXECUTE for crm_connector
 -- and crm_admin. Returns one row per source object that had work.
 CREATE OR REPLACE FUNCTION crm_private.reconcile_run(p_source text, p_role name, p_objects text[] DEFAULT NULL)
@@ -88,6 +89,9 @@ BEGIN
       FROM crm_raw.source_objects o
      WHERE (p_source IS NULL OR o.source = p_source) AND o.source = ANY (v_allowed)
        AND (p_objects IS NULL OR o.source || '/' || o.object = ANY (p_objects));
+    IF cardinality(v_scope) = 0 THEN
+        RETURN;       -- nothing the caller may reconcile: no lock taken (review s23b F2)
+    END IF;
     -- one reconciler at a time for identity; runs of other objects in parallel per source
     IF EXISTS (SELECT 1 FROM unnest(v_scope) o WHERE crm_private.rc_resolves_identity(o.source, o.object)) THEN
         PERFORM crm_private.xact_lock('crm360/reconcile');
@@ -183,7 +187,7 @@ BEGIN
     -- the accounts of the nodes it owns (also one it no longer owns), and those the events
     -- it applied are about
     IF cardinality(v_applied) > 0 AND v_n_applied <= 10000 THEN
-        INSERT INTO crm_private.changed_accounts AS c (account_id, changed_at)
+        INSERT INTO crm_private.changed_accounts (account_id, changed_at)
         SELECT DISTINCT x.account_id, now()
           FROM (SELECT n.id AS account_id FROM crm.nodes n WHERE n.id = ANY (v_applied) AND n.node_type = 'org'
                 UNION ALL
@@ -195,9 +199,7 @@ BEGIN
                 SELECT e.target_id FROM crm.event_participants p
                   JOIN crm.edges e ON e.source_id = p.node_id AND e.edge_type = 'owned_by'
                  WHERE p.event_id = ANY (v_applied)) x
-         WHERE x.account_id IS NOT NULL
-         ORDER BY x.account_id                  -- rows locked in key order: parallel runs never deadlock
-        ON CONFLICT (account_id) DO UPDATE SET changed_at = EXCLUDED.changed_at;
+         WHERE x.account_id IS NOT NULL;
     END IF;
     -- the read models fed by what was applied are stale until refreshed
     IF cardinality(v_changed) > 0 THEN
