@@ -85,9 +85,8 @@ def template_db(server: Server) -> Iterator[str]:
     janitor.drop()
 
 
-@pytest.fixture
-def db(server: Server, template_db: str) -> Iterator[str]:
-    """DSN of a fresh, fully migrated database for this test."""
+@contextlib.contextmanager
+def _fresh_db(server: Server, template_db: str) -> Iterator[str]:
     name = f"crm360_t_{uuid.uuid4().hex[:12]}"
     janitor = server.janitor(name, template=template_db)
     janitor.init()
@@ -95,6 +94,20 @@ def db(server: Server, template_db: str) -> Iterator[str]:
         yield server.dsn(name)
     finally:
         janitor.drop()
+
+
+@pytest.fixture
+def db(server: Server, template_db: str) -> Iterator[str]:
+    """DSN of a fresh, fully migrated database for this test."""
+    with _fresh_db(server, template_db) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def db2(server: Server, template_db: str) -> Iterator[str]:
+    """A second fresh, fully migrated database (to compare two ways of loading the same data)."""
+    with _fresh_db(server, template_db) as dsn:
+        yield dsn
 
 
 @pytest.fixture

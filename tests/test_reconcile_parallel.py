@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -50,17 +49,6 @@ SELECT 'chunk', c.kind || '|' || nk.key || '|' || coalesce(ev.external_source ||
 def fingerprint(dsn):
     with psycopg.connect(dsn) as c:
         return sorted(c.execute(FINGERPRINT).fetchall())
-
-
-@pytest.fixture
-def db2(server, template_db):
-    name = f"crm360_t_{uuid.uuid4().hex[:12]}"
-    janitor = server.janitor(name, template=template_db)
-    janitor.init()
-    try:
-        yield server.dsn(name)
-    finally:
-        janitor.drop()
 
 
 def land_all(dsn):
