@@ -85,27 +85,27 @@ BEGIN
         RAISE EXCEPTION 'participant ids and roles must not be NULL or blank' USING ERRCODE = '22023';
     END IF;
 
-    -- the participants p_role sees are share-locked first (in id order): an access change of
-    -- one of them (crm_private.recompute_acl updates its row) waits for this transaction, and
-    -- then finds the participant rows written here when it re-propagates; one that committed
-    -- before is read below (review s23: an activity logged while an access change was in
-    -- flight kept the old acl). Hidden or missing ids are not locked.
-    PERFORM 1 FROM crm.nodes n
-     WHERE n.id = ANY (p_participant_ids)
-       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
-     ORDER BY n.id
-       FOR SHARE OF n;
     -- one read of the participant nodes, as p_role sees them: which are missing (or hidden),
     -- and what the event will be about — crm_private.event_about_of's rule over these
     -- participants: the access-checked ones (acl not NULL) of the first role present among
-    -- subject, account, any other
-    WITH p AS (
-        SELECT u.node_id, n.id AS found, n.acl,
+    -- subject, account, any other. The nodes p_role sees are share-locked as they are read (in
+    -- id order): an access change of one of them (crm_private.recompute_acl updates its row)
+    -- waits for this transaction and then finds the participant rows written here when it
+    -- re-propagates; one that committed first is what this read returns (review s23: an
+    -- activity logged while an access change was in flight kept the old acl). Hidden or
+    -- missing ids are not locked.
+    WITH seen AS MATERIALIZED (
+        SELECT n.id, n.acl
+          FROM crm.nodes n
+         WHERE n.id = ANY (p_participant_ids)
+           AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
+         ORDER BY n.id
+           FOR SHARE OF n
+    ), p AS (
+        SELECT u.node_id, s.id AS found, s.acl,
                CASE btrim(u.role) WHEN 'subject' THEN 1 WHEN 'account' THEN 2 ELSE 3 END AS rk
           FROM unnest(p_participant_ids, p_participant_roles) AS u(node_id, role)
-          LEFT JOIN crm.nodes n
-            ON n.id = u.node_id
-           AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, v_admin, v_id.principals, v_id.grants)
+          LEFT JOIN seen s ON s.id = u.node_id
     )
     SELECT (SELECT string_agg(DISTINCT p.node_id::text, ', ') FROM p WHERE p.found IS NULL),
            coalesce((SELECT array_agg(DISTINCT p.node_id ORDER BY p.node_id) FROM p
