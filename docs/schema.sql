@@ -6694,12 +6694,13 @@ $$;
 CREATE FUNCTION crm_private.refresh_read_model(p_read_model text) RETURNS TABLE(read_model text, as_of timestamp with time zone, duration_ms numeric)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 DECLARE
     v_seq   bigint;
     v_start timestamptz;
     v_ms    numeric;
+    v_type  text;
 BEGIN
     SELECT r.change_seq INTO v_seq FROM crm_private.read_models r WHERE r.read_model = p_read_model;
     IF NOT FOUND THEN
@@ -6738,6 +6739,30 @@ BEGIN
         DELETE FROM crm_private.changed_accounts c WHERE c.changed_at < v_start;
     ELSE
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', p_read_model::regclass);
+        -- the acl changes the refreshed rows reflect (crm_private.read_model_acl_changes): the
+        -- changes of a node are dropped, up to its last one, only when the stored row holds
+        -- exactly what that last change wrote (or, for a removal, there is no stored row). The
+        -- changes of one node are ordered (seq: a second change waits for the first to commit),
+        -- so a node whose live acl differs from its stored one keeps its last change, whatever
+        -- committed during the refresh (a change this statement cannot see has a higher seq).
+        v_type := CASE p_read_model WHEN 'crm_private.opportunities_active_mv' THEN 'opportunity'
+                                    WHEN 'crm_private.contacts_directory_mv' THEN 'person' END;
+        IF v_type IS NOT NULL THEN
+            DELETE FROM crm_private.read_model_acl_changes c WHERE c.node_id IS NULL AND c.node_type = v_type;
+            EXECUTE format(
+                'DELETE FROM crm_private.read_model_acl_changes c
+                  USING (SELECT DISTINCT ON (l.node_id) l.node_id, l.seq, l.node_type, l.acl, l.removed
+                           FROM crm_private.read_model_acl_changes l
+                          WHERE l.node_id IS NOT NULL
+                          ORDER BY l.node_id, l.seq DESC) last
+                  WHERE c.node_id = last.node_id AND c.seq <= last.seq AND last.node_type = $1
+                    AND CASE WHEN last.removed
+                             THEN NOT EXISTS (SELECT 1 FROM %1$s m WHERE m.node_id = last.node_id)
+                             ELSE EXISTS (SELECT 1 FROM %1$s m
+                                           WHERE m.node_id = last.node_id AND m.row_acl IS NOT DISTINCT FROM last.acl)
+                        END',
+                p_read_model::regclass) USING v_type;
+        END IF;
     END IF;
     v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
     INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms, refreshed_seq)
@@ -6750,7 +6775,7 @@ BEGIN
     duration_ms := v_ms;
     RETURN NEXT;
 END;
-$$;
+$_$;
 CREATE FUNCTION crm_private.refresh_segments_pass(p_ids uuid[], p_defs jsonb[], p_outreach boolean[], p_now timestamp with time zone) RETURNS TABLE(segment_id uuid, entered integer, exited integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -8585,6 +8610,24 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+CREATE FUNCTION crm_private.tg_nodes__read_model_acl() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO crm_private.read_model_acl_changes (node_id, node_type, acl, removed)
+        VALUES (OLD.id, OLD.node_type, OLD.acl, true);
+    ELSE
+        INSERT INTO crm_private.read_model_acl_changes (node_id, node_type, acl, removed)
+        VALUES (NEW.id, OLD.node_type, NEW.acl, NEW.node_type IS DISTINCT FROM OLD.node_type);
+    END IF;
+    RETURN NULL;
+END;
+$$;
 CREATE FUNCTION crm_private.tg_nodes__validate() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -9069,6 +9112,13 @@ CREATE FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type tex
            AND (jsonb_typeof(g -> (p_resource_type || '_types')) IS DISTINCT FROM 'array'
                 OR (g -> (p_resource_type || '_types')) ? p_type))
 $$;
+CREATE FUNCTION crm_private.typed_acl(p_node_type text, p_acl uuid[]) RETURNS uuid[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT pg_catalog.array_agg(pg_catalog.md5(p_node_type || ':' || a.principal::text)::uuid)
+      FROM pg_catalog.unnest(p_acl) AS a (principal)
+$$;
 CREATE FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_grants jsonb) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -9077,6 +9127,21 @@ CREATE FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_g
       FROM crm.nodes n
      WHERE n.id = ANY (p_ids)
        AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, false, p_principals, p_grants)
+$$;
+CREATE FUNCTION crm_private.visible_changed_node_ids(p_node_type text, p_role name) RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+    SELECT n.id
+      FROM crm.nodes n
+      CROSS JOIN crm_private.caller_identity(p_role) AS i
+     WHERE n.id IN (SELECT c.node_id FROM crm_private.read_model_acl_changes c WHERE c.node_id IS NOT NULL)
+       AND n.node_type = p_node_type
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, crm_private.role_is_admin(p_role),
+                                      i.principals, i.grants)
 $$;
 CREATE FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) RETURNS SETOF uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -9098,7 +9163,10 @@ BEGIN
     -- three disjoint arms (UNION ALL: no de-duplication of thousands of ids; the grants arm
     -- leaves out what the first two already return)
     RETURN QUERY
-        SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl && v_principals
+        SELECT n.id FROM crm.nodes n
+         WHERE n.node_type = p_node_type
+           AND crm_private.typed_acl(n.node_type, n.acl) && crm_private.typed_acl(p_node_type, v_principals)
+           AND n.acl && v_principals
         UNION ALL
         SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl IS NULL
         UNION ALL
@@ -10070,28 +10138,38 @@ CREATE VIEW crm_private.contacts_directory_rows WITH (security_invoker='true') A
      LEFT JOIN crm.assertions sent ON (((sent.subject_node_id = n.id) AND (sent.assertion_type = 'sentiment'::text) AND (sent.assertion_key = ''::text) AND (sent.superseded_at IS NULL))))
   WHERE ((n.node_type = 'person'::text) AND (n.archived_at IS NULL));
 CREATE MATERIALIZED VIEW crm_private.contacts_directory_mv AS
- SELECT node_id,
-    label,
-    code,
-    first_name,
-    last_name,
-    email,
-    phone,
-    title,
-    organization,
-    org_id,
-    created_at,
-    contact_info_email,
-    contact_info_phone,
-    contact_info_address,
-    preferred_contact,
-    sentiment,
-    sentiment_confidence,
-    sentiment_notes,
-    current_contact_info,
-    current_sentiment
-   FROM crm_private.contacts_directory_rows
+ SELECT r.node_id,
+    r.label,
+    r.code,
+    r.first_name,
+    r.last_name,
+    r.email,
+    r.phone,
+    r.title,
+    r.organization,
+    r.org_id,
+    r.created_at,
+    r.contact_info_email,
+    r.contact_info_phone,
+    r.contact_info_address,
+    r.preferred_contact,
+    r.sentiment,
+    r.sentiment_confidence,
+    r.sentiment_notes,
+    r.current_contact_info,
+    r.current_sentiment,
+    n.acl AS row_acl
+   FROM (crm_private.contacts_directory_rows r
+     JOIN crm.nodes n ON ((n.id = r.node_id)))
   WITH NO DATA;
+CREATE TABLE crm_private.read_model_acl_changes (
+    seq bigint NOT NULL,
+    node_id uuid,
+    node_type text NOT NULL,
+    acl uuid[],
+    removed boolean DEFAULT false NOT NULL,
+    changed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
 CREATE TABLE crm_private.view_refreshes (
     view_name text NOT NULL,
     refreshed_at timestamp with time zone NOT NULL,
@@ -10102,11 +10180,16 @@ CREATE TABLE crm_private.view_refreshes (
 CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barrier='true') AS
  WITH adm AS MATERIALIZED (
          SELECT crm_private.actor_is_admin() AS is_admin
-        ), vis_person AS MATERIALIZED (
-         SELECT v.id
+        ), who AS MATERIALIZED (
+         SELECT i.principals,
+            i.grants
            FROM adm,
-            crm_private.visible_node_ids('person'::text, CURRENT_USER) v(id)
+            crm_private.caller_identity(CURRENT_USER) i(actor, acting, principals, grants)
           WHERE (NOT adm.is_admin)
+        ), untrusted AS MATERIALIZED (
+         SELECT (EXISTS ( SELECT 1
+                   FROM crm_private.read_model_acl_changes c
+                  WHERE ((c.node_id IS NULL) AND (c.node_type = 'person'::text)))) AS all_live
         ), vis_org AS MATERIALIZED (
          SELECT v.id
            FROM adm,
@@ -10170,7 +10253,8 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
             m.sentiment_confidence,
             m.sentiment_notes,
             m.current_contact_info,
-            m.current_sentiment
+            m.current_sentiment,
+            m.row_acl
            FROM crm_private.contacts_directory_mv m
           WHERE ( SELECT adm.is_admin
                    FROM adm)
@@ -10194,11 +10278,100 @@ CREATE VIEW crm.contacts_directory WITH (security_invoker='false', security_barr
             m.sentiment_confidence,
             m.sentiment_notes,
             m.current_contact_info,
-            m.current_sentiment
-           FROM (vis_person v
-             JOIN crm_private.contacts_directory_mv m ON ((m.node_id = v.id)))
-          WHERE (NOT ( SELECT adm.is_admin
-                   FROM adm))) mv;
+            m.current_sentiment,
+            m.row_acl
+           FROM crm_private.contacts_directory_mv m
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (NOT ( SELECT untrusted.all_live
+                   FROM untrusted)) AND ((m.row_acl IS NULL) OR (m.row_acl && ( SELECT who.principals
+                   FROM who))) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm_private.read_model_acl_changes c
+                  WHERE (c.node_id = m.node_id)))))
+        UNION ALL
+         SELECT m.node_id,
+            m.label,
+            m.code,
+            m.first_name,
+            m.last_name,
+            m.email,
+            m.phone,
+            m.title,
+            m.organization,
+            m.org_id,
+            m.created_at,
+            m.contact_info_email,
+            m.contact_info_phone,
+            m.contact_info_address,
+            m.preferred_contact,
+            m.sentiment,
+            m.sentiment_confidence,
+            m.sentiment_notes,
+            m.current_contact_info,
+            m.current_sentiment,
+            m.row_acl
+           FROM crm_private.contacts_directory_mv m
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (NOT ( SELECT untrusted.all_live
+                   FROM untrusted)) AND (m.node_id IN ( SELECT v.id
+                   FROM crm_private.visible_changed_node_ids('person'::text, CURRENT_USER) v(id))))
+        UNION ALL
+         SELECT m.node_id,
+            m.label,
+            m.code,
+            m.first_name,
+            m.last_name,
+            m.email,
+            m.phone,
+            m.title,
+            m.organization,
+            m.org_id,
+            m.created_at,
+            m.contact_info_email,
+            m.contact_info_phone,
+            m.contact_info_address,
+            m.preferred_contact,
+            m.sentiment,
+            m.sentiment_confidence,
+            m.sentiment_notes,
+            m.current_contact_info,
+            m.current_sentiment,
+            m.row_acl
+           FROM crm_private.contacts_directory_mv m
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND (NOT ( SELECT untrusted.all_live
+                   FROM untrusted)) AND (( SELECT who.grants
+                   FROM who) <> '[]'::jsonb) AND (NOT ((m.row_acl IS NULL) OR COALESCE((m.row_acl && ( SELECT who.principals
+                   FROM who)), false))) AND (NOT (EXISTS ( SELECT 1
+                   FROM crm_private.read_model_acl_changes c
+                  WHERE (c.node_id = m.node_id)))) AND (m.node_id IN ( SELECT v.id
+                   FROM crm_private.visible_node_ids('person'::text, CURRENT_USER) v(id))))
+        UNION ALL
+         SELECT m.node_id,
+            m.label,
+            m.code,
+            m.first_name,
+            m.last_name,
+            m.email,
+            m.phone,
+            m.title,
+            m.organization,
+            m.org_id,
+            m.created_at,
+            m.contact_info_email,
+            m.contact_info_phone,
+            m.contact_info_address,
+            m.preferred_contact,
+            m.sentiment,
+            m.sentiment_confidence,
+            m.sentiment_notes,
+            m.current_contact_info,
+            m.current_sentiment,
+            m.row_acl
+           FROM crm_private.contacts_directory_mv m
+          WHERE ((NOT ( SELECT adm.is_admin
+                   FROM adm)) AND ( SELECT untrusted.all_live
+                   FROM untrusted) AND (m.node_id IN ( SELECT v.id
+                   FROM crm_private.visible_node_ids('person'::text, CURRENT_USER) v(id))))) mv;
 CREATE VIEW crm.contacts_directory_detail WITH (security_invoker='true') AS
  WITH adm AS MATERIALIZED (
          SELECT crm_private.actor_is_admin() AS is_admin
@@ -11405,37 +11578,44 @@ CREATE VIEW crm_private.opportunities_active_rows WITH (security_invoker='true')
           ORDER BY p.archived_at NULLS FIRST, p.created_at
          LIMIT 1), ((stg.claim ->> 'stage'::text) = ANY (ARRAY['closed_won'::text, 'closed_lost'::text, 'dead'::text]))))));
 CREATE MATERIALIZED VIEW crm_private.opportunities_active_mv AS
- SELECT node_id,
-    label,
-    code,
-    name,
-    estimated_value,
-    teams,
-    stage,
-    pipeline,
-    stage_since,
-    current_value,
-    win_probability,
-    primary_contact_name,
-    primary_contact_id,
-    assigned_to_name,
-    assigned_to_id,
-    created_at,
-    account_id,
-    account_name,
-    close_date,
-    currency,
-    assigned_to_email
-   FROM crm_private.opportunities_active_rows
+ SELECT r.node_id,
+    r.label,
+    r.code,
+    r.name,
+    r.estimated_value,
+    r.teams,
+    r.stage,
+    r.pipeline,
+    r.stage_since,
+    r.current_value,
+    r.win_probability,
+    r.primary_contact_name,
+    r.primary_contact_id,
+    r.assigned_to_name,
+    r.assigned_to_id,
+    r.created_at,
+    r.account_id,
+    r.account_name,
+    r.close_date,
+    r.currency,
+    r.assigned_to_email,
+    n.acl AS row_acl
+   FROM (crm_private.opportunities_active_rows r
+     JOIN crm.nodes n ON ((n.id = r.node_id)))
   WITH NO DATA;
 CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_barrier='true') AS
  WITH adm AS MATERIALIZED (
          SELECT crm_private.actor_is_admin() AS is_admin
-        ), vis_opp AS MATERIALIZED (
-         SELECT v.id
+        ), who AS MATERIALIZED (
+         SELECT i.principals,
+            i.grants
            FROM adm,
-            crm_private.visible_node_ids('opportunity'::text, CURRENT_USER) v(id)
+            crm_private.caller_identity(CURRENT_USER) i(actor, acting, principals, grants)
           WHERE (NOT adm.is_admin)
+        ), untrusted AS MATERIALIZED (
+         SELECT (EXISTS ( SELECT 1
+                   FROM crm_private.read_model_acl_changes c
+                  WHERE ((c.node_id IS NULL) AND (c.node_type = 'opportunity'::text)))) AS all_live
         ), vis_person AS MATERIALIZED (
          SELECT v.id
            FROM adm,
@@ -11567,7 +11747,8 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
                     m.account_name,
                     m.close_date,
                     m.currency,
-                    m.assigned_to_email
+                    m.assigned_to_email,
+                    m.row_acl
                    FROM crm_private.opportunities_active_mv m
                   WHERE ( SELECT adm.is_admin
                            FROM adm)
@@ -11592,11 +11773,103 @@ CREATE VIEW crm.opportunities_active WITH (security_invoker='false', security_ba
                     m.account_name,
                     m.close_date,
                     m.currency,
-                    m.assigned_to_email
-                   FROM (vis_opp v
-                     JOIN crm_private.opportunities_active_mv m ON ((m.node_id = v.id)))
-                  WHERE (NOT ( SELECT adm.is_admin
-                           FROM adm))) mv) x;
+                    m.assigned_to_email,
+                    m.row_acl
+                   FROM crm_private.opportunities_active_mv m
+                  WHERE ((NOT ( SELECT adm.is_admin
+                           FROM adm)) AND (NOT ( SELECT untrusted.all_live
+                           FROM untrusted)) AND ((m.row_acl IS NULL) OR (m.row_acl && ( SELECT who.principals
+                           FROM who))) AND (NOT (EXISTS ( SELECT 1
+                           FROM crm_private.read_model_acl_changes c
+                          WHERE (c.node_id = m.node_id)))))
+                UNION ALL
+                 SELECT m.node_id,
+                    m.label,
+                    m.code,
+                    m.name,
+                    m.estimated_value,
+                    m.teams,
+                    m.stage,
+                    m.pipeline,
+                    m.stage_since,
+                    m.current_value,
+                    m.win_probability,
+                    m.primary_contact_name,
+                    m.primary_contact_id,
+                    m.assigned_to_name,
+                    m.assigned_to_id,
+                    m.created_at,
+                    m.account_id,
+                    m.account_name,
+                    m.close_date,
+                    m.currency,
+                    m.assigned_to_email,
+                    m.row_acl
+                   FROM crm_private.opportunities_active_mv m
+                  WHERE ((NOT ( SELECT adm.is_admin
+                           FROM adm)) AND (NOT ( SELECT untrusted.all_live
+                           FROM untrusted)) AND (m.node_id IN ( SELECT v.id
+                           FROM crm_private.visible_changed_node_ids('opportunity'::text, CURRENT_USER) v(id))))
+                UNION ALL
+                 SELECT m.node_id,
+                    m.label,
+                    m.code,
+                    m.name,
+                    m.estimated_value,
+                    m.teams,
+                    m.stage,
+                    m.pipeline,
+                    m.stage_since,
+                    m.current_value,
+                    m.win_probability,
+                    m.primary_contact_name,
+                    m.primary_contact_id,
+                    m.assigned_to_name,
+                    m.assigned_to_id,
+                    m.created_at,
+                    m.account_id,
+                    m.account_name,
+                    m.close_date,
+                    m.currency,
+                    m.assigned_to_email,
+                    m.row_acl
+                   FROM crm_private.opportunities_active_mv m
+                  WHERE ((NOT ( SELECT adm.is_admin
+                           FROM adm)) AND (NOT ( SELECT untrusted.all_live
+                           FROM untrusted)) AND (( SELECT who.grants
+                           FROM who) <> '[]'::jsonb) AND (NOT ((m.row_acl IS NULL) OR COALESCE((m.row_acl && ( SELECT who.principals
+                           FROM who)), false))) AND (NOT (EXISTS ( SELECT 1
+                           FROM crm_private.read_model_acl_changes c
+                          WHERE (c.node_id = m.node_id)))) AND (m.node_id IN ( SELECT v.id
+                           FROM crm_private.visible_node_ids('opportunity'::text, CURRENT_USER) v(id))))
+                UNION ALL
+                 SELECT m.node_id,
+                    m.label,
+                    m.code,
+                    m.name,
+                    m.estimated_value,
+                    m.teams,
+                    m.stage,
+                    m.pipeline,
+                    m.stage_since,
+                    m.current_value,
+                    m.win_probability,
+                    m.primary_contact_name,
+                    m.primary_contact_id,
+                    m.assigned_to_name,
+                    m.assigned_to_id,
+                    m.created_at,
+                    m.account_id,
+                    m.account_name,
+                    m.close_date,
+                    m.currency,
+                    m.assigned_to_email,
+                    m.row_acl
+                   FROM crm_private.opportunities_active_mv m
+                  WHERE ((NOT ( SELECT adm.is_admin
+                           FROM adm)) AND ( SELECT untrusted.all_live
+                           FROM untrusted) AND (m.node_id IN ( SELECT v.id
+                           FROM crm_private.visible_node_ids('opportunity'::text, CURRENT_USER) v(id))))) mv) x;
 CREATE VIEW crm.opportunities_active_live WITH (security_invoker='true') AS
  SELECT node_id,
     label,
@@ -12050,6 +12323,14 @@ CREATE TABLE crm_private.instance_secret (
     CONSTRAINT instance_secret_secret_check CHECK ((length(secret) >= 64)),
     CONSTRAINT instance_secret_singleton_check CHECK (singleton)
 );
+ALTER TABLE crm_private.read_model_acl_changes ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm_private.read_model_acl_changes_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE crm_private.read_models (
     read_model text NOT NULL,
     public_view text NOT NULL,
@@ -12304,6 +12585,7 @@ CREATE UNIQUE INDEX nodes_source_key_live ON crm.nodes USING btree ((ARRAY[exter
 CREATE INDEX nodes_type ON crm.nodes USING btree (node_type);
 CREATE INDEX nodes_type_acl_null ON crm.nodes USING btree (node_type) WHERE (acl IS NULL);
 CREATE INDEX nodes_type_live ON crm.nodes USING btree (node_type, created_at) WHERE (archived_at IS NULL);
+CREATE INDEX nodes_typed_acl ON crm.nodes USING gin (crm_private.typed_acl(node_type, acl));
 CREATE INDEX note_versions_edited_by ON crm.note_versions USING btree (edited_by);
 CREATE INDEX notes_anchor ON crm.notes USING btree (anchor_id, created_at);
 CREATE INDEX notes_author ON crm.notes USING btree (author_id);
@@ -12321,6 +12603,8 @@ CREATE INDEX task_items_completed_by ON crm.task_items USING btree (completed_by
 CREATE INDEX task_items_created_by ON crm.task_items USING btree (created_by);
 CREATE INDEX task_items_pool ON crm.task_items USING btree (due_at) WHERE ((status = 'open'::text) AND (assignee_id IS NULL));
 CREATE INDEX changed_accounts_account ON crm_private.changed_accounts USING btree (account_id, changed_at);
+CREATE INDEX contacts_directory_mv_row_acl ON crm_private.contacts_directory_mv USING gin (row_acl);
+CREATE INDEX contacts_directory_mv_row_acl_null ON crm_private.contacts_directory_mv USING btree (node_id) WHERE (row_acl IS NULL);
 CREATE UNIQUE INDEX idx_a360_account ON crm_private.accounts_360_mv USING btree (account_id);
 CREATE INDEX idx_a360_crm_id ON crm_private.accounts_360_mv USING btree (crm_id);
 CREATE INDEX idx_cd_code ON crm_private.contacts_directory_mv USING btree (code);
@@ -12332,6 +12616,10 @@ CREATE INDEX idx_oa_code ON crm_private.opportunities_active_mv USING btree (cod
 CREATE UNIQUE INDEX idx_oa_node ON crm_private.opportunities_active_mv USING btree (node_id);
 CREATE INDEX idx_oa_owner ON crm_private.opportunities_active_mv USING btree (assigned_to_id);
 CREATE INDEX idx_oa_stage ON crm_private.opportunities_active_mv USING btree (stage);
+CREATE INDEX opportunities_active_mv_row_acl ON crm_private.opportunities_active_mv USING gin (row_acl);
+CREATE INDEX opportunities_active_mv_row_acl_null ON crm_private.opportunities_active_mv USING btree (node_id) WHERE (row_acl IS NULL);
+CREATE INDEX read_model_acl_changes_node ON crm_private.read_model_acl_changes USING btree (node_id, seq);
+CREATE INDEX read_model_acl_changes_type ON crm_private.read_model_acl_changes USING btree (node_type) WHERE (node_id IS NULL);
 CREATE INDEX cursors_run ON crm_raw.cursors USING btree (run_id);
 CREATE INDEX elt_loads_run ON crm_raw.elt_loads USING btree (run_id);
 CREATE INDEX records_account ON crm_raw.records USING btree (account_id) WHERE (account_id IS NOT NULL);
@@ -12389,6 +12677,8 @@ CREATE TRIGGER tg_nodes__audit AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE A
 CREATE TRIGGER tg_nodes__identity_changed_del AFTER DELETE ON crm.nodes FOR EACH ROW WHEN ((old.node_type = ANY (ARRAY['user'::text, 'team'::text]))) EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_nodes__identity_changed_ins AFTER INSERT ON crm.nodes FOR EACH ROW WHEN ((new.node_type = ANY (ARRAY['user'::text, 'team'::text]))) EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_nodes__identity_changed_upd AFTER UPDATE ON crm.nodes FOR EACH ROW WHEN (((old.node_type = ANY (ARRAY['user'::text, 'team'::text])) OR (new.node_type = ANY (ARRAY['user'::text, 'team'::text])))) EXECUTE FUNCTION crm_private.tg_identity_changed();
+CREATE TRIGGER tg_nodes__read_model_acl AFTER UPDATE ON crm.nodes FOR EACH ROW WHEN (((old.node_type = ANY (ARRAY['opportunity'::text, 'person'::text])) AND ((old.acl IS DISTINCT FROM new.acl) OR (old.node_type IS DISTINCT FROM new.node_type)))) EXECUTE FUNCTION crm_private.tg_nodes__read_model_acl();
+CREATE TRIGGER tg_nodes__read_model_acl_delete AFTER DELETE ON crm.nodes FOR EACH ROW WHEN ((old.node_type = ANY (ARRAY['opportunity'::text, 'person'::text]))) EXECUTE FUNCTION crm_private.tg_nodes__read_model_acl();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__validate BEFORE INSERT OR UPDATE ON crm.nodes FOR EACH ROW WHEN (((CURRENT_USER <> 'crm_owner'::name) OR (current_setting('crm.bulk_apply'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION crm_private.tg_nodes__validate();
@@ -13212,6 +13502,7 @@ REVOKE ALL ON FUNCTION crm_private.tg_node_tags__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__access_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__after_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.tg_nodes__read_model_acl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_nodes_customer__guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_notes__audit() FROM PUBLIC;
@@ -13224,7 +13515,11 @@ REVOKE ALL ON FUNCTION crm_private.tg_task_items__audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.tg_task_items__validate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.type_grant_match(p_grants jsonb, p_resource_type text, p_level text, p_type text) TO crm_reader;
+REVOKE ALL ON FUNCTION crm_private.typed_acl(p_node_type text, p_acl uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.typed_acl(p_node_type text, p_acl uuid[]) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.visible_among(p_ids uuid[], p_principals uuid[], p_grants jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm_private.visible_changed_node_ids(p_node_type text, p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.visible_changed_node_ids(p_node_type text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.writable_edge_types() FROM PUBLIC;

@@ -106,7 +106,9 @@ BEGIN
                                                 -- crm.search_in_account for a caller with node grants, as the caller (under
                                                 -- the chunks policy: their arguments can only narrow what they read)
                                                 'search_branches', 'search_chunks_text', 'search_chunks_vector',
-                                                'search_typo_query']),
+                                                'search_typo_query',
+                                                'typed_acl',      -- the expression of the index crm.nodes_typed_acl
+                                                'visible_changed_node_ids']),  -- the materialized wrappers
             -- the write API
             ('crm', 'crm_writer', ARRAY['advance_deal_stage', 'archive_node', 'claim', 'create_opportunity',
                                         'create_org', 'create_person', 'end_edge', 'end_employment',

@@ -16,8 +16,11 @@ WITH (security_invoker = false, security_barrier = true) AS
 -- Each visible-id set is computed once per query (materialized CTEs; none for admins).
 WITH adm AS MATERIALIZED (
     SELECT crm_private.actor_is_admin() AS is_admin
-), vis_opp AS MATERIALIZED (
-    SELECT v.id FROM adm, crm_private.visible_node_ids('opportunity', current_user) AS v(id) WHERE NOT adm.is_admin
+), who AS MATERIALIZED (
+    SELECT i.principals, i.grants FROM adm, crm_private.caller_identity(current_user) AS i WHERE NOT adm.is_admin
+), untrusted AS MATERIALIZED (
+    SELECT EXISTS (SELECT 1 FROM crm_private.read_model_acl_changes c
+                    WHERE c.node_id IS NULL AND c.node_type = 'opportunity') AS all_live
 ), vis_person AS MATERIALIZED (
     SELECT v.id FROM adm, crm_private.visible_node_ids('person', current_user) AS v(id) WHERE NOT adm.is_admin
     UNION ALL
@@ -57,12 +60,40 @@ SELECT x.node_id, x.label, x.code, x.name, x.estimated_value, x.teams, x.stage, 
                CASE WHEN (SELECT ok FROM dv) THEN mv.currency END AS currency,
                CASE WHEN (SELECT is_admin FROM adm) OR mv.assigned_to_id IN (SELECT id FROM vis_person)
                     THEN mv.assigned_to_email END AS assigned_to_email
-          FROM (-- admins: the whole stored copy; everyone else: only their visible rows, fetched
-                -- through the unique index on node_id (a rep's cost follows what they can see)
-                SELECT m.* FROM crm_private.opportunities_active_mv m WHERE (SELECT is_admin FROM adm)
-                UNION ALL
-                SELECT m.* FROM vis_opp v JOIN crm_private.opportunities_active_mv m ON m.node_id = v.id
-                 WHERE NOT (SELECT is_admin FROM adm)) mv) x;
+          FROM (-- admins: the whole stored copy
+                  SELECT m.* FROM crm_private.opportunities_active_mv m WHERE (SELECT is_admin FROM adm)
+                  UNION ALL
+                  -- everyone else, by the nodes policy's read rule for their
+                  -- identity (crm_private.caller_identity: only for a role the session may become):
+                  -- (1) a node whose acl has not changed since the refresh (no row in
+                  --     crm_private.read_model_acl_changes): its stored acl is its live acl, so the rows come
+                  --     from the GIN index on row_acl and a page stops after its rows (the rep's cost follows
+                  --     what they read, not what they can see);
+                  SELECT m.* FROM crm_private.opportunities_active_mv m
+                   WHERE NOT (SELECT is_admin FROM adm) AND NOT (SELECT all_live FROM untrusted)
+                     AND (m.row_acl IS NULL OR m.row_acl && (SELECT principals FROM who))
+                     AND NOT EXISTS (SELECT 1 FROM crm_private.read_model_acl_changes c WHERE c.node_id = m.node_id)
+                  UNION ALL
+                  -- (2) a node whose acl, type or existence changed since the refresh: the live node decides
+                  --     (crm_private.visible_changed_node_ids: the read rule on the live row, for the caller);
+                  SELECT m.* FROM crm_private.opportunities_active_mv m
+                   WHERE NOT (SELECT is_admin FROM adm) AND NOT (SELECT all_live FROM untrusted)
+                     AND m.node_id IN (SELECT v.id FROM crm_private.visible_changed_node_ids('opportunity', current_user) AS v(id))
+                  UNION ALL
+                  -- (3) an unchanged node its acl does not show, visible through a node grant (callers without
+                  --     grants skip this arm; those with grants compute what they can see once);
+                  SELECT m.* FROM crm_private.opportunities_active_mv m
+                   WHERE NOT (SELECT is_admin FROM adm) AND NOT (SELECT all_live FROM untrusted)
+                     AND (SELECT grants FROM who) <> '[]'::jsonb
+                     AND NOT (m.row_acl IS NULL OR coalesce(m.row_acl && (SELECT principals FROM who), false))
+                     AND NOT EXISTS (SELECT 1 FROM crm_private.read_model_acl_changes c WHERE c.node_id = m.node_id)
+                     AND m.node_id IN (SELECT v.id FROM crm_private.visible_node_ids('opportunity', current_user) AS v(id))
+                  UNION ALL
+                  -- (4) until the first refresh after the change log existed (a row with node_id NULL): every
+                  --     row by its live node.
+                  SELECT m.* FROM crm_private.opportunities_active_mv m
+                   WHERE NOT (SELECT is_admin FROM adm) AND (SELECT all_live FROM untrusted)
+                     AND m.node_id IN (SELECT v.id FROM crm_private.visible_node_ids('opportunity', current_user) AS v(id))) mv) x;
 
 COMMENT ON VIEW crm.opportunities_active IS
     'Active opportunities as a flat CRM table (seed 001 §6.1): one row per live opportunity not closed (Salesforce IsClosed) and not in a terminal stage, with account, stage, value, win probability, close date, primary contact and owner. Flat and typed for BI; jsonb in crm.opportunities_detail. Materialized: as of the last refresh (column as_of; crm.refresh_read_models() after every ingest or reconcile); crm.opportunities_active_live is always current; crm.opportunities lists every opportunity live.';

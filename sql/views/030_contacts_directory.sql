@@ -13,8 +13,11 @@ WITH (security_invoker = false, security_barrier = true) AS
 -- when the caller can see it. Each visible-id set is computed once per query.
 WITH adm AS MATERIALIZED (
     SELECT crm_private.actor_is_admin() AS is_admin
-), vis_person AS MATERIALIZED (
-    SELECT v.id FROM adm, crm_private.visible_node_ids('person', current_user) AS v(id) WHERE NOT adm.is_admin
+), who AS MATERIALIZED (
+    SELECT i.principals, i.grants FROM adm, crm_private.caller_identity(current_user) AS i WHERE NOT adm.is_admin
+), untrusted AS MATERIALIZED (
+    SELECT EXISTS (SELECT 1 FROM crm_private.read_model_acl_changes c
+                    WHERE c.node_id IS NULL AND c.node_type = 'person') AS all_live
 ), vis_org AS MATERIALIZED (
     SELECT v.id FROM adm, crm_private.visible_node_ids('org', current_user) AS v(id) WHERE NOT adm.is_admin
 )
@@ -31,12 +34,40 @@ SELECT mv.node_id, mv.label, mv.code, mv.first_name, mv.last_name, mv.email, mv.
        mv.sentiment, mv.sentiment_confidence, mv.sentiment_notes,
        (SELECT r.refreshed_at FROM crm_private.view_refreshes r
          WHERE r.view_name = 'crm_private.contacts_directory_mv') AS as_of
-  FROM (-- admins: the whole stored copy; everyone else: only their visible rows, fetched
-        -- through the unique index on node_id (a rep's cost follows what they can see)
-        SELECT m.* FROM crm_private.contacts_directory_mv m WHERE (SELECT is_admin FROM adm)
-        UNION ALL
-        SELECT m.* FROM vis_person v JOIN crm_private.contacts_directory_mv m ON m.node_id = v.id
-         WHERE NOT (SELECT is_admin FROM adm)) mv;
+  FROM (-- admins: the whole stored copy
+          SELECT m.* FROM crm_private.contacts_directory_mv m WHERE (SELECT is_admin FROM adm)
+          UNION ALL
+          -- everyone else, by the nodes policy's read rule for their
+          -- identity (crm_private.caller_identity: only for a role the session may become):
+          -- (1) a node whose acl has not changed since the refresh (no row in
+          --     crm_private.read_model_acl_changes): its stored acl is its live acl, so the rows come
+          --     from the GIN index on row_acl and a page stops after its rows (the rep's cost follows
+          --     what they read, not what they can see);
+          SELECT m.* FROM crm_private.contacts_directory_mv m
+           WHERE NOT (SELECT is_admin FROM adm) AND NOT (SELECT all_live FROM untrusted)
+             AND (m.row_acl IS NULL OR m.row_acl && (SELECT principals FROM who))
+             AND NOT EXISTS (SELECT 1 FROM crm_private.read_model_acl_changes c WHERE c.node_id = m.node_id)
+          UNION ALL
+          -- (2) a node whose acl, type or existence changed since the refresh: the live node decides
+          --     (crm_private.visible_changed_node_ids: the read rule on the live row, for the caller);
+          SELECT m.* FROM crm_private.contacts_directory_mv m
+           WHERE NOT (SELECT is_admin FROM adm) AND NOT (SELECT all_live FROM untrusted)
+             AND m.node_id IN (SELECT v.id FROM crm_private.visible_changed_node_ids('person', current_user) AS v(id))
+          UNION ALL
+          -- (3) an unchanged node its acl does not show, visible through a node grant (callers without
+          --     grants skip this arm; those with grants compute what they can see once);
+          SELECT m.* FROM crm_private.contacts_directory_mv m
+           WHERE NOT (SELECT is_admin FROM adm) AND NOT (SELECT all_live FROM untrusted)
+             AND (SELECT grants FROM who) <> '[]'::jsonb
+             AND NOT (m.row_acl IS NULL OR coalesce(m.row_acl && (SELECT principals FROM who), false))
+             AND NOT EXISTS (SELECT 1 FROM crm_private.read_model_acl_changes c WHERE c.node_id = m.node_id)
+             AND m.node_id IN (SELECT v.id FROM crm_private.visible_node_ids('person', current_user) AS v(id))
+          UNION ALL
+          -- (4) until the first refresh after the change log existed (a row with node_id NULL): every
+          --     row by its live node.
+          SELECT m.* FROM crm_private.contacts_directory_mv m
+           WHERE NOT (SELECT is_admin FROM adm) AND (SELECT all_live FROM untrusted)
+             AND m.node_id IN (SELECT v.id FROM crm_private.visible_node_ids('person', current_user) AS v(id))) mv;
 
 COMMENT ON VIEW crm.contacts_directory IS
     'Contacts directory (seed 001 §6.2): one row per live person with code, names, email, phone, title, current employer and the current contact_info and sentiment claims as columns. Flat and typed for BI; the claims as jsonb: crm.contacts_directory_detail. Materialized: as of the last refresh (column as_of); crm.contacts_directory_live is always current.';

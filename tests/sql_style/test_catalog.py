@@ -191,7 +191,11 @@ READER_HELPERS = {
     "search_branches", "search_chunks_text", "search_chunks_vector", "search_typo_query",
     # the customer model (issue 15): suppression (inlined into crm.customers and the read API) and
     # the system-role test of bot: tags (both answer only about the caller / the given node as seen)
-    "is_suppressed", "is_system_role"}
+    "is_suppressed", "is_system_role",
+    # issue 16 item 2: the live half of the materialized wrappers (definer; answers only for the
+    # caller's trusted role, like visible_node_ids) and the typed acl tokens (pure: the
+    # expression of the index crm.nodes_typed_acl, evaluated as whoever writes a node)
+    "visible_changed_node_ids", "typed_acl"}
 WRITER_HELPERS = READER_HELPERS | {
     "can_write_node", "writable_node_types", "writable_edge_types", "writable_event_types", "lock_opportunity",
     "attach_event_body", "assertion_lock",

@@ -6,7 +6,9 @@
 -- session may become it (crm_private.role_trusted), so the answer never reveals more than a
 -- plain SELECT on crm.nodes as that role would — a role acting for a user through
 -- crm.act_as gets that user's ids, even an admin role or a superuser that did SET ROLE.
--- Admin roles (not acting) get every id of the type.
+-- Admin roles (not acting) get every id of the type. The acl arm reads the nodes of the type
+-- through the typed acl index (crm_private.typed_acl): only that type's rows of the caller's
+-- principals, not every node they can see (a rep's 20 users cost what 20 rows do).
 -- Wrapper views over private materialized views filter with
 -- `node_id IN (SELECT crm_private.visible_node_ids(..., current_user))` — a hashed subplan,
 -- once per query.
@@ -33,7 +35,10 @@ BEGIN
     -- three disjoint arms (UNION ALL: no de-duplication of thousands of ids; the grants arm
     -- leaves out what the first two already return)
     RETURN QUERY
-        SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl && v_principals
+        SELECT n.id FROM crm.nodes n
+         WHERE n.node_type = p_node_type
+           AND crm_private.typed_acl(n.node_type, n.acl) && crm_private.typed_acl(p_node_type, v_principals)
+           AND n.acl && v_principals
         UNION ALL
         SELECT n.id FROM crm.nodes n WHERE n.node_type = p_node_type AND n.acl IS NULL
         UNION ALL

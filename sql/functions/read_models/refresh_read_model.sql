@@ -8,7 +8,9 @@
 -- (crm_private.rc_refresh_stats(0.1)).
 -- For crm_private.accounts_360_mv it first rewrites the data-quality snapshot
 -- crm_private.account_quality (counts and duplicate partners per account) and afterwards
--- prunes crm_private.changed_accounts of the changes the new rows reflect.
+-- prunes crm_private.changed_accounts of the changes the new rows reflect; for the two stored
+-- copies that carry their rows' acl it prunes crm_private.read_model_acl_changes of the changes
+-- the new rows reflect (and of the "trust none" row of their type).
 -- Unknown read model: 22023. Runs as its caller (crm.refresh_read_models and the
 -- compatibility wrappers, SECURITY DEFINER as crm_owner); EXECUTE for nobody else.
 CREATE OR REPLACE FUNCTION crm_private.refresh_read_model(p_read_model text)
@@ -21,6 +23,7 @@ DECLARE
     v_seq   bigint;
     v_start timestamptz;
     v_ms    numeric;
+    v_type  text;
 BEGIN
     SELECT r.change_seq INTO v_seq FROM crm_private.read_models r WHERE r.read_model = p_read_model;
     IF NOT FOUND THEN
@@ -59,6 +62,30 @@ BEGIN
         DELETE FROM crm_private.changed_accounts c WHERE c.changed_at < v_start;
     ELSE
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', p_read_model::regclass);
+        -- the acl changes the refreshed rows reflect (crm_private.read_model_acl_changes): the
+        -- changes of a node are dropped, up to its last one, only when the stored row holds
+        -- exactly what that last change wrote (or, for a removal, there is no stored row). The
+        -- changes of one node are ordered (seq: a second change waits for the first to commit),
+        -- so a node whose live acl differs from its stored one keeps its last change, whatever
+        -- committed during the refresh (a change this statement cannot see has a higher seq).
+        v_type := CASE p_read_model WHEN 'crm_private.opportunities_active_mv' THEN 'opportunity'
+                                    WHEN 'crm_private.contacts_directory_mv' THEN 'person' END;
+        IF v_type IS NOT NULL THEN
+            DELETE FROM crm_private.read_model_acl_changes c WHERE c.node_id IS NULL AND c.node_type = v_type;
+            EXECUTE format(
+                'DELETE FROM crm_private.read_model_acl_changes c
+                  USING (SELECT DISTINCT ON (l.node_id) l.node_id, l.seq, l.node_type, l.acl, l.removed
+                           FROM crm_private.read_model_acl_changes l
+                          WHERE l.node_id IS NOT NULL
+                          ORDER BY l.node_id, l.seq DESC) last
+                  WHERE c.node_id = last.node_id AND c.seq <= last.seq AND last.node_type = $1
+                    AND CASE WHEN last.removed
+                             THEN NOT EXISTS (SELECT 1 FROM %1$s m WHERE m.node_id = last.node_id)
+                             ELSE EXISTS (SELECT 1 FROM %1$s m
+                                           WHERE m.node_id = last.node_id AND m.row_acl IS NOT DISTINCT FROM last.acl)
+                        END',
+                p_read_model::regclass) USING v_type;
+        END IF;
     END IF;
     v_ms := round((extract(epoch FROM clock_timestamp() - v_start) * 1000)::numeric, 3);
     INSERT INTO crm_private.view_refreshes AS r (view_name, refreshed_at, duration_ms, refreshed_seq)
