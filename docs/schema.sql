@@ -6741,7 +6741,8 @@ BEGIN
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', p_read_model::regclass);
         -- the acl changes the refreshed rows reflect (crm_private.read_model_acl_changes): the
         -- changes of a node are dropped, up to its last one, only when the stored row holds
-        -- exactly what that last change wrote (or, for a removal, there is no stored row). The
+        -- exactly what that last change wrote, or when there is no stored row for the node (no
+        -- wrapper row depends on it; a later refresh that stores it reads it afresh). The
         -- changes of one node are ordered (seq: a second change waits for the first to commit),
         -- so a node whose live acl differs from its stored one keeps its last change, whatever
         -- committed during the refresh (a change this statement cannot see has a higher seq).
@@ -6756,11 +6757,10 @@ BEGIN
                           WHERE l.node_id IS NOT NULL
                           ORDER BY l.node_id, l.seq DESC) last
                   WHERE c.node_id = last.node_id AND c.seq <= last.seq AND last.node_type = $1
-                    AND CASE WHEN last.removed
-                             THEN NOT EXISTS (SELECT 1 FROM %1$s m WHERE m.node_id = last.node_id)
-                             ELSE EXISTS (SELECT 1 FROM %1$s m
-                                           WHERE m.node_id = last.node_id AND m.row_acl IS NOT DISTINCT FROM last.acl)
-                        END',
+                    AND (NOT EXISTS (SELECT 1 FROM %1$s m WHERE m.node_id = last.node_id)
+                         OR (NOT last.removed
+                             AND EXISTS (SELECT 1 FROM %1$s m
+                                          WHERE m.node_id = last.node_id AND m.row_acl IS NOT DISTINCT FROM last.acl)))',
                 p_read_model::regclass) USING v_type;
         END IF;
     END IF;
@@ -9135,13 +9135,15 @@ CREATE FUNCTION crm_private.visible_changed_node_ids(p_node_type text, p_role na
     SET "crm.acl_maintenance" TO 'off'
     SET "crm.purge" TO 'off'
     AS $$
+    WITH i AS MATERIALIZED (   -- the identity once, not per row
+        SELECT x.principals, x.grants, crm_private.role_is_admin(p_role) AS is_admin
+          FROM crm_private.caller_identity(p_role) AS x
+    )
     SELECT n.id
-      FROM crm.nodes n
-      CROSS JOIN crm_private.caller_identity(p_role) AS i
+      FROM i, crm.nodes n
      WHERE n.id IN (SELECT c.node_id FROM crm_private.read_model_acl_changes c WHERE c.node_id IS NOT NULL)
        AND n.node_type = p_node_type
-       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, crm_private.role_is_admin(p_role),
-                                      i.principals, i.grants)
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, i.is_admin, i.principals, i.grants)
 $$;
 CREATE FUNCTION crm_private.visible_node_ids(p_node_type text, p_role name) RETURNS SETOF uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER

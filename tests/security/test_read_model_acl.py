@@ -147,6 +147,21 @@ def test_untrusted_copy_is_read_live_until_the_next_refresh(shop):
     stored_vs_live(w)
 
 
+def test_changes_of_nodes_the_copy_does_not_store_are_pruned(shop):
+    """A deal that left crm.opportunities_active (closed) has no stored row: its logged acl
+    changes must not pile up (every read would check them live)."""
+    w, n = shop, shop.n
+    boss = w.connect("boss")
+    w.admin.execute("UPDATE crm.nodes SET properties = properties || '{\"is_closed\": true}' WHERE id = %s",
+                    (n["acme_opp2"],))
+    boss.execute("SELECT * FROM crm.refresh_read_models(p_all => true)")
+    boss.execute("SELECT crm.restrict_access_to_team(%s, %s)", (n["acme_opp2"], w.teams["Support"]))
+    stored_vs_live(w)
+    boss.execute("SELECT * FROM crm.refresh_read_models(p_all => true)")
+    assert w.admin.execute("SELECT count(*) FROM crm_private.read_model_acl_changes").fetchone()[0] == 0
+    stored_vs_live(w)
+
+
 def test_no_login_can_write_or_read_the_change_log(shop):
     for who in LOGINS:
         c = shop.connect(who)

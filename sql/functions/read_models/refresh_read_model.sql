@@ -64,7 +64,8 @@ BEGIN
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', p_read_model::regclass);
         -- the acl changes the refreshed rows reflect (crm_private.read_model_acl_changes): the
         -- changes of a node are dropped, up to its last one, only when the stored row holds
-        -- exactly what that last change wrote (or, for a removal, there is no stored row). The
+        -- exactly what that last change wrote, or when there is no stored row for the node (no
+        -- wrapper row depends on it; a later refresh that stores it reads it afresh). The
         -- changes of one node are ordered (seq: a second change waits for the first to commit),
         -- so a node whose live acl differs from its stored one keeps its last change, whatever
         -- committed during the refresh (a change this statement cannot see has a higher seq).
@@ -79,11 +80,10 @@ BEGIN
                           WHERE l.node_id IS NOT NULL
                           ORDER BY l.node_id, l.seq DESC) last
                   WHERE c.node_id = last.node_id AND c.seq <= last.seq AND last.node_type = $1
-                    AND CASE WHEN last.removed
-                             THEN NOT EXISTS (SELECT 1 FROM %1$s m WHERE m.node_id = last.node_id)
-                             ELSE EXISTS (SELECT 1 FROM %1$s m
-                                           WHERE m.node_id = last.node_id AND m.row_acl IS NOT DISTINCT FROM last.acl)
-                        END',
+                    AND (NOT EXISTS (SELECT 1 FROM %1$s m WHERE m.node_id = last.node_id)
+                         OR (NOT last.removed
+                             AND EXISTS (SELECT 1 FROM %1$s m
+                                          WHERE m.node_id = last.node_id AND m.row_acl IS NOT DISTINCT FROM last.acl)))',
                 p_read_model::regclass) USING v_type;
         END IF;
     END IF;

@@ -21,13 +21,15 @@ SET crm.bulk_apply = 'off'
 SET crm.acl_maintenance = 'off'
 SET crm.purge = 'off'
 AS $$
+    WITH i AS MATERIALIZED (   -- the identity once, not per row
+        SELECT x.principals, x.grants, crm_private.role_is_admin(p_role) AS is_admin
+          FROM crm_private.caller_identity(p_role) AS x
+    )
     SELECT n.id
-      FROM crm.nodes n
-      CROSS JOIN crm_private.caller_identity(p_role) AS i
+      FROM i, crm.nodes n
      WHERE n.id IN (SELECT c.node_id FROM crm_private.read_model_acl_changes c WHERE c.node_id IS NOT NULL)
        AND n.node_type = p_node_type
-       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, crm_private.role_is_admin(p_role),
-                                      i.principals, i.grants)
+       AND crm_private.node_read_rule(n.acl, n.node_type, n.attrs, i.is_admin, i.principals, i.grants)
 $$;
 
 COMMENT ON FUNCTION crm_private.visible_changed_node_ids(text, name) IS
