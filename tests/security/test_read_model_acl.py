@@ -18,9 +18,9 @@ from tests.access_helpers import ids
 LOGINS = ("alice", "bob", "carol", "boss")
 
 
-@pytest.fixture
-def shop(world):
-    w = world
+def make_shop(w, *, refresh: bool = True):
+    """Two teams, four logins (writers alice and bob in Sales, reader carol in Support, admin
+    boss) and two accounts with deals and people; the read models refreshed unless told."""
     w.team("Sales")
     w.team("Support")
     w.login("alice", "crm_writer")
@@ -39,8 +39,14 @@ def shop(world):
         n[child] = w.node(typ, child)
         w.own(n[child], n[parent])
     w.n = n
-    w.connect("boss").execute("SELECT * FROM crm.refresh_read_models(p_all => true)")
+    if refresh:
+        w.connect("boss").execute("SELECT * FROM crm.refresh_read_models(p_all => true)")
     return w
+
+
+@pytest.fixture
+def shop(world):
+    return make_shop(world)
 
 
 def stored_vs_live(w) -> dict:

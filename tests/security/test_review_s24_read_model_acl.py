@@ -13,35 +13,15 @@ import time
 
 import pytest
 
-from tests.access_helpers import ids
-
-LOGINS = ("alice", "bob", "carol", "boss")
+from tests.security.test_read_model_acl import make_shop, stored_vs_live
 
 
 @pytest.fixture
 def shop(world):
-    w = world
-    w.team("Sales")
-    w.team("Support")
-    w.login("alice", "crm_writer")
-    w.join("alice", "Sales")
-    w.login("bob", "crm_writer")
-    w.join("bob", "Sales")
-    w.login("carol", "crm_reader")
-    w.join("carol", "Support")
-    w.login("boss", "crm_admin")
-    n = {}
-    n["acme"] = w.node("org", "Acme", ["Sales"])
-    n["umbrella"] = w.node("org", "Umbrella", ["Support"])
-    for child, typ, parent in [("acme_opp", "opportunity", "acme"), ("acme_opp2", "opportunity", "acme"),
-                               ("acme_person", "person", "acme"), ("umb_opp", "opportunity", "umbrella"),
-                               ("umb_person", "person", "umbrella")]:
-        n[child] = w.node(typ, child)
-        w.own(n[child], n[parent])
+    w = make_shop(world, refresh=False)
     # an opportunity that is not active (closed): never in crm_private.opportunities_active_mv
-    n["closed_opp"] = w.node("opportunity", "closed_opp", is_closed=True)
-    w.own(n["closed_opp"], n["acme"])
-    w.n = n
+    w.n["closed_opp"] = w.node("opportunity", "closed_opp", is_closed=True)
+    w.own(w.n["closed_opp"], w.n["acme"])
     refresh(w)
     return w
 
@@ -52,20 +32,6 @@ def refresh(w):
 
 def log_rows(w) -> int:
     return w.admin.execute("SELECT count(*) FROM crm_private.read_model_acl_changes").fetchone()[0]
-
-
-def stored_vs_live(w) -> dict:
-    """Per login: wrapper ids == live-twin ids, for both read models."""
-    seen = {}
-    for who in LOGINS:
-        c = w.connect(who)
-        for view in ("opportunities_active", "contacts_directory"):
-            stored = ids(c, f"SELECT node_id FROM crm.{view}")
-            live = ids(c, f"SELECT node_id FROM crm.{view}_live")
-            assert stored == live, (who, view, "stored wrapper", stored, "live twin", live)
-            assert c.execute(f"SELECT count(*) FROM crm.{view}").fetchone()[0] == len(live), (who, view)
-            seen[(who, view)] = stored
-    return seen
 
 
 # ------------------------------------------------------------------------------------------
