@@ -8622,8 +8622,15 @@ BEGIN
         INSERT INTO crm_private.read_model_acl_changes (node_id, node_type, acl, removed)
         VALUES (OLD.id, OLD.node_type, OLD.acl, true);
     ELSE
-        INSERT INTO crm_private.read_model_acl_changes (node_id, node_type, acl, removed)
-        VALUES (NEW.id, OLD.node_type, NEW.acl, NEW.node_type IS DISTINCT FROM OLD.node_type);
+        IF OLD.node_type IN ('opportunity', 'person') THEN
+            INSERT INTO crm_private.read_model_acl_changes (node_id, node_type, acl, removed)
+            VALUES (NEW.id, OLD.node_type, NEW.acl, NEW.node_type IS DISTINCT FROM OLD.node_type);
+        END IF;
+        -- the type it became (seq after the removal above: the node's last change)
+        IF NEW.node_type IS DISTINCT FROM OLD.node_type AND NEW.node_type IN ('opportunity', 'person') THEN
+            INSERT INTO crm_private.read_model_acl_changes (node_id, node_type, acl, removed)
+            VALUES (NEW.id, NEW.node_type, NEW.acl, false);
+        END IF;
     END IF;
     RETURN NULL;
 END;
@@ -12679,7 +12686,7 @@ CREATE TRIGGER tg_nodes__audit AFTER UPDATE ON crm.nodes REFERENCING OLD TABLE A
 CREATE TRIGGER tg_nodes__identity_changed_del AFTER DELETE ON crm.nodes FOR EACH ROW WHEN ((old.node_type = ANY (ARRAY['user'::text, 'team'::text]))) EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_nodes__identity_changed_ins AFTER INSERT ON crm.nodes FOR EACH ROW WHEN ((new.node_type = ANY (ARRAY['user'::text, 'team'::text]))) EXECUTE FUNCTION crm_private.tg_identity_changed();
 CREATE TRIGGER tg_nodes__identity_changed_upd AFTER UPDATE ON crm.nodes FOR EACH ROW WHEN (((old.node_type = ANY (ARRAY['user'::text, 'team'::text])) OR (new.node_type = ANY (ARRAY['user'::text, 'team'::text])))) EXECUTE FUNCTION crm_private.tg_identity_changed();
-CREATE TRIGGER tg_nodes__read_model_acl AFTER UPDATE ON crm.nodes FOR EACH ROW WHEN (((old.node_type = ANY (ARRAY['opportunity'::text, 'person'::text])) AND ((old.acl IS DISTINCT FROM new.acl) OR (old.node_type IS DISTINCT FROM new.node_type)))) EXECUTE FUNCTION crm_private.tg_nodes__read_model_acl();
+CREATE TRIGGER tg_nodes__read_model_acl AFTER UPDATE ON crm.nodes FOR EACH ROW WHEN ((((old.node_type = ANY (ARRAY['opportunity'::text, 'person'::text])) AND (old.acl IS DISTINCT FROM new.acl)) OR ((old.node_type IS DISTINCT FROM new.node_type) AND ((old.node_type = ANY (ARRAY['opportunity'::text, 'person'::text])) OR (new.node_type = ANY (ARRAY['opportunity'::text, 'person'::text])))))) EXECUTE FUNCTION crm_private.tg_nodes__read_model_acl();
 CREATE TRIGGER tg_nodes__read_model_acl_delete AFTER DELETE ON crm.nodes FOR EACH ROW WHEN ((old.node_type = ANY (ARRAY['opportunity'::text, 'person'::text]))) EXECUTE FUNCTION crm_private.tg_nodes__read_model_acl();
 CREATE TRIGGER tg_nodes__refuse_delete BEFORE DELETE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();
 CREATE TRIGGER tg_nodes__refuse_truncate BEFORE TRUNCATE ON crm.nodes FOR EACH STATEMENT EXECUTE FUNCTION crm_private.tg_refuse_delete();

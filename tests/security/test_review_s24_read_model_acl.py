@@ -107,14 +107,10 @@ def test_finding_a_writer_grows_the_log_past_every_refresh_and_slows_everyones_r
     assert left < 10, (left, before, after)
 
 
-@pytest.mark.xfail(strict=True, reason="open (review s24, low-medium DoS, rows stay correct): the trigger logs a "
-                   "change away from opportunity/person but not the change back, so a writer toggling node_type "
-                   "leaves 'removed' rows the prune keeps while a stored row exists; fix: log changes to the "
-                   "listed types too (one row per type involved)")
 def test_finding_writer_type_toggle_leaves_permanent_change_rows(shop):
-    """FINDING (low-medium, DoS; fails on 56a8de8): a node whose last logged change is a removal (type changed away) but that
-    is back in the stored copy (changed back: not logged, OLD type was not tracked) keeps its
-    rows forever -- every toggle adds one. FINDING if a writer may change node_type."""
+    """Review s24 F2 (low-medium, DoS; failed on 56a8de8, fixed by logging changes *to* the listed types): a node whose
+    last logged change was a removal (type changed away) but that is back in the stored copy (the change back
+    was not logged: its OLD type was not tracked) kept its rows forever -- every toggle added one."""
     w, n = shop, shop.n
     alice = w.connect("alice")
     for _ in range(3):
