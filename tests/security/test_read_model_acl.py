@@ -11,6 +11,10 @@ no more (a narrowed node stays hidden) and no less (a widened one shows at once)
 
 from __future__ import annotations
 
+import threading
+import time
+
+import psycopg
 import pytest
 
 from tests.access_helpers import ids
@@ -182,3 +186,67 @@ def test_no_login_can_write_or_read_the_change_log(shop):
             else:
                 raise AssertionError(f"{who} could run: {stmt}")
     stored_vs_live(shop)
+
+
+def _row_acl(w, node_id):
+    return w.admin.execute("SELECT row_acl FROM crm_private.opportunities_active_mv WHERE node_id = %s",
+                           (node_id,)).fetchone()[0]
+
+
+def test_a_change_in_flight_during_a_refresh_stays_logged(shop):
+    """A writer's change that commits only after a refresh has read the nodes (uncommitted
+    while it ran): the refresh stores the former acl and must not prune the change."""
+    w, n = shop, shop.n
+    before = _row_acl(w, n["acme_opp"])
+    boss_tx = w.connect("boss", autocommit=False)
+    boss_tx.execute("SELECT crm.restrict_access_to_team(%s, %s)", (n["acme_opp"], w.teams["Support"]))
+    w.connect("boss").execute("SELECT * FROM crm.refresh_read_models(p_all => true)")   # runs, commits
+    boss_tx.commit()
+    assert _row_acl(w, n["acme_opp"]) == before        # the refresh stored the former acl
+    seen = stored_vs_live(w)
+    assert n["acme_opp"] not in seen[("alice", "opportunities_active")]
+    assert n["acme_opp"] in seen[("carol", "opportunities_active")]
+
+
+def test_a_change_committed_between_the_refresh_and_its_prune_stays_logged(shop):
+    """The refresh is held between its REFRESH and its prune (the DBA row-locks the "trust
+    none" row the refresh deletes first); a writer's change commits in that gap. The stored
+    row holds the former acl, so the prune (a later statement, which sees the change) must keep
+    it — otherwise the wrapper would trust a stale acl."""
+    w, n = shop, shop.n
+    before = _row_acl(w, n["acme_opp"])
+    w.admin.execute("INSERT INTO crm_private.read_model_acl_changes (node_id, node_type) VALUES (NULL, 'opportunity')")
+    dba = psycopg.connect(w.dsn, autocommit=False)   # the DBA, holding the row
+    try:
+        dba.execute("SELECT 1 FROM crm_private.read_model_acl_changes "
+                    "WHERE node_id IS NULL AND node_type = 'opportunity' FOR UPDATE")
+        refresher = w.connect("boss")
+        pid = refresher.info.backend_pid
+        errors = []
+
+        def run():
+            try:
+                refresher.execute("SELECT * FROM crm.refresh_read_models(p_all => true)")
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        t = threading.Thread(target=run)
+        t.start()
+        for _ in range(600):    # until the refresher waits for the row lock (after its REFRESH)
+            waiting = w.admin.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                                      (pid,)).fetchone()
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the refresh never waited for the held row")
+        w.connect("boss").execute("SELECT crm.restrict_access_to_team(%s, %s)", (n["acme_opp"], w.teams["Support"]))
+        dba.commit()
+        t.join(60)
+        assert not t.is_alive() and not errors, errors
+    finally:
+        dba.close()
+    assert _row_acl(w, n["acme_opp"]) == before        # the REFRESH ran before the change
+    seen = stored_vs_live(w)
+    assert n["acme_opp"] not in seen[("alice", "opportunities_active")]
+    assert n["acme_opp"] in seen[("carol", "opportunities_active")]
