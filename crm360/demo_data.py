@@ -176,7 +176,11 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
                      "Id": oid, "AccountId": a["Id"], "Name": f"{a['Name']} — {rng.choice(['Renewal', 'Expansion', 'New seats', 'Platform'])} {i}",
                      "StageName": stage, "Amount": float(rng.randrange(5, 300) * 1000), "CloseDate": close.isoformat(),
                      "Probability": float(prob), "IsClosed": closed, "IsWon": stage == "Closed Won",
-                     "OwnerId": a["OwnerId"], "LastModifiedDate": sf_dt(past(60, 0.2)), "IsDeleted": False})
+                     "OwnerId": a["OwnerId"], "LastModifiedDate": sf_dt(past(60, 0.2)), "IsDeleted": False,
+                     # the primary contact (Salesforce derives ContactId from the primary contact role);
+                     # every fifth deal has none (picked without the generator: the rest stays as it was)
+                     "ContactId": (per_acct[a["Id"]][i % len(per_acct[a["Id"]])]["Id"]
+                                   if i % 5 and per_acct.get(a["Id"]) else None)})
     # the showcase account: two open deals closing soon
     for k, (name, stage, prob, amount, days) in enumerate([("Acme Corp — Platform renewal 2027", "Negotiation", 75, 240000.0, 40),
                                                             ("Acme Corp — EU expansion", "Proposal", 50, 95000.0, 75)]):
@@ -185,7 +189,8 @@ def generate(out_dir: Path | str, *, seed: int = 42, accounts: int = 200,
                      "Id": oid, "AccountId": dup_a["Id"], "Name": name, "StageName": stage, "Amount": amount,
                      "CloseDate": (as_of + dt.timedelta(days=days)).isoformat(), "Probability": float(prob),
                      "IsClosed": False, "IsWon": False, "OwnerId": dup_a["OwnerId"],
-                     "LastModifiedDate": sf_dt(past(5, 0.5)), "IsDeleted": False})
+                     "LastModifiedDate": sf_dt(past(5, 0.5)), "IsDeleted": False,
+                     "ContactId": per_acct[dup_a["Id"]][k % len(per_acct[dup_a["Id"]])]["Id"]})
     write_json(out / "salesforce" / "Opportunity.json", {"totalSize": len(opps), "done": True, "records": opps})
     opps_by_acct: dict[str, list[dict]] = {}
     for o in opps:

@@ -664,3 +664,47 @@ def test_load_statistics_are_refreshed_at_doubling_points_within_one_transaction
         assert refresh() == []
         reltuples = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'crm_raw.records'::regclass").fetchone()[0]
         assert reltuples == 3100
+
+
+def _primary_contacts(conn, opp):
+    return [r[0] for r in conn.execute(
+        "SELECT target_id FROM crm.edges WHERE source_id = %s AND edge_type = 'primary_contact' "
+        "AND archived_at IS NULL AND effective_to IS NULL", (opp,)).fetchall()]
+
+
+OPP_HEAD = "Id,AccountId,Name,StageName,Amount,CloseDate,Probability,IsClosed,IsWon,OwnerId,ContactId,LastModifiedDate,IsDeleted\n"
+
+
+def test_an_opportunitys_contact_id_is_its_primary_contact(loaded, db, tmp_path):
+    """Salesforce ContactId (the primary contact role) becomes the primary_contact edge: set,
+    replaced when it changes, ended when the export has it empty, and linked when the Contact
+    arrives after the Opportunity; crm.opportunities_active shows the contact."""
+    c = loaded
+    opp = node(c, "salesforce", "Opportunity", "006000000000OA1")
+    assert _primary_contacts(c, opp) == []                 # the base export has no ContactId column
+    row = "006000000000OA1,001000000000ACM,Acme Renewal 2024,Negotiation/Review,50000,2024-06-30,70,false,false,005000000000AAA,{},{},false\n"
+    ingest(db, "salesforce", "Opportunity", str(_write(tmp_path / "o1.csv", OPP_HEAD + row.format("003000000000JD1", "2024-03-06T12:00:00.000Z"))))
+    jane, smith = node(c, "salesforce", "Contact", "003000000000JD1"), node(c, "salesforce", "Contact", "003000000000JS2")
+    assert _primary_contacts(c, opp) == [jane]
+    c.execute("SELECT * FROM crm.refresh_read_models(p_all => true)")
+    assert c.execute("SELECT primary_contact_id, primary_contact_name FROM crm.opportunities_active WHERE node_id = %s",
+                     (opp,)).fetchone() == (jane, "Jane Doe")
+    ingest(db, "salesforce", "Opportunity", str(_write(tmp_path / "o2.csv", OPP_HEAD + row.format("003000000000JS2", "2024-03-07T12:00:00.000Z"))))
+    assert _primary_contacts(c, opp) == [smith]            # replaced, the former one ended
+    assert c.execute("SELECT count(*) FROM crm.edges WHERE source_id = %s AND edge_type = 'primary_contact'",
+                     (opp,)).fetchone()[0] == 2            # history kept
+    ingest(db, "salesforce", "Opportunity", str(_write(tmp_path / "o3.csv", OPP_HEAD + row.format("", "2024-03-08T12:00:00.000Z"))))
+    assert _primary_contacts(c, opp) == []                 # cleared at the source
+    # a contact the export names before it exists: linked when the Contact arrives
+    ingest(db, "salesforce", "Opportunity", str(_write(tmp_path / "o4.csv", OPP_HEAD + row.format("003000000000LAT", "2024-03-09T12:00:00.000Z"))))
+    assert _primary_contacts(c, opp) == []
+    ingest(db, "salesforce", "Contact", str(_write(tmp_path / "c.csv",
+           "Id,AccountId,FirstName,LastName,Email,Phone,Title,OwnerId,LastModifiedDate,IsDeleted\n"
+           "003000000000LAT,001000000000ACM,Lara,Late,lara.late@acme.com,,CFO,005000000000AAA,2024-03-09T13:00:00.000Z,false\n")))
+    assert _primary_contacts(c, opp) == [node(c, "salesforce", "Contact", "003000000000LAT")]
+    # replaying everything changes nothing
+    before = counts(c)
+    for f in ("o4.csv",):
+        ingest(db, "salesforce", "Opportunity", str(tmp_path / f))
+    ingest(db, "salesforce", "Contact", str(tmp_path / "c.csv"))
+    assert counts(c)[:6] == before[:6]

@@ -514,6 +514,30 @@ BEGIN
                         WHERE o.source_id = ns.node_id AND o.edge_type = 'assigned_to' AND o.archived_at IS NULL
                           AND o.effective_to IS NULL AND o.properties ->> 'role' = 'owner')
     UNION ALL
+    -- an opportunity's primary contact (Salesforce ContactId): one per opportunity, a new one
+    -- replaces the former
+    SELECT 'primary_contact', s.node_id, p.id, '{}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s
+      JOIN crm.node_sources ns ON ns.source = s.refs -> 'primary_contact' ->> 0
+                              AND ns.object = s.refs -> 'primary_contact' ->> 1
+                              AND ns.external_id = s.refs -> 'primary_contact' ->> 2
+      JOIN crm.nodes p ON p.id = ns.node_id AND p.node_type = 'person' AND p.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'primary_contact'
+    UNION ALL
+    -- contacts that arrive after the opportunities naming them: a new Salesforce contact becomes
+    -- the primary contact of the live opportunities whose applied record names it and that have
+    -- none yet
+    SELECT 'primary_contact', ns.node_id, s.node_id, '{}'::jsonb, 'source'
+      FROM pg_temp.rc_stage s
+      JOIN crm_raw.records r ON r.source = 'salesforce' AND r.object = 'Opportunity' AND r.status = 'applied'
+                            AND btrim(r.payload ->> 'ContactId') = s.external_id
+      JOIN crm.node_sources ns ON ns.last_record_id = r.id
+      JOIN crm.nodes n ON n.id = ns.node_id AND n.node_type = 'opportunity' AND n.archived_at IS NULL
+     WHERE s.ok AND s.kind = 'person' AND s.source = 'salesforce' AND s.object = 'Contact'
+       AND NOT EXISTS (SELECT 1 FROM crm.edges o
+                        WHERE o.source_id = ns.node_id AND o.edge_type = 'primary_contact' AND o.archived_at IS NULL
+                          AND o.effective_to IS NULL)
+    UNION ALL
     SELECT 'pipeline_member', s.node_id, v_pipeline, jsonb_build_object('entered_at', v_now), NULL
       FROM pg_temp.rc_stage s
      WHERE s.is_new AND s.node_type = 'opportunity' AND v_pipeline IS NOT NULL;
@@ -547,6 +571,17 @@ BEGIN
       JOIN crm.edge_types t ON t.edge_type = x.edge_type
      WHERE x.exclusive = 'target' AND e.target_id = x.target_id AND e.edge_type = x.edge_type
        AND e.source_id <> x.source_id AND e.archived_at IS NULL AND e.effective_to IS NULL;
+
+    -- a primary contact the source cleared (ContactId present and empty) ends
+    UPDATE crm.edges e
+       SET archived_at = CASE WHEN t.temporal THEN e.archived_at ELSE v_now END,
+           effective_to = CASE WHEN t.temporal THEN v_now ELSE e.effective_to END,
+           updated_at = now()   -- bulk
+      FROM pg_temp.rc_stage s
+      JOIN crm.edge_types t ON t.edge_type = 'primary_contact'
+     WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'primary_contact_cleared'
+       AND e.source_id = s.node_id AND e.edge_type = 'primary_contact'
+       AND e.archived_at IS NULL AND e.effective_to IS NULL;
 
     -- bulk: the rules of tg_edges__validate, checked for the whole set (a violation here is
     -- a mapping bug, not bad data: it fails the batch with the trigger's error)

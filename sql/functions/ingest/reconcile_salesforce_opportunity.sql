@@ -2,7 +2,10 @@
 -- Guarantees: one opportunity per Opportunity Id (OPP code allocated once), owned by its
 -- account; deal_stage {stage: lower snake case of StageName, pipeline PL-SFDC}, deal_value
 -- {amount, currency} and win_probability (Probability/100) as assertions (changes supersede,
--- history kept); the owner user gets assigned_to (role owner); IsDeleted archives.
+-- history kept); the owner user gets assigned_to (role owner); the contact ContactId names
+-- (Salesforce: the opportunity's primary contact role) gets primary_contact — replacing the
+-- former one when it changes, ended when the export has the field empty, and linked later
+-- when the Contact arrives after the Opportunity; IsDeleted archives.
 -- CreatedDate (when the export has it) is kept as properties.created_at and dates the
 -- opportunity_created event.
 -- Stages the newest pending version per key into pg_temp.rc_stage (the common shape that
@@ -24,7 +27,10 @@ BEGIN
                               'created_at', to_char(crm_private.rc_ts(r.p -> 'CreatedDate') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
            coalesce(crm_private.rc_bool(r.p -> 'IsDeleted'), false),
            nullif(btrim(r.p ->> 'AccountId'), ''), NULL, NULL, NULL, NULL,
-           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END)),
+           jsonb_strip_nulls(jsonb_build_object('owner', CASE WHEN nullif(btrim(r.p ->> 'OwnerId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'User', nullif(btrim(r.p ->> 'OwnerId'), '')) END,
+                                                'primary_contact', CASE WHEN nullif(btrim(r.p ->> 'ContactId'), '') IS NOT NULL THEN jsonb_build_array('salesforce', 'Contact', nullif(btrim(r.p ->> 'ContactId'), '')) END,
+                                                -- the export has the field and it is empty: no primary contact any more
+                                                'primary_contact_cleared', CASE WHEN r.p ? 'ContactId' AND nullif(btrim(r.p ->> 'ContactId'), '') IS NULL THEN true END)),
            jsonb_strip_nulls(jsonb_build_object(
                'deal_stage', CASE WHEN nullif(btrim(r.p ->> 'StageName'), '') IS NOT NULL THEN jsonb_build_object(
                    'stage', lower(btrim(regexp_replace(btrim(r.p ->> 'StageName'), '[^A-Za-z0-9]+', '_', 'g'), '_')), 'pipeline', 'PL-SFDC') END,
