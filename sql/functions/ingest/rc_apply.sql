@@ -524,9 +524,9 @@ BEGIN
       JOIN crm.nodes p ON p.id = ns.node_id AND p.node_type = 'person' AND p.archived_at IS NULL
      WHERE s.ok AND s.kind = 'child' AND s.node_type = 'opportunity' AND s.refs ? 'primary_contact'
     UNION ALL
-    -- contacts that arrive after the opportunities naming them: a new Salesforce contact becomes
-    -- the primary contact of the live opportunities whose applied record names it and that have
-    -- none yet
+    -- contacts that arrive after the opportunities naming them: a Salesforce contact applied for
+    -- the first time becomes the primary contact of the live opportunities whose applied record
+    -- names it and that have none yet (a contact applied before was linked by those records)
     SELECT 'primary_contact', ns.node_id, s.node_id, '{}'::jsonb, 'source'
       FROM pg_temp.rc_stage s
       JOIN crm_raw.records r ON r.source = 'salesforce' AND r.object = 'Opportunity' AND r.status = 'applied'
@@ -534,6 +534,9 @@ BEGIN
       JOIN crm.node_sources ns ON ns.last_record_id = r.id
       JOIN crm.nodes n ON n.id = ns.node_id AND n.node_type = 'opportunity' AND n.archived_at IS NULL
      WHERE s.ok AND s.kind = 'person' AND s.source = 'salesforce' AND s.object = 'Contact'
+       AND NOT EXISTS (SELECT 1 FROM crm_raw.records p
+                        WHERE p.source = 'salesforce' AND p.object = 'Contact' AND p.external_id = s.external_id
+                          AND p.status = 'applied' AND p.id <> s.record_id)
        AND NOT EXISTS (SELECT 1 FROM crm.edges o
                         WHERE o.source_id = ns.node_id AND o.edge_type = 'primary_contact' AND o.archived_at IS NULL
                           AND o.effective_to IS NULL)
