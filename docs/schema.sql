@@ -4719,12 +4719,17 @@ BEGIN
      CROSS JOIN LATERAL (VALUES (n.properties ->> 'email'), (n.properties ->> 'phone'),
                                 (CASE WHEN n.node_type = 'channel' THEN n.properties ->> 'value' END)) AS x(v)
      WHERE n.id = ANY (p_node_ids) AND v IS NOT NULL AND length(v) >= 5;
-    DELETE FROM crm_raw.records r
-     WHERE r.node_id = ANY (p_node_ids)
-        OR EXISTS (SELECT 1 FROM crm.node_sources ns
-                    WHERE ns.node_id = ANY (p_node_ids) AND ns.source = r.source AND ns.object = r.object
-                      AND ns.external_id = r.external_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+    WITH gone AS (
+        DELETE FROM crm_raw.records r
+         WHERE r.node_id = ANY (p_node_ids)
+            OR EXISTS (SELECT 1 FROM crm.node_sources ns
+                        WHERE ns.node_id = ANY (p_node_ids) AND ns.source = r.source AND ns.object = r.object
+                          AND ns.external_id = r.external_id)
+        RETURNING r.id
+    ), unlisted AS (
+        DELETE FROM crm_raw.run_deliveries d WHERE d.record_id IN (SELECT g.id FROM gone g)
+    )
+    SELECT count(*) INTO v_n FROM gone;
     DELETE FROM crm.node_sources ns WHERE ns.node_id = ANY (p_node_ids);
     IF v_values IS NOT NULL THEN
         UPDATE crm_raw.records r
@@ -5776,9 +5781,9 @@ BEGIN
        -- a hashed set of the keys the latest full run delivered: linear whatever the
        -- statistics say (the keys of an object first loaded in this transaction are not in
        -- them yet; an anti-join planned for "1 row" was quadratic)
-       AND ns.external_id NOT IN (SELECT r.external_id FROM crm_raw.records r
+       AND ns.external_id NOT IN (SELECT r.external_id FROM crm_raw.run_records r
                                    WHERE r.source = p_source AND r.object = p_object
-                                     AND r.last_seen_run_id >= v_run AND r.external_id IS NOT NULL);
+                                     AND r.run_id >= v_run AND r.external_id IS NOT NULL);
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
@@ -6093,6 +6098,14 @@ BEGIN
             -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
             -- id: a join here was planned from the run's records when statistics lagged a bulk
             -- load — quadratic, seconds per call)
+            -- what an earlier finished full run delivered again is no longer needed: removals
+            -- compare with the latest (its counts were fixed when it finished)
+            IF v_run IS NOT NULL THEN
+                DELETE FROM crm_raw.run_deliveries d
+                 USING crm_raw.sync_runs s
+                 WHERE d.run_id < v_run AND s.id = d.run_id AND s.source = v_so.source
+                   AND s.object = v_so.object AND s.status <> 'running';
+            END IF;
             SELECT array_agg(ns.last_record_id) INTO v_removed
               FROM crm.nodes n
               JOIN crm.node_sources ns ON ns.node_id = n.id
@@ -6100,7 +6113,10 @@ BEGIN
                AND ns.source = v_so.source AND ns.object = v_so.object;
             IF v_removed IS NOT NULL THEN
                 UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
-                 WHERE r.id = ANY (v_removed) AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+                 WHERE r.id = ANY (v_removed) AND r.status = 'applied'
+                   AND r.id IN (SELECT d.record_id FROM crm_raw.run_records d
+                                 WHERE d.record_id = ANY (v_removed) AND d.run_id >= v_run
+                                   AND d.source = v_so.source AND d.object = v_so.object);
             END IF;
         END IF;
         IF EXISTS (SELECT 1 FROM crm_raw.records r
@@ -9350,10 +9366,11 @@ BEGIN
                count(*) FILTER (WHERE x.status = 'orphan') AS orphans,
                count(*) FILTER (WHERE x.status = 'rejected') AS rejected,
                max(x.source_updated_at) AS newest,
-               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'applied') AS new_applied,
-               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'rejected') AS new_rejected
+               count(*) FILTER (WHERE x.landed_by_run_id = p_run_id AND x.status = 'applied') AS new_applied,
+               count(*) FILTER (WHERE x.landed_by_run_id = p_run_id AND x.status = 'rejected') AS new_rejected
           INTO v_counts
-          FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
+          FROM crm_raw.run_records x
+         WHERE x.run_id = p_run_id AND x.source = v_run.source AND x.object = v_run.object;
         v_new_applied := v_counts.new_applied;
         v_new_rejected := v_counts.new_rejected;
         -- what the run delivered: the versions it landed or (a full refresh) marked seen, and the
@@ -9380,8 +9397,9 @@ BEGIN
     END IF;
     SELECT jsonb_agg(jsonb_build_object('external_id', x.external_id, 'reason', x.reason) ORDER BY x.id)
       INTO v_reasons
-      FROM (SELECT r.id, r.external_id, r.reason FROM crm_raw.records r
-             WHERE r.last_seen_run_id = p_run_id AND r.status = 'rejected' ORDER BY r.id LIMIT 5) x;
+      FROM (SELECT r.record_id AS id, r.external_id, r.reason FROM crm_raw.run_records r
+             WHERE r.run_id = p_run_id AND r.source = v_run.source AND r.object = v_run.object
+               AND r.status = 'rejected' ORDER BY r.record_id LIMIT 5) x;
     RETURN jsonb_build_object(
         'run_id', v_run.id, 'source', v_run.source, 'object', v_run.object, 'status', v_run.status,
         'full_refresh', v_run.full_refresh, 'received', v_run.received, 'landed', v_run.landed,
@@ -9640,11 +9658,15 @@ BEGIN
         ON CONFLICT (source, object, external_id, payload_hash) DO NOTHING
         RETURNING 1
     ), seen AS (
-        -- a full refresh marks what it delivered (crm_raw.rc_remove_missing removes the rest);
-        -- an incremental run rewrites nothing it re-delivered — it counts it (below)
-        UPDATE crm_raw.records r SET last_seen_run_id = p_run_id
+        -- a full refresh lists what it delivered again (crm_raw.rc_remove_missing removes what
+        -- it did not deliver) in the narrow crm_raw.run_deliveries — the records themselves are
+        -- not rewritten; an incremental run writes nothing for what it re-delivered — it counts
+        -- it (below)
+        INSERT INTO crm_raw.run_deliveries (run_id, record_id, source)
+        SELECT DISTINCT p_run_id, d.id, v_run.source
           FROM dup d
-         WHERE v_run.full_refresh AND r.id = d.id AND r.last_seen_run_id IS DISTINCT FROM p_run_id
+         WHERE v_run.full_refresh AND d.run_id IS DISTINCT FROM p_run_id
+        ON CONFLICT (run_id, record_id) DO NOTHING
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
@@ -12446,6 +12468,37 @@ CREATE TABLE crm_raw.region_teams (
     CONSTRAINT region_teams_team_name_check CHECK ((btrim(team_name) <> ''::text))
 );
 ALTER TABLE ONLY crm_raw.region_teams FORCE ROW LEVEL SECURITY;
+CREATE TABLE crm_raw.run_deliveries (
+    run_id bigint NOT NULL,
+    record_id bigint NOT NULL,
+    source text NOT NULL
+);
+ALTER TABLE ONLY crm_raw.run_deliveries FORCE ROW LEVEL SECURITY;
+CREATE VIEW crm_raw.run_records WITH (security_invoker='true') AS
+ SELECT r.last_seen_run_id AS run_id,
+    r.id AS record_id,
+    r.source,
+    r.object,
+    r.external_id,
+    r.status,
+    r.reason,
+    r.source_updated_at,
+    r.run_id AS landed_by_run_id
+   FROM crm_raw.records r
+  WHERE (r.last_seen_run_id IS NOT NULL)
+UNION ALL
+ SELECT d.run_id,
+    r.id AS record_id,
+    r.source,
+    r.object,
+    r.external_id,
+    r.status,
+    r.reason,
+    r.source_updated_at,
+    r.run_id AS landed_by_run_id
+   FROM (crm_raw.run_deliveries d
+     JOIN crm_raw.records r ON (((r.id = d.record_id) AND (r.source = d.source))))
+  WHERE (r.last_seen_run_id IS DISTINCT FROM d.run_id);
 CREATE TABLE crm_raw.source_objects (
     source text NOT NULL,
     object text NOT NULL,
@@ -12577,6 +12630,8 @@ ALTER TABLE ONLY crm_raw.records
     ADD CONSTRAINT records_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY crm_raw.region_teams
     ADD CONSTRAINT region_teams_pkey PRIMARY KEY (country);
+ALTER TABLE ONLY crm_raw.run_deliveries
+    ADD CONSTRAINT run_deliveries_pkey PRIMARY KEY (run_id, record_id);
 ALTER TABLE ONLY crm_raw.source_objects
     ADD CONSTRAINT source_objects_pkey PRIMARY KEY (source, object);
 ALTER TABLE ONLY crm_raw.source_schedules
@@ -13037,6 +13092,7 @@ CREATE POLICY owner_all ON crm_raw.free_mail_domains TO crm_owner USING (true) W
 CREATE POLICY owner_all ON crm_raw.ownership_mapping TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.records TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.region_teams TO crm_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON crm_raw.run_deliveries TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.source_objects TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.source_schedules TO crm_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_all ON crm_raw.sync_runs TO crm_owner USING (true) WITH CHECK (true);
@@ -13050,6 +13106,9 @@ CREATE POLICY records_update ON crm_raw.records FOR UPDATE TO crm_connector, crm
 ALTER TABLE crm_raw.region_teams ENABLE ROW LEVEL SECURITY;
 CREATE POLICY region_teams_admin ON crm_raw.region_teams TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY region_teams_select ON crm_raw.region_teams FOR SELECT TO crm_connector USING (true);
+ALTER TABLE crm_raw.run_deliveries ENABLE ROW LEVEL SECURITY;
+CREATE POLICY run_deliveries_insert ON crm_raw.run_deliveries FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
+CREATE POLICY run_deliveries_select ON crm_raw.run_deliveries FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 ALTER TABLE crm_raw.source_objects ENABLE ROW LEVEL SECURITY;
 CREATE POLICY source_objects_admin ON crm_raw.source_objects TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY source_objects_select ON crm_raw.source_objects FOR SELECT TO crm_connector USING (true);
@@ -13757,6 +13816,10 @@ GRANT SELECT ON TABLE crm_raw.ownership_mapping TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.ownership_mapping TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.region_teams TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.region_teams TO crm_admin;
+GRANT SELECT,INSERT ON TABLE crm_raw.run_deliveries TO crm_connector;
+GRANT SELECT,INSERT ON TABLE crm_raw.run_deliveries TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.run_records TO crm_connector;
+GRANT SELECT ON TABLE crm_raw.run_records TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.source_objects TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.source_objects TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.source_schedules TO crm_connector;

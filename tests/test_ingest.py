@@ -221,18 +221,44 @@ def test_replaying_the_same_files_changes_nothing(loaded, db):
     c = loaded
     before = counts(c)
     events = c.execute("SELECT max(recorded_at) FROM crm.events").fetchone()[0]
-    # record versions of incremental objects are not even rewritten by a replay (issue 16: a
-    # replay writes only its run); a full refresh marks what it saw
-    versions = "SELECT r.id, r.xmin::text FROM crm_raw.records r JOIN crm_raw.source_objects o " \
-               "ON o.source = r.source AND o.object = r.object WHERE NOT o.full_refresh ORDER BY r.id"
+    # no record version is rewritten by a replay (issue 16: a replay writes only its run) — a
+    # full refresh (CLM contracts, Stripe invoices) included: it lists what it delivered in
+    # crm_raw.run_deliveries instead of marking the records
+    versions = "SELECT r.id, r.xmin::text, r.last_seen_run_id FROM crm_raw.records r ORDER BY r.id"
     kept = c.execute(versions).fetchall()
+    full = c.execute("SELECT count(*) FROM crm_raw.records WHERE (source, object) IN "
+                     "(('clm', 'contracts'), ('stripe', 'invoices'))").fetchone()[0]
     summaries = [ingest(db, source, obj, f) for source, obj, f in BASE]
-    assert c.execute(versions).fetchall() == kept and kept
+    assert c.execute(versions).fetchall() == kept and kept and full > 0
     assert all(s["landed"] == 0 and s["unchanged"] == s["received"] for s in summaries)
     assert sum(s["applied"] for s in summaries) > 0            # what it re-delivered, as before
     assert counts(c) == before
     assert c.execute("SELECT count(*) FROM crm.events WHERE recorded_at > %s", (events,)).fetchone()[0] == 0
     assert c.execute("SELECT count(*) FROM crm_raw.records WHERE status = 'pending'").fetchone()[0] == 0
+
+
+def test_a_full_refresh_replayed_lists_what_it_delivered_and_still_removes_and_restores(loaded, db):
+    c = loaded
+    inv5 = node(c, "stripe", "invoices", "INV-0005")
+    delivered = ("SELECT count(*) FROM crm_raw.run_records WHERE run_id = %s")
+    listed = ("SELECT count(*), count(DISTINCT d.run_id) FROM crm_raw.run_deliveries d "
+              "JOIN crm_raw.sync_runs s ON s.id = d.run_id WHERE s.source = 'stripe' AND s.object = 'invoices'")
+    first = ingest(db, "stripe", "invoices", "stripe/invoices.json")
+    second = ingest(db, "stripe", "invoices", "stripe/invoices.json")
+    # each replay delivered every record of the file again (same summary as the first load),
+    # and only the latest finished full run keeps its list
+    assert first["landed"] == second["landed"] == 0
+    assert (first["applied"], first["rejected"], first["status"]) == (second["applied"], second["rejected"], second["status"])
+    assert c.execute(delivered, (second["run_id"],)).fetchone()[0] == second["received"] > 0
+    assert c.execute(listed).fetchone() == (second["received"], 1)
+    assert c.execute(delivered, (first["run_id"],)).fetchone()[0] == 0
+    # the next day's export lacks INV-0005: removed at source; the day after it is back: restored
+    ingest(db, "stripe", "invoices", "stripe/invoices_next_day.json")
+    assert c.execute("SELECT archived_at IS NOT NULL FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0]
+    back = ingest(db, "stripe", "invoices", "stripe/invoices.json")
+    assert back["landed"] == 0
+    assert c.execute("SELECT archived_at FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0] is None
+    assert c.execute(listed).fetchone()[1] == 1
 
 
 def test_newer_exports_change_current_state_and_keep_history(loaded, db):

@@ -219,6 +219,11 @@ $$;
 -- recorded by connectors (their sources, row policies) and admins; nobody updates or deletes
 REVOKE UPDATE, DELETE, TRUNCATE ON crm_raw.elt_loads FROM crm_connector, crm_admin;
 GRANT SELECT, INSERT ON crm_raw.elt_loads TO crm_connector, crm_admin;
+-- what a full-refresh run delivered again (crm_raw.land_staged, as the caller): the same; the
+-- records each run delivered are read through crm_raw.run_records (security_invoker)
+REVOKE UPDATE, DELETE, TRUNCATE ON crm_raw.run_deliveries FROM crm_connector, crm_admin;
+GRANT SELECT, INSERT ON crm_raw.run_deliveries TO crm_connector, crm_admin;
+GRANT SELECT ON crm_raw.run_records TO crm_connector, crm_admin;
 GRANT SELECT ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
       crm_raw.ownership_mapping, crm_raw.region_teams, crm_raw.connector_sources TO crm_connector;
 GRANT SELECT, INSERT, UPDATE, DELETE ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,

@@ -2,9 +2,9 @@
 -- (legal erasure; runs inside crm_private.purge_node_data as owner with the purge flag on).
 -- Guarantees: every crm_raw.records version of every source record linked to the nodes
 -- (crm.node_sources) or applied to them (records.node_id) is deleted, and so are the source
--- links; in other raw records (e.g. an invoice naming the customer's email) the nodes'
--- email addresses and phone numbers are replaced by "[erased]". Returns the number of raw
--- records deleted.
+-- links and the runs' lists of them (crm_raw.run_deliveries); in other raw records (e.g. an
+-- invoice naming the customer's email) the nodes' email addresses and phone numbers are
+-- replaced by "[erased]". Returns the number of raw records deleted.
 CREATE OR REPLACE FUNCTION crm_private.purge_raw(p_node_ids uuid[])
 RETURNS integer
 LANGUAGE plpgsql
@@ -20,12 +20,17 @@ BEGIN
                                 (CASE WHEN n.node_type = 'channel' THEN n.properties ->> 'value' END)) AS x(v)
      WHERE n.id = ANY (p_node_ids) AND v IS NOT NULL AND length(v) >= 5;
 
-    DELETE FROM crm_raw.records r
-     WHERE r.node_id = ANY (p_node_ids)
-        OR EXISTS (SELECT 1 FROM crm.node_sources ns
-                    WHERE ns.node_id = ANY (p_node_ids) AND ns.source = r.source AND ns.object = r.object
-                      AND ns.external_id = r.external_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+    WITH gone AS (
+        DELETE FROM crm_raw.records r
+         WHERE r.node_id = ANY (p_node_ids)
+            OR EXISTS (SELECT 1 FROM crm.node_sources ns
+                        WHERE ns.node_id = ANY (p_node_ids) AND ns.source = r.source AND ns.object = r.object
+                          AND ns.external_id = r.external_id)
+        RETURNING r.id
+    ), unlisted AS (
+        DELETE FROM crm_raw.run_deliveries d WHERE d.record_id IN (SELECT g.id FROM gone g)
+    )
+    SELECT count(*) INTO v_n FROM gone;
     DELETE FROM crm.node_sources ns WHERE ns.node_id = ANY (p_node_ids);
 
     IF v_values IS NOT NULL THEN

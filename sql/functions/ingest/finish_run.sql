@@ -1,7 +1,8 @@
 -- crm_raw.finish_run(p_run_id, p_error) — close a sync run and report it.
 -- Guarantees: with p_error the run is failed with that error (its records were rolled back
 -- by the caller); otherwise its counters are recounted from the records it delivered
--- (last_seen_run_id, plus the unchanged ones an incremental run counted), status is succeeded, or partial when any record was rejected, and the
+-- (crm_raw.run_records, plus the unchanged ones an incremental run counted), status is
+-- succeeded, or partial when any record was rejected, and the
 -- source object's cursor moves forward (never back) to cursor_after (the source's own cursor
 -- or the newest source_updated_at). Returns a JSON summary with the first rejection reasons;
 -- applied/rejected count every record the run delivered (a replay re-delivers them), while
@@ -41,10 +42,11 @@ BEGIN
                count(*) FILTER (WHERE x.status = 'orphan') AS orphans,
                count(*) FILTER (WHERE x.status = 'rejected') AS rejected,
                max(x.source_updated_at) AS newest,
-               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'applied') AS new_applied,
-               count(*) FILTER (WHERE x.run_id = p_run_id AND x.status = 'rejected') AS new_rejected
+               count(*) FILTER (WHERE x.landed_by_run_id = p_run_id AND x.status = 'applied') AS new_applied,
+               count(*) FILTER (WHERE x.landed_by_run_id = p_run_id AND x.status = 'rejected') AS new_rejected
           INTO v_counts
-          FROM crm_raw.records x WHERE x.last_seen_run_id = p_run_id;
+          FROM crm_raw.run_records x
+         WHERE x.run_id = p_run_id AND x.source = v_run.source AND x.object = v_run.object;
         v_new_applied := v_counts.new_applied;
         v_new_rejected := v_counts.new_rejected;
         -- what the run delivered: the versions it landed or (a full refresh) marked seen, and the
@@ -71,8 +73,9 @@ BEGIN
     END IF;
     SELECT jsonb_agg(jsonb_build_object('external_id', x.external_id, 'reason', x.reason) ORDER BY x.id)
       INTO v_reasons
-      FROM (SELECT r.id, r.external_id, r.reason FROM crm_raw.records r
-             WHERE r.last_seen_run_id = p_run_id AND r.status = 'rejected' ORDER BY r.id LIMIT 5) x;
+      FROM (SELECT r.record_id AS id, r.external_id, r.reason FROM crm_raw.run_records r
+             WHERE r.run_id = p_run_id AND r.source = v_run.source AND r.object = v_run.object
+               AND r.status = 'rejected' ORDER BY r.record_id LIMIT 5) x;
     RETURN jsonb_build_object(
         'run_id', v_run.id, 'source', v_run.source, 'object', v_run.object, 'status', v_run.status,
         'full_refresh', v_run.full_refresh, 'received', v_run.received, 'landed', v_run.landed,

@@ -8,8 +8,9 @@
 -- * an identical version (same source, object, external_id, payload) is stored once: landing
 --   it again writes nothing to it in an incremental run (a replay writes only the run's own
 --   row, with how many of the unchanged records were applied, orphaned or rejected before:
---   unchanged_applied/_orphans/_rejected), and in a full refresh moves last_seen_run_id (the
---   "seen" mark crm_raw.rc_remove_missing needs);
+--   unchanged_applied/_orphans/_rejected); a full refresh also lists it in
+--   crm_raw.run_deliveries (one narrow row: what crm_private.rc_remove_missing needs to know it
+--   was delivered) — a record is never rewritten by a replay;
 -- * Zendesk comments without ticket_id take p_context.ticket_id (the file's ticket);
 --   p_context.after_cursor becomes the run's cursor_after;
 -- * the run's counters and landed_at are updated. Runs as the caller (connector or admin).
@@ -111,11 +112,15 @@ BEGIN
         ON CONFLICT (source, object, external_id, payload_hash) DO NOTHING
         RETURNING 1
     ), seen AS (
-        -- a full refresh marks what it delivered (crm_raw.rc_remove_missing removes the rest);
-        -- an incremental run rewrites nothing it re-delivered — it counts it (below)
-        UPDATE crm_raw.records r SET last_seen_run_id = p_run_id
+        -- a full refresh lists what it delivered again (crm_raw.rc_remove_missing removes what
+        -- it did not deliver) in the narrow crm_raw.run_deliveries — the records themselves are
+        -- not rewritten; an incremental run writes nothing for what it re-delivered — it counts
+        -- it (below)
+        INSERT INTO crm_raw.run_deliveries (run_id, record_id, source)
+        SELECT DISTINCT p_run_id, d.id, v_run.source
           FROM dup d
-         WHERE v_run.full_refresh AND r.id = d.id AND r.last_seen_run_id IS DISTINCT FROM p_run_id
+         WHERE v_run.full_refresh AND d.run_id IS DISTINCT FROM p_run_id
+        ON CONFLICT (run_id, record_id) DO NOTHING
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
@@ -144,4 +149,4 @@ END;
 $$;
 
 COMMENT ON FUNCTION crm_raw.land_staged(bigint, jsonb) IS
-$c$Land the rows COPYed into pg_temp.crm_stage (ord, payload, error) as record versions of the run: one set-based INSERT ... SELECT; bad rows kept as rejected with their reason; identical versions stored once (a replay writes only the run's counters; a full refresh marks them seen). Returns received/landed/duplicates/rejected. Errors: P0002 unknown run, 55000 run not running. Example: SELECT * FROM crm_raw.land_staged(42, '{"ticket_id": 1001}');$c$;
+$c$Land the rows COPYed into pg_temp.crm_stage (ord, payload, error) as record versions of the run: one set-based INSERT ... SELECT; bad rows kept as rejected with their reason; identical versions stored once (a replay rewrites no record: an incremental run counts them, a full refresh lists them in crm_raw.run_deliveries). Returns received/landed/duplicates/rejected. Errors: P0002 unknown run, 55000 run not running. Example: SELECT * FROM crm_raw.land_staged(42, '{"ticket_id": 1001}');$c$;

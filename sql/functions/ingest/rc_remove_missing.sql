@@ -28,9 +28,9 @@ BEGIN
        -- a hashed set of the keys the latest full run delivered: linear whatever the
        -- statistics say (the keys of an object first loaded in this transaction are not in
        -- them yet; an anti-join planned for "1 row" was quadratic)
-       AND ns.external_id NOT IN (SELECT r.external_id FROM crm_raw.records r
+       AND ns.external_id NOT IN (SELECT r.external_id FROM crm_raw.run_records r
                                    WHERE r.source = p_source AND r.object = p_object
-                                     AND r.last_seen_run_id >= v_run AND r.external_id IS NOT NULL);
+                                     AND r.run_id >= v_run AND r.external_id IS NOT NULL);
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;

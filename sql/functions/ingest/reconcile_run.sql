@@ -4,7 +4,9 @@
 -- before their children), each by its mapping function (crm_private.reconcile_<source>_<object>)
 -- and the set-based applier crm_private.rc_apply; pending rows without a key are rejected;
 -- for full-refresh objects (contracts, invoices) what the latest full run did not deliver is
--- archived as removed, and what it delivered again is restored; replays change nothing; only
+-- archived as removed, and what it delivered again is restored (what the object's earlier
+-- finished full runs delivered again, crm_raw.run_deliveries, is pruned); replays change
+-- nothing in the graph; only
 -- the sources p_role — the caller's current_user, passed by crm.reconcile, trusted only when
 -- the session may become it — is allowed (crm_private.sources_of: every source for admins,
 -- crm_raw.connector_sources for connectors): p_source NULL = all of those, a registered
@@ -115,6 +117,14 @@ BEGIN
             -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
             -- id: a join here was planned from the run's records when statistics lagged a bulk
             -- load — quadratic, seconds per call)
+            -- what an earlier finished full run delivered again is no longer needed: removals
+            -- compare with the latest (its counts were fixed when it finished)
+            IF v_run IS NOT NULL THEN
+                DELETE FROM crm_raw.run_deliveries d
+                 USING crm_raw.sync_runs s
+                 WHERE d.run_id < v_run AND s.id = d.run_id AND s.source = v_so.source
+                   AND s.object = v_so.object AND s.status <> 'running';
+            END IF;
             SELECT array_agg(ns.last_record_id) INTO v_removed
               FROM crm.nodes n
               JOIN crm.node_sources ns ON ns.node_id = n.id
@@ -122,7 +132,10 @@ BEGIN
                AND ns.source = v_so.source AND ns.object = v_so.object;
             IF v_removed IS NOT NULL THEN
                 UPDATE crm_raw.records r SET status = 'pending', reason = 'delivered again after removal at source'
-                 WHERE r.id = ANY (v_removed) AND r.last_seen_run_id >= v_run AND r.status = 'applied';
+                 WHERE r.id = ANY (v_removed) AND r.status = 'applied'
+                   AND r.id IN (SELECT d.record_id FROM crm_raw.run_records d
+                                 WHERE d.record_id = ANY (v_removed) AND d.run_id >= v_run
+                                   AND d.source = v_so.source AND d.object = v_so.object);
             END IF;
         END IF;
         IF EXISTS (SELECT 1 FROM crm_raw.records r
