@@ -48,15 +48,19 @@ BEGIN
         RETURN ROW(NULL, false, '{}', '[]')::crm_private.identity;
     END IF;
     v_act_user := coalesce(pg_catalog.current_setting('crm.act_as_user', true), '');
-    SELECT s.secret || '/identity/' || p_role || '/' || session_user || '/' || pg_catalog.pg_backend_pid()::text
-           || '/' || EXTRACT(epoch FROM pg_catalog.statement_timestamp())::text
-           || '/' || (SELECT CASE WHEN e.is_called THEN e.last_value ELSE 0 END
-                        FROM crm_private.identity_epoch e)::text
-           || '/' || v_act_user || '/' || coalesce(pg_catalog.current_setting('crm.act_as_token', true), '') || '/'
-      INTO v_key
-      FROM crm_private.instance_secret s;
     v_cached := pg_catalog.current_setting('crm.identity_cache', true);
-    IF v_cached IS NOT NULL AND length(v_cached) > 64 THEN
+    -- the key is needed only to check a cached value or to store one (a plain read with no
+    -- cache — every statement of a psql or BI session — skips reading the secret and epoch)
+    IF p_store OR length(v_cached) > 64 THEN
+        SELECT s.secret || '/identity/' || p_role || '/' || session_user || '/' || pg_catalog.pg_backend_pid()::text
+               || '/' || EXTRACT(epoch FROM pg_catalog.statement_timestamp())::text
+               || '/' || (SELECT CASE WHEN e.is_called THEN e.last_value ELSE 0 END
+                            FROM crm_private.identity_epoch e)::text
+               || '/' || v_act_user || '/' || coalesce(pg_catalog.current_setting('crm.act_as_token', true), '') || '/'
+          INTO v_key
+          FROM crm_private.instance_secret s;
+    END IF;
+    IF length(v_cached) > 64 THEN
         v_payload := substr(v_cached, 65);
         -- the secret on both sides of the message (no length extension)
         IF left(v_cached, 64) = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
