@@ -185,6 +185,10 @@ def replay_phase(dsn: str, files: dict, rows: int) -> dict:
     nothing but the run records should be written (graph row counts before and after)."""
     with psycopg.connect(dsn) as c:
         before = c.execute(GRAPH_ROWS).fetchone()[0]
+        # the raw records a replay rewrites: versions whose xmin is newer than this transaction
+        xid = int(c.execute("SELECT txid_current() % 4294967296").fetchone()[0])
+        deliveries = (c.execute("SELECT count(*) FROM crm_raw.run_deliveries").fetchone()[0]
+                      if c.execute("SELECT to_regclass('crm_raw.run_deliveries') IS NOT NULL").fetchone()[0] else None)
     t0 = time.perf_counter()
     for (source, _obj), path in files.items():
         ingest_files(dsn, source, _obj, [str(path)], reconcile=False)
@@ -194,8 +198,12 @@ def replay_phase(dsn: str, files: dict, rows: int) -> dict:
     secs = time.perf_counter() - t0
     with psycopg.connect(dsn) as c:
         after = c.execute(GRAPH_ROWS).fetchone()[0]
+        rewritten = c.execute("SELECT count(*) FROM crm_raw.records WHERE xmin::text::bigint > %s", (xid,)).fetchone()[0]
+        listed = (c.execute("SELECT count(*) FROM crm_raw.run_deliveries").fetchone()[0]
+                  if deliveries is not None else None)
     return {"s": round(secs, 3), "rows_per_s": round(rows / secs), "graph_rows_written": after - before,
-            "graph_rows": before}
+            "graph_rows": before, "raw_records_rewritten": rewritten,
+            "run_deliveries_before": deliveries, "run_deliveries_after": listed}
 
 
 def incremental_phase(dsn: str, files: dict, d: Path, n: int = 100) -> dict:
@@ -398,7 +406,9 @@ def main() -> None:
           f"{floor['indexes_s']}s with the indexes ({round(rows / floor['indexes_s'])}/s), "
           f"{floor['indexes_fks_s']}s with indexes + foreign keys ({round(rows / floor['indexes_fks_s'])}/s)")
     print(f"replay of the same {rows} records (ingest + reconcile + refresh): {replay['s']}s "
-          f"({replay['rows_per_s']}/s); graph rows written by it: {replay['graph_rows_written']}")
+          f"({replay['rows_per_s']}/s); graph rows written by it: {replay['graph_rows_written']}; "
+          f"raw records rewritten: {replay.get('raw_records_rewritten')}; full-refresh delivery list "
+          f"{replay.get('run_deliveries_before')} -> {replay.get('run_deliveries_after')} rows")
     print(f"incremental batch of {incremental['records']} changed tickets: land {incremental['land_s']}s, "
           f"reconcile {incremental['reconcile_s']}s -> visible in crm.accounts_360 (checked as the DBA against the live twin in "
           f"{incremental['read_s']}s) after {incremental['visible_after_s']}s: {incremental['visible_before_refresh']}; "
