@@ -4094,6 +4094,40 @@ BEGIN
     VALUES (p_note, p_version, p_body, p_from, greatest(now(), p_from), crm_private.actor_of(session_user));
 END;
 $$;
+CREATE FUNCTION crm_private.list_run_deliveries(p_run_id bigint, p_record_ids bigint[], p_role name) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "crm.bulk_apply" TO 'off'
+    SET "crm.acl_maintenance" TO 'off'
+    SET "crm.purge" TO 'off'
+    AS $$
+DECLARE
+    v_run crm_raw.sync_runs%ROWTYPE;
+    v_n   integer;
+BEGIN
+    IF NOT crm_private.role_trusted(p_role) THEN
+        RAISE EXCEPTION 'role % is not the caller', p_role USING ERRCODE = '42501';
+    END IF;
+    SELECT * INTO v_run FROM crm_raw.sync_runs r WHERE r.id = p_run_id;
+    IF NOT FOUND OR NOT (v_run.source = ANY (crm_private.sources_of(p_role))) THEN
+        RAISE EXCEPTION 'sync run % does not exist', p_run_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_run.status <> 'running' OR NOT v_run.full_refresh THEN
+        RAISE EXCEPTION 'sync run % is % and %', p_run_id, v_run.status,
+                        CASE WHEN v_run.full_refresh THEN 'a full refresh' ELSE 'incremental' END
+            USING ERRCODE = '55000', HINT = 'only a running full-refresh run lists what it delivered';
+    END IF;
+    INSERT INTO crm_raw.run_deliveries (run_id, record_id, source)
+    SELECT p_run_id, r.id, r.source
+      FROM crm_raw.records r
+     WHERE r.id = ANY (p_record_ids)
+       AND r.source = v_run.source AND r.object = v_run.object
+       AND r.last_seen_run_id IS DISTINCT FROM p_run_id
+    ON CONFLICT (run_id, record_id) DO NOTHING;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
 CREATE FUNCTION crm_private.lock_opportunity(p_opp_id uuid) RETURNS crm.nodes
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6102,14 +6136,18 @@ BEGIN
             -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
             -- id: a join here was planned from the run's records when statistics lagged a bulk
             -- load — quadratic, seconds per call)
-            -- what an earlier finished full run delivered again is no longer needed: removals
-            -- compare with the latest (its counts were fixed when it finished)
-            IF v_run IS NOT NULL THEN
-                DELETE FROM crm_raw.run_deliveries d
-                 USING crm_raw.sync_runs s
-                 WHERE d.run_id < v_run AND s.id = d.run_id AND s.source = v_so.source
-                   AND s.object = v_so.object AND s.status <> 'running';
-            END IF;
+            -- what a full run older than the latest finished good one (succeeded or partial)
+            -- delivered again is no longer needed: removals compare with that one or a later
+            -- one (a later run that is still running may yet fail, and then the finished one
+            -- decides again — its list is kept); the older runs' counts were fixed when they
+            -- finished
+            DELETE FROM crm_raw.run_deliveries d
+             USING crm_raw.sync_runs s
+             WHERE s.id = d.run_id AND s.source = v_so.source AND s.object = v_so.object
+               AND s.status <> 'running'
+               AND d.run_id < (SELECT max(g.id) FROM crm_raw.sync_runs g
+                                WHERE g.source = v_so.source AND g.object = v_so.object AND g.full_refresh
+                                  AND g.landed_at IS NOT NULL AND g.status IN ('succeeded', 'partial'));
             SELECT array_agg(ns.last_record_id) INTO v_removed
               FROM crm.nodes n
               JOIN crm.node_sources ns ON ns.node_id = n.id
@@ -9577,7 +9615,7 @@ DECLARE
     v_ctx jsonb := coalesce(p_context, '{}');
     -- what besides the text decides the stored version: the file's ticket (Zendesk comments)
     v_raw text := coalesce(coalesce(p_context, '{}') ->> 'ticket_id', '') || E'\x1f';
-    v_seen       integer;
+    v_seen       bigint[];
     v_u_applied  bigint;
     v_u_orphans  bigint;
     v_u_rejected bigint;
@@ -9661,28 +9699,25 @@ BEGIN
                               AND d.h = u.h)
         ON CONFLICT (source, object, external_id, payload_hash) DO NOTHING
         RETURNING 1
-    ), seen AS (
-        -- a full refresh lists what it delivered again (crm_raw.rc_remove_missing removes what
-        -- it did not deliver) in the narrow crm_raw.run_deliveries — the records themselves are
-        -- not rewritten; an incremental run writes nothing for what it re-delivered — it counts
-        -- it (below)
-        INSERT INTO crm_raw.run_deliveries (run_id, record_id, source)
-        SELECT DISTINCT p_run_id, d.id, v_run.source
-          FROM dup d
-         WHERE v_run.full_refresh AND d.run_id IS DISTINCT FROM p_run_id
-        ON CONFLICT (run_id, record_id) DO NOTHING
-        RETURNING 1
     )
     SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
            (SELECT count(*) FROM ins)::integer,
            0,
            (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer,
-           (SELECT count(*) FROM seen)::integer,
+           -- what a full refresh delivered again (listed below)
+           ARRAY(SELECT DISTINCT d.id FROM dup d WHERE v_run.full_refresh AND d.run_id IS DISTINCT FROM p_run_id),
            (SELECT count(*) FILTER (WHERE d.status = 'applied') FROM dup d WHERE d.run_id <> p_run_id),
            (SELECT count(*) FILTER (WHERE d.status = 'orphan') FROM dup d WHERE d.run_id <> p_run_id),
            (SELECT count(*) FILTER (WHERE d.status = 'rejected') FROM dup d WHERE d.run_id <> p_run_id)
       INTO received, landed, duplicates, rejected, v_seen, v_u_applied, v_u_orphans, v_u_rejected;
     duplicates := received - landed;
+    -- a full refresh lists what it delivered again (crm_private.rc_remove_missing removes what
+    -- it did not deliver) in the narrow crm_raw.run_deliveries, through its only writer — the
+    -- records themselves are not rewritten; an incremental run writes nothing for what it
+    -- re-delivered: it counts it (below)
+    IF cardinality(v_seen) > 0 THEN
+        PERFORM crm_private.list_run_deliveries(p_run_id, v_seen, current_user);
+    END IF;
     UPDATE crm_raw.sync_runs r
        SET unchanged_applied = r.unchanged_applied + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_applied END,
            unchanged_orphans = r.unchanged_orphans + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_orphans END,
@@ -13111,7 +13146,6 @@ ALTER TABLE crm_raw.region_teams ENABLE ROW LEVEL SECURITY;
 CREATE POLICY region_teams_admin ON crm_raw.region_teams TO crm_admin USING (true) WITH CHECK (true);
 CREATE POLICY region_teams_select ON crm_raw.region_teams FOR SELECT TO crm_connector USING (true);
 ALTER TABLE crm_raw.run_deliveries ENABLE ROW LEVEL SECURITY;
-CREATE POLICY run_deliveries_insert ON crm_raw.run_deliveries FOR INSERT TO crm_connector, crm_admin WITH CHECK ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 CREATE POLICY run_deliveries_select ON crm_raw.run_deliveries FOR SELECT TO crm_connector, crm_admin USING ((source = ANY (( SELECT crm_private.caller_sources() AS caller_sources)::text[])));
 ALTER TABLE crm_raw.source_objects ENABLE ROW LEVEL SECURITY;
 CREATE POLICY source_objects_admin ON crm_raw.source_objects TO crm_admin USING (true) WITH CHECK (true);
@@ -13460,6 +13494,9 @@ REVOKE ALL ON FUNCTION crm_private.is_system_role() FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.is_system_role() TO crm_reader;
 REVOKE ALL ON FUNCTION crm_private.keep_note_version(p_note uuid, p_version integer, p_body text, p_from timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.keep_note_version(p_note uuid, p_version integer, p_body text, p_from timestamp with time zone) TO crm_writer;
+REVOKE ALL ON FUNCTION crm_private.list_run_deliveries(p_run_id bigint, p_record_ids bigint[], p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION crm_private.list_run_deliveries(p_run_id bigint, p_record_ids bigint[], p_role name) TO crm_connector;
+GRANT ALL ON FUNCTION crm_private.list_run_deliveries(p_run_id bigint, p_record_ids bigint[], p_role name) TO crm_admin;
 REVOKE ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION crm_private.lock_opportunity(p_opp_id uuid) TO crm_writer;
 REVOKE ALL ON FUNCTION crm_private.log_access_event(p_type text, p_summary text, p_properties jsonb, p_participants uuid[], p_role name) FROM PUBLIC;
@@ -13820,8 +13857,8 @@ GRANT SELECT ON TABLE crm_raw.ownership_mapping TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.ownership_mapping TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.region_teams TO crm_connector;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE crm_raw.region_teams TO crm_admin;
-GRANT SELECT,INSERT ON TABLE crm_raw.run_deliveries TO crm_connector;
-GRANT SELECT,INSERT ON TABLE crm_raw.run_deliveries TO crm_admin;
+GRANT SELECT ON TABLE crm_raw.run_deliveries TO crm_connector;
+GRANT SELECT ON TABLE crm_raw.run_deliveries TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.run_records TO crm_connector;
 GRANT SELECT ON TABLE crm_raw.run_records TO crm_admin;
 GRANT SELECT ON TABLE crm_raw.source_objects TO crm_connector;

@@ -245,20 +245,46 @@ def test_a_full_refresh_replayed_lists_what_it_delivered_and_still_removes_and_r
               "JOIN crm_raw.sync_runs s ON s.id = d.run_id WHERE s.source = 'stripe' AND s.object = 'invoices'")
     first = ingest(db, "stripe", "invoices", "stripe/invoices.json")
     second = ingest(db, "stripe", "invoices", "stripe/invoices.json")
-    # each replay delivered every record of the file again (same summary as the first load),
-    # and only the latest finished full run keeps its list
+    # each replay delivered every record of the file again (same summary as the first load);
+    # the lists of runs older than the latest finished good full run are pruned (a reconcile
+    # runs before its own run finishes: the previous run's list stays until the next one)
     assert first["landed"] == second["landed"] == 0
     assert (first["applied"], first["rejected"], first["status"]) == (second["applied"], second["rejected"], second["status"])
     assert c.execute(delivered, (second["run_id"],)).fetchone()[0] == second["received"] > 0
-    assert c.execute(listed).fetchone() == (second["received"], 1)
-    assert c.execute(delivered, (first["run_id"],)).fetchone()[0] == 0
+    assert c.execute(listed).fetchone() == (2 * second["received"], 2)
     # the next day's export lacks INV-0005: removed at source; the day after it is back: restored
     ingest(db, "stripe", "invoices", "stripe/invoices_next_day.json")
     assert c.execute("SELECT archived_at IS NOT NULL FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0]
     back = ingest(db, "stripe", "invoices", "stripe/invoices.json")
     assert back["landed"] == 0
     assert c.execute("SELECT archived_at FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0] is None
-    assert c.execute(listed).fetchone()[1] == 1
+    assert c.execute(delivered, (first["run_id"],)).fetchone()[0] == 0
+    assert c.execute(listed).fetchone()[1] == 2
+
+
+def test_a_failed_full_refresh_leaves_the_last_good_one_deciding(loaded, db):
+    """Review of 0035 (F3): a truncated export that lands, is reconciled and only then fails
+    must not leave the good run before it without its list: once the bad run failed, the good
+    one decides removals again and what it delivered is restored."""
+    c = loaded
+    inv5 = node(c, "stripe", "invoices", "INV-0005")
+    ingest(db, "stripe", "invoices", "stripe/invoices.json")            # a good full run
+    with psycopg.connect(db) as b:
+        run = b.execute("SELECT crm_raw.start_run('stripe', 'invoices', true)").fetchone()[0]
+        b.execute("CREATE TEMP TABLE crm_stage (ord bigint, payload text, error text) ON COMMIT DROP")
+        rows = json.loads((FIX / "stripe/invoices_next_day.json").read_text())["data"]
+        with b.cursor().copy("COPY pg_temp.crm_stage (ord, payload) FROM STDIN") as cp:
+            for i, r in enumerate(rows):
+                cp.write_row((i, json.dumps(r)))
+        b.execute("SELECT * FROM crm_raw.land_staged(%s)", (run,))
+    with psycopg.connect(db) as r:
+        r.execute("SELECT * FROM crm.reconcile('stripe')")
+    assert c.execute("SELECT archived_at IS NOT NULL FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0]
+    with psycopg.connect(db) as f:
+        assert f.execute("SELECT crm_raw.finish_run(%s, 'truncated export')", (run,)).fetchone()[0]["status"] == "failed"
+    with psycopg.connect(db) as r:
+        r.execute("SELECT * FROM crm.reconcile('stripe')")
+    assert c.execute("SELECT archived_at FROM crm.nodes WHERE id = %s", (inv5,)).fetchone()[0] is None
 
 
 def test_newer_exports_change_current_state_and_keep_history(loaded, db):

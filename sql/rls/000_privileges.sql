@@ -136,6 +136,7 @@ BEGIN
             ('crm_private', 'crm_connector', ARRAY['reconcile_run', 'reconcile_orphans_run', 'merge_nodes_as',
                                                    'sources_of', 'rc_resolves_identity',   -- crm.reconcile_plan (invoker)
                                                    'rc_ts',          -- crm_raw.land_staged (inlined)
+                                                   'list_run_deliveries',   -- crm_raw.land_staged (definer; checks the run)
                                                    'elt_payload']),  -- crm_raw.land_from (invoker)
             -- the admin API, and what it calls: helpers answering for any principal are admin-only
             ('crm', 'crm_admin', ARRAY['access_report', 'add_user_to_team', 'create_pipeline', 'create_team',
@@ -145,7 +146,8 @@ BEGIN
                                        'reconcile', 'reconcile_plan', 'reconcile_orphans', 'merge_nodes', 'refresh_account_views',
                                        'refresh_crm_views', 'refresh_read_models', 'allow_source', 'disallow_source']),
             ('crm_raw', 'crm_admin', ARRAY['start_run', 'land_staged', 'finish_run', 'land_from']),
-            ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload', 'sources_of', 'rc_resolves_identity']),
+            ('crm_private', 'crm_admin', ARRAY['rc_ts', 'elt_payload', 'sources_of', 'rc_resolves_identity',
+                                               'list_run_deliveries']),
             -- search (issue 14): the embedder's two calls; the chunk backfill is the admin's
             -- (chunks_to_embed / store_embeddings: admins only — they read every text and write any
             -- chunk's vector, which no per-source connector may)
@@ -219,10 +221,13 @@ $$;
 -- recorded by connectors (their sources, row policies) and admins; nobody updates or deletes
 REVOKE UPDATE, DELETE, TRUNCATE ON crm_raw.elt_loads FROM crm_connector, crm_admin;
 GRANT SELECT, INSERT ON crm_raw.elt_loads TO crm_connector, crm_admin;
--- what a full-refresh run delivered again (crm_raw.land_staged, as the caller): the same; the
--- records each run delivered are read through crm_raw.run_records (security_invoker)
-REVOKE UPDATE, DELETE, TRUNCATE ON crm_raw.run_deliveries FROM crm_connector, crm_admin;
-GRANT SELECT, INSERT ON crm_raw.run_deliveries TO crm_connector, crm_admin;
+-- what a full-refresh run delivered again: read by connectors (their sources, row policies) and
+-- admins, through crm_raw.run_records (security_invoker); written only by
+-- crm_private.list_run_deliveries (definer, called by crm_raw.land_staged: it checks the run
+-- and the records) — nobody inserts directly (review of 0035: a row planted by another source
+-- would have blocked the real one)
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON crm_raw.run_deliveries FROM crm_connector, crm_admin;
+GRANT SELECT ON crm_raw.run_deliveries TO crm_connector, crm_admin;
 GRANT SELECT ON crm_raw.run_records TO crm_connector, crm_admin;
 GRANT SELECT ON crm_raw.source_objects, crm_raw.source_schedules, crm_raw.free_mail_domains,
       crm_raw.ownership_mapping, crm_raw.region_teams, crm_raw.connector_sources TO crm_connector;

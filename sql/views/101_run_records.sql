@@ -22,7 +22,7 @@ SELECT d.run_id, r.id, r.source, r.object, r.external_id, r.status,
  WHERE r.last_seen_run_id IS DISTINCT FROM d.run_id;
 
 COMMENT ON VIEW crm_raw.run_records IS
-    'The records each sync run delivered (one row per run and record): the versions it landed first, and those a full refresh delivered again unchanged (crm_raw.run_deliveries). A full-refresh object keeps the latter only for its latest finished full run.';
+    'The records each sync run delivered (one row per run and record): the versions it landed first, and those a full refresh delivered again unchanged (crm_raw.run_deliveries). A full-refresh object keeps the latter only from its latest finished good full run on.';
 COMMENT ON COLUMN crm_raw.run_records.run_id IS 'The sync run that delivered the record';
 COMMENT ON COLUMN crm_raw.run_records.record_id IS 'The record version (crm_raw.records.id)';
 COMMENT ON COLUMN crm_raw.run_records.source IS 'Source system';

@@ -227,10 +227,13 @@ EXPECTED_HELPERS = {
     # elt_payload: crm_raw.land_from (invoker) builds each record from the loader's row with it
     # chunks_to_embed / store_embeddings: the embedder (issue 14) reads chunk text and stores vectors
     # rc_resolves_identity: crm.reconcile_plan (invoker) splits the steps with it (pure, names no data)
+    # list_run_deliveries: crm_raw.land_staged (invoker) lists what a full refresh delivered again
+    # through it (definer: the run must be running, full-refresh and of a source the caller may
+    # land; only records of that run's source and object)
     "crm_connector": READER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts",
-                                       "elt_payload", "rc_resolves_identity"},
+                                       "elt_payload", "rc_resolves_identity", "list_run_deliveries"},
     "crm_admin": WRITER_HELPERS | {"reconcile_run", "reconcile_orphans_run", "merge_nodes_as", "rc_ts", "elt_payload",
-                                   "rc_resolves_identity",
+                                   "rc_resolves_identity", "list_run_deliveries",
                                    "log_access_event",
                                    "log_restriction_events", "principals_of", "grants_of", "purge_node_data",
                                    "chunks_to_embed", "store_embeddings", "refresh_chunks"},

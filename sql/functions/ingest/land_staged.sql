@@ -26,7 +26,7 @@ DECLARE
     v_ctx jsonb := coalesce(p_context, '{}');
     -- what besides the text decides the stored version: the file's ticket (Zendesk comments)
     v_raw text := coalesce(coalesce(p_context, '{}') ->> 'ticket_id', '') || E'\x1f';
-    v_seen       integer;
+    v_seen       bigint[];
     v_u_applied  bigint;
     v_u_orphans  bigint;
     v_u_rejected bigint;
@@ -111,28 +111,25 @@ BEGIN
                               AND d.h = u.h)
         ON CONFLICT (source, object, external_id, payload_hash) DO NOTHING
         RETURNING 1
-    ), seen AS (
-        -- a full refresh lists what it delivered again (crm_raw.rc_remove_missing removes what
-        -- it did not deliver) in the narrow crm_raw.run_deliveries — the records themselves are
-        -- not rewritten; an incremental run writes nothing for what it re-delivered — it counts
-        -- it (below)
-        INSERT INTO crm_raw.run_deliveries (run_id, record_id, source)
-        SELECT DISTINCT p_run_id, d.id, v_run.source
-          FROM dup d
-         WHERE v_run.full_refresh AND d.run_id IS DISTINCT FROM p_run_id
-        ON CONFLICT (run_id, record_id) DO NOTHING
-        RETURNING 1
     )
     SELECT (SELECT count(*) FROM pg_temp.crm_stage)::integer,
            (SELECT count(*) FROM ins)::integer,
            0,
            (SELECT count(*) FROM keyed k WHERE k.reason IS NOT NULL)::integer,
-           (SELECT count(*) FROM seen)::integer,
+           -- what a full refresh delivered again (listed below)
+           ARRAY(SELECT DISTINCT d.id FROM dup d WHERE v_run.full_refresh AND d.run_id IS DISTINCT FROM p_run_id),
            (SELECT count(*) FILTER (WHERE d.status = 'applied') FROM dup d WHERE d.run_id <> p_run_id),
            (SELECT count(*) FILTER (WHERE d.status = 'orphan') FROM dup d WHERE d.run_id <> p_run_id),
            (SELECT count(*) FILTER (WHERE d.status = 'rejected') FROM dup d WHERE d.run_id <> p_run_id)
       INTO received, landed, duplicates, rejected, v_seen, v_u_applied, v_u_orphans, v_u_rejected;
     duplicates := received - landed;
+    -- a full refresh lists what it delivered again (crm_private.rc_remove_missing removes what
+    -- it did not deliver) in the narrow crm_raw.run_deliveries, through its only writer — the
+    -- records themselves are not rewritten; an incremental run writes nothing for what it
+    -- re-delivered: it counts it (below)
+    IF cardinality(v_seen) > 0 THEN
+        PERFORM crm_private.list_run_deliveries(p_run_id, v_seen, current_user);
+    END IF;
     UPDATE crm_raw.sync_runs r
        SET unchanged_applied = r.unchanged_applied + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_applied END,
            unchanged_orphans = r.unchanged_orphans + CASE WHEN v_run.full_refresh THEN 0 ELSE v_u_orphans END,

@@ -4,9 +4,9 @@
 -- before their children), each by its mapping function (crm_private.reconcile_<source>_<object>)
 -- and the set-based applier crm_private.rc_apply; pending rows without a key are rejected;
 -- for full-refresh objects (contracts, invoices) what the latest full run did not deliver is
--- archived as removed, and what it delivered again is restored (what the object's earlier
--- finished full runs delivered again, crm_raw.run_deliveries, is pruned); replays change
--- nothing in the graph; only
+-- archived as removed, and what it delivered again is restored (what the object's full runs
+-- older than its latest finished good one delivered again, crm_raw.run_deliveries, is
+-- pruned); replays change nothing in the graph; only
 -- the sources p_role — the caller's current_user, passed by crm.reconcile, trusted only when
 -- the session may become it — is allowed (crm_private.sources_of: every source for admins,
 -- crm_raw.connector_sources for connectors): p_source NULL = all of those, a registered
@@ -117,14 +117,18 @@ BEGIN
             -- (driven by the few removed nodes, index nodes_removed_at_source, then by record
             -- id: a join here was planned from the run's records when statistics lagged a bulk
             -- load — quadratic, seconds per call)
-            -- what an earlier finished full run delivered again is no longer needed: removals
-            -- compare with the latest (its counts were fixed when it finished)
-            IF v_run IS NOT NULL THEN
-                DELETE FROM crm_raw.run_deliveries d
-                 USING crm_raw.sync_runs s
-                 WHERE d.run_id < v_run AND s.id = d.run_id AND s.source = v_so.source
-                   AND s.object = v_so.object AND s.status <> 'running';
-            END IF;
+            -- what a full run older than the latest finished good one (succeeded or partial)
+            -- delivered again is no longer needed: removals compare with that one or a later
+            -- one (a later run that is still running may yet fail, and then the finished one
+            -- decides again — its list is kept); the older runs' counts were fixed when they
+            -- finished
+            DELETE FROM crm_raw.run_deliveries d
+             USING crm_raw.sync_runs s
+             WHERE s.id = d.run_id AND s.source = v_so.source AND s.object = v_so.object
+               AND s.status <> 'running'
+               AND d.run_id < (SELECT max(g.id) FROM crm_raw.sync_runs g
+                                WHERE g.source = v_so.source AND g.object = v_so.object AND g.full_refresh
+                                  AND g.landed_at IS NOT NULL AND g.status IN ('succeeded', 'partial'));
             SELECT array_agg(ns.last_record_id) INTO v_removed
               FROM crm.nodes n
               JOIN crm.node_sources ns ON ns.node_id = n.id
