@@ -2663,7 +2663,8 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT string_agg(t.label, ', '::text ORDER BY t.label) AS team
            FROM crm.nodes t
           WHERE ((t.id = ANY (a.restricted_to)) AND (t.node_type = 'team'::text))) tm ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE x.open_ticket) AS open_tickets,
+     LEFT JOIN ( SELECT e.target_id AS account_id,
+            count(*) FILTER (WHERE x.open_ticket) AS open_tickets,
             min(x.opened_at) FILTER (WHERE x.open_ticket) AS oldest_open_at,
             count(*) FILTER (WHERE (x.open_ticket AND (x.priority = ANY (ARRAY['high'::text, 'urgent'::text])))) AS high_priority,
             count(*) FILTER (WHERE x.active_deal) AS active_opportunities,
@@ -2676,8 +2677,9 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
             sum(x.remaining) FILTER (WHERE x.open_invoice) AS open_amount,
             count(*) FILTER (WHERE (x.open_invoice AND (x.due_at <= now()))) AS overdue_invoices,
             sum(x.remaining) FILTER (WHERE (x.open_invoice AND (x.due_at <= now()))) AS overdue_amount,
-            bool_and(((x.counted IS NOT TRUE) OR (x.acl IS NULL) OR (x.acl @> COALESCE(a.acl, '{}'::uuid[])))) AS uniform
-           FROM (((((crm.edges e
+            bool_and(((x.counted IS NOT TRUE) OR (x.acl IS NULL) OR (x.acl @> COALESCE(acc.acl, '{}'::uuid[])))) AS uniform
+           FROM ((((((crm.edges e
+             JOIN crm.nodes acc ON (((acc.id = e.target_id) AND (acc.node_type = 'org'::text))))
              JOIN crm.nodes c ON ((c.id = e.source_id)))
              LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL) AND (s.assertion_type =
                 CASE c.node_type
@@ -2753,12 +2755,16 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
                                     WHEN ((c.node_type = 'contract'::text) AND pg_input_is_valid((c.properties ->> 'end_date'::text), 'date'::text)) THEN ((c.properties ->> 'end_date'::text))::date
                                     ELSE NULL::date
                                 END AS end_date) d) x)
-          WHERE ((e.target_id = a.id) AND (e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])))) k ON (true))
-     LEFT JOIN LATERAL ( SELECT max(ev.occurred_at) AS last_touch_at,
-            bool_and((ev.acl @> COALESCE(a.acl, '{}'::uuid[]))) AS uniform
-           FROM (crm.event_participants p
+          WHERE ((e.edge_type = 'owned_by'::text) AND (e.archived_at IS NULL) AND (e.effective_to IS NULL) AND (c.archived_at IS NULL) AND (c.node_type = ANY (ARRAY['ticket'::text, 'opportunity'::text, 'contract'::text, 'invoice'::text])))
+          GROUP BY e.target_id) k ON ((k.account_id = a.id)))
+     LEFT JOIN ( SELECT p.node_id AS account_id,
+            max(ev.occurred_at) AS last_touch_at,
+            bool_and((ev.acl @> COALESCE(acc.acl, '{}'::uuid[]))) AS uniform
+           FROM ((crm.event_participants p
+             JOIN crm.nodes acc ON (((acc.id = p.node_id) AND (acc.node_type = 'org'::text))))
              JOIN crm.events ev ON ((ev.id = p.event_id)))
-          WHERE ((p.node_id = a.id) AND (ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))) lt ON (true))
+          WHERE ((ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))
+          GROUP BY p.node_id) lt ON ((lt.account_id = a.id)))
   WHERE ((a.node_type = 'org'::text) AND (a.archived_at IS NULL));
 CREATE MATERIALIZED VIEW crm_private.accounts_360_mv AS
  SELECT f.account_id,
@@ -9855,6 +9861,15 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
            FROM crm_private.accounts_360_stored(CURRENT_USER) accounts_360_stored(account_id, account_id_text, crm_id, name, domain, owner_name, owner_email, team, open_tickets, oldest_open_ticket_at, high_priority_open_tickets, active_opportunities, pipeline_value, weighted_pipeline_value, arr, active_contracts, next_renewal_date, open_invoices, open_invoice_amount, overdue_invoices, overdue_invoice_amount, last_touch_at, counted_rows_uniform, orphans, identity_mismatches, duplicate_candidates, duplicate_others, as_of, account_acl, uniform)
         ), dv AS MATERIALIZED (
          SELECT crm_private.actor_can_read_assertion_type('deal_value'::text) AS ok
+        ), orgs AS MATERIALIZED (
+         SELECT x.id,
+            (NOT (x.id IN ( SELECT s.account_id
+                   FROM stored s))) AS live
+           FROM crm.nodes x
+          WHERE ((x.node_type = 'org'::text) AND (x.archived_at IS NULL))
+        ), few AS MATERIALIZED (
+         SELECT ((count(*) FILTER (WHERE o.live) * 4) <= count(*)) AS yes
+           FROM orgs o
         )
  SELECT b.account_id,
     b.account_id_text,
@@ -9906,6 +9921,77 @@ CREATE VIEW crm.accounts_360 WITH (security_invoker='true') AS
     b.as_of
    FROM stored b
 UNION ALL
+ SELECT o.id AS account_id,
+    l.account_id_text,
+    l.crm_id,
+    l.name,
+    l.domain,
+    l.owner_name,
+    l.owner_email,
+    l.team,
+    l.open_tickets,
+    l.oldest_open_ticket_at,
+    l.oldest_open_ticket_age_days,
+    l.high_priority_open_tickets,
+    l.active_opportunities,
+    l.pipeline_value,
+    l.weighted_pipeline_value,
+    l.arr,
+    l.active_contracts,
+    l.next_renewal_date,
+    l.open_invoices,
+    l.open_invoice_amount,
+    l.overdue_invoices,
+    l.overdue_invoice_amount,
+    l.last_touch_at,
+    l.days_since_last_touch,
+    l.last_synced_crm,
+    l.last_synced_tickets,
+    l.last_synced_clm,
+    l.last_synced_billing,
+    l.orphans,
+    l.identity_mismatches,
+    l.duplicate_candidates,
+    l.as_of
+   FROM (orgs o
+     CROSS JOIN LATERAL ( SELECT v.account_id,
+            v.account_id_text,
+            v.crm_id,
+            v.name,
+            v.domain,
+            v.owner_name,
+            v.owner_email,
+            v.team,
+            v.open_tickets,
+            v.oldest_open_ticket_at,
+            v.oldest_open_ticket_age_days,
+            v.high_priority_open_tickets,
+            v.active_opportunities,
+            v.pipeline_value,
+            v.weighted_pipeline_value,
+            v.arr,
+            v.active_contracts,
+            v.next_renewal_date,
+            v.open_invoices,
+            v.open_invoice_amount,
+            v.overdue_invoices,
+            v.overdue_invoice_amount,
+            v.last_touch_at,
+            v.days_since_last_touch,
+            v.last_synced_crm,
+            v.last_synced_tickets,
+            v.last_synced_clm,
+            v.last_synced_billing,
+            v.orphans,
+            v.identity_mismatches,
+            v.duplicate_candidates,
+            v.as_of
+           FROM crm.accounts_360_live v
+          WHERE (v.account_id = o.id)
+         OFFSET 0) l)
+  WHERE (o.live AND ( SELECT f.yes
+           FROM few f))
+UNION ALL
  SELECT l.account_id,
     l.account_id_text,
     l.crm_id,
@@ -9939,8 +10025,10 @@ UNION ALL
     l.duplicate_candidates,
     l.as_of
    FROM crm.accounts_360_live l
-  WHERE (NOT (l.account_id IN ( SELECT s.account_id
-           FROM stored s)));
+  WHERE ((NOT ( SELECT f.yes
+           FROM few f)) AND (l.account_id IN ( SELECT o.id
+           FROM orgs o
+          WHERE o.live)));
 CREATE TABLE crm.event_types (
     event_type text NOT NULL,
     description text NOT NULL,

@@ -323,13 +323,13 @@ def test_daily_digest_grouped_per_team(a360):
 
 
 def test_migration_0011_runs_twice(db):
-    """0011 and the latest migration that redefines what it made (0019: the Account 360 facts
-    and storage) run again without changing anything."""
+    """0011 and the migrations that redefine what it made (0019: the Account 360 facts and
+    storage; 0036: the facts set-based) run again, in order, without changing anything."""
     from crm360.migrator import sql_dir
     from tests.test_migrator import schema_dump
     before = schema_dump(db)
     with psycopg.connect(db) as c:
-        for name in ("0011_account360.sql", "0019_owners_read_models.sql"):
+        for name in ("0011_account360.sql", "0019_owners_read_models.sql", "0036_accounts_360_set_based.sql"):
             c.execute((sql_dir() / name).read_text())
         c.commit()
     assert schema_dump(db) == before
