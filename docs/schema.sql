@@ -2650,7 +2650,9 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
     COALESCE(k.overdue_invoices, (0)::bigint) AS overdue_invoices,
     (COALESCE(k.overdue_amount, (0)::numeric))::numeric(38,2) AS overdue_invoice_amount,
     lt.last_touch_at,
-    (COALESCE(k.uniform, true) AND COALESCE(lt.uniform, true)) AS counted_rows_uniform
+    (NOT (EXISTS ( SELECT 1
+           FROM unnest((k.acls || lt.acls)) u(acl)
+          WHERE (NOT ((u.acl)::uuid[] @> COALESCE(a.acl, '{}'::uuid[])))))) AS counted_rows_uniform
    FROM (((((crm.nodes a
      LEFT JOIN LATERAL ( SELECT u.label AS owner_name,
             (u.properties ->> 'email'::text) AS owner_email
@@ -2677,9 +2679,8 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
             sum(x.remaining) FILTER (WHERE x.open_invoice) AS open_amount,
             count(*) FILTER (WHERE (x.open_invoice AND (x.due_at <= now()))) AS overdue_invoices,
             sum(x.remaining) FILTER (WHERE (x.open_invoice AND (x.due_at <= now()))) AS overdue_amount,
-            bool_and(((x.counted IS NOT TRUE) OR (x.acl IS NULL) OR (x.acl @> COALESCE(acc.acl, '{}'::uuid[])))) AS uniform
-           FROM ((((((crm.edges e
-             JOIN crm.nodes acc ON (((acc.id = e.target_id) AND (acc.node_type = 'org'::text))))
+            array_agg(DISTINCT (x.acl)::text) FILTER (WHERE (x.counted AND (x.acl IS NOT NULL))) AS acls
+           FROM (((((crm.edges e
              JOIN crm.nodes c ON ((c.id = e.source_id)))
              LEFT JOIN crm.assertions s ON (((s.subject_node_id = c.id) AND (s.assertion_key = ''::text) AND (s.superseded_at IS NULL) AND (s.assertion_type =
                 CASE c.node_type
@@ -2759,9 +2760,8 @@ CREATE VIEW crm_private.accounts_360_facts WITH (security_invoker='true') AS
           GROUP BY e.target_id) k ON ((k.account_id = a.id)))
      LEFT JOIN ( SELECT p.node_id AS account_id,
             max(ev.occurred_at) AS last_touch_at,
-            bool_and((ev.acl @> COALESCE(acc.acl, '{}'::uuid[]))) AS uniform
-           FROM ((crm.event_participants p
-             JOIN crm.nodes acc ON (((acc.id = p.node_id) AND (acc.node_type = 'org'::text))))
+            array_agg(DISTINCT (ev.acl)::text) AS acls
+           FROM (crm.event_participants p
              JOIN crm.events ev ON ((ev.id = p.event_id)))
           WHERE ((ev.event_type = ANY (ARRAY['meeting'::text, 'phone_call'::text, 'email'::text])) AND (ev.occurred_at <= now()))
           GROUP BY p.node_id) lt ON ((lt.account_id = a.id)))

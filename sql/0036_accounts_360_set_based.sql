@@ -3,9 +3,13 @@
 -- its materialized view and by crm.accounts_360_live — computed each account's children and
 -- last touch in LATERAL subqueries: a full computation (every refresh of the Account 360,
 -- after every object of a load and every incremental sync) ran them as 6,000 nested loops
--- (2.5-2.8 s at 200k source records: children 1.83 s, last touch 0.81 s). Each is now ONE
--- grouped subquery over all accounts, joined by account id: the same rows (compared with
--- EXCEPT both ways on a 200k-record load: none differ) in 1.0-1.2 s. A filter on one account
+-- (2.5-2.8 s at 200k source records: children 1.83 s, last touch 0.81 s; 3.6-4.2 s for the
+-- 10,000 accounts of benchmarks/refresh_bench.py). Each is now ONE grouped subquery over all
+-- accounts, joined by account id; whether every counted child and touch is visible to whoever
+-- sees the account (counted_rows_uniform) is decided outside the groupings from the distinct
+-- acls they collect (joining the account inside made the planner expect 30 times fewer rows
+-- and choose nested loops). The same rows (EXCEPT both ways, on a 200k-record load and on the
+-- 10,000-account bench graph: none differ) in about a third of the time. A filter on one account
 -- is pushed into the groupings, so one account's row stays a handful of index lookups, and
 -- crm.accounts_360 computes its live rows account by account (sql/views/110_accounts_360.sql). The columns, their
 -- order and types are unchanged (the materialized view depends on them; CREATE OR REPLACE).
@@ -40,7 +44,8 @@ SELECT
     lt.last_touch_at,
     -- for the materialized view (crm_private.accounts_360_mv.uniform): every child and touch
     -- event counted above is visible to whoever sees the account through its acl
-    coalesce(k.uniform, true) AND coalesce(lt.uniform, true) AS counted_rows_uniform
+    NOT EXISTS (SELECT 1 FROM unnest(k.acls || lt.acls) AS u(acl)
+                 WHERE NOT (u.acl::uuid[] @> coalesce(a.acl, '{}'))) AS counted_rows_uniform
 FROM crm.nodes a
 -- the owner: the CRM owner (assigned_to role owner, kept by ingestion from Salesforce OwnerId),
 -- else whoever claimed the account in crm360
@@ -88,9 +93,10 @@ LEFT JOIN (
            sum(x.remaining) FILTER (WHERE x.open_invoice)                         AS open_amount,
            count(*) FILTER (WHERE x.open_invoice AND x.due_at <= now())           AS overdue_invoices,
            sum(x.remaining) FILTER (WHERE x.open_invoice AND x.due_at <= now())   AS overdue_amount,
-           bool_and(x.counted IS NOT TRUE OR x.acl IS NULL OR x.acl @> coalesce(acc.acl, '{}')) AS uniform
+           -- the distinct acls of the counted children (a few per account), as text: whether
+           -- the account's acl is in each of them is decided outside (counted_rows_uniform)
+           array_agg(DISTINCT x.acl::text) FILTER (WHERE x.counted AND x.acl IS NOT NULL) AS acls
       FROM crm.edges e
-      JOIN crm.nodes acc ON acc.id = e.target_id AND acc.node_type = 'org'
       JOIN crm.nodes c ON c.id = e.source_id
       LEFT JOIN crm.assertions s ON s.subject_node_id = c.id AND s.assertion_key = '' AND s.superseded_at IS NULL
                                 AND s.assertion_type = CASE c.node_type WHEN 'ticket' THEN 'ticket_status'
@@ -148,9 +154,8 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT p.node_id AS account_id,
            max(ev.occurred_at) AS last_touch_at,
-           bool_and(ev.acl @> coalesce(acc.acl, '{}')) AS uniform
+           array_agg(DISTINCT ev.acl::text) AS acls
       FROM crm.event_participants p
-      JOIN crm.nodes acc ON acc.id = p.node_id AND acc.node_type = 'org'
       JOIN crm.events ev ON ev.id = p.event_id
      WHERE ev.event_type IN ('meeting', 'phone_call', 'email')
        AND ev.occurred_at <= now()
