@@ -89,6 +89,44 @@ def test_accounts_360_rows_only_for_visible_accounts(a360):
     assert w.connect("svc").execute("SELECT count(*) FROM crm.accounts_360").fetchone()[0] == 0   # no identity
 
 
+def test_accounts_360_live_rows_one_by_one_and_grouped_equal_the_live_twin(a360):
+    """crm.accounts_360 computes the accounts it shows live one by one while they are at most
+    a quarter of those the caller sees, else in one grouped pass (migration 0036): both give the
+    live twin's rows, whole and filtered by account."""
+    w, n = a360, a360.n
+    extra = [w.node("org", f"EMEA account {i}", ["Sales EMEA"]) for i in range(4)]
+    w.admin.execute("SELECT crm.refresh_account_views()")
+    skip = ("as_of", "oldest_open_ticket_age_days", "days_since_last_touch")
+    cols = [r[0] for r in w.admin.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'crm.accounts_360'::regclass AND attnum > 0 "
+        "ORDER BY attnum").fetchall() if r[0] not in skip]
+    q = "SELECT " + ", ".join(cols) + " FROM {} {} ORDER BY account_id"
+
+    def same(conn, where="", params=None):
+        got = conn.execute(q.format("crm.accounts_360", where), params).fetchall()
+        assert got == conn.execute(q.format("crm.accounts_360_live", where), params).fetchall()
+        return len(got)
+
+    def stored(conn):
+        return conn.execute("SELECT count(*) FROM crm.accounts_360 WHERE as_of < now()").fetchone()[0]
+
+    alice, boss = w.connect("alice"), w.connect("boss")
+    assert same(alice) == 5 and stored(alice) == 5 and same(boss) == 7
+    # one of alice's five accounts changed since the refresh (as an incremental reconciliation
+    # records it): computed live, one by one
+    w.admin.execute("INSERT INTO crm_private.changed_accounts (account_id, changed_at) VALUES (%s, now())",
+                    (n["acme"],))
+    assert same(alice) == 5 and stored(alice) == 4
+    assert same(alice, "WHERE account_id = %s", (n["acme"],)) == 1
+    assert same(boss) == 7
+    # all of them: one grouped pass
+    w.admin.execute("INSERT INTO crm_private.changed_accounts (account_id, changed_at) "
+                    "SELECT x, now() FROM unnest(%s::uuid[]) x", (extra,))
+    assert same(alice) == 5 and stored(alice) == 0
+    assert same(alice, "WHERE account_id = %s", (n["acme"],)) == 1
+    assert same(boss) == 7
+
+
 def test_accounts_360_refresh_is_logged_and_concurrent(a360):
     w = a360
     rows = w.admin.execute("SELECT view_name FROM crm.refresh_account_views()").fetchall()
